@@ -1,0 +1,108 @@
+# porthole: one plain Makefile. `make` builds everything; `make check` sets up,
+# builds and runs every test; `make demo` shows the whole job in a lab.
+
+CC	 ?= cc
+PREFIX	 ?= /usr/local
+DESTDIR	 ?=
+B	 := build
+
+PKGS_DAEMON := libnftnl libmnl libmicrohttpd libxml-2.0
+PKGS_CLIENT := miniupnpc
+WARN	 := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+CFLAGS	 ?= -O2 -g
+CFLAGS	 += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Idaemon -Iclient -MMD -MP
+DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS_DAEMON) $(PKGS_CLIENT) 2>/dev/null)
+LIBS_DAEMON = $(shell pkg-config --libs $(PKGS_DAEMON) 2>/dev/null)
+LIBS_CLIENT = $(shell pkg-config --libs $(PKGS_CLIENT) 2>/dev/null) -lnatpmp
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+CFLAGS	 += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS	 += -fsanitize=$(SANITIZE)
+endif
+
+# Daemon: every .c under daemon/ except the two programs' mains.
+DAEMON_MAINS := daemon/main.c daemon/portholectl.c
+DAEMON_SRC := $(filter-out $(DAEMON_MAINS),$(wildcard daemon/*.c daemon/*/*.c))
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
+# Client library: every .c under client/ except the CLI's main.
+CLIENT_MAINS := client/porthole.c
+CLIENT_SRC := $(filter-out $(CLIENT_MAINS),$(wildcard client/*.c))
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/pic/%.o)
+CLIENT_SOVER := 0
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/%)
+
+PROGRAMS := $(B)/portholed $(B)/portholectl
+ifneq ($(CLIENT_SRC),)
+PROGRAMS += $(B)/libporthole.a $(B)/libporthole.so
+ifneq ($(wildcard $(CLIENT_MAINS)),)
+PROGRAMS += $(B)/porthole
+endif
+endif
+
+all: $(PROGRAMS) $(UNIT_BIN) $(HELPER_BIN)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(B)/libportholed.a: $(DAEMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/portholed: $(B)/daemon/main.o $(B)/libportholed.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)
+
+$(B)/portholectl: $(B)/daemon/portholectl.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(B)/libporthole.a: $(CLIENT_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/libporthole.so: $(CLIENT_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libporthole.so.$(CLIENT_SOVER) -o $@ $^ $(LIBS_CLIENT)
+
+$(B)/porthole: $(B)/client/porthole.o $(B)/libporthole.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
+
+# Unit tests link the daemon's and the client's objects; no root needed.
+$(B)/tests/%: tests/unit/%.c $(B)/libportholed.a $(if $(CLIENT_SRC),$(B)/libporthole.a)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(if $(CLIENT_SRC),$(LIBS_CLIENT)) -lcmocka
+
+# Test helpers: small programs the integration tests run inside the lab.
+$(B)/tests/%: tests/helpers/%.c $(if $(CLIENT_SRC),$(B)/libporthole.a)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $^ $(if $(CLIENT_SRC),$(LIBS_CLIENT))
+
+deps:
+	@tests/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/check.sh
+
+check-asan: deps
+	@$(MAKE) --no-print-directory B=build-asan SANITIZE=address,undefined all
+	@B=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh
+
+clean:
+	rm -rf $(B) build-asan build-fuzz
+
+.PHONY: all deps check check-asan demo bench clean
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

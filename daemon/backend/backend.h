@@ -1,0 +1,46 @@
+/*
+ * backend: where the lease table's decisions become kernel state.
+ * The lease table calls these hooks and knows nothing of nftables, so it can
+ * be unit-tested with the null backend and no root.
+ */
+#ifndef PORTHOLE_BACKEND_H
+#define PORTHOLE_BACKEND_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+struct lease;
+
+struct backend_config {
+	const char	*table;		/* nftables table name, family inet */
+	const char	*ext_ifname;	/* WAN interface */
+	const char	*lan_ifnames[8];	/* LAN interfaces; NULL-terminated */
+	struct in_addr	 lan_net[8];	/* LAN prefixes, for hairpin SNAT */
+	uint8_t		 lan_plen[8];
+	int		 n_lan;
+};
+
+struct backend_counters {
+	uint64_t	packets;
+	uint64_t	bytes;
+};
+
+struct backend_ops {
+	const char *name;
+	/* Create the daemon's own table from scratch (replacing a stale one). */
+	int  (*open)(const struct backend_config *cfg);
+	/* Remove the daemon's table; other tables are never touched. */
+	void (*close)(void);
+	/* The WAN address(es) that DNAT matches; 0.0.0.0 = none known. */
+	int  (*set_external)(struct in_addr ext);
+	int  (*add)(const struct lease *l);
+	int  (*del)(const struct lease *l);
+	int  (*counters)(const struct lease *l, struct backend_counters *out);
+	/* Is the table still there as we built it? (re-sync after `nft flush ruleset`) */
+	int  (*present)(void);
+};
+
+extern const struct backend_ops backend_nft;
+extern const struct backend_ops backend_null;
+
+#endif

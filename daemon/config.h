@@ -1,0 +1,53 @@
+/*
+ * config: portholed.conf, key=value lines plus allow/deny rules (policy.h).
+ * '#' starts a comment. Every key is listed in config.c's directive table
+ * and documented in README.md and portholed.conf(5).
+ */
+#ifndef PORTHOLE_CONFIG_H
+#define PORTHOLE_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+#define CONFIG_MAX_LAN	8
+#define CONFIG_NAME_MAX	64
+#define CONFIG_PATH_MAX	256
+
+struct config {
+	char		ext_ifname[CONFIG_NAME_MAX];
+	struct in_addr	ext_ip;			/* 0 = read from ext_ifname */
+	char		lan_ifname[CONFIG_MAX_LAN][CONFIG_NAME_MAX];
+	int		n_lan;
+	char		table[CONFIG_NAME_MAX];		/* nftables table (inet) */
+	char		control_socket[CONFIG_PATH_MAX];
+	char		lease_file[CONFIG_PATH_MAX];	/* "" = leases not kept */
+
+	bool		enable_natpmp;
+	bool		enable_pcp;
+	bool		enable_upnp;
+	int		igd_version;		/* 1 or 2 */
+	uint16_t	http_port;		/* UPnP HTTP; 0 = pick */
+	char		uuid[40];		/* UPnP device UUID; "" = derived */
+
+	uint32_t	min_lifetime;		/* PCP clamp, seconds */
+	uint32_t	max_lifetime;
+	size_t		max_leases;
+	size_t		max_per_host;
+	uint32_t	rate_limit;		/* requests/s per host; 0 = off */
+	bool		secure_mode;		/* UPnP: host may map only itself */
+
+	struct policy	policy;
+};
+
+/* Defaults, then the file. On error prints "FILE:LINE: problem" into err. */
+int	config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+int	config_parse_buffer(const char *name, const char *text, struct config *cfg,
+	    char *err, size_t errlen);
+void	config_defaults(struct config *cfg);
+void	config_free(struct config *cfg);
+
+#endif

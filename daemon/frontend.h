@@ -1,0 +1,43 @@
+/*
+ * frontend: a protocol front-end (NAT-PMP+PCP, UPnP) as main sees it.
+ * Each front-end only translates its wire format into lease-table calls
+ * (lease.h) after asking policy (policy.h); it never calls the backend or
+ * another front-end. main starts them in order and stops them in reverse.
+ */
+#ifndef PORTHOLE_FRONTEND_H
+#define PORTHOLE_FRONTEND_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* One LAN interface the gateway serves, resolved at start. */
+struct gw_lan {
+	char		ifname[CONFIG_NAME_MAX];
+	unsigned	ifindex;
+	struct in_addr	addr;		/* the gateway's address on it */
+	uint8_t		plen;
+};
+
+struct gateway {
+	const struct config	*cfg;
+	struct gw_lan		 lan[CONFIG_MAX_LAN];
+	int			 n_lan;
+	unsigned		 ext_ifindex;
+	uint64_t		 start_ms;	/* monotonic, when the daemon started */
+};
+
+struct frontend {
+	const char	*name;
+	int		(*init)(const struct gateway *gw);	/* 0 or -errno */
+	void		(*fini)(void);
+};
+
+/* The LAN interface whose prefix contains addr, or NULL (not from the LAN). */
+const struct gw_lan *gateway_lan_of(const struct gateway *gw, struct in_addr addr);
+
+extern const struct frontend frontend_pcp;	/* daemon/pcp/: NAT-PMP and PCP, udp/5351 */
+extern const struct frontend frontend_upnp;	/* daemon/upnp/: SSDP, HTTP, SOAP, GENA */
+
+#endif

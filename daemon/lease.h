@@ -1,0 +1,142 @@
+/*
+ * lease: the one protocol-neutral table of port mappings, and the only
+ * caller of the backend. Protocol front-ends (UPnP, NAT-PMP, PCP, the
+ * control socket) translate their wire formats into these calls.
+ *
+ * Keys: (protocol, external port) is unique; a direct-indexed array makes
+ * insert, delete and lookup O(1) for all 65,535 ports of each protocol.
+ * A hash on (protocol, internal address, internal port) serves NAT-PMP and
+ * PCP, which name mappings by their internal end. Leases are also kept in a
+ * dense array so UPnP's GetGenericPortMappingEntry(index) is O(1).
+ * Expiry is one event-loop timer per lease.
+ */
+#ifndef PORTHOLE_LEASE_H
+#define PORTHOLE_LEASE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+struct backend_ops;
+
+enum lease_owner {
+	OWNER_STATIC = 0,
+	OWNER_UPNP,
+	OWNER_NATPMP,
+	OWNER_PCP,
+	OWNER_COUNT
+};
+
+enum lease_proto_idx { PIDX_TCP = 0, PIDX_UDP = 1 };
+
+#define LEASE_DESC_MAX	64
+#define LEASE_NONCE_LEN	12
+
+struct lease {
+	/* identity */
+	uint8_t		 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t	 ext_port;
+	/* destination */
+	struct in_addr	 int_addr;
+	uint16_t	 int_port;
+	/* optional remote-host filter: 0.0.0.0 = any */
+	struct in_addr	 remote;
+	uint16_t	 remote_port;	/* 0 = any */
+	/* lifetime: expires_ms is monotonic; 0 = permanent */
+	uint64_t	 expires_ms;
+	uint32_t	 lease_requested;	/* seconds as asked for (UPnP reports it) */
+	enum lease_owner owner;
+	uint8_t		 nonce[LEASE_NONCE_LEN];	/* PCP only */
+	char		 desc[LEASE_DESC_MAX];
+	bool		 enabled;
+
+	/* table bookkeeping; not for front-ends */
+	struct ev_timer	 expiry;
+	size_t		 dense_idx;
+	struct lease	*int_next;	/* hash chain by internal end */
+};
+
+/* What a front-end asks for. lifetime 0 = permanent (static / UPnP v1). */
+struct lease_req {
+	uint8_t		 proto;
+	uint16_t	 ext_port;
+	struct in_addr	 int_addr;
+	uint16_t	 int_port;
+	struct in_addr	 remote;
+	uint16_t	 remote_port;
+	uint32_t	 lifetime;
+	enum lease_owner owner;
+	const uint8_t	*nonce;		/* NULL unless PCP */
+	const char	*desc;
+};
+
+/* Why the table changed: passed to listeners (GENA, lease store, logs). */
+enum lease_event { LEASE_ADDED, LEASE_UPDATED, LEASE_REMOVED, LEASE_EXPIRED };
+typedef void (*lease_listener)(enum lease_event ev, const struct lease *l, void *arg);
+
+struct lease_limits {
+	size_t		 max_leases;	/* whole table; 0 = 131070 */
+	size_t		 max_per_host;	/* 0 = unlimited */
+};
+
+int	 lease_init(const struct backend_ops *backend, const struct lease_limits *lim);
+/* Remove every lease from the kernel and free the table. */
+void	 lease_fini(void);
+
+/*
+ * Add, or update when the same internal host already holds (proto, ext_port).
+ * Returns 0 and sets *out, or:
+ *   -EEXIST  (proto, ext_port) is held by another internal host or a
+ *            static mapping the caller is not allowed to replace
+ *   -EDQUOT  the host's quota is used up
+ *   -ENOSPC  the table is full
+ *   -EIO     the backend refused (the table is unchanged)
+ */
+int	 lease_add(const struct lease_req *req, struct lease **out);
+int	 lease_renew(struct lease *l, uint32_t lifetime);
+/* Remove; reason is LEASE_REMOVED or LEASE_EXPIRED for listeners. */
+void	 lease_remove(struct lease *l, enum lease_event reason);
+/* Remove every lease (owner < 0: of any owner). Returns how many. */
+size_t	 lease_flush(int owner);
+
+struct lease *lease_find(uint8_t proto, uint16_t ext_port);
+/* First lease of this owner (owner < 0: any) for the internal end. */
+struct lease *lease_find_internal(uint8_t proto, struct in_addr addr, uint16_t port, int owner);
+/* Calls fn for each lease on that internal address and protocol (proto 0: both). */
+void	 lease_foreach_host(struct in_addr addr, uint8_t proto,
+	    void (*fn)(struct lease *l, void *arg), void *arg);
+
+size_t	 lease_count(void);
+size_t	 lease_count_host(struct in_addr addr);
+/* Dense index 0..count-1; order changes when leases are removed. */
+struct lease *lease_at(size_t idx);
+
+/*
+ * A free external port for (proto): `want` if free, otherwise the nearest
+ * free one above it (wrapping past 65535 to 1024). 0 when none is free.
+ * UDP 5350 and 5351 (NAT-PMP/PCP's own) are never handed out.
+ */
+uint16_t lease_free_port(uint8_t proto, uint16_t want);
+
+/* Seconds left (rounded up); 0 for permanent leases. */
+uint32_t lease_seconds_left(const struct lease *l);
+int	 lease_counters(const struct lease *l, uint64_t *packets, uint64_t *bytes);
+
+/* Listeners are called after every change, in registration order. */
+int	 lease_listen(lease_listener fn, void *arg);
+
+/* The external address now in force (set by the WAN watcher / config). */
+int	 lease_set_external(struct in_addr ext);
+struct in_addr lease_external(void);
+/* Called after the external address changed (announcements, GENA). */
+typedef void (*lease_ext_listener)(struct in_addr old_ext, struct in_addr new_ext, void *arg);
+int	 lease_listen_external(lease_ext_listener fn, void *arg);
+
+const char *lease_owner_name(enum lease_owner o);
+const char *lease_proto_name(uint8_t proto);
+int	 lease_proto_parse(const char *s, uint8_t *proto);
+
+#endif

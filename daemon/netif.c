@@ -1,0 +1,65 @@
+/*
+ * netif: interface addresses through getifaddrs(3).
+ */
+#include "netif.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <string.h>
+
+static uint8_t
+mask_len(struct in_addr mask)
+{
+	return (uint8_t)__builtin_popcount(mask.s_addr);
+}
+
+int
+netif_ipv4(const char *ifname, struct in_addr *addr, uint8_t *plen)
+{
+	struct ifaddrs *ifa, *i;
+	int rc = -ENOENT;
+
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		if (strcmp(i->ifa_name, ifname) != 0)
+			continue;
+		*addr = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		if (plen)
+			*plen = i->ifa_netmask ?
+			    mask_len(((struct sockaddr_in *)i->ifa_netmask)->sin_addr) : 32;
+		rc = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return rc;
+}
+
+int
+netif_in_prefix(struct in_addr addr, struct in_addr net, uint8_t plen)
+{
+	uint32_t mask = plen ? htonl(~0u << (32 - plen)) : 0;
+
+	return (addr.s_addr & mask) == (net.s_addr & mask);
+}
+
+int
+netif_is_private(struct in_addr addr)
+{
+	static const struct { const char *net; uint8_t plen; } reserved[] = {
+		{ "0.0.0.0", 8 }, { "10.0.0.0", 8 }, { "100.64.0.0", 10 },
+		{ "127.0.0.0", 8 }, { "169.254.0.0", 16 }, { "172.16.0.0", 12 },
+		{ "192.168.0.0", 16 },
+	};
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		struct in_addr net;
+		inet_pton(AF_INET, reserved[i].net, &net);
+		if (netif_in_prefix(addr, net, reserved[i].plen))
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,17 @@
+/*
+ * netif: what the daemon needs to know about its interfaces.
+ */
+#ifndef PORTHOLE_NETIF_H
+#define PORTHOLE_NETIF_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+/* First IPv4 address and prefix length of ifname; -ENOENT when it has none. */
+int	netif_ipv4(const char *ifname, struct in_addr *addr, uint8_t *plen);
+/* Is addr inside net/plen? */
+int	netif_in_prefix(struct in_addr addr, struct in_addr net, uint8_t plen);
+/* RFC 1918, 100.64.0.0/10 (shared), loopback, link-local: not a public address. */
+int	netif_is_private(struct in_addr addr);
+
+#endif

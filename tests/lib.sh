@@ -1,0 +1,208 @@
+# tests/lib.sh: the test lab and the assertions every integration test uses.
+# Source it, call lab_up, then use the helpers below. Everything the lab makes
+# (namespaces, files, processes) is removed on exit, even after a failure.
+#
+#   WAN side 203.0.113.0/24         gateway (portholed)          LAN 192.168.77.0/24
+#   wan  203.0.113.2 ─┐                                        ┌─ mail 192.168.77.10
+#   wan2 203.0.113.3 ─┴─ br in wan ── wan0 203.0.113.1  br-lan ┴─ ws   192.168.77.20
+#                                     (external address)  192.168.77.1
+#
+# Namespace names carry the run's id, so runs never collide.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+B=${B:-build}
+BIN="$ROOT/$B"
+LAB_ID=${LAB_ID:-ph$$}
+LAB_DIR=$(mktemp -d "/tmp/porthole-$LAB_ID.XXXXXX")
+NS_GW=$LAB_ID-gw
+NS_WAN=$LAB_ID-wan
+NS_WAN2=$LAB_ID-wan2
+NS_MAIL=$LAB_ID-mail
+NS_WS=$LAB_ID-ws
+EXT_IP=203.0.113.1
+WAN_IP=203.0.113.2
+WAN2_IP=203.0.113.3
+GW_LAN_IP=192.168.77.1
+MAIL_IP=192.168.77.10
+WS_IP=192.168.77.20
+LAN_NET=192.168.77.0/24
+CTL_SOCK=$LAB_DIR/portholed.sock
+PASSES=0
+FAILS=0
+LAB_PIDS=()
+
+in_gw()   { ip netns exec "$NS_GW" "$@"; }
+in_wan()  { ip netns exec "$NS_WAN" "$@"; }
+in_wan2() { ip netns exec "$NS_WAN2" "$@"; }
+in_mail() { ip netns exec "$NS_MAIL" "$@"; }
+in_ws()   { ip netns exec "$NS_WS" "$@"; }
+
+lab_down() {
+	local pid
+	for pid in "${LAB_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$LAB_DIR"
+}
+
+lab_finish() {
+	local rc=$?
+	lab_down
+	echo "RESULT $PASSES passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ] && [ $rc -eq 0 ] || exit 1
+}
+
+lab_up() {
+	trap lab_finish EXIT
+	trap 'exit 1' INT TERM
+	set -e
+	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	# WAN: a switch (bridge) inside the wan namespace, the gateway's wan0 on it.
+	ip -n "$NS_WAN" link add br0 type bridge
+	ip link add wan0 netns "$NS_GW" type veth peer name gwport netns "$NS_WAN"
+	ip link add eth0 netns "$NS_WAN2" type veth peer name wan2port netns "$NS_WAN"
+	ip -n "$NS_WAN" link set gwport master br0 up
+	ip -n "$NS_WAN" link set wan2port master br0 up
+	ip -n "$NS_WAN" addr add $WAN_IP/24 dev br0
+	ip -n "$NS_WAN" link set br0 up
+	ip -n "$NS_WAN2" addr add $WAN2_IP/24 dev eth0
+	ip -n "$NS_WAN2" link set eth0 up
+	ip -n "$NS_GW" addr add $EXT_IP/24 dev wan0
+	ip -n "$NS_GW" link set wan0 up
+	# LAN: a bridge in the gateway, as home routers have (br-lan).
+	ip -n "$NS_GW" link add br-lan type bridge
+	ip link add eth0 netns "$NS_MAIL" type veth peer name lan-mail netns "$NS_GW"
+	ip link add eth0 netns "$NS_WS" type veth peer name lan-ws netns "$NS_GW"
+	ip -n "$NS_GW" link set lan-mail master br-lan up
+	ip -n "$NS_GW" link set lan-ws master br-lan up
+	ip -n "$NS_GW" addr add $GW_LAN_IP/24 dev br-lan
+	ip -n "$NS_GW" link set br-lan up
+	ip -n "$NS_MAIL" addr add $MAIL_IP/24 dev eth0
+	ip -n "$NS_MAIL" link set eth0 up
+	ip -n "$NS_MAIL" route add default via $GW_LAN_IP
+	ip -n "$NS_WS" addr add $WS_IP/24 dev eth0
+	ip -n "$NS_WS" link set eth0 up
+	ip -n "$NS_WS" route add default via $GW_LAN_IP
+	in_gw sysctl -qw net.ipv4.ip_forward=1
+	# Multicast from the gateway (announcements, SSDP) goes out on the LAN.
+	ip -n "$NS_GW" route add 224.0.0.0/4 dev br-lan
+	ip -n "$NS_MAIL" route add 224.0.0.0/4 dev eth0
+	ip -n "$NS_WS" route add 224.0.0.0/4 dev eth0
+	set +e
+}
+
+# Write the lab's default config (plus any extra lines given) and print its path.
+ph_config() {
+	local conf=$LAB_DIR/portholed.conf
+	cat >"$conf" <<CONF
+ext_ifname=wan0
+lan_ifname=br-lan
+table=porthole
+control_socket=$CTL_SOCK
+allow 1-65535 $LAN_NET 1-65535
+CONF
+	printf '%s\n' "$@" >>"$conf"
+	echo "$conf"
+}
+
+# Start portholed in the gateway with config file $1; wait until it answers.
+ph_start() {
+	local conf=${1:-$(ph_config)}
+	in_gw "$BIN/portholed" -d -f "$conf" >>"$LAB_DIR/portholed.log" 2>&1 &
+	PH_PID=$!
+	LAB_PIDS+=("$PH_PID")
+	for _ in $(seq 100); do
+		[ -S "$CTL_SOCK" ] && in_gw "$BIN/portholectl" -s "$CTL_SOCK" list >/dev/null 2>&1 && return 0
+		kill -0 "$PH_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "portholed did not start; its log:" >&2
+	cat "$LAB_DIR/portholed.log" >&2
+	return 1
+}
+
+ph_stop() {
+	[ -n "${PH_PID:-}" ] || return 0
+	kill -TERM "$PH_PID" 2>/dev/null
+	wait "$PH_PID" 2>/dev/null
+	PH_PID=
+}
+
+ph_ctl() { in_gw "$BIN/portholectl" -s "$CTL_SOCK" "$@"; }
+
+# A TCP server in namespace $1 on port $2 that answers each connection with
+# the address it sees the client coming from.
+serve_tcp() {
+	ip netns exec "$1" socat TCP-LISTEN:"$2",fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' \
+		2>/dev/null &
+	LAB_PIDS+=($!)
+	wait_listen "$1" tcp "$2"
+}
+
+# The same for UDP: each datagram is answered with the sender's address.
+serve_udp() {
+	ip netns exec "$1" socat UDP-RECVFROM:"$2",fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' \
+		2>/dev/null &
+	LAB_PIDS+=($!)
+	wait_listen "$1" udp "$2"
+}
+
+wait_listen() {
+	local flag=-ltn
+	[ "$2" = udp ] && flag=-lun
+	for _ in $(seq 50); do
+		ip netns exec "$1" ss -H $flag "sport = :$3" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# Connect from namespace $1 to $2:$3 over TCP; print what the server said.
+probe_tcp() {
+	ip netns exec "$1" socat -T2 - TCP:"$2":"$3",connect-timeout=2 </dev/null 2>/dev/null
+}
+
+probe_udp() {
+	echo ping | ip netns exec "$1" socat -T2 - UDP:"$2":"$3" 2>/dev/null
+}
+
+pass() { PASSES=$((PASSES + 1)); echo "PASS $*"; }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
+
+# check NAME CMD...: passes when CMD succeeds.
+check() {
+	local name=$1; shift
+	if "$@" >"$LAB_DIR/last.out" 2>&1; then pass "$name"; else
+		fail "$name"; sed 's/^/    /' "$LAB_DIR/last.out" | head -20
+	fi
+}
+
+# check_not NAME CMD...: passes when CMD fails.
+check_not() {
+	local name=$1; shift
+	if "$@" >"$LAB_DIR/last.out" 2>&1; then
+		fail "$name (it succeeded)"; sed 's/^/    /' "$LAB_DIR/last.out" | head -20
+	else pass "$name"; fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+# check_match NAME REGEX TEXT
+check_match() {
+	if printf '%s\n' "$3" | grep -Eq -- "$2"; then pass "$1"; else
+		fail "$1: no match for /$2/ in:"; printf '%s\n' "$3" | sed 's/^/    /' | head -20
+	fi
+}
