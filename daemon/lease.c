@@ -1,0 +1,495 @@
+/*
+ * lease: the table of port mappings (see lease.h for the shape and costs).
+ * Every change goes to the backend first; the table changes only when the
+ * kernel accepted it, so the two never disagree after an error.
+ */
+#include "lease.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backend/backend.h"
+#include "log.h"
+
+#define PORTS		65536
+#define INT_BUCKETS	16384		/* power of two */
+#define HOST_BUCKETS	1024		/* power of two */
+#define MAX_LISTENERS	8
+
+struct host_count {
+	struct in_addr		 addr;
+	size_t			 n;
+	struct host_count	*next;
+};
+
+struct listener {
+	lease_listener	fn;
+	void		*arg;
+};
+
+struct ext_listener {
+	lease_ext_listener	fn;
+	void			*arg;
+};
+
+static const struct backend_ops *backend;
+static struct lease_limits	 limits;
+static struct lease		*by_port[2][PORTS];
+static struct lease		*by_internal[INT_BUCKETS];
+static struct host_count	*hosts[HOST_BUCKETS];
+static struct lease		**dense;
+static size_t			 n_leases, dense_cap;
+static struct listener		 listeners[MAX_LISTENERS];
+static size_t			 n_listeners;
+static struct ext_listener	 ext_listeners[MAX_LISTENERS];
+static size_t			 n_ext_listeners;
+static struct in_addr		 external;
+
+static int
+pidx(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? PIDX_UDP : PIDX_TCP;
+}
+
+static int
+proto_ok(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+}
+
+static size_t
+int_hash(uint8_t proto, struct in_addr addr, uint16_t port)
+{
+	uint32_t h = ntohl(addr.s_addr) * 2654435761u;
+
+	h ^= (uint32_t)port * 40503u + proto;
+	h ^= h >> 15;
+	return h & (INT_BUCKETS - 1);
+}
+
+static struct host_count **
+host_slot(struct in_addr addr)
+{
+	uint32_t h = ntohl(addr.s_addr) * 2654435761u;
+	struct host_count **pp = &hosts[(h >> 16) & (HOST_BUCKETS - 1)];
+
+	while (*pp && (*pp)->addr.s_addr != addr.s_addr)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+size_t
+lease_count_host(struct in_addr addr)
+{
+	struct host_count *h = *host_slot(addr);
+
+	return h ? h->n : 0;
+}
+
+static int
+host_adjust(struct in_addr addr, int delta)
+{
+	struct host_count **pp = host_slot(addr);
+
+	if (!*pp) {
+		if (delta < 0)
+			return 0;
+		*pp = calloc(1, sizeof(**pp));
+		if (!*pp)
+			return -ENOMEM;
+		(*pp)->addr = addr;
+	}
+	(*pp)->n += delta;
+	if ((*pp)->n == 0) {
+		struct host_count *dead = *pp;
+		*pp = dead->next;
+		free(dead);
+	}
+	return 0;
+}
+
+static void
+notify(enum lease_event ev, const struct lease *l)
+{
+	for (size_t i = 0; i < n_listeners; i++)
+		listeners[i].fn(ev, l, listeners[i].arg);
+}
+
+int
+lease_listen(lease_listener fn, void *arg)
+{
+	if (n_listeners == MAX_LISTENERS)
+		return -ENOSPC;
+	listeners[n_listeners++] = (struct listener){ fn, arg };
+	return 0;
+}
+
+int
+lease_listen_external(lease_ext_listener fn, void *arg)
+{
+	if (n_ext_listeners == MAX_LISTENERS)
+		return -ENOSPC;
+	ext_listeners[n_ext_listeners++] = (struct ext_listener){ fn, arg };
+	return 0;
+}
+
+static void
+expiry_fired(struct ev_timer *t)
+{
+	struct lease *l = (struct lease *)((char *)t - offsetof(struct lease, expiry));
+
+	lease_remove(l, LEASE_EXPIRED);
+}
+
+int
+lease_init(const struct backend_ops *be, const struct lease_limits *lim)
+{
+	backend = be;
+	limits = lim ? *lim : (struct lease_limits){ 0 };
+	if (!limits.max_leases || limits.max_leases > 2 * (PORTS - 1))
+		limits.max_leases = 2 * (PORTS - 1);
+	n_listeners = 0;
+	n_ext_listeners = 0;
+	external.s_addr = 0;
+	return 0;
+}
+
+static void
+unlink_lease(struct lease *l)
+{
+	struct lease **pp = &by_internal[int_hash(l->proto, l->int_addr, l->int_port)];
+
+	while (*pp && *pp != l)
+		pp = &(*pp)->int_next;
+	if (*pp)
+		*pp = l->int_next;
+	by_port[pidx(l->proto)][l->ext_port] = NULL;
+	dense[l->dense_idx] = dense[--n_leases];
+	dense[l->dense_idx]->dense_idx = l->dense_idx;
+	host_adjust(l->int_addr, -1);
+	ev_timer_cancel(&l->expiry);
+}
+
+static void
+link_internal(struct lease *l)
+{
+	struct lease **head = &by_internal[int_hash(l->proto, l->int_addr, l->int_port)];
+
+	l->int_next = *head;
+	*head = l;
+}
+
+void
+lease_fini(void)
+{
+	while (n_leases) {
+		struct lease *l = dense[n_leases - 1];
+		unlink_lease(l);
+		free(l);
+	}
+	free(dense);
+	dense = NULL;
+	dense_cap = 0;
+}
+
+static void
+set_lifetime(struct lease *l, uint32_t lifetime)
+{
+	l->lease_requested = lifetime;
+	if (lifetime == 0) {
+		l->expires_ms = 0;
+		ev_timer_cancel(&l->expiry);
+		return;
+	}
+	l->expires_ms = ev_now_ms() + (uint64_t)lifetime * 1000;
+	ev_timer_at(&l->expiry, l->expires_ms);
+}
+
+static void
+fill_from_req(struct lease *l, const struct lease_req *req)
+{
+	l->proto = req->proto;
+	l->ext_port = req->ext_port;
+	l->int_addr = req->int_addr;
+	l->int_port = req->int_port;
+	l->remote = req->remote;
+	l->remote_port = req->remote_port;
+	l->owner = req->owner;
+	l->enabled = true;
+	if (req->nonce)
+		memcpy(l->nonce, req->nonce, LEASE_NONCE_LEN);
+	snprintf(l->desc, sizeof(l->desc), "%s", req->desc ? req->desc : "");
+}
+
+/* The same host asks again for a port it holds: change it in place. */
+static int
+update_lease(struct lease *l, const struct lease_req *req)
+{
+	bool moved = l->int_port != req->int_port ||
+	    l->remote.s_addr != req->remote.s_addr || l->remote_port != req->remote_port;
+
+	if (moved) {
+		struct lease next = *l;
+		fill_from_req(&next, req);
+		backend->del(l);
+		if (backend->add(&next) < 0) {
+			backend->add(l);
+			return -EIO;
+		}
+		struct lease **pp = &by_internal[int_hash(l->proto, l->int_addr, l->int_port)];
+		while (*pp && *pp != l)
+			pp = &(*pp)->int_next;
+		if (*pp)
+			*pp = l->int_next;
+		fill_from_req(l, req);
+		link_internal(l);
+	} else {
+		fill_from_req(l, req);
+	}
+	set_lifetime(l, req->lifetime);
+	notify(LEASE_UPDATED, l);
+	return 0;
+}
+
+int
+lease_add(const struct lease_req *req, struct lease **out)
+{
+	struct lease *l;
+
+	if (!proto_ok(req->proto) || req->ext_port == 0 || req->int_port == 0 ||
+	    req->owner >= OWNER_COUNT)
+		return -EINVAL;
+	l = by_port[pidx(req->proto)][req->ext_port];
+	if (l) {
+		if (l->int_addr.s_addr != req->int_addr.s_addr ||
+		    (l->owner == OWNER_STATIC && req->owner != OWNER_STATIC))
+			return -EEXIST;
+		int rc = update_lease(l, req);
+		if (rc == 0 && out)
+			*out = l;
+		return rc;
+	}
+	if (req->owner != OWNER_STATIC && limits.max_per_host &&
+	    lease_count_host(req->int_addr) >= limits.max_per_host)
+		return -EDQUOT;
+	if (n_leases >= limits.max_leases)
+		return -ENOSPC;
+	if (n_leases == dense_cap) {
+		size_t ncap = dense_cap ? dense_cap * 2 : 256;
+		struct lease **nd = realloc(dense, ncap * sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		dense = nd;
+		dense_cap = ncap;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	fill_from_req(l, req);
+	if (host_adjust(l->int_addr, +1) < 0) {
+		free(l);
+		return -ENOMEM;
+	}
+	if (backend->add(l) < 0) {
+		host_adjust(l->int_addr, -1);
+		free(l);
+		return -EIO;
+	}
+	ev_timer_init(&l->expiry, expiry_fired);
+	by_port[pidx(l->proto)][l->ext_port] = l;
+	link_internal(l);
+	l->dense_idx = n_leases;
+	dense[n_leases++] = l;
+	set_lifetime(l, req->lifetime);
+	notify(LEASE_ADDED, l);
+	if (out)
+		*out = l;
+	return 0;
+}
+
+int
+lease_renew(struct lease *l, uint32_t lifetime)
+{
+	set_lifetime(l, lifetime);
+	notify(LEASE_UPDATED, l);
+	return 0;
+}
+
+void
+lease_remove(struct lease *l, enum lease_event reason)
+{
+	if (backend->del(l) < 0)
+		log_warnx("lease: kernel refused to remove %s %u; dropping it anyway",
+		    lease_proto_name(l->proto), l->ext_port);
+	unlink_lease(l);
+	notify(reason, l);
+	free(l);
+}
+
+size_t
+lease_flush(int owner)
+{
+	size_t removed = 0;
+
+	for (size_t i = n_leases; i-- > 0;) {
+		if (i >= n_leases)
+			continue;
+		struct lease *l = dense[i];
+		if (owner >= 0 && l->owner != (enum lease_owner)owner)
+			continue;
+		lease_remove(l, LEASE_REMOVED);
+		removed++;
+	}
+	return removed;
+}
+
+struct lease *
+lease_find(uint8_t proto, uint16_t ext_port)
+{
+	if (!proto_ok(proto))
+		return NULL;
+	return by_port[pidx(proto)][ext_port];
+}
+
+struct lease *
+lease_find_internal(uint8_t proto, struct in_addr addr, uint16_t port, int owner)
+{
+	struct lease *l = by_internal[int_hash(proto, addr, port)];
+
+	for (; l; l = l->int_next)
+		if (l->proto == proto && l->int_addr.s_addr == addr.s_addr &&
+		    l->int_port == port && (owner < 0 || l->owner == (enum lease_owner)owner))
+			return l;
+	return NULL;
+}
+
+void
+lease_foreach_host(struct in_addr addr, uint8_t proto,
+    void (*fn)(struct lease *l, void *arg), void *arg)
+{
+	/* Walk backwards so fn may remove the lease it is given. */
+	for (size_t i = n_leases; i-- > 0;) {
+		if (i >= n_leases)
+			continue;
+		struct lease *l = dense[i];
+		if (l->int_addr.s_addr == addr.s_addr && (!proto || l->proto == proto))
+			fn(l, arg);
+	}
+}
+
+size_t
+lease_count(void)
+{
+	return n_leases;
+}
+
+struct lease *
+lease_at(size_t idx)
+{
+	return idx < n_leases ? dense[idx] : NULL;
+}
+
+static bool
+port_usable(uint8_t proto, uint32_t port)
+{
+	if (proto == IPPROTO_UDP && (port == 5350 || port == 5351))
+		return false;
+	return by_port[pidx(proto)][port] == NULL;
+}
+
+uint16_t
+lease_free_port(uint8_t proto, uint16_t want)
+{
+	if (!proto_ok(proto))
+		return 0;
+	if (want && port_usable(proto, want))
+		return want;
+	uint32_t start = want >= 1024 ? want : 1024;
+	for (uint32_t p = start + 1; p < PORTS; p++)
+		if (port_usable(proto, p))
+			return (uint16_t)p;
+	for (uint32_t p = 1024; p < start; p++)
+		if (port_usable(proto, p))
+			return (uint16_t)p;
+	return 0;
+}
+
+uint32_t
+lease_seconds_left(const struct lease *l)
+{
+	uint64_t now = ev_now_ms();
+
+	if (!l->expires_ms)
+		return 0;
+	if (l->expires_ms <= now)
+		return 0;
+	return (uint32_t)((l->expires_ms - now + 999) / 1000);
+}
+
+int
+lease_counters(const struct lease *l, uint64_t *packets, uint64_t *bytes)
+{
+	struct backend_counters c = { 0, 0 };
+	int rc = backend->counters ? backend->counters(l, &c) : -ENOTSUP;
+
+	*packets = c.packets;
+	*bytes = c.bytes;
+	return rc;
+}
+
+int
+lease_set_external(struct in_addr ext)
+{
+	struct in_addr old = external;
+	int rc;
+
+	if (old.s_addr == ext.s_addr)
+		return 0;
+	rc = backend->set_external(ext);
+	if (rc < 0)
+		return rc;
+	external = ext;
+	for (size_t i = 0; i < n_ext_listeners; i++)
+		ext_listeners[i].fn(old, ext, ext_listeners[i].arg);
+	return 0;
+}
+
+struct in_addr
+lease_external(void)
+{
+	return external;
+}
+
+const char *
+lease_owner_name(enum lease_owner o)
+{
+	static const char *names[OWNER_COUNT] = {
+		[OWNER_STATIC] = "static", [OWNER_UPNP] = "upnp",
+		[OWNER_NATPMP] = "natpmp", [OWNER_PCP] = "pcp",
+	};
+
+	return o < OWNER_COUNT ? names[o] : "?";
+}
+
+const char *
+lease_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : proto == IPPROTO_TCP ? "tcp" : "?";
+}
+
+int
+lease_proto_parse(const char *s, uint8_t *proto)
+{
+	if (strcasecmp(s, "tcp") == 0)
+		*proto = IPPROTO_TCP;
+	else if (strcasecmp(s, "udp") == 0)
+		*proto = IPPROTO_UDP;
+	else
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,166 @@
+/*
+ * policy: permission rules (policy.h). Parsing is strict: a rule the admin
+ * mistyped must fail loudly at start, never silently allow or deny.
+ */
+#include "policy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+parse_u16(const char *s, uint16_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 65535)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* "N" or "N-M" */
+static int
+parse_range(char *s, uint16_t *lo, uint16_t *hi)
+{
+	char *dash = strchr(s, '-');
+
+	if (dash)
+		*dash = '\0';
+	if (parse_u16(s, lo) < 0)
+		return -EINVAL;
+	if (!dash) {
+		*hi = *lo;
+		return 0;
+	}
+	if (parse_u16(dash + 1, hi) < 0 || *hi < *lo)
+		return -EINVAL;
+	return 0;
+}
+
+/* "A.B.C.D", "A.B.C.D/LEN" or "A.B.C.D/M.M.M.M" */
+static int
+parse_prefix(char *s, struct in_addr *addr, uint8_t *plen)
+{
+	char *slash = strchr(s, '/');
+	uint16_t len = 32;
+
+	if (slash) {
+		*slash = '\0';
+		struct in_addr mask;
+		if (strchr(slash + 1, '.')) {
+			if (inet_pton(AF_INET, slash + 1, &mask) != 1)
+				return -EINVAL;
+			uint32_t m = ntohl(mask.s_addr);
+			len = (uint16_t)__builtin_popcount(m);
+			if (len && m != ~0u << (32 - len))
+				return -EINVAL;	/* not contiguous */
+		} else if (parse_u16(slash + 1, &len) < 0 || len > 32) {
+			return -EINVAL;
+		}
+	}
+	if (inet_pton(AF_INET, s, addr) != 1)
+		return -EINVAL;
+	*plen = (uint8_t)len;
+	addr->s_addr &= len ? htonl(~0u << (32 - len)) : 0;
+	return 0;
+}
+
+int
+policy_parse_rule(const char *line, struct policy_rule *out, char *err, size_t errlen)
+{
+	char buf[256], *tok[6], *save = NULL;
+	int n = 0;
+
+	if (strlen(line) >= sizeof(buf)) {
+		snprintf(err, errlen, "rule too long");
+		return -EINVAL;
+	}
+	strcpy(buf, line);
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (n == 6)
+			break;
+		tok[n++] = t;
+	}
+	memset(out, 0, sizeof(*out));
+	if (n < 4 || n > 5) {
+		snprintf(err, errlen, "expected 'allow|deny EXTPORTS ADDR/MASK INTPORTS [third-party]'");
+		return -EINVAL;
+	}
+	if (strcmp(tok[0], "allow") == 0)
+		out->allow = true;
+	else if (strcmp(tok[0], "deny") != 0) {
+		snprintf(err, errlen, "a rule starts with allow or deny, not '%s'", tok[0]);
+		return -EINVAL;
+	}
+	if (parse_range(tok[1], &out->ext_lo, &out->ext_hi) < 0) {
+		snprintf(err, errlen, "bad external port range (want N or N-M, 0-65535)");
+		return -EINVAL;
+	}
+	if (parse_prefix(tok[2], &out->addr, &out->plen) < 0) {
+		snprintf(err, errlen, "bad address '%s' (want A.B.C.D/LEN)", tok[2]);
+		return -EINVAL;
+	}
+	if (parse_range(tok[3], &out->int_lo, &out->int_hi) < 0) {
+		snprintf(err, errlen, "bad internal port range (want N or N-M, 0-65535)");
+		return -EINVAL;
+	}
+	if (n == 5) {
+		if (strcmp(tok[4], "third-party") != 0 || !out->allow) {
+			snprintf(err, errlen, "unknown rule flag '%s' (only 'third-party' on allow rules)",
+			    tok[4]);
+			return -EINVAL;
+		}
+		out->third_party = true;
+	}
+	return 0;
+}
+
+static bool
+rule_matches(const struct policy_rule *r, uint16_t ext_port, struct in_addr addr,
+    uint16_t int_port)
+{
+	uint32_t mask = r->plen ? htonl(~0u << (32 - r->plen)) : 0;
+
+	return ext_port >= r->ext_lo && ext_port <= r->ext_hi &&
+	    int_port >= r->int_lo && int_port <= r->int_hi &&
+	    (addr.s_addr & mask) == r->addr.s_addr;
+}
+
+enum policy_verdict
+policy_check(const struct policy *p, uint16_t ext_port, struct in_addr int_addr,
+    uint16_t int_port, struct in_addr requester)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		if (!rule_matches(r, ext_port, int_addr, int_port))
+			continue;
+		if (!r->allow)
+			return POLICY_DENY;
+		if (requester.s_addr != int_addr.s_addr && !r->third_party)
+			return POLICY_THIRD_PARTY;
+		return POLICY_ALLOW;
+	}
+	return POLICY_DENY;
+}
+
+const char *
+policy_verdict_str(enum policy_verdict v)
+{
+	switch (v) {
+	case POLICY_ALLOW:
+		return "allowed";
+	case POLICY_DENY:
+		return "denied by the permission rules";
+	case POLICY_THIRD_PARTY:
+		return "mapping for another host not allowed";
+	}
+	return "?";
+}
