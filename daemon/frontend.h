@@ -36,6 +36,8 @@ struct frontend {
 
 /* The LAN interface whose prefix contains addr, or NULL (not from the LAN). */
 const struct gw_lan *gateway_lan_of(const struct gateway *gw, struct in_addr addr);
+/* Fill gw from cfg: interface indexes and LAN addresses. 0, or -errno with err set. */
+int	gateway_resolve(struct gateway *gw, const struct config *cfg, char *err, size_t errlen);
 
 extern const struct frontend frontend_pcp;	/* daemon/pcp/: NAT-PMP and PCP, udp/5351 */
 extern const struct frontend frontend_upnp;	/* daemon/upnp/: SSDP, HTTP, SOAP, GENA */

@@ -1,0 +1,363 @@
+/*
+ * control: see control.h. Requests come from root over a local socket, yet
+ * are still parsed strictly: a typo must produce a clear ERR, not a mapping.
+ */
+#include "control.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "lease.h"
+#include "log.h"
+
+#define REQ_MAX		512
+#define MAX_CLIENTS	16
+
+struct ctl_client {
+	int	fd;
+	size_t	len;
+	char	buf[REQ_MAX];
+};
+
+static int listen_fd = -1;
+static char sock_path[108];
+static struct ctl_client clients[MAX_CLIENTS];
+
+static void __attribute__((format(printf, 2, 3)))
+reply(struct ctl_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(r->buf ? r->buf + r->len : NULL, r->cap - r->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (r->len + (size_t)n < r->cap) {
+			r->len += (size_t)n;
+			return;
+		}
+		size_t ncap = (r->cap ? r->cap * 2 : 4096) + (size_t)n;
+		char *nb = realloc(r->buf, ncap);
+		if (!nb)
+			return;
+		r->buf = nb;
+		r->cap = ncap;
+	}
+}
+
+static void
+cmd_list(struct ctl_reply *r)
+{
+	for (size_t i = 0; i < lease_count(); i++) {
+		const struct lease *l = lease_at(i);
+		char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
+		uint64_t pk = 0, by = 0;
+
+		inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
+		inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));
+		lease_counters(l, &pk, &by);
+		reply(r, "%s\t%u\t%s\t%u\t%s\t%s%u\t%s\t%llu\t%llu\t%s\n",
+		    lease_proto_name(l->proto), l->ext_port, ia, l->int_port,
+		    lease_owner_name(l->owner), l->expires_ms ? "" : "permanent:",
+		    lease_seconds_left(l), l->remote.s_addr ? ra : "any",
+		    (unsigned long long)pk, (unsigned long long)by, l->desc);
+	}
+	reply(r, "OK %zu mappings\n", lease_count());
+}
+
+static int
+parse_port(const char *s, uint16_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (*end || v == 0 || v > 65535)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static const char *
+add_error(int rc)
+{
+	switch (rc) {
+	case -EEXIST:
+		return "that external port is held by another host (del it first)";
+	case -ENOSPC:
+		return "the mapping table is full (max_leases)";
+	case -EIO:
+		return "the kernel refused the mapping (see the daemon's log)";
+	default:
+		return strerror(-rc);
+	}
+}
+
+static void
+cmd_add(char **argv, int argc, struct ctl_reply *r)
+{
+	struct lease_req req = { .owner = OWNER_STATIC };
+	char *end;
+	unsigned long life = 0;
+	int rc;
+
+	if (argc < 5) {
+		reply(r, "ERR usage: add PROTO EXTPORT INTADDR INTPORT [LIFETIME [DESC]]\n");
+		return;
+	}
+	if (lease_proto_parse(argv[1], &req.proto) < 0) {
+		reply(r, "ERR protocol must be tcp or udp, not '%s'\n", argv[1]);
+		return;
+	}
+	if (parse_port(argv[2], &req.ext_port) < 0 || parse_port(argv[4], &req.int_port) < 0) {
+		reply(r, "ERR ports are numbers from 1 to 65535\n");
+		return;
+	}
+	if (inet_pton(AF_INET, argv[3], &req.int_addr) != 1) {
+		reply(r, "ERR '%s' is not an IPv4 address\n", argv[3]);
+		return;
+	}
+	if (argc > 5) {
+		life = strtoul(argv[5], &end, 10);
+		if (*end || argv[5][0] == '-' || life > 31536000) {
+			reply(r, "ERR lifetime is seconds from 0 (permanent) to 31536000\n");
+			return;
+		}
+	}
+	req.lifetime = (uint32_t)life;
+	req.desc = argc > 6 ? argv[6] : "static";
+	rc = lease_add(&req, NULL);
+	if (rc < 0) {
+		reply(r, "ERR %s\n", add_error(rc));
+		return;
+	}
+	log_info("control: static mapping %s %u -> %s:%u added", argv[1], req.ext_port,
+	    argv[3], req.int_port);
+	reply(r, "OK\n");
+}
+
+static void
+cmd_del(char **argv, int argc, struct ctl_reply *r)
+{
+	uint8_t proto;
+	uint16_t port;
+	struct lease *l;
+
+	if (argc != 3 || lease_proto_parse(argv[1], &proto) < 0 || parse_port(argv[2], &port) < 0) {
+		reply(r, "ERR usage: del tcp|udp EXTPORT\n");
+		return;
+	}
+	l = lease_find(proto, port);
+	if (!l) {
+		reply(r, "ERR no mapping for %s %u\n", argv[1], port);
+		return;
+	}
+	lease_remove(l, LEASE_REMOVED);
+	log_info("control: mapping %s %u deleted", argv[1], port);
+	reply(r, "OK\n");
+}
+
+static void
+cmd_flush(char **argv, int argc, struct ctl_reply *r)
+{
+	int owner = -1;
+
+	if (argc == 2) {
+		for (int o = 0; o < OWNER_COUNT; o++)
+			if (!strcmp(argv[1], lease_owner_name(o)))
+				owner = o;
+		if (owner < 0) {
+			reply(r, "ERR owner is one of static, upnp, natpmp, pcp\n");
+			return;
+		}
+	}
+	size_t n = lease_flush(owner);
+	log_info("control: flushed %zu mappings", n);
+	reply(r, "OK %zu removed\n", n);
+}
+
+static void
+cmd_status(struct ctl_reply *r)
+{
+	struct in_addr ext = lease_external();
+	char ea[INET_ADDRSTRLEN];
+	size_t by_owner[OWNER_COUNT] = { 0 };
+
+	inet_ntop(AF_INET, &ext, ea, sizeof(ea));
+	for (size_t i = 0; i < lease_count(); i++)
+		by_owner[lease_at(i)->owner]++;
+	reply(r, "external_address=%s\nmappings=%zu\n", ext.s_addr ? ea : "none", lease_count());
+	for (int o = 0; o < OWNER_COUNT; o++)
+		reply(r, "mappings_%s=%zu\n", lease_owner_name(o), by_owner[o]);
+	reply(r, "OK\n");
+}
+
+void
+control_execute(const char *line, struct ctl_reply *out)
+{
+	char buf[REQ_MAX], *argv[8], *save = NULL;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok_r(buf, " \t\r\n", &save); t && argc < 8;
+	    t = strtok_r(NULL, argc == 6 ? "\r\n" : " \t\r\n", &save))
+		argv[argc++] = t;	/* the description (7th word on) keeps its spaces */
+	if (argc == 0) {
+		reply(out, "ERR empty request\n");
+		return;
+	}
+	if (!strcmp(argv[0], "list") && argc == 1)
+		cmd_list(out);
+	else if (!strcmp(argv[0], "add"))
+		cmd_add(argv, argc, out);
+	else if (!strcmp(argv[0], "del"))
+		cmd_del(argv, argc, out);
+	else if (!strcmp(argv[0], "flush"))
+		cmd_flush(argv, argc, out);
+	else if (!strcmp(argv[0], "status") && argc == 1)
+		cmd_status(out);
+	else
+		reply(out, "ERR unknown command '%s' (list, add, del, flush, status)\n", argv[0]);
+}
+
+static void
+client_close(struct ctl_client *c)
+{
+	ev_fd_del(c->fd);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void
+write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+client_readable(int fd, short revents, void *arg)
+{
+	struct ctl_client *c = arg;
+	ssize_t n;
+	char *nl;
+
+	(void)revents;
+	n = read(fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+	if (n <= 0) {
+		client_close(c);
+		return;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	nl = strchr(c->buf, '\n');
+	if (!nl && c->len < sizeof(c->buf) - 1)
+		return;
+	struct ctl_reply r = { 0 };
+	if (!nl)
+		reply(&r, "ERR request too long\n");
+	else {
+		*nl = '\0';
+		control_execute(c->buf, &r);
+	}
+	/* The reply may be large (a list); write it out with a bounded wait. */
+	int fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	struct timeval tv = { 2, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	write_all(fd, r.buf, r.len);
+	free(r.buf);
+	client_close(c);
+}
+
+static void
+listener_readable(int fd, short revents, void *arg)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int cfd;
+
+	(void)revents;
+	(void)arg;
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0)
+		return;
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0) {
+		write_all(cfd, "ERR portholectl needs root\n", 27);
+		close(cfd);
+		return;
+	}
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (clients[i].fd >= 0)
+			continue;
+		clients[i].fd = cfd;
+		clients[i].len = 0;
+		ev_fd_add(cfd, POLLIN, client_readable, &clients[i]);
+		return;
+	}
+	write_all(cfd, "ERR busy, try again\n", 20);
+	close(cfd);
+}
+
+int
+control_init(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		clients[i].fd = -1;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0)
+		return -errno;
+	unlink(path);
+	old = umask(0077);
+	int rc = bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc < 0 || listen(listen_fd, 8) < 0) {
+		rc = -errno;
+		close(listen_fd);
+		listen_fd = -1;
+		return rc;
+	}
+	snprintf(sock_path, sizeof(sock_path), "%s", path);
+	return ev_fd_add(listen_fd, POLLIN, listener_readable, NULL);
+}
+
+void
+control_fini(void)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			client_close(&clients[i]);
+	if (listen_fd >= 0) {
+		ev_fd_del(listen_fd);
+		close(listen_fd);
+		unlink(sock_path);
+		listen_fd = -1;
+	}
+}
