@@ -74,12 +74,12 @@ $(B)/porthole: $(B)/client/porthole.o $(B)/libporthole.a
 # Unit tests link the daemon's and the client's objects; no root needed.
 $(B)/tests/%: tests/unit/%.c $(B)/libportholed.a $(if $(CLIENT_SRC),$(B)/libporthole.a)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(if $(CLIENT_SRC),$(LIBS_CLIENT)) -lcmocka
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS_DAEMON) $(if $(CLIENT_SRC),$(LIBS_CLIENT)) -lcmocka
 
 # Test helpers: small programs the integration tests run inside the lab.
 $(B)/tests/%: tests/helpers/%.c $(if $(CLIENT_SRC),$(B)/libporthole.a)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $^ $(if $(CLIENT_SRC),$(LIBS_CLIENT))
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(if $(CLIENT_SRC),$(LIBS_CLIENT))
 
 deps:
 	@tests/deps.sh

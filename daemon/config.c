@@ -286,9 +286,9 @@ config_parse_buffer(const char *name, const char *text, struct config *cfg,
 		}
 		memcpy(line, p, len);
 		line[len] = '\0';
+		if (memchr(line, '\0', len))
+			snprintf(why, sizeof(why), "NUL byte in line");
 		if (memchr(line, '\0', len) || parse_line(line, cfg, why, sizeof(why)) < 0) {
-			if (memchr(line, '\0', len))
-				snprintf(why, sizeof(why), "NUL byte in line");
 			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
 			goto fail;
 		}

@@ -409,8 +409,8 @@ lease_free_port(uint8_t proto, uint16_t want)
 		return 0;
 	if (want && port_usable(proto, want))
 		return want;
-	uint32_t start = want >= 1024 ? want : 1024;
-	for (uint32_t p = start + 1; p < PORTS; p++)
+	uint32_t start = want >= 1024 ? want + 1u : 1024;
+	for (uint32_t p = start; p < PORTS; p++)
 		if (port_usable(proto, p))
 			return (uint16_t)p;
 	for (uint32_t p = 1024; p < start; p++)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# tests/deps.sh: the Debian packages porthole needs to build and test.
+# As root, installs the missing ones; otherwise names them and fails.
+PACKAGES=(
+	build-essential pkg-config
+	libnftnl-dev libmnl-dev libmicrohttpd-dev libxml2-dev   # the daemon
+	libnatpmp-dev libminiupnpc-dev                          # the client library
+	libcmocka-dev                                           # unit tests
+	iproute2 nftables socat tcpdump procps                  # the lab
+	natpmpc miniupnpc                                       # real clients
+	miniupnpd-nftables                                      # the reference gateway
+	clang                                                   # fuzzing
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing Debian packages: ${missing[*]}" >&2
+	echo "install them with: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# The reference gateway is for the lab only: never let its service start here.
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d.porthole
+chmod +x /usr/sbin/policy-rc.d.porthole
+had_policy=0
+[ -e /usr/sbin/policy-rc.d ] && had_policy=1
+[ $had_policy -eq 1 ] || cp /usr/sbin/policy-rc.d.porthole /usr/sbin/policy-rc.d
+apt-get update -qq >/dev/null 2>&1 || apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+rc=$?
+[ $had_policy -eq 1 ] || rm -f /usr/sbin/policy-rc.d
+rm -f /usr/sbin/policy-rc.d.porthole
+[ $rc -eq 0 ] || { echo "apt-get install failed" >&2; exit 1; }

@@ -1,0 +1,287 @@
+/*
+ * Unit tests for the lease table, with a recording backend in place of the
+ * kernel (the kernel path is covered by tests/integration/).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "event.h"
+#include "lease.h"
+
+static int adds, dels, fail_next_add;
+
+static int rec_open(const struct backend_config *c) { (void)c; return 0; }
+static void rec_close(void) {}
+static int rec_ext(struct in_addr a) { (void)a; return 0; }
+static int rec_add(const struct lease *l)
+{
+	(void)l;
+	if (fail_next_add) {
+		fail_next_add = 0;
+		return -EIO;
+	}
+	adds++;
+	return 0;
+}
+static int rec_del(const struct lease *l) { (void)l; dels++; return 0; }
+
+static const struct backend_ops recorder = {
+	.name = "recorder", .open = rec_open, .close = rec_close, .set_external = rec_ext,
+	.add = rec_add, .del = rec_del,
+};
+
+static struct in_addr
+ip(const char *s)
+{
+	struct in_addr a;
+	inet_pton(AF_INET, s, &a);
+	return a;
+}
+
+static struct lease_req
+req(uint8_t proto, uint16_t ext, const char *host, uint16_t port, enum lease_owner owner)
+{
+	return (struct lease_req){ .proto = proto, .ext_port = ext, .int_addr = ip(host),
+	    .int_port = port, .owner = owner, .desc = "test" };
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	adds = dels = fail_next_add = 0;
+	ev_init();
+	return lease_init(&recorder, &(struct lease_limits){ 0, 0 });
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	lease_fini();
+	ev_fini();
+	return 0;
+}
+
+static void
+add_find_remove(void **state)
+{
+	struct lease_req r = req(IPPROTO_TCP, 2525, "192.168.77.10", 25, OWNER_STATIC);
+	struct lease *l;
+
+	(void)state;
+	assert_int_equal(lease_add(&r, &l), 0);
+	assert_ptr_equal(lease_find(IPPROTO_TCP, 2525), l);
+	assert_null(lease_find(IPPROTO_UDP, 2525));
+	assert_ptr_equal(lease_find_internal(IPPROTO_TCP, ip("192.168.77.10"), 25, -1), l);
+	assert_int_equal(lease_count(), 1);
+	assert_int_equal(lease_count_host(ip("192.168.77.10")), 1);
+	assert_int_equal(adds, 1);
+	lease_remove(l, LEASE_REMOVED);
+	assert_null(lease_find(IPPROTO_TCP, 2525));
+	assert_int_equal(lease_count(), 0);
+	assert_int_equal(lease_count_host(ip("192.168.77.10")), 0);
+	assert_int_equal(dels, 1);
+}
+
+static void
+other_host_refused_same_host_updates(void **state)
+{
+	struct lease_req a = req(IPPROTO_TCP, 8080, "192.168.77.10", 80, OWNER_UPNP);
+	struct lease_req b = req(IPPROTO_TCP, 8080, "192.168.77.20", 80, OWNER_UPNP);
+	struct lease *l, *l2;
+
+	(void)state;
+	assert_int_equal(lease_add(&a, &l), 0);
+	assert_int_equal(lease_add(&b, NULL), -EEXIST);
+	a.int_port = 8081;
+	assert_int_equal(lease_add(&a, &l2), 0);
+	assert_ptr_equal(l, l2);
+	assert_int_equal(l->int_port, 8081);
+	assert_null(lease_find_internal(IPPROTO_TCP, ip("192.168.77.10"), 80, -1));
+	assert_ptr_equal(lease_find_internal(IPPROTO_TCP, ip("192.168.77.10"), 8081, -1), l);
+	assert_int_equal(lease_count(), 1);
+}
+
+static void
+static_not_replaced_by_protocols(void **state)
+{
+	struct lease_req s = req(IPPROTO_UDP, 5000, "192.168.77.10", 5000, OWNER_STATIC);
+	struct lease_req u = req(IPPROTO_UDP, 5000, "192.168.77.10", 5000, OWNER_NATPMP);
+
+	(void)state;
+	assert_int_equal(lease_add(&s, NULL), 0);
+	assert_int_equal(lease_add(&u, NULL), -EEXIST);
+	assert_int_equal(lease_find(IPPROTO_UDP, 5000)->owner, OWNER_STATIC);
+}
+
+static void
+backend_failure_changes_nothing(void **state)
+{
+	struct lease_req r = req(IPPROTO_TCP, 25, "192.168.77.10", 25, OWNER_STATIC);
+
+	(void)state;
+	fail_next_add = 1;
+	assert_int_equal(lease_add(&r, NULL), -EIO);
+	assert_int_equal(lease_count(), 0);
+	assert_null(lease_find(IPPROTO_TCP, 25));
+	assert_int_equal(lease_count_host(r.int_addr), 0);
+}
+
+static void
+quota_and_capacity(void **state)
+{
+	(void)state;
+	lease_fini();
+	lease_init(&recorder, &(struct lease_limits){ .max_leases = 5, .max_per_host = 2 });
+	struct lease_req r = req(IPPROTO_TCP, 1000, "192.168.77.10", 1000, OWNER_PCP);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r.ext_port = 1001;
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r.ext_port = 1002;
+	assert_int_equal(lease_add(&r, NULL), -EDQUOT);
+	r.owner = OWNER_STATIC;	/* the admin is not held to the per-host quota */
+	assert_int_equal(lease_add(&r, NULL), 0);
+	struct lease_req o = req(IPPROTO_TCP, 2000, "192.168.77.20", 2000, OWNER_UPNP);
+	assert_int_equal(lease_add(&o, NULL), 0);
+	o.ext_port = 2001;
+	assert_int_equal(lease_add(&o, NULL), 0);
+	o = req(IPPROTO_TCP, 3000, "192.168.77.30", 3000, OWNER_UPNP);
+	assert_int_equal(lease_add(&o, NULL), -ENOSPC);
+}
+
+static void
+free_port_search(void **state)
+{
+	(void)state;
+	struct lease_req r = req(IPPROTO_UDP, 5349, "192.168.77.10", 1, OWNER_NATPMP);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	/* 5350 and 5351 are NAT-PMP/PCP's own and never handed out for UDP. */
+	assert_int_equal(lease_free_port(IPPROTO_UDP, 5349), 5352);
+	assert_int_equal(lease_free_port(IPPROTO_UDP, 5350), 5352);
+	assert_int_equal(lease_free_port(IPPROTO_TCP, 5350), 5350);
+	assert_int_equal(lease_free_port(IPPROTO_TCP, 0), 1024);
+	r.ext_port = 65535;
+	assert_int_equal(lease_add(&r, NULL), 0);
+	assert_int_equal(lease_free_port(IPPROTO_UDP, 65535), 1024);	/* wraps */
+}
+
+static void
+holds_every_port_of_both_protocols(void **state)
+{
+	(void)state;
+	for (uint32_t p = 1; p <= 65535; p++) {
+		struct lease_req t = req(IPPROTO_TCP, (uint16_t)p, "192.168.77.10", (uint16_t)p, OWNER_STATIC);
+		struct lease_req u = req(IPPROTO_UDP, (uint16_t)p, "192.168.77.10", (uint16_t)p, OWNER_STATIC);
+		assert_int_equal(lease_add(&t, NULL), 0);
+		assert_int_equal(lease_add(&u, NULL), 0);
+	}
+	assert_int_equal(lease_count(), 131070);
+	assert_int_equal(lease_free_port(IPPROTO_TCP, 80), 0);
+	assert_non_null(lease_find(IPPROTO_UDP, 65535));
+	/* dense indices stay contiguous while leases go */
+	lease_remove(lease_find(IPPROTO_TCP, 1), LEASE_REMOVED);
+	assert_int_equal(lease_count(), 131069);
+	for (size_t i = 0; i < lease_count(); i++)
+		assert_int_equal(lease_at(i)->dense_idx, i);
+	assert_null(lease_at(lease_count()));
+	assert_int_equal(lease_flush(-1), 131069);
+}
+
+static int events_seen[4];
+
+static void
+count_event(enum lease_event ev, const struct lease *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	events_seen[ev]++;
+}
+
+static void
+quit_timer(struct ev_timer *t)
+{
+	(void)t;
+	ev_quit();
+}
+
+static void
+expiry_removes_and_tells(void **state)
+{
+	struct lease_req r = req(IPPROTO_TCP, 4000, "192.168.77.10", 4000, OWNER_UPNP);
+	struct ev_timer stop;
+	struct lease *l;
+
+	(void)state;
+	memset(events_seen, 0, sizeof(events_seen));
+	lease_listen(count_event, NULL);
+	r.lifetime = 1;
+	assert_int_equal(lease_add(&r, &l), 0);
+	assert_in_range(lease_seconds_left(l), 1, 1);
+	r.ext_port = 4001;
+	r.lifetime = 0;	/* permanent: never expires */
+	assert_int_equal(lease_add(&r, NULL), 0);
+	ev_timer_init(&stop, quit_timer);
+	ev_timer_in(&stop, 1300);
+	assert_int_equal(ev_run(), 0);
+	assert_null(lease_find(IPPROTO_TCP, 4000));
+	assert_non_null(lease_find(IPPROTO_TCP, 4001));
+	assert_int_equal(events_seen[LEASE_ADDED], 2);
+	assert_int_equal(events_seen[LEASE_EXPIRED], 1);
+	assert_int_equal(dels, 1);
+}
+
+static void
+renew_moves_expiry(void **state)
+{
+	struct lease_req r = req(IPPROTO_UDP, 4500, "192.168.77.10", 4500, OWNER_NATPMP);
+	struct lease *l;
+
+	(void)state;
+	r.lifetime = 10;
+	assert_int_equal(lease_add(&r, &l), 0);
+	assert_int_equal(lease_seconds_left(l), 10);
+	lease_renew(l, 3600);
+	assert_int_equal(lease_seconds_left(l), 3600);
+	lease_renew(l, 0);
+	assert_int_equal(l->expires_ms, 0);
+}
+
+static void
+rejects_bad_requests(void **state)
+{
+	struct lease_req r = req(IPPROTO_ICMP, 1, "192.168.77.10", 1, OWNER_UPNP);
+
+	(void)state;
+	assert_int_equal(lease_add(&r, NULL), -EINVAL);
+	r = req(IPPROTO_TCP, 0, "192.168.77.10", 1, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), -EINVAL);
+	r = req(IPPROTO_TCP, 1, "192.168.77.10", 0, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(add_find_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(other_host_refused_same_host_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(static_not_replaced_by_protocols, setup, teardown),
+		cmocka_unit_test_setup_teardown(backend_failure_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(quota_and_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(free_port_search, setup, teardown),
+		cmocka_unit_test_setup_teardown(holds_every_port_of_both_protocols, setup, teardown),
+		cmocka_unit_test_setup_teardown(expiry_removes_and_tells, setup, teardown),
+		cmocka_unit_test_setup_teardown(renew_moves_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejects_bad_requests, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
