@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# portholed's life cycle and portholectl, in the lab: config errors, the
+# admin's commands, expiry from the event loop, root-only control socket.
+. "$(dirname "$0")/../lib.sh"
+lab_up
+
+# --- a bad config: non-zero exit, file and line named, nothing installed ---
+bad=$LAB_DIR/bad.conf
+printf 'ext_ifname=wan0\nlan_ifname=br-lan\ncontrol_socket=%s\nallow 1-65535 192.168.77.0/24\n' \
+	"$CTL_SOCK" >"$bad"
+out=$(in_gw "$BIN/portholed" -d -f "$bad" 2>&1); rc=$?
+check_not "bad config exits non-zero" test $rc -eq 0
+check_match "bad config names file and line" "bad.conf:4: " "$out"
+check_not "bad config installs nothing in the kernel" in_gw nft list table inet porthole
+printf 'ext_ifname=wan0\nlan_ifname=br-lan\nmax_lifetime=x\n' >"$bad"
+out=$(in_gw "$BIN/portholed" -n -f "$bad" 2>&1)
+check_match "-n checks a config and reports the bad value" "bad.conf:3: 'x' is not a number" "$out"
+printf 'ext_ifname=wan9\nlan_ifname=br-lan\ncontrol_socket=%s\n' "$CTL_SOCK" >"$bad"
+out=$(in_gw "$BIN/portholed" -d -f "$bad" 2>&1); rc=$?
+check_match "a missing WAN interface is named" "wan9 does not exist" "$out"
+check_not "missing interface: nothing installed" in_gw nft list table inet porthole
+
+# --- start, and the admin's view ---
+check "portholed starts" ph_start
+check "its own table exists" in_gw nft list table inet porthole
+out=$(ph_ctl status)
+check_match "status shows the external address" "external_address=$EXT_IP" "$out"
+check "add a static mapping" ph_ctl add tcp 2525 $MAIL_IP 25 0 mail server smtp
+out=$(ph_ctl list)
+check_match "list shows it with owner and description" \
+	"tcp +2525 +$MAIL_IP:25 +static +permanent .*mail server smtp" "$out"
+check_not "the same port for another host is refused" ph_ctl add tcp 2525 $WS_IP 25
+out=$(ph_ctl add tcp 2525 $WS_IP 25 2>&1)
+check_match "refusal says why" "held by another host" "$out"
+check_not "a bad protocol is refused" ph_ctl add icmp 1 $MAIL_IP 1
+check_not "a bad address is refused" ph_ctl add tcp 1 300.1.1.1 1
+check_not "port 0 is refused" ph_ctl add tcp 0 $MAIL_IP 1
+check_not "an unknown command is refused" ph_ctl frobnicate
+check_not "deleting a missing mapping is an error" ph_ctl del udp 2525
+check "delete" ph_ctl del tcp 2525
+out=$(ph_ctl list)
+check_not "deleted mapping is gone from the list" grep -q 2525 <<<"$out"
+
+# --- expiry: out of the table and the kernel within a second ---
+check "add a 2-second mapping" ph_ctl add udp 6000 $MAIL_IP 6000 2 short
+check_match "kernel has it" "6000" "$(in_gw nft list table inet porthole)"
+sleep 3
+check_not "expired mapping left the list" grep -q 6000 <<<"$(ph_ctl list)"
+check_not "expired mapping left the kernel" grep -q 6000 <<<"$(in_gw nft list table inet porthole)"
+
+# --- flush ---
+for p in 7001 7002 7003; do ph_ctl add tcp $p $MAIL_IP $p >/dev/null; done
+out=$(ph_ctl flush)
+check_match "flush removes all" "3 removed" "$out"
+check_eq "nothing left" "0" "$(ph_ctl list | tail -n +2 | wc -l)"
+
+# --- the control socket is root's only ---
+check_match "socket is mode 0600" "^srw-------" "$(ls -l "$CTL_SOCK")"
+out=$(in_gw setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/portholectl" -s "$CTL_SOCK" list 2>&1)
+check_match "non-root portholectl is refused" "permission denied|needs root" "$out"
+ph_stop
