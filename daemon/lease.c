@@ -146,13 +146,32 @@ expiry_fired(struct ev_timer *t)
 	lease_remove(l, LEASE_EXPIRED);
 }
 
+void
+lease_set_limits(const struct lease_limits *lim)
+{
+	limits = lim ? *lim : (struct lease_limits){ 0 };
+	if (!limits.max_leases || limits.max_leases > 2 * (PORTS - 1))
+		limits.max_leases = 2 * (PORTS - 1);
+}
+
+int
+lease_reinstall(void)
+{
+	int rc = backend->set_external(external), failed = 0;
+
+	for (size_t i = 0; i < n_leases; i++)
+		if (backend->add(dense[i]) < 0)
+			failed++;
+	if (failed)
+		log_warnx("lease: %d mappings could not be put back into the kernel", failed);
+	return rc < 0 ? rc : failed ? -EIO : 0;
+}
+
 int
 lease_init(const struct backend_ops *be, const struct lease_limits *lim)
 {
 	backend = be;
-	limits = lim ? *lim : (struct lease_limits){ 0 };
-	if (!limits.max_leases || limits.max_leases > 2 * (PORTS - 1))
-		limits.max_leases = 2 * (PORTS - 1);
+	lease_set_limits(lim);
 	n_listeners = 0;
 	n_ext_listeners = 0;
 	external.s_addr = 0;

@@ -83,6 +83,10 @@ struct lease_limits {
 };
 
 int	 lease_init(const struct backend_ops *backend, const struct lease_limits *lim);
+/* New limits (SIGHUP); leases already held are kept. */
+void	 lease_set_limits(const struct lease_limits *lim);
+/* Put every lease back into the backend (after the kernel lost our table). */
+int	 lease_reinstall(void);
 /* Remove every lease from the kernel and free the table. */
 void	 lease_fini(void);
 

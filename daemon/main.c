@@ -20,11 +20,14 @@
 #include "frontend.h"
 #include "lease.h"
 #include "log.h"
+#include "leasestore.h"
 #include "netif.h"
+#include "wanwatch.h"
 
 static const struct frontend *const frontends[] = { &frontend_pcp, &frontend_upnp };
 #define N_FRONTENDS (sizeof(frontends) / sizeof(frontends[0]))
 
+static const char *cfg_path = "/etc/portholed.conf";
 static struct config cfg;
 static struct gateway gw;
 static const struct backend_ops *backend = &backend_nft;
@@ -50,6 +53,63 @@ frontend_enabled(const struct frontend *fe)
 	return true;
 }
 
+static bool
+same_interfaces(const struct config *a, const struct config *b)
+{
+	if (strcmp(a->ext_ifname, b->ext_ifname) || a->n_lan != b->n_lan ||
+	    strcmp(a->table, b->table) || strcmp(a->control_socket, b->control_socket))
+		return false;
+	for (int i = 0; i < a->n_lan; i++)
+		if (strcmp(a->lan_ifname[i], b->lan_ifname[i]))
+			return false;
+	return true;
+}
+
+/*
+ * SIGHUP: apply the new rules and limits in place (front-ends read them
+ * through gw.cfg), and drop the mappings the new rules no longer permit.
+ */
+static void
+reload(void)
+{
+	struct config next;
+	struct policy old;
+	char err[512];
+	size_t dropped = 0;
+
+	if (config_load(cfg_path, &next, err, sizeof(err)) < 0) {
+		log_warnx("SIGHUP: %s; keeping the running configuration", err);
+		return;
+	}
+	if (!same_interfaces(&cfg, &next))
+		log_warnx("SIGHUP: interface, table and socket changes take effect at restart");
+	old = cfg.policy;
+	cfg.policy = next.policy;
+	next.policy = old;
+	cfg.min_lifetime = next.min_lifetime;
+	cfg.max_lifetime = next.max_lifetime;
+	cfg.max_leases = next.max_leases;
+	cfg.max_per_host = next.max_per_host;
+	cfg.rate_limit = next.rate_limit;
+	cfg.secure_mode = next.secure_mode;
+	config_free(&next);
+	lease_set_limits(&(struct lease_limits){ cfg.max_leases, cfg.max_per_host });
+	for (size_t i = lease_count(); i-- > 0;) {
+		struct lease *l = lease_at(i);
+		if (!l || l->owner == OWNER_STATIC)
+			continue;
+		if (policy_check(&cfg.policy, l->ext_port, l->int_addr, l->int_port,
+		    l->int_addr) == POLICY_ALLOW)
+			continue;
+		log_info("SIGHUP: %s mapping %s %u -> %s:%u no longer permitted; removed",
+		    lease_owner_name(l->owner), lease_proto_name(l->proto), l->ext_port,
+		    inet_ntoa(l->int_addr), l->int_port);
+		lease_remove(l, LEASE_REMOVED);
+		dropped++;
+	}
+	log_info("SIGHUP: configuration reloaded from %s; %zu mappings removed", cfg_path, dropped);
+}
+
 static void
 signal_readable(int fd, short revents, void *arg)
 {
@@ -60,7 +120,7 @@ signal_readable(int fd, short revents, void *arg)
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
-		log_info("SIGHUP: configuration reload is not supported yet; restart to apply changes");
+		reload();
 		return;
 	}
 	log_info("signal %u: shutting down", si.ssi_signo);
@@ -116,14 +176,13 @@ backend_config_from(struct backend_config *bc)
 int
 main(int argc, char **argv)
 {
-	const char *path = "/etc/portholed.conf";
 	bool foreground = false, verbose = false, check_only = false;
 	char err[512];
 	int opt, rc;
 
 	while ((opt = getopt(argc, argv, "f:dvnh")) != -1) {
 		switch (opt) {
-		case 'f': path = optarg; break;
+		case 'f': cfg_path = optarg; break;
 		case 'd': foreground = true; break;
 		case 'v': verbose = true; break;
 		case 'n': check_only = true; break;
@@ -132,12 +191,12 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+	if (config_load(cfg_path, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "portholed: %s\n", err);
 		return 1;
 	}
 	if (check_only) {
-		printf("portholed: %s: configuration OK\n", path);
+		printf("portholed: %s: configuration OK\n", cfg_path);
 		return 0;
 	}
 	log_init("portholed", foreground, verbose);
@@ -153,6 +212,11 @@ main(int argc, char **argv)
 	lease_init(backend, &(struct lease_limits){ cfg.max_leases, cfg.max_per_host });
 	if ((rc = lease_set_external(initial_external())) < 0)
 		log_warnx("cannot install the external address: %s", strerror(-rc));
+	if (!cfg.ext_ip.s_addr && (rc = wanwatch_init(cfg.ext_ifname)) < 0)
+		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
+	if (cfg.lease_file[0] && (rc = leasestore_init(cfg.lease_file)) < 0)
+		log_warnx("lease file %s: %s; leases will not survive a restart",
+		    cfg.lease_file, strerror(-rc));
 	if ((rc = control_init(cfg.control_socket)) < 0) {
 		backend->close();
 		fatalx("cannot open control socket %s: %s", cfg.control_socket, strerror(-rc));
@@ -178,6 +242,8 @@ main(int argc, char **argv)
 		if (frontend_enabled(frontends[started]))
 			frontends[started]->fini();
 	control_fini();
+	leasestore_fini();
+	wanwatch_fini();
 	lease_fini();
 	backend->close();
 	config_free(&cfg);

@@ -1,0 +1,83 @@
+/*
+ * wanwatch: see wanwatch.h. Netlink only says "something changed"; the
+ * address is then read afresh, so a lost or reordered message costs nothing.
+ */
+#include "wanwatch.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "lease.h"
+#include "log.h"
+#include "netif.h"
+
+static struct mnl_socket *nl;
+static char ifname[64];
+
+int
+wanwatch_poll(void)
+{
+	struct in_addr now = { 0 }, old = lease_external();
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	netif_ipv4(ifname, &now, NULL);
+	if (now.s_addr == old.s_addr)
+		return 0;
+	inet_ntop(AF_INET, &old, a, sizeof(a));
+	inet_ntop(AF_INET, &now, b, sizeof(b));
+	log_info("WAN address of %s changed: %s -> %s", ifname, old.s_addr ? a : "none",
+	    now.s_addr ? b : "none");
+	if (now.s_addr && netif_is_private(now))
+		log_warnx("external address %s is private: this router is behind another NAT "
+		    "(double NAT)", b);
+	if (lease_set_external(now) < 0)
+		log_warnx("WAN address: the kernel refused the new external address");
+	return 1;
+}
+
+static void
+nl_readable(int fd, short revents, void *arg)
+{
+	char buf[8192];
+
+	(void)fd;
+	(void)revents;
+	(void)arg;
+	/* Drain everything queued, then look once. */
+	while (mnl_socket_recvfrom(nl, buf, sizeof(buf)) > 0)
+		;
+	wanwatch_poll();
+}
+
+int
+wanwatch_init(const char *ext_ifname)
+{
+	snprintf(ifname, sizeof(ifname), "%s", ext_ifname);
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, RTMGRP_IPV4_IFADDR | RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+		int rc = -errno;
+		mnl_socket_close(nl);
+		nl = NULL;
+		return rc;
+	}
+	return ev_fd_add(mnl_socket_get_fd(nl), POLLIN, nl_readable, NULL);
+}
+
+void
+wanwatch_fini(void)
+{
+	if (!nl)
+		return;
+	ev_fd_del(mnl_socket_get_fd(nl));
+	mnl_socket_close(nl);
+	nl = NULL;
+}
