@@ -22,6 +22,7 @@
 #include "log.h"
 #include "leasestore.h"
 #include "netif.h"
+#include "ratelimit.h"
 #include "wanwatch.h"
 
 static const struct frontend *const frontends[] = { &frontend_pcp, &frontend_upnp };
@@ -93,6 +94,7 @@ reload(void)
 	cfg.rate_limit = next.rate_limit;
 	cfg.secure_mode = next.secure_mode;
 	config_free(&next);
+	ratelimit_set(cfg.rate_limit);
 	lease_set_limits(&(struct lease_limits){ cfg.max_leases, cfg.max_per_host });
 	for (size_t i = lease_count(); i-- > 0;) {
 		struct lease *l = lease_at(i);
@@ -210,6 +212,7 @@ main(int argc, char **argv)
 	if ((rc = backend->open(&bc)) < 0)
 		fatalx("cannot create nftables table inet %s: %s", cfg.table, strerror(-rc));
 	lease_init(backend, &(struct lease_limits){ cfg.max_leases, cfg.max_per_host });
+	ratelimit_set(cfg.rate_limit);
 	if ((rc = lease_set_external(initial_external())) < 0)
 		log_warnx("cannot install the external address: %s", strerror(-rc));
 	if (!cfg.ext_ip.s_addr && (rc = wanwatch_init(cfg.ext_ifname)) < 0)

@@ -1,0 +1,58 @@
+/*
+ * ratelimit: see ratelimit.h. A fixed-size table indexed by a hash of the
+ * host: a collision makes two hosts share a bucket, which only ever errs on
+ * the side of limiting, and memory stays bounded whatever a flood spoofs.
+ */
+#include "ratelimit.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#define BUCKETS 4096	/* power of two */
+
+struct bucket {
+	uint32_t	host;
+	uint32_t	tokens_milli;	/* thousandths of a request */
+	uint64_t	last_ms;
+};
+
+static struct bucket	buckets[BUCKETS];
+static uint32_t		rate_per_s;
+
+void
+ratelimit_set(uint32_t rate)
+{
+	rate_per_s = rate;
+	memset(buckets, 0, sizeof(buckets));
+}
+
+bool
+ratelimit_allow(struct in_addr host, uint64_t now_ms)
+{
+	uint32_t h = ntohl(host.s_addr);
+	struct bucket *b;
+	uint64_t cap, refill;
+
+	if (!rate_per_s)
+		return true;
+	b = &buckets[(h * 2654435761u) >> 20 & (BUCKETS - 1)];
+	cap = (uint64_t)rate_per_s * 1000;
+	if (b->host != h || b->last_ms == 0) {
+		b->host = h;
+		b->tokens_milli = (uint32_t)cap;
+		b->last_ms = now_ms;
+	}
+	refill = (now_ms - b->last_ms) * rate_per_s;	/* ms * req/s = milli-requests */
+	b->last_ms = now_ms;
+	b->tokens_milli = (uint32_t)(b->tokens_milli + refill > cap ? cap : b->tokens_milli + refill);
+	if (b->tokens_milli < 1000)
+		return false;
+	b->tokens_milli -= 1000;
+	return true;
+}
+
+void
+ratelimit_fini(void)
+{
+	rate_per_s = 0;
+}
