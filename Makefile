@@ -6,7 +6,7 @@ PREFIX	 ?= /usr/local
 DESTDIR	 ?=
 B	 := build
 
-PKGS_DAEMON := libnftnl libmnl libmicrohttpd libxml-2.0
+PKGS_DAEMON := libnftnl libmnl libmicrohttpd libxml-2.0 libcap
 PKGS_CLIENT := miniupnpc
 WARN	 := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS	 ?= -O2 -g
@@ -106,3 +106,31 @@ clean:
 .PHONY: all deps check check-asan demo bench clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Fuzzing: one libFuzzer harness per parser (tests/fuzz/fuzz_*.c), built with
+# clang against sanitized daemon and client objects. `make fuzz` runs each for
+# FUZZ_SECONDS over its corpus in tests/fuzz/corpus/NAME/ (kept findings are
+# regression inputs); the harnesses also replay the corpus alone.
+FUZZ_CC	 := clang
+FUZZ_B	 := build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -Idaemon -Iclient \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_B)/%)
+FUZZ_OBJ := $(DAEMON_SRC:%.c=$(FUZZ_B)/%.o) $(CLIENT_SRC:%.c=$(FUZZ_B)/%.o)
+
+$(FUZZ_B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEP_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS_DAEMON) $(LIBS_CLIENT)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+.PHONY: fuzz fuzz-build

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "leasestore.h"
 #include "netif.h"
+#include "privdrop.h"
 #include "ratelimit.h"
 #include "wanwatch.h"
 
@@ -237,6 +238,8 @@ main(int argc, char **argv)
 	if (started == N_FRONTENDS) {
 		if (!foreground && daemon(0, 0) < 0)
 			log_warn("daemon");
+		if ((rc = privdrop_apply()) < 0)
+			log_warnx("cannot drop capabilities: %s", strerror(-rc));
 		log_info("portholed started: table inet %s, %d LAN interface(s)", cfg.table, gw.n_lan);
 		if ((rc = ev_run()) < 0)
 			log_warnx("event loop failed: %s", strerror(-rc));

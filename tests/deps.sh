@@ -3,7 +3,7 @@
 # As root, installs the missing ones; otherwise names them and fails.
 PACKAGES=(
 	build-essential pkg-config
-	libnftnl-dev libmnl-dev libmicrohttpd-dev libxml2-dev   # the daemon
+	libnftnl-dev libmnl-dev libmicrohttpd-dev libxml2-dev libcap-dev  # the daemon
 	libnatpmp-dev libminiupnpc-dev                          # the client library
 	libcmocka-dev                                           # unit tests
 	iproute2 nftables socat tcpdump procps                  # the lab
