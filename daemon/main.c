@@ -18,6 +18,7 @@
 #include "control.h"
 #include "event.h"
 #include "frontend.h"
+#include "kernwatch.h"
 #include "lease.h"
 #include "log.h"
 #include "leasestore.h"
@@ -33,6 +34,7 @@ static const char *cfg_path = "/etc/portholed.conf";
 static struct config cfg;
 static struct gateway gw;
 static const struct backend_ops *backend = &backend_nft;
+static struct backend_config bc;
 
 static void
 usage(void)
@@ -53,6 +55,20 @@ frontend_enabled(const struct frontend *fe)
 	if (fe == &frontend_upnp)
 		return cfg.enable_upnp;
 	return true;
+}
+
+/* Someone removed our table (or part of it): build it again, mappings and all. */
+static void
+rebuild_kernel_state(void)
+{
+	int rc = backend->open(&bc);
+
+	if (rc == 0)
+		rc = lease_reinstall();
+	if (rc < 0)
+		log_warnx("nftables: rebuilding table inet %s failed: %s", cfg.table, strerror(-rc));
+	else
+		log_info("nftables: table inet %s rebuilt with %zu mappings", cfg.table, lease_count());
 }
 
 static bool
@@ -163,17 +179,17 @@ initial_external(void)
 }
 
 static void
-backend_config_from(struct backend_config *bc)
+backend_config_from(struct backend_config *out)
 {
-	memset(bc, 0, sizeof(*bc));
-	bc->table = cfg.table;
-	bc->ext_ifname = cfg.ext_ifname;
+	memset(out, 0, sizeof(*out));
+	out->table = cfg.table;
+	out->ext_ifname = cfg.ext_ifname;
 	for (int i = 0; i < gw.n_lan; i++) {
-		bc->lan_ifnames[i] = gw.lan[i].ifname;
-		bc->lan_net[i] = gw.lan[i].addr;
-		bc->lan_plen[i] = gw.lan[i].plen;
+		out->lan_ifnames[i] = gw.lan[i].ifname;
+		out->lan_net[i] = gw.lan[i].addr;
+		out->lan_plen[i] = gw.lan[i].plen;
 	}
-	bc->n_lan = gw.n_lan;
+	out->n_lan = gw.n_lan;
 }
 
 int
@@ -208,7 +224,6 @@ main(int argc, char **argv)
 	if (gateway_resolve(&gw, &cfg, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 
-	struct backend_config bc;
 	backend_config_from(&bc);
 	if ((rc = backend->open(&bc)) < 0)
 		fatalx("cannot create nftables table inet %s: %s", cfg.table, strerror(-rc));
@@ -221,6 +236,8 @@ main(int argc, char **argv)
 	if (cfg.lease_file[0] && (rc = leasestore_init(cfg.lease_file)) < 0)
 		log_warnx("lease file %s: %s; leases will not survive a restart",
 		    cfg.lease_file, strerror(-rc));
+	if ((rc = kernwatch_init(cfg.table, rebuild_kernel_state)) < 0)
+		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
 	if ((rc = control_init(cfg.control_socket)) < 0) {
 		backend->close();
 		fatalx("cannot open control socket %s: %s", cfg.control_socket, strerror(-rc));
@@ -248,6 +265,7 @@ main(int argc, char **argv)
 		if (frontend_enabled(frontends[started]))
 			frontends[started]->fini();
 	control_fini();
+	kernwatch_fini();
 	leasestore_fini();
 	wanwatch_fini();
 	lease_fini();
