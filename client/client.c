@@ -1,0 +1,433 @@
+/*
+ * client: the handle, error reporting, and the protocol order. A mapping
+ * request goes to the protocol that answered before; the first time, PCP,
+ * NAT-PMP and UPnP are probed in turn (or only the forced one). Every
+ * failure leaves a sentence in ph->err saying what went wrong and what to
+ * do about it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "phc.h"
+
+PORTHOLE_API void
+porthole_opts_init(struct porthole_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->method = PORTHOLE_AUTO;
+	o->lifetime = PHC_DEFAULT_LIFETIME;
+	o->timeout_ms = PHC_DEFAULT_TIMEOUT;
+}
+
+int
+phc_fail(struct porthole *ph, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ph->err, sizeof(ph->err), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void
+phc_log(const struct porthole *ph, int level, const char *fmt, ...)
+{
+	char msg[PORTHOLE_MSG_MAX];
+	va_list ap;
+
+	if (ph->o.log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ph->o.log(ph->o.log_arg, level, msg);
+}
+
+PORTHOLE_API int
+porthole_open(struct porthole **out, const struct porthole_opts *o)
+{
+	struct porthole *ph;
+	struct porthole_opts def;
+	int rc;
+
+	*out = NULL;
+	if (o == NULL) {
+		porthole_opts_init(&def);
+		o = &def;
+	}
+	if (o->method < PORTHOLE_AUTO || o->method > PORTHOLE_UPNP)
+		return PORTHOLE_ERR_INVAL;
+	if ((ph = calloc(1, sizeof(*ph))) == NULL)
+		return PORTHOLE_ERR_SYSTEM;
+	ph->o = *o;
+	if (ph->o.lifetime == 0)
+		ph->o.lifetime = PHC_DEFAULT_LIFETIME;
+	if (ph->o.timeout_ms <= 0)
+		ph->o.timeout_ms = PHC_DEFAULT_TIMEOUT;
+	ph->desc = strdup(o->description != NULL ? o->description : "porthole");
+	ph->o.description = ph->desc;
+	ph->o.gateway = NULL;	/* the caller's string need not outlive us */
+	if (ph->desc == NULL) {
+		free(ph);
+		return PORTHOLE_ERR_SYSTEM;
+	}
+	if (o->gateway != NULL) {
+		if (inet_pton(AF_INET, o->gateway, &ph->gw) != 1) {
+			porthole_close(ph);
+			return PORTHOLE_ERR_INVAL;
+		}
+	} else if ((rc = phc_default_gateway(&ph->gw)) != 0) {
+		porthole_close(ph);
+		return rc;
+	}
+	if ((rc = phc_local_addr(ph->gw, &ph->local)) != 0) {
+		porthole_close(ph);
+		return rc;
+	}
+	*out = ph;
+	return 0;
+}
+
+PORTHOLE_API void
+porthole_close(struct porthole *ph)
+{
+	if (ph == NULL)
+		return;
+	phc_upnp.fini(ph);
+	free(ph->desc);
+	free(ph);
+}
+
+PORTHOLE_API const char *
+porthole_last_error(const struct porthole *ph)
+{
+	return ph != NULL && ph->err[0] != '\0' ? ph->err : "no error";
+}
+
+PORTHOLE_API struct in_addr
+porthole_gateway(const struct porthole *ph)
+{
+	return ph->gw;
+}
+
+PORTHOLE_API enum porthole_method
+porthole_method_used(const struct porthole *ph)
+{
+	return ph->method;
+}
+
+PORTHOLE_API const char *
+porthole_strerror(int err)
+{
+	switch (err) {
+	case PORTHOLE_OK:
+		return "success";
+	case PORTHOLE_ERR_INVAL:
+		return "invalid argument";
+	case PORTHOLE_ERR_NOGATEWAY:
+		return "no gateway: there is no default route; give the router's address "
+		    "with --gateway";
+	case PORTHOLE_ERR_NOPROTO:
+		return "the gateway answers neither PCP, NAT-PMP nor UPnP: is port mapping "
+		    "enabled on the router?";
+	case PORTHOLE_ERR_TIMEOUT:
+		return "the gateway did not answer: is it up, and is port mapping enabled?";
+	case PORTHOLE_ERR_TAKEN:
+		return "the port is held by another host on the LAN: free it there, or "
+		    "remove that mapping in the router";
+	case PORTHOLE_ERR_DENIED:
+		return "the router's policy refuses this mapping: allow this host and port "
+		    "in the router's port-mapping settings";
+	case PORTHOLE_ERR_NORESOURCES:
+		return "the router has no room for more mappings: remove unused ones";
+	case PORTHOLE_ERR_NETWORK:
+		return "the router has no external address: is its Internet link up?";
+	case PORTHOLE_ERR_PROTOCOL:
+		return "the router sent a malformed answer: try forcing another protocol "
+		    "with --protocol";
+	case PORTHOLE_ERR_SYSTEM:
+		return "a local system call failed";
+	case PORTHOLE_ERR_NOTMAPPED:
+		return "not mapped: run `porthole map` first";
+	case PORTHOLE_ERR_PROFILE:
+		return "bad profile or port: write ports as tcp/N or udp/N";
+	case PORTHOLE_ERR_STATE:
+		return "the state file is unreadable or corrupt: remove it and map again";
+	case PORTHOLE_ERR_UNSUPPORTED:
+		return "the router does not offer the forced protocol: try --protocol auto";
+	case PORTHOLE_ERR_LOST:
+		return "the router restarted and forgot the mapping: map again "
+		    "(`porthole keep` does it by itself)";
+	}
+	return "unknown error";
+}
+
+PORTHOLE_API const char *
+porthole_method_name(enum porthole_method m)
+{
+	switch (m) {
+	case PORTHOLE_AUTO:
+		return "auto";
+	case PORTHOLE_PCP:
+		return "pcp";
+	case PORTHOLE_NATPMP:
+		return "natpmp";
+	case PORTHOLE_UPNP:
+		return "upnp";
+	}
+	return "?";
+}
+
+PORTHOLE_API int
+porthole_method_parse(const char *s, enum porthole_method *m)
+{
+	enum porthole_method i;
+
+	if (s != NULL && strcmp(s, "nat-pmp") == 0)
+		s = "natpmp";
+	for (i = PORTHOLE_AUTO; s != NULL && i <= PORTHOLE_UPNP; i++)
+		if (strcmp(s, porthole_method_name(i)) == 0) {
+			*m = i;
+			return 0;
+		}
+	return PORTHOLE_ERR_INVAL;
+}
+
+const char *
+phc_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+const struct phc_method *
+phc_method_ops(enum porthole_method m)
+{
+	switch (m) {
+	case PORTHOLE_PCP:
+		return &phc_pcp;
+	case PORTHOLE_NATPMP:
+		return &phc_natpmp;
+	case PORTHOLE_UPNP:
+		return &phc_upnp;
+	case PORTHOLE_AUTO:
+		break;
+	}
+	return NULL;
+}
+
+/*
+ * Picks the protocol: the one forced, or the first of PCP, NAT-PMP, UPnP
+ * that answers. A definite answer that is not a protocol error (e.g. the
+ * WAN is down) stops the search: another protocol would say the same.
+ */
+int
+phc_select(struct porthole *ph)
+{
+	static const enum porthole_method order[] = { PORTHOLE_PCP, PORTHOLE_NATPMP,
+	    PORTHOLE_UPNP };
+	char gw[INET_ADDRSTRLEN];
+	size_t i;
+	int rc;
+
+	if (ph->method != PORTHOLE_AUTO)
+		return 0;
+	inet_ntop(AF_INET, &ph->gw, gw, sizeof(gw));
+	ph->probe_refused = false;
+	if (ph->o.method != PORTHOLE_AUTO) {
+		if ((rc = phc_method_ops(ph->o.method)->probe(ph)) == 0)
+			ph->method = ph->o.method;
+		return rc;
+	}
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		rc = phc_method_ops(order[i])->probe(ph);
+		if (rc == 0) {
+			ph->method = order[i];
+			phc_log(ph, LOG_DEBUG, "gateway %s speaks %s", gw,
+			    porthole_method_name(order[i]));
+			return 0;
+		}
+		if (rc == PORTHOLE_ERR_NETWORK || rc == PORTHOLE_ERR_SYSTEM)
+			return rc;
+	}
+	return phc_fail(ph, PORTHOLE_ERR_NOPROTO, "gateway %s answers neither PCP, NAT-PMP "
+	    "nor UPnP: is port mapping enabled on the router?", gw);
+}
+
+PORTHOLE_API int
+porthole_external_address(struct porthole *ph, struct in_addr *out)
+{
+	int rc;
+
+	if (ph->method == PORTHOLE_AUTO) {
+		if ((rc = phc_select(ph)) != 0)
+			return rc;
+	} else if ((rc = phc_method_ops(ph->method)->probe(ph)) != 0) {
+		return rc;
+	}
+	*out = ph->ext;
+	return 0;
+}
+
+int
+phc_port_label(char *buf, size_t len, const struct porthole_mapping *m)
+{
+	return snprintf(buf, len, "%s/%u", phc_proto_name(m->proto), m->internal_port);
+}
+
+/* A gateway that stopped answering may come back speaking another protocol. */
+static void
+forget_method(struct porthole *ph, int rc)
+{
+	if (ph->o.method == PORTHOLE_AUTO &&
+	    (rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED))
+		ph->method = PORTHOLE_AUTO;
+}
+
+/*
+ * PCP and NAT-PMP hand out another external port when ours is held by
+ * another host. A server's well-known port elsewhere is no use to its
+ * clients, so the stand-in is released and the port reported as taken.
+ */
+static int
+give_back(struct porthole *ph, struct porthole_mapping *m)
+{
+	char gw[INET_ADDRSTRLEN], label[16];
+	uint16_t got = m->external_port;
+
+	phc_method_ops(m->method)->map(ph, m, 0);
+	m->external_port = 0;
+	m->lifetime = 0;
+	inet_ntop(AF_INET, &ph->gw, gw, sizeof(gw));
+	phc_port_label(label, sizeof(label), m);
+	return phc_fail(ph, PORTHOLE_ERR_TAKEN, "%s: gateway %s offered external port %u "
+	    "instead: another host holds %u; free it there or remove that mapping in the "
+	    "router", label, gw, got, m->internal_port);
+}
+
+static int
+map_with(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
+{
+	int rc;
+
+	if ((rc = phc_select(ph)) != 0)
+		return m->error = rc;
+	m->method = ph->method;
+	m->internal_addr = ph->local;
+	rc = phc_method_ops(ph->method)->map(ph, m, lifetime);
+	if (rc == 0) {
+		m->obtained = (int64_t)time(NULL);
+		m->epoch = ph->epoch;
+	}
+	if (rc == 0 && m->external_port != m->internal_port)
+		rc = give_back(ph, m);
+	forget_method(ph, rc);
+	return m->error = rc;
+}
+
+PORTHOLE_API int
+porthole_map(struct porthole *ph, const struct porthole_port *port, struct porthole_mapping *m)
+{
+	if (ph == NULL || port == NULL || m == NULL || port->port == 0 ||
+	    (port->proto != IPPROTO_TCP && port->proto != IPPROTO_UDP))
+		return PORTHOLE_ERR_INVAL;
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", port->name);
+	m->proto = port->proto;
+	m->internal_port = port->port;
+	return map_with(ph, m, ph->o.lifetime);
+}
+
+PORTHOLE_API int
+porthole_map_profile(struct porthole *ph, const struct porthole_profile *p,
+    struct porthole_mapping *out, size_t *n)
+{
+	size_t i, used = 0;
+	int rc, first = 0;
+
+	if (ph == NULL || p == NULL || out == NULL || n == NULL)
+		return PORTHOLE_ERR_INVAL;
+	for (i = 0; i < p->n; i++) {
+		if (!p->port[i].enabled)
+			continue;
+		if (used == *n)
+			return PORTHOLE_ERR_INVAL;
+		rc = porthole_map(ph, &p->port[i], &out[used++]);
+		if (rc != 0 && first == 0)
+			first = rc;
+		/* No gateway or no protocol: the other ports would fail alike. */
+		if (rc == PORTHOLE_ERR_NOPROTO || rc == PORTHOLE_ERR_NOGATEWAY)
+			break;
+	}
+	for (; i < p->n; i++) {
+		if (!p->port[i].enabled || used == *n)
+			continue;
+		memset(&out[used], 0, sizeof(out[used]));
+		snprintf(out[used].name, sizeof(out[used].name), "%s", p->port[i].name);
+		out[used].proto = p->port[i].proto;
+		out[used].internal_port = p->port[i].port;
+		out[used++].error = first;
+	}
+	*n = used;
+	return first;
+}
+
+PORTHOLE_API int
+porthole_renew(struct porthole *ph, struct porthole_mapping *m)
+{
+	if (ph == NULL || m == NULL || m->internal_port == 0)
+		return PORTHOLE_ERR_INVAL;
+	/* A mapping made by another protocol is renewed with it, if still there. */
+	if (m->method != PORTHOLE_AUTO && ph->method == PORTHOLE_AUTO &&
+	    (ph->o.method == PORTHOLE_AUTO || ph->o.method == m->method) &&
+	    phc_method_ops(m->method)->probe(ph) == 0)
+		ph->method = m->method;
+	return map_with(ph, m, ph->o.lifetime);
+}
+
+PORTHOLE_API int
+porthole_unmap(struct porthole *ph, struct porthole_mapping *m)
+{
+	const struct phc_method *ops;
+	int rc;
+
+	if (ph == NULL || m == NULL || m->internal_port == 0)
+		return PORTHOLE_ERR_INVAL;
+	if (m->external_port == 0 || (ops = phc_method_ops(m->method)) == NULL)
+		return PORTHOLE_ERR_NOTMAPPED;
+	rc = ops->map(ph, m, 0);
+	if (rc == 0) {
+		m->external_port = 0;
+		m->lifetime = 0;
+	}
+	return rc;
+}
+
+PORTHOLE_API int
+porthole_query(struct porthole *ph, struct porthole_mapping *m)
+{
+	const struct phc_method *ops;
+
+	if (ph == NULL || m == NULL)
+		return PORTHOLE_ERR_INVAL;
+	if (m->external_port == 0 || (ops = phc_method_ops(m->method)) == NULL)
+		return PORTHOLE_ERR_NOTMAPPED;
+	return ops->query(ph, m);
+}
+
+PORTHOLE_API int64_t
+porthole_lease_left(const struct porthole_mapping *m, int64_t now)
+{
+	int64_t end;
+
+	if (m->external_port == 0)
+		return 0;
+	if (m->lifetime == 0)
+		return -1;
+	end = m->obtained + m->lifetime;
+	return end > now ? end - now : 0;
+}

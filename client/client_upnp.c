@@ -1,0 +1,268 @@
+/*
+ * client_upnp: UPnP IGD through libminiupnpc. Discovery prefers the IGD
+ * served from the gateway's own address. An IGD whose external address
+ * miniupnpc calls reserved (documentation or private ranges) is used
+ * anyway, like `upnpc -i`, with a warning: behind a second NAT the mapping
+ * will not be reachable from the Internet.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <miniupnpc/miniupnpc.h>
+#include <miniupnpc/upnpcommands.h>
+#include <miniupnpc/upnperrors.h>
+
+#include "phc.h"
+
+#define UPNP_ERR_NO_SUCH_ENTRY		714
+#define UPNP_ERR_CONFLICT		718
+#define UPNP_ERR_ONLY_PERMANENT		725
+#define UPNP_ERR_NOT_AUTHORIZED		606
+
+struct phc_upnp {
+	struct UPNPUrls	urls;
+	struct IGDdatas	data;
+	char		lanaddr[INET_ADDRSTRLEN];
+};
+
+static void
+upnp_fini(struct porthole *ph)
+{
+	if (ph->upnp == NULL)
+		return;
+	FreeUPNPUrls(&ph->upnp->urls);
+	free(ph->upnp);
+	ph->upnp = NULL;
+}
+
+/* True when the description URL's host is the gateway's address. */
+static bool
+url_on_gateway(const char *url, struct in_addr gw)
+{
+	char host[INET_ADDRSTRLEN];
+	struct in_addr a;
+	size_t n;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return false;
+	url += 7;
+	n = strcspn(url, ":/");
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, url, n);
+	host[n] = '\0';
+	return inet_pton(AF_INET, host, &a) == 1 && a.s_addr == gw.s_addr;
+}
+
+static int
+upnp_discover(struct porthole *ph)
+{
+	struct UPNPDev *devs, *d;
+	struct phc_upnp *u;
+	int err = 0, ok = 0;
+
+	if (ph->upnp != NULL)
+		return 0;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return PORTHOLE_ERR_SYSTEM;
+	devs = upnpDiscover(ph->o.timeout_ms, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2, &err);
+	for (d = devs; d != NULL && !ok; d = d->pNext)
+		if (url_on_gateway(d->descURL, ph->gw) && strstr(d->st, "InternetGatewayDevice"))
+			ok = UPNP_GetIGDFromUrl(d->descURL, &u->urls, &u->data, u->lanaddr,
+			    sizeof(u->lanaddr));
+	for (d = devs; d != NULL && !ok; d = d->pNext)
+		if (url_on_gateway(d->descURL, ph->gw))
+			ok = UPNP_GetIGDFromUrl(d->descURL, &u->urls, &u->data, u->lanaddr,
+			    sizeof(u->lanaddr));
+	freeUPNPDevlist(devs);
+	if (!ok || u->urls.controlURL == NULL || u->urls.controlURL[0] == '\0') {
+		if (ok)
+			FreeUPNPUrls(&u->urls);
+		free(u);
+		return PORTHOLE_ERR_UNSUPPORTED;
+	}
+	ph->upnp = u;
+	return 0;
+}
+
+static int
+upnp_fail(struct porthole *ph, int rc, const char *what, int code)
+{
+	char gw[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &ph->gw, gw, sizeof(gw));
+	if (rc == PORTHOLE_ERR_UNSUPPORTED)
+		return phc_fail(ph, rc, "%s: no UPnP IGD answered from gateway %s within %d ms: "
+		    "is UPnP enabled on the router?", what, gw, ph->o.timeout_ms);
+	if (code != 0)
+		return phc_fail(ph, rc, "%s: gateway %s (UPnP) said %d %s: %s", what, gw, code,
+		    strupnperror(code) != NULL ? strupnperror(code) : "", porthole_strerror(rc));
+	return phc_fail(ph, rc, "%s: gateway %s (UPnP): %s", what, gw, porthole_strerror(rc));
+}
+
+static int
+upnp_probe(struct porthole *ph)
+{
+	char ext[40] = "", status[64] = "", lasterr[64] = "";
+	unsigned uptime = 0;
+	struct in_addr a;
+	int r;
+
+	if (upnp_discover(ph) != 0)
+		return upnp_fail(ph, PORTHOLE_ERR_UNSUPPORTED, "discovery", 0);
+	r = UPNP_GetExternalIPAddress(ph->upnp->urls.controlURL,
+	    ph->upnp->data.first.servicetype, ext);
+	if (r != 0 || inet_pton(AF_INET, ext, &a) != 1) {
+		upnp_fini(ph);	/* discover again next time: it may have restarted */
+		return upnp_fail(ph, r < 0 ? PORTHOLE_ERR_TIMEOUT : PORTHOLE_ERR_PROTOCOL,
+		    "external address", r > 0 ? r : 0);
+	}
+	if (a.s_addr == 0)
+		return upnp_fail(ph, PORTHOLE_ERR_NETWORK, "external address", 0);
+	ph->ext = a;
+	UPNP_GetStatusInfo(ph->upnp->urls.controlURL, ph->upnp->data.first.servicetype,
+	    status, &uptime, lasterr);
+	ph->warn_reserved = phc_addr_reserved(a) || strcmp(status, "Connected") != 0;
+	return 0;
+}
+
+static int
+upnp_code(int r)
+{
+	switch (r) {
+	case UPNPCOMMAND_SUCCESS:
+		return 0;
+	case UPNP_ERR_CONFLICT:
+		return PORTHOLE_ERR_TAKEN;
+	case UPNP_ERR_NOT_AUTHORIZED:
+		return PORTHOLE_ERR_DENIED;
+	case UPNP_ERR_NO_SUCH_ENTRY:
+		return PORTHOLE_ERR_NOTMAPPED;
+	case 728:
+		return PORTHOLE_ERR_NORESOURCES;
+	case UPNPCOMMAND_HTTP_ERROR:
+	case UPNPCOMMAND_UNKNOWN_ERROR:
+		return PORTHOLE_ERR_TIMEOUT;
+	}
+	return PORTHOLE_ERR_PROTOCOL;
+}
+
+/* Who holds ext port: the internal client, or 0 when nobody. */
+static int
+upnp_lookup(struct porthole *ph, const struct porthole_mapping *m, struct in_addr *client,
+    uint32_t *lease)
+{
+	char port[8], iclient[40] = "", iport[8] = "", desc[80], enabled[4], dur[16] = "";
+	int r;
+
+	snprintf(port, sizeof(port), "%u", m->internal_port);
+	r = UPNP_GetSpecificPortMappingEntry(ph->upnp->urls.controlURL,
+	    ph->upnp->data.first.servicetype, port, m->proto == IPPROTO_UDP ? "UDP" : "TCP",
+	    NULL, iclient, iport, desc, enabled, dur);
+	if (r != 0)
+		return r;
+	if (inet_pton(AF_INET, iclient, client) != 1)
+		client->s_addr = 0;
+	*lease = (uint32_t)strtoul(dur, NULL, 10);
+	return 0;
+}
+
+static int
+upnp_add(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
+{
+	char port[8], lease[16], client[INET_ADDRSTRLEN];
+	const char *proto = m->proto == IPPROTO_UDP ? "UDP" : "TCP";
+	int r;
+
+	snprintf(port, sizeof(port), "%u", m->internal_port);
+	snprintf(lease, sizeof(lease), "%u", lifetime);
+	inet_ntop(AF_INET, &ph->local, client, sizeof(client));
+	r = UPNP_AddPortMapping(ph->upnp->urls.controlURL, ph->upnp->data.first.servicetype,
+	    port, port, client, ph->desc, proto, NULL, lease);
+	if (r == UPNP_ERR_ONLY_PERMANENT) {
+		lifetime = 0;
+		r = UPNP_AddPortMapping(ph->upnp->urls.controlURL,
+		    ph->upnp->data.first.servicetype, port, port, client, ph->desc, proto,
+		    NULL, "0");
+	}
+	if (r != 0)
+		return r;
+	m->external_addr = ph->ext;
+	m->external_port = m->internal_port;
+	m->lifetime = lifetime;
+	m->epoch = 0;
+	return 0;
+}
+
+static int
+upnp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
+{
+	char label[16], port[8], holder[INET_ADDRSTRLEN];
+	struct in_addr who;
+	uint32_t left;
+	int r, rc;
+
+	phc_port_label(label, sizeof(label), m);
+	if ((rc = upnp_probe(ph)) != 0)
+		return rc;
+	if (lifetime == 0) {
+		snprintf(port, sizeof(port), "%u", m->external_port);
+		r = UPNP_DeletePortMapping(ph->upnp->urls.controlURL,
+		    ph->upnp->data.first.servicetype, port,
+		    m->proto == IPPROTO_UDP ? "UDP" : "TCP", NULL);
+		/* Already gone is as good as deleted. */
+		return r == 0 || r == UPNP_ERR_NO_SUCH_ENTRY ? 0 :
+		    upnp_fail(ph, upnp_code(r), label, r);
+	}
+	r = upnp_add(ph, m, lifetime);
+	if (r == UPNP_ERR_CONFLICT && upnp_lookup(ph, m, &who, &left) == 0) {
+		m->holder = who;
+		inet_ntop(AF_INET, &who, holder, sizeof(holder));
+		return phc_fail(ph, PORTHOLE_ERR_TAKEN, "%s: the external port is held by %s "
+		    "on the LAN: free it there or remove that mapping in the router", label,
+		    holder);
+	}
+	if (r != 0)
+		return upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+	/* IGDv2 may shorten the lease; the entry says what it granted. */
+	if (lifetime != 0 && upnp_lookup(ph, m, &who, &left) == 0 && left > 0 &&
+	    left < m->lifetime)
+		m->lifetime = left;
+	return 0;
+}
+
+/* The entry must still exist and still point at us. */
+static int
+upnp_query(struct porthole *ph, struct porthole_mapping *m)
+{
+	char label[16], holder[INET_ADDRSTRLEN];
+	struct in_addr who;
+	uint32_t left;
+	int r, rc;
+
+	phc_port_label(label, sizeof(label), m);
+	if ((rc = upnp_probe(ph)) != 0)
+		return rc;
+	r = upnp_lookup(ph, m, &who, &left);
+	if (r == UPNP_ERR_NO_SUCH_ENTRY)
+		return phc_fail(ph, PORTHOLE_ERR_LOST, "%s: the gateway no longer has this "
+		    "mapping (restarted, or removed by hand): map again", label);
+	if (r != 0)
+		return upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+	if (who.s_addr != m->internal_addr.s_addr) {
+		m->holder = who;
+		inet_ntop(AF_INET, &who, holder, sizeof(holder));
+		return phc_fail(ph, PORTHOLE_ERR_TAKEN, "%s: now held by %s", label, holder);
+	}
+	return 0;
+}
+
+const struct phc_method phc_upnp = {
+	.id = PORTHOLE_UPNP,
+	.probe = upnp_probe,
+	.map = upnp_map,
+	.query = upnp_query,
+	.fini = upnp_fini,
+};

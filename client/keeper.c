@@ -1,0 +1,327 @@
+/*
+ * keeper: keeps a profile mapped for as long as the server runs. Each port
+ * has a due time (monotonic): first now, then half its lifetime after each
+ * grant, or a growing back-off after a failure. Every check_interval the
+ * gateway is asked for its external address (and epoch); an epoch going
+ * back, a UPnP entry gone, an announcement on 224.0.0.1:5350 or a new
+ * external address make every port due at once. Each change is logged once.
+ */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <stddef.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "phc.h"
+
+#define ANNOUNCE_PORT	5350
+
+struct keep_entry {
+	struct porthole_mapping	m;
+	int64_t			due;		/* monotonic ms */
+	unsigned		failures;
+	int			last_error;	/* to log a failure once, not each retry */
+};
+
+struct porthole_keeper {
+	struct porthole		*ph;
+	char			*state_path;	/* NULL = no state file */
+	int64_t			 check_ms;
+	int64_t			 next_check;
+	struct in_addr		 ext;
+	bool			 gw_down;
+	int			 fd;
+	size_t			 n;
+	struct keep_entry	 e[PORTHOLE_PROFILE_MAX];
+};
+
+/* Joins 224.0.0.1 on port 5350; without it the periodic check still works. */
+static int
+announce_socket(struct porthole *ph)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(ANNOUNCE_PORT) };
+	struct ip_mreq mr;
+	int s, one = 1;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	mr.imr_multiaddr.s_addr = htonl(0xe0000001);
+	mr.imr_interface = ph->local;
+	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) == -1) {
+		phc_log(ph, LOG_DEBUG, "not listening for gateway announcements: %s",
+		    strerror(errno));
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Takes over mappings a former run left in the state file (PCP nonces). */
+static void
+adopt_state(struct porthole_keeper *k)
+{
+	struct porthole_mapping old[PORTHOLE_PROFILE_MAX];
+	size_t n = PORTHOLE_PROFILE_MAX, i, j;
+
+	if (k->state_path == NULL || porthole_state_load(k->state_path, old, &n) != 0)
+		return;
+	for (i = 0; i < k->n; i++)
+		for (j = 0; j < n; j++)
+			if (old[j].proto == k->e[i].m.proto &&
+			    old[j].internal_port == k->e[i].m.internal_port) {
+				memcpy(k->e[i].m.nonce, old[j].nonce, sizeof(old[j].nonce));
+				k->e[i].m.method = old[j].method;
+			}
+}
+
+PORTHOLE_API int
+porthole_keeper_new(struct porthole *ph, const struct porthole_profile *p,
+    const char *state_path, unsigned check_interval, struct porthole_keeper **out)
+{
+	struct porthole_keeper *k;
+	size_t i;
+
+	*out = NULL;
+	if (ph == NULL || p == NULL)
+		return PORTHOLE_ERR_INVAL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return PORTHOLE_ERR_SYSTEM;
+	k->ph = ph;
+	if (state_path != NULL && (k->state_path = strdup(state_path)) == NULL) {
+		free(k);
+		return PORTHOLE_ERR_SYSTEM;
+	}
+	k->check_ms = (int64_t)(check_interval != 0 ? check_interval : 60) * 1000;
+	for (i = 0; i < p->n; i++) {
+		struct keep_entry *e;
+
+		if (!p->port[i].enabled)
+			continue;
+		e = &k->e[k->n++];
+		snprintf(e->m.name, sizeof(e->m.name), "%s", p->port[i].name);
+		e->m.proto = p->port[i].proto;
+		e->m.internal_port = p->port[i].port;
+	}
+	adopt_state(k);
+	k->next_check = phc_now_ms() + k->check_ms;
+	k->fd = announce_socket(ph);
+	*out = k;
+	return 0;
+}
+
+PORTHOLE_API int
+porthole_keeper_fd(const struct porthole_keeper *k)
+{
+	return k->fd;
+}
+
+PORTHOLE_API const struct porthole_mapping *
+porthole_keeper_mappings(const struct porthole_keeper *k, size_t *n)
+{
+	static_assert(offsetof(struct keep_entry, m) == 0, "mapping first");
+	*n = k->n;
+	return k->n > 0 ? &k->e[0].m : NULL;
+}
+
+static void
+all_due(struct porthole_keeper *k, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		k->e[i].due = now;
+}
+
+static void
+save(struct porthole_keeper *k)
+{
+	struct porthole_mapping m[PORTHOLE_PROFILE_MAX];
+	size_t i;
+	int rc;
+
+	if (k->state_path == NULL)
+		return;
+	for (i = 0; i < k->n; i++)
+		m[i] = k->e[i].m;
+	if ((rc = porthole_state_save(k->state_path, m, k->n)) != 0)
+		phc_log(k->ph, LOG_WARNING, "cannot write %s: %s", k->state_path,
+		    rc == PORTHOLE_ERR_SYSTEM ? strerror(errno) : porthole_strerror(rc));
+}
+
+static void
+note_ext(struct porthole_keeper *k, struct in_addr ext, int64_t now)
+{
+	char was[INET_ADDRSTRLEN], is[INET_ADDRSTRLEN];
+
+	if (ext.s_addr == 0 || ext.s_addr == k->ext.s_addr)
+		return;
+	if (k->ext.s_addr != 0) {
+		inet_ntop(AF_INET, &k->ext, was, sizeof(was));
+		inet_ntop(AF_INET, &ext, is, sizeof(is));
+		phc_log(k->ph, LOG_NOTICE, "external address changed from %s to %s: mapping "
+		    "again", was, is);
+		all_due(k, now);
+	}
+	k->ext = ext;
+}
+
+static void
+note_restart(struct porthole_keeper *k, int64_t now, const char *why)
+{
+	if (!k->ph->epoch_lost)
+		return;
+	k->ph->epoch_lost = false;
+	phc_log(k->ph, LOG_NOTICE, "gateway restarted (%s): mapping again", why);
+	all_due(k, now);
+}
+
+/* The periodic look at the gateway: address, epoch, UPnP entries. */
+static void
+check_gateway(struct porthole_keeper *k, int64_t now)
+{
+	struct in_addr ext;
+	size_t i;
+	int rc;
+
+	k->next_check = now + k->check_ms;
+	if ((rc = porthole_external_address(k->ph, &ext)) != 0) {
+		if (!k->gw_down)
+			phc_log(k->ph, LOG_WARNING, "%s", porthole_last_error(k->ph));
+		k->gw_down = true;
+		return;
+	}
+	if (k->gw_down)
+		phc_log(k->ph, LOG_NOTICE, "gateway answers again");
+	k->gw_down = false;
+	note_restart(k, now, "its epoch went back");
+	note_ext(k, ext, now);
+	for (i = 0; i < k->n; i++) {
+		struct keep_entry *e = &k->e[i];
+
+		if (e->m.external_port == 0 || e->m.method != PORTHOLE_UPNP || e->due <= now)
+			continue;
+		if (porthole_query(k->ph, &e->m) == PORTHOLE_ERR_LOST) {
+			phc_log(k->ph, LOG_NOTICE, "%s", porthole_last_error(k->ph));
+			e->due = now;
+		}
+	}
+}
+
+static void
+log_mapped(struct porthole_keeper *k, const struct keep_entry *e,
+    const struct porthole_mapping *before)
+{
+	char ext[INET_ADDRSTRLEN], label[16];
+	bool same = before->external_port == e->m.external_port &&
+	    before->external_addr.s_addr == e->m.external_addr.s_addr &&
+	    before->method == e->m.method && e->failures == 0;
+
+	phc_port_label(label, sizeof(label), &e->m);
+	inet_ntop(AF_INET, &e->m.external_addr, ext, sizeof(ext));
+	phc_log(k->ph, same ? LOG_DEBUG : LOG_INFO, "%s %s (%s) -> %s:%u via %s, lease %u s",
+	    same ? "renewed" : "mapped", label, e->m.name, ext, e->m.external_port,
+	    porthole_method_name(e->m.method), e->m.lifetime);
+}
+
+static bool
+map_entry(struct porthole_keeper *k, struct keep_entry *e, int64_t now)
+{
+	struct porthole_mapping before = e->m;
+	int rc;
+
+	rc = porthole_renew(k->ph, &e->m);
+	if (rc == 0) {
+		log_mapped(k, e, &before);
+		e->failures = 0;
+		e->last_error = 0;
+		e->due = phc_renew_due(now, e->m.lifetime);
+		note_ext(k, e->m.external_addr, now);
+		return true;
+	}
+	e->failures++;
+	e->due = now + phc_retry_delay(e->failures);
+	if (rc != e->last_error)
+		phc_log(k->ph, LOG_WARNING, "%s; retrying", porthole_last_error(k->ph));
+	e->last_error = rc;
+	return before.external_port != 0 || before.error != rc;
+}
+
+static void
+read_announcements(struct porthole_keeper *k, int64_t now)
+{
+	struct sockaddr_in from;
+	struct phc_announce a;
+	socklen_t fl;
+	uint8_t buf[1100];
+	ssize_t r;
+
+	for (;;) {
+		fl = sizeof(from);
+		r = recvfrom(k->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (r < 0)
+			return;
+		/* Only the gateway speaks for the gateway. */
+		if (from.sin_addr.s_addr != k->ph->gw.s_addr ||
+		    phc_announce_parse(buf, (size_t)r, &a) != 0)
+			continue;
+		phc_epoch_update(k->ph, a.epoch);
+		note_restart(k, now, "it announced a new epoch");
+		if (a.has_ext)
+			note_ext(k, a.ext, now);
+	}
+}
+
+PORTHOLE_API int
+porthole_keeper_run(struct porthole_keeper *k)
+{
+	int64_t now = phc_now_ms(), next;
+	bool dirty = false;
+	size_t i;
+
+	if (k->fd != -1)
+		read_announcements(k, now);
+	if (now >= k->next_check)
+		check_gateway(k, now);
+	for (i = 0; i < k->n; i++) {
+		if (k->e[i].due > now)
+			continue;
+		dirty |= map_entry(k, &k->e[i], now);
+		/* A renewal reply can reveal a restart too. */
+		note_restart(k, now, "its epoch went back");
+	}
+	if (dirty)
+		save(k);
+	next = k->next_check;
+	for (i = 0; i < k->n; i++)
+		if (k->e[i].due < next)
+			next = k->e[i].due;
+	now = phc_now_ms();
+	return next <= now ? 0 : next - now > INT32_MAX ? INT32_MAX : (int)(next - now);
+}
+
+PORTHOLE_API void
+porthole_keeper_free(struct porthole_keeper *k, bool unmap)
+{
+	size_t i;
+
+	if (k == NULL)
+		return;
+	if (unmap) {
+		for (i = 0; i < k->n; i++)
+			if (k->e[i].m.external_port != 0 &&
+			    porthole_unmap(k->ph, &k->e[i].m) != 0)
+				phc_log(k->ph, LOG_WARNING, "%s", porthole_last_error(k->ph));
+		save(k);
+	}
+	if (k->fd != -1)
+		close(k->fd);
+	free(k->state_path);
+	free(k);
+}

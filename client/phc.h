@@ -1,0 +1,101 @@
+/*
+ * phc.h: libporthole's private module map. Nothing here is exported (the
+ * library is built with -fvisibility=hidden); unit tests reach these
+ * functions through the static library.
+ */
+#ifndef PORTHOLE_PHC_H
+#define PORTHOLE_PHC_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#include "porthole.h"
+
+#define PHC_DEFAULT_LIFETIME	3600
+#define PHC_DEFAULT_TIMEOUT	2000
+#define PHC_DEFAULT_STATE	"/var/lib/porthole/state"
+
+struct phc_upnp;
+
+/* The handle: one gateway, the protocol that answered, the last error. */
+struct porthole {
+	struct porthole_opts	 o;
+	char			*desc;		/* owned copy of o.description */
+	struct in_addr		 gw;
+	struct in_addr		 local;		/* our address toward gw */
+	enum porthole_method	 method;	/* chosen; AUTO until probed */
+	struct in_addr		 ext;		/* last external address seen */
+	bool			 warn_reserved;	/* UPnP IGD said "not connected" */
+	uint32_t		 epoch;		/* last PCP/NAT-PMP epoch */
+	int64_t			 epoch_ms;	/* monotonic time it was seen */
+	bool			 epoch_valid;
+	bool			 epoch_lost;	/* sticky: an epoch said "restarted" */
+	bool			 probe_refused;	/* nothing listens on udp/5351 */
+	struct phc_upnp		*upnp;
+	char			 err[PORTHOLE_MSG_MAX];
+};
+
+/*
+ * One mapping protocol. probe() learns the external address and epoch into
+ * ph; map() with lifetime 0 deletes; query() only looks.
+ */
+struct phc_method {
+	enum porthole_method	id;
+	int	(*probe)(struct porthole *ph);
+	int	(*map)(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime);
+	int	(*query)(struct porthole *ph, struct porthole_mapping *m);
+	void	(*fini)(struct porthole *ph);
+};
+
+extern const struct phc_method phc_pcp;		/* client_pcp.c */
+extern const struct phc_method phc_natpmp;	/* client_natpmp.c */
+extern const struct phc_method phc_upnp;	/* client_upnp.c */
+
+/* client.c */
+int	phc_fail(struct porthole *ph, int err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	phc_log(const struct porthole *ph, int level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+const struct phc_method *phc_method_ops(enum porthole_method m);
+int	phc_select(struct porthole *ph);
+int64_t	phc_now_ms(void);
+const char *phc_proto_name(uint8_t proto);
+int	phc_port_label(char *buf, size_t len, const struct porthole_mapping *m);
+
+/* gateway.c: the default route and our address toward the gateway. */
+int	phc_route_parse(const char *text, size_t len, struct in_addr *gw);
+int	phc_default_gateway(struct in_addr *gw);
+int	phc_local_addr(struct in_addr gw, struct in_addr *local);
+bool	phc_addr_private(struct in_addr a);
+bool	phc_addr_reserved(struct in_addr a);
+
+/* epoch.c: RFC 6886 §3.6 / RFC 6887 §8.5 lost-state test. */
+bool	phc_epoch_lost(uint32_t prev_epoch, int64_t prev_ms, uint32_t epoch, int64_t now_ms);
+/* Records a fresh epoch; returns true when the gateway lost its state. */
+bool	phc_epoch_update(struct porthole *ph, uint32_t epoch);
+
+/* state.c */
+int	phc_state_parse(const char *text, size_t len, struct porthole_mapping *m, size_t *n);
+int	phc_state_format(char *buf, size_t len, const struct porthole_mapping *m, size_t n);
+
+/* keep_sched.c: the keeper's pure timing rules. */
+int64_t	phc_renew_due(int64_t obtained_ms, uint32_t lifetime);
+int64_t	phc_retry_delay(unsigned failures);
+
+/* announce.c: unsolicited PCP ANNOUNCE / MAP and NAT-PMP address packets. */
+struct phc_announce {
+	uint32_t	epoch;
+	bool		has_ext;
+	struct in_addr	ext;
+};
+int	phc_announce_parse(const uint8_t *buf, size_t len, struct phc_announce *a);
+
+/* report.c */
+void	phc_verdict(struct porthole_report *r);
+
+/* reach.c */
+int	phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms,
+	    enum porthole_reach *reach);
+
+#endif

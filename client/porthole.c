@@ -1,0 +1,465 @@
+/*
+ * porthole: the command-line client, a thin shell over libporthole.
+ *
+ *   porthole [options] map [--profile mail|FILE] [--port tcp/N]... [--enable NAME]
+ *   porthole [options] unmap [--port tcp/N]...
+ *   porthole [options] status [--json]
+ *   porthole [options] keep [--profile ...] [--check-interval S] [--no-unmap]
+ *
+ * What was mapped is remembered in the state file so that later commands
+ * (and `status`) know the protocol, PCP nonce and lease. Exit codes are
+ * listed in usage() and porthole(1).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "porthole.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_PARTIAL = 1,	/* some ports not mapped / not open */
+	EXIT_USAGE = 2,
+	EXIT_GATEWAY = 3,	/* no gateway, or it answers no protocol */
+	EXIT_LOCAL = 4,		/* state file or system error */
+};
+
+struct cli {
+	struct porthole_opts	 o;
+	const char		*state;
+	const char		*profile;
+	const char		*ports[PORTHOLE_PROFILE_MAX];
+	int			 n_ports;
+	const char		*enable[PORTHOLE_PROFILE_MAX];
+	int			 n_enable;
+	bool			 json;
+	bool			 verbose;
+	bool			 no_unmap;
+	unsigned		 check_interval;
+};
+
+static volatile sig_atomic_t quit;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: porthole [options] map|unmap|status|keep [command options]\n"
+	    "  map     map the profile's ports (default: the mail profile)\n"
+	    "  unmap   remove the mappings made before (or only --port ones)\n"
+	    "  status  checkup: per port mapped?, how, lease, reachable? (--json)\n"
+	    "  keep    map and keep mapped in the foreground (for systemd)\n"
+	    "options:\n"
+	    "  -g, --gateway A.B.C.D   the router (default: the default route)\n"
+	    "  -P, --protocol P        auto (PCP, NAT-PMP, UPnP in turn), pcp, natpmp, upnp\n"
+	    "  -s, --state FILE        state file (default $PORTHOLE_STATE or\n"
+	    "                          /var/lib/porthole/state)\n"
+	    "  -l, --lifetime S        lease to ask for, seconds (default 3600)\n"
+	    "  -t, --timeout MS        wait per protocol try (default 2000)\n"
+	    "  -p, --profile mail|FILE port list; FILE lines: NAME tcp/N [optional]\n"
+	    "  -o, --port tcp/N        a port (repeatable; alone, instead of a profile)\n"
+	    "  -e, --enable NAME       enable an optional port of the profile (e.g. rdp)\n"
+	    "  -j, --json              status as JSON\n"
+	    "  -i, --check-interval S  keep: look at the gateway every S s (default 60)\n"
+	    "  -n, --no-unmap          keep: leave the mappings when stopped\n"
+	    "  -v, --verbose           log renewals and protocol choices too\n"
+	    "exit: 0 ok, 1 some ports not mapped/open, 2 usage, 3 gateway not found or\n"
+	    "      speaks no mapping protocol, 4 local error (state file)\n");
+}
+
+static void
+log_stderr(void *arg, int level, const char *msg)
+{
+	const struct cli *c = arg;
+
+	if (level >= LOG_DEBUG && !c->verbose)
+		return;
+	fprintf(stderr, "porthole: %s\n", msg);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+/* The ports to work on: --port ones alone, or the profile (mail by default). */
+static int
+build_profile(const struct cli *c, struct porthole_profile *p)
+{
+	char err[300];
+	int i;
+
+	if (c->profile == NULL && c->n_ports > 0) {
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "ports");
+	} else if (c->profile == NULL || strcmp(c->profile, "mail") == 0) {
+		porthole_profile_builtin("mail", p);
+	} else if (porthole_profile_load(c->profile, p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "porthole: profile %s\n", err);
+		return -1;
+	}
+	for (i = 0; i < c->n_ports; i++)
+		if (porthole_profile_add(p, c->ports[i], NULL) != 0) {
+			fprintf(stderr, "porthole: bad port '%s': write tcp/N or udp/N\n",
+			    c->ports[i]);
+			return -1;
+		}
+	for (i = 0; i < c->n_enable; i++)
+		if (porthole_profile_enable(p, c->enable[i]) != 0) {
+			fprintf(stderr, "porthole: profile %s has no port '%s'\n", p->name,
+			    c->enable[i]);
+			return -1;
+		}
+	return 0;
+}
+
+static int
+open_client(struct cli *c, struct porthole **ph)
+{
+	int rc;
+
+	if ((rc = porthole_open(ph, &c->o)) == 0)
+		return 0;
+	if (rc == PORTHOLE_ERR_INVAL)
+		fprintf(stderr, "porthole: bad gateway address '%s': give an IPv4 address\n",
+		    c->o.gateway);
+	else
+		fprintf(stderr, "porthole: %s\n", porthole_strerror(rc));
+	return rc == PORTHOLE_ERR_INVAL ? EXIT_USAGE : rc == PORTHOLE_ERR_NOGATEWAY ?
+	    EXIT_GATEWAY : EXIT_LOCAL;
+}
+
+static int
+load_state(const struct cli *c, struct porthole_mapping *m, size_t *n)
+{
+	*n = PORTHOLE_PROFILE_MAX;
+	if (porthole_state_load(c->state, m, n) == 0)
+		return 0;
+	fprintf(stderr, "porthole: %s: %s\n", c->state, porthole_strerror(PORTHOLE_ERR_STATE));
+	return -1;
+}
+
+static int
+save_state(const struct cli *c, const struct porthole_mapping *m, size_t n)
+{
+	if (porthole_state_save(c->state, m, n) == 0)
+		return 0;
+	fprintf(stderr, "porthole: cannot write state file %s: %s: use --state or set "
+	    "PORTHOLE_STATE to a writable path\n", c->state, strerror(errno));
+	return -1;
+}
+
+static struct porthole_mapping *
+find(struct porthole_mapping *m, size_t n, uint8_t proto, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].proto == proto && m[i].internal_port == port)
+			return &m[i];
+	return NULL;
+}
+
+static bool
+gateway_error(int rc)
+{
+	return rc == PORTHOLE_ERR_NOPROTO || rc == PORTHOLE_ERR_NOGATEWAY ||
+	    rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED;
+}
+
+static int
+cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
+{
+	struct porthole_mapping st[PORTHOLE_PROFILE_MAX], *m;
+	char ext[INET_ADDRSTRLEN];
+	size_t n, i, ok = 0, tried = 0;
+	int rc, last = 0;
+
+	if (load_state(c, st, &n) != 0)
+		return EXIT_LOCAL;
+	for (i = 0; i < p->n; i++) {
+		const struct porthole_port *pp = &p->port[i];
+
+		if (!pp->enabled)
+			continue;
+		tried++;
+		if ((m = find(st, n, pp->proto, pp->port)) == NULL) {
+			if (n == PORTHOLE_PROFILE_MAX)
+				break;
+			m = &st[n++];
+			rc = porthole_map(ph, pp, m);
+		} else {
+			/* Renew what an earlier run made: same PCP nonce. */
+			snprintf(m->name, sizeof(m->name), "%s", pp->name);
+			rc = porthole_renew(ph, m);
+		}
+		if (rc == 0) {
+			ok++;
+			inet_ntop(AF_INET, &m->external_addr, ext, sizeof(ext));
+			printf("%-14s %s/%u -> %s:%u via %s, lease %u s\n", m->name,
+			    pp->proto == IPPROTO_UDP ? "udp" : "tcp", pp->port, ext,
+			    m->external_port, porthole_method_name(m->method), m->lifetime);
+		} else {
+			last = rc;
+			printf("%-14s %s/%u not mapped: %s\n", pp->name,
+			    pp->proto == IPPROTO_UDP ? "udp" : "tcp", pp->port,
+			    porthole_last_error(ph));
+			if (gateway_error(rc) && ok == 0)
+				break;
+		}
+	}
+	if (last != 0 && gateway_error(last) && ok == 0) {
+		fprintf(stderr, "porthole: %s\n", porthole_last_error(ph));
+		return EXIT_GATEWAY;
+	}
+	if (save_state(c, st, n) != 0)
+		return EXIT_LOCAL;
+	return ok == tried ? EXIT_OK : EXIT_PARTIAL;
+}
+
+static int
+cmd_unmap(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
+{
+	struct porthole_mapping st[PORTHOLE_PROFILE_MAX], keep[PORTHOLE_PROFILE_MAX];
+	size_t n, i, kept = 0;
+	int rc, ret = EXIT_OK;
+
+	if (load_state(c, st, &n) != 0)
+		return EXIT_LOCAL;
+	for (i = 0; i < n; i++) {
+		bool chosen = c->n_ports == 0 && c->profile == NULL;
+		size_t j;
+
+		for (j = 0; j < p->n && !chosen; j++)
+			chosen = p->port[j].enabled && p->port[j].proto == st[i].proto &&
+			    p->port[j].port == st[i].internal_port;
+		if (!chosen) {
+			keep[kept++] = st[i];
+			continue;
+		}
+		if (st[i].external_port == 0)
+			continue;
+		rc = porthole_unmap(ph, &st[i]);
+		if (rc == 0) {
+			printf("%-14s %s/%u unmapped\n", st[i].name,
+			    st[i].proto == IPPROTO_UDP ? "udp" : "tcp", st[i].internal_port);
+		} else {
+			fprintf(stderr, "porthole: %s\n", porthole_last_error(ph));
+			keep[kept++] = st[i];
+			ret = gateway_error(rc) ? EXIT_GATEWAY : EXIT_PARTIAL;
+		}
+	}
+	if (save_state(c, keep, kept) != 0)
+		return EXIT_LOCAL;
+	return ret;
+}
+
+static int
+cmd_status(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
+{
+	struct porthole_mapping st[PORTHOLE_PROFILE_MAX], sel[PORTHOLE_PROFILE_MAX], *m;
+	struct porthole_report *r;
+	size_t n, i, k = 0;
+	int rc, ret;
+
+	if (load_state(c, st, &n) != 0)
+		return EXIT_LOCAL;
+	if (c->profile == NULL && c->n_ports == 0 && n > 0) {
+		memcpy(sel, st, n * sizeof(st[0]));
+		k = n;
+	} else {
+		/* Every port asked about, as the state file knows it or as unmapped. */
+		for (i = 0; i < p->n; i++) {
+			if (!p->port[i].enabled)
+				continue;
+			if ((m = find(st, n, p->port[i].proto, p->port[i].port)) != NULL) {
+				sel[k++] = *m;
+				continue;
+			}
+			memset(&sel[k], 0, sizeof(sel[k]));
+			snprintf(sel[k].name, sizeof(sel[k].name), "%s", p->port[i].name);
+			sel[k].proto = p->port[i].proto;
+			sel[k++].internal_port = p->port[i].port;
+		}
+	}
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return EXIT_LOCAL;
+	rc = porthole_checkup(ph, sel, k, c->o.timeout_ms, r);
+	if (c->json)
+		porthole_report_json(r, stdout);
+	else
+		porthole_report_table(r, stdout);
+	ret = rc != 0 || r->verdict == PORTHOLE_VERDICT_NO_GATEWAY ? EXIT_GATEWAY :
+	    r->verdict == PORTHOLE_VERDICT_OPEN ? EXIT_OK : EXIT_PARTIAL;
+	free(r);
+	return ret;
+}
+
+static int
+cmd_keep(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
+{
+	struct porthole_keeper *k;
+	struct sigaction sa;
+	struct pollfd pfd;
+	int wait_ms;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (porthole_keeper_new(ph, p, c->state, c->check_interval, &k) != 0) {
+		fprintf(stderr, "porthole: cannot start the keeper: out of memory\n");
+		return EXIT_LOCAL;
+	}
+	fprintf(stderr, "porthole: keeping %s mapped through gateway %s\n", p->name,
+	    inet_ntoa(porthole_gateway(ph)));
+	pfd.fd = porthole_keeper_fd(k);
+	pfd.events = POLLIN;
+	while (!quit) {
+		wait_ms = porthole_keeper_run(k);
+		if (quit)
+			break;
+		poll(&pfd, pfd.fd != -1 ? 1 : 0, wait_ms);
+	}
+	fprintf(stderr, "porthole: stopping%s\n", c->no_unmap ? "" : ", removing the mappings");
+	porthole_keeper_free(k, !c->no_unmap);
+	return EXIT_OK;
+}
+
+static int
+parse_args(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "protocol", required_argument, NULL, 'P' },
+		{ "state", required_argument, NULL, 's' },
+		{ "lifetime", required_argument, NULL, 'l' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'o' },
+		{ "enable", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "check-interval", required_argument, NULL, 'i' },
+		{ "no-unmap", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long v;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "g:P:s:l:t:p:o:e:ji:nvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'g':
+			c->o.gateway = optarg;
+			break;
+		case 'P':
+			if (porthole_method_parse(optarg, &c->o.method) != 0) {
+				fprintf(stderr, "porthole: unknown protocol '%s': use auto, pcp, "
+				    "natpmp or upnp\n", optarg);
+				return -1;
+			}
+			break;
+		case 's':
+			c->state = optarg;
+			break;
+		case 'l':
+		case 't':
+		case 'i':
+			v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v <= 0 || v > 86400 * 7) {
+				fprintf(stderr, "porthole: -%c wants a positive number\n", ch);
+				return -1;
+			}
+			if (ch == 'l')
+				c->o.lifetime = (uint32_t)v;
+			else if (ch == 't')
+				c->o.timeout_ms = (int)v;
+			else
+				c->check_interval = (unsigned)v;
+			break;
+		case 'p':
+			c->profile = optarg;
+			break;
+		case 'o':
+		case 'e':
+			if ((ch == 'o' ? c->n_ports : c->n_enable) == PORTHOLE_PROFILE_MAX) {
+				fprintf(stderr, "porthole: too many ports\n");
+				return -1;
+			}
+			if (ch == 'o')
+				c->ports[c->n_ports++] = optarg;
+			else
+				c->enable[c->n_enable++] = optarg;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'n':
+			c->no_unmap = true;
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *, struct porthole *, const struct porthole_profile *);
+	} cmds[] = {
+		{ "map", cmd_map }, { "unmap", cmd_unmap }, { "status", cmd_status },
+		{ "keep", cmd_keep },
+	};
+	struct porthole_profile p;
+	struct porthole *ph;
+	struct cli c;
+	size_t i;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	porthole_opts_init(&c.o);
+	c.o.log = log_stderr;
+	c.o.log_arg = &c;
+	c.state = porthole_state_default();
+	if (parse_args(&c, argc, argv) != 0 || optind != argc - 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[optind], cmds[i].name) == 0)
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0])) {
+		fprintf(stderr, "porthole: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (build_profile(&c, &p) != 0)
+		return EXIT_USAGE;
+	if ((rc = open_client(&c, &ph)) != 0)
+		return rc;
+	rc = cmds[i].fn(&c, ph, &p);
+	porthole_close(ph);
+	return rc;
+}

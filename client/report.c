@@ -1,0 +1,329 @@
+/*
+ * report: the checkup ("are my ports open on the router?") and its two
+ * renderings. The checkup asks the gateway about each mapping, then makes
+ * a real connection to the external endpoint; the verdict and the advice
+ * are derived from those facts alone (phc_verdict is pure, for the tests).
+ * The JSON field names are an interface: porthole(1) documents them, and
+ * they only ever gain fields.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include <time.h>
+
+#include "phc.h"
+
+PORTHOLE_API const char *
+porthole_port_state_name(enum porthole_port_state s)
+{
+	static const char *const names[] = { "mapped", "not_mapped", "taken", "lost",
+	    "expired", "failed" };
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+PORTHOLE_API const char *
+porthole_reach_name(enum porthole_reach r)
+{
+	static const char *const names[] = { "open", "refused", "timeout", "untested" };
+
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+PORTHOLE_API const char *
+porthole_verdict_name(enum porthole_verdict v)
+{
+	static const char *const names[] = { "open", "partial", "closed", "no_gateway" };
+
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}
+
+static void
+port_advice(struct porthole_port_check *c)
+{
+	char ext[INET_ADDRSTRLEN], who[INET_ADDRSTRLEN];
+	const char *proto = phc_proto_name(c->m.proto);
+
+	inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
+	inet_ntop(AF_INET, &c->m.holder, who, sizeof(who));
+	c->advice[0] = '\0';
+	switch (c->state) {
+	case PORTHOLE_PORT_MAPPED:
+		if (c->reach == PORTHOLE_REACH_REFUSED)
+			snprintf(c->advice, sizeof(c->advice), "mapped, but nothing listens on "
+			    "%s/%u on this host: start the service", proto, c->m.internal_port);
+		else if (c->reach == PORTHOLE_REACH_TIMEOUT)
+			snprintf(c->advice, sizeof(c->advice), "mapped, but %s:%u did not answer: "
+			    "the router may not hairpin; test from outside", ext,
+			    c->m.external_port);
+		break;
+	case PORTHOLE_PORT_NOT_MAPPED:
+		snprintf(c->advice, sizeof(c->advice), "not mapped: run `porthole map`");
+		break;
+	case PORTHOLE_PORT_TAKEN:
+		snprintf(c->advice, sizeof(c->advice), "held by %s: free it there, or remove "
+		    "that mapping in the router", c->m.holder.s_addr != 0 ? who :
+		    "another host on the LAN");
+		break;
+	case PORTHOLE_PORT_LOST:
+		snprintf(c->advice, sizeof(c->advice), "the router restarted and forgot it: "
+		    "run `porthole map` (`porthole keep` does it by itself)");
+		break;
+	case PORTHOLE_PORT_EXPIRED:
+		snprintf(c->advice, sizeof(c->advice), "the lease ran out: run `porthole map`, "
+		    "or `porthole keep` to renew it");
+		break;
+	case PORTHOLE_PORT_FAILED:
+		snprintf(c->advice, sizeof(c->advice), "%s", porthole_strerror(c->m.error));
+		break;
+	}
+}
+
+static bool
+port_good(const struct porthole_port_check *c)
+{
+	return c->state == PORTHOLE_PORT_MAPPED &&
+	    (c->reach == PORTHOLE_REACH_OPEN || c->reach == PORTHOLE_REACH_UNTESTED);
+}
+
+void
+phc_verdict(struct porthole_report *r)
+{
+	char ext[INET_ADDRSTRLEN];
+	size_t i, good = 0, mapped = 0;
+
+	for (i = 0; i < r->n; i++) {
+		port_advice(&r->port[i]);
+		good += port_good(&r->port[i]);
+		mapped += r->port[i].state == PORTHOLE_PORT_MAPPED;
+	}
+	if (r->verdict == PORTHOLE_VERDICT_NO_GATEWAY)
+		return;
+	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
+	if (r->n == 0) {
+		r->verdict = PORTHOLE_VERDICT_CLOSED;
+		snprintf(r->summary, sizeof(r->summary), "no mappings known: run `porthole map`");
+	} else if (good == r->n) {
+		r->verdict = PORTHOLE_VERDICT_OPEN;
+		snprintf(r->summary, sizeof(r->summary), "all %zu ports open at %s", r->n, ext);
+	} else if (mapped == 0) {
+		r->verdict = PORTHOLE_VERDICT_CLOSED;
+		snprintf(r->summary, sizeof(r->summary), "none of %zu ports is mapped", r->n);
+	} else {
+		r->verdict = PORTHOLE_VERDICT_PARTIAL;
+		snprintf(r->summary, sizeof(r->summary), "%zu of %zu ports open at %s; %zu need "
+		    "attention (see advice)", good, r->n, ext, r->n - good);
+	}
+	if (r->double_nat && r->verdict != PORTHOLE_VERDICT_CLOSED)
+		snprintf(r->summary + strlen(r->summary), sizeof(r->summary) - strlen(r->summary),
+		    "; but double NAT: not reachable from the Internet");
+}
+
+static void
+check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, int64_t now)
+{
+	int rc;
+
+	c->reach = PORTHOLE_REACH_UNTESTED;
+	c->connect_ms = -1;
+	c->lease_left = porthole_lease_left(&c->m, now);
+	if (c->m.external_port == 0) {
+		c->state = c->m.error == PORTHOLE_ERR_TAKEN ? PORTHOLE_PORT_TAKEN :
+		    c->m.error == 0 || c->m.error == PORTHOLE_ERR_NOTMAPPED ?
+		    PORTHOLE_PORT_NOT_MAPPED : PORTHOLE_PORT_FAILED;
+		return;
+	}
+	if (c->lease_left == 0) {
+		c->state = PORTHOLE_PORT_EXPIRED;
+		return;
+	}
+	rc = porthole_query(ph, &c->m);
+	c->m.error = rc;
+	if (rc == PORTHOLE_ERR_LOST || rc == PORTHOLE_ERR_TAKEN) {
+		c->state = rc == PORTHOLE_ERR_LOST ? PORTHOLE_PORT_LOST : PORTHOLE_PORT_TAKEN;
+		return;
+	}
+	if (rc != 0) {
+		c->state = PORTHOLE_PORT_FAILED;
+		return;
+	}
+	c->state = PORTHOLE_PORT_MAPPED;
+	if (c->m.proto == IPPROTO_TCP)
+		c->connect_ms = phc_tcp_probe(c->m.external_addr, c->m.external_port, timeout_ms,
+		    &c->reach);
+}
+
+PORTHOLE_API int
+porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n,
+    int connect_timeout_ms, struct porthole_report *r)
+{
+	char ext[INET_ADDRSTRLEN];
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int rc;
+
+	if (ph == NULL || r == NULL || n > PORTHOLE_PROFILE_MAX || (n > 0 && m == NULL))
+		return PORTHOLE_ERR_INVAL;
+	memset(r, 0, sizeof(*r));
+	r->gateway = ph->gw;
+	r->n = n;
+	for (i = 0; i < n; i++)
+		r->port[i].m = m[i];
+	if (connect_timeout_ms <= 0)
+		connect_timeout_ms = PHC_DEFAULT_TIMEOUT;
+	if ((rc = porthole_external_address(ph, &r->external_addr)) != 0) {
+		r->verdict = PORTHOLE_VERDICT_NO_GATEWAY;
+		snprintf(r->summary, sizeof(r->summary), "%s", porthole_last_error(ph));
+		for (i = 0; i < n; i++)
+			r->port[i].state = PORTHOLE_PORT_FAILED;
+		phc_verdict(r);
+		return rc;
+	}
+	r->method = ph->method;
+	r->double_nat = phc_addr_private(r->external_addr);
+	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
+	if (r->double_nat)
+		snprintf(r->warning, sizeof(r->warning), "the router's external address %s is "
+		    "private or shared (RFC 1918, 100.64.0.0/10): another NAT sits in front of "
+		    "it; ask the ISP for a public address", ext);
+	else if (ph->warn_reserved)
+		snprintf(r->warning, sizeof(r->warning), "the router's UPnP IGD reports a "
+		    "reserved external address (%s) or says it is not connected; used anyway",
+		    ext);
+	for (i = 0; i < n; i++)
+		check_one(ph, &r->port[i], connect_timeout_ms, now);
+	phc_verdict(r);
+	return 0;
+}
+
+static void
+fmt_lease(char *buf, size_t len, const struct porthole_port_check *c)
+{
+	int64_t s = c->lease_left;
+
+	if (c->state != PORTHOLE_PORT_MAPPED)
+		snprintf(buf, len, "-");
+	else if (s < 0)
+		snprintf(buf, len, "permanent");
+	else if (s >= 3600)
+		snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+}
+
+PORTHOLE_API int
+porthole_report_table(const struct porthole_report *r, FILE *out)
+{
+	char gw[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN], ep[32], port[16], lease[24], reach[32];
+	size_t i;
+
+	inet_ntop(AF_INET, &r->gateway, gw, sizeof(gw));
+	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
+	fprintf(out, "gateway %s, protocol %s, external address %s\n", gw,
+	    porthole_method_name(r->method), r->external_addr.s_addr != 0 ? ext : "unknown");
+	if (r->warning[0] != '\0')
+		fprintf(out, "warning: %s\n", r->warning);
+	fprintf(out, "%-14s %-10s %-10s %-7s %-21s %-10s %s\n", "NAME", "PORT", "STATE", "VIA",
+	    "EXTERNAL", "LEASE", "REACHABLE");
+	for (i = 0; i < r->n; i++) {
+		const struct porthole_port_check *c = &r->port[i];
+
+		phc_port_label(port, sizeof(port), &c->m);
+		inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
+		if (c->state == PORTHOLE_PORT_MAPPED)
+			snprintf(ep, sizeof(ep), "%s:%u", ext, c->m.external_port);
+		else
+			snprintf(ep, sizeof(ep), "-");
+		fmt_lease(lease, sizeof(lease), c);
+		if (c->connect_ms >= 0)
+			snprintf(reach, sizeof(reach), "%s (%d ms)", porthole_reach_name(c->reach),
+			    c->connect_ms);
+		else
+			snprintf(reach, sizeof(reach), "%s", porthole_reach_name(c->reach));
+		fprintf(out, "%-14s %-10s %-10s %-7s %-21s %-10s %s\n", c->m.name, port,
+		    porthole_port_state_name(c->state), c->state == PORTHOLE_PORT_MAPPED ?
+		    porthole_method_name(c->m.method) : "-", ep, lease, reach);
+	}
+	for (i = 0; i < r->n; i++)
+		if (r->port[i].advice[0] != '\0') {
+			phc_port_label(port, sizeof(port), &r->port[i].m);
+			fprintf(out, "  %s %s: %s\n", r->port[i].m.name, port, r->port[i].advice);
+		}
+	fprintf(out, "verdict: %s: %s\n", porthole_verdict_name(r->verdict), r->summary);
+	return ferror(out) ? PORTHOLE_ERR_SYSTEM : 0;
+}
+
+static void
+json_str(FILE *out, const char *s)
+{
+	if (s == NULL || s[0] == '\0') {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static void
+json_port(FILE *out, const struct porthole_port_check *c)
+{
+	char ext[INET_ADDRSTRLEN];
+	bool mapped = c->state == PORTHOLE_PORT_MAPPED;
+
+	inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
+	fputs("{\"name\": ", out);
+	json_str(out, c->m.name);
+	fprintf(out, ", \"protocol\": \"%s\", \"port\": %u, \"state\": \"%s\", \"method\": ",
+	    phc_proto_name(c->m.proto), c->m.internal_port, porthole_port_state_name(c->state));
+	json_str(out, mapped ? porthole_method_name(c->m.method) : NULL);
+	fputs(", \"external_address\": ", out);
+	json_str(out, mapped ? ext : NULL);
+	if (mapped)
+		fprintf(out, ", \"external_port\": %u, \"lease_left\": %lld", c->m.external_port,
+		    (long long)c->lease_left);
+	else
+		fputs(", \"external_port\": null, \"lease_left\": null", out);
+	fprintf(out, ", \"reachable\": \"%s\", \"connect_ms\": ", porthole_reach_name(c->reach));
+	if (c->connect_ms >= 0)
+		fprintf(out, "%d", c->connect_ms);
+	else
+		fputs("null", out);
+	fputs(", \"advice\": ", out);
+	json_str(out, c->advice);
+	fputc('}', out);
+}
+
+PORTHOLE_API int
+porthole_report_json(const struct porthole_report *r, FILE *out)
+{
+	char gw[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN];
+	size_t i;
+
+	inet_ntop(AF_INET, &r->gateway, gw, sizeof(gw));
+	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
+	fprintf(out, "{\"version\": 1, \"gateway\": \"%s\", \"method\": ", gw);
+	json_str(out, r->method != PORTHOLE_AUTO ? porthole_method_name(r->method) : NULL);
+	fputs(", \"external_address\": ", out);
+	json_str(out, r->external_addr.s_addr != 0 ? ext : NULL);
+	fprintf(out, ", \"double_nat\": %s, \"verdict\": \"%s\", \"summary\": ",
+	    r->double_nat ? "true" : "false", porthole_verdict_name(r->verdict));
+	json_str(out, r->summary);
+	fputs(", \"warning\": ", out);
+	json_str(out, r->warning);
+	fputs(", \"ports\": [", out);
+	for (i = 0; i < r->n; i++) {
+		fputs(i == 0 ? "\n  " : ",\n  ", out);
+		json_port(out, &r->port[i]);
+	}
+	fputs("\n]}\n", out);
+	return ferror(out) ? PORTHOLE_ERR_SYSTEM : 0;
+}

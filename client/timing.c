@@ -1,0 +1,88 @@
+/*
+ * timing: the clock rules the keeper and the protocols share, kept free of
+ * I/O so they are unit-tested directly: when to renew, how long to back
+ * off, and whether a PCP/NAT-PMP epoch says the gateway lost its state.
+ */
+#include <time.h>
+
+#include "phc.h"
+
+#define RETRY_MIN_MS	2000
+#define RETRY_MAX_MS	300000
+/* A renewal must not fall due sooner than this after the grant. */
+#define RENEW_MIN_MS	1000
+
+int64_t
+phc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Renew at half the lifetime (RFC 6887 §11.2.1 suggests 1/2, then
+ * retransmits). A permanent mapping (0) is never renewed: the periodic
+ * gateway check catches its loss.
+ */
+int64_t
+phc_renew_due(int64_t obtained_ms, uint32_t lifetime)
+{
+	int64_t half;
+
+	if (lifetime == 0)
+		return INT64_MAX;
+	half = (int64_t)lifetime * 500;
+	if (half < RENEW_MIN_MS)
+		half = RENEW_MIN_MS;
+	return obtained_ms + half;
+}
+
+/* 2 s, 4 s, 8 s ... capped at 5 minutes. */
+int64_t
+phc_retry_delay(unsigned failures)
+{
+	int64_t d = RETRY_MIN_MS;
+
+	while (failures-- > 1 && d < RETRY_MAX_MS)
+		d *= 2;
+	return d > RETRY_MAX_MS ? RETRY_MAX_MS : d;
+}
+
+/*
+ * RFC 6887 §8.5 (the same rule as RFC 6886 §3.6): the server lost state if
+ * its epoch went back by more than one second, or if the two clocks
+ * advanced by amounts that differ by more than 2 s plus 1/16 of the span.
+ */
+bool
+phc_epoch_lost(uint32_t prev_epoch, int64_t prev_ms, uint32_t epoch, int64_t now_ms)
+{
+	int64_t client_delta, server_delta;
+
+	if ((int64_t)epoch + 1 < (int64_t)prev_epoch)
+		return true;
+	client_delta = (now_ms - prev_ms) / 1000;
+	server_delta = (int64_t)epoch - (int64_t)prev_epoch;
+	if (client_delta + 2 < server_delta - server_delta / 16)
+		return true;
+	if (server_delta + 2 < client_delta - client_delta / 16)
+		return true;
+	return false;
+}
+
+bool
+phc_epoch_update(struct porthole *ph, uint32_t epoch)
+{
+	int64_t now = phc_now_ms();
+	bool lost = false;
+
+	if (ph->epoch_valid)
+		lost = phc_epoch_lost(ph->epoch, ph->epoch_ms, epoch, now);
+	ph->epoch = epoch;
+	ph->epoch_ms = now;
+	ph->epoch_valid = true;
+	if (lost)
+		ph->epoch_lost = true;
+	return lost;
+}

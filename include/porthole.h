@@ -1,0 +1,281 @@
+/*
+ * porthole.h: libporthole, the port-mapping client a server links in.
+ *
+ * A program opens a client (the gateway is found from the default route, or
+ * given), then maps single ports or a whole profile (the mail profile is
+ * built in; others come from a small file). Each mapping is asked for with
+ * PCP first, then NAT-PMP, then UPnP IGD, unless one protocol is forced.
+ * A keeper renews mappings at half their lifetime, maps again after a
+ * gateway restart and follows a changed external address. A checkup answers
+ * "are my ports open on the router?" port by port, including a real
+ * connection to the external address from this host.
+ *
+ * Errors: functions return 0 or a negative PORTHOLE_ERR_* code;
+ * porthole_strerror() says what the code means and what to do, and
+ * porthole_last_error() gives the full sentence for the last failure on a
+ * handle (with the gateway address and the port concerned).
+ *
+ * Thread safety: a struct porthole and everything made from it (keeper,
+ * reports) belong to one thread at a time; use one handle per thread, or
+ * lock around calls. Separate handles share nothing and may be used from
+ * different threads at once. Profile functions, porthole_strerror() and the
+ * formatting functions only touch their arguments and are thread-safe.
+ * The library installs no signal handlers and keeps no global state.
+ *
+ * Link with `pkg-config --cflags --libs libporthole`.
+ */
+#ifndef PORTHOLE_H
+#define PORTHOLE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PORTHOLE_API __attribute__((visibility("default")))
+
+#define PORTHOLE_NAME_MAX	32	/* port and profile names, with the NUL */
+#define PORTHOLE_PROFILE_MAX	64	/* ports in one profile */
+#define PORTHOLE_MSG_MAX	256
+
+/* Mapping protocols, in the order PORTHOLE_AUTO tries them. */
+enum porthole_method {
+	PORTHOLE_AUTO = 0,
+	PORTHOLE_PCP = 1,	/* RFC 6887 */
+	PORTHOLE_NATPMP = 2,	/* RFC 6886, through libnatpmp */
+	PORTHOLE_UPNP = 3,	/* UPnP IGD v1/v2, through libminiupnpc */
+};
+
+/* Error codes (negative). porthole_strerror() explains each one. */
+enum porthole_error {
+	PORTHOLE_OK = 0,
+	PORTHOLE_ERR_INVAL = -1,	/* bad argument */
+	PORTHOLE_ERR_NOGATEWAY = -2,	/* no default route and none given */
+	PORTHOLE_ERR_NOPROTO = -3,	/* the gateway answers no mapping protocol */
+	PORTHOLE_ERR_TIMEOUT = -4,	/* the gateway stopped answering */
+	PORTHOLE_ERR_TAKEN = -5,	/* the external port is held by another host */
+	PORTHOLE_ERR_DENIED = -6,	/* the gateway's policy refuses the mapping */
+	PORTHOLE_ERR_NORESOURCES = -7,	/* the gateway has no room for more mappings */
+	PORTHOLE_ERR_NETWORK = -8,	/* the gateway has no external address (WAN down) */
+	PORTHOLE_ERR_PROTOCOL = -9,	/* the gateway answered something malformed */
+	PORTHOLE_ERR_SYSTEM = -10,	/* a local system call failed (see errno) */
+	PORTHOLE_ERR_NOTMAPPED = -11,	/* no such mapping */
+	PORTHOLE_ERR_PROFILE = -12,	/* a profile file or port spec is wrong */
+	PORTHOLE_ERR_STATE = -13,	/* the state file is unreadable or corrupt */
+	PORTHOLE_ERR_UNSUPPORTED = -14,	/* the forced protocol is not offered */
+	PORTHOLE_ERR_LOST = -15,	/* the gateway restarted and forgot the mapping */
+};
+
+/* One port of a profile. proto is IPPROTO_TCP or IPPROTO_UDP. */
+struct porthole_port {
+	char		name[PORTHOLE_NAME_MAX];
+	uint8_t		proto;
+	uint16_t	port;		/* internal = requested external port */
+	bool		optional;	/* off unless enabled (e.g. RDP) */
+	bool		enabled;	/* mapped by porthole_map_profile() */
+};
+
+struct porthole_profile {
+	char			name[PORTHOLE_NAME_MAX];
+	size_t			n;
+	struct porthole_port	port[PORTHOLE_PROFILE_MAX];
+};
+
+/*
+ * The state of one mapping. Filled by porthole_map(); pass it back to
+ * renew, unmap and check. Times are wall-clock seconds (time(NULL)) so a
+ * mapping can be saved and used by a later process.
+ */
+struct porthole_mapping {
+	char			name[PORTHOLE_NAME_MAX];
+	uint8_t			proto;
+	uint16_t		internal_port;
+	enum porthole_method	method;		/* protocol that made it */
+	struct in_addr		internal_addr;	/* this host, as the gateway sees it */
+	struct in_addr		external_addr;
+	uint16_t		external_port;	/* 0 = not mapped */
+	uint32_t		lifetime;	/* granted seconds; 0 = permanent (UPnP v1) */
+	int64_t			obtained;	/* when granted or last renewed */
+	uint32_t		epoch;		/* PCP/NAT-PMP server epoch at that time */
+	uint8_t			nonce[12];	/* PCP mapping nonce */
+	int			error;		/* result of the last attempt */
+	struct in_addr		holder;		/* for PORTHOLE_ERR_TAKEN, when known */
+};
+
+typedef void (*porthole_log_fn)(void *arg, int level, const char *msg);
+
+/* Options for porthole_open(); start from porthole_opts_init(). */
+struct porthole_opts {
+	const char		*gateway;	/* "A.B.C.D"; NULL = default route */
+	enum porthole_method	 method;	/* PORTHOLE_AUTO or one protocol */
+	uint32_t		 lifetime;	/* seconds asked for; default 3600 */
+	int			 timeout_ms;	/* per protocol try; default 2000 */
+	const char		*description;	/* UPnP description; default "porthole" */
+	porthole_log_fn		 log;		/* syslog levels; NULL = silent */
+	void			*log_arg;
+};
+
+struct porthole;
+
+PORTHOLE_API void	porthole_opts_init(struct porthole_opts *o);
+/* Finds the gateway (no traffic yet). 0, or an error with *out = NULL. */
+PORTHOLE_API int	porthole_open(struct porthole **out, const struct porthole_opts *o);
+PORTHOLE_API void	porthole_close(struct porthole *ph);
+PORTHOLE_API const char *porthole_last_error(const struct porthole *ph);
+PORTHOLE_API const char *porthole_strerror(int err);
+PORTHOLE_API const char *porthole_method_name(enum porthole_method m);
+PORTHOLE_API int	porthole_method_parse(const char *s, enum porthole_method *m);
+PORTHOLE_API struct in_addr porthole_gateway(const struct porthole *ph);
+/* The protocol in use; PORTHOLE_AUTO until the gateway has answered. */
+PORTHOLE_API enum porthole_method porthole_method_used(const struct porthole *ph);
+/* Asks the gateway for its external address (probing the protocols). */
+PORTHOLE_API int	porthole_external_address(struct porthole *ph, struct in_addr *out);
+
+/* Profiles. "mail" is built in; see porthole_profile_parse for the file format. */
+PORTHOLE_API int	porthole_profile_builtin(const char *name, struct porthole_profile *p);
+/*
+ * File format, one port a line: `NAME PROTO/PORT [optional]`, e.g.
+ * `smtp tcp/25` or `rdp tcp/3389 optional`; '#' starts a comment.
+ * On error returns PORTHOLE_ERR_PROFILE and writes "line N: problem" to err.
+ */
+PORTHOLE_API int	porthole_profile_parse(const char *text, size_t len,
+			    struct porthole_profile *p, char *err, size_t errlen);
+PORTHOLE_API int	porthole_profile_load(const char *path, struct porthole_profile *p,
+			    char *err, size_t errlen);
+/* Enables an optional port by name ("rdp") or spec ("tcp/3389"). */
+PORTHOLE_API int	porthole_profile_enable(struct porthole_profile *p, const char *what);
+/* Adds "tcp/25" or "udp/5060" (enabled); the name is "tcp-25" unless given. */
+PORTHOLE_API int	porthole_profile_add(struct porthole_profile *p, const char *spec,
+			    const char *name);
+/* Parses "tcp/25" into proto and port. */
+PORTHOLE_API int	porthole_port_parse(const char *spec, uint8_t *proto, uint16_t *port);
+
+/* Mapping. m is filled in (m->error too) whether or not it succeeds. */
+PORTHOLE_API int	porthole_map(struct porthole *ph, const struct porthole_port *port,
+			    struct porthole_mapping *m);
+/*
+ * Maps every enabled port of p into out[0..*n) (*n in: room, out: used).
+ * Returns 0 when all succeeded, else the first error; each out[i].error
+ * tells which.
+ */
+PORTHOLE_API int	porthole_map_profile(struct porthole *ph, const struct porthole_profile *p,
+			    struct porthole_mapping *out, size_t *n);
+PORTHOLE_API int	porthole_renew(struct porthole *ph, struct porthole_mapping *m);
+PORTHOLE_API int	porthole_unmap(struct porthole *ph, struct porthole_mapping *m);
+/*
+ * Asks the gateway whether m still stands, without changing it: UPnP looks
+ * the entry up; PCP and NAT-PMP compare the server epoch (a gateway that
+ * restarted has lost its mappings). 0, PORTHOLE_ERR_LOST, _TAKEN or another
+ * error.
+ */
+PORTHOLE_API int	porthole_query(struct porthole *ph, struct porthole_mapping *m);
+
+/* Seconds of lease left at wall time now (0 when expired; -1 = permanent). */
+PORTHOLE_API int64_t	porthole_lease_left(const struct porthole_mapping *m, int64_t now);
+
+/*
+ * State file: the mappings a process made, so a later `porthole status` or
+ * `unmap` knows them (protocol, nonce, lease). Written atomically.
+ */
+PORTHOLE_API int	porthole_state_save(const char *path, const struct porthole_mapping *m,
+			    size_t n);
+PORTHOLE_API int	porthole_state_load(const char *path, struct porthole_mapping *m,
+			    size_t *n);
+/* $PORTHOLE_STATE, else /var/lib/porthole/state. */
+PORTHOLE_API const char *porthole_state_default(void);
+
+/*
+ * Checkup. Per port: mapped or not, by which protocol, external endpoint,
+ * lease left, and the result of a TCP connection to the external endpoint
+ * from this host (through the gateway's hairpin); then a verdict.
+ */
+enum porthole_port_state {
+	PORTHOLE_PORT_MAPPED,
+	PORTHOLE_PORT_NOT_MAPPED,
+	PORTHOLE_PORT_TAKEN,		/* held by another host */
+	PORTHOLE_PORT_LOST,		/* the gateway forgot it (restart) */
+	PORTHOLE_PORT_EXPIRED,		/* the lease ran out */
+	PORTHOLE_PORT_FAILED,		/* the gateway refused or failed */
+};
+
+enum porthole_reach {
+	PORTHOLE_REACH_OPEN,		/* a connection to ext addr:port was accepted */
+	PORTHOLE_REACH_REFUSED,		/* it arrived, but nothing listens there */
+	PORTHOLE_REACH_TIMEOUT,		/* no answer through the external address */
+	PORTHOLE_REACH_UNTESTED,	/* not mapped, or UDP */
+};
+
+enum porthole_verdict {
+	PORTHOLE_VERDICT_OPEN,		/* every port mapped and reachable */
+	PORTHOLE_VERDICT_PARTIAL,	/* some are not */
+	PORTHOLE_VERDICT_CLOSED,	/* none is */
+	PORTHOLE_VERDICT_NO_GATEWAY,	/* no gateway, or it speaks no protocol */
+};
+
+struct porthole_port_check {
+	struct porthole_mapping		m;
+	enum porthole_port_state	state;
+	enum porthole_reach		reach;
+	int64_t				lease_left;	/* seconds; -1 permanent */
+	int				connect_ms;	/* time to the answer, or -1 */
+	char				advice[160];	/* what to do; "" when fine */
+};
+
+struct porthole_report {
+	struct in_addr			gateway;
+	struct in_addr			external_addr;	/* 0 when unknown */
+	enum porthole_method		method;
+	bool				double_nat;	/* external address is private/shared */
+	enum porthole_verdict		verdict;
+	char				summary[PORTHOLE_MSG_MAX];
+	char				warning[PORTHOLE_MSG_MAX];	/* "" when none */
+	size_t				n;
+	struct porthole_port_check	port[PORTHOLE_PROFILE_MAX];
+};
+
+/*
+ * Checks the n mappings in m (as loaded from the state file, or just made);
+ * connect_timeout_ms bounds each connection test (0 = 2000).
+ */
+PORTHOLE_API int	porthole_checkup(struct porthole *ph, const struct porthole_mapping *m,
+			    size_t n, int connect_timeout_ms, struct porthole_report *r);
+/* Writes the report as an aligned table, or as JSON (fields in porthole(1)). */
+PORTHOLE_API int	porthole_report_table(const struct porthole_report *r, FILE *out);
+PORTHOLE_API int	porthole_report_json(const struct porthole_report *r, FILE *out);
+PORTHOLE_API const char *porthole_port_state_name(enum porthole_port_state s);
+PORTHOLE_API const char *porthole_reach_name(enum porthole_reach r);
+PORTHOLE_API const char *porthole_verdict_name(enum porthole_verdict v);
+
+/*
+ * The keeper: keeps a profile mapped. Call porthole_keeper_run() when the
+ * time it returned has passed (or when porthole_keeper_fd() is readable);
+ * it maps, renews at half the lifetime, checks the gateway every
+ * check_interval seconds (epoch going back or UPnP entry gone = restart:
+ * map again; external address changed: map again and log it) and writes
+ * the state file when anything changed. Each change is logged through
+ * opts.log.
+ */
+struct porthole_keeper;
+
+PORTHOLE_API int	porthole_keeper_new(struct porthole *ph, const struct porthole_profile *p,
+			    const char *state_path, unsigned check_interval,
+			    struct porthole_keeper **out);
+/* Does what is due; returns milliseconds until it should run again (>= 0). */
+PORTHOLE_API int	porthole_keeper_run(struct porthole_keeper *k);
+/* A socket that receives the gateway's restart announcements, or -1. */
+PORTHOLE_API int	porthole_keeper_fd(const struct porthole_keeper *k);
+PORTHOLE_API const struct porthole_mapping *porthole_keeper_mappings(
+			    const struct porthole_keeper *k, size_t *n);
+/* Unmaps everything when unmap is true (clean shutdown), then frees. */
+PORTHOLE_API void	porthole_keeper_free(struct porthole_keeper *k, bool unmap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
