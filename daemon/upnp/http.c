@@ -1,0 +1,380 @@
+/*
+ * http: libmicrohttpd serving descriptions, SOAP control and GENA
+ * subscriptions, driven from the daemon's own event loop: one MHD daemon
+ * per LAN address, in MHD_USE_EPOLL mode without threads, its epoll fd
+ * watched by ev_fd_add and its timeouts folded into the loop's poll
+ * timeout through the idle hook. Connections from outside the LAN
+ * prefixes are refused at accept, request bodies are capped at
+ * UPNP_BODY_MAX, and headers by MHD's per-connection memory limit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "event.h"
+#include "log.h"
+#include "upnp.h"
+
+#define HTTP_CONN_MEM		(32 * 1024)	/* headers + read buffer per connection */
+#define HTTP_MAX_CONNS		64
+#define HTTP_MAX_PER_IP		16
+#define HTTP_TIMEOUT_S		10
+#define HTTP_DISCARD_MAX	(1024 * 1024)	/* bytes read past the cap before hanging up */
+
+struct http_srv {
+	struct MHD_Daemon	*d;
+	int			 epfd;
+	int			 lan;
+};
+
+struct http_req {
+	char		*body;
+	size_t		 len;
+	size_t		 seen;
+	bool		 too_big;
+};
+
+static struct http_srv	srvs[CONFIG_MAX_LAN];
+static int		n_srvs;
+
+/* --- responses ------------------------------------------------------------ */
+
+static enum MHD_Result
+reply(struct MHD_Connection *c, unsigned status, const char *ctype, char *body, size_t len,
+    bool must_free)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	r = MHD_create_response_from_buffer(len, body,
+	    must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		if (must_free)
+			free(body);
+		return MHD_NO;
+	}
+	if (ctype)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, UPNP_SERVER);
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result
+reply_empty(struct MHD_Connection *c, unsigned status)
+{
+	return reply(c, status, NULL, (char *)"", 0, false);
+}
+
+static enum MHD_Result
+reply_sbuf(struct MHD_Connection *c, unsigned status, struct sbuf *b, bool soap)
+{
+	size_t len;
+	char *s = sbuf_take(b, &len);
+
+	if (!s)
+		return reply_empty(c, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, s, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/xml; charset=\"utf-8\"");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, UPNP_SERVER);
+	if (soap)
+		MHD_add_response_header(r, "EXT", "");
+	enum MHD_Result rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result
+reply_fault(struct MHD_Connection *c, int code)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	soap_fault(&b, code);
+	return reply_sbuf(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &b, true);
+}
+
+/* --- routing --------------------------------------------------------------- */
+
+static int
+svc_by(const char *url, bool control)
+{
+	for (int s = 0; s < SVC_COUNT; s++) {
+		const struct upnp_service *sv = upnp_service((enum upnp_svc)s);
+		if (upnp_svc_enabled((enum upnp_svc)s) &&
+		    strcmp(url, control ? sv->control : sv->event) == 0)
+			return s;
+	}
+	return -1;
+}
+
+static struct in_addr
+peer_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	struct in_addr a = { INADDR_ANY };
+
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		a = ((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr;
+	return a;
+}
+
+static enum MHD_Result
+do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
+{
+	struct soap_req sr;
+	struct sbuf b;
+	int code;
+
+	if (rq->too_big)
+		return reply_fault(c, 501);
+	code = soap_parse(rq->body, rq->len, &sr);
+	if (code == 0) {
+		sbuf_init(&b);
+		code = soap_dispatch((enum upnp_svc)svc,
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"),
+		    &sr, peer_of(c), &b);
+		if (code == 0)
+			return reply_sbuf(c, MHD_HTTP_OK, &b, true);
+		sbuf_free(&b);
+	} else {
+		char peer[INET_ADDRSTRLEN];
+		struct in_addr pa = peer_of(c);
+		inet_ntop(AF_INET, &pa, peer, sizeof(peer));
+		log_drop("upnp", peer, code == 402 ? "SOAP body with a DTD" : "unparseable SOAP body");
+	}
+	return reply_fault(c, code);
+}
+
+static enum MHD_Result
+do_gena(struct MHD_Connection *c, int svc, bool subscribe)
+{
+	const char *cb = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "CALLBACK");
+	const char *nt = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "NT");
+	const char *sid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SID");
+	const char *to = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "TIMEOUT");
+	struct gena_result res;
+	struct MHD_Response *r;
+	char tbuf[32];
+
+	if (subscribe)
+		gena_subscribe((enum upnp_svc)svc, peer_of(c), cb, nt, sid, to, &res);
+	else
+		gena_unsubscribe((enum upnp_svc)svc, cb, nt, sid, &res);
+	if (res.status != 200)
+		return reply_empty(c, (unsigned)res.status);
+	r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, UPNP_SERVER);
+	if (subscribe) {
+		snprintf(tbuf, sizeof(tbuf), "Second-%u", res.timeout);
+		MHD_add_response_header(r, "SID", res.sid);
+		MHD_add_response_header(r, "TIMEOUT", tbuf);
+	}
+	enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result
+route(struct MHD_Connection *c, const char *url, const char *method, struct http_req *rq)
+{
+	const char *doc;
+	size_t len;
+	int svc;
+
+	if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
+		if (!(doc = describe_doc(url, &len)))
+			return reply_empty(c, MHD_HTTP_NOT_FOUND);
+		return reply(c, MHD_HTTP_OK, "text/xml; charset=\"utf-8\"", (char *)doc, len, false);
+	}
+	if (!strcmp(method, "POST")) {
+		if ((svc = svc_by(url, true)) < 0)
+			return reply_empty(c, MHD_HTTP_NOT_FOUND);
+		return do_control(c, svc, rq);
+	}
+	if (!strcmp(method, "SUBSCRIBE") || !strcmp(method, "UNSUBSCRIBE")) {
+		if ((svc = svc_by(url, false)) < 0)
+			return reply_empty(c, MHD_HTTP_NOT_FOUND);
+		return do_gena(c, svc, method[0] == 'S');
+	}
+	return reply_empty(c, MHD_HTTP_METHOD_NOT_ALLOWED);
+}
+
+/* Collect the body (at most UPNP_BODY_MAX), then answer. */
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *data, size_t *data_size, void **con_cls)
+{
+	struct http_req *rq = *con_cls;
+
+	(void)cls;
+	(void)version;
+	if (!rq) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (!(rq = calloc(1, sizeof(*rq))))
+			return MHD_NO;
+		*con_cls = rq;
+		/* Refuse an announced oversize body before reading any of it. */
+		if (cl && strtoull(cl, NULL, 10) > UPNP_BODY_MAX)
+			rq->too_big = true;
+		return MHD_YES;
+	}
+	if (*data_size) {
+		rq->seen += *data_size;
+		if (rq->seen > HTTP_DISCARD_MAX)
+			return MHD_NO;
+		if (!rq->too_big && rq->len + *data_size > UPNP_BODY_MAX)
+			rq->too_big = true;
+		if (!rq->too_big) {
+			if (!rq->body && !(rq->body = malloc(UPNP_BODY_MAX)))
+				return MHD_NO;
+			memcpy(rq->body + rq->len, data, *data_size);
+			rq->len += *data_size;
+		}
+		*data_size = 0;
+		return MHD_YES;
+	}
+	return route(c, url, method, rq);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *rq = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+/* Only hosts inside a LAN prefix get a connection; the WAN gets nothing. */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void)cls;
+	if (addr->sa_family != AF_INET || addrlen < (socklen_t)sizeof(struct sockaddr_in))
+		return MHD_NO;
+	return upnp_lan_of(((const struct sockaddr_in *)(const void *)addr)->sin_addr) ?
+	    MHD_YES : MHD_NO;
+}
+
+/* --- event loop glue ------------------------------------------------------- */
+
+static void
+on_epoll(int fd, short revents, void *arg)
+{
+	struct http_srv *s = arg;
+
+	(void)fd;
+	(void)revents;
+	MHD_run(s->d);
+}
+
+static long
+max_sleep(void)
+{
+	long best = -1;
+
+	for (int i = 0; i < n_srvs; i++) {
+		MHD_UNSIGNED_LONG_LONG to;
+		if (MHD_get_timeout(srvs[i].d, &to) == MHD_YES) {
+			long t = to > 60000 ? 60000 : (long)to;
+			if (best < 0 || t < best)
+				best = t;
+		}
+	}
+	return best;
+}
+
+/* Timeouts (idle connections) are processed even without socket activity. */
+static void
+after_poll(void)
+{
+	for (int i = 0; i < n_srvs; i++) {
+		MHD_UNSIGNED_LONG_LONG to;
+		if (MHD_get_timeout(srvs[i].d, &to) == MHD_YES && to == 0)
+			MHD_run(srvs[i].d);
+	}
+}
+
+static struct MHD_Daemon *
+start_one(int lan, uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+				   .sin_addr = upnp_st.gw.lan[lan].addr };
+
+	return MHD_start_daemon(MHD_USE_EPOLL, port, accept_policy, NULL, handler, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEM,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_END);
+}
+
+int
+http_init(void)
+{
+	uint16_t port = upnp_st.cfg->http_port;
+
+	n_srvs = 0;
+	for (int i = 0; i < upnp_st.gw.n_lan; i++) {
+		struct http_srv *s = &srvs[n_srvs];
+		const union MHD_DaemonInfo *di;
+
+		s->d = start_one(i, port);
+		if (!s->d) {
+			log_warnx("upnp: cannot serve HTTP on %s port %u",
+			    upnp_st.gw.lan[i].ifname, port);
+			http_fini();
+			return -EADDRINUSE;
+		}
+		/* Port 0 picks one; every LAN then uses the same, as LOCATION says. */
+		if (port == 0 && (di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT)))
+			port = di->port;
+		di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD);
+		s->epfd = di ? di->epoll_fd : -1;
+		s->lan = i;
+		n_srvs++;
+		if (s->epfd < 0 || ev_fd_add(s->epfd, POLLIN, on_epoll, s) < 0) {
+			http_fini();
+			return -EIO;
+		}
+	}
+	upnp_st.http_port = port;
+	ev_set_idle_hook(max_sleep, after_poll);
+	return 0;
+}
+
+void
+http_fini(void)
+{
+	ev_set_idle_hook(NULL, NULL);
+	for (int i = 0; i < n_srvs; i++) {
+		if (srvs[i].epfd >= 0)
+			ev_fd_del(srvs[i].epfd);
+		MHD_stop_daemon(srvs[i].d);
+	}
+	n_srvs = 0;
+}

@@ -1,0 +1,784 @@
+/*
+ * soap_actions: the WANIPConnection:1/2, WANCommonInterfaceConfig:1 and
+ * Layer3Forwarding:1 actions, translated into lease-table calls.
+ *
+ * The control URL decides the rules: WANIPConnection:1 keeps v1 leases
+ * (0 = permanent), WANIPConnection:2 applies IGD2's (0 -> 604800, at most
+ * 604800) and its errors (601, 606, 732, 733). Mappings are listed whoever
+ * made them (NAT-PMP, PCP, static), because the lease table is one.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "event.h"
+#include "lease.h"
+#include "policy.h"
+#include "upnp.h"
+
+#define V2_MAX_LEASE	604800
+#define LIST_MAX	1000	/* entries in one GetListOfPortMappings answer */
+
+struct act {
+	enum upnp_svc		 svc;
+	int			 ver;		/* WANIPConnection version */
+	const struct soap_req	*rq;
+	struct in_addr		 peer;
+	struct sbuf		*out;
+	char			 type[128];	/* service type echoed back */
+};
+
+/* --- arguments ------------------------------------------------------------ */
+
+static int
+arg_ulong(const struct act *a, const char *name, unsigned long max, unsigned long *v)
+{
+	const char *s = soap_arg(a->rq, name);
+	unsigned long n = 0;
+
+	if (!s)
+		return 402;
+	while (*s == ' ')
+		s++;
+	if (!*s)
+		return 402;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		n = n * 10 + (unsigned long)(*s - '0');
+		if (n > max)
+			return a->ver == 2 ? 601 : 402;
+	}
+	while (*s == ' ')
+		s++;
+	if (*s)
+		return 402;
+	*v = n;
+	return 0;
+}
+
+static int
+arg_port(const struct act *a, const char *name, uint16_t *port)
+{
+	unsigned long v;
+	int rc = arg_ulong(a, name, 65535, &v);
+
+	if (rc == 0)
+		*port = (uint16_t)v;
+	return rc;
+}
+
+static int
+arg_proto(const struct act *a, uint8_t *proto)
+{
+	const char *s = soap_arg(a->rq, "NewProtocol");
+
+	if (!s)
+		return 402;
+	if (strcasecmp(s, "TCP") == 0)
+		*proto = IPPROTO_TCP;
+	else if (strcasecmp(s, "UDP") == 0)
+		*proto = IPPROTO_UDP;
+	else
+		return a->ver == 2 ? 601 : 402;
+	return 0;
+}
+
+static int
+arg_bool(const struct act *a, const char *name, bool *v)
+{
+	const char *s = soap_arg(a->rq, name);
+
+	if (!s)
+		return 402;
+	if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes"))
+		*v = true;
+	else if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no"))
+		*v = false;
+	else
+		return 402;
+	return 0;
+}
+
+/* NewRemoteHost: empty (or absent) is the wildcard. */
+static int
+arg_remote(const struct act *a, struct in_addr *r, bool *given)
+{
+	const char *s = soap_arg(a->rq, "NewRemoteHost");
+
+	r->s_addr = INADDR_ANY;
+	*given = false;
+	if (!s || !*s || !strcmp(s, "*") || !strcmp(s, "0.0.0.0"))
+		return 0;
+	if (inet_pton(AF_INET, s, r) != 1)
+		return 402;
+	*given = true;
+	return 0;
+}
+
+#define TRY(x) do { int rc_ = (x); if (rc_) return rc_; } while (0)
+
+/* --- output helpers ------------------------------------------------------- */
+
+static void
+begin(struct act *a)
+{
+	soap_begin(a->out, a->rq->action, a->type);
+}
+
+static void
+end(struct act *a)
+{
+	soap_end(a->out, a->rq->action);
+}
+
+static void
+add_addr(struct act *a, const char *name, struct in_addr addr, bool empty_if_any)
+{
+	char s[INET_ADDRSTRLEN] = "";
+
+	if (!(empty_if_any && addr.s_addr == INADDR_ANY))
+		inet_ntop(AF_INET, &addr, s, sizeof(s));
+	soap_add(a->out, name, s);
+}
+
+static void
+add_entry(struct act *a, const struct lease *l, bool with_key)
+{
+	if (with_key) {
+		add_addr(a, "NewRemoteHost", l->remote, true);
+		soap_addu(a->out, "NewExternalPort", l->ext_port);
+		soap_add(a->out, "NewProtocol", l->proto == IPPROTO_TCP ? "TCP" : "UDP");
+	}
+	soap_addu(a->out, "NewInternalPort", l->int_port);
+	add_addr(a, "NewInternalClient", l->int_addr, false);
+	soap_add(a->out, "NewEnabled", "1");
+	soap_add(a->out, "NewPortMappingDescription", l->desc);
+	soap_addu(a->out, "NewLeaseDuration", lease_seconds_left(l));
+}
+
+/* May this requester change or remove the lease? */
+static bool
+may_touch(const struct act *a, const struct lease *l)
+{
+	if (l->owner == OWNER_STATIC)
+		return false;
+	return !upnp_st.cfg->secure_mode || l->int_addr.s_addr == a->peer.s_addr;
+}
+
+/* --- adding --------------------------------------------------------------- */
+
+struct add_args {
+	struct in_addr	remote, client;
+	bool		remote_given, enabled;
+	uint16_t	ext, intp;
+	uint8_t		proto;
+	uint32_t	lifetime;
+	const char	*desc;
+};
+
+static int
+parse_add(const struct act *a, struct add_args *x)
+{
+	const char *client = soap_arg(a->rq, "NewInternalClient");
+	unsigned long lease;
+
+	TRY(arg_remote(a, &x->remote, &x->remote_given));
+	TRY(arg_port(a, "NewExternalPort", &x->ext));
+	TRY(arg_proto(a, &x->proto));
+	TRY(arg_port(a, "NewInternalPort", &x->intp));
+	TRY(arg_bool(a, "NewEnabled", &x->enabled));
+	TRY(arg_ulong(a, "NewLeaseDuration", UINT32_MAX, &lease));
+	x->desc = soap_arg(a->rq, "NewPortMappingDescription");
+	if (!client || !x->desc)
+		return 402;
+	if (x->intp == 0)
+		return a->ver == 2 ? 732 : 402;
+	if (!*client)
+		return 715;
+	if (inet_pton(AF_INET, client, &x->client) != 1 || x->client.s_addr == INADDR_ANY)
+		return 402;
+	if (a->ver == 2)
+		x->lifetime = lease == 0 || lease > V2_MAX_LEASE ? V2_MAX_LEASE : (uint32_t)lease;
+	else
+		x->lifetime = (uint32_t)lease;
+	return 0;
+}
+
+/* Who may map what: IGD2 §2.5.16 for unauthenticated control points. */
+static int
+authorize(const struct act *a, const struct add_args *x, uint16_t ext)
+{
+	bool secure = upnp_st.cfg->secure_mode;
+	int deny = a->ver == 2 ? 606 : 718;
+
+	if (secure && x->client.s_addr != a->peer.s_addr)
+		return deny;
+	if (secure && a->ver == 2 && (ext < 1024 || x->intp < 1024))
+		return 606;
+	switch (policy_check(&upnp_st.cfg->policy, ext, x->client, x->intp, a->peer)) {
+	case POLICY_ALLOW:
+		return 0;
+	case POLICY_THIRD_PARTY:
+	case POLICY_DENY:
+	default:
+		return deny;
+	}
+}
+
+static int
+add_lease(const struct act *a, const struct add_args *x, uint16_t ext)
+{
+	struct lease_req req = {
+		.proto = x->proto, .ext_port = ext, .int_addr = x->client,
+		.int_port = x->intp, .remote = x->remote, .lifetime = x->lifetime,
+		.owner = OWNER_UPNP, .desc = x->desc,
+	};
+	struct lease *l;
+
+	(void)a;
+	switch (lease_add(&req, &l)) {
+	case 0:
+		return 0;
+	case -EEXIST:
+		return 718;
+	case -EDQUOT:
+	case -ENOSPC:
+		return 728;
+	default:
+		return 501;
+	}
+}
+
+static int
+do_add(struct act *a)
+{
+	struct add_args x;
+
+	TRY(parse_add(a, &x));
+	if (x.ext == 0)
+		return 716;
+	TRY(authorize(a, &x, x.ext));
+	TRY(add_lease(a, &x, x.ext));
+	begin(a);
+	end(a);
+	return 0;
+}
+
+static bool
+same_host_mapping(const struct lease *l, const struct add_args *x)
+{
+	return l && l->int_addr.s_addr == x->client.s_addr && l->int_port == x->intp;
+}
+
+static int
+do_add_any(struct act *a)
+{
+	struct add_args x;
+	uint16_t want, port = 0;
+	int rc = 728;
+
+	TRY(parse_add(a, &x));
+	want = x.ext ? x.ext : x.intp;
+	/* The same host asking again keeps what it has (renewal is idempotent). */
+	if (x.ext && same_host_mapping(lease_find(x.proto, x.ext), &x) &&
+	    authorize(a, &x, x.ext) == 0) {
+		port = x.ext;
+		rc = add_lease(a, &x, port);
+	}
+	for (int tries = 0; rc && tries < 64; tries++) {
+		port = lease_free_port(x.proto, want);
+		if (port == 0)
+			return 728;
+		rc = authorize(a, &x, port);
+		if (rc == 0)
+			rc = add_lease(a, &x, port);
+		if (rc == 0)
+			break;
+		if (rc != 606 && rc != 718)
+			return rc;
+		rc = 728;
+		want = port < 1024 ? 1024 : port == 65535 ? 1024 : (uint16_t)(port + 1);
+	}
+	if (rc)
+		return 728;
+	begin(a);
+	soap_addu(a->out, "NewReservedPort", port);
+	end(a);
+	return 0;
+}
+
+/* --- looking up and deleting ---------------------------------------------- */
+
+static int
+find_key(const struct act *a, struct lease **out)
+{
+	struct in_addr remote;
+	bool given;
+	uint16_t ext;
+	uint8_t proto;
+	struct lease *l;
+
+	TRY(arg_remote(a, &remote, &given));
+	TRY(arg_port(a, "NewExternalPort", &ext));
+	TRY(arg_proto(a, &proto));
+	l = lease_find(proto, ext);
+	if (!l || (given && l->remote.s_addr != remote.s_addr))
+		return 714;
+	*out = l;
+	return 0;
+}
+
+static int
+do_delete(struct act *a)
+{
+	struct lease *l;
+
+	TRY(find_key(a, &l));
+	if (!may_touch(a, l))
+		return 606;
+	lease_remove(l, LEASE_REMOVED);
+	begin(a);
+	end(a);
+	return 0;
+}
+
+static int
+do_get_specific(struct act *a)
+{
+	struct lease *l;
+
+	TRY(find_key(a, &l));
+	begin(a);
+	add_entry(a, l, false);
+	end(a);
+	return 0;
+}
+
+static int
+do_get_generic(struct act *a)
+{
+	unsigned long idx;
+	struct lease *l;
+
+	TRY(arg_ulong(a, "NewPortMappingIndex", UINT32_MAX, &idx));
+	if (idx >= lease_count() || !(l = lease_at(idx)))
+		return 713;
+	begin(a);
+	add_entry(a, l, true);
+	end(a);
+	return 0;
+}
+
+struct range {
+	uint16_t	start, end;
+	uint8_t		proto;
+	bool		manage;
+};
+
+static int
+parse_range(const struct act *a, struct range *r)
+{
+	TRY(arg_port(a, "NewStartPort", &r->start));
+	TRY(arg_port(a, "NewEndPort", &r->end));
+	TRY(arg_proto(a, &r->proto));
+	TRY(arg_bool(a, "NewManage", &r->manage));
+	return r->start > r->end ? 733 : 0;
+}
+
+static int
+do_delete_range(struct act *a)
+{
+	struct range r;
+	size_t n = 0;
+
+	TRY(parse_range(a, &r));
+	for (unsigned p = r.start; p <= r.end; p++) {
+		struct lease *l = lease_find(r.proto, (uint16_t)p);
+		if (!l || !may_touch(a, l))
+			continue;
+		/* NewManage=0, or no right to manage others: the caller's own only. */
+		if ((!r.manage || upnp_st.cfg->secure_mode) &&
+		    l->int_addr.s_addr != a->peer.s_addr)
+			continue;
+		lease_remove(l, LEASE_REMOVED);
+		n++;
+	}
+	if (n == 0)
+		return 730;
+	begin(a);
+	end(a);
+	return 0;
+}
+
+static void
+list_entry(struct sbuf *b, const struct lease *l)
+{
+	char rh[INET_ADDRSTRLEN] = "", ic[INET_ADDRSTRLEN];
+
+	if (l->remote.s_addr != INADDR_ANY)
+		inet_ntop(AF_INET, &l->remote, rh, sizeof(rh));
+	inet_ntop(AF_INET, &l->int_addr, ic, sizeof(ic));
+	sbuf_printf(b, "<p:PortMappingEntry><p:NewRemoteHost>%s</p:NewRemoteHost>"
+	    "<p:NewExternalPort>%u</p:NewExternalPort><p:NewProtocol>%s</p:NewProtocol>"
+	    "<p:NewInternalPort>%u</p:NewInternalPort><p:NewInternalClient>%s</p:NewInternalClient>"
+	    "<p:NewEnabled>1</p:NewEnabled><p:NewDescription>",
+	    rh, l->ext_port, l->proto == IPPROTO_TCP ? "TCP" : "UDP", l->int_port, ic);
+	sbuf_xml(b, l->desc);
+	sbuf_printf(b, "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
+	    "</p:PortMappingEntry>", lease_seconds_left(l));
+}
+
+static int
+do_get_list(struct act *a)
+{
+	struct range r;
+	unsigned long want;
+	struct sbuf list;
+	size_t n = 0;
+	char *s;
+
+	TRY(parse_range(a, &r));
+	TRY(arg_ulong(a, "NewNumberOfPorts", 65535, &want));
+	if (want == 0 || want > LIST_MAX)
+		want = LIST_MAX;
+	sbuf_init(&list);
+	sbuf_add(&list, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<p:PortMappingList xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\" "
+	    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+	    "xsi:schemaLocation=\"urn:schemas-upnp-org:gw:WANIPConnection "
+	    "http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd\">");
+	for (unsigned p = r.start; p <= r.end && n < want; p++) {
+		struct lease *l = lease_find(r.proto, (uint16_t)p);
+		if (!l || (!r.manage && l->int_addr.s_addr != a->peer.s_addr))
+			continue;
+		list_entry(&list, l);
+		n++;
+	}
+	sbuf_add(&list, "</p:PortMappingList>");
+	s = sbuf_take(&list, NULL);
+	if (!s)
+		return 501;
+	if (n == 0) {
+		free(s);
+		return 730;
+	}
+	begin(a);
+	soap_add(a->out, "NewPortListing", s);
+	end(a);
+	free(s);
+	return 0;
+}
+
+/* --- connection state ----------------------------------------------------- */
+
+static int
+do_external_ip(struct act *a)
+{
+	begin(a);
+	add_addr(a, "NewExternalIPAddress", lease_external(), false);
+	end(a);
+	return 0;
+}
+
+static int
+do_status(struct act *a)
+{
+	uint64_t up = (ev_now_ms() - upnp_st.gw.start_ms) / 1000;
+
+	begin(a);
+	soap_add(a->out, "NewConnectionStatus",
+	    lease_external().s_addr != INADDR_ANY ? "Connected" : "Disconnected");
+	soap_add(a->out, "NewLastConnectionError", "ERROR_NONE");
+	soap_addu(a->out, "NewUptime", (unsigned long)up);
+	end(a);
+	return 0;
+}
+
+static int
+do_conn_type(struct act *a)
+{
+	begin(a);
+	soap_add(a->out, "NewConnectionType", "IP_Routed");
+	soap_add(a->out, "NewPossibleConnectionTypes", "IP_Routed");
+	end(a);
+	return 0;
+}
+
+static int
+do_set_conn_type(struct act *a)
+{
+	const char *t = soap_arg(a->rq, "NewConnectionType");
+
+	if (!t || strcmp(t, "IP_Routed") != 0)
+		return 402;
+	begin(a);
+	end(a);
+	return 0;
+}
+
+static int
+do_empty(struct act *a)
+{
+	begin(a);
+	end(a);
+	return 0;
+}
+
+/* A LAN host may not take the gateway's WAN link down. */
+static int
+do_force_termination(struct act *a)
+{
+	(void)a;
+	return 606;
+}
+
+static int
+do_nat_rsip(struct act *a)
+{
+	begin(a);
+	soap_add(a->out, "NewRSIPAvailable", "0");
+	soap_add(a->out, "NewNATEnabled", "1");
+	end(a);
+	return 0;
+}
+
+/* --- WANCommonInterfaceConfig and Layer3Forwarding -------------------------- */
+
+int
+upnp_wan_stats(const char *ifname, uint64_t *rx_bytes, uint64_t *tx_bytes,
+    uint64_t *rx_packets, uint64_t *tx_packets)
+{
+	struct ifaddrs *ifa;
+	int rc = -ENOENT;
+
+	/* getifaddrs reads the namespace the daemon runs in, unlike a stale /sys. */
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_PACKET || !i->ifa_data ||
+		    strcmp(i->ifa_name, ifname) != 0)
+			continue;
+		const struct rtnl_link_stats *st = i->ifa_data;
+		*rx_bytes = st->rx_bytes;
+		*tx_bytes = st->tx_bytes;
+		*rx_packets = st->rx_packets;
+		*tx_packets = st->tx_packets;
+		rc = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return rc;
+}
+
+static bool
+wan_up(void)
+{
+	unsigned idx = if_nametoindex(upnp_st.cfg->ext_ifname);
+	struct ifaddrs *ifa;
+	bool up = false;
+
+	if (!idx || getifaddrs(&ifa) < 0)
+		return false;
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
+		if (strcmp(i->ifa_name, upnp_st.cfg->ext_ifname) == 0 &&
+		    (i->ifa_flags & IFF_RUNNING))
+			up = true;
+	freeifaddrs(ifa);
+	return up;
+}
+
+static unsigned long
+wan_bitrate(void)
+{
+	char path[128];
+	unsigned long mbit = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/speed", upnp_st.cfg->ext_ifname);
+	if ((f = fopen(path, "re"))) {
+		if (fscanf(f, "%lu", &mbit) != 1)
+			mbit = 0;
+		fclose(f);
+	}
+	if (mbit == 0 || mbit > 4294)	/* unknown, or more than a ui4 holds */
+		return mbit ? 4294967295ul : 1000000000ul;
+	return mbit * 1000000ul;
+}
+
+static int
+do_link_props(struct act *a)
+{
+	unsigned long rate = wan_bitrate();
+
+	begin(a);
+	soap_add(a->out, "NewWANAccessType", "Ethernet");
+	soap_addu(a->out, "NewLayer1UpstreamMaxBitRate", rate);
+	soap_addu(a->out, "NewLayer1DownstreamMaxBitRate", rate);
+	soap_add(a->out, "NewPhysicalLinkStatus", wan_up() ? "Up" : "Down");
+	end(a);
+	return 0;
+}
+
+static int
+do_totals(struct act *a)
+{
+	uint64_t v[4] = { 0 };	/* rx bytes, tx bytes, rx packets, tx packets */
+	static const struct { const char *action, *arg; int i; } map[] = {
+		{ "GetTotalBytesSent", "NewTotalBytesSent", 1 },
+		{ "GetTotalBytesReceived", "NewTotalBytesReceived", 0 },
+		{ "GetTotalPacketsSent", "NewTotalPacketsSent", 3 },
+		{ "GetTotalPacketsReceived", "NewTotalPacketsReceived", 2 },
+	};
+
+	if (upnp_wan_stats(upnp_st.cfg->ext_ifname, &v[0], &v[1], &v[2], &v[3]) < 0)
+		return 501;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcmp(a->rq->action, map[i].action) != 0)
+			continue;
+		begin(a);
+		/* ui4 in the SCPD: the counter modulo 2^32, as clients expect. */
+		soap_addu(a->out, map[i].arg, (unsigned long)(v[map[i].i] & 0xffffffffu));
+		end(a);
+		return 0;
+	}
+	return 401;
+}
+
+static int
+do_enabled_for_internet(struct act *a)
+{
+	begin(a);
+	soap_add(a->out, "NewEnabledForInternet", "1");
+	end(a);
+	return 0;
+}
+
+static void
+default_conn_service(char *buf, size_t len)
+{
+	snprintf(buf, len, "uuid:%s:WANConnectionDevice:1,urn:upnp-org:serviceId:WANIPConn1",
+	    upnp_st.uuid[UPNP_DEV_CONN]);
+}
+
+static int
+do_get_default_conn(struct act *a)
+{
+	char s[160];
+
+	default_conn_service(s, sizeof(s));
+	begin(a);
+	soap_add(a->out, "NewDefaultConnectionService", s);
+	end(a);
+	return 0;
+}
+
+static int
+do_set_default_conn(struct act *a)
+{
+	const char *v = soap_arg(a->rq, "NewDefaultConnectionService");
+	char s[160];
+
+	default_conn_service(s, sizeof(s));
+	if (!v || strcmp(v, s) != 0)
+		return 402;
+	begin(a);
+	end(a);
+	return 0;
+}
+
+/* --- dispatch ------------------------------------------------------------- */
+
+#define IPC	(1u << SVC_WANIPC1 | 1u << SVC_WANIPC2)
+#define IPC2	(1u << SVC_WANIPC2)
+#define CIC	(1u << SVC_WANCIC1)
+#define L3F	(1u << SVC_L3F1)
+
+static const struct {
+	const char	*name;
+	unsigned	 svcs;
+	int		(*fn)(struct act *a);
+} actions[] = {
+	{ "AddPortMapping", IPC, do_add },
+	{ "AddAnyPortMapping", IPC2, do_add_any },
+	{ "DeletePortMapping", IPC, do_delete },
+	{ "DeletePortMappingRange", IPC2, do_delete_range },
+	{ "GetGenericPortMappingEntry", IPC, do_get_generic },
+	{ "GetSpecificPortMappingEntry", IPC, do_get_specific },
+	{ "GetListOfPortMappings", IPC2, do_get_list },
+	{ "GetExternalIPAddress", IPC, do_external_ip },
+	{ "GetStatusInfo", IPC, do_status },
+	{ "GetConnectionTypeInfo", IPC, do_conn_type },
+	{ "SetConnectionType", IPC, do_set_conn_type },
+	{ "RequestConnection", IPC, do_empty },
+	{ "ForceTermination", IPC, do_force_termination },
+	{ "GetNATRSIPStatus", IPC, do_nat_rsip },
+	{ "GetCommonLinkProperties", CIC, do_link_props },
+	{ "GetTotalBytesSent", CIC, do_totals },
+	{ "GetTotalBytesReceived", CIC, do_totals },
+	{ "GetTotalPacketsSent", CIC, do_totals },
+	{ "GetTotalPacketsReceived", CIC, do_totals },
+	{ "GetEnabledForInternet", CIC, do_enabled_for_internet },
+	{ "GetDefaultConnectionService", L3F, do_get_default_conn },
+	{ "SetDefaultConnectionService", L3F, do_set_default_conn },
+};
+
+void
+upnp_service_type(enum upnp_svc svc, char *buf, size_t len)
+{
+	const struct upnp_service *s = upnp_service(svc);
+
+	snprintf(buf, len, "urn:schemas-upnp-org:service:%s:%u", s->name, s->ver);
+}
+
+/* The body's service must be ours at this URL, at our version or lower. */
+static bool
+service_ok(enum upnp_svc svc, const char *ns)
+{
+	const struct upnp_service *s = upnp_service(svc);
+	char pfx[96];
+	size_t pl;
+
+	pl = (size_t)snprintf(pfx, sizeof(pfx), "urn:schemas-upnp-org:service:%s:", s->name);
+	if (strncmp(ns, pfx, pl) != 0)
+		return false;
+	ns += pl;
+	return ns[0] >= '1' && ns[0] <= '0' + s->ver && ns[1] == '\0';
+}
+
+/* SOAPACTION: "urn:...:service:NAME:V#Action", quotes optional. */
+static bool
+soapaction_ok(const char *hdr, const char *action)
+{
+	const char *hash;
+	size_t al = strlen(action);
+
+	if (!hdr)
+		return true;
+	hash = strrchr(hdr, '#');
+	if (!hash || strncmp(hash + 1, action, al) != 0)
+		return false;
+	return hash[1 + al] == '\0' || (hash[1 + al] == '"' && hash[2 + al] == '\0');
+}
+
+int
+soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
+    struct in_addr peer, struct sbuf *out)
+{
+	struct act a = { .svc = svc, .ver = upnp_service(svc)->ver, .rq = rq,
+			 .peer = peer, .out = out };
+
+	if (!service_ok(svc, rq->service) || !soapaction_ok(soapaction, rq->action))
+		return 401;
+	/* Answer in the namespace asked in: a v1 client may call a v2 service. */
+	snprintf(a.type, sizeof(a.type), "%s", rq->service);
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if ((actions[i].svcs & 1u << svc) && strcmp(actions[i].name, rq->action) == 0)
+			return actions[i].fn(&a);
+	return 401;
+}

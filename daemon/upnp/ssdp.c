@@ -1,0 +1,310 @@
+/*
+ * ssdp: the SSDP socket. udp/1900 joined to 239.255.255.250 on the LAN
+ * interfaces only; a datagram is served only when it arrived on a LAN
+ * interface from an address inside that LAN's prefix, so nothing from the
+ * WAN side is ever answered. Multicast searches are answered after a random
+ * delay within MX (at most 5 s); unicast searches at once. NOTIFY byebye
+ * goes out before the first alive, and alive is repeated well inside
+ * max-age/2.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "netif.h"
+#include "upnp.h"
+
+#define SSDP_PORT	1900
+#define SSDP_GROUP	"239.255.255.250"
+#define SSDP_PENDING	32	/* delayed replies queued at once */
+#define SSDP_MX_MAX	5
+#define SSDP_REFRESH_S	(UPNP_MAX_AGE / 3)
+
+struct ssdp_pending {
+	struct ev_timer		 timer;		/* first member: timer -> slot */
+	bool			 used;
+	struct sockaddr_in	 to;
+	int			 lan;		/* index into upnp_st.gw.lan */
+	struct ssdp_answer	 ans[SSDP_MAX_ANSWERS];
+	size_t			 n;
+};
+
+static int			 ssdp_fd = -1;
+static struct in_addr		 ssdp_group;
+static struct ssdp_pending	 pending[SSDP_PENDING];
+static struct ev_timer		 refresh_timer;
+static unsigned			 alive_round;
+
+static uint32_t
+rnd(void)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)random();
+	return r;
+}
+
+static void
+fmt_for(int lan, struct ssdp_fmt *f, char *host, size_t hostlen)
+{
+	inet_ntop(AF_INET, &upnp_st.gw.lan[lan].addr, host, (socklen_t)hostlen);
+	*f = (struct ssdp_fmt){
+		.uuid = upnp_st.uuid, .host = host, .port = upnp_st.http_port,
+		.bootid = upnp_st.bootid, .configid = upnp_st.configid, .now = time(NULL),
+	};
+}
+
+/* Send from the LAN address on the LAN interface, whatever the routes say. */
+static void
+send_on(int lan, const struct sockaddr_in *to, const char *buf, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr msg = {
+		.msg_name = (void *)to, .msg_namelen = sizeof(*to),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	struct in_pktinfo pi = {
+		.ipi_ifindex = (int)upnp_st.gw.lan[lan].ifindex,
+		.ipi_spec_dst = upnp_st.gw.lan[lan].addr,
+	};
+
+	memset(cbuf, 0, sizeof(cbuf));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	if (sendmsg(ssdp_fd, &msg, 0) < 0)
+		log_debug("ssdp: send on %s: %s", upnp_st.gw.lan[lan].ifname, strerror(errno));
+}
+
+static void
+send_answers(int lan, const struct sockaddr_in *to, enum ssdp_msg m,
+    const struct ssdp_answer *ans, size_t n)
+{
+	char host[INET_ADDRSTRLEN], buf[1024];
+	struct ssdp_fmt f;
+
+	fmt_for(lan, &f, host, sizeof(host));
+	for (size_t i = 0; i < n; i++) {
+		int len = ssdp_format(buf, sizeof(buf), m, &f, &ans[i]);
+		if (len > 0)
+			send_on(lan, to, buf, (size_t)len);
+	}
+}
+
+static void
+notify_all(enum ssdp_msg m)
+{
+	struct ssdp_answer ans[SSDP_MAX_ANSWERS];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT),
+				  .sin_addr = ssdp_group };
+	size_t n = ssdp_all(upnp_tree(upnp_st.primary), ans, SSDP_MAX_ANSWERS);
+
+	for (int i = 0; i < upnp_st.gw.n_lan; i++)
+		send_answers(i, &to, m, ans, n);
+}
+
+static void
+refresh_cb(struct ev_timer *t)
+{
+	notify_all(SSDP_ALIVE);
+	/* Three quick rounds at start (UDP is lossy), then well inside max-age/2. */
+	if (++alive_round < 3)
+		ev_timer_in(t, 1000 + rnd() % 1000);
+	else
+		ev_timer_in(t, SSDP_REFRESH_S * 1000 - rnd() % 60000);
+}
+
+static void
+pending_cb(struct ev_timer *t)
+{
+	struct ssdp_pending *p = (struct ssdp_pending *)t;
+
+	send_answers(p->lan, &p->to, SSDP_REPLY, p->ans, p->n);
+	p->used = false;
+}
+
+static int
+lan_of_ifindex(int ifindex)
+{
+	for (int i = 0; i < upnp_st.gw.n_lan; i++)
+		if ((int)upnp_st.gw.lan[i].ifindex == ifindex)
+			return i;
+	return -1;
+}
+
+static void
+drop(const struct sockaddr_in *from, const char *why)
+{
+	char peer[INET_ADDRSTRLEN + 8];
+
+	inet_ntop(AF_INET, &from->sin_addr, peer, sizeof(peer));
+	log_drop("ssdp", peer, why);
+}
+
+static void
+handle_search(int lan, const struct sockaddr_in *from, bool multicast,
+    const struct ssdp_search *s)
+{
+	struct ssdp_answer ans[SSDP_MAX_ANSWERS];
+	size_t n;
+	int mx;
+
+	if (multicast && s->mx < 0) {
+		drop(from, "multicast M-SEARCH without MX");
+		return;
+	}
+	n = ssdp_match(upnp_st.primary, upnp_st.uuid, s->st, ans, SSDP_MAX_ANSWERS);
+	if (n == 0)
+		return;
+	if (!multicast) {
+		send_answers(lan, from, SSDP_REPLY, ans, n);
+		return;
+	}
+	mx = s->mx > SSDP_MX_MAX ? SSDP_MX_MAX : s->mx < 1 ? 1 : s->mx;
+	for (size_t i = 0; i < SSDP_PENDING; i++) {
+		struct ssdp_pending *p = &pending[i];
+		if (p->used)
+			continue;
+		p->used = true;
+		p->to = *from;
+		p->lan = lan;
+		memcpy(p->ans, ans, n * sizeof(ans[0]));
+		p->n = n;
+		ev_timer_in(&p->timer, rnd() % ((uint32_t)mx * 1000));
+		return;
+	}
+	drop(from, "too many searches pending");
+}
+
+static void
+ssdp_read(int fd, short revents, void *arg)
+{
+	char buf[2048], cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct sockaddr_in from;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct in_pktinfo *pi = NULL;
+	struct ssdp_search s;
+	const char *why;
+	ssize_t len;
+	int lan;
+
+	(void)revents;
+	(void)arg;
+	len = recvmsg(fd, &msg, MSG_DONTWAIT);
+	if (len < 0)
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+			pi = (struct in_pktinfo *)CMSG_DATA(c);
+	/* Not from a LAN interface, or not from inside its prefix: silence. */
+	if (!pi || (lan = lan_of_ifindex(pi->ipi_ifindex)) < 0 ||
+	    from.sin_family != AF_INET ||
+	    !netif_in_prefix(from.sin_addr, upnp_st.gw.lan[lan].addr, upnp_st.gw.lan[lan].plen))
+		return;
+	if (from.sin_addr.s_addr == upnp_st.gw.lan[lan].addr.s_addr)
+		return;		/* our own NOTIFY looped back */
+	bool multicast = pi->ipi_addr.s_addr == ssdp_group.s_addr;
+	if (!multicast && pi->ipi_addr.s_addr != upnp_st.gw.lan[lan].addr.s_addr)
+		return;		/* sent to an address we do not serve SSDP on */
+	if (msg.msg_flags & MSG_TRUNC) {
+		drop(&from, "datagram too long");
+		return;
+	}
+	if (ssdp_parse_msearch(buf, (size_t)len, &s, &why) < 0) {
+		/* Other devices' NOTIFYs are normal traffic, not worth a log line. */
+		if (strcmp(why, "not an M-SEARCH") != 0)
+			drop(&from, why);
+		return;
+	}
+	handle_search(lan, &from, multicast, &s);
+}
+
+static int
+ssdp_socket(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT) };
+	int fd, one = 1, zero = 0, ttl = 2;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	for (int i = 0; i < upnp_st.gw.n_lan; i++) {
+		struct ip_mreqn mr = { .imr_multiaddr = ssdp_group,
+				       .imr_address = upnp_st.gw.lan[i].addr,
+				       .imr_ifindex = (int)upnp_st.gw.lan[i].ifindex };
+		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
+			log_warn("ssdp: join %s on %s", SSDP_GROUP, upnp_st.gw.lan[i].ifname);
+	}
+	return fd;
+}
+
+int
+ssdp_init(void)
+{
+	int fd;
+
+	inet_pton(AF_INET, SSDP_GROUP, &ssdp_group);
+	fd = ssdp_socket();
+	if (fd < 0) {
+		errno = -fd;
+		log_warn("ssdp: udp/%d", SSDP_PORT);
+		return fd;
+	}
+	ssdp_fd = fd;
+	for (size_t i = 0; i < SSDP_PENDING; i++) {
+		ev_timer_init(&pending[i].timer, pending_cb);
+		pending[i].used = false;
+	}
+	if (ev_fd_add(fd, POLLIN, ssdp_read, NULL) < 0) {
+		close(fd);
+		ssdp_fd = -1;
+		return -ENOMEM;
+	}
+	/* IGD2 wants stale state cleared before the first alive. */
+	notify_all(SSDP_BYEBYE);
+	alive_round = 0;
+	ev_timer_init(&refresh_timer, refresh_cb);
+	ev_timer_in(&refresh_timer, 100);
+	return 0;
+}
+
+void
+ssdp_fini(void)
+{
+	if (ssdp_fd < 0)
+		return;
+	ev_timer_cancel(&refresh_timer);
+	for (size_t i = 0; i < SSDP_PENDING; i++)
+		ev_timer_cancel(&pending[i].timer);
+	notify_all(SSDP_BYEBYE);
+	ev_fd_del(ssdp_fd);
+	close(ssdp_fd);
+	ssdp_fd = -1;
+}

@@ -1,0 +1,217 @@
+/*
+ * upnp: the UPnP IGD front-end's private module map.
+ *
+ * The front-end serves two device trees built from the templates in xml/:
+ * IGD:2 (WANIPConnection:2 + WANCommonInterfaceConfig:1) and IGD:1
+ * (WANIPConnection:1 + WANCommonInterfaceConfig:1 + Layer3Forwarding:1).
+ * The configured version is the "primary" tree: it is announced and answers
+ * ssdp:all. In IGD:2 mode the IGD:1 tree is also offered to clients that
+ * search for a v1 type only, because Windows and others ignore IGD:2.
+ * Both trees use the same UDNs; only LOCATION and the control URLs differ,
+ * and the control URL decides whether v1 or v2 lease rules apply.
+ *
+ * Files: upnp.c (frontend glue), ssdp_msg.c (SSDP parse/format, pure),
+ * ssdp.c (SSDP socket), describe.c (xml/ templates), http.c (libmicrohttpd),
+ * soap.c (SOAP parse/format, pure), soap_actions.c (actions -> lease table),
+ * gena_msg.c (GENA header parsing, pure), gena.c (subscriptions, NOTIFY).
+ */
+#ifndef PORTHOLE_UPNP_H
+#define PORTHOLE_UPNP_H
+
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "frontend.h"
+
+#define UPNP_UUID_LEN		36	/* 8-4-4-4-12 hex digits */
+#define UPNP_MAX_AGE		1800	/* SSDP CACHE-CONTROL, seconds */
+#define UPNP_SERVER		"Linux UPnP/1.1 porthole/0.1"
+#define UPNP_BODY_MAX		16384	/* largest SOAP request accepted */
+
+/* The three devices of an IGD tree. */
+enum upnp_dev { UPNP_DEV_ROOT, UPNP_DEV_WAN, UPNP_DEV_CONN, UPNP_NDEV };
+
+/* Services; the URL a request arrives on names one of these. */
+enum upnp_svc {
+	SVC_WANIPC2,		/* WANIPConnection:2 (IGD:2 tree) */
+	SVC_WANIPC1,		/* WANIPConnection:1 (IGD:1 tree) */
+	SVC_WANCIC1,		/* WANCommonInterfaceConfig:1 (both trees) */
+	SVC_L3F1,		/* Layer3Forwarding:1 (IGD:1 tree) */
+	SVC_COUNT
+};
+
+struct upnp_service {
+	const char	*name;		/* "WANIPConnection" */
+	uint8_t		 ver;
+	const char	*control;	/* control URL path */
+	const char	*event;		/* eventSubURL path */
+	const char	*scpd;		/* SCPDURL path */
+};
+
+/* One advertised type: a device or a service at a version. */
+struct upnp_adv {
+	enum upnp_dev	 dev;
+	bool		 svc;
+	const char	*name;
+	uint8_t		 ver;
+};
+
+struct upnp_tree {
+	int			 igd_ver;	/* 1 or 2 */
+	const char		*location;	/* description path */
+	const struct upnp_adv	*advs;
+	size_t			 n_advs;
+	unsigned		 svc_mask;	/* 1 << enum upnp_svc */
+};
+
+/* Shared state of the front-end (upnp.c). */
+struct upnp_state {
+	const struct config	*cfg;
+	struct gateway		 gw;
+	int			 primary;	/* igd version announced: 1 or 2 */
+	char			 uuid[UPNP_NDEV][UPNP_UUID_LEN + 1];
+	uint32_t		 bootid;
+	uint32_t		 configid;
+	uint16_t		 http_port;
+	uint32_t		 system_update_id;
+	bool			 running;
+};
+extern struct upnp_state upnp_st;
+
+/* upnp.c */
+const struct gw_lan *upnp_lan_of(struct in_addr addr);
+bool	 upnp_svc_enabled(enum upnp_svc svc);
+/* 16 bytes as an RFC 4122 version-4 UUID string (37 bytes with NUL). */
+void	 upnp_uuid_format(const uint8_t b[16], char *out);
+void	 upnp_uuid_random(char *out);
+
+/* growable string buffer (soap.c) */
+struct sbuf {
+	char	*s;
+	size_t	 len, cap;
+	bool	 oom;
+};
+void	 sbuf_init(struct sbuf *b);
+void	 sbuf_free(struct sbuf *b);
+void	 sbuf_add(struct sbuf *b, const char *s);
+void	 sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void	 sbuf_xml(struct sbuf *b, const char *s);	/* XML-escaped */
+/* Hand over the string (caller frees); NULL when allocation failed. */
+char	*sbuf_take(struct sbuf *b, size_t *len);
+
+/* ssdp_msg.c: pure */
+#define SSDP_ST_MAX	256
+#define SSDP_MAX_ANSWERS 16
+struct ssdp_search {
+	char	st[SSDP_ST_MAX];
+	int	mx;		/* -1 when absent */
+};
+enum ssdp_kind { SSDP_ANS_ROOT, SSDP_ANS_UUID, SSDP_ANS_TYPE };
+struct ssdp_answer {
+	const struct upnp_tree	*tree;
+	enum ssdp_kind		 kind;
+	enum upnp_dev		 dev;
+	const struct upnp_adv	*adv;	/* SSDP_ANS_TYPE */
+	uint8_t			 ver;	/* version echoed in ST */
+};
+enum ssdp_msg { SSDP_REPLY, SSDP_ALIVE, SSDP_BYEBYE };
+struct ssdp_fmt {
+	const char	(*uuid)[UPNP_UUID_LEN + 1];
+	const char	*host;		/* dotted LAN address for LOCATION */
+	uint16_t	 port;
+	uint32_t	 bootid, configid;
+	time_t		 now;
+};
+const struct upnp_tree *upnp_tree(int igd_ver);
+const struct upnp_service *upnp_service(enum upnp_svc svc);
+/* 0, or -1 with *why set: not an M-SEARCH or malformed. */
+int	 ssdp_parse_msearch(const char *buf, size_t len, struct ssdp_search *out,
+	    const char **why);
+size_t	 ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
+	    struct ssdp_answer *out, size_t max);
+/* Every advertisement of a tree, for NOTIFY. */
+size_t	 ssdp_all(const struct upnp_tree *t, struct ssdp_answer *out, size_t max);
+/* Length written (< len), or -1 when it does not fit. */
+int	 ssdp_format(char *buf, size_t len, enum ssdp_msg m, const struct ssdp_fmt *f,
+	    const struct ssdp_answer *a);
+
+/* ssdp.c */
+int	 ssdp_init(void);
+void	 ssdp_fini(void);
+
+/* describe.c */
+int	 describe_init(void);
+void	 describe_fini(void);
+/* The rendered document for a GET path, or NULL. */
+const char *describe_doc(const char *path, size_t *len);
+uint32_t describe_configid(void);
+
+/* http.c */
+int	 http_init(void);
+void	 http_fini(void);
+
+/* soap.c: pure */
+#define SOAP_MAX_ARGS	16
+#define SOAP_NAME_MAX	48
+#define SOAP_VALUE_MAX	256
+struct soap_arg {
+	char	name[SOAP_NAME_MAX];
+	char	value[SOAP_VALUE_MAX];
+};
+struct soap_req {
+	char		action[SOAP_NAME_MAX];
+	char		service[128];	/* namespace of the action element */
+	struct soap_arg	args[SOAP_MAX_ARGS];
+	size_t		nargs;
+};
+/* 0, or a UPnP error code (401 unparseable, 402 DTD or bad arguments). */
+int	 soap_parse(const char *body, size_t len, struct soap_req *out);
+const char *soap_arg(const struct soap_req *rq, const char *name);
+const char *soap_error_str(int code);
+void	 soap_begin(struct sbuf *b, const char *action, const char *svc_type);
+void	 soap_add(struct sbuf *b, const char *name, const char *value);
+void	 soap_addu(struct sbuf *b, const char *name, unsigned long value);
+void	 soap_end(struct sbuf *b, const char *action);
+void	 soap_fault(struct sbuf *b, int code);
+void	 soap_init(void);
+
+/* soap_actions.c: 0 (response in out) or a UPnP error code. */
+int	 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
+	    struct in_addr peer, struct sbuf *out);
+/* Service type string "urn:schemas-upnp-org:service:NAME:VER". */
+void	 upnp_service_type(enum upnp_svc svc, char *buf, size_t len);
+/* Counters of the WAN interface (WANCommonInterfaceConfig). */
+int	 upnp_wan_stats(const char *ifname, uint64_t *rx_bytes, uint64_t *tx_bytes,
+	    uint64_t *rx_packets, uint64_t *tx_packets);
+
+/* gena_msg.c: pure */
+struct gena_callback {
+	struct in_addr	addr;
+	uint16_t	port;
+	char		path[256];
+};
+/* 0 or -1: the first http:// URL of a CALLBACK header, IPv4 literal only. */
+int	 gena_parse_callback(const char *hdr, struct gena_callback *out);
+/* Seconds granted for a TIMEOUT header (absent/infinite/short -> 1800). */
+uint32_t gena_parse_timeout(const char *hdr);
+
+/* gena.c */
+struct gena_result {
+	int		status;		/* HTTP status */
+	char		sid[UPNP_UUID_LEN + 6];
+	uint32_t	timeout;
+};
+int	 gena_init(void);
+void	 gena_fini(void);
+void	 gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
+	    const char *nt, const char *sid, const char *timeout, struct gena_result *res);
+void	 gena_unsubscribe(enum upnp_svc svc, const char *callback, const char *nt,
+	    const char *sid, struct gena_result *res);
+/* Evented variables of a service as a propertyset body. */
+void	 gena_propertyset(enum upnp_svc svc, unsigned mask, struct sbuf *b);
+
+#endif
