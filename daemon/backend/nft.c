@@ -1,0 +1,394 @@
+/*
+ * nft: the nftables backend. The daemon owns one table (family inet, see
+ * nft_build.c for its shape) and a mapping is one element of one map:
+ *
+ *   no remote filter            fwd4   { proto . ext_port }
+ *   remote host                 fwd4r  { proto . remote . ext_port }
+ *   remote host and port        fwd4rp { proto . remote . remote_port . ext_port }
+ *
+ * each mapped to int_addr . int_port, plus a counter element { proto .
+ * ext_port } in cnt4 (see nft_build.c for why counting is apart). Adding or
+ * removing a mapping is one batch of those two elements, reading its
+ * counters one request: one netlink round trip whatever the number of
+ * mappings. Other tables are never touched.
+ */
+#include "backend/backend.h"
+#include "backend/nft_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libnftnl/expr.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "lease.h"
+#include "log.h"
+
+static char table[64];
+static bool opened;
+/* What the table looked like when we built it; see nft_present(). */
+static uint64_t table_handle;
+static uint32_t table_use;
+
+const char *
+nft_table_name(void)
+{
+	return table;
+}
+
+/*
+ * Element key and value as the kernel keeps them: each part of a
+ * concatenation takes a whole 32-bit register, zero-padded.
+ */
+struct elem {
+	const char	*map;
+	uint8_t		 key[16];
+	uint32_t	 key_len;
+	uint8_t		 data[8];
+	uint8_t		 count_key[8];	/* proto . ext_port in cnt4 */
+};
+
+static void
+elem_of(const struct lease *l, struct elem *e)
+{
+	uint16_t ext_port = htons(l->ext_port), int_port = htons(l->int_port);
+	uint16_t rport = htons(l->remote_port);
+	uint8_t *k = e->key;
+
+	memset(e, 0, sizeof(*e));
+	k[0] = l->proto;
+	k += 4;
+	if (l->remote.s_addr == 0) {
+		e->map = NFT_MAP_ANY;
+	} else {
+		e->map = l->remote_port ? NFT_MAP_HOSTPORT : NFT_MAP_HOST;
+		memcpy(k, &l->remote.s_addr, 4);
+		k += 4;
+		if (l->remote_port) {
+			memcpy(k, &rport, 2);
+			k += 4;
+		}
+	}
+	memcpy(k, &ext_port, 2);
+	k += 4;
+	e->key_len = (uint32_t)(k - e->key);
+	memcpy(e->data, &l->int_addr.s_addr, 4);
+	memcpy(e->data + 4, &int_port, 2);
+	e->count_key[0] = l->proto;
+	memcpy(e->count_key + 4, &ext_port, 2);
+}
+
+/* A set holding one element (or none), addressed to our table. */
+static struct nftnl_set *
+set_one(const char *name, const void *key, uint32_t key_len, const void *data,
+    uint32_t data_len)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *se;
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	if (!key)
+		return s;
+	if (!(se = nftnl_set_elem_alloc())) {
+		nftnl_set_free(s);
+		return NULL;
+	}
+	nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, key, key_len);
+	if (data)
+		nftnl_set_elem_set(se, NFTNL_SET_ELEM_DATA, data, data_len);
+	nftnl_set_elem_add(s, se);
+	return s;
+}
+
+static int
+queue_elem(uint16_t type, uint16_t flags, const char *set, const void *key, uint32_t key_len,
+    const void *data, const char *what)
+{
+	struct nftnl_set *s = set_one(set, key, key_len, data, 8);
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_elems_nlmsg_build_payload(nft_batch_msg(type, flags, what), s);
+	nftnl_set_free(s);
+	return 0;
+}
+
+/* The mapping's element and its counter, in one batch. */
+static int
+queue_mapping(uint16_t type, uint16_t flags, const struct elem *e, const char *what)
+{
+	bool add = type == NFT_MSG_NEWSETELEM;
+	int rc;
+
+	if ((rc = queue_elem(type, flags, e->map, e->key, e->key_len, add ? e->data : NULL,
+	    what)) < 0)
+		return rc;
+	return queue_elem(type, flags, NFT_SET_COUNT, e->count_key, sizeof(e->count_key), NULL,
+	    what);
+}
+
+static void
+describe(const struct lease *l, const char *verb, char *buf, size_t len)
+{
+	char rem[32] = "";
+
+	if (l->remote.s_addr)
+		snprintf(rem, sizeof(rem), " from %s:%u", inet_ntoa(l->remote), l->remote_port);
+	snprintf(buf, len, "%s %s %u -> %s:%u%s", verb, l->proto == IPPROTO_TCP ? "tcp" : "udp",
+	    l->ext_port, inet_ntoa(l->int_addr), l->int_port, rem);
+}
+
+static int
+elem_change(const struct lease *l, bool add)
+{
+	char what[96];
+	struct elem e;
+	int rc;
+
+	if (!opened)
+		return -ENOTCONN;
+	if (l->proto != IPPROTO_TCP && l->proto != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	elem_of(l, &e);
+	describe(l, add ? "add mapping" : "delete mapping", what, sizeof(what));
+	nft_batch_begin();
+	if ((rc = queue_mapping(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+	    add ? NLM_F_CREATE | NLM_F_EXCL : 0, &e, what)) < 0)
+		return rc;
+	rc = nft_batch_commit(add ? EEXIST : 0);
+	if (add && rc == -EEXIST) {
+		/*
+		 * Left-overs with the same key (a removal the kernel refused
+		 * earlier, or an admin's hand): clear them and try once more.
+		 */
+		log_debug("nft: %s: replacing an existing element", what);
+		nft_batch_begin();
+		queue_elem(NFT_MSG_DELSETELEM, 0, e.map, e.key, e.key_len, NULL, what);
+		nft_batch_commit(ENOENT);
+		nft_batch_begin();
+		queue_elem(NFT_MSG_DELSETELEM, 0, NFT_SET_COUNT, e.count_key, sizeof(e.count_key),
+		    NULL, what);
+		nft_batch_commit(ENOENT);
+		nft_batch_begin();
+		if ((rc = queue_mapping(NFT_MSG_NEWSETELEM, NLM_F_CREATE, &e, what)) < 0)
+			return rc;
+		rc = nft_batch_commit(0);
+	}
+	return rc;
+}
+
+static int
+nft_add(const struct lease *l)
+{
+	return elem_change(l, true);
+}
+
+static int
+nft_del(const struct lease *l)
+{
+	return elem_change(l, false);
+}
+
+static int
+counter_cb(struct nftnl_expr *e, void *arg)
+{
+	struct backend_counters *out = arg;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name && strcmp(name, "counter") == 0) {
+		out->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		out->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+static int
+elem_reply(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *se;
+	int rc = 0;
+
+	if (!s)
+		return -ENOMEM;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		rc = -EBADMSG;
+	} else if ((it = nftnl_set_elems_iter_create(s))) {
+		while ((se = nftnl_set_elems_iter_next(it)))
+			nftnl_set_elem_expr_foreach(se, counter_cb, arg);
+		nftnl_set_elems_iter_destroy(it);
+	}
+	nftnl_set_free(s);
+	return rc;
+}
+
+static int
+nft_counters(const struct lease *l, struct backend_counters *out)
+{
+	struct nftnl_set *s;
+	struct elem e;
+
+	memset(out, 0, sizeof(*out));
+	if (!opened)
+		return -ENOTCONN;
+	elem_of(l, &e);
+	if (!(s = set_one(NFT_SET_COUNT, e.count_key, sizeof(e.count_key), NULL, 0)))
+		return -ENOMEM;
+	nftnl_set_elems_nlmsg_build_payload(nft_request_msg(NFT_MSG_GETSETELEM), s);
+	nftnl_set_free(s);
+	return nft_request("read mapping counters", elem_reply, out, 0);
+}
+
+static int
+nft_set_external(struct in_addr ext)
+{
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+
+	if (!opened)
+		return -ENOTCONN;
+	nft_batch_begin();
+	/* DELSETELEM with no elements flushes the set. */
+	if (!(s = set_one(NFT_SET_EXT, NULL, 0, NULL, 0)))
+		return -ENOMEM;
+	nlh = nft_batch_msg(NFT_MSG_DELSETELEM, 0, "flush external address set");
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (ext.s_addr) {
+		if (!(s = set_one(NFT_SET_EXT, &ext.s_addr, 4, NULL, 0)))
+			return -ENOMEM;
+		nlh = nft_batch_msg(NFT_MSG_NEWSETELEM, NLM_F_CREATE, "add external address");
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+	}
+	return nft_batch_commit(0);
+}
+
+struct table_info {
+	bool		 found;
+	uint64_t	 handle;
+	uint32_t	 use;
+};
+
+static int
+table_reply(const struct nlmsghdr *nlh, void *arg)
+{
+	struct table_info *ti = arg;
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t)
+		return -ENOMEM;
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0) {
+		ti->found = true;
+		ti->handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
+		ti->use = nftnl_table_get_u32(t, NFTNL_TABLE_USE);
+	}
+	nftnl_table_free(t);
+	return 0;
+}
+
+static int
+table_get(struct table_info *ti)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	int rc;
+
+	memset(ti, 0, sizeof(*ti));
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nftnl_table_nlmsg_build_payload(nft_request_msg(NFT_MSG_GETTABLE), t);
+	nftnl_table_free(t);
+	rc = nft_request("look up table", table_reply, ti, ENOENT);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/*
+ * 1 when our table is there as we built it: same handle (not deleted and
+ * re-made by someone else) and the same number of chains and sets. 0 when
+ * it is gone or changed; -errno when the kernel could not be asked.
+ */
+static int
+nft_present(void)
+{
+	struct table_info ti;
+	int rc;
+
+	if (!opened)
+		return 0;
+	if ((rc = table_get(&ti)) < 0)
+		return rc;
+	return ti.found && ti.handle == table_handle && ti.use == table_use;
+}
+
+static int
+nft_open(const struct backend_config *cfg)
+{
+	struct table_info ti;
+	int rc;
+
+	if (!cfg->table || !cfg->table[0] || strlen(cfg->table) >= sizeof(table)) {
+		log_warnx("nft: bad table name");
+		return -EINVAL;
+	}
+	snprintf(table, sizeof(table), "%s", cfg->table);
+	if ((rc = nft_nl_open()) < 0)
+		return rc;
+	nft_batch_begin();
+	if ((rc = nft_build_table(cfg)) < 0 || (rc = nft_batch_commit(0)) < 0 ||
+	    (rc = table_get(&ti)) < 0) {
+		log_warnx("nft: cannot create table inet %s: %s", table, strerror(-rc));
+		nft_nl_close();
+		return rc;
+	}
+	table_handle = ti.handle;
+	table_use = ti.use;
+	opened = true;
+	log_debug("nft: table inet %s created (handle %llu)", table,
+	    (unsigned long long)table_handle);
+	return 0;
+}
+
+static void
+nft_close(void)
+{
+	struct nftnl_table *t;
+
+	if (!opened)
+		return;
+	opened = false;
+	if ((t = nftnl_table_alloc())) {
+		nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+		nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+		nft_batch_begin();
+		nftnl_table_nlmsg_build_payload(nft_batch_msg(NFT_MSG_DELTABLE, 0,
+		    "delete table"), t);
+		nftnl_table_free(t);
+		/* Already gone (nft flush ruleset) is what we wanted anyway. */
+		nft_batch_commit(ENOENT);
+	}
+	nft_nl_close();
+}
+
+const struct backend_ops backend_nft = {
+	.name = "nftables",
+	.open = nft_open,
+	.close = nft_close,
+	.set_external = nft_set_external,
+	.add = nft_add,
+	.del = nft_del,
+	.counters = nft_counters,
+	.present = nft_present,
+};

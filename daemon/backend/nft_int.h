@@ -1,0 +1,61 @@
+/*
+ * nft_int.h: the nftables backend's private module map.
+ *
+ *   nft.c          backend_ops: mappings are elements of maps
+ *   nft_build.c    the table, its sets, chains and rules, as one batch
+ *   nft_nl.c       the netlink socket: batches, acknowledgements, errors
+ *   nft_monitor.c  the nftables event group (someone else changed our table)
+ */
+#ifndef PORTHOLE_NFT_INT_H
+#define PORTHOLE_NFT_INT_H
+
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+struct backend_config;
+struct nftnl_set;
+
+/* Names inside our table; see nft_build.c for the rules that use them. */
+#define NFT_SET_EXT		"ext4"		/* the external address(es) */
+#define NFT_MAP_ANY		"fwd4"		/* l4proto . dport */
+#define NFT_MAP_HOST		"fwd4r"		/* l4proto . saddr . dport */
+#define NFT_MAP_HOSTPORT	"fwd4rp"	/* l4proto . saddr . sport . dport */
+#define NFT_SET_COUNT		"cnt4"		/* l4proto . ext port, with counters */
+
+/* Set ids used to reference sets created in the same batch. */
+enum { NFT_ID_EXT = 1, NFT_ID_ANY, NFT_ID_HOST, NFT_ID_HOSTPORT, NFT_ID_COUNT };
+
+/* nft.c */
+const char *nft_table_name(void);
+
+/* nft_build.c */
+/* Queue the messages that (re)create the whole table into the open batch. */
+int	 nft_build_table(const struct backend_config *cfg);
+
+/* nft_nl.c */
+int	 nft_nl_open(void);
+void	 nft_nl_close(void);
+uint32_t nft_nl_portid(void);
+
+/*
+ * A batch is begun, filled with messages and committed. nft_batch_msg()
+ * returns a header for the caller to put the payload in; the message is
+ * complete when the next one is asked for or the batch is committed.
+ * `what` names the change for the log should the kernel refuse it.
+ */
+void	 nft_batch_begin(void);
+struct nlmsghdr *nft_batch_msg(uint16_t type, uint16_t flags, const char *what);
+/*
+ * Send, wait for every acknowledgement; 0 or the first -errno. An error
+ * equal to -quiet_err is expected by the caller and not logged.
+ */
+int	 nft_batch_commit(int quiet_err);
+
+/* Replies to a request outside a batch (GETTABLE, GETSETELEM). */
+typedef int (*nft_reply_fn)(const struct nlmsghdr *nlh, void *arg);
+/* Build a request with nft_request_msg(), then nft_request(). */
+struct nlmsghdr *nft_request_msg(uint16_t type);
+int	 nft_request(const char *what, nft_reply_fn fn, void *arg, int quiet_err);
+
+#endif
