@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The nftables backend, seen from the kernel and from real packets: the
+# daemon's own table and nothing else, mappings as map elements, WAN → public
+# address → mail server over TCP and UDP, hairpin from the LAN with the
+# external address as source (CONFORMANCE 52, 53), the gateway itself,
+# per-mapping counters, remote-host filters, and clean removal on exit.
+. "$(dirname "$0")/../lib.sh"
+lab_up
+
+# UDP may lose the very first datagram while neighbours are resolved: one retry.
+probe_udp2() { local r; r=$(probe_udp "$@"); [ -n "$r" ] || r=$(probe_udp "$@"); echo "$r"; }
+nft_gw() { in_gw nft list table inet porthole; }
+# SIGTERM to portholed itself: ph_start's $PH_PID may be the subshell that
+# runs `ip netns exec`, whose death would leave the daemon running.
+stop_daemon() {
+	local pid
+	pid=$(ps -o pid= --ppid "$PH_PID" | head -1)
+	kill -TERM "${pid:-$PH_PID}" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "${pid:-$PH_PID}" 2>/dev/null || break
+		sleep 0.1
+	done
+	ph_stop
+}
+
+# A table of the admin's own, there before the daemon starts.
+in_gw nft add table inet usertable
+in_gw nft add chain inet usertable keep '{ type filter hook input priority 10; }'
+in_gw nft add rule inet usertable keep tcp dport 9 counter
+user_before=$(in_gw nft list table inet usertable)
+
+# A stale table of ours (as after kill -9) is replaced, not added to.
+in_gw nft add table inet porthole
+in_gw nft add chain inet porthole stale
+check "portholed starts over a stale table" ph_start
+check_not "the stale chain is gone" grep -q "chain stale" <<<"$(nft_gw)"
+
+serve_tcp "$NS_MAIL" 25
+serve_udp "$NS_MAIL" 25
+serve_tcp "$NS_MAIL" 26
+
+# --- before any mapping: nothing is forwarded ---
+check_eq "no mapping: WAN gets nothing" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+
+# --- a TCP and a UDP mapping ---
+check "add tcp 2525" ph_ctl add tcp 2525 $MAIL_IP 25 0 "mail smtp"
+check "add udp 2525" ph_ctl add udp 2525 $MAIL_IP 25 0 "mail udp"
+t=$(nft_gw)
+check_match "kernel: tcp mapping is an element of fwd4" \
+	"tcp \. 2525 : $MAIL_IP \. 25" "$t"
+check_match "kernel: udp mapping is an element of fwd4" \
+	"udp \. 2525 : $MAIL_IP \. 25" "$t"
+check_match "kernel: external address in ext4" "elements = \{ $EXT_IP \}" "$t"
+check_eq "kernel: one dnat rule per map and hook, not per mapping" 6 \
+	"$(grep -c 'dnat ip to' <<<"$t")"
+
+check_eq "WAN → ext:2525/tcp reaches the mail server, which sees the WAN host" \
+	"$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+check_eq "WAN → ext:2525/udp reaches the mail server, which sees the WAN host" \
+	"$WAN_IP" "$(probe_udp2 "$NS_WAN" $EXT_IP 2525)"
+check_eq "CONFORMANCE 53: hairpin TCP, server sees the external address" \
+	"$EXT_IP" "$(probe_tcp "$NS_WS" $EXT_IP 2525)"
+check_eq "CONFORMANCE 52: hairpin UDP, server sees the external address" \
+	"$EXT_IP" "$(probe_udp2 "$NS_WS" $EXT_IP 2525)"
+check_eq "the gateway itself reaches ext:2525" \
+	"$EXT_IP" "$(probe_tcp "$NS_GW" $EXT_IP 2525)"
+
+# --- counters: every packet of the forwarded connections, both ways ---
+t=$(in_gw nft list set inet porthole cnt4)
+pk=$(sed -n 's/.*tcp \. 2525 counter packets \([0-9]*\) .*/\1/p' <<<"$t")
+check_match "kernel counts the tcp mapping's packets" "^[0-9]+$" "$pk"
+[ "${pk:-0}" -ge 6 ] && pass "counter holds whole connections ($pk packets)" ||
+	fail "counter holds whole connections: $pk packets"
+probe_tcp "$NS_WAN" $EXT_IP 2525 >/dev/null
+t=$(in_gw nft list set inet porthole cnt4)
+pk2=$(sed -n 's/.*tcp \. 2525 counter packets \([0-9]*\) .*/\1/p' <<<"$t")
+[ "${pk2:-0}" -gt "${pk:-0}" ] && pass "counter rises with traffic ($pk → $pk2)" ||
+	fail "counter rises with traffic ($pk → $pk2)"
+check_match "portholectl list shows the counters" "2525.*$pk2" "$(ph_ctl list)"
+
+# --- delete: one element out, the connection fails ---
+check "del tcp 2525" ph_ctl del tcp 2525
+check_not "kernel: tcp element gone" grep -q "tcp \. 2525" <<<"$(nft_gw)"
+check_match "kernel: udp element stays" "udp \. 2525" "$(nft_gw)"
+check_eq "after del, WAN → ext:2525/tcp fails" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+check_eq "after del, hairpin to ext:2525/tcp fails" "" "$(probe_tcp "$NS_WS" $EXT_IP 2525)"
+check_eq "udp mapping still works" "$WAN_IP" "$(probe_udp2 "$NS_WAN" $EXT_IP 2525)"
+
+# --- a remote-host filter (UPnP NewRemoteHost): only that host gets in ---
+out=$(in_mail upnpc -i -e filtered -a $MAIL_IP 26 2626 TCP 3600 $WAN_IP 2>&1)
+check_match "UPnP: filtered mapping for $WAN_IP added" "is redirected to internal" "$out"
+t=$(nft_gw)
+check_match "kernel: filtered mapping is in fwd4r, keyed on the remote host" \
+	"tcp \. $WAN_IP \. 2626 : $MAIL_IP \. 26" "$t"
+check_not "kernel: filtered mapping is not in fwd4" \
+	grep -Eq "tcp \. 2626 : " <<<"$t"
+check_eq "the allowed remote host gets in" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2626)"
+check_eq "another remote host does not" "" "$(probe_tcp "$NS_WAN2" $EXT_IP 2626)"
+
+# --- someone else's table is never touched; ours leaves with the daemon ---
+check_eq "the admin's table is untouched while we run" "$user_before" \
+	"$(in_gw nft list table inet usertable)"
+stop_daemon
+check_not "after SIGTERM our table is gone" in_gw nft list table inet porthole
+check_eq "the admin's table is untouched after we leave" "$user_before" \
+	"$(in_gw nft list table inet usertable)"
+check_eq "and nothing is forwarded any more" "" "$(probe_udp "$NS_WAN" $EXT_IP 2525)"
