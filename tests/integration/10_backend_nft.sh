@@ -97,6 +97,34 @@ check_not "kernel: filtered mapping is not in fwd4" \
 check_eq "the allowed remote host gets in" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2626)"
 check_eq "another remote host does not" "" "$(probe_tcp "$NS_WAN2" $EXT_IP 2626)"
 
+# --- a remote host and port filter (PCP FILTER, CONFORMANCE 28) ---
+serve_tcp "$NS_MAIL" 27
+out=$(in_mail "$BIN/tests/pcptest" -o map -p tcp -i 27 -e 2727 -l 600 \
+	-F $WAN_IP/128:4000 $GW_LAN_IP 2>&1)
+check_match "PCP: MAP with FILTER $WAN_IP:4000 granted" "result=0 .*ext_port=2727" "$out"
+check_match "kernel: it is in fwd4rp, keyed on remote host and port" \
+	"tcp \. $WAN_IP \. 4000 \. 2727 : $MAIL_IP \. 27" "$(nft_gw)"
+probe_from() {	# namespace, source port, dest port
+	ip netns exec "$1" socat -T2 - TCP:$EXT_IP:"$3",sourceport="$2",connect-timeout=2 \
+		</dev/null 2>/dev/null
+}
+check_eq "CONFORMANCE 28: the filtered host and port get in" "$WAN_IP" \
+	"$(probe_from "$NS_WAN" 4000 2727)"
+check_eq "CONFORMANCE 28: the same host from another port does not" "" \
+	"$(probe_from "$NS_WAN" 4001 2727)"
+check_eq "CONFORMANCE 28: another host from the right port does not" "" \
+	"$(probe_from "$NS_WAN2" 4000 2727)"
+
+# --- an admin's firewall with forward policy drop needs one rule of its own ---
+in_gw nft add table inet userfw
+in_gw nft add chain inet userfw forward '{ type filter hook forward priority 0; policy drop; }'
+check_eq "forward policy drop elsewhere blocks the mapping" "" \
+	"$(probe_udp "$NS_WAN" $EXT_IP 2525)"
+in_gw nft add rule inet userfw forward ct status dnat accept
+check_eq "... until the admin adds 'ct status dnat accept' to it" "$WAN_IP" \
+	"$(probe_udp2 "$NS_WAN" $EXT_IP 2525)"
+in_gw nft delete table inet userfw
+
 # --- someone else's table is never touched; ours leaves with the daemon ---
 check_eq "the admin's table is untouched while we run" "$user_before" \
 	"$(in_gw nft list table inet usertable)"
