@@ -42,20 +42,8 @@ nft_table_name(void)
 	return table;
 }
 
-/*
- * Element key and value as the kernel keeps them: each part of a
- * concatenation takes a whole 32-bit register, zero-padded.
- */
-struct elem {
-	const char	*map;
-	uint8_t		 key[16];
-	uint32_t	 key_len;
-	uint8_t		 data[8];
-	uint8_t		 count_key[8];	/* proto . ext_port in cnt4 */
-};
-
-static void
-elem_of(const struct lease *l, struct elem *e)
+void
+nft_elem_of(const struct lease *l, struct nft_elem *e)
 {
 	uint16_t ext_port = htons(l->ext_port), int_port = htons(l->int_port);
 	uint16_t rport = htons(l->remote_port);
@@ -125,7 +113,7 @@ queue_elem(uint16_t type, uint16_t flags, const char *set, const void *key, uint
 
 /* The mapping's element and its counter, in one batch. */
 static int
-queue_mapping(uint16_t type, uint16_t flags, const struct elem *e, const char *what)
+queue_mapping(uint16_t type, uint16_t flags, const struct nft_elem *e, const char *what)
 {
 	bool add = type == NFT_MSG_NEWSETELEM;
 	int rc;
@@ -148,55 +136,81 @@ describe(const struct lease *l, const char *verb, char *buf, size_t len)
 	    l->ext_port, inet_ntoa(l->int_addr), l->int_port, rem);
 }
 
+/* One element out on its own; an absent element is not an error here. */
 static int
-elem_change(const struct lease *l, bool add)
+del_one(const char *set, const void *key, uint32_t key_len, const char *what)
+{
+	int rc;
+
+	nft_batch_begin();
+	if ((rc = queue_elem(NFT_MSG_DELSETELEM, 0, set, key, key_len, NULL, what)) < 0)
+		return rc;
+	rc = nft_batch_commit(ENOENT);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static int
+nft_add(const struct lease *l)
 {
 	char what[96];
-	struct elem e;
+	struct nft_elem e;
 	int rc;
 
 	if (!opened)
 		return -ENOTCONN;
 	if (l->proto != IPPROTO_TCP && l->proto != IPPROTO_UDP)
 		return -EPROTONOSUPPORT;
-	elem_of(l, &e);
-	describe(l, add ? "add mapping" : "delete mapping", what, sizeof(what));
+	nft_elem_of(l, &e);
+	describe(l, "add mapping", what, sizeof(what));
 	nft_batch_begin();
-	if ((rc = queue_mapping(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
-	    add ? NLM_F_CREATE | NLM_F_EXCL : 0, &e, what)) < 0)
+	if ((rc = queue_mapping(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, &e, what)) < 0)
 		return rc;
-	rc = nft_batch_commit(add ? EEXIST : 0);
-	if (add && rc == -EEXIST) {
-		/*
-		 * Left-overs with the same key (a removal the kernel refused
-		 * earlier, or an admin's hand): clear them and try once more.
-		 */
-		log_debug("nft: %s: replacing an existing element", what);
-		nft_batch_begin();
-		queue_elem(NFT_MSG_DELSETELEM, 0, e.map, e.key, e.key_len, NULL, what);
-		nft_batch_commit(ENOENT);
-		nft_batch_begin();
-		queue_elem(NFT_MSG_DELSETELEM, 0, NFT_SET_COUNT, e.count_key, sizeof(e.count_key),
-		    NULL, what);
-		nft_batch_commit(ENOENT);
-		nft_batch_begin();
-		if ((rc = queue_mapping(NFT_MSG_NEWSETELEM, NLM_F_CREATE, &e, what)) < 0)
-			return rc;
-		rc = nft_batch_commit(0);
-	}
-	return rc;
-}
-
-static int
-nft_add(const struct lease *l)
-{
-	return elem_change(l, true);
+	if ((rc = nft_batch_commit(EEXIST)) != -EEXIST)
+		return rc;
+	/*
+	 * Left-overs with the same key (put there by hand, or a removal
+	 * that failed half-way): clear them and try once more.
+	 */
+	log_debug("nft: %s: replacing an existing element", what);
+	if ((rc = del_one(e.map, e.key, e.key_len, what)) < 0 ||
+	    (rc = del_one(NFT_SET_COUNT, e.count_key, sizeof(e.count_key), what)) < 0)
+		return rc;
+	nft_batch_begin();
+	if ((rc = queue_mapping(NFT_MSG_NEWSETELEM, NLM_F_CREATE, &e, what)) < 0)
+		return rc;
+	return nft_batch_commit(0);
 }
 
 static int
 nft_del(const struct lease *l)
 {
-	return elem_change(l, false);
+	char what[96];
+	struct nft_elem e;
+	int rc;
+
+	if (!opened)
+		return -ENOTCONN;
+	if (l->proto != IPPROTO_TCP && l->proto != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	nft_elem_of(l, &e);
+	describe(l, "delete mapping", what, sizeof(what));
+	nft_batch_begin();
+	if ((rc = queue_mapping(NFT_MSG_DELSETELEM, 0, &e, what)) < 0)
+		return rc;
+	if ((rc = nft_batch_commit(ENOENT)) != -ENOENT)
+		return rc;
+	/*
+	 * One of the two was missing and the batch changed nothing: take
+	 * out whichever is there, so no forwarding outlives its lease.
+	 */
+	if ((rc = del_one(NFT_SET_COUNT, e.count_key, sizeof(e.count_key), what)) < 0)
+		return rc;
+	nft_batch_begin();
+	if ((rc = queue_elem(NFT_MSG_DELSETELEM, 0, e.map, e.key, e.key_len, NULL, what)) < 0)
+		return rc;
+	if ((rc = nft_batch_commit(ENOENT)) == -ENOENT)
+		log_warnx("nft: %s: it was not in the kernel", what);
+	return rc;
 }
 
 static int
@@ -237,12 +251,12 @@ static int
 nft_counters(const struct lease *l, struct backend_counters *out)
 {
 	struct nftnl_set *s;
-	struct elem e;
+	struct nft_elem e;
 
 	memset(out, 0, sizeof(*out));
 	if (!opened)
 		return -ENOTCONN;
-	elem_of(l, &e);
+	nft_elem_of(l, &e);
 	if (!(s = set_one(NFT_SET_COUNT, e.count_key, sizeof(e.count_key), NULL, 0)))
 		return -ENOMEM;
 	nftnl_set_elems_nlmsg_build_payload(nft_request_msg(NFT_MSG_GETSETELEM), s);
@@ -351,6 +365,7 @@ nft_open(const struct backend_config *cfg)
 	    (rc = table_get(&ti)) < 0) {
 		log_warnx("nft: cannot create table inet %s: %s", table, strerror(-rc));
 		nft_nl_close();
+		opened = false;
 		return rc;
 	}
 	table_handle = ti.handle;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 struct backend_config;
-struct nftnl_set;
+struct lease;
 
 /* Names inside our table; see nft_build.c for the rules that use them. */
 #define NFT_SET_EXT		"ext4"		/* the external address(es) */
@@ -26,8 +26,21 @@ struct nftnl_set;
 /* Set ids used to reference sets created in the same batch. */
 enum { NFT_ID_EXT = 1, NFT_ID_ANY, NFT_ID_HOST, NFT_ID_HOSTPORT, NFT_ID_COUNT };
 
+/*
+ * A mapping's element as the kernel keeps it: each part of a concatenation
+ * takes a whole 32-bit register, zero-padded; ports in network order.
+ */
+struct nft_elem {
+	const char	*map;		/* NFT_MAP_ANY, _HOST or _HOSTPORT */
+	uint8_t		 key[16];
+	uint32_t	 key_len;
+	uint8_t		 data[8];	/* int_addr . int_port */
+	uint8_t		 count_key[8];	/* proto . ext_port, in NFT_SET_COUNT */
+};
+
 /* nft.c */
 const char *nft_table_name(void);
+void	 nft_elem_of(const struct lease *l, struct nft_elem *e);
 
 /* nft_build.c */
 /* Queue the messages that (re)create the whole table into the open batch. */

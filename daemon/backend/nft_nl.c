@@ -191,6 +191,8 @@ nft_batch_commit(int quiet_err)
 	batch_advance();
 	batch.cur = nftnl_batch_end(batch.buf + batch.len, seq++);
 	batch_advance();
+	if (!sock)
+		return -ENOTCONN;
 	if (batch.overflow) {
 		log_warnx("nft: batch too large (%d messages)", batch.n);
 		return -E2BIG;
@@ -219,6 +221,8 @@ nft_request(const char *what, nft_reply_fn fn, void *arg, int quiet_err)
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)batch.buf;
 	uint32_t s = nlh->nlmsg_seq;
 
+	if (!sock)
+		return -ENOTCONN;
 	if (mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) < 0) {
 		int err = errno;
 		log_warn("nft: send %s", what);

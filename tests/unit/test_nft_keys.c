@@ -2,7 +2,8 @@
  * Unit tests for the nftables backend's element layout (no root): which map
  * a lease goes to and the exact key/value bytes the kernel will compare
  * against the registers the rules load (each part of a concatenation padded
- * to 32 bits, ports in network order). Plus the null backend's contract.
+ * to 32 bits, ports in network order), a closed backend's refusals, and
+ * the null backend's contract.
  * The kernel path itself is tests/integration/10_backend_nft.sh.
  */
 #include <stdarg.h>
@@ -11,7 +12,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../daemon/backend/nft.c"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "backend/nft_int.h"
+#include "lease.h"
 
 static struct lease
 mk(uint8_t proto, uint16_t ext, const char *in, uint16_t inp, const char *rem, uint16_t remp)
@@ -35,10 +42,10 @@ any_remote_goes_to_fwd4(void **state)
 	static const uint8_t key[8] = { 6, 0, 0, 0, 0x09, 0xdd, 0, 0 };	/* tcp . 2525 */
 	static const uint8_t data[8] = { 192, 168, 77, 10, 0, 25, 0, 0 };
 	struct lease l = mk(IPPROTO_TCP, 2525, "192.168.77.10", 25, NULL, 0);
-	struct elem e;
+	struct nft_elem e;
 
 	(void)state;
-	elem_of(&l, &e);
+	nft_elem_of(&l, &e);
 	assert_string_equal(e.map, NFT_MAP_ANY);
 	assert_int_equal(e.key_len, 8);
 	assert_memory_equal(e.key, key, 8);
@@ -52,10 +59,10 @@ remote_host_goes_to_fwd4r(void **state)
 	static const uint8_t key[12] = { 17, 0, 0, 0, 203, 0, 113, 2, 0x0a, 0x42, 0, 0 };
 	static const uint8_t count[8] = { 17, 0, 0, 0, 0x0a, 0x42, 0, 0 };
 	struct lease l = mk(IPPROTO_UDP, 2626, "192.168.77.10", 26, "203.0.113.2", 0);
-	struct elem e;
+	struct nft_elem e;
 
 	(void)state;
-	elem_of(&l, &e);
+	nft_elem_of(&l, &e);
 	assert_string_equal(e.map, NFT_MAP_HOST);
 	assert_int_equal(e.key_len, 12);
 	assert_memory_equal(e.key, key, 12);
@@ -69,10 +76,10 @@ remote_host_and_port_goes_to_fwd4rp(void **state)
 		6, 0, 0, 0, 203, 0, 113, 3, 0x0f, 0xa0, 0, 0, 0xff, 0xff, 0, 0 };
 	static const uint8_t data[8] = { 192, 168, 77, 20, 0x01, 0xbb, 0, 0 };
 	struct lease l = mk(IPPROTO_TCP, 65535, "192.168.77.20", 443, "203.0.113.3", 4000);
-	struct elem e;
+	struct nft_elem e;
 
 	(void)state;
-	elem_of(&l, &e);
+	nft_elem_of(&l, &e);
 	assert_string_equal(e.map, NFT_MAP_HOSTPORT);
 	assert_int_equal(e.key_len, 16);
 	assert_memory_equal(e.key, key, 16);
@@ -84,10 +91,10 @@ static void
 remote_port_alone_is_any(void **state)
 {
 	struct lease l = mk(IPPROTO_TCP, 80, "192.168.77.10", 80, NULL, 4000);
-	struct elem e;
+	struct nft_elem e;
 
 	(void)state;
-	elem_of(&l, &e);
+	nft_elem_of(&l, &e);
 	assert_string_equal(e.map, NFT_MAP_ANY);
 	assert_int_equal(e.key_len, 8);
 }
