@@ -261,7 +261,11 @@ pcpc_parse(const uint8_t *buf, size_t len, struct pcpc_msg *m)
 		m->rem_port = rd16(buf + 60);
 		memcpy(m->rem_ip, buf + 64, 16);
 	}
-	return parse_options(m, buf + need, len - need);
+	/* An error response copies our request back, options and all: its
+	 * options are ours, so a fault there is not the response's. */
+	if (parse_options(m, buf + need, len - need) < 0 && m->result == PCPC_SUCCESS)
+		return -EINVAL;
+	return 0;
 }
 
 bool

@@ -138,7 +138,7 @@ pcp_build_update(uint8_t *out, size_t outsz, const struct lease *l,
 		pcp_v4mapped(l->remote, r.rem_ip);
 	} else if (l->remote.s_addr || l->remote_port) {
 		r.n_filters = 1;
-		r.filters[0].plen = l->remote.s_addr ? 128 : 96;
+		r.filters[0].plen = 128;
 		r.filters[0].port = l->remote_port;
 		pcp_v4mapped(l->remote, r.filters[0].addr);
 		a.echo_filters = true;

@@ -7,9 +7,10 @@
  *    other than TCP/UDP) get UNSUPP_PROTOCOL, deletes included.
  *  - THIRD_PARTY is honoured only where an allow rule carries the
  *    `third-party` flag; otherwise UNSUPP_OPTION (§13.1).
- *  - One filter per mapping, as a lease holds one remote host and port:
- *    prefix 128 (one host) or 96 (any host, maybe one port). Anything that
- *    would need more, or a prefix in between, is EXCESSIVE_REMOTE_PEERS.
+ *  - One filter per mapping, as a lease holds one remote host (and maybe
+ *    its port): prefix 128, or 96 with port 0 (everyone, i.e. no filter).
+ *    Anything wider or more is EXCESSIVE_REMOTE_PEERS, never a silently
+ *    widened filter.
  *  - A MAP for an internal end that a static, UPnP or NAT-PMP mapping
  *    already serves returns that mapping (§11.3 item 2) without touching
  *    it; FILTER cannot be put on someone else's mapping.
@@ -70,15 +71,14 @@ fold_filters(const struct pcp_req *r, struct filter_fold *f)
 			*f = (struct filter_fold){ F_NONE, { 0 }, 0 };
 			continue;
 		}
-		if (pf->plen != 96 && pf->plen != 128)
-			return PCP_EXCESSIVE_REMOTE_PEERS;
-		pcp_is_v4mapped(pf->addr, &a);
-		if (pf->plen == 96)
-			a.s_addr = 0;
-		if (a.s_addr == 0 && pf->port == 0) {
+		if (pf->plen == 96 && pf->port == 0) {
 			f->s = F_ALL;		/* the union with "everyone" is everyone */
 			continue;
 		}
+		/* A lease filters on one host (and maybe its port), nothing wider. */
+		if (pf->plen != 128)
+			return PCP_EXCESSIVE_REMOTE_PEERS;
+		pcp_is_v4mapped(pf->addr, &a);
 		if (f->s == F_ALL)
 			continue;
 		if (f->s == F_ONE && (f->remote.s_addr != a.s_addr || f->port != pf->port))
