@@ -370,6 +370,8 @@ nft_open(const struct backend_config *cfg)
 	}
 	table_handle = ti.handle;
 	table_use = ti.use;
+	if (!opened)
+		nft_bridge_check(cfg);
 	opened = true;
 	log_debug("nft: table inet %s created (handle %llu)", table,
 	    (unsigned long long)table_handle);

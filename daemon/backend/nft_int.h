@@ -4,7 +4,7 @@
  *   nft.c          backend_ops: mappings are elements of maps
  *   nft_build.c    the table, its sets, chains and rules, as one batch
  *   nft_nl.c       the netlink socket: batches, acknowledgements, errors
- *   nft_monitor.c  the nftables event group (someone else changed our table)
+ *   nft_bridge.c   a warning for the hairpin case br_netfilter breaks
  */
 #ifndef PORTHOLE_NFT_INT_H
 #define PORTHOLE_NFT_INT_H
@@ -45,6 +45,9 @@ void	 nft_elem_of(const struct lease *l, struct nft_elem *e);
 /* nft_build.c */
 /* Queue the messages that (re)create the whole table into the open batch. */
 int	 nft_build_table(const struct backend_config *cfg);
+
+/* nft_bridge.c */
+void	 nft_bridge_check(const struct backend_config *cfg);
 
 /* nft_nl.c */
 int	 nft_nl_open(void);

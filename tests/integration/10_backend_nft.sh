@@ -65,6 +65,18 @@ check_eq "CONFORMANCE 52: hairpin UDP, server sees the external address" \
 check_eq "the gateway itself reaches ext:2525" \
 	"$EXT_IP" "$(probe_tcp "$NS_GW" $EXT_IP 2525)"
 
+# The mail server reaching its own mapping (the client's checkup does this).
+# With br_netfilter the bridge must send the frame back out the port it came
+# in by: the daemon warns, and hairpin mode on the port fixes it.
+if [ "$(in_gw cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)" = 1 ]; then
+	check_match "br_netfilter without port hairpin mode is warned about" \
+		"br-lan is a bridge and net.bridge.bridge-nf-call-iptables=1" \
+		"$(cat "$LAB_DIR/portholed.log")"
+	ip -n "$NS_GW" link set dev lan-mail type bridge_slave hairpin on
+fi
+check_eq "the mail server reaches its own mapping, seeing the external address" \
+	"$EXT_IP" "$(probe_tcp "$NS_MAIL" $EXT_IP 2525)"
+
 # --- counters: every packet of the forwarded connections, both ways ---
 t=$(in_gw nft list set inet porthole cnt4)
 pk=$(sed -n 's/.*tcp \. 2525 counter packets \([0-9]*\) .*/\1/p' <<<"$t")
