@@ -164,6 +164,22 @@ natpmp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	return 0;
 }
 
+/*
+ * The external address alone, for PCP, which has no request for it. The
+ * epoch is left alone: it belongs to the other protocol's clock.
+ */
+int
+phc_natpmp_address(struct porthole *ph, struct in_addr *ext)
+{
+	natpmpresp_t resp;
+
+	if (natpmp_exchange(ph, 0, 0, 0, 0, &resp) != 0 ||
+	    resp.pnu.publicaddress.addr.s_addr == 0)
+		return -1;
+	*ext = resp.pnu.publicaddress.addr;
+	return 0;
+}
+
 /* NAT-PMP cannot list mappings; a gateway that restarted has lost them. */
 static int
 natpmp_query(struct porthole *ph, struct porthole_mapping *m)

@@ -1,25 +1,185 @@
-/* client_pcp: PCP through pcp_client.c (pcpc_); placeholder until it lands. */
+/*
+ * client_pcp: PCP (RFC 6887) MAP and ANNOUNCE through pcp_client.c. The
+ * retransmission starts at 250 ms rather than §8.1.1's 3 s, and gives up
+ * after the handle's timeout, because the protocol order has two more
+ * protocols to try on a LAN where answers take milliseconds. PCP has no
+ * "external address" request: it comes with each MAP reply, and a bare
+ * probe asks NAT-PMP for it when the gateway also speaks that.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "pcp_client.h"
 #include "phc.h"
+
+#define PCP_FIRST_WAIT_MS	250
+
+static void
+xfer_init(const struct porthole *ph, struct pcpc_xfer *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->server = ph->gw;
+	x->irt_ms = PCP_FIRST_WAIT_MS;
+	x->mrd_ms = (unsigned)ph->o.timeout_ms;
+}
+
+static int
+pcp_code(int result)
+{
+	switch (result) {
+	case PCPC_SUCCESS:
+		return 0;
+	case PCPC_UNSUPP_VERSION:
+	case PCPC_UNSUPP_OPCODE:
+		return PORTHOLE_ERR_UNSUPPORTED;
+	case PCPC_NOT_AUTHORIZED:
+		return PORTHOLE_ERR_DENIED;
+	case PCPC_NETWORK_FAILURE:
+		return PORTHOLE_ERR_NETWORK;
+	case PCPC_NO_RESOURCES:
+	case PCPC_USER_EX_QUOTA:
+		return PORTHOLE_ERR_NORESOURCES;
+	case PCPC_CANNOT_PROVIDE_EXTERNAL:
+		return PORTHOLE_ERR_TAKEN;
+	}
+	return PORTHOLE_ERR_PROTOCOL;
+}
+
+static int
+pcp_fail(struct porthole *ph, int rc, const char *what, int result)
+{
+	char gw[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &ph->gw, gw, sizeof(gw));
+	switch (rc) {
+	case PORTHOLE_ERR_TIMEOUT:
+		return phc_fail(ph, rc, "%s: gateway %s did not answer PCP within %d ms: is it "
+		    "up, and is PCP enabled on it?", what, gw, ph->o.timeout_ms);
+	case PORTHOLE_ERR_UNSUPPORTED:
+		return phc_fail(ph, rc, "%s: gateway %s does not offer PCP: try --protocol "
+		    "auto", what, gw);
+	case PORTHOLE_ERR_SYSTEM:
+		return phc_fail(ph, rc, "%s: PCP to %s: %s", what, gw, strerror(errno));
+	}
+	if (result == PCPC_NOT_AUTHORIZED)
+		return phc_fail(ph, rc, "%s: gateway %s (PCP) said NOT_AUTHORIZED: its policy "
+		    "refuses this host or port, or another program mapped it with another "
+		    "nonce (unmap it there, or wait for its lease to end)", what, gw);
+	return phc_fail(ph, rc, "%s: gateway %s (PCP) said %s: %s", what, gw,
+	    pcpc_result_str(result), porthole_strerror(rc));
+}
+
+/* One request; the porthole code, with resp filled on 0. */
+static int
+pcp_ask(struct porthole *ph, const struct pcpc_msg *req, struct pcpc_msg *resp, int *result)
+{
+	struct pcpc_xfer x;
+	int r;
+
+	*result = -1;
+	xfer_init(ph, &x);
+	r = pcpc_request(&x, req, resp);
+	if (r == -ETIMEDOUT)
+		return PORTHOLE_ERR_TIMEOUT;
+	if (r == -ECONNREFUSED) {
+		ph->probe_refused = true;
+		return PORTHOLE_ERR_UNSUPPORTED;
+	}
+	if (r < 0) {
+		errno = -r;
+		return PORTHOLE_ERR_SYSTEM;
+	}
+	*result = resp->result;
+	if (resp->version != PCPC_VERSION)
+		return PORTHOLE_ERR_UNSUPPORTED;	/* a NAT-PMP-only server */
+	return pcp_code(resp->result);
+}
+
+/* ANNOUNCE: is PCP there, and what is its epoch? */
+static int
+pcp_announce(struct porthole *ph, uint32_t *epoch)
+{
+	struct pcpc_msg req, resp;
+	int rc, result;
+
+	memset(&req, 0, sizeof(req));
+	req.version = PCPC_VERSION;
+	req.opcode = PCPC_OP_ANNOUNCE;
+	if ((rc = pcp_ask(ph, &req, &resp, &result)) != 0)
+		return pcp_fail(ph, rc, "announce", result);
+	*epoch = resp.epoch;
+	phc_epoch_update(ph, resp.epoch);
+	return 0;
+}
 
 static int
 pcp_probe(struct porthole *ph)
 {
-	return phc_fail(ph, PORTHOLE_ERR_UNSUPPORTED, "PCP client not built yet");
+	struct in_addr ext;
+	uint32_t epoch;
+	int rc;
+
+	if ((rc = pcp_announce(ph, &epoch)) != 0)
+		return rc;
+	if (phc_natpmp_address(ph, &ext) == 0)
+		ph->ext = ext;
+	return 0;
 }
 
 static int
 pcp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 {
-	(void)m;
-	(void)lifetime;
-	return pcp_probe(ph);
+	static const uint8_t zero[PCPC_NONCE_LEN];
+	struct pcpc_msg req, resp;
+	struct in_addr ext = { 0 };
+	char label[16];
+	int rc, result;
+
+	phc_port_label(label, sizeof(label), m);
+	if (memcmp(m->nonce, zero, sizeof(zero)) == 0 && pcpc_nonce(m->nonce) != 0)
+		return phc_fail(ph, PORTHOLE_ERR_SYSTEM, "%s: no random bytes for a PCP nonce",
+		    label);
+	memset(&req, 0, sizeof(req));
+	req.version = PCPC_VERSION;
+	req.opcode = PCPC_OP_MAP;
+	req.lifetime = lifetime;
+	memcpy(req.nonce, m->nonce, sizeof(req.nonce));
+	req.proto = m->proto;
+	req.int_port = m->internal_port;
+	req.ext_port = lifetime != 0 ? m->internal_port : m->external_port;
+	pcpc_v4mapped(lifetime != 0 ? ext : m->external_addr, req.ext_ip);
+	if ((rc = pcp_ask(ph, &req, &resp, &result)) != 0)
+		return pcp_fail(ph, rc, label, result);
+	phc_epoch_update(ph, resp.epoch);
+	if (lifetime == 0)
+		return 0;
+	if (!pcpc_v4(resp.ext_ip, &ext) || resp.ext_port == 0 || resp.lifetime == 0)
+		return pcp_fail(ph, PORTHOLE_ERR_PROTOCOL, label, PCPC_SUCCESS);
+	m->external_addr = ext;
+	m->external_port = resp.ext_port;
+	m->lifetime = resp.lifetime;
+	ph->ext = ext;
+	return 0;
 }
 
+/* PCP cannot list mappings; a gateway whose epoch went back has lost them. */
 static int
 pcp_query(struct porthole *ph, struct porthole_mapping *m)
 {
-	(void)m;
-	return pcp_probe(ph);
+	char label[16];
+	uint32_t epoch;
+	int rc;
+
+	if ((rc = pcp_announce(ph, &epoch)) != 0)
+		return rc;
+	if (phc_epoch_lost(m->epoch, m->obtained * 1000, epoch, (int64_t)time(NULL) * 1000)) {
+		phc_port_label(label, sizeof(label), m);
+		return phc_fail(ph, PORTHOLE_ERR_LOST, "%s: the gateway restarted since it was "
+		    "mapped (PCP epoch %u, was %u): map again", label, epoch, m->epoch);
+	}
+	return 0;
 }
 
 static void
@@ -29,6 +189,9 @@ pcp_fini(struct porthole *ph)
 }
 
 const struct phc_method phc_pcp = {
-	.id = PORTHOLE_PCP, .probe = pcp_probe, .map = pcp_map, .query = pcp_query,
+	.id = PORTHOLE_PCP,
+	.probe = pcp_probe,
+	.map = pcp_map,
+	.query = pcp_query,
 	.fini = pcp_fini,
 };

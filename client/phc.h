@@ -51,6 +51,7 @@ struct phc_method {
 extern const struct phc_method phc_pcp;		/* client_pcp.c */
 extern const struct phc_method phc_natpmp;	/* client_natpmp.c */
 extern const struct phc_method phc_upnp;	/* client_upnp.c */
+int	phc_natpmp_address(struct porthole *ph, struct in_addr *ext);
 
 /* client.c */
 int	phc_fail(struct porthole *ph, int err, const char *fmt, ...)
