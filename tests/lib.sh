@@ -94,6 +94,11 @@ lab_up() {
 	ip -n "$NS_WS" link set eth0 up
 	ip -n "$NS_WS" route add default via $GW_LAN_IP
 	in_gw sysctl -qw net.ipv4.ip_forward=1
+	# Routers bridge their LAN without br_netfilter (OpenWrt does); where the
+	# module is loaded on the host, switch it off in the lab's gateway so a
+	# host reaching its own mapping (hairpin to itself) works as on a router.
+	[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] &&
+		in_gw sysctl -qw net.bridge.bridge-nf-call-iptables=0
 	# Multicast from the gateway (announcements, SSDP) goes out on the LAN.
 	ip -n "$NS_GW" route add 224.0.0.0/4 dev br-lan
 	ip -n "$NS_MAIL" route add 224.0.0.0/4 dev eth0
@@ -118,7 +123,9 @@ CONF
 # Start portholed in the gateway with config file $1; wait until it answers.
 ph_start() {
 	local conf=${1:-$(ph_config)}
-	in_gw "$BIN/portholed" -d -f "$conf" >>"$LAB_DIR/portholed.log" 2>&1 &
+	# Not through in_gw: $! must be portholed itself (ip netns exec execs it),
+	# not a subshell, so that signals reach the daemon.
+	ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$conf" >>"$LAB_DIR/portholed.log" 2>&1 &
 	PH_PID=$!
 	LAB_PIDS+=("$PH_PID")
 	for _ in $(seq 100); do

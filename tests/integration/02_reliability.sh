@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Nothing lost: leases survive restarts (clean and kill -9), the table comes
+# back after `nft flush ruleset`, the external address follows the WAN, and
+# SIGHUP applies new rules without dropping permitted mappings.
+. "$(dirname "$0")/../lib.sh"
+lab_up
+serve_tcp "$NS_MAIL" 25
+conf=$(ph_config "lease_file=$LAB_DIR/leases")
+
+# --- restart: clean, then kill -9 ---
+ph_start "$conf"
+ph_ctl add tcp 2525 $MAIL_IP 25 0 smtp >/dev/null
+ph_ctl add udp 5353 $MAIL_IP 53 3600 dns >/dev/null
+ph_ctl add tcp 7000 $MAIL_IP 7000 2 short-lived >/dev/null
+sleep 0.2
+ph_stop
+check_not "clean exit removed the table" in_gw nft list table inet porthole
+sleep 2.2
+ph_start "$conf"
+out=$(ph_ctl list)
+check_match "after a clean restart: the permanent lease is back" "tcp +2525 +$MAIL_IP:25 +static +permanent" "$out"
+check_match "after a clean restart: the timed lease is back with its time left" "udp +5353 +$MAIL_IP:53 +static +(35[0-9][0-9]|3600)s" "$out"
+check_not "a lease that expired while the daemon was down is not back" grep -q 7000 <<<"$out"
+check_match "restored leases are in the kernel" "2525" "$(in_gw nft list table inet porthole)"
+check_match "traffic flows through a restored lease" "^$WAN_IP$" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+ph_ctl add tcp 2526 $MAIL_IP 25 0 after-restart >/dev/null
+sleep 0.3
+kill -9 "$PH_PID"; wait "$PH_PID" 2>/dev/null; PH_PID=
+ph_start "$conf"
+out=$(ph_ctl list)
+check_match "after kill -9: every lease is back" "2526.*after-restart" "$out"
+check_match "after kill -9: the older lease too" "2525" "$out"
+
+# --- the kernel is watched ---
+in_gw nft flush ruleset
+sleep 1
+check "after 'nft flush ruleset' the table is back within a second" in_gw nft list table inet porthole
+check_match "... with its mappings" "2525" "$(in_gw nft list table inet porthole)"
+check_match "... and traffic flows again" "^$WAN_IP$" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+in_gw nft delete table inet porthole
+sleep 1
+check "after 'nft delete table' the table is back" in_gw nft list table inet porthole
+check_match "the rebuild is logged" "rebuil" "$(cat "$LAB_DIR/portholed.log")"
+
+# --- the WAN address is watched ---
+in_gw ip addr del $EXT_IP/24 dev wan0
+in_gw ip addr add 203.0.113.9/24 dev wan0
+sleep 0.5
+check_match "status follows the new WAN address" "external_address=203.0.113.9" "$(ph_ctl status)"
+check_match "mappings work on the new address" "^$WAN_IP$" "$(probe_tcp "$NS_WAN" 203.0.113.9 2525)"
+check_not "the old address no longer forwards" probe_tcp "$NS_WAN" $EXT_IP 2525
+in_gw ip addr del 203.0.113.9/24 dev wan0
+in_gw ip addr add 100.64.0.2/10 dev wan0
+sleep 0.5
+check_match "a private (shared, 100.64/10) WAN address is reported as double NAT" "double NAT" "$(cat "$LAB_DIR/portholed.log")"
+in_gw ip addr del 100.64.0.2/10 dev wan0
+in_gw ip addr add $EXT_IP/24 dev wan0
+sleep 0.5
+check_match "back to the first address" "external_address=$EXT_IP" "$(ph_ctl status)"
+
+# --- SIGHUP ---
+sed -i 's/^allow .*/allow 1-65535 192.168.77.20\/32 1-65535/' "$conf"
+kill -HUP "$PH_PID"
+sleep 0.3
+check_match "SIGHUP reload is logged" "reloaded" "$(cat "$LAB_DIR/portholed.log")"
+check "the daemon survives SIGHUP" kill -0 "$PH_PID"
+check_match "static mappings are kept across SIGHUP" "2525" "$(ph_ctl list)"
+echo "allow 1-65535 broken" >>"$conf"
+kill -HUP "$PH_PID"
+sleep 0.3
+check_match "a broken config on SIGHUP is refused with its line" "portholed.conf:[0-9]+: .*keeping the running configuration" "$(cat "$LAB_DIR/portholed.log")"
+check "and the daemon keeps running" kill -0 "$PH_PID"
+ph_stop

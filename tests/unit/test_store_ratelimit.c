@@ -1,0 +1,148 @@
+/*
+ * Unit tests for the lease file's line parser, a save/restore round trip,
+ * and the per-host rate limit.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "event.h"
+#include "lease.h"
+#include "leasestore.h"
+#include "ratelimit.h"
+
+static struct in_addr
+ip(const char *s)
+{
+	struct in_addr a;
+	inet_pton(AF_INET, s, &a);
+	return a;
+}
+
+static void
+parse_lines(void **state)
+{
+	struct lease_req r;
+	char desc[LEASE_DESC_MAX];
+	unsigned char nonce[LEASE_NONCE_LEN];
+
+	(void)state;
+	assert_int_equal(leasestore_parse_line(
+	    "tcp 2525 192.168.1.10 25 0.0.0.0 0 pcp 1100 0102030405060708090a0b0c my mail server\n",
+	    1000, &r, desc, sizeof(desc), nonce), 0);
+	assert_int_equal(r.proto, IPPROTO_TCP);
+	assert_int_equal(r.ext_port, 2525);
+	assert_int_equal(r.int_port, 25);
+	assert_int_equal(r.owner, OWNER_PCP);
+	assert_int_equal(r.lifetime, 100);
+	assert_int_equal(nonce[11], 0x0c);
+	assert_string_equal(desc, "my mail server");
+	assert_int_equal(leasestore_parse_line(
+	    "udp 53 192.168.1.10 53 198.51.100.7 5000 static 0 000000000000000000000000 \n",
+	    1000, &r, desc, sizeof(desc), nonce), 0);
+	assert_int_equal(r.lifetime, 0);
+	assert_int_equal(r.remote.s_addr, ip("198.51.100.7").s_addr);
+	assert_int_equal(r.remote_port, 5000);
+	/* expired while the daemon was away */
+	assert_int_equal(leasestore_parse_line(
+	    "tcp 1 192.168.1.10 1 0.0.0.0 0 upnp 999 000000000000000000000000 x", 1000, &r,
+	    desc, sizeof(desc), nonce), -ETIME);
+	const char *bad[] = {
+		"", "tcp", "icmp 1 192.168.1.10 1 0.0.0.0 0 upnp 0 000000000000000000000000 x",
+		"tcp 0 192.168.1.10 1 0.0.0.0 0 upnp 0 000000000000000000000000 x",
+		"tcp 70000 192.168.1.10 1 0.0.0.0 0 upnp 0 000000000000000000000000 x",
+		"tcp 1 192.168.1.300 1 0.0.0.0 0 upnp 0 000000000000000000000000 x",
+		"tcp 1 192.168.1.10 1 0.0.0.0 0 martian 0 000000000000000000000000 x",
+		"tcp 1 192.168.1.10 1 0.0.0.0 0 upnp 0 00zz00000000000000000000 x",
+		"tcp 1 192.168.1.10 1 0.0.0.0 0 upnp 0 0000 x",
+		"tcp 1 192.168.1.10 1 0.0.0.0 0 upnp -5 000000000000000000000000 x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (leasestore_parse_line(bad[i], 1000, &r, desc, sizeof(desc), nonce) == 0)
+			fail_msg("accepted bad line %zu: %s", i, bad[i]);
+}
+
+static void
+save_and_restore(void **state)
+{
+	char dir[] = "/tmp/porthole-store-XXXXXX", path[64];
+	struct lease_req r = { .proto = IPPROTO_UDP, .ext_port = 4500, .int_addr = ip("192.168.1.10"),
+	    .int_port = 4501, .lifetime = 600, .owner = OWNER_PCP, .desc = "vpn peer" };
+	unsigned char nonce[LEASE_NONCE_LEN] = { 9, 8, 7 };
+	struct lease *l;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/leases", dir);
+	ev_init();
+	lease_init(&backend_null, NULL);
+	assert_int_equal(leasestore_init(path), 0);
+	r.nonce = nonce;
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r = (struct lease_req){ .proto = IPPROTO_TCP, .ext_port = 25, .int_addr = ip("192.168.1.10"),
+	    .int_port = 25, .owner = OWNER_STATIC, .desc = "smtp" };
+	assert_int_equal(lease_add(&r, NULL), 0);
+	leasestore_fini();
+	lease_fini();
+
+	lease_init(&backend_null, NULL);
+	assert_int_equal(leasestore_init(path), 0);
+	assert_int_equal(lease_count(), 2);
+	l = lease_find(IPPROTO_UDP, 4500);
+	assert_non_null(l);
+	assert_int_equal(l->owner, OWNER_PCP);
+	assert_int_equal(l->int_port, 4501);
+	assert_in_range(lease_seconds_left(l), 598, 600);
+	assert_memory_equal(l->nonce, nonce, LEASE_NONCE_LEN);
+	assert_string_equal(l->desc, "vpn peer");
+	l = lease_find(IPPROTO_TCP, 25);
+	assert_non_null(l);
+	assert_int_equal(l->expires_ms, 0);
+	leasestore_fini();
+	lease_fini();
+	ev_fini();
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+rate_limit_per_host(void **state)
+{
+	struct in_addr a = ip("192.168.1.10"), b = ip("192.168.1.20");
+	int allowed = 0;
+
+	(void)state;
+	ratelimit_set(0);
+	for (int i = 0; i < 1000; i++)
+		assert_true(ratelimit_allow(a, 1000));
+	ratelimit_set(10);
+	for (int i = 0; i < 100; i++)
+		allowed += ratelimit_allow(a, 5000);
+	assert_int_equal(allowed, 10);			/* the burst */
+	assert_true(ratelimit_allow(b, 5000));		/* another host is not starved */
+	assert_false(ratelimit_allow(a, 5050));		/* half a token back */
+	assert_true(ratelimit_allow(a, 5100));		/* one token after 100 ms */
+	assert_true(ratelimit_allow(a, 60000));		/* full again */
+	ratelimit_fini();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse_lines),
+		cmocka_unit_test(save_and_restore),
+		cmocka_unit_test(rate_limit_per_host),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
