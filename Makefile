@@ -81,6 +81,37 @@ $(B)/tests/%: tests/helpers/%.c $(if $(CLIENT_SRC),$(B)/libporthole.a)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(if $(CLIENT_SRC),$(LIBS_CLIENT))
 
+VERSION := 0.1.0
+MANPAGES := $(wildcard daemon/*.[1-8] client/*.[1-8])
+
+$(B)/libporthole.pc: client/libporthole.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+install: all $(B)/libporthole.pc
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/doc/porthole \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 755 $(B)/portholed $(B)/portholectl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 $(B)/porthole $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(B)/libporthole.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/libporthole.so $(DESTDIR)$(PREFIX)/lib/libporthole.so.$(CLIENT_SOVER)
+	ln -sf libporthole.so.$(CLIENT_SOVER) $(DESTDIR)$(PREFIX)/lib/libporthole.so
+	install -m 644 include/porthole.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(B)/libporthole.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -m 644 examples/portholed.conf $(DESTDIR)$(PREFIX)/share/doc/porthole/portholed.conf.example
+	for u in examples/*.service; do sed 's|/usr/local|$(PREFIX)|g' $$u \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/portholed $(DESTDIR)$(PREFIX)/sbin/portholectl \
+		$(DESTDIR)$(PREFIX)/bin/porthole $(DESTDIR)$(PREFIX)/lib/libporthole.* \
+		$(DESTDIR)$(PREFIX)/include/porthole.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/libporthole.pc
+	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/porthole
+	for u in examples/*.service; do rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; done
+
 deps:
 	@tests/deps.sh
 
@@ -103,7 +134,7 @@ bench: deps
 clean:
 	rm -rf $(B) build-asan build-fuzz
 
-.PHONY: all deps check check-asan demo bench clean
+.PHONY: all deps check check-asan demo bench clean install uninstall
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -25,6 +25,7 @@
 #include "netif.h"
 #include "privdrop.h"
 #include "ratelimit.h"
+#include "sdnotify.h"
 #include "wanwatch.h"
 
 static const struct frontend *const frontends[] = { &frontend_pcp, &frontend_upnp };
@@ -139,7 +140,9 @@ signal_readable(int fd, short revents, void *arg)
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
+		sdnotify("RELOADING=1");
 		reload();
+		sdnotify("READY=1");
 		return;
 	}
 	log_info("signal %u: shutting down", si.ssi_signo);
@@ -258,9 +261,11 @@ main(int argc, char **argv)
 		if ((rc = privdrop_apply()) < 0)
 			log_warnx("cannot drop capabilities: %s", strerror(-rc));
 		log_info("portholed started: table inet %s, %d LAN interface(s)", cfg.table, gw.n_lan);
+		sdnotify("READY=1");
 		if ((rc = ev_run()) < 0)
 			log_warnx("event loop failed: %s", strerror(-rc));
 	}
+	sdnotify("STOPPING=1");
 	while (started-- > 0)
 		if (frontend_enabled(frontends[started]))
 			frontends[started]->fini();
