@@ -448,8 +448,7 @@ do_get_list(struct act *a)
 	if (want == 0 || want > LIST_MAX)
 		want = LIST_MAX;
 	sbuf_init(&list);
-	sbuf_add(&list, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-	    "<p:PortMappingList xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\" "
+	sbuf_add(&list, "<p:PortMappingList xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\" "
 	    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
 	    "xsi:schemaLocation=\"urn:schemas-upnp-org:gw:WANIPConnection "
 	    "http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd\">");
@@ -468,8 +467,13 @@ do_get_list(struct act *a)
 		free(s);
 		return 730;
 	}
+	/*
+	 * The list is XML inside a string argument. CDATA keeps it readable to
+	 * miniupnpc, whose reply parser does not decode entities; the list
+	 * cannot hold "]]>" because every value in it is already escaped.
+	 */
 	begin(a);
-	soap_add(a->out, "NewPortListing", s);
+	sbuf_printf(a->out, "<NewPortListing><![CDATA[%s]]></NewPortListing>", s);
 	end(a);
 	free(s);
 	return 0;

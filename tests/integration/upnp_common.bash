@@ -1,0 +1,69 @@
+# upnp_common.bash: helpers shared by the 3x_upnp*.sh tests (sourced after
+# tests/lib.sh; not a test itself). HTTP is on a fixed port so raw requests
+# can be written by hand.
+UPNP_PORT=5000
+IPC2_URL=/ctl/IPConn2
+IPC1_URL=/ctl/IPConn1
+IPC2=urn:schemas-upnp-org:service:WANIPConnection:2
+IPC1=urn:schemas-upnp-org:service:WANIPConnection:1
+
+upnp_start() {
+	ph_start "$(ph_config "http_port=$UPNP_PORT" "$@")"
+}
+
+# ssdp NS DST ST MX WAIT_MS: print the replies to one M-SEARCH.
+ssdp() {
+	local ns=$1; shift
+	ip netns exec "$ns" "$BIN/tests/ssdp_probe" search "$@"
+}
+
+# http_raw NS HOST REQUEST: send REQUEST (printf %b escapes) and print the answer.
+http_raw() {
+	printf '%b' "$3" | ip netns exec "$1" socat -T3 - TCP:"$2":$UPNP_PORT,connect-timeout=2 2>/dev/null
+}
+
+# xarg NAME VALUE: one SOAP argument element.
+xarg() { printf '<%s>%s</%s>' "$1" "$2" "$1"; }
+
+# soap NS URL SERVICE ACTION ARGS_XML: call an action, print the HTTP answer.
+soap() {
+	local body="<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body><u:$4 xmlns:u=\"$3\">$5</u:$4></s:Body></s:Envelope>"
+	soap_body "$1" "$2" "$3#$4" "$body"
+}
+
+# soap_body NS URL SOAPACTION BODY: POST a body as it is.
+soap_body() {
+	local req="POST $2 HTTP/1.1\r\nHOST: $GW_LAN_IP:$UPNP_PORT\r\nCONTENT-TYPE: text/xml; charset=\"utf-8\"\r\nSOAPACTION: \"$3\"\r\nCONTENT-LENGTH: ${#4}\r\nCONNECTION: close\r\n\r\n"
+	{ printf '%b' "$req"; printf '%s' "$4"; } |
+		ip netns exec "$1" socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT,connect-timeout=2 2>/dev/null
+}
+
+# The UPnP error code of a fault, or "ok" for a 200 answer.
+errcode() {
+	local r
+	r=$(cat)
+	if printf '%s' "$r" | head -1 | grep -q ' 200 '; then echo ok; return; fi
+	printf '%s' "$r" | sed -n 's:.*<errorCode>\([0-9]*\)</errorCode>.*:\1:p' | head -1
+}
+
+# A value out of a SOAP answer.
+xval() { sed -n "s:.*<$1>\([^<]*\)</$1>.*:\1:p" | head -1; }
+
+# add_args EXT PROTO INTPORT CLIENT LEASE [REMOTE] [DESC]
+add_args() {
+	xarg NewRemoteHost "${6:-}"; xarg NewExternalPort "$1"; xarg NewProtocol "$2"
+	xarg NewInternalPort "$3"; xarg NewInternalClient "$4"; xarg NewEnabled 1
+	xarg NewPortMappingDescription "${7:-test}"; xarg NewLeaseDuration "$5"
+}
+
+key_args() { xarg NewRemoteHost "${3:-}"; xarg NewExternalPort "$1"; xarg NewProtocol "$2"; }
+
+ph_alive() { kill -0 "$PH_PID"; }
+
+# PH_PID is the subshell lib.sh started portholed from; stop the daemon itself.
+upnp_stop() {
+	local kids
+	kids=$(ps -o pid= --ppid "$PH_PID" 2>/dev/null)
+	[ -n "$kids" ] && kill -TERM $kids 2>/dev/null
+	ph_stop
+}
