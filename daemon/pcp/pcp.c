@@ -27,6 +27,7 @@
 #include "frontend.h"
 #include "log.h"
 #include "pcp_int.h"
+#include "ratelimit.h"
 
 #define RECV_BUF	2048	/* > 1100, so an oversized request is seen as such */
 #define BATCH		32	/* datagrams per wake-up, so one socket cannot starve others */
@@ -119,6 +120,11 @@ serve_one(int fd, const struct gw_lan *lan, const uint8_t *buf, size_t len,
 	}
 	if (from->sin_port == 0) {
 		log_drop("pcp", peer, "source port 0");
+		return;
+	}
+	/* §8.2: an overloaded server may drop silently; clients retransmit. */
+	if (!ratelimit_allow(from->sin_addr, ev_now_ms())) {
+		log_drop("pcp", peer, "over the per-host rate limit");
 		return;
 	}
 	n = pcp_dispatch(&env, from->sin_addr, ntohs(from->sin_port), buf, len, out, sizeof(out));

@@ -261,6 +261,10 @@ print_reply(const char *what, const struct sockaddr_in *from, const uint8_t *b, 
 		    (unsigned)b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7]);
 		if (len == 12)
 			printf(" ext_ip=%u.%u.%u.%u", b[8], b[9], b[10], b[11]);
+		if (len == 16)
+			printf(" int_port=%u ext_port=%u lifetime=%u", b[8] << 8 | b[9],
+			    b[10] << 8 | b[11],
+			    (unsigned)b[12] << 24 | b[13] << 16 | b[14] << 8 | b[15]);
 	}
 	if (rc == 0 && m.version == PCPC_VERSION) {
 		printf(" result=%u result_name=%s lifetime=%u epoch=%u reserved_zero=%d",
