@@ -6,8 +6,8 @@
  *   remote host                 fwd4r  { proto . remote . ext_port }
  *   remote host and port        fwd4rp { proto . remote . remote_port . ext_port }
  *
- * each mapped to int_addr . int_port, plus a counter element { proto .
- * ext_port } in cnt4 (see nft_build.c for why counting is apart). Adding or
+ * each mapped to int_addr . int_port, plus a counter element { ext_port }
+ * in cnt4tcp or cnt4udp (see nft_build.c for why counting is apart). Adding or
  * removing a mapping is one batch of those two elements, reading its
  * counters one request: one netlink round trip whatever the number of
  * mappings. Other tables are never touched.
@@ -68,8 +68,8 @@ nft_elem_of(const struct lease *l, struct nft_elem *e)
 	e->key_len = (uint32_t)(k - e->key);
 	memcpy(e->data, &l->int_addr.s_addr, 4);
 	memcpy(e->data + 4, &int_port, 2);
-	e->count_key[0] = l->proto;
-	memcpy(e->count_key + 4, &ext_port, 2);
+	e->count_set = l->proto == IPPROTO_TCP ? NFT_SET_COUNT_TCP : NFT_SET_COUNT_UDP;
+	memcpy(e->count_key, &ext_port, 2);
 }
 
 /* A set holding one element (or none), addressed to our table. */
@@ -121,7 +121,7 @@ queue_mapping(uint16_t type, uint16_t flags, const struct nft_elem *e, const cha
 	if ((rc = queue_elem(type, flags, e->map, e->key, e->key_len, add ? e->data : NULL,
 	    what)) < 0)
 		return rc;
-	return queue_elem(type, flags, NFT_SET_COUNT, e->count_key, sizeof(e->count_key), NULL,
+	return queue_elem(type, flags, e->count_set, e->count_key, sizeof(e->count_key), NULL,
 	    what);
 }
 
@@ -173,7 +173,7 @@ nft_add(const struct lease *l)
 	 */
 	log_debug("nft: %s: replacing an existing element", what);
 	if ((rc = del_one(e.map, e.key, e.key_len, what)) < 0 ||
-	    (rc = del_one(NFT_SET_COUNT, e.count_key, sizeof(e.count_key), what)) < 0)
+	    (rc = del_one(e.count_set, e.count_key, sizeof(e.count_key), what)) < 0)
 		return rc;
 	nft_batch_begin();
 	if ((rc = queue_mapping(NFT_MSG_NEWSETELEM, NLM_F_CREATE, &e, what)) < 0)
@@ -203,7 +203,7 @@ nft_del(const struct lease *l)
 	 * One of the two was missing and the batch changed nothing: take
 	 * out whichever is there, so no forwarding outlives its lease.
 	 */
-	if ((rc = del_one(NFT_SET_COUNT, e.count_key, sizeof(e.count_key), what)) < 0)
+	if ((rc = del_one(e.count_set, e.count_key, sizeof(e.count_key), what)) < 0)
 		return rc;
 	nft_batch_begin();
 	if ((rc = queue_elem(NFT_MSG_DELSETELEM, 0, e.map, e.key, e.key_len, NULL, what)) < 0)
@@ -257,7 +257,7 @@ nft_counters(const struct lease *l, struct backend_counters *out)
 	if (!opened)
 		return -ENOTCONN;
 	nft_elem_of(l, &e);
-	if (!(s = set_one(NFT_SET_COUNT, e.count_key, sizeof(e.count_key), NULL, 0)))
+	if (!(s = set_one(e.count_set, e.count_key, sizeof(e.count_key), NULL, 0)))
 		return -ENOMEM;
 	nftnl_set_elems_nlmsg_build_payload(nft_request_msg(NFT_MSG_GETSETELEM), s);
 	nftnl_set_free(s);

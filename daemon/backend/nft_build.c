@@ -3,10 +3,12 @@
  *
  * table inet porthole {
  *   set ext4   { type ipv4_addr; }
- *   map fwd4   { type inet_proto . inet_service : ipv4_addr . inet_service; counter; }
- *   map fwd4r  { type inet_proto . ipv4_addr . inet_service : ipv4_addr . inet_service; counter; }
+ *   map fwd4   { type inet_proto . inet_service : ipv4_addr . inet_service; }
+ *   map fwd4r  { type inet_proto . ipv4_addr . inet_service : ipv4_addr . inet_service; }
  *   map fwd4rp { type inet_proto . ipv4_addr . inet_service . inet_service
- *                : ipv4_addr . inet_service; counter; }
+ *                : ipv4_addr . inet_service; }
+ *   set cnt4tcp { type inet_service; counter; }
+ *   set cnt4udp { type inet_service; counter; }
  *   chain prerouting { type nat hook prerouting priority dstnat;
  *     ip daddr @ext4 dnat ip to meta l4proto . ip saddr . th sport . th dport map @fwd4rp
  *     ip daddr @ext4 dnat ip to meta l4proto . ip saddr . th dport map @fwd4r
@@ -15,7 +17,10 @@
  *   chain postrouting { type nat hook postrouting priority srcnat;
  *     ct status dnat ip saddr LAN/PLEN ct original ip daddr @ext4
  *       snat ip to ct original ip daddr }      (one rule per LAN prefix)
- *   chain forward { type filter hook forward priority filter; ct status dnat accept }
+ *   chain forward { type filter hook forward priority filter;
+ *     ct status dnat meta l4proto tcp ct original proto-dst @cnt4tcp
+ *     ct status dnat meta l4proto udp ct original proto-dst @cnt4udp
+ *     ct status dnat accept }
  * }
  *
  * The most specific map is consulted first; a lookup that misses ends the
@@ -290,23 +295,33 @@ rule_hairpin(struct in_addr net, uint8_t plen)
 }
 
 /*
- * ct status dnat meta l4proto . ct original proto-dst @cnt4; ct status dnat accept
+ * ct status dnat meta l4proto P ct original proto-dst @cnt4P
  * A NAT chain sees only a connection's first packet, so the per-mapping
  * counters live here, where every packet of a forwarded connection passes,
  * both ways. (proto, external port) names one mapping whatever its map.
+ * One set per protocol, not one concatenation: nft can print a concatenation
+ * with ct proto-dst but not read it back, and `nft list ruleset > file; nft
+ * -f file` must keep working for the admin.
  */
+static void
+rule_count(uint8_t proto, const char *set, uint32_t set_id)
+{
+	struct nftnl_rule *r = rule_new("forward");
+
+	ct_dnat(r);
+	meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	cmp(r, NFT_CMP_EQ, &proto, sizeof(proto));
+	ct(r, NFT_CT_PROTO_DST, true, NFT_REG_1);
+	lookup(r, set, set_id, false);
+	rule_queue(r, "add counting rule");
+}
+
+/* ct status dnat accept */
 static void
 rule_forward(void)
 {
 	struct nftnl_rule *r = rule_new("forward");
 
-	ct_dnat(r);
-	meta(r, NFT_META_L4PROTO, REG_KEY);
-	ct(r, NFT_CT_PROTO_DST, true, NFT_REG32_01);
-	lookup(r, NFT_SET_COUNT, NFT_ID_COUNT, false);
-	rule_queue(r, "add counting rule");
-
-	r = rule_new("forward");
 	ct_dnat(r);
 	accept_verdict(r);
 	rule_queue(r, "add forward rule");
@@ -398,7 +413,8 @@ nft_build_table(const struct backend_config *cfg)
 	set_queue(NFT_MAP_HOST, NFT_ID_HOST, proto_host_port, 12, addr_port, 8, false);
 	set_queue(NFT_MAP_HOSTPORT, NFT_ID_HOSTPORT, CONCAT(proto_host_port, TYPE_INET_SERVICE),
 	    16, addr_port, 8, false);
-	set_queue(NFT_SET_COUNT, NFT_ID_COUNT, proto_port, 8, 0, 0, true);
+	set_queue(NFT_SET_COUNT_TCP, NFT_ID_COUNT_TCP, TYPE_INET_SERVICE, 2, 0, 0, true);
+	set_queue(NFT_SET_COUNT_UDP, NFT_ID_COUNT_UDP, TYPE_INET_SERVICE, 2, 0, 0, true);
 
 	chain_queue("prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST);
 	chain_queue("output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST);
@@ -421,6 +437,8 @@ nft_build_table(const struct backend_config *cfg)
 	}
 	if (hairpins == 0)
 		log_warnx("nft: no LAN prefix: hairpin connections will not be translated");
+	rule_count(IPPROTO_TCP, NFT_SET_COUNT_TCP, NFT_ID_COUNT_TCP);
+	rule_count(IPPROTO_UDP, NFT_SET_COUNT_UDP, NFT_ID_COUNT_UDP);
 	rule_forward();
 	return oom ? -ENOMEM : 0;
 }

@@ -21,10 +21,11 @@ struct lease;
 #define NFT_MAP_ANY		"fwd4"		/* l4proto . dport */
 #define NFT_MAP_HOST		"fwd4r"		/* l4proto . saddr . dport */
 #define NFT_MAP_HOSTPORT	"fwd4rp"	/* l4proto . saddr . sport . dport */
-#define NFT_SET_COUNT		"cnt4"		/* l4proto . ext port, with counters */
+#define NFT_SET_COUNT_TCP	"cnt4tcp"	/* ext port, with counters */
+#define NFT_SET_COUNT_UDP	"cnt4udp"
 
 /* Set ids used to reference sets created in the same batch. */
-enum { NFT_ID_EXT = 1, NFT_ID_ANY, NFT_ID_HOST, NFT_ID_HOSTPORT, NFT_ID_COUNT };
+enum { NFT_ID_EXT = 1, NFT_ID_ANY, NFT_ID_HOST, NFT_ID_HOSTPORT, NFT_ID_COUNT_TCP, NFT_ID_COUNT_UDP };
 
 /*
  * A mapping's element as the kernel keeps it: each part of a concatenation
@@ -35,7 +36,8 @@ struct nft_elem {
 	uint8_t		 key[16];
 	uint32_t	 key_len;
 	uint8_t		 data[8];	/* int_addr . int_port */
-	uint8_t		 count_key[8];	/* proto . ext_port, in NFT_SET_COUNT */
+	const char	*count_set;	/* NFT_SET_COUNT_TCP or _UDP */
+	uint8_t		 count_key[2];	/* ext_port */
 };
 
 /* nft.c */

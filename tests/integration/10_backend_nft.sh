@@ -10,18 +10,6 @@ lab_up
 # UDP may lose the very first datagram while neighbours are resolved: one retry.
 probe_udp2() { local r; r=$(probe_udp "$@"); [ -n "$r" ] || r=$(probe_udp "$@"); echo "$r"; }
 nft_gw() { in_gw nft list table inet porthole; }
-# SIGTERM to portholed itself: ph_start's $PH_PID may be the subshell that
-# runs `ip netns exec`, whose death would leave the daemon running.
-stop_daemon() {
-	local pid
-	pid=$(ps -o pid= --ppid "$PH_PID" | head -1)
-	kill -TERM "${pid:-$PH_PID}" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "${pid:-$PH_PID}" 2>/dev/null || break
-		sleep 0.1
-	done
-	ph_stop
-}
 
 # A table of the admin's own, there before the daemon starts.
 in_gw nft add table inet usertable
@@ -53,6 +41,9 @@ check_match "kernel: udp mapping is an element of fwd4" \
 check_match "kernel: external address in ext4" "elements = \{ $EXT_IP \}" "$t"
 check_eq "kernel: one dnat rule per map and hook, not per mapping" 6 \
 	"$(grep -c 'dnat ip to' <<<"$t")"
+in_gw nft list ruleset >"$LAB_DIR/saved.nft"
+check "nft reads back what it lists (save/restore keeps working)" \
+	in_gw nft -c -f "$LAB_DIR/saved.nft"
 
 check_eq "WAN → ext:2525/tcp reaches the mail server, which sees the WAN host" \
 	"$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
@@ -66,26 +57,18 @@ check_eq "the gateway itself reaches ext:2525" \
 	"$EXT_IP" "$(probe_tcp "$NS_GW" $EXT_IP 2525)"
 
 # The mail server reaching its own mapping (the client's checkup does this).
-# With br_netfilter the bridge must send the frame back out the port it came
-# in by: the daemon warns, and hairpin mode on the port fixes it.
-if [ "$(in_gw cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)" = 1 ]; then
-	check_match "br_netfilter without port hairpin mode is warned about" \
-		"br-lan is a bridge and net.bridge.bridge-nf-call-iptables=1" \
-		"$(cat "$LAB_DIR/portholed.log")"
-	ip -n "$NS_GW" link set dev lan-mail type bridge_slave hairpin on
-fi
 check_eq "the mail server reaches its own mapping, seeing the external address" \
 	"$EXT_IP" "$(probe_tcp "$NS_MAIL" $EXT_IP 2525)"
 
 # --- counters: every packet of the forwarded connections, both ways ---
-t=$(in_gw nft list set inet porthole cnt4)
-pk=$(sed -n 's/.*tcp \. 2525 counter packets \([0-9]*\) .*/\1/p' <<<"$t")
+t=$(in_gw nft list set inet porthole cnt4tcp)
+pk=$(sed -n 's/.* 2525 counter packets \([0-9]*\) .*/\1/p' <<<"$t")
 check_match "kernel counts the tcp mapping's packets" "^[0-9]+$" "$pk"
 [ "${pk:-0}" -ge 6 ] && pass "counter holds whole connections ($pk packets)" ||
 	fail "counter holds whole connections: $pk packets"
 probe_tcp "$NS_WAN" $EXT_IP 2525 >/dev/null
-t=$(in_gw nft list set inet porthole cnt4)
-pk2=$(sed -n 's/.*tcp \. 2525 counter packets \([0-9]*\) .*/\1/p' <<<"$t")
+t=$(in_gw nft list set inet porthole cnt4tcp)
+pk2=$(sed -n 's/.* 2525 counter packets \([0-9]*\) .*/\1/p' <<<"$t")
 [ "${pk2:-0}" -gt "${pk:-0}" ] && pass "counter rises with traffic ($pk → $pk2)" ||
 	fail "counter rises with traffic ($pk → $pk2)"
 check_match "portholectl list shows the counters" "2525.*$pk2" "$(ph_ctl list)"
@@ -140,8 +123,28 @@ in_gw nft delete table inet userfw
 # --- someone else's table is never touched; ours leaves with the daemon ---
 check_eq "the admin's table is untouched while we run" "$user_before" \
 	"$(in_gw nft list table inet usertable)"
-stop_daemon
+ph_stop
 check_not "after SIGTERM our table is gone" in_gw nft list table inet porthole
 check_eq "the admin's table is untouched after we leave" "$user_before" \
 	"$(in_gw nft list table inet usertable)"
 check_eq "and nothing is forwarded any more" "" "$(probe_udp "$NS_WAN" $EXT_IP 2525)"
+
+# --- a host with br_netfilter (Docker hosts load it): LAN frames pass the IP
+# hooks at the bridge, and DNAT to a host on the same bridge is bridged back
+# out the port it came in by, which needs hairpin mode on that port ---
+if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+	in_gw sysctl -qw net.bridge.bridge-nf-call-iptables=1
+	check "br_netfilter: portholed starts" ph_start
+	check "br_netfilter: add tcp 2525" ph_ctl add tcp 2525 $MAIL_IP 25
+	check_match "br_netfilter: the daemon warns about ports without hairpin mode" \
+		"br-lan is a bridge and net.bridge.bridge-nf-call-iptables=1" \
+		"$(cat "$LAB_DIR/portholed.log")"
+	check_eq "br_netfilter: hairpin from another LAN host still works" \
+		"$EXT_IP" "$(probe_tcp "$NS_WS" $EXT_IP 2525)"
+	check_eq "br_netfilter: WAN still works" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+	ip -n "$NS_GW" link set dev lan-mail type bridge_slave hairpin on
+	check_eq "br_netfilter: with hairpin mode the server reaches its own mapping" \
+		"$EXT_IP" "$(probe_tcp "$NS_MAIL" $EXT_IP 2525)"
+	ph_stop
+	check_not "br_netfilter: table gone after SIGTERM" in_gw nft list table inet porthole
+fi

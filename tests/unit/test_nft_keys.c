@@ -50,14 +50,15 @@ any_remote_goes_to_fwd4(void **state)
 	assert_int_equal(e.key_len, 8);
 	assert_memory_equal(e.key, key, 8);
 	assert_memory_equal(e.data, data, 8);
-	assert_memory_equal(e.count_key, key, 8);
+	assert_string_equal(e.count_set, NFT_SET_COUNT_TCP);
+	assert_memory_equal(e.count_key, key + 4, 2);
 }
 
 static void
 remote_host_goes_to_fwd4r(void **state)
 {
 	static const uint8_t key[12] = { 17, 0, 0, 0, 203, 0, 113, 2, 0x0a, 0x42, 0, 0 };
-	static const uint8_t count[8] = { 17, 0, 0, 0, 0x0a, 0x42, 0, 0 };
+	static const uint8_t count[2] = { 0x0a, 0x42 };
 	struct lease l = mk(IPPROTO_UDP, 2626, "192.168.77.10", 26, "203.0.113.2", 0);
 	struct nft_elem e;
 
@@ -66,7 +67,8 @@ remote_host_goes_to_fwd4r(void **state)
 	assert_string_equal(e.map, NFT_MAP_HOST);
 	assert_int_equal(e.key_len, 12);
 	assert_memory_equal(e.key, key, 12);
-	assert_memory_equal(e.count_key, count, 8);
+	assert_string_equal(e.count_set, NFT_SET_COUNT_UDP);
+	assert_memory_equal(e.count_key, count, 2);
 }
 
 static void
