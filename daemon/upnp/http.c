@@ -229,8 +229,10 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 			return MHD_NO;
 		*con_cls = rq;
 		/* Refuse an announced oversize body before reading any of it. */
-		if (cl && strtoull(cl, NULL, 10) > UPNP_BODY_MAX)
+		if (cl && strtoull(cl, NULL, 10) > UPNP_BODY_MAX) {
 			rq->too_big = true;
+			return reply_fault(c, 501);
+		}
 		return MHD_YES;
 	}
 	if (*data_size) {
