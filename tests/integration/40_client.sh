@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# libporthole and the porthole CLI against portholed, in the lab: each
+# protocol forced in turn, the automatic order (and its fall-backs), the
+# mail profile end to end with the checkup, a custom profile, a port held by
+# another host, the keeper through a gateway restart, and a dead gateway.
+. "$(dirname "$0")/../lib.sh"
+lab_up
+# Docker hosts load br_netfilter: bridged LAN frames would then skip the
+# gateway's hairpin SNAT. Home routers don't run it; neither does our lab.
+in_gw sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null
+
+export PORTHOLE_STATE=$LAB_DIR/state
+PH="$BIN/porthole"
+MAIL_PORTS="25 587 465 110 995 143 993 80 443 8008 8443 8843"
+ph_mail() { in_mail "$PH" -t 1500 "$@"; }
+json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+
+check "portholed starts" ph_start
+serve_tcp "$NS_MAIL" 25
+
+# --- each protocol forced in turn (CONFORMANCE 6, 19, 43: map; 10, 22: delete) ---
+for proto in pcp natpmp upnp; do
+	out=$(ph_mail -P $proto --port tcp/25 map 2>&1); rc=$?
+	check_eq "$proto: map exits 0" 0 $rc
+	check_match "$proto: map reports the external endpoint" "tcp/25 -> $EXT_IP:25 via $proto" "$out"
+	check_match "$proto: the gateway lists it for the mail server" \
+		"tcp +25 +$MAIL_IP:25 +$proto" "$(ph_ctl list)"
+	check_eq "$proto: WAN reaches the mail server" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 25)"
+	js=$(ph_mail -P $proto status --json); rc=$?
+	check_eq "$proto: status exits 0 when open" 0 $rc
+	check_eq "$proto: status json: mapped by $proto, reachable through the hairpin" \
+		"mapped $proto open 25" \
+		"$(json_get 'd["ports"][0]["state"]+" "+d["ports"][0]["method"]+" "+d["ports"][0]["reachable"]+" "+str(d["ports"][0]["external_port"])' <<<"$js")"
+	out=$(ph_mail -P $proto unmap 2>&1); rc=$?
+	check_eq "$proto: unmap exits 0" 0 $rc
+	check_not "$proto: unmapped port left the gateway" grep -q "tcp  *25 " <<<"$(ph_ctl list)"
+	check_not "$proto: WAN no longer reaches it" probe_tcp "$NS_WAN" $EXT_IP 25
+done
+out=$(probe_tcp "$NS_WAN" $EXT_IP 25)
+check_eq "WAN probe fails after unmap" "" "$out"
+
+# --- the automatic order: PCP first ---
+out=$(ph_mail -v --port tcp/25 map 2>&1)
+check_match "auto picks PCP first" "speaks pcp" "$out"
+ph_mail unmap >/dev/null
+
+# --- a gateway without PCP: NAT-PMP; without both: UPnP ---
+ph_stop
+check "portholed restarts without PCP" ph_start "$(ph_config enable_pcp=no)"
+out=$(ph_mail -v --port tcp/25 map 2>&1)
+check_match "no PCP: auto falls back to NAT-PMP" "via natpmp" "$out"
+ph_mail unmap >/dev/null
+ph_stop
+check "portholed restarts with UPnP only" ph_start "$(ph_config enable_pcp=no enable_natpmp=no)"
+out=$(ph_mail -v --port tcp/25 map 2>&1)
+check_match "UPnP only: auto falls back to UPnP" "via upnp" "$out"
+out=$(ph_mail -P pcp --port tcp/26 map 2>&1); rc=$?
+check_eq "forcing an absent protocol fails (exit 3)" 3 $rc
+check_match "and says what to do" "does not offer PCP: try --protocol auto" "$out"
+ph_mail unmap >/dev/null
+ph_stop
+check "portholed restarts (all protocols)" ph_start
+
+# --- the mail profile end to end: 12 ports, RDP off unless asked for ---
+for p in $MAIL_PORTS; do [ "$p" = 25 ] || serve_tcp "$NS_MAIL" "$p"; done
+out=$(ph_mail map 2>&1); rc=$?
+check_eq "mail profile: map exits 0" 0 $rc
+check_eq "mail profile: 12 ports mapped" 12 "$(grep -c " -> $EXT_IP:" <<<"$out")"
+check_not "mail profile: RDP is off by default" grep -q 3389 <<<"$(ph_ctl list)"
+out=$(ph_mail status); rc=$?
+check_eq "status: exit 0 when every port is open" 0 $rc
+check_match "status table: verdict open" "^verdict: open: all 12 ports open at $EXT_IP" "$out"
+check_eq "status table: 12 rows mapped and open" 12 "$(grep -cE ' mapped +pcp +203\.0\.113\.1:[0-9]+ .* open \(' <<<"$out")"
+js=$(ph_mail status --json)
+check_eq "status json: the documented fields" \
+	"version gateway method external_address double_nat verdict summary warning ports" \
+	"$(json_get '" ".join(d.keys())' <<<"$js")"
+check_eq "status json: per-port fields" \
+	"name protocol port state method external_address external_port lease_left reachable connect_ms advice" \
+	"$(json_get '" ".join(d["ports"][0].keys())' <<<"$js")"
+check_eq "status json: verdict, gateway, external address" "open $GW_LAN_IP $EXT_IP False" \
+	"$(json_get 'd["verdict"]+" "+d["gateway"]+" "+d["external_address"]+" "+str(d["double_nat"])' <<<"$js")"
+for p in 25 993 8843; do
+	check_eq "WAN reaches mail port $p" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP $p)"
+	check_eq "workstation reaches mail port $p (hairpin, seen as $EXT_IP)" "$EXT_IP" \
+		"$(probe_tcp "$NS_WS" $EXT_IP $p)"
+done
+out=$(ph_mail --enable rdp map 2>&1)
+check_match "--enable rdp maps 3389 too" "rdp +tcp/3389 -> $EXT_IP:3389" "$out"
+out=$(ph_mail status); rc=$?
+check_eq "status: nothing listens on 3389: exit 1" 1 $rc
+check_match "status: says what to do about it" "nothing listens on tcp/3389 on this host: start the service" "$out"
+check_match "status: verdict partial" "^verdict: partial: 12 of 13 ports open" "$out"
+check "unmap all" ph_mail unmap
+check_eq "gateway has no mappings left" 0 "$(ph_ctl list | tail -n +2 | wc -l)"
+out=$(ph_mail status); rc=$?
+check_eq "status after unmap: exit 1" 1 $rc
+check_match "status after unmap: not mapped, what to do" "not mapped: run .porthole map." "$out"
+
+# --- a custom profile file ---
+printf '# a small web profile\nweb tcp/80\nweb-tls tcp/443\ndns udp/53 optional\n' >"$LAB_DIR/web.profile"
+out=$(ph_mail --profile "$LAB_DIR/web.profile" map 2>&1); rc=$?
+check_eq "custom profile: exit 0" 0 $rc
+check_match "custom profile: both required ports" "web-tls +tcp/443 -> $EXT_IP:443" "$out"
+check_not "custom profile: optional port left out" grep -q "udp +53" <<<"$(ph_ctl list)"
+printf 'web tcp/80\nweb tcp/99999\n' >"$LAB_DIR/bad.profile"
+out=$(ph_mail --profile "$LAB_DIR/bad.profile" map 2>&1); rc=$?
+check_eq "bad profile: usage exit 2" 2 $rc
+check_match "bad profile: file, line and the rule" "bad.profile: line 2: bad port 'tcp/99999'" "$out"
+ph_mail unmap >/dev/null
+
+# --- a port already held by another host ---
+check "the workstation takes tcp/25 (NAT-PMP)" in_ws natpmpc -g $GW_LAN_IP -a 25 25 tcp 3600
+out=$(ph_mail -P pcp --port tcp/25 --port tcp/587 map 2>&1); rc=$?
+check_eq "PCP: a taken port makes map exit 1" 1 $rc
+check_match "PCP: map says another host holds it" "another host holds 25" "$out"
+check_match "PCP: the other port is mapped" "tcp/587 -> $EXT_IP:587" "$out"
+check_not "PCP: the stand-in port was given back" grep -q "$MAIL_IP:25 " <<<"$(ph_ctl list)"
+out=$(ph_mail status); rc=$?
+check_eq "status: exit 1 with a taken port" 1 $rc
+check_match "status: the port is reported taken" "tcp-25 +tcp/25 +taken" "$out"
+ph_mail unmap >/dev/null
+out=$(ph_mail -P upnp --port tcp/25 map 2>&1); rc=$?
+check_match "UPnP: the holder is named (718)" "held by $WS_IP" "$out"
+js=$(ph_mail status --json)
+check_eq "status json: taken, with advice naming the holder" "taken held by $WS_IP" \
+	"$(json_get 'd["ports"][0]["state"]+" "+d["ports"][0]["advice"].split(":")[0]' <<<"$js")"
+ph_ctl flush >/dev/null
+rm -f "$PORTHOLE_STATE"
+
+# --- the keeper: renews, and maps again after a gateway restart ---
+for proto in auto upnp; do
+	ip netns exec "$NS_MAIL" "$PH" -v -t 1000 -P $proto -l 120 --port tcp/25 keep --check-interval 1 \
+		>"$LAB_DIR/keep.log" 2>&1 &
+	KEEP=$!
+	LAB_PIDS+=($KEEP)
+	for _ in $(seq 50); do ph_ctl list | grep -q "tcp  *25 " && break; sleep 0.1; done
+	check_match "keep ($proto): maps at start" "tcp +25 +$MAIL_IP:25" "$(ph_ctl list)"
+	ph_stop
+	check "keep ($proto): gateway restarts (leases lost)" ph_start
+	for _ in $(seq 100); do ph_ctl list | grep -q "tcp  *25 " && break; sleep 0.1; done
+	check_match "keep ($proto): mapped again after the restart" "tcp +25 +$MAIL_IP:25" "$(ph_ctl list)"
+	check_match "keep ($proto): logged the restart" "gateway restarted|no longer has this mapping" \
+		"$(cat "$LAB_DIR/keep.log")"
+	kill -TERM $KEEP; wait $KEEP; rc=$?
+	check_eq "keep ($proto): clean exit on SIGTERM" 0 $rc
+	check_not "keep ($proto): removed its mapping on exit" grep -q "tcp  *25 " <<<"$(ph_ctl list)"
+done
+ph_stop
+check "portholed restarts granting 2-second leases" ph_start "$(ph_config min_lifetime=1)"
+ip netns exec "$NS_MAIL" "$PH" -v -t 1000 -l 2 --port tcp/25 keep --check-interval 30 >"$LAB_DIR/keep.log" 2>&1 &
+KEEP=$!
+LAB_PIDS+=($KEEP)
+sleep 5
+check_match "keep: a 2 s lease still stands after 5 s" "tcp +25 +$MAIL_IP:25" "$(ph_ctl list)"
+check "keep: renewed it at half its lifetime" grep -q "renewed tcp/25" "$LAB_DIR/keep.log"
+kill -TERM $KEEP; wait $KEEP
+
+# --- a dead gateway: a clear error, exit 3 ---
+ph_stop
+out=$(ph_mail --port tcp/25 map 2>&1); rc=$?
+check_eq "gateway down: map exits 3" 3 $rc
+check_match "gateway down: says what to do" \
+	"gateway $GW_LAN_IP answers neither PCP, NAT-PMP nor UPnP: is port mapping enabled on the router\?" "$out"
+out=$(ph_mail status 2>&1); rc=$?
+check_eq "gateway down: status exits 3" 3 $rc
+check_match "gateway down: status verdict no_gateway" "^verdict: no_gateway" "$out"
+out=$(in_mail "$PH" -t 500 -g 192.168.77.99 --port tcp/25 map 2>&1); rc=$?
+check_eq "absent gateway address: exit 3" 3 $rc
+check_match "absent gateway address: named in the error" "192.168.77.99" "$out"
+out=$(ip netns exec "$NS_MAIL" ip route del default; ph_mail --port tcp/25 map 2>&1); rc=$?
+check_eq "no default route: exit 3" 3 $rc
+check_match "no default route: says to use --gateway" "no default route; give the router's address with --gateway" "$out"
