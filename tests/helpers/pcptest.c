@@ -33,6 +33,7 @@ struct opts {
 	uint8_t		 extra[PCPC_MAX_MSG];
 	size_t		 extra_len;		/* -X: raw options appended */
 	unsigned	 wait_ms;
+	bool		 dump;			/* -D: print the request too */
 	const char	*mcast_if;
 	uint16_t	 listen_port;
 };
@@ -45,7 +46,7 @@ usage(void)
 	    "               [-i INTPORT] [-e EXTPORT] [-E EXTADDR] [-n NONCEHEX] [-c CLIENTADDR]\n"
 	    "               [-r ADDR:PORT] [-T ADDR] [-P] [-F ADDR/WIREPLEN[:PORT]]...\n"
 	    "               [-X CODE:LEN[:HEX]]... [-L LEN] [-x HEX] [-s SRCPORT]\n"
-	    "               [-t MS] [-k TRIES] SERVER\n"
+	    "               [-t MS] [-k TRIES] [-D] SERVER\n"
 	    "       pcptest -m IFADDR [-t MS]     (multicast announcements on 5350)\n"
 	    "       pcptest -u PORT [-t MS]       (unicast listener)\n");
 	exit(1);
@@ -176,7 +177,7 @@ parse_args(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "o:V:l:p:i:e:E:n:c:r:T:PF:X:L:x:s:t:k:m:u:")) != -1) {
+	while ((c = getopt(argc, argv, "o:V:l:p:i:e:E:n:c:r:T:PF:X:L:x:s:t:k:m:u:D")) != -1) {
 		switch (c) {
 		case 'o': o->m.opcode = parse_opcode(optarg); break;
 		case 'V': o->m.version = (uint8_t)atoi(optarg); break;
@@ -202,6 +203,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'k': o->x.mrc = (unsigned)atoi(optarg); break;
 		case 'm': o->mcast_if = optarg; break;
 		case 'u': o->listen_port = (uint16_t)atoi(optarg); break;
+		case 'D': o->dump = true; break;
 		default: usage();
 		}
 	}
@@ -334,6 +336,11 @@ do_request(struct opts *o, const char *server)
 	if ((len = build_request(o, o->x.server, buf, sizeof(buf))) == 0 && o->send_len != 0) {
 		fprintf(stderr, "pcptest: cannot build that request\n");
 		return 1;
+	}
+	if (o->dump) {
+		printf("request len=%zu", len);
+		print_hex("hex", buf, len);
+		printf("\n");
 	}
 	o->x.irt_ms = o->wait_ms;
 	o->x.mrd_ms = o->wait_ms * (o->x.mrc ? o->x.mrc : 1);
