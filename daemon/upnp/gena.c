@@ -49,7 +49,7 @@ struct gena_sub {
 	enum upnp_svc		 svc;
 	char			 sid[UPNP_UUID_LEN + 6];
 	struct gena_callback	 cb;
-	uint32_t		 seq;
+	uint32_t		 seq;		/* SEQ of the next NOTIFY */
 	unsigned		 pending;	/* variables changed since the last NOTIFY */
 	int			 fd;		/* NOTIFY in flight, or -1 */
 	char			*msg;
@@ -204,7 +204,7 @@ start_notify(struct gena_sub *s)
 		return;
 	/* The message carries the current values; this SEQ is spent either way. */
 	s->pending = 0;
-	s->seq = s->seq == UINT32_MAX ? 1 : s->seq + 1;
+	s->seq = s->seq == UINT32_MAX ? 1 : s->seq + 1;	/* 0 only once, UDA 4.2.1 */
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 &&
 	    errno != EINPROGRESS) || ev_fd_add(fd, POLLOUT, on_io, s) < 0) {
@@ -350,8 +350,7 @@ gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
 	s->msg = NULL;
 	memcpy(s->sid, "uuid:", 5);
 	upnp_uuid_random(s->sid + 5);
-	/* start_notify adds one: the initial NOTIFY carries SEQ 0. */
-	s->seq = UINT32_MAX;
+	s->seq = 0;
 	s->pending = all_vars(svc);
 	ev_timer_in(&s->expiry, (uint64_t)res->timeout * 1000);
 	ev_timer_in(&s->io_timer, GENA_FIRST_DELAY_MS);

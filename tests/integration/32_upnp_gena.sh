@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# UPnP eventing (GENA): SUBSCRIBE, renew, UNSUBSCRIBE, the initial NOTIFY
+# and NOTIFY on change (CONFORMANCE E48-E51), and CallStranger
+# (CVE-2020-12695): a callback anywhere but the subscriber itself is refused
+# and never receives anything.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/upnp_common.bash"
+lab_up
+upnp_start || exit 1
+
+# A NOTIFY catcher: appends each request (headers and body) to a file, answers 200.
+cat >"$LAB_DIR/catch.sh" <<'SH'
+n=0
+while IFS= read -r l; do
+	l=${l%$'\r'}
+	printf '%s\n' "$l" >>"$1"
+	[ -z "$l" ] && break
+	case ${l,,} in content-length:*) n=${l#*: } ;; esac
+done
+head -c "$n" >>"$1"
+printf '\n----\n' >>"$1"
+printf 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'
+SH
+catcher() { # NS PORT FILE
+	: >"$3"
+	ip netns exec "$1" socat TCP-LISTEN:"$2",fork,reuseaddr SYSTEM:"bash $LAB_DIR/catch.sh $3" 2>/dev/null &
+	LAB_PIDS+=($!)
+	wait_listen "$1" tcp "$2"
+}
+MAILN=$LAB_DIR/mail.notify
+WSN=$LAB_DIR/ws.notify
+catcher "$NS_MAIL" 5100 "$MAILN"
+catcher "$NS_WS" 5100 "$WSN"
+
+# gena NS METHOD URL HEADER...: print the answer's status line and headers.
+gena() {
+	local ns=$1 method=$2 url=$3 h=""
+	shift 3
+	for x in "$@"; do h+="$x\r\n"; done
+	http_raw "$ns" $GW_LAN_IP "$method $url HTTP/1.1\r\nHOST: $GW_LAN_IP:$UPNP_PORT\r\n${h}CONNECTION: close\r\n\r\n" | tr -d '\r'
+}
+status() { head -1 | awk '{print $2}'; }
+# wait_for FILE REGEX: up to 3 s for REGEX to appear.
+wait_for() {
+	for _ in $(seq 30); do grep -Eq -- "$2" "$1" && return 0; sleep 0.1; done
+	return 1
+}
+nth_notify() { awk -v n="$2" 'BEGIN{RS="----\n"} NR==n' "$1"; }
+
+# --- E48 subscribe and the initial event ---------------------------------------
+R=$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$MAIL_IP:5100/cb>" "NT: upnp:event" "TIMEOUT: Second-60")
+check_eq "E48 SUBSCRIBE -> 200" 200 "$(status <<<"$R")"
+SID=$(sed -n 's/^SID: //Ip' <<<"$R")
+check_match "E48 SID: uuid:..." '^uuid:[0-9a-f-]{36}$' "$SID"
+check_match "E48 TIMEOUT is at least 1800 s, never infinite" '^TIMEOUT: Second-(1[89][0-9]{2}|[2-9][0-9]{3,})$' "$R"
+check "E48 the initial NOTIFY arrives" wait_for "$MAILN" '^SEQ: 0'
+N=$(nth_notify "$MAILN" 1)
+check_match "E48 initial NOTIFY request line" '^NOTIFY /cb HTTP/1.1' "$N"
+check_match "E48 initial NOTIFY NT/NTS" 'NTS: upnp:propchange' "$N"
+check_match "E48 initial NOTIFY carries our SID" "^SID: $SID" "$N"
+check_match "E48 initial NOTIFY: ExternalIPAddress" "<ExternalIPAddress>$EXT_IP</ExternalIPAddress>" "$N"
+check_match "E48 initial NOTIFY: PortMappingNumberOfEntries" '<PortMappingNumberOfEntries>0</PortMappingNumberOfEntries>' "$N"
+check_match "E48 initial NOTIFY: ConnectionStatus" '<ConnectionStatus>Connected</ConnectionStatus>' "$N"
+check_match "E48 initial NOTIFY: SystemUpdateID" '<SystemUpdateID>[0-9]+</SystemUpdateID>' "$N"
+check "E48 the NOTIFY body is a well-formed propertyset" bash -c \
+	'sed -n "/^<?xml/,\$p" <<<"$1" | xmllint --noout -' _ "$N"
+
+# --- E51 events on change -------------------------------------------------------
+in_mail timeout 20 upnpc -i -u "http://$GW_LAN_IP:$UPNP_PORT/igd2.xml" -a $MAIL_IP 2525 2525 TCP 600 >/dev/null
+check "E51 adding a mapping sends a NOTIFY with SEQ 1" wait_for "$MAILN" '^SEQ: 1'
+N=$(nth_notify "$MAILN" 2)
+check_match "E51 ... PortMappingNumberOfEntries 1" '<PortMappingNumberOfEntries>1</PortMappingNumberOfEntries>' "$N"
+check_match "E51 ... with SystemUpdateID in the same message" '<SystemUpdateID>[0-9]+</SystemUpdateID>' "$N"
+in_ws natpmpc -g $GW_LAN_IP -a 8080 8080 tcp 3600 >/dev/null 2>&1
+check "E51 a NAT-PMP mapping is evented too (SEQ 2)" wait_for "$MAILN" '^SEQ: 2'
+check_match "E51 ... PortMappingNumberOfEntries 2" '<PortMappingNumberOfEntries>2</PortMappingNumberOfEntries>' "$(nth_notify "$MAILN" 3)"
+in_mail timeout 20 upnpc -i -d 2525 TCP >/dev/null
+check "E51 removing a mapping sends SEQ 3" wait_for "$MAILN" '^SEQ: 3'
+check_match "E51 ... PortMappingNumberOfEntries 1" '<PortMappingNumberOfEntries>1</PortMappingNumberOfEntries>' "$(nth_notify "$MAILN" 4)"
+# Keep the new address when the old primary goes.
+in_gw sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1
+in_gw ip addr add 203.0.113.9/24 dev wan0
+in_gw ip addr del $EXT_IP/24 dev wan0
+check "E51 an external address change is evented" wait_for "$MAILN" '<ExternalIPAddress>203.0.113.9</ExternalIPAddress>'
+in_gw ip addr add $EXT_IP/24 dev wan0
+in_gw ip addr del 203.0.113.9/24 dev wan0
+check "E51 ... and back" wait_for "$MAILN" "<ExternalIPAddress>$EXT_IP</ExternalIPAddress>.*"
+SEQS=$(grep '^SEQ: ' "$MAILN" | awk '{print $2}' | tr '\n' ' ')
+check_match "E48 SEQ rises by one per message ($SEQS)" '^0 1 2 3 4 5 ' "$SEQS"
+
+# --- E48/E49 renew and unsubscribe -----------------------------------------------------
+R=$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "SID: $SID" "TIMEOUT: Second-3600")
+check_eq "E48 renew with SID -> 200" 200 "$(status <<<"$R")"
+check_match "E48 renew grants the time asked for" '^TIMEOUT: Second-3600$' "$R"
+check_eq "E49 renew with an unknown SID -> 412" 412 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "SID: uuid:00000000-0000-4000-8000-000000000000" | status)"
+check_eq "E49 SID together with CALLBACK -> 400" 400 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "SID: $SID" "CALLBACK: <http://$MAIL_IP:5100/>" | status)"
+check_eq "E49 SID together with NT -> 400" 400 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "SID: $SID" "NT: upnp:event" | status)"
+check_eq "E49 no CALLBACK -> 412" 412 "$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "NT: upnp:event" | status)"
+check_eq "E49 a CALLBACK that is not an http URL -> 412" 412 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "CALLBACK: <ftp://$MAIL_IP/>" "NT: upnp:event" | status)"
+check_eq "E49 a wrong NT -> 412" 412 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$MAIL_IP:5100/>" "NT: upnp:propchange" | status)"
+check_eq "E49 UNSUBSCRIBE with an unknown SID -> 412" 412 \
+	"$(gena "$NS_MAIL" UNSUBSCRIBE /evt/IPConn2 "SID: uuid:00000000-0000-4000-8000-000000000000" | status)"
+check_eq "E49 UNSUBSCRIBE with SID and NT -> 400" 400 \
+	"$(gena "$NS_MAIL" UNSUBSCRIBE /evt/IPConn2 "SID: $SID" "NT: upnp:event" | status)"
+check_eq "E48 UNSUBSCRIBE -> 200" 200 "$(gena "$NS_MAIL" UNSUBSCRIBE /evt/IPConn2 "SID: $SID" | status)"
+check_eq "E49 the SID is gone afterwards -> 412" 412 "$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "SID: $SID" | status)"
+before=$(grep -c '^SEQ: ' "$MAILN")
+in_mail timeout 20 upnpc -i -a $MAIL_IP 2526 2526 TCP 600 >/dev/null
+sleep 1
+check_eq "E48 no NOTIFY after UNSUBSCRIBE" "$before" "$(grep -c '^SEQ: ' "$MAILN")"
+
+# --- E50 CallStranger ---------------------------------------------------------------
+check_eq "E50 CALLBACK on a WAN address -> 412" 412 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$WAN_IP:5100/>" "NT: upnp:event" | status)"
+check_eq "E50 CALLBACK on 8.8.8.8 -> 412" 412 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://8.8.8.8/>" "NT: upnp:event" | status)"
+check_eq "E50 CALLBACK on another LAN host -> 412" 412 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$WS_IP:5100/>" "NT: upnp:event" | status)"
+check_eq "E50 CALLBACK by host name -> 412" 412 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://localhost:5100/>" "NT: upnp:event" | status)"
+in_mail timeout 20 upnpc -i -d 2526 TCP >/dev/null
+sleep 1
+check_eq "E50 the other LAN host never received a NOTIFY" "" "$(cat "$WSN")"
+
+# --- the other services ---------------------------------------------------------
+R=$(gena "$NS_WS" SUBSCRIBE /evt/CmnIfCfg "CALLBACK: <http://$WS_IP:5100/cic>" "NT: upnp:event")
+check_eq "E48 SUBSCRIBE to WANCommonInterfaceConfig -> 200" 200 "$(status <<<"$R")"
+check "E48 its initial NOTIFY: PhysicalLinkStatus" wait_for "$WSN" '<PhysicalLinkStatus>Up</PhysicalLinkStatus>'
+check_eq "E49 SUBSCRIBE to a URL that is not an event URL -> 404" 404 \
+	"$(gena "$NS_WS" SUBSCRIBE /evt/nothing "CALLBACK: <http://$WS_IP:5100/>" "NT: upnp:event" | status)"
+check "E48 the daemon is still running" ph_alive
