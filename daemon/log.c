@@ -97,17 +97,19 @@ log_drop(const char *proto, const char *peer, const char *reason)
 {
 	static time_t window;
 	static unsigned in_window, suppressed;
+	static char last[128];
 	time_t now = time(NULL);
 
 	if (now != window) {
 		if (suppressed)
-			log_warnx("%u more bad packets dropped", suppressed);
+			log_warnx("%u more requests dropped (the last: %s)", suppressed, last);
 		window = now;
 		in_window = 0;
 		suppressed = 0;
 	}
 	if (++in_window > 5) {
 		suppressed++;
+		snprintf(last, sizeof(last), "%s from %s: %s", proto, peer, reason);
 		return;
 	}
 	log_warnx("%s: dropped request from %s: %s", proto, peer, reason);

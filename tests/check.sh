@@ -16,7 +16,7 @@ for t in "$B"/tests/test_*; do
 	rc=$?
 	printf '%s\n' "$out" | grep -E '^\[ +(OK|FAILED|PASSED) +\]|^\[  ERROR' | sed "s|^|$(basename "$t"): |"
 	p=$(printf '%s\n' "$out" | grep -cE '^\[ +OK +\]')
-	f=$(printf '%s\n' "$out" | grep -cE '^\[ +FAILED +\] [a-z_]')
+	f=$(printf '%s\n' "$out" | grep -E '^\[ +FAILED +\] [a-z_]' | sort -u | wc -l)
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		printf '%s\n' "$out" | tail -20

@@ -102,6 +102,7 @@ lab_up() {
 	# Multicast from the gateway (announcements, SSDP) goes out on the LAN.
 	ip -n "$NS_GW" route add 224.0.0.0/4 dev br-lan
 	ip -n "$NS_MAIL" route add 224.0.0.0/4 dev eth0
+	ip -n "$NS_WAN" route add 224.0.0.0/4 dev br0
 	ip -n "$NS_WS" route add 224.0.0.0/4 dev eth0
 	set +e
 }
