@@ -1,0 +1,447 @@
+/*
+ * Unit tests for SOAP (daemon/upnp/soap.c, soap_actions.c) and the GENA
+ * header parsers (gena_msg.c): hostile bodies, every action's error codes
+ * and the v1/v2 lease rules (CONFORMANCE E42-E47, E49-E50), run against
+ * the real lease table over the null backend.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "config.h"
+#include "event.h"
+#include "lease.h"
+#include "upnp/upnp.h"
+
+#define IPC2 "urn:schemas-upnp-org:service:WANIPConnection:2"
+#define IPC1 "urn:schemas-upnp-org:service:WANIPConnection:1"
+#define MAIL "192.168.77.10"
+#define WS   "192.168.77.20"
+
+static struct config cfg;
+static struct policy_rule rule;
+
+static struct in_addr
+ip(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a;
+}
+
+static int
+setup(void **state)
+{
+	char err[128];
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.secure_mode = true;
+	cfg.igd_version = 2;
+	snprintf(cfg.ext_ifname, sizeof(cfg.ext_ifname), "lo");
+	assert_int_equal(policy_parse_rule("allow 1-65535 192.168.77.0/24 1-65535", &rule,
+	    err, sizeof(err)), 0);
+	cfg.policy.rules = &rule;
+	cfg.policy.n_rules = 1;
+	memset(&upnp_st, 0, sizeof(upnp_st));
+	upnp_st.cfg = &cfg;
+	upnp_st.primary = 2;
+	ev_init();
+	soap_init();
+	lease_init(&backend_null, &(struct lease_limits){ 0, 0 });
+	lease_set_external(ip("203.0.113.1"));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	lease_fini();
+	ev_fini();
+	return 0;
+}
+
+/* Build an envelope around ACTION with ARGS, parse it and dispatch it. */
+static int
+call(enum upnp_svc svc, const char *ns, const char *action, const char *args,
+    const char *peer, char **resp)
+{
+	char body[4096];
+	struct soap_req rq;
+	struct sbuf out;
+	int rc;
+
+	snprintf(body, sizeof(body), "<?xml version=\"1.0\"?>"
+	    "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>"
+	    "<u:%s xmlns:u=\"%s\">%s</u:%s></s:Body></s:Envelope>", action, ns, args, action);
+	rc = soap_parse(body, strlen(body), &rq);
+	if (rc)
+		return rc;
+	sbuf_init(&out);
+	rc = soap_dispatch(svc, NULL, &rq, ip(peer), &out);
+	if (resp)
+		*resp = sbuf_take(&out, NULL);
+	else
+		sbuf_free(&out);
+	return rc;
+}
+
+static const char *
+add_args(char *buf, size_t len, const char *ext, const char *proto, const char *intp,
+    const char *client, const char *lease)
+{
+	snprintf(buf, len, "<NewRemoteHost></NewRemoteHost><NewExternalPort>%s</NewExternalPort>"
+	    "<NewProtocol>%s</NewProtocol><NewInternalPort>%s</NewInternalPort>"
+	    "<NewInternalClient>%s</NewInternalClient><NewEnabled>1</NewEnabled>"
+	    "<NewPortMappingDescription>d&amp;d</NewPortMappingDescription>"
+	    "<NewLeaseDuration>%s</NewLeaseDuration>", ext, proto, intp, client, lease);
+	return buf;
+}
+
+static int
+add(enum upnp_svc svc, const char *ext, const char *proto, const char *intp,
+    const char *client, const char *lease, const char *peer)
+{
+	char a[1024];
+
+	return call(svc, svc == SVC_WANIPC1 ? IPC1 : IPC2, "AddPortMapping",
+	    add_args(a, sizeof(a), ext, proto, intp, client, lease), peer, NULL);
+}
+
+/* --- parser --------------------------------------------------------------- */
+
+static void
+parse_envelope(void **state)
+{
+	static const char body[] = "<?xml version=\"1.0\"?>\n"
+	    "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+	    "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\">"
+	    "<s:Header><x/></s:Header><s:Body><u:GetSpecificPortMappingEntry xmlns:u=\"" IPC2 "\">"
+	    "<NewRemoteHost/><NewExternalPort> 80</NewExternalPort><NewProtocol>TCP</NewProtocol>"
+	    "</u:GetSpecificPortMappingEntry></s:Body></s:Envelope>";
+	struct soap_req rq;
+
+	(void)state;
+	assert_int_equal(soap_parse(body, sizeof(body) - 1, &rq), 0);
+	assert_string_equal(rq.action, "GetSpecificPortMappingEntry");
+	assert_string_equal(rq.service, IPC2);
+	assert_int_equal(rq.nargs, 3);
+	assert_string_equal(soap_arg(&rq, "NewRemoteHost"), "");
+	assert_string_equal(soap_arg(&rq, "NewExternalPort"), " 80");
+	assert_null(soap_arg(&rq, "NewInternalPort"));
+}
+
+static void
+parse_hostile(void **state)
+{
+	static const struct { const char *body; int code; } cases[] = {
+		{ "", 401 },
+		{ "not xml at all", 401 },
+		{ "<a><b></a>", 401 },
+		{ "<Envelope><Body><X/></Body></Envelope>", 401 },	/* no SOAP namespace */
+		{ "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"/>", 401 },
+		{ "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body/></s:Envelope>", 401 },
+		{ "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>"
+		  "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u:X xmlns:u=\"" IPC2 "\">"
+		  "<A>&b;</A></u:X></s:Body></s:Envelope>", 402 },
+		{ "<!DOCTYPE s:Envelope SYSTEM \"http://example.invalid/x.dtd\"><s:Envelope/>", 402 },
+		{ "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u:X xmlns:u=\"u\">"
+		  "<A><B>nested</B></A></u:X></s:Body></s:Envelope>", 402 },
+	};
+	struct soap_req rq;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(soap_parse(cases[i].body, strlen(cases[i].body), &rq), cases[i].code);
+}
+
+static void
+parse_limits(void **state)
+{
+	char *body = malloc(UPNP_BODY_MAX + 64), args[2048] = "";
+	struct soap_req rq;
+	int n;
+
+	(void)state;
+	/* More arguments than we keep. */
+	for (int i = 0; i <= SOAP_MAX_ARGS; i++)
+		strcat(args, "<A>1</A>");
+	n = snprintf(body, UPNP_BODY_MAX, "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+	    "<s:Body><u:X xmlns:u=\"u\">%s</u:X></s:Body></s:Envelope>", args);
+	assert_int_equal(soap_parse(body, (size_t)n, &rq), 402);
+	/* A value longer than SOAP_VALUE_MAX. */
+	memset(args, 'v', SOAP_VALUE_MAX + 1);
+	args[SOAP_VALUE_MAX + 1] = '\0';
+	n = snprintf(body, UPNP_BODY_MAX, "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+	    "<s:Body><u:X xmlns:u=\"u\"><A>%s</A></u:X></s:Body></s:Envelope>", args);
+	assert_int_equal(soap_parse(body, (size_t)n, &rq), 402);
+	/* Past the body cap. */
+	memset(body, ' ', UPNP_BODY_MAX + 1);
+	assert_int_equal(soap_parse(body, UPNP_BODY_MAX + 1, &rq), 401);
+	free(body);
+}
+
+static void
+fault_text(void **state)
+{
+	struct sbuf b;
+	char *s;
+
+	(void)state;
+	sbuf_init(&b);
+	soap_fault(&b, 718);
+	s = sbuf_take(&b, NULL);
+	assert_non_null(strstr(s, "<faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring>"));
+	assert_non_null(strstr(s, "<errorCode>718</errorCode><errorDescription>ConflictInMappingEntry<"));
+	free(s);
+	assert_string_equal(soap_error_str(713), "SpecifiedArrayIndexInvalid");
+}
+
+/* --- actions --------------------------------------------------------------- */
+
+static void
+add_rules(void **state)
+{
+	struct lease *l;
+
+	(void)state;
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3000", MAIL, "0", MAIL), 0);
+	l = lease_find(IPPROTO_TCP, 3000);
+	assert_non_null(l);
+	assert_int_equal(l->owner, OWNER_UPNP);
+	assert_string_equal(l->desc, "d&d");
+	/* E44: v2 lease 0 is a week. */
+	assert_true(lease_seconds_left(l) > 604790 && lease_seconds_left(l) <= 604800);
+	/* E43 */
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3000", WS, "0", WS), 718);
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3001", MAIL, "60", MAIL), 0);
+	assert_int_equal(lease_find(IPPROTO_TCP, 3000)->int_port, 3001);
+	assert_int_equal(lease_count(), 1);
+	assert_int_equal(add(SVC_WANIPC2, "0", "TCP", "3000", MAIL, "0", MAIL), 716);
+	assert_int_equal(add(SVC_WANIPC2, "3002", "TCP", "0", MAIL, "0", MAIL), 732);
+	assert_int_equal(add(SVC_WANIPC2, "3002", "TCP", "3002", "", "0", MAIL), 715);
+	assert_int_equal(add(SVC_WANIPC2, "3002", "TCP", "3002", WS, "0", MAIL), 606);
+	assert_int_equal(add(SVC_WANIPC1, "3002", "TCP", "3002", WS, "0", MAIL), 718);
+	assert_int_equal(add(SVC_WANIPC2, "80", "TCP", "3002", MAIL, "0", MAIL), 606);
+	assert_int_equal(add(SVC_WANIPC2, "3002", "ICMP", "3002", MAIL, "0", MAIL), 601);
+	assert_int_equal(add(SVC_WANIPC1, "3002", "ICMP", "3002", MAIL, "0", MAIL), 402);
+	assert_int_equal(add(SVC_WANIPC2, "3002", "TCP", "3002", "10.1.1", "0", MAIL), 402);
+	assert_int_equal(add(SVC_WANIPC2, "3002", "TCP", "3002", MAIL, "-1", MAIL), 402);
+	assert_int_equal(lease_count(), 1);
+	/* E44: v1 keeps 0 as permanent, port 25 is fine there. */
+	assert_int_equal(add(SVC_WANIPC1, "25", "TCP", "25", MAIL, "0", MAIL), 0);
+	assert_int_equal(lease_find(IPPROTO_TCP, 25)->expires_ms, 0);
+	/* v2 clamps long leases. */
+	assert_int_equal(add(SVC_WANIPC2, "3003", "UDP", "3003", MAIL, "999999", MAIL), 0);
+	assert_true(lease_seconds_left(lease_find(IPPROTO_UDP, 3003)) <= 604800);
+}
+
+static void
+policy_denies(void **state)
+{
+	char err[128];
+
+	(void)state;
+	assert_int_equal(policy_parse_rule("deny 1-65535 0.0.0.0/0 1-65535", &rule, err, sizeof(err)), 0);
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3000", MAIL, "0", MAIL), 606);
+	assert_int_equal(add(SVC_WANIPC1, "3000", "TCP", "3000", MAIL, "0", MAIL), 718);
+	assert_int_equal(lease_count(), 0);
+}
+
+static void
+add_any(void **state)
+{
+	char a[1024], *r;
+
+	(void)state;
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "AddAnyPortMapping",
+	    add_args(a, sizeof(a), "4000", "TCP", "4000", MAIL, "600"), MAIL, &r), 0);
+	assert_non_null(strstr(r, "<NewReservedPort>4000</NewReservedPort>"));
+	free(r);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "AddAnyPortMapping",
+	    add_args(a, sizeof(a), "4000", "TCP", "4000", WS, "600"), WS, &r), 0);
+	assert_null(strstr(r, "<NewReservedPort>4000<"));
+	assert_non_null(strstr(r, "<NewReservedPort>"));
+	free(r);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "AddAnyPortMapping",
+	    add_args(a, sizeof(a), "4000", "TCP", "4000", MAIL, "600"), MAIL, &r), 0);
+	assert_non_null(strstr(r, "<NewReservedPort>4000</NewReservedPort>"));
+	free(r);
+	assert_int_equal(lease_count(), 2);
+	assert_int_equal(call(SVC_WANIPC1, IPC1, "AddAnyPortMapping",
+	    add_args(a, sizeof(a), "4000", "TCP", "4000", MAIL, "600"), MAIL, NULL), 401);
+}
+
+static void
+generic_and_specific(void **state)
+{
+	char *r;
+	struct lease_req pmp = { .proto = IPPROTO_UDP, .ext_port = 5000, .int_addr = ip(WS),
+				 .int_port = 5000, .lifetime = 3600, .owner = OWNER_NATPMP, .desc = "" };
+	struct lease *l;
+
+	(void)state;
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3000", MAIL, "0", MAIL), 0);
+	assert_int_equal(lease_add(&pmp, &l), 0);
+	/* E46: contiguous indices over every owner, then 713. */
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetGenericPortMappingEntry",
+	    "<NewPortMappingIndex>0</NewPortMappingIndex>", MAIL, NULL), 0);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetGenericPortMappingEntry",
+	    "<NewPortMappingIndex>1</NewPortMappingIndex>", MAIL, &r), 0);
+	assert_non_null(strstr(r, "<NewExternalPort>5000</NewExternalPort><NewProtocol>UDP</NewProtocol>"));
+	free(r);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetGenericPortMappingEntry",
+	    "<NewPortMappingIndex>2</NewPortMappingIndex>", MAIL, NULL), 713);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetGenericPortMappingEntry",
+	    "<NewPortMappingIndex>x</NewPortMappingIndex>", MAIL, NULL), 402);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetSpecificPortMappingEntry",
+	    "<NewRemoteHost></NewRemoteHost><NewExternalPort>3000</NewExternalPort><NewProtocol>TCP</NewProtocol>",
+	    MAIL, &r), 0);
+	assert_non_null(strstr(r, "<NewInternalClient>" MAIL "</NewInternalClient>"));
+	assert_non_null(strstr(r, "<NewPortMappingDescription>d&amp;d</NewPortMappingDescription>"));
+	free(r);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetSpecificPortMappingEntry",
+	    "<NewRemoteHost>1.2.3.4</NewRemoteHost><NewExternalPort>3000</NewExternalPort><NewProtocol>TCP</NewProtocol>",
+	    MAIL, NULL), 714);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "DeletePortMapping",
+	    "<NewRemoteHost></NewRemoteHost><NewExternalPort>3001</NewExternalPort><NewProtocol>TCP</NewProtocol>",
+	    MAIL, NULL), 714);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "DeletePortMapping",
+	    "<NewRemoteHost></NewRemoteHost><NewExternalPort>3000</NewExternalPort><NewProtocol>TCP</NewProtocol>",
+	    WS, NULL), 606);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "DeletePortMapping",
+	    "<NewRemoteHost></NewRemoteHost><NewExternalPort>3000</NewExternalPort><NewProtocol>TCP</NewProtocol>",
+	    MAIL, NULL), 0);
+	assert_int_equal(lease_count(), 1);
+}
+
+static void
+ranges(void **state)
+{
+	char *r;
+
+	(void)state;
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3000", MAIL, "0", MAIL), 0);
+	assert_int_equal(add(SVC_WANIPC2, "3001", "TCP", "3001", WS, "0", WS), 0);
+#define RANGE(s, e, m) "<NewStartPort>" s "</NewStartPort><NewEndPort>" e "</NewEndPort>" \
+	"<NewProtocol>TCP</NewProtocol><NewManage>" m "</NewManage>"
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetListOfPortMappings",
+	    RANGE("4000", "3000", "1") "<NewNumberOfPorts>0</NewNumberOfPorts>", MAIL, NULL), 733);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetListOfPortMappings",
+	    RANGE("5000", "6000", "1") "<NewNumberOfPorts>0</NewNumberOfPorts>", MAIL, NULL), 730);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetListOfPortMappings",
+	    RANGE("1", "65535", "0") "<NewNumberOfPorts>0</NewNumberOfPorts>", MAIL, &r), 0);
+	assert_non_null(strstr(r, "<NewPortListing><![CDATA[<p:PortMappingList"));
+	assert_non_null(strstr(r, "<p:NewExternalPort>3000<"));
+	assert_null(strstr(r, "<p:NewExternalPort>3001<"));
+	free(r);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetListOfPortMappings",
+	    RANGE("1", "65535", "1") "<NewNumberOfPorts>0</NewNumberOfPorts>", MAIL, &r), 0);
+	assert_non_null(strstr(r, "<p:NewExternalPort>3001<"));
+	assert_non_null(strstr(r, "<p:NewDescription>d&amp;d</p:NewDescription>"));
+	free(r);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "DeletePortMappingRange", RANGE("4000", "3000", "1"),
+	    MAIL, NULL), 733);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "DeletePortMappingRange", RANGE("5000", "6000", "1"),
+	    MAIL, NULL), 730);
+	/* Secure mode: even with Manage=1, only the caller's own go. */
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "DeletePortMappingRange", RANGE("1", "65535", "1"),
+	    MAIL, NULL), 0);
+	assert_null(lease_find(IPPROTO_TCP, 3000));
+	assert_non_null(lease_find(IPPROTO_TCP, 3001));
+}
+
+static void
+dispatch_checks(void **state)
+{
+	char *r;
+
+	(void)state;
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "NoSuchAction", "", MAIL, NULL), 401);
+	/* The body's service must be the URL's (or a lower version of it). */
+	assert_int_equal(call(SVC_WANIPC2, "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1",
+	    "GetExternalIPAddress", "", MAIL, NULL), 401);
+	assert_int_equal(call(SVC_WANIPC1, IPC2, "GetExternalIPAddress", "", MAIL, NULL), 401);
+	assert_int_equal(call(SVC_WANIPC2, IPC1, "GetExternalIPAddress", "", MAIL, &r), 0);
+	assert_non_null(strstr(r, "xmlns:u=\"" IPC1 "\""));
+	assert_non_null(strstr(r, "<NewExternalIPAddress>203.0.113.1</NewExternalIPAddress>"));
+	free(r);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetStatusInfo", "", MAIL, &r), 0);
+	assert_non_null(strstr(r, "<NewConnectionStatus>Connected</NewConnectionStatus>"));
+	free(r);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "ForceTermination", "", MAIL, NULL), 606);
+	assert_int_equal(call(SVC_WANCIC1, "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1",
+	    "GetTotalBytesReceived", "", MAIL, &r), 0);
+	assert_non_null(strstr(r, "<NewTotalBytesReceived>"));
+	free(r);
+}
+
+/* --- GENA headers ------------------------------------------------------------- */
+
+static void
+gena_callback(void **state)
+{
+	struct gena_callback cb;
+
+	(void)state;
+	assert_int_equal(gena_parse_callback("<http://192.168.77.10:5100/cb/x>", &cb), 0);
+	assert_string_equal(inet_ntoa(cb.addr), "192.168.77.10");
+	assert_int_equal(cb.port, 5100);
+	assert_string_equal(cb.path, "/cb/x");
+	assert_int_equal(gena_parse_callback("<http://192.168.77.10>", &cb), 0);
+	assert_int_equal(cb.port, 80);
+	assert_string_equal(cb.path, "/");
+	/* The first usable URL wins. */
+	assert_int_equal(gena_parse_callback("<ftp://x/><http://10.0.0.1:1/a>", &cb), 0);
+	assert_string_equal(inet_ntoa(cb.addr), "10.0.0.1");
+	static const char *bad[] = {
+		NULL, "", "http://192.168.77.10/", "<http://host.example/>", "<http://192.168.77.10:0/>",
+		"<http://192.168.77.10:65536/>", "<http://192.168.77.10:/>", "<http://192.168.77.10/a b>",
+		"<http://192.168.77.10/a\r\nX: y>", "<http://192.168.77.10", "<https://192.168.77.10/>",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(gena_parse_callback(bad[i], &cb), 0);
+}
+
+static void
+gena_timeout(void **state)
+{
+	(void)state;
+	assert_int_equal(gena_parse_timeout(NULL), 1800);
+	assert_int_equal(gena_parse_timeout("Second-60"), 1800);
+	assert_int_equal(gena_parse_timeout("Second-3600"), 3600);
+	assert_int_equal(gena_parse_timeout("Second-infinite"), 1800);
+	assert_int_equal(gena_parse_timeout("Second-99999999999999999999"), 86400);
+	assert_int_equal(gena_parse_timeout("junk"), 1800);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse_envelope),
+		cmocka_unit_test(parse_hostile),
+		cmocka_unit_test(parse_limits),
+		cmocka_unit_test(fault_text),
+		cmocka_unit_test_setup_teardown(add_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(policy_denies, setup, teardown),
+		cmocka_unit_test_setup_teardown(add_any, setup, teardown),
+		cmocka_unit_test_setup_teardown(generic_and_specific, setup, teardown),
+		cmocka_unit_test_setup_teardown(ranges, setup, teardown),
+		cmocka_unit_test_setup_teardown(dispatch_checks, setup, teardown),
+		cmocka_unit_test(gena_callback),
+		cmocka_unit_test(gena_timeout),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,210 @@
+/*
+ * Unit tests for the SSDP message code (daemon/upnp/ssdp_msg.c): the
+ * M-SEARCH parser, search-target matching across the IGD:2 and IGD:1
+ * trees, and the text of replies and NOTIFYs (CONFORMANCE E34-E36, E39).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "upnp/upnp.h"
+
+static const char uuids[UPNP_NDEV][UPNP_UUID_LEN + 1] = {
+	"11111111-2222-4333-8444-555555555550",
+	"11111111-2222-4333-8444-555555555551",
+	"11111111-2222-4333-8444-555555555552",
+};
+
+static int
+parse(const char *s, struct ssdp_search *out)
+{
+	const char *why;
+
+	return ssdp_parse_msearch(s, strlen(s), out, &why);
+}
+
+static void
+parse_good(void **state)
+{
+	struct ssdp_search s;
+
+	(void)state;
+	assert_int_equal(parse("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
+	    "MAN: \"ssdp:discover\"\r\nMX: 3\r\nST: ssdp:all\r\n\r\n", &s), 0);
+	assert_string_equal(s.st, "ssdp:all");
+	assert_int_equal(s.mx, 3);
+	/* Header names are case-insensitive, spaces around values ignored, LF alone is fine. */
+	assert_int_equal(parse("M-SEARCH * HTTP/1.1\nman:\"ssdp:discover\"\nst:   upnp:rootdevice  \n\n", &s), 0);
+	assert_string_equal(s.st, "upnp:rootdevice");
+	assert_int_equal(s.mx, -1);
+}
+
+static void
+parse_bad(void **state)
+{
+	static const char *bad[] = {
+		"NOTIFY * HTTP/1.1\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\n\r\n",
+		"M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\nMX: 1\r\n\r\n",			/* no MAN */
+		"M-SEARCH * HTTP/1.1\r\nMAN: \"ssdp:update\"\r\nST: ssdp:all\r\n\r\n",
+		"M-SEARCH * HTTP/1.1\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\n\r\n",		/* no ST */
+		"M-SEARCH * HTTP/1.1\r\nMAN: \"ssdp:discover\"\r\nST: ssdp:all\r\nMX: x\r\n\r\n",
+		"M-SEARCH * HTTP/1.1\r\nMAN: \"ssdp:discover\"\r\nST: ssdp:all\r\nMX: 99999\r\n\r\n",
+		"M-SEARCH * HTTP/1.1\r\nMAN: \"ssdp:discover\"\r\nno colon here\r\n\r\n",
+		"M-SEARCH",
+		"",
+	};
+	struct ssdp_search s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(parse(bad[i], &s), 0);
+}
+
+static void
+parse_long_st(void **state)
+{
+	static const char head[] = "M-SEARCH * HTTP/1.1\r\nMAN: \"ssdp:discover\"\r\nST: ";
+	char buf[600];
+	struct ssdp_search s;
+
+	(void)state;
+	memset(buf, 'a', sizeof(buf));
+	memcpy(buf, head, sizeof(head) - 1);
+	memcpy(buf + sizeof(buf) - 5, "\r\n\r\n", 5);
+	assert_int_not_equal(parse(buf, &s), 0);
+	/* The same with an ST that fits is accepted. */
+	memcpy(buf + sizeof(head) - 1 + SSDP_ST_MAX - 1, "\r\n\r\n", 5);
+	assert_int_equal(parse(buf, &s), 0);
+	assert_int_equal(strlen(s.st), SSDP_ST_MAX - 1);
+}
+
+static size_t
+match(int primary, const char *st, struct ssdp_answer *a)
+{
+	return ssdp_match(primary, uuids, st, a, SSDP_MAX_ANSWERS);
+}
+
+static void
+match_all(void **state)
+{
+	struct ssdp_answer a[SSDP_MAX_ANSWERS];
+
+	(void)state;
+	/* 3 + 2d + k: root (3), two embedded devices (2 each), k services. */
+	assert_int_equal(match(2, "ssdp:all", a), 3 + 2 * 2 + 2);
+	assert_int_equal(match(1, "ssdp:all", a), 3 + 2 * 2 + 3);
+	assert_int_equal(a[0].kind, SSDP_ANS_ROOT);
+	assert_int_equal(match(2, "upnp:rootdevice", a), 1);
+	assert_int_equal(a[0].kind, SSDP_ANS_ROOT);
+}
+
+static void
+match_versions(void **state)
+{
+	struct ssdp_answer a[SSDP_MAX_ANSWERS];
+
+	(void)state;
+	assert_int_equal(match(2, "urn:schemas-upnp-org:device:InternetGatewayDevice:2", a), 1);
+	assert_int_equal(a[0].tree->igd_ver, 2);
+	assert_int_equal(a[0].ver, 2);
+	/* E34/E41: IGD:2 asked for IGD:1 answers ":1", from the v1 tree. */
+	assert_int_equal(match(2, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", a), 1);
+	assert_int_equal(a[0].tree->igd_ver, 1);
+	assert_int_equal(a[0].ver, 1);
+	assert_int_equal(match(2, "urn:schemas-upnp-org:service:WANIPConnection:1", a), 1);
+	assert_int_equal(a[0].tree->igd_ver, 1);
+	assert_int_equal(a[0].dev, UPNP_DEV_CONN);
+	/* A version both trees have stays with the primary one. */
+	assert_int_equal(match(2, "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1", a), 1);
+	assert_int_equal(a[0].tree->igd_ver, 2);
+	assert_int_equal(match(2, "urn:schemas-upnp-org:device:InternetGatewayDevice:3", a), 0);
+	assert_int_equal(match(2, "urn:schemas-upnp-org:service:WANPPPConnection:1", a), 0);
+	assert_int_equal(match(2, "urn:schemas-upnp-org:device:WANDevice:0", a), 0);
+	assert_int_equal(match(2, "urn:schemas-upnp-org:device:WANDevice:", a), 0);
+	assert_int_equal(match(1, "urn:schemas-upnp-org:device:InternetGatewayDevice:2", a), 0);
+	assert_int_equal(match(1, "urn:schemas-upnp-org:service:Layer3Forwarding:1", a), 1);
+	assert_int_equal(match(2, "urn:schemas-upnp-org:service:Layer3Forwarding:1", a), 1);
+	assert_int_equal(a[0].tree->igd_ver, 1);
+}
+
+static void
+match_uuid(void **state)
+{
+	struct ssdp_answer a[SSDP_MAX_ANSWERS];
+
+	(void)state;
+	assert_int_equal(match(2, "uuid:11111111-2222-4333-8444-555555555551", a), 1);
+	assert_int_equal(a[0].kind, SSDP_ANS_UUID);
+	assert_int_equal(a[0].dev, UPNP_DEV_WAN);
+	assert_int_equal(match(2, "uuid:11111111-2222-4333-8444-555555555559", a), 0);
+}
+
+static const struct ssdp_fmt fmt = {
+	.uuid = uuids, .host = "192.168.77.1", .port = 5000, .bootid = 7, .configid = 9, .now = 0,
+};
+
+static void
+format_reply(void **state)
+{
+	struct ssdp_answer a[SSDP_MAX_ANSWERS];
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(match(2, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", a), 1);
+	assert_true(ssdp_format(buf, sizeof(buf), SSDP_REPLY, &fmt, &a[0]) > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(buf, "CACHE-CONTROL: max-age=1800\r\n"));
+	assert_non_null(strstr(buf, "\r\nEXT:\r\n"));
+	assert_non_null(strstr(buf, "LOCATION: http://192.168.77.1:5000/igd1.xml\r\n"));
+	assert_non_null(strstr(buf, "UPnP/1.1"));
+	assert_non_null(strstr(buf, "ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"));
+	assert_non_null(strstr(buf, "USN: uuid:11111111-2222-4333-8444-555555555550::"
+	    "urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"));
+	assert_non_null(strstr(buf, "BOOTID.UPNP.ORG: 7\r\n"));
+	assert_non_null(strstr(buf, "CONFIGID.UPNP.ORG: 9\r\n"));
+	assert_int_equal(ssdp_format(buf, 100, SSDP_REPLY, &fmt, &a[0]), -1);
+
+	assert_int_equal(match(2, "uuid:11111111-2222-4333-8444-555555555552", a), 1);
+	assert_true(ssdp_format(buf, sizeof(buf), SSDP_REPLY, &fmt, &a[0]) > 0);
+	assert_non_null(strstr(buf, "USN: uuid:11111111-2222-4333-8444-555555555552\r\n"));
+}
+
+static void
+format_notify(void **state)
+{
+	struct ssdp_answer a[SSDP_MAX_ANSWERS];
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(match(2, "upnp:rootdevice", a), 1);
+	assert_true(ssdp_format(buf, sizeof(buf), SSDP_ALIVE, &fmt, &a[0]) > 0);
+	assert_non_null(strstr(buf, "NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"));
+	assert_non_null(strstr(buf, "NT: upnp:rootdevice\r\nNTS: ssdp:alive\r\n"));
+	assert_non_null(strstr(buf, "USN: uuid:11111111-2222-4333-8444-555555555550::upnp:rootdevice\r\n"));
+	assert_non_null(strstr(buf, "BOOTID.UPNP.ORG: 7\r\n"));
+	assert_true(ssdp_format(buf, sizeof(buf), SSDP_BYEBYE, &fmt, &a[0]) > 0);
+	assert_non_null(strstr(buf, "NTS: ssdp:byebye\r\n"));
+	assert_null(strstr(buf, "LOCATION"));
+	assert_non_null(strstr(buf, "CONFIGID.UPNP.ORG: 9\r\n"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse_good),
+		cmocka_unit_test(parse_bad),
+		cmocka_unit_test(parse_long_st),
+		cmocka_unit_test(match_all),
+		cmocka_unit_test(match_versions),
+		cmocka_unit_test(match_uuid),
+		cmocka_unit_test(format_reply),
+		cmocka_unit_test(format_notify),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
