@@ -31,6 +31,12 @@ check_match "B2 version 1 -> exactly 8 bytes {0, 0x80, 1, epoch}" \
 	"len=8 version=0 opcode=0 r=1 result=1 .*hex=00800001[0-9a-f]{8}$" "$out"
 check_not "B3 a packet with the R bit gets no reply" nat 0080
 check_not "B3 a request to the WAN address gets no reply" in_wan "$P" -x 0000 $EXT_IP
+in_wan ip route add $LAN_NET via $EXT_IP
+check_not "B3 a request from the WAN side to the LAN address gets no reply" \
+	in_wan "$P" -x 0000 $GW_LAN_IP
+in_wan ip route del $LAN_NET via $EXT_IP
+check_match "B3 ... it is dropped and the drop logged, naming the sender" \
+	"pcp: dropped request from $WAN_IP:[0-9]+: not from this LAN" "$(cat "$LAB_DIR/portholed.log")"
 
 # --- C5: the external address ---
 out=$(in_mail natpmpc -g $GW_LAN_IP 2>&1)
