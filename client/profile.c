@@ -272,8 +272,10 @@ porthole_profile_parse(const char *text, size_t len, struct porthole_profile *p,
 	}
 	return 0;
 bad:
-	if (err != NULL && errlen > 0)
+	if (err != NULL && errlen > 0 && lineno > 0)
 		snprintf(err, errlen, "line %u: %s", lineno, msg);
+	else if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", msg);
 	return PORTHOLE_ERR_PROFILE;
 }
 
