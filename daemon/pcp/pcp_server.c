@@ -147,8 +147,9 @@ map_delete(struct ctx *c)
 	if ((rc = third_party_check(c, l ? l->ext_port : r->int_port)) != 0)
 		return rc;
 	c->a.lifetime = 0;
-	if (!l)
-		return PCP_SUCCESS;
+	if (!l)		/* only a PEER (outbound) lease may be left, and MAP can't touch it */
+		return lease_find_internal(r->proto, c->ia, r->int_port, OWNER_PCP) ?
+		    PCP_NOT_AUTHORIZED : PCP_SUCCESS;
 	if (l->owner != OWNER_PCP)
 		return PCP_NOT_AUTHORIZED;
 	if (!nonce_matches(l, r))

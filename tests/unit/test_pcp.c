@@ -545,6 +545,10 @@ test_d29_peer(void **state)
 	assert_int_equal(r.result, 0);
 	assert_true(r.lifetime > 500);
 	assert_int_equal(lease_count(), 1);
+	/* A MAP delete cannot remove an outbound (PEER) mapping (§15.1). */
+	struct pcpc_msg d = map_req(MAIL, IPPROTO_UDP, 5060, 0, 0);
+	assert_int_equal(send_msg(MAIL, &d).result, PCPC_NOT_AUTHORIZED);
+	assert_int_equal(lease_count(), 1);
 	/* A new PEER whose suggested port is taken -> CANNOT_PROVIDE_EXTERNAL. */
 	struct pcpc_msg q = peer_req(WS, 5060, "198.51.100.7", 5060);
 	q.proto = IPPROTO_UDP;
