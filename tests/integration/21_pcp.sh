@@ -212,6 +212,10 @@ in_mail "$P" -u 40001 -t 2500 >"$LAB_DIR/update.out" &
 upid=$!
 sleep 0.3
 in_gw ip addr flush dev wan0
+sleep 0.2
+out=$(pcp -i 9100 -l 600)
+check_match "D18 with no WAN address a MAP gets NETWORK_FAILURE, a short error: 30 s" \
+	"result_name=NETWORK_FAILURE lifetime=30 " "$out"
 in_gw ip addr add 203.0.113.5/24 dev wan0
 wait $upid
 upd=$(grep '^packet' "$LAB_DIR/update.out" | grep "ext_ip=203.0.113.5")
@@ -223,24 +227,31 @@ check "D31 the epoch restarted with the new address" \
 in_gw ip addr flush dev wan0
 in_gw ip addr add $EXT_IP/24 dev wan0
 
-# --- D18/D24: quota; D19: configurable clamp; D27: THIRD_PARTY allowed by a rule ---
+# --- D18/D24: quotas; D19: configurable clamp; D27: THIRD_PARTY allowed by a rule ---
 ph_stop
-conf=$(ph_config max_per_host=1 min_lifetime=300 max_lifetime=900 \
-	"allow 1-65535 $MAIL_IP/32 1-65535 third-party")
-# ph_config appends after the lab's allow rule, which matches first: put ours first.
-sed -i "/third-party/d; /^allow/i allow 1-65535 $MAIL_IP/32 1-65535 third-party" "$conf"
-check "portholed restarts with max_per_host=1, lifetimes 300-900, a third-party rule" ph_start "$conf"
+conf=$(ph_config max_per_host=2 max_leases=3 min_lifetime=300 max_lifetime=900)
+# Our rule must come before the lab's allow rule, which would match first.
+sed -i "/^allow/i allow 1-65535 $MAIL_IP/32 1-65535 third-party" "$conf"
+check "portholed restarts: 2 per host, 3 in all, lifetimes 300-900, a third-party rule" \
+	ph_start "$conf"
 check "D31 after a restart the epoch is small" test "$(field epoch "$(pcp -o announce)")" -le 2
-out=$(in_ws "$P" -i 8025 -e 8025 -T $MAIL_IP -l 600 $GW_LAN_IP)
+ws() { in_ws "$P" "$@" $GW_LAN_IP; }
+out=$(ws -i 8025 -e 8025 -T $MAIL_IP -l 600)
 check_eq "D27 THIRD_PARTY where a rule allows it -> SUCCESS" SUCCESS "$(field result_name "$out")"
 check_match "D27 ... echoed" "third_party=$MAIL_IP" "$out"
 check_match "D27 ... and the mapping points at the third party" "tcp +8025 +$MAIL_IP:8025 +pcp" \
 	"$(listed)"
 check_eq "D27 real traffic reaches the third party" "$WAN_IP" \
 	"$(probe_tcp "$NS_WAN" $EXT_IP 8025 | cut -d: -f1)"
+check_eq "D19 the configured minimum (300)" 300 "$(field lifetime "$(pcp -i 25 -n $N1 -l 30)")"
+check_eq "D19 the configured maximum (900)" 900 "$(field lifetime "$(pcp -i 25 -n $N1 -l 5000)")"
 out=$(pcp -i 26 -l 600)
-check_match "D24 over the host's quota (1) -> USER_EX_QUOTA; D18 a short error: 30 s" \
+check_match "D24 over the host's quota (2) -> USER_EX_QUOTA; D18 a short error: 30 s" \
 	"result_name=USER_EX_QUOTA lifetime=30 " "$out"
-ws() { in_ws "$P" "$@" $GW_LAN_IP; }
-check_eq "D19 the configured minimum (300)" 300 "$(field lifetime "$(ws -i 25 -n $N1 -l 30)")"
-check_eq "D19 the configured maximum (900)" 900 "$(field lifetime "$(ws -i 25 -n $N1 -l 5000)")"
+check_eq "a third mapping in all (the workstation's)" SUCCESS "$(field result_name "$(ws -i 25 -l 600)")"
+out=$(ws -i 26 -l 600)
+check_match "D18 the table full -> NO_RESOURCES, a short error: 30 s" \
+	"result_name=NO_RESOURCES lifetime=30 " "$out"
+out=$(in_ws "$P" -x 00020000001a001a00000258 $GW_LAN_IP)
+check_match "C8 NAT-PMP with no room left -> result 4, ext port 0" \
+	"result=4 .*int_port=26 ext_port=0 lifetime=0" "$out"
