@@ -188,6 +188,14 @@ out=$(in_ws "$P" -o peer -i 8443 -e 8443 -r $WAN_IP:4444 -l 600 $GW_LAN_IP)
 check_eq "D29 a new PEER whose suggestion is taken -> CANNOT_PROVIDE_EXTERNAL" CANNOT_PROVIDE_EXTERNAL \
 	"$(field result_name "$out")"
 
+# --- libporthole's PCP path (pcp_client.c) against this server ---
+st=$LAB_DIR/porthole.state
+in_mail "$BIN/porthole" -g $GW_LAN_IP -P pcp -s "$st" -o tcp/587 -o udp/5001 map >/dev/null 2>&1
+check_match "D19 libporthole over PCP maps tcp/587" "tcp +587 +$MAIL_IP:587 +pcp" "$(listed)"
+check_match "D19 libporthole over PCP maps udp/5001" "udp +5001 +$MAIL_IP:5001 +pcp" "$(listed)"
+in_mail "$BIN/porthole" -g $GW_LAN_IP -P pcp -s "$st" unmap >/dev/null 2>&1
+check_not "D22 libporthole over PCP deletes them" grep -Eq "(tcp +587|udp +5001) " <<<"$(listed)"
+
 # --- D30, D31: ANNOUNCE and the epoch ---
 out=$(pcp -o announce)
 check_match "D30 ANNOUNCE -> SUCCESS, opcode 0x80, lifetime 0" \
