@@ -1,0 +1,64 @@
+/*
+ * libFuzzer harness: the SOAP envelope parser (soap_parse, libxml2 behind
+ * it) and every action behind soap_dispatch, on the real lease table over
+ * the null backend. The first byte picks the service and the requesting
+ * LAN host, the rest is the HTTP body.
+ */
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "config.h"
+#include "event.h"
+#include "lease.h"
+#include "upnp/upnp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct config cfg;
+
+static void
+setup(void)
+{
+	char err[256];
+	struct in_addr ext;
+
+	config_parse_buffer("fuzz", "ext_ifname=lo\nlan_ifname=lo\n"
+	    "allow 1-65535 192.168.77.0/24 1-65535\n", &cfg, err, sizeof(err));
+	ev_init();
+	soap_init();
+	lease_init(&backend_null, &(struct lease_limits){ 4096, 0 });
+	inet_pton(AF_INET, "203.0.113.1", &ext);
+	lease_set_external(ext);
+	upnp_st.cfg = &cfg;
+	upnp_st.primary = 2;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int ready;
+	struct soap_req rq;
+	struct in_addr peer;
+	struct sbuf out;
+
+	if (!ready) {
+		setup();
+		ready = 1;
+	}
+	if (size < 1)
+		return 0;
+	enum upnp_svc svc = (enum upnp_svc)(data[0] % SVC_COUNT);
+	cfg.secure_mode = !(data[0] & 0x80);
+	inet_pton(AF_INET, data[0] & 0x40 ? "192.168.77.20" : "192.168.77.10", &peer);
+	if (soap_parse((const char *)data + 1, size - 1, &rq) != 0)
+		return 0;
+	sbuf_init(&out);
+	soap_dispatch(svc, (data[0] & 0x20) ? "x#y" : NULL, &rq, peer, &out);
+	sbuf_free(&out);
+	if (lease_count() > 1000)
+		lease_flush(-1);
+	return 0;
+}

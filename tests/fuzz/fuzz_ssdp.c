@@ -1,0 +1,41 @@
+/*
+ * libFuzzer harness: the SSDP M-SEARCH parser (ssdp_parse_msearch), then
+ * search-target matching and reply formatting for whatever it accepted,
+ * in both IGD:2 and IGD:1 mode.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "upnp/upnp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char uuids[UPNP_NDEV][UPNP_UUID_LEN + 1] = {
+	"11111111-2222-4333-8444-555555555550",
+	"11111111-2222-4333-8444-555555555551",
+	"11111111-2222-4333-8444-555555555552",
+};
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ssdp_fmt f = { .uuid = uuids, .host = "192.168.77.1", .port = 5000,
+			      .bootid = 1, .configid = 2, .now = 0 };
+	struct ssdp_answer ans[SSDP_MAX_ANSWERS];
+	struct ssdp_search s;
+	const char *why;
+	char out[1024];
+
+	if (ssdp_parse_msearch((const char *)data, size, &s, &why) < 0)
+		return 0;
+	if (memchr(s.st, '\0', sizeof(s.st)) == NULL)
+		__builtin_trap();
+	for (int primary = 1; primary <= 2; primary++) {
+		size_t n = ssdp_match(primary, uuids, s.st, ans, SSDP_MAX_ANSWERS);
+		for (size_t i = 0; i < n; i++)
+			if (ssdp_format(out, sizeof(out), SSDP_REPLY, &f, &ans[i]) < 0)
+				__builtin_trap();	/* our own answers always fit */
+	}
+	return 0;
+}
