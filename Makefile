@@ -81,6 +81,14 @@ $(B)/tests/%: tests/helpers/%.c $(if $(CLIENT_SRC),$(B)/libporthole.a)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(if $(CLIENT_SRC),$(LIBS_CLIENT))
 
+# Examples built on libporthole (examples/*.c), as a user of the library builds them.
+EXAMPLE_BIN := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+all: $(EXAMPLE_BIN)
+
+$(B)/examples/%: examples/%.c $(B)/libporthole.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS_CLIENT)
+
 VERSION := 0.1.0
 MANPAGES := $(wildcard daemon/*.[1-8] client/*.[1-8])
 

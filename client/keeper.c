@@ -18,13 +18,16 @@
 
 #include "phc.h"
 
-#define ANNOUNCE_PORT	5350
+#define ANNOUNCE_PORT		5350
+/* Announcements come in bursts of ten over about two minutes (RFC 6887 §14.1.3). */
+#define ANNOUNCE_BURST_MS	180000
 
 struct keep_entry {
 	struct porthole_mapping	m;
 	int64_t			due;		/* monotonic ms */
 	unsigned		failures;
 	int			last_error;	/* to log a failure once, not each retry */
+	bool			redo;		/* due again after a restart or new address */
 };
 
 struct porthole_keeper {
@@ -35,6 +38,7 @@ struct porthole_keeper {
 	struct in_addr		 ext;
 	bool			 gw_down;
 	int			 fd;
+	int64_t			 last_announce;	/* monotonic ms */
 	size_t			 n;
 	struct keep_entry	 e[PORTHOLE_PROFILE_MAX];
 };
@@ -112,6 +116,7 @@ porthole_keeper_new(struct porthole *ph, const struct porthole_profile *p,
 	adopt_state(k);
 	k->next_check = phc_now_ms() + k->check_ms;
 	k->fd = announce_socket(ph);
+	k->last_announce = INT64_MIN / 2;
 	*out = k;
 	return 0;
 }
@@ -135,8 +140,10 @@ all_due(struct porthole_keeper *k, int64_t now)
 {
 	size_t i;
 
-	for (i = 0; i < k->n; i++)
+	for (i = 0; i < k->n; i++) {
 		k->e[i].due = now;
+		k->e[i].redo = true;
+	}
 }
 
 static void
@@ -225,8 +232,9 @@ log_mapped(struct porthole_keeper *k, const struct keep_entry *e,
 
 	phc_port_label(label, sizeof(label), &e->m);
 	inet_ntop(AF_INET, &e->m.external_addr, ext, sizeof(ext));
-	phc_log(k->ph, same ? LOG_DEBUG : LOG_INFO, "%s %s (%s) -> %s:%u via %s, lease %u s",
-	    same ? "renewed" : "mapped", label, e->m.name, ext, e->m.external_port,
+	phc_log(k->ph, same && !e->redo ? LOG_DEBUG : LOG_INFO,
+	    "%s %s (%s) -> %s:%u via %s, lease %u s", e->redo ? "mapped again" : same ?
+	    "renewed" : "mapped", label, e->m.name, ext, e->m.external_port,
 	    porthole_method_name(e->m.method), e->m.lifetime);
 }
 
@@ -239,6 +247,7 @@ map_entry(struct porthole_keeper *k, struct keep_entry *e, int64_t now)
 	rc = porthole_renew(k->ph, &e->m);
 	if (rc == 0) {
 		log_mapped(k, e, &before);
+		e->redo = false;
 		e->failures = 0;
 		e->last_error = 0;
 		e->due = phc_renew_due(now, e->m.lifetime);
@@ -259,6 +268,7 @@ read_announcements(struct porthole_keeper *k, int64_t now)
 	struct sockaddr_in from;
 	struct phc_announce a;
 	socklen_t fl;
+	size_t i;
 	uint8_t buf[1100];
 	ssize_t r;
 
@@ -271,10 +281,29 @@ read_announcements(struct porthole_keeper *k, int64_t now)
 		if (from.sin_addr.s_addr != k->ph->gw.s_addr ||
 		    phc_announce_parse(buf, (size_t)r, &a) != 0)
 			continue;
+		/*
+		 * A gateway announces after a restart; within its first seconds
+		 * the §8.5 rule cannot tell, but any step back in an announced
+		 * epoch can only be a restart.
+		 */
+		if (k->ph->epoch_valid && a.epoch < k->ph->epoch)
+			k->ph->epoch_lost = true;
 		phc_epoch_update(k->ph, a.epoch);
 		note_restart(k, now, "it announced a new epoch");
 		if (a.has_ext)
 			note_ext(k, a.ext, now);
+		/*
+		 * The first packet of a burst also renews everything: a restart
+		 * within the epoch's one-second resolution shows nothing else,
+		 * and a renewal with the same nonce changes nothing otherwise.
+		 */
+		if (now - k->last_announce >= ANNOUNCE_BURST_MS) {
+			phc_log(k->ph, LOG_INFO, "gateway announced itself (epoch %u): renewing "
+			    "the mappings", a.epoch);
+			for (i = 0; i < k->n; i++)
+				k->e[i].due = now;
+		}
+		k->last_announce = now;
 	}
 }
 

@@ -1,0 +1,231 @@
+/*
+ * mailserver: a stand-in mail server that keeps its own ports mapped on the
+ * router through libporthole, the way a real one would link the library.
+ *
+ * It listens on every TCP port of the profile (the mail profile unless -p
+ * names a file), answers each connection with the address it sees the
+ * client coming from (one line, then closes: enough to test the path), and
+ * runs the libporthole keeper in the same poll loop: mapped at start,
+ * renewed at half the lifetime, mapped again after a router restart, and
+ * removed on SIGTERM. The state file lets `porthole status` show the
+ * mappings this process made.
+ *
+ *   mailserver [-g gateway] [-P auto|pcp|natpmp|upnp] [-p mail|FILE] [-e rdp]
+ *              [-s statefile] [-l lifetime] [-i check-interval] [-v]
+ *
+ * Build: cc mailserver.c $(pkg-config --cflags --libs libporthole)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <porthole.h>
+
+struct server {
+	struct porthole_profile	 profile;
+	struct pollfd		 pfd[PORTHOLE_PROFILE_MAX + 1];
+	uint16_t		 port[PORTHOLE_PROFILE_MAX];
+	size_t			 n_listen;
+	bool			 verbose;
+};
+
+static volatile sig_atomic_t quit;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static void
+log_line(void *arg, int level, const char *msg)
+{
+	const struct server *s = arg;
+
+	if (level < LOG_DEBUG || s->verbose)
+		fprintf(stderr, "mailserver: %s\n", msg);
+}
+
+static int
+listen_on(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd, one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_ANY);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || listen(fd, 64) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One line with the peer's address, as the lab's probes expect, then close. */
+static void
+serve(int lfd)
+{
+	struct sockaddr_in peer;
+	socklen_t pl = sizeof(peer);
+	char line[INET_ADDRSTRLEN + 2];
+	int fd;
+
+	while ((fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC)) != -1) {
+		inet_ntop(AF_INET, &peer.sin_addr, line, INET_ADDRSTRLEN);
+		strcat(line, "\n");
+		if (write(fd, line, strlen(line)) < 0)
+			fprintf(stderr, "mailserver: write: %s\n", strerror(errno));
+		close(fd);
+		pl = sizeof(peer);
+	}
+}
+
+static int
+open_listeners(struct server *s)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < s->profile.n; i++) {
+		const struct porthole_port *p = &s->profile.port[i];
+
+		if (!p->enabled || p->proto != IPPROTO_TCP)
+			continue;
+		if ((fd = listen_on(p->port)) == -1) {
+			fprintf(stderr, "mailserver: cannot listen on tcp/%u: %s\n", p->port,
+			    strerror(errno));
+			return -1;
+		}
+		s->pfd[s->n_listen].fd = fd;
+		s->pfd[s->n_listen].events = POLLIN;
+		s->port[s->n_listen++] = p->port;
+	}
+	fprintf(stderr, "mailserver: listening on %zu ports\n", s->n_listen);
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct server *s, struct porthole_opts *o,
+    const char **state, unsigned *interval)
+{
+	const char *profile = "mail", *enable[8];
+	char err[300];
+	int ch, n_enable = 0, i;
+
+	while ((ch = getopt(argc, argv, "g:P:p:e:s:l:i:v")) != -1) {
+		switch (ch) {
+		case 'g':
+			o->gateway = optarg;
+			break;
+		case 'P':
+			if (porthole_method_parse(optarg, &o->method) != 0)
+				return -1;
+			break;
+		case 'p':
+			profile = optarg;
+			break;
+		case 'e':
+			if (n_enable == 8)
+				return -1;
+			enable[n_enable++] = optarg;
+			break;
+		case 's':
+			*state = optarg;
+			break;
+		case 'l':
+			o->lifetime = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'i':
+			*interval = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'v':
+			s->verbose = true;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (strcmp(profile, "mail") == 0)
+		porthole_profile_builtin("mail", &s->profile);
+	else if (porthole_profile_load(profile, &s->profile, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailserver: profile %s\n", err);
+		return -1;
+	}
+	for (i = 0; i < n_enable; i++)
+		if (porthole_profile_enable(&s->profile, enable[i]) != 0) {
+			fprintf(stderr, "mailserver: no port '%s' in the profile\n", enable[i]);
+			return -1;
+		}
+	return 0;
+}
+
+static void
+run(struct server *s, struct porthole_keeper *k)
+{
+	size_t i, n = s->n_listen;
+	int wait_ms;
+
+	s->pfd[n].fd = porthole_keeper_fd(k);
+	s->pfd[n].events = POLLIN;
+	while (!quit) {
+		wait_ms = porthole_keeper_run(k);
+		if (quit || poll(s->pfd, n + 1, wait_ms) <= 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (s->pfd[i].revents & POLLIN)
+				serve(s->pfd[i].fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct server s;
+	struct porthole_opts o;
+	struct porthole_keeper *k;
+	struct porthole *ph;
+	struct sigaction sa;
+	const char *state = porthole_state_default();
+	unsigned interval = 60;
+	int rc;
+
+	porthole_opts_init(&o);
+	o.description = "porthole example mail server";
+	o.log = log_line;
+	o.log_arg = &s;
+	if (parse_args(argc, argv, &s, &o, &state, &interval) != 0) {
+		fprintf(stderr, "usage: mailserver [-g gateway] [-P auto|pcp|natpmp|upnp] "
+		    "[-p mail|FILE] [-e NAME] [-s statefile] [-l lifetime] [-i interval] [-v]\n");
+		return 2;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (open_listeners(&s) != 0)
+		return 1;
+	if ((rc = porthole_open(&ph, &o)) != 0) {
+		fprintf(stderr, "mailserver: %s\n", porthole_strerror(rc));
+		return 3;
+	}
+	if (porthole_keeper_new(ph, &s.profile, state, interval, &k) != 0) {
+		fprintf(stderr, "mailserver: cannot start the keeper\n");
+		return 1;
+	}
+	run(&s, k);
+	fprintf(stderr, "mailserver: stopping, removing the mappings\n");
+	porthole_keeper_free(k, true);
+	porthole_close(ph);
+	return 0;
+}

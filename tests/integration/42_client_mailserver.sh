@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# examples/mailserver in the lab: a mail server that maps its own ports
+# through libporthole; `porthole status` (another process) sees them all
+# open; the WAN host and the workstation connect; the router restarts and
+# the server maps again by itself; SIGTERM removes its mappings.
+. "$(dirname "$0")/../lib.sh"
+lab_up
+# See 40_client.sh: no br_netfilter on the lab's LAN bridge.
+in_gw sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null
+
+STATE=$LAB_DIR/state
+MAIL_PORTS="25 587 465 110 995 143 993 80 443 8008 8443 8843"
+mapped_count() { ph_ctl list | awk -v ip="$MAIL_IP" '$3 ~ "^"ip":" {n++} END {print n+0}'; }
+
+check "portholed starts" ph_start
+ip netns exec "$NS_MAIL" "$BIN/examples/mailserver" -v -s "$STATE" -i 1 -l 600 \
+	>"$LAB_DIR/mailserver.log" 2>&1 &
+MS=$!
+LAB_PIDS+=($MS)
+for _ in $(seq 100); do [ "$(mapped_count)" = 12 ] && break; sleep 0.1; done
+check_eq "the mail server mapped its 12 ports itself" 12 "$(mapped_count)"
+check_match "it listens on them" "listening on 12 ports" "$(cat "$LAB_DIR/mailserver.log")"
+check_match "it logged each mapping" "mapped tcp/8843 \(carddav-tls\) -> $EXT_IP:8843 via pcp" \
+	"$(cat "$LAB_DIR/mailserver.log")"
+
+out=$(in_mail "$BIN/porthole" -s "$STATE" status); rc=$?
+check_eq "porthole status: exit 0" 0 $rc
+check_match "porthole status: every port open" "^verdict: open: all 12 ports open at $EXT_IP" "$out"
+for p in $MAIL_PORTS; do
+	check_match "status row: port $p mapped and reachable" \
+		" tcp/$p +mapped +pcp +$EXT_IP:$p .* open \(" "$out"
+done
+check_eq "WAN host reaches SMTP" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 25)"
+check_eq "WAN host reaches IMAPS" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 993)"
+check_eq "workstation reaches submission through the public address" "$EXT_IP" \
+	"$(probe_tcp "$NS_WS" $EXT_IP 587)"
+
+ph_stop
+check "the router restarts, its leases gone" ph_start
+for _ in $(seq 100); do [ "$(mapped_count)" = 12 ] && break; sleep 0.1; done
+check_eq "the mail server mapped all 12 again by itself" 12 "$(mapped_count)"
+check_match "it logged the restart" "gateway restarted|gateway announced itself" "$(cat "$LAB_DIR/mailserver.log")"
+check_eq "WAN host reaches SMTP again" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 25)"
+
+kill -TERM $MS; wait $MS; rc=$?
+check_eq "SIGTERM: clean exit" 0 $rc
+check_eq "SIGTERM: its mappings are removed" 0 "$(mapped_count)"
+out=$(in_mail "$BIN/porthole" -s "$STATE" status); rc=$?
+check_eq "status afterwards: exit 1 (nothing mapped)" 1 $rc
