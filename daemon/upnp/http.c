@@ -60,7 +60,7 @@ reply(struct MHD_Connection *c, unsigned status, const char *ctype, char *body, 
 	}
 	if (ctype)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, UPNP_SERVER);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -86,7 +86,7 @@ reply_sbuf(struct MHD_Connection *c, unsigned status, struct sbuf *b, bool soap)
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/xml; charset=\"utf-8\"");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, UPNP_SERVER);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
 	if (soap)
 		MHD_add_response_header(r, "EXT", "");
 	enum MHD_Result rc = MHD_queue_response(c, status, r);
@@ -177,7 +177,7 @@ do_gena(struct MHD_Connection *c, int svc, bool subscribe)
 	r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, UPNP_SERVER);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
 	if (subscribe) {
 		snprintf(tbuf, sizeof(tbuf), "Second-%u", res.timeout);
 		MHD_add_response_header(r, "SID", res.sid);
@@ -203,11 +203,15 @@ route(struct MHD_Connection *c, const char *url, const char *method, struct http
 	if (!strcmp(method, "POST")) {
 		if ((svc = svc_by(url, true)) < 0)
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
+		if (!upnp_rate_ok(peer_of(c)))
+			return reply_empty(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 		return do_control(c, svc, rq);
 	}
 	if (!strcmp(method, "SUBSCRIBE") || !strcmp(method, "UNSUBSCRIBE")) {
 		if ((svc = svc_by(url, false)) < 0)
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
+		if (!upnp_rate_ok(peer_of(c)))
+			return reply_empty(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 		return do_gena(c, svc, method[0] == 'S');
 	}
 	return reply_empty(c, MHD_HTTP_METHOD_NOT_ALLOWED);

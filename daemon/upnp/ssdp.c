@@ -59,6 +59,7 @@ fmt_for(int lan, struct ssdp_fmt *f, char *host, size_t hostlen)
 	*f = (struct ssdp_fmt){
 		.uuid = upnp_st.uuid, .host = host, .port = upnp_st.http_port,
 		.bootid = upnp_st.bootid, .configid = upnp_st.configid, .now = time(NULL),
+		.server = upnp_st.server,
 	};
 }
 
@@ -162,6 +163,10 @@ handle_search(int lan, const struct sockaddr_in *from, bool multicast,
 	size_t n;
 	int mx;
 
+	if (!upnp_rate_ok(from->sin_addr)) {
+		drop(from, "over the request rate limit");
+		return;
+	}
 	if (multicast && s->mx < 0) {
 		drop(from, "multicast M-SEARCH without MX");
 		return;

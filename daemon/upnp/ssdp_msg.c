@@ -325,13 +325,13 @@ ssdp_format(char *buf, size_t len, enum ssdp_msg m, const struct ssdp_fmt *f,
 		    "DATE: %s\r\n"
 		    "EXT:\r\n"
 		    "LOCATION: http://%s:%u%s\r\n"
-		    "SERVER: " UPNP_SERVER "\r\n"
+		    "SERVER: %s\r\n"
 		    "ST: %s\r\n"
 		    "USN: %s\r\n"
 		    "BOOTID.UPNP.ORG: %u\r\n"
 		    "CONFIGID.UPNP.ORG: %u\r\n"
 		    "\r\n",
-		    UPNP_MAX_AGE, date, f->host, f->port, a->tree->location, nt, usn,
+		    UPNP_MAX_AGE, date, f->host, f->port, a->tree->location, f->server, nt, usn,
 		    f->bootid, f->configid);
 		break;
 	case SSDP_ALIVE:
@@ -342,12 +342,12 @@ ssdp_format(char *buf, size_t len, enum ssdp_msg m, const struct ssdp_fmt *f,
 		    "LOCATION: http://%s:%u%s\r\n"
 		    "NT: %s\r\n"
 		    "NTS: ssdp:alive\r\n"
-		    "SERVER: " UPNP_SERVER "\r\n"
+		    "SERVER: %s\r\n"
 		    "USN: %s\r\n"
 		    "BOOTID.UPNP.ORG: %u\r\n"
 		    "CONFIGID.UPNP.ORG: %u\r\n"
 		    "\r\n",
-		    UPNP_MAX_AGE, f->host, f->port, a->tree->location, nt, usn,
+		    UPNP_MAX_AGE, f->host, f->port, a->tree->location, nt, f->server, usn,
 		    f->bootid, f->configid);
 		break;
 	case SSDP_BYEBYE:

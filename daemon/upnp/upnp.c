@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "event.h"
 #include "log.h"
 #include "netif.h"
+#include "ratelimit.h"
 #include "upnp.h"
 
 struct upnp_state upnp_st;
@@ -26,6 +29,12 @@ upnp_lan_of(struct in_addr addr)
 			return l;
 	}
 	return NULL;
+}
+
+bool
+upnp_rate_ok(struct in_addr host)
+{
+	return ratelimit_allow(host, ev_now_ms());
 }
 
 bool
@@ -128,6 +137,12 @@ upnp_start(const struct gateway *gw)
 		    cfg->uuid);
 		return -EINVAL;
 	}
+	struct utsname u;
+	if (uname(&u) == 0)
+		snprintf(upnp_st.server, sizeof(upnp_st.server), "%.32s/%.32s UPnP/1.1 porthole/0.1",
+		    u.sysname, u.release);
+	else
+		snprintf(upnp_st.server, sizeof(upnp_st.server), "Linux UPnP/1.1 porthole/0.1");
 	/* BOOTID.UPNP.ORG: rises with every start, fits in 31 bits. */
 	upnp_st.bootid = (uint32_t)time(NULL) & 0x7fffffff;
 	soap_init();

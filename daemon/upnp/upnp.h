@@ -29,7 +29,6 @@
 
 #define UPNP_UUID_LEN		36	/* 8-4-4-4-12 hex digits */
 #define UPNP_MAX_AGE		1800	/* SSDP CACHE-CONTROL, seconds */
-#define UPNP_SERVER		"Linux UPnP/1.1 porthole/0.1"
 #define UPNP_BODY_MAX		16384	/* largest SOAP request accepted */
 
 /* The three devices of an IGD tree. */
@@ -78,12 +77,15 @@ struct upnp_state {
 	uint32_t		 configid;
 	uint16_t		 http_port;
 	uint32_t		 system_update_id;
+	char			 server[96];	/* "OS/version UPnP/1.1 porthole/0.1" */
 	bool			 running;
 };
 extern struct upnp_state upnp_st;
 
 /* upnp.c */
 const struct gw_lan *upnp_lan_of(struct in_addr addr);
+/* May this LAN host have more work done now (the shared per-host budget)? */
+bool	 upnp_rate_ok(struct in_addr host);
 bool	 upnp_svc_enabled(enum upnp_svc svc);
 /* 16 bytes as an RFC 4122 version-4 UUID string (37 bytes with NUL). */
 void	 upnp_uuid_format(const uint8_t b[16], char *out);
@@ -125,6 +127,7 @@ struct ssdp_fmt {
 	uint16_t	 port;
 	uint32_t	 bootid, configid;
 	time_t		 now;
+	const char	*server;	/* SERVER header */
 };
 const struct upnp_tree *upnp_tree(int igd_ver);
 const struct upnp_service *upnp_service(enum upnp_svc svc);

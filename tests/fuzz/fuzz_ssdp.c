@@ -21,7 +21,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ssdp_fmt f = { .uuid = uuids, .host = "192.168.77.1", .port = 5000,
-			      .bootid = 1, .configid = 2, .now = 0 };
+			      .bootid = 1, .configid = 2, .now = 0,
+			      .server = "Linux/6.1 UPnP/1.1 porthole/0.1" };
 	struct ssdp_answer ans[SSDP_MAX_ANSWERS];
 	struct ssdp_search s;
 	const char *why;

@@ -145,6 +145,7 @@ match_uuid(void **state)
 
 static const struct ssdp_fmt fmt = {
 	.uuid = uuids, .host = "192.168.77.1", .port = 5000, .bootid = 7, .configid = 9, .now = 0,
+	.server = "Linux/6.1 UPnP/1.1 porthole/0.1",
 };
 
 static void
@@ -160,7 +161,7 @@ format_reply(void **state)
 	assert_non_null(strstr(buf, "CACHE-CONTROL: max-age=1800\r\n"));
 	assert_non_null(strstr(buf, "\r\nEXT:\r\n"));
 	assert_non_null(strstr(buf, "LOCATION: http://192.168.77.1:5000/igd1.xml\r\n"));
-	assert_non_null(strstr(buf, "UPnP/1.1"));
+	assert_non_null(strstr(buf, "\r\nSERVER: Linux/6.1 UPnP/1.1 porthole/0.1\r\n"));
 	assert_non_null(strstr(buf, "ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"));
 	assert_non_null(strstr(buf, "USN: uuid:11111111-2222-4333-8444-555555555550::"
 	    "urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"));
