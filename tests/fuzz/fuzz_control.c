@@ -1,0 +1,36 @@
+/* libFuzzer harness: one control-socket request line (control_execute) against
+ * a lease table on the null backend. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "control.h"
+#include "event.h"
+#include "lease.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int ready;
+	struct ctl_reply r = { 0 };
+	char line[600];
+
+	if (!ready) {
+		ev_init();
+		lease_init(&backend_null, NULL);
+		ready = 1;
+	}
+	if (size >= sizeof(line))
+		return 0;
+	memcpy(line, data, size);
+	line[size] = '\0';
+	control_execute(line, &r);
+	free(r.buf);
+	if (lease_count() > 1000)
+		lease_flush(-1);
+	return 0;
+}
