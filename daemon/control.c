@@ -20,6 +20,7 @@
 #include "event.h"
 #include "lease.h"
 #include "log.h"
+#include "stats.h"
 
 #define REQ_MAX		512
 #define MAX_CLIENTS	16
@@ -142,13 +143,13 @@ cmd_add(char **argv, int argc, struct ctl_reply *r)
 	}
 	req.lifetime = (uint32_t)life;
 	req.desc = argc > 6 ? argv[6] : "static";
+	stats_request(OWNER_STATIC, 1);
 	rc = lease_add(&req, NULL);
 	if (rc < 0) {
+		stats_refused(OWNER_STATIC, stats_refusal_of(rc), req.proto, req.ext_port, req.int_addr);
 		reply(r, "ERR %s\n", add_error(rc));
 		return;
 	}
-	log_info("control: static mapping %s %u -> %s:%u added", argv[1], req.ext_port,
-	    argv[3], req.int_port);
 	reply(r, "OK\n");
 }
 
@@ -169,7 +170,6 @@ cmd_del(char **argv, int argc, struct ctl_reply *r)
 		return;
 	}
 	lease_remove(l, LEASE_REMOVED);
-	log_info("control: mapping %s %u deleted", argv[1], port);
 	reply(r, "OK\n");
 }
 

@@ -26,6 +26,7 @@
 #include "privdrop.h"
 #include "ratelimit.h"
 #include "sdnotify.h"
+#include "stats.h"
 #include "wanwatch.h"
 
 static const struct frontend *const frontends[] = { &frontend_pcp, &frontend_upnp };
@@ -232,6 +233,7 @@ main(int argc, char **argv)
 		fatalx("cannot create nftables table inet %s: %s", cfg.table, strerror(-rc));
 	lease_init(backend, &(struct lease_limits){ cfg.max_leases, cfg.max_per_host });
 	ratelimit_set(cfg.rate_limit);
+	stats_init();
 	if ((rc = lease_set_external(initial_external())) < 0)
 		log_warnx("cannot install the external address: %s", strerror(-rc));
 	if (!cfg.ext_ip.s_addr && (rc = wanwatch_init(cfg.ext_ifname)) < 0)

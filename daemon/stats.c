@@ -1,0 +1,192 @@
+/*
+ * stats: see stats.h. Counters are plain integers touched from the single
+ * event loop; rendering walks the lease table once.
+ */
+#include "stats.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static uint64_t requests[OWNER_COUNT], errors[OWNER_COUNT];
+static uint64_t refused[REFUSED_COUNT];
+static uint64_t added, removed, expired;
+
+static const char *const refusal_names[REFUSED_COUNT] = {
+	[REFUSED_POLICY] = "policy", [REFUSED_THIRD_PARTY] = "third_party",
+	[REFUSED_CONFLICT] = "conflict", [REFUSED_QUOTA] = "quota",
+	[REFUSED_FULL] = "full", [REFUSED_RATE] = "rate_limit",
+	[REFUSED_MALFORMED] = "malformed", [REFUSED_KERNEL] = "kernel",
+};
+
+static const char *const refusal_text[REFUSED_COUNT] = {
+	[REFUSED_POLICY] = "no permission rule allows it",
+	[REFUSED_THIRD_PARTY] = "it names another host, which no rule allows",
+	[REFUSED_CONFLICT] = "the port is held by another host or a static mapping",
+	[REFUSED_QUOTA] = "the host has used its max_per_host quota",
+	[REFUSED_FULL] = "no free port or the table is full (max_leases)",
+	[REFUSED_RATE] = "over the per-host rate limit",
+	[REFUSED_MALFORMED] = "malformed request",
+	[REFUSED_KERNEL] = "the kernel refused it",
+};
+
+const char *
+stats_refusal_name(enum refusal why)
+{
+	return why < REFUSED_COUNT ? refusal_names[why] : "?";
+}
+
+enum refusal
+stats_refusal_of(int rc)
+{
+	switch (rc) {
+	case -EEXIST: return REFUSED_CONFLICT;
+	case -EDQUOT: return REFUSED_QUOTA;
+	case -ENOSPC: return REFUSED_FULL;
+	case -EINVAL: return REFUSED_MALFORMED;
+	default: return REFUSED_KERNEL;
+	}
+}
+
+static void
+lease_changed(enum lease_event ev, const struct lease *l, void *arg)
+{
+	char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN + 16] = "";
+
+	(void)arg;
+	inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
+	if (l->remote.s_addr)
+		snprintf(ra, sizeof(ra), " from %s", inet_ntoa(l->remote));
+	switch (ev) {
+	case LEASE_ADDED:
+		added++;
+		if (l->expires_ms)
+			log_info("mapping added: %s %s %u -> %s:%u%s, lease %us (%s)",
+			    lease_owner_name(l->owner), lease_proto_name(l->proto), l->ext_port, ia,
+			    l->int_port, ra, lease_seconds_left(l), l->desc);
+		else
+			log_info("mapping added: %s %s %u -> %s:%u%s, permanent (%s)",
+			    lease_owner_name(l->owner), lease_proto_name(l->proto), l->ext_port, ia,
+			    l->int_port, ra, l->desc);
+		break;
+	case LEASE_UPDATED:
+		log_debug("mapping renewed: %s %s %u -> %s:%u", lease_owner_name(l->owner),
+		    lease_proto_name(l->proto), l->ext_port, ia, l->int_port);
+		break;
+	case LEASE_REMOVED:
+	case LEASE_EXPIRED:
+		if (ev == LEASE_EXPIRED)
+			expired++;
+		else
+			removed++;
+		log_info("mapping %s: %s %s %u -> %s:%u", ev == LEASE_EXPIRED ? "expired" : "removed",
+		    lease_owner_name(l->owner), lease_proto_name(l->proto), l->ext_port, ia,
+		    l->int_port);
+		break;
+	}
+}
+
+int
+stats_init(void)
+{
+	memset(requests, 0, sizeof(requests));
+	memset(errors, 0, sizeof(errors));
+	memset(refused, 0, sizeof(refused));
+	added = removed = expired = 0;
+	return lease_listen(lease_changed, NULL);
+}
+
+void
+stats_request(enum lease_owner proto, int ok)
+{
+	if (proto >= OWNER_COUNT)
+		return;
+	requests[proto]++;
+	if (!ok)
+		errors[proto]++;
+}
+
+void
+stats_refused(enum lease_owner proto, enum refusal why, uint8_t l4proto, uint16_t ext_port,
+    struct in_addr client)
+{
+	if (why >= REFUSED_COUNT)
+		return;
+	refused[why]++;
+	/* Rate-limited and malformed requests are floods: the drop log covers them. */
+	if (why == REFUSED_RATE || why == REFUSED_MALFORMED)
+		return;
+	log_info("mapping refused: %s %s %u for %s: %s", lease_owner_name(proto),
+	    lease_proto_name(l4proto), ext_port, inet_ntoa(client), refusal_text[why]);
+}
+
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t ncap = b->cap * 2 + (size_t)n + 1024;
+		char *np = realloc(b->p, ncap);
+		if (!np)
+			return;
+		b->p = np;
+		b->cap = ncap;
+	}
+}
+
+char *
+stats_prometheus(void)
+{
+	struct buf b = { 0 };
+	size_t by_owner[OWNER_COUNT] = { 0 };
+
+	for (size_t i = 0; i < lease_count(); i++)
+		by_owner[lease_at(i)->owner]++;
+	put(&b, "# HELP porthole_mappings Mappings in the lease table, by the protocol that made them.\n"
+	    "# TYPE porthole_mappings gauge\n");
+	for (int o = 0; o < OWNER_COUNT; o++)
+		put(&b, "porthole_mappings{protocol=\"%s\"} %zu\n", lease_owner_name(o), by_owner[o]);
+	put(&b, "# HELP porthole_requests_total Requests handled, by protocol.\n"
+	    "# TYPE porthole_requests_total counter\n");
+	for (int o = 0; o < OWNER_COUNT; o++)
+		put(&b, "porthole_requests_total{protocol=\"%s\"} %llu\n", lease_owner_name(o),
+		    (unsigned long long)requests[o]);
+	put(&b, "# HELP porthole_request_errors_total Requests answered with an error, by protocol.\n"
+	    "# TYPE porthole_request_errors_total counter\n");
+	for (int o = 0; o < OWNER_COUNT; o++)
+		put(&b, "porthole_request_errors_total{protocol=\"%s\"} %llu\n", lease_owner_name(o),
+		    (unsigned long long)errors[o]);
+	put(&b, "# HELP porthole_refused_total Mapping requests refused, by reason.\n"
+	    "# TYPE porthole_refused_total counter\n");
+	for (int r = 0; r < REFUSED_COUNT; r++)
+		put(&b, "porthole_refused_total{reason=\"%s\"} %llu\n", refusal_names[r],
+		    (unsigned long long)refused[r]);
+	put(&b, "# HELP porthole_mapping_events_total Mappings added, removed and expired.\n"
+	    "# TYPE porthole_mapping_events_total counter\n"
+	    "porthole_mapping_events_total{event=\"added\"} %llu\n"
+	    "porthole_mapping_events_total{event=\"removed\"} %llu\n"
+	    "porthole_mapping_events_total{event=\"expired\"} %llu\n",
+	    (unsigned long long)added, (unsigned long long)removed, (unsigned long long)expired);
+	return b.p;
+}
