@@ -143,8 +143,8 @@ cmd_add(char **argv, int argc, struct ctl_reply *r)
 	}
 	req.lifetime = (uint32_t)life;
 	req.desc = argc > 6 ? argv[6] : "static";
-	stats_request(OWNER_STATIC, 1);
 	rc = lease_add(&req, NULL);
+	stats_request(OWNER_STATIC, rc == 0);
 	if (rc < 0) {
 		stats_refused(OWNER_STATIC, stats_refusal_of(rc), req.proto, req.ext_port, req.int_addr);
 		reply(r, "ERR %s\n", add_error(rc));
