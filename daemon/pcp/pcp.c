@@ -31,6 +31,8 @@
 
 #define RECV_BUF	2048	/* > 1100, so an oversized request is seen as such */
 #define BATCH		32	/* datagrams per wake-up, so one socket cannot starve others */
+/* One way out for every refused datagram: a rate-limited line naming the sender. */
+#define DROP(reason)	do { why = (reason); goto drop; } while (0)
 
 static struct {
 	const struct gateway	*gw;
@@ -111,29 +113,26 @@ serve_one(int fd, const struct gw_lan *lan, const uint8_t *buf, size_t len,
 	static uint8_t out[PCP_MAX_MSG + 4];
 	struct pcp_env env = { pc.gw->cfg, pcp_epoch() };
 	char peer[INET_ADDRSTRLEN + 8];
+	const char *why;
 	size_t n;
 
-	snprintf(peer, sizeof(peer), "%s:%u", inet_ntoa(from->sin_addr), ntohs(from->sin_port));
-	if (ifindex != lan->ifindex || gateway_lan_of(pc.gw, from->sin_addr) != lan) {
-		log_drop("pcp", peer, "not from this LAN interface's prefix");
-		return;
-	}
-	if (from->sin_port == 0) {
-		log_drop("pcp", peer, "source port 0");
-		return;
-	}
+	if (ifindex != lan->ifindex || gateway_lan_of(pc.gw, from->sin_addr) != lan)
+		DROP("not from this LAN interface's prefix");
+	if (from->sin_port == 0)
+		DROP("source port 0");
 	/* §8.2: an overloaded server may drop silently; clients retransmit. */
-	if (!ratelimit_allow(from->sin_addr, ev_now_ms())) {
-		log_drop("pcp", peer, "over the per-host rate limit");
-		return;
-	}
+	if (!ratelimit_allow(from->sin_addr, ev_now_ms()))
+		DROP("over the per-host rate limit");
 	n = pcp_dispatch(&env, from->sin_addr, ntohs(from->sin_port), buf, len, out, sizeof(out));
-	if (n == 0) {
-		log_drop("pcp", peer, "malformed, a response, or too short to answer");
-		return;
-	}
+	if (n == 0)
+		DROP("malformed, a response, or too short to answer");
 	if (sendto(fd, out, n, 0, (const struct sockaddr *)from, sizeof(*from)) < 0)
-		log_debug("pcp: reply to %s: %s", peer, strerror(errno));
+		log_debug("pcp: reply to %s:%u: %s", inet_ntoa(from->sin_addr),
+		    ntohs(from->sin_port), strerror(errno));
+	return;
+drop:
+	snprintf(peer, sizeof(peer), "%s:%u", inet_ntoa(from->sin_addr), ntohs(from->sin_port));
+	log_drop("pcp", peer, why);
 }
 
 static void
