@@ -1,0 +1,120 @@
+/*
+ * Unit tests for the status page, its JSON twin and the Prometheus metrics:
+ * the data is there, and what LAN hosts wrote is escaped.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "event.h"
+#include "lease.h"
+#include "stats.h"
+#include "status.h"
+
+static int
+setup(void **state)
+{
+	struct lease_req r = { .proto = IPPROTO_TCP, .ext_port = 25, .int_port = 25,
+	    .owner = OWNER_PCP, .lifetime = 3600, .desc = "<script>alert(\"x\")</script>&\\" };
+
+	(void)state;
+	ev_init();
+	lease_init(&backend_null, NULL);
+	stats_init();
+	inet_pton(AF_INET, "192.168.1.10", &r.int_addr);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r = (struct lease_req){ .proto = IPPROTO_UDP, .ext_port = 5353, .int_port = 53,
+	    .owner = OWNER_STATIC, .desc = "dns" };
+	inet_pton(AF_INET, "192.168.1.11", &r.int_addr);
+	inet_pton(AF_INET, "198.51.100.7", &r.remote);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	struct in_addr ext;
+	inet_pton(AF_INET, "203.0.113.1", &ext);
+	lease_set_external(ext);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	lease_fini();
+	ev_fini();
+	return 0;
+}
+
+static void
+html_lists_and_escapes(void **state)
+{
+	char *h = status_html();
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(strstr(h, "203.0.113.1"));
+	assert_non_null(strstr(h, "<td>192.168.1.10:25</td><td>pcp</td>"));
+	assert_non_null(strstr(h, "<td>permanent</td><td>198.51.100.7</td>"));
+	assert_null(strstr(h, "<script>"));
+	assert_non_null(strstr(h, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;"));
+	assert_null(strstr(h, "javascript"));
+	free(h);
+}
+
+static void
+json_fields_and_escapes(void **state)
+{
+	char *j = status_json();
+
+	(void)state;
+	assert_non_null(j);
+	assert_non_null(strstr(j, "\"external_address\":\"203.0.113.1\""));
+	assert_non_null(strstr(j, "\"protocol\":\"tcp\",\"external_port\":25,"
+	    "\"internal_address\":\"192.168.1.10\",\"internal_port\":25,\"owner\":\"pcp\","
+	    "\"lease_seconds\":3600,\"remote_host\":null"));
+	assert_non_null(strstr(j, "\"lease_seconds\":null,\"remote_host\":\"198.51.100.7\""));
+	assert_non_null(strstr(j, "\"description\":\"<script>alert(\\\"x\\\")</script>&\\\\\""));
+	free(j);
+}
+
+static void
+metrics_count(void **state)
+{
+	struct in_addr c;
+	char *m;
+
+	(void)state;
+	inet_pton(AF_INET, "192.168.1.10", &c);
+	stats_request(OWNER_NATPMP, 1);
+	stats_request(OWNER_NATPMP, 0);
+	stats_refused(OWNER_UPNP, REFUSED_CONFLICT, IPPROTO_TCP, 25, c);
+	stats_refused(OWNER_PCP, stats_refusal_of(-EDQUOT), IPPROTO_TCP, 26, c);
+	m = stats_prometheus();
+	assert_non_null(m);
+	assert_non_null(strstr(m, "porthole_mappings{protocol=\"pcp\"} 1\n"));
+	assert_non_null(strstr(m, "porthole_mappings{protocol=\"static\"} 1\n"));
+	assert_non_null(strstr(m, "porthole_requests_total{protocol=\"natpmp\"} 2\n"));
+	assert_non_null(strstr(m, "porthole_request_errors_total{protocol=\"natpmp\"} 1\n"));
+	assert_non_null(strstr(m, "porthole_refused_total{reason=\"conflict\"} 1\n"));
+	assert_non_null(strstr(m, "porthole_refused_total{reason=\"quota\"} 1\n"));
+	assert_non_null(strstr(m, "porthole_mapping_events_total{event=\"added\"} 2\n"));
+	assert_non_null(strstr(m, "# TYPE porthole_refused_total counter\n"));
+	free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(html_lists_and_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(json_fields_and_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(metrics_count, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
