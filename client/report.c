@@ -48,10 +48,16 @@ port_advice(struct porthole_port_check *c)
 	c->advice[0] = '\0';
 	switch (c->state) {
 	case PORTHOLE_PORT_MAPPED:
-		if (c->reach == PORTHOLE_REACH_REFUSED)
+		if (c->reach == PORTHOLE_REACH_OPEN || c->reach == PORTHOLE_REACH_UNTESTED)
+			break;
+		if (c->listening == 0)
 			snprintf(c->advice, sizeof(c->advice), "mapped, but nothing listens on "
 			    "%s/%u on this host: start the service", proto, c->m.internal_port);
-		else if (c->reach == PORTHOLE_REACH_TIMEOUT)
+		else if (c->reach == PORTHOLE_REACH_REFUSED)
+			snprintf(c->advice, sizeof(c->advice), "mapped, but the router itself "
+			    "refused %s:%u (no hairpin NAT); the service answers here: test "
+			    "from outside", ext, c->m.external_port);
+		else
 			snprintf(c->advice, sizeof(c->advice), "mapped, but %s:%u did not answer: "
 			    "the router may not hairpin; test from outside", ext,
 			    c->m.external_port);
@@ -121,10 +127,12 @@ phc_verdict(struct porthole_report *r)
 static void
 check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, int64_t now)
 {
+	enum porthole_reach local;
 	int rc;
 
 	c->reach = PORTHOLE_REACH_UNTESTED;
 	c->connect_ms = -1;
+	c->listening = -1;
 	c->lease_left = porthole_lease_left(&c->m, now);
 	if (c->m.external_port == 0) {
 		c->state = c->m.error == PORTHOLE_ERR_TAKEN ? PORTHOLE_PORT_TAKEN :
@@ -147,9 +155,15 @@ check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, in
 		return;
 	}
 	c->state = PORTHOLE_PORT_MAPPED;
-	if (c->m.proto == IPPROTO_TCP)
-		c->connect_ms = phc_tcp_probe(c->m.external_addr, c->m.external_port, timeout_ms,
-		    &c->reach);
+	if (c->m.proto != IPPROTO_TCP)
+		return;
+	c->connect_ms = phc_tcp_probe(c->m.external_addr, c->m.external_port, timeout_ms,
+	    &c->reach);
+	/* A refusal may come from the router itself: ask the service directly. */
+	if (c->reach != PORTHOLE_REACH_OPEN) {
+		phc_tcp_probe(ph->local, c->m.internal_port, timeout_ms, &local);
+		c->listening = local == PORTHOLE_REACH_OPEN;
+	}
 }
 
 PORTHOLE_API int
@@ -299,7 +313,8 @@ json_port(FILE *out, const struct porthole_port_check *c)
 		fputs("null", out);
 	fputs(", \"advice\": ", out);
 	json_str(out, c->advice);
-	fputc('}', out);
+	fprintf(out, ", \"listening\": %s}", c->listening < 0 ? "null" : c->listening ? "true" :
+	    "false");
 }
 
 PORTHOLE_API int

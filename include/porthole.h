@@ -224,6 +224,12 @@ struct porthole_port_check {
 	int64_t				lease_left;	/* seconds; -1 permanent */
 	int				connect_ms;	/* time to the answer, or -1 */
 	char				advice[160];	/* what to do; "" when fine */
+	/*
+	 * When the external test failed: does the service answer on this
+	 * host's own address? 1 yes (so the router does not hairpin), 0 no
+	 * (start the service), -1 not tested.
+	 */
+	int				listening;
 };
 
 struct porthole_report {

@@ -31,6 +31,12 @@ for proto in pcp natpmp upnp; do
 	check_eq "$proto: status json: mapped by $proto, reachable through the hairpin" \
 		"mapped $proto open 25" \
 		"$(json_get 'd["ports"][0]["state"]+" "+d["ports"][0]["method"]+" "+d["ports"][0]["reachable"]+" "+str(d["ports"][0]["external_port"])' <<<"$js")"
+	if [ $proto = upnp ]; then
+		# miniupnpc calls 203.0.113.0/24 reserved: used anyway, like upnpc -i, with a warning.
+		check_match "upnp: status warns of the reserved external address" \
+			"^warning: the router's UPnP IGD reports a reserved external address \($EXT_IP\)" \
+			"$(ph_mail -P upnp status)"
+	fi
 	out=$(ph_mail -P $proto unmap 2>&1); rc=$?
 	check_eq "$proto: unmap exits 0" 0 $rc
 	check_not "$proto: unmapped port left the gateway" grep -q "tcp  *25 " <<<"$(ph_ctl list)"
@@ -76,7 +82,7 @@ check_eq "status json: the documented fields" \
 	"version gateway method external_address double_nat verdict summary warning ports" \
 	"$(json_get '" ".join(d.keys())' <<<"$js")"
 check_eq "status json: per-port fields" \
-	"name protocol port state method external_address external_port lease_left reachable connect_ms advice" \
+	"name protocol port state method external_address external_port lease_left reachable connect_ms advice listening" \
 	"$(json_get '" ".join(d["ports"][0].keys())' <<<"$js")"
 check_eq "status json: verdict, gateway, external address" "open $GW_LAN_IP $EXT_IP False" \
 	"$(json_get 'd["verdict"]+" "+d["gateway"]+" "+d["external_address"]+" "+str(d["double_nat"])' <<<"$js")"

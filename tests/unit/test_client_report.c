@@ -39,6 +39,7 @@ add_port(struct porthole_report *r, const char *name, uint16_t port,
 	c->state = st;
 	c->reach = reach;
 	c->connect_ms = reach == PORTHOLE_REACH_UNTESTED ? -1 : 3;
+	c->listening = reach == PORTHOLE_REACH_REFUSED ? 0 : -1;
 	c->lease_left = 3599;
 	if (st == PORTHOLE_PORT_MAPPED) {
 		c->m.external_addr = ip("203.0.113.1");
@@ -112,6 +113,18 @@ verdicts(void **state)
 	assert_non_null(strstr(r.port[2].advice, "policy refuses"));
 	assert_non_null(strstr(r.port[3].advice, "did not answer"));
 
+	/* Refused, but the service answers on our own address: no hairpin. */
+	report_init(&r);
+	add_port(&r, "smtp", 25, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_REFUSED);
+	r.port[0].listening = 1;
+	add_port(&r, "imap", 143, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_TIMEOUT);
+	r.port[1].listening = 0;
+	phc_verdict(&r);
+	assert_int_equal(r.verdict, PORTHOLE_VERDICT_PARTIAL);
+	assert_non_null(strstr(r.port[0].advice, "the router itself refused 203.0.113.1:25 "
+	    "(no hairpin NAT)"));
+	assert_non_null(strstr(r.port[1].advice, "nothing listens on tcp/143"));
+
 	/* No gateway stays the verdict whatever the ports say. */
 	report_init(&r);
 	r.verdict = PORTHOLE_VERDICT_NO_GATEWAY;
@@ -153,7 +166,7 @@ json_fields(void **state)
 	assert_non_null(strstr(out, "{\"name\": \"smtp\", \"protocol\": \"tcp\", \"port\": 25, "
 	    "\"state\": \"mapped\", \"method\": \"pcp\", \"external_address\": \"203.0.113.1\", "
 	    "\"external_port\": 25, \"lease_left\": 3599, \"reachable\": \"open\", "
-	    "\"connect_ms\": 3, \"advice\": null}"));
+	    "\"connect_ms\": 3, \"advice\": null, \"listening\": null}"));
 	assert_non_null(strstr(out, "{\"name\": \"we\\\"ird\\\\\", \"protocol\": \"tcp\", "
 	    "\"port\": 26, \"state\": \"not_mapped\", \"method\": null, \"external_address\": "
 	    "null, \"external_port\": null, \"lease_left\": null, \"reachable\": \"untested\", "

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# libporthole and the porthole CLI against another gateway: miniupnpd from
+# Debian (miniupnpd-nftables) in the lab's gateway namespace instead of
+# portholed. Each protocol forced, the automatic order, a port held by
+# another host, and the keeper through a miniupnpd restart.
+. "$(dirname "$0")/../lib.sh"
+MINIUPNPD=/usr/sbin/miniupnpd
+if [ ! -x "$MINIUPNPD" ]; then
+	echo "SKIP miniupnpd not installed: apt-get install miniupnpd-nftables (tests/deps.sh)"
+	exit 0
+fi
+lab_up
+in_gw sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null
+
+# miniupnpd refuses to map anything while its WAN address is private or
+# reserved, documentation ranges included ("Port forwarding is impossible").
+# So this lab's WAN gets a routable-looking prefix; it exists only inside
+# the lab's namespaces, which have no link to any real network.
+X_EXT=192.0.3.1
+X_WAN=192.0.3.2
+ip -n "$NS_GW" addr flush dev wan0
+ip -n "$NS_GW" addr add $X_EXT/24 dev wan0
+ip -n "$NS_WAN" addr flush dev br0
+ip -n "$NS_WAN" addr add $X_WAN/24 dev br0
+
+# The chains miniupnpd fills (its nft_init.sh layout: table inet filter,
+# forward -> miniupnpd, nat prerouting/postrouting -> *_miniupnpd).
+in_gw nft -f - <<'NFT'
+table inet filter {
+	chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }
+	chain miniupnpd { }
+	chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
+	chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }
+	chain prerouting_miniupnpd { }
+	chain postrouting_miniupnpd { }
+}
+NFT
+cat >"$LAB_DIR/miniupnpd.conf" <<CONF
+ext_ifname=wan0
+listening_ip=br-lan
+http_port=0
+enable_natpmp=yes
+enable_upnp=yes
+secure_mode=no
+system_uptime=no
+min_lifetime=120
+uuid=3c7b8d2e-1f20-4c6a-9a1e-0123456789ab
+allow 1-65535 $LAN_NET 1-65535
+deny 0-65535 0.0.0.0/0 0-65535
+CONF
+
+mu_start() {
+	ip netns exec "$NS_GW" "$MINIUPNPD" -d -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" \
+		>>"$LAB_DIR/miniupnpd.log" 2>&1 &
+	MU_PID=$!
+	LAB_PIDS+=($MU_PID)
+	for _ in $(seq 50); do
+		in_gw ss -H -lun "sport = :5351" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+mu_stop() { kill -TERM "$MU_PID"; wait "$MU_PID" 2>/dev/null; }
+rules() { in_gw nft list chain inet filter prerouting_miniupnpd; }
+
+export PORTHOLE_STATE=$LAB_DIR/state
+ph_mail() { in_mail "$BIN/porthole" -t 1500 "$@"; }
+port0() { python3 -c "import json,sys; p=json.load(sys.stdin)['ports'][0]; print(eval(sys.argv[1]))" "$1"; }
+
+check "miniupnpd starts in the gateway" mu_start
+serve_tcp "$NS_MAIL" 25
+serve_tcp "$NS_MAIL" 587
+
+for proto in pcp natpmp upnp; do
+	out=$(ph_mail -P $proto --port tcp/25 map 2>&1); rc=$?
+	check_eq "miniupnpd, $proto: map exits 0" 0 $rc
+	check_match "miniupnpd, $proto: map reports the external endpoint" \
+		"tcp/25 -> $X_EXT:25 via $proto" "$out"
+	check_match "miniupnpd, $proto: its DNAT rule points at the mail server" \
+		"dport 25 dnat ip to $MAIL_IP:25" "$(rules)"
+	check_eq "miniupnpd, $proto: the WAN host reaches the mail server" "$X_WAN" \
+		"$(probe_tcp "$NS_WAN" $X_EXT 25)"
+	js=$(ph_mail -P $proto status --json)
+	check_eq "miniupnpd, $proto: status: mapped by $proto at $X_EXT:25" "mapped $proto $X_EXT 25" \
+		"$(port0 'p["state"]+" "+p["method"]+" "+p["external_address"]+" "+str(p["external_port"])' <<<"$js")"
+	# miniupnpd's rules match only "iif wan0": no hairpin, and status says so.
+	check_eq "miniupnpd, $proto: status sees no hairpin, yet the service listening" \
+		"refused True no hairpin" \
+		"$(port0 'p["reachable"]+" "+str(p["listening"])+" "+("no hairpin" if "no hairpin" in p["advice"] else p["advice"])' <<<"$js")"
+	out=$(ph_mail -P $proto unmap 2>&1); rc=$?
+	check_eq "miniupnpd, $proto: unmap exits 0" 0 $rc
+	check_not "miniupnpd, $proto: its rule is gone" grep -q "dport 25 " <<<"$(rules)"
+	check_not "miniupnpd, $proto: the WAN host no longer gets through" probe_tcp "$NS_WAN" $X_EXT 25
+done
+
+out=$(ph_mail -v --port tcp/25 --port tcp/587 map 2>&1); rc=$?
+check_eq "miniupnpd, auto: exit 0" 0 $rc
+check_match "miniupnpd, auto: PCP first" "speaks pcp" "$out"
+check_eq "miniupnpd, auto: both ports" 2 "$(grep -c " -> $X_EXT:" <<<"$out")"
+ph_mail unmap >/dev/null
+
+# A port another host holds: named by UPnP (718), stated as taken by PCP.
+check "the workstation takes tcp/25 through UPnP" in_ws upnpc -e ws -a $WS_IP 25 25 TCP 600
+out=$(ph_mail -P upnp --port tcp/25 map 2>&1); rc=$?
+check_eq "miniupnpd, upnp: a taken port: exit 1" 1 $rc
+check_match "miniupnpd, upnp: names the holder" "held by $WS_IP" "$out"
+out=$(ph_mail -P pcp --port tcp/25 map 2>&1); rc=$?
+check_eq "miniupnpd, pcp: a taken port: exit 1" 1 $rc
+check_match "miniupnpd, pcp: says another host holds it" "another host holds 25|held by another host|CANNOT_PROVIDE_EXTERNAL" "$out"
+check_match "miniupnpd: the workstation's mapping is untouched" "dnat ip to $WS_IP:25" "$(rules)"
+out=$(ph_mail --port tcp/25 status)
+check_match "status reports it taken" "tcp-25 +tcp/25 +taken" "$out"
+in_ws upnpc -d 25 TCP >/dev/null 2>&1
+rm -f "$PORTHOLE_STATE"
+
+# The keeper through a miniupnpd restart (which drops its rules).
+for proto in natpmp upnp; do
+	ip netns exec "$NS_MAIL" "$BIN/porthole" -v -t 1000 -P $proto --port tcp/25 keep \
+		--check-interval 1 >"$LAB_DIR/keep.log" 2>&1 &
+	KEEP=$!
+	LAB_PIDS+=($KEEP)
+	for _ in $(seq 50); do rules | grep -q "dport 25 " && break; sleep 0.1; done
+	check_match "keep ($proto) with miniupnpd: mapped" "dport 25 dnat ip to $MAIL_IP:25" "$(rules)"
+	sleep 3		# past the epoch's resolution
+	mu_stop
+	# A router that reboots loses its ruleset; miniupnpd alone leaves it.
+	in_gw nft flush chain inet filter prerouting_miniupnpd
+	in_gw nft flush chain inet filter miniupnpd
+	check "miniupnpd starts again" mu_start
+	for _ in $(seq 100); do rules | grep -q "dport 25 " && break; sleep 0.1; done
+	check_match "keep ($proto): mapped again after the restart" "dport 25 dnat ip to $MAIL_IP:25" "$(rules)"
+	check_match "keep ($proto): logged it" "gateway restarted|announced itself|no longer has this mapping|mapped again" \
+		"$(cat "$LAB_DIR/keep.log")"
+	kill -TERM $KEEP; wait $KEEP
+	check_not "keep ($proto): removed on exit" grep -q "dport 25 " <<<"$(rules)"
+done
