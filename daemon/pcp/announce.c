@@ -45,6 +45,14 @@ static struct {
 
 static struct pcp_client_ref	*clients;
 static size_t			 n_clients, clients_cap;
+/* (proto, ext port) -> 1 + index into clients, 0 = none: O(1) at any size. */
+static uint32_t			 client_slot[2][65536];
+
+static uint32_t *
+slot_of(uint8_t proto, uint16_t ext_port)
+{
+	return &client_slot[proto == IPPROTO_UDP][ext_port];
+}
 
 uint32_t
 pcp_epoch(void)
@@ -57,10 +65,9 @@ pcp_epoch(void)
 static struct pcp_client_ref *
 client_find(uint8_t proto, uint16_t ext_port)
 {
-	for (size_t i = 0; i < n_clients; i++)
-		if (clients[i].proto == proto && clients[i].ext_port == ext_port)
-			return &clients[i];
-	return NULL;
+	uint32_t i = *slot_of(proto, ext_port);
+
+	return i ? &clients[i - 1] : NULL;
 }
 
 void
@@ -79,6 +86,7 @@ pcp_clients_note(uint8_t proto, uint16_t ext_port, struct in_addr addr, uint16_t
 			clients_cap = ncap;
 		}
 		c = &clients[n_clients++];
+		*slot_of(proto, ext_port) = (uint32_t)n_clients;
 	}
 	*c = (struct pcp_client_ref){ proto, ext_port, addr, port, third_party };
 }
@@ -88,13 +96,21 @@ pcp_clients_forget(uint8_t proto, uint16_t ext_port)
 {
 	struct pcp_client_ref *c = client_find(proto, ext_port);
 
-	if (c)
-		*c = clients[--n_clients];
+	if (!c)
+		return;
+	*slot_of(proto, ext_port) = 0;
+	if (c != &clients[n_clients - 1]) {
+		*c = clients[n_clients - 1];
+		*slot_of(c->proto, c->ext_port) = (uint32_t)(c - clients) + 1;
+	}
+	n_clients--;
 }
 
 void
 pcp_clients_reset(void)
 {
+	for (size_t i = 0; i < n_clients; i++)
+		*slot_of(clients[i].proto, clients[i].ext_port) = 0;
 	free(clients);
 	clients = NULL;
 	n_clients = clients_cap = 0;

@@ -599,6 +599,33 @@ test_d33_mapping_update(void **state)
 	assert_int_equal(r.epoch, 1);
 }
 
+/* D33's registry of client endpoints: note, update, forget, in any order. */
+static void
+test_clients_registry(void **state)
+{
+	(void)state;
+	for (uint16_t p = 1; p <= 100; p++)
+		pcp_clients_note(p % 2 ? IPPROTO_TCP : IPPROTO_UDP, p, ip(MAIL), p + 1000, false);
+	pcp_clients_note(IPPROTO_TCP, 1, ip(WS), 9, true);	/* an update, not a new entry */
+	assert_int_equal(pcp_clients_count(), 100);
+	for (uint16_t p = 1; p <= 100; p += 3)
+		pcp_clients_forget(p % 2 ? IPPROTO_TCP : IPPROTO_UDP, p);
+	pcp_clients_forget(IPPROTO_UDP, 1);			/* never noted: no-op */
+	assert_int_equal(pcp_clients_count(), 66);
+	for (size_t i = 0; i < pcp_clients_count(); i++) {
+		const struct pcp_client_ref *c = pcp_clients_at(i);
+		assert_int_not_equal((c->ext_port - 1) % 3, 0);
+		assert_int_equal(c->port, c->ext_port + 1000);
+		assert_int_equal(c->proto, c->ext_port % 2 ? IPPROTO_TCP : IPPROTO_UDP);
+	}
+	pcp_clients_note(IPPROTO_TCP, 1, ip(WS), 9, true);
+	assert_int_equal(pcp_clients_count(), 67);
+	pcp_clients_reset();
+	assert_int_equal(pcp_clients_count(), 0);
+	pcp_clients_note(IPPROTO_TCP, 2, ip(WS), 9, false);
+	assert_int_equal(pcp_clients_count(), 1);
+}
+
 /* The client module refuses what §8.3 says to ignore. */
 static void
 test_client_parse(void **state)
@@ -633,7 +660,8 @@ main(void)
 		T(test_d20_hints), T(test_d26_prefer_failure), T(test_d21_nonce), T(test_d22_delete),
 		T(test_d23_protocols), T(test_d24_reserved_ports), T(test_d25_option_structure),
 		T(test_d27_third_party), T(test_d28_filter), T(test_d29_peer),
-		T(test_network_failure), T(test_d33_mapping_update), T(test_client_parse),
+		T(test_network_failure), T(test_d33_mapping_update), T(test_clients_registry),
+		T(test_client_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
