@@ -239,7 +239,7 @@ print_options(const struct pcpc_msg *m)
 		printf(" prefer_failure=1");
 	printf(" filters=%zu", m->n_filters);
 	for (size_t i = 0; i < m->n_filters; i++) {
-		char key[16];
+		char key[32];
 		snprintf(key, sizeof(key), "filter%zu", i);
 		print_addr16(key, m->filters[i].addr);
 		printf("/%u:%u", m->filters[i].plen, m->filters[i].port);
