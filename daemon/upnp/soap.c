@@ -207,7 +207,7 @@ soap_parse(const char *body, size_t len, struct soap_req *out)
 	int rc = 401;
 
 	memset(out, 0, sizeof(*out));
-	if (len == 0 || len > UPNP_BODY_MAX)
+	if (!body || len == 0 || len > UPNP_BODY_MAX)
 		return 401;
 	/* No DTDs at all: SOAP forbids them and they carry every entity attack. */
 	if (memmem(body, len, "<!DOCTYPE", 9) || memmem(body, len, "<!ENTITY", 8))
