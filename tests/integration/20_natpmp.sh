@@ -57,6 +57,10 @@ out=$(in_mail natpmpc -g $GW_LAN_IP -a 5353 5353 udp 3600 2>&1)
 check_match "C6 natpmpc maps UDP 5353" "Mapped public port 5353 protocol UDP to local port 5353" "$out"
 check_eq "C14 WAN host reaches the mail server over the UDP mapping" "$WAN_IP" \
 	"$(probe_udp "$NS_WAN" $EXT_IP 5353 | cut -d: -f1)"
+check_eq "C14 (52) hairpin UDP: the workstation reaches it, seen as the WAN address" "$EXT_IP" \
+	"$(probe_udp "$NS_WS" $EXT_IP 5353 | cut -d: -f1)"
+check_eq "C14 (53) hairpin TCP: the same over TCP" "$EXT_IP" \
+	"$(probe_tcp "$NS_WS" $EXT_IP 25 | cut -d: -f1)"
 out=$(nat "$(natreq 2 25 0 600)")
 check_match "C6 raw map reply: op 130, internal port echoed, 16 bytes" \
 	"len=16 version=0 opcode=2 r=1 result=0 .* int_port=25 ext_port=25 lifetime=600" "$out"
