@@ -28,6 +28,7 @@
 #include "upnp.h"
 
 #define GENA_MAX_SUBS		32
+#define GENA_MAX_PER_HOST	8	/* so one host cannot take every slot */
 #define GENA_IO_TIMEOUT_MS	5000
 #define GENA_FIRST_DELAY_MS	50	/* let the SUBSCRIBE answer go out first */
 
@@ -336,10 +337,14 @@ gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
 		res->status = 412;
 		return;
 	}
-	for (size_t i = 0; i < GENA_MAX_SUBS && !s; i++)
-		if (!subs[i].used)
+	size_t mine = 0;
+	for (size_t i = 0; i < GENA_MAX_SUBS; i++) {
+		if (!subs[i].used && !s)
 			s = &subs[i];
-	if (!s) {
+		else if (subs[i].used && subs[i].cb.addr.s_addr == peer.s_addr)
+			mine++;
+	}
+	if (!s || mine >= GENA_MAX_PER_HOST) {
 		res->status = 503;
 		return;
 	}

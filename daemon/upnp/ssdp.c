@@ -255,6 +255,8 @@ ssdp_socket(void)
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+	    /* Only the groups this socket joined, not every group on the host. */
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		int e = -errno;
 		close(fd);

@@ -97,8 +97,16 @@ n=$(nnotify "$MAILN")
 in_gw ip addr add $EXT_IP/24 dev wan0
 in_gw ip addr del 203.0.113.9/24 dev wan0
 check "E51 ... and back" wait_after "$MAILN" "$n" "<ExternalIPAddress>$EXT_IP</ExternalIPAddress>"
+n=$(nnotify "$MAILN")
+soap "$NS_MAIL" $IPC2_URL $IPC2 AddPortMapping "$(add_args 2600 UDP 2600 $MAIL_IP 2)" >/dev/null
+check "E44 E51 a v2 mapping added ... (PortMappingNumberOfEntries 2)" \
+	wait_after "$MAILN" "$n" '<PortMappingNumberOfEntries>2</PortMappingNumberOfEntries>'
+n=$(nnotify "$MAILN")
+sleep 2
+check "E44 E51 ... and its expiry are evented (PortMappingNumberOfEntries 1)" \
+	wait_after "$MAILN" "$n" '<PortMappingNumberOfEntries>1</PortMappingNumberOfEntries>'
 SEQS=$(grep '^SEQ: ' "$MAILN" | awk '{print $2}' | tr '\n' ' ')
-check_match "E48 SEQ rises by one per message ($SEQS)" '^0 1 2 3 4 5 ' "$SEQS"
+check_match "E48 SEQ rises by one per message ($SEQS)" '^0 1 2 3 4 5 6 7 ' "$SEQS"
 
 # --- E48/E49 renew and unsubscribe -----------------------------------------------------
 R=$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "SID: $SID" "TIMEOUT: Second-3600")
@@ -145,4 +153,8 @@ check_eq "E48 SUBSCRIBE to WANCommonInterfaceConfig -> 200" 200 "$(status <<<"$R
 check "E48 its initial NOTIFY: PhysicalLinkStatus" wait_for "$WSN" '<PhysicalLinkStatus>Up</PhysicalLinkStatus>'
 check_eq "E49 SUBSCRIBE to a URL that is not an event URL -> 404" 404 \
 	"$(gena "$NS_WS" SUBSCRIBE /evt/nothing "CALLBACK: <http://$WS_IP:5100/>" "NT: upnp:event" | status)"
+codes=$(for i in $(seq 10); do gena "$NS_WS" SUBSCRIBE /evt/IPConn1 "CALLBACK: <http://$WS_IP:5100/$i>" "NT: upnp:event" | status; done | tr '\n' ' ')
+check_match "E48 one host holds at most 8 subscriptions, then 503 ($codes)" '^(200 ){7}503 503 503 $' "$codes"
+check_eq "E48 ... while another host can still subscribe" 200 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn1 "CALLBACK: <http://$MAIL_IP:5100/x>" "NT: upnp:event" | status)"
 check "E48 the daemon is still running" ph_alive
