@@ -162,6 +162,42 @@ check_match "keep: a 2 s lease still stands after 5 s" "tcp +25 +$MAIL_IP:25" "$
 check "keep: renewed it at half its lifetime" grep -q "renewed tcp/25" "$LAB_DIR/keep.log"
 kill -TERM $KEEP; wait $KEEP
 
+# --- the external address changes: the keeper follows; a shared address is double NAT ---
+ph_stop
+check "portholed restarts" ph_start
+rm -f "$PORTHOLE_STATE"
+# Keep the new address when the old one (same prefix) goes, as a DHCP renewal would.
+in_gw sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1
+ip netns exec "$NS_MAIL" "$PH" -v -t 1000 --port tcp/25 keep --check-interval 1 \
+	>"$LAB_DIR/keep.log" 2>&1 &
+KEEP=$!
+LAB_PIDS+=($KEEP)
+for _ in $(seq 50); do ph_ctl list | grep -q "tcp  *25 " && break; sleep 0.1; done
+sleep 2
+NEW_EXT=203.0.113.5
+ip -n "$NS_GW" addr add $NEW_EXT/24 dev wan0
+ip -n "$NS_GW" addr del $EXT_IP/24 dev wan0
+for _ in $(seq 100); do grep -q "external address changed" "$LAB_DIR/keep.log" && break; sleep 0.1; done
+check_match "keep: logs the new external address" \
+	"external address changed from $EXT_IP to $NEW_EXT: mapping again" "$(cat "$LAB_DIR/keep.log")"
+check_match "keep: remapped at the new address" "mapped again tcp/25 .* -> $NEW_EXT:25" \
+	"$(cat "$LAB_DIR/keep.log")"
+check_match "keep: the state file follows" "map tcp-25 tcp 25 [a-z]+ $MAIL_IP $NEW_EXT 25 " \
+	"$(cat "$PORTHOLE_STATE")"
+check_eq "the WAN host reaches the mail server at the new address" "$WAN_IP" \
+	"$(probe_tcp "$NS_WAN" $NEW_EXT 25)"
+kill -TERM $KEEP; wait $KEEP
+ph_mail --port tcp/25 map >/dev/null
+ip -n "$NS_GW" addr add 100.64.0.1/10 dev wan0
+ip -n "$NS_GW" addr del $NEW_EXT/24 dev wan0
+for _ in $(seq 50); do ph_ctl status | grep -q "external_address=100.64.0.1" && break; sleep 0.1; done
+js=$(ph_mail --port tcp/25 status --json)
+check_eq "status json: a shared (100.64/10) external address is double NAT" "True 100.64.0.1" \
+	"$(json_get 'str(d["double_nat"])+" "+d["external_address"]' <<<"$js")"
+check_match "status: warns of the second NAT and says what to do" \
+	"another NAT sits in front of it; ask the ISP for a public address" "$(ph_mail --port tcp/25 status)"
+ph_mail unmap >/dev/null
+
 # --- a dead gateway: a clear error, exit 3 ---
 ph_stop
 out=$(ph_mail --port tcp/25 map 2>&1); rc=$?
