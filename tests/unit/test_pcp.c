@@ -11,6 +11,11 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "pcp_client.h"
 #include "pcp_fixture.h"
@@ -648,6 +653,82 @@ test_client_parse(void **state)
 	assert_int_equal(r.result, PCPC_UNSUPP_VERSION);
 }
 
+/* A loopback "server" in a child: ignores `skip` requests, then answers with
+ * a non-matching reply followed by the real one built by pcp_dispatch. */
+static pid_t
+fake_server(int fd, int skip)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	for (int seen = 0;; seen++) {
+		uint8_t b[2048];
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+		if (n <= 0)
+			_exit(1);
+		if (seen < skip)
+			continue;
+		size_t len = pcp_dispatch(&env, ip(MAIL), 1, b, (size_t)n, outbuf, sizeof(outbuf));
+		uint8_t wrong[OUT_CAP];
+		memcpy(wrong, outbuf, len);
+		wrong[24] ^= 0xff;			/* another nonce: must be ignored */
+		sendto(fd, wrong, len, 0, (struct sockaddr *)&from, fl);
+		sendto(fd, outbuf, len, 0, (struct sockaddr *)&from, fl);
+		_exit(0);
+	}
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* §8.1.1 in the client: retransmits on RT (doubling), matches the reply, gives up. */
+static void
+test_client_exchange(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = { htonl(INADDR_LOOPBACK) } };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), status;
+	struct pcpc_msg m = map_req(MAIL, IPPROTO_TCP, 25, 0, 600), r;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	struct pcpc_xfer x = { .server = sa.sin_addr, .port = ntohs(sa.sin_port), .irt_ms = 100,
+	    .mrc = 4 };
+	pid_t pid = fake_server(fd, 2);		/* drops the first two */
+	int64_t t0 = mono_ms();
+	assert_int_equal(pcpc_request(&x, &m, &r), 0);
+	int64_t took = mono_ms() - t0;
+	waitpid(pid, &status, 0);
+	assert_true(took >= 90 + 180);		/* RT, then 2*RT, each +-10% */
+	assert_true(took < 1000);
+	assert_int_equal(r.result, 0);
+	assert_memory_equal(r.nonce, m.nonce, 12);	/* the decoy was skipped */
+	/* Nobody answers: the exchange ends after mrc tries. */
+	x.mrc = 2;
+	t0 = mono_ms();
+	assert_int_equal(pcpc_request(&x, &m, &r), -ETIMEDOUT);
+	assert_in_range(mono_ms() - t0, 250, 700);
+	close(fd);
+	/* Nothing listens at all: the ICMP error ends it at once. */
+	x.mrc = 3;
+	t0 = mono_ms();
+	assert_int_equal(pcpc_request(&x, &m, &r), -ECONNREFUSED);
+	assert_true(mono_ms() - t0 < 250);
+	x.mrc = x.mrd_ms = 0;
+	assert_int_equal(pcpc_request(&x, &m, &r), -EINVAL);	/* would retry for ever */
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int
@@ -661,7 +742,7 @@ main(void)
 		T(test_d23_protocols), T(test_d24_reserved_ports), T(test_d25_option_structure),
 		T(test_d27_third_party), T(test_d28_filter), T(test_d29_peer),
 		T(test_network_failure), T(test_d33_mapping_update), T(test_clients_registry),
-		T(test_client_parse),
+		T(test_client_parse), T(test_client_exchange),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
