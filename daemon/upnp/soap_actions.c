@@ -9,9 +9,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <linux/if_link.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -554,77 +551,16 @@ do_nat_rsip(struct act *a)
 
 /* --- WANCommonInterfaceConfig and Layer3Forwarding -------------------------- */
 
-int
-upnp_wan_stats(const char *ifname, uint64_t *rx_bytes, uint64_t *tx_bytes,
-    uint64_t *rx_packets, uint64_t *tx_packets)
-{
-	struct ifaddrs *ifa;
-	int rc = -ENOENT;
-
-	/* getifaddrs reads the namespace the daemon runs in, unlike a stale /sys. */
-	if (getifaddrs(&ifa) < 0)
-		return -errno;
-	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_PACKET || !i->ifa_data ||
-		    strcmp(i->ifa_name, ifname) != 0)
-			continue;
-		const struct rtnl_link_stats *st = i->ifa_data;
-		*rx_bytes = st->rx_bytes;
-		*tx_bytes = st->tx_bytes;
-		*rx_packets = st->rx_packets;
-		*tx_packets = st->tx_packets;
-		rc = 0;
-		break;
-	}
-	freeifaddrs(ifa);
-	return rc;
-}
-
-static bool
-wan_up(void)
-{
-	unsigned idx = if_nametoindex(upnp_st.cfg->ext_ifname);
-	struct ifaddrs *ifa;
-	bool up = false;
-
-	if (!idx || getifaddrs(&ifa) < 0)
-		return false;
-	for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
-		if (strcmp(i->ifa_name, upnp_st.cfg->ext_ifname) == 0 &&
-		    (i->ifa_flags & IFF_RUNNING))
-			up = true;
-	freeifaddrs(ifa);
-	return up;
-}
-
-static unsigned long
-wan_bitrate(void)
-{
-	char path[128];
-	unsigned long mbit = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/speed", upnp_st.cfg->ext_ifname);
-	if ((f = fopen(path, "re"))) {
-		if (fscanf(f, "%lu", &mbit) != 1)
-			mbit = 0;
-		fclose(f);
-	}
-	if (mbit == 0 || mbit > 4294)	/* unknown, or more than a ui4 holds */
-		return mbit ? 4294967295ul : 1000000000ul;
-	return mbit * 1000000ul;
-}
-
 static int
 do_link_props(struct act *a)
 {
-	unsigned long rate = wan_bitrate();
+	unsigned long rate = upnp_wan_bitrate(upnp_st.cfg->ext_ifname);
 
 	begin(a);
 	soap_add(a->out, "NewWANAccessType", "Ethernet");
 	soap_addu(a->out, "NewLayer1UpstreamMaxBitRate", rate);
 	soap_addu(a->out, "NewLayer1DownstreamMaxBitRate", rate);
-	soap_add(a->out, "NewPhysicalLinkStatus", wan_up() ? "Up" : "Down");
+	soap_add(a->out, "NewPhysicalLinkStatus", upnp_wan_up(upnp_st.cfg->ext_ifname) ? "Up" : "Down");
 	end(a);
 	return 0;
 }

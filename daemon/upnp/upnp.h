@@ -13,7 +13,8 @@
  * Files: upnp.c (frontend glue), ssdp_msg.c (SSDP parse/format, pure),
  * ssdp.c (SSDP socket), describe.c (xml/ templates), http.c (libmicrohttpd),
  * soap.c (SOAP parse/format, pure), soap_actions.c (actions -> lease table),
- * gena_msg.c (GENA header parsing, pure), gena.c (subscriptions, NOTIFY).
+ * gena_msg.c (GENA header parsing, pure), gena.c (subscriptions, NOTIFY),
+ * wanif.c (WAN interface counters and link state).
  */
 #ifndef PORTHOLE_UPNP_H
 #define PORTHOLE_UPNP_H
@@ -187,9 +188,13 @@ int	 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_
 	    struct in_addr peer, struct sbuf *out);
 /* Service type string "urn:schemas-upnp-org:service:NAME:VER". */
 void	 upnp_service_type(enum upnp_svc svc, char *buf, size_t len);
-/* Counters of the WAN interface (WANCommonInterfaceConfig). */
+
+/* wanif.c: the WAN interface as WANCommonInterfaceConfig reports it */
 int	 upnp_wan_stats(const char *ifname, uint64_t *rx_bytes, uint64_t *tx_bytes,
 	    uint64_t *rx_packets, uint64_t *tx_packets);
+bool	 upnp_wan_up(const char *ifname);
+/* Link speed in bit/s, at most what a ui4 holds; 1 Gbit/s when unknown. */
+unsigned long upnp_wan_bitrate(const char *ifname);
 
 /* gena_msg.c: pure */
 struct gena_callback {
