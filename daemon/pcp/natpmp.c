@@ -44,7 +44,7 @@ do_map(const struct pcp_env *env, struct in_addr src, uint8_t proto,
 {
 	uint32_t lifetime = r->lifetime;
 	struct lease *l;
-	uint16_t port;
+	uint16_t port, want;
 	int rc;
 
 	if (!lease_external().s_addr) {
@@ -69,7 +69,9 @@ do_map(const struct pcp_env *env, struct in_addr src, uint8_t proto,
 		res->lifetime = lifetime;
 		return;
 	}
-	rc = map_pick_port(env->cfg, proto, r->ext_port, src, r->int_port, src, &port);
+	/* §3.3: no suggestion asks for "a high-numbered port of the gateway's choosing". */
+	want = r->ext_port ? r->ext_port : r->int_port >= 1024 ? r->int_port : 1024;
+	rc = map_pick_port(env->cfg, proto, want, src, r->int_port, src, &port);
 	if (rc == 0) {
 		struct lease_req req = {
 			.proto = proto, .ext_port = port, .int_addr = src, .int_port = r->int_port,

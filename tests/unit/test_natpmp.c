@@ -131,6 +131,15 @@ test_c7_idempotent(void **state)
 	assert_in_range(lease_seconds_left(lease_find(IPPROTO_TCP, a.ext_port)), 1199, 1200);
 }
 
+/* C6: no suggestion -> a high port (the internal one when it is high). */
+static void
+test_c6_no_suggestion(void **state)
+{
+	(void)state;
+	assert_true(nat_map(MAIL, NATPMP_OP_MAP_TCP, 25, 0, 600).ext_port >= 1024);
+	assert_int_equal(nat_map(MAIL, NATPMP_OP_MAP_TCP, 8443, 0, 600).ext_port, 8443);
+}
+
 /* C8: a taken suggestion -> another free port; none free -> 4. */
 static void
 test_c8_taken_and_exhausted(void **state)
@@ -294,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_parse_lengths),
 		cmocka_unit_test_setup_teardown(test_c5_external_address, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_c6_map_reply, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_c6_no_suggestion, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_c7_idempotent, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_c8_taken_and_exhausted, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_c9_companion, fixture_setup, fixture_teardown),
