@@ -305,6 +305,23 @@ cmd_status(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 	return ret;
 }
 
+/* status without a gateway still answers, in the format asked for. */
+static void
+no_gateway_report(const struct cli *c)
+{
+	struct porthole_report *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return;
+	r->verdict = PORTHOLE_VERDICT_NO_GATEWAY;
+	snprintf(r->summary, sizeof(r->summary), "%s", porthole_strerror(PORTHOLE_ERR_NOGATEWAY));
+	if (c->json)
+		porthole_report_json(r, stdout);
+	else
+		porthole_report_table(r, stdout);
+	free(r);
+}
+
 static int
 cmd_keep(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 {
@@ -457,8 +474,11 @@ main(int argc, char **argv)
 	}
 	if (build_profile(&c, &p) != 0)
 		return EXIT_USAGE;
-	if ((rc = open_client(&c, &ph)) != 0)
+	if ((rc = open_client(&c, &ph)) != 0) {
+		if (cmds[i].fn == cmd_status && rc == EXIT_GATEWAY)
+			no_gateway_report(&c);
 		return rc;
+	}
 	rc = cmds[i].fn(&c, ph, &p);
 	porthole_close(ph);
 	return rc;

@@ -193,6 +193,9 @@ porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n
 		return rc;
 	}
 	r->method = ph->method;
+	/* A PCP-only gateway tells its address only in MAP replies. */
+	for (i = 0; i < n && r->external_addr.s_addr == 0; i++)
+		r->external_addr = m[i].external_addr;
 	r->double_nat = phc_addr_private(r->external_addr);
 	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
 	if (r->double_nat)
@@ -232,7 +235,8 @@ porthole_report_table(const struct porthole_report *r, FILE *out)
 
 	inet_ntop(AF_INET, &r->gateway, gw, sizeof(gw));
 	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
-	fprintf(out, "gateway %s, protocol %s, external address %s\n", gw,
+	fprintf(out, "gateway %s, protocol %s, external address %s\n",
+	    r->gateway.s_addr != 0 ? gw : "unknown",
 	    porthole_method_name(r->method), r->external_addr.s_addr != 0 ? ext : "unknown");
 	if (r->warning[0] != '\0')
 		fprintf(out, "warning: %s\n", r->warning);
@@ -325,7 +329,9 @@ porthole_report_json(const struct porthole_report *r, FILE *out)
 
 	inet_ntop(AF_INET, &r->gateway, gw, sizeof(gw));
 	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
-	fprintf(out, "{\"version\": 1, \"gateway\": \"%s\", \"method\": ", gw);
+	fputs("{\"version\": 1, \"gateway\": ", out);
+	json_str(out, r->gateway.s_addr != 0 ? gw : NULL);
+	fputs(", \"method\": ", out);
 	json_str(out, r->method != PORTHOLE_AUTO ? porthole_method_name(r->method) : NULL);
 	fputs(", \"external_address\": ", out);
 	json_str(out, r->external_addr.s_addr != 0 ? ext : NULL);

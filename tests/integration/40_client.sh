@@ -213,3 +213,7 @@ check_match "absent gateway address: named in the error" "192.168.77.99" "$out"
 out=$(ip netns exec "$NS_MAIL" ip route del default; ph_mail --port tcp/25 map 2>&1); rc=$?
 check_eq "no default route: exit 3" 3 $rc
 check_match "no default route: says to use --gateway" "no default route; give the router's address with --gateway" "$out"
+out=$(ph_mail status --json 2>/dev/null); rc=$?
+check_eq "no default route: status exits 3" 3 $rc
+check_eq "no default route: status --json still answers, verdict no_gateway" "no_gateway None" \
+	"$(json_get 'd["verdict"]+" "+str(d["gateway"])' <<<"$out")"
