@@ -22,7 +22,11 @@ probe_tcp_from() {
 # --- D32: restart announcements, heard by a LAN host listening first ---
 in_ws "$P" -m $WS_IP -t 3000 >"$LAB_DIR/boot.out" &
 LAB_PIDS+=($!)
-sleep 0.3
+# ... and watched from the WAN side, where none of it may go (B3).
+in_wan timeout 3 tcpdump -i br0 -n -l "udp and (port 5350 or port 5351)" \
+	>"$LAB_DIR/wan.pcap.txt" 2>/dev/null &
+LAB_PIDS+=($!)
+sleep 0.5
 check "portholed starts" ph_start
 serve_tcp "$NS_MAIL" 25
 serve_udp "$NS_MAIL" 5060
@@ -212,6 +216,12 @@ check_match "D32 unsolicited ANNOUNCE from the LAN address, port 5351, result 0"
 ts=($(printf '%s\n' "$boot" | grep -o 't_ms=[0-9]*' | cut -d= -f2))
 check "D32 at least 3 in the first 2 s, 250 ms apart at first, doubling (${ts[*]})" \
 	test ${#ts[@]} -ge 3 -a $((ts[1] - ts[0])) -ge 240 -a $((ts[2] - ts[1])) -ge 440
+
+sleep 0.5
+check_match "B3 the WAN capture saw the WAN host's own request (so it works)" \
+	"IP $WAN_IP\.[0-9]+ > $EXT_IP\.5351" "$(cat "$LAB_DIR/wan.pcap.txt")"
+check_not "B3 ... and nothing from the gateway on udp/5350-5351: no reply, no announcement" \
+	grep -Eq " IP ($EXT_IP|$GW_LAN_IP)\.535[01] " "$LAB_DIR/wan.pcap.txt"
 
 # --- D33, D31: an external address change ---
 out=$(in_mail "$P" -s 40001 -i 25 -e 25 -n $N1 -l 600 $GW_LAN_IP)
