@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "upnp/upnp.h"
 
 static const char uuids[UPNP_NDEV][UPNP_UUID_LEN + 1] = {
@@ -193,6 +195,49 @@ format_notify(void **state)
 	assert_non_null(strstr(buf, "CONFIGID.UPNP.ORG: 9\r\n"));
 }
 
+/* The xml/ templates, rendered: UDNs filled in, well-formed, version-gated. */
+static void
+descriptions(void **state)
+{
+	static const char *paths[] = {
+		"/igd2.xml", "/igd1.xml", "/scpd/WANIPConnection2.xml", "/scpd/WANIPConnection1.xml",
+		"/scpd/WANCommonInterfaceConfig1.xml", "/scpd/Layer3Forwarding1.xml",
+	};
+	const char *d;
+	size_t len;
+
+	(void)state;
+	memset(&upnp_st, 0, sizeof(upnp_st));
+	memcpy(upnp_st.uuid, uuids, sizeof(uuids));
+	upnp_st.primary = 2;
+	assert_int_equal(describe_init(), 0);
+	uint32_t id = describe_configid();
+	assert_true(id <= 0xffffff);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		d = describe_doc(paths[i], &len);
+		assert_non_null(d);
+		assert_int_equal(strlen(d), len);
+		assert_null(strchr(d, '@'));
+		xmlDoc *doc = xmlReadMemory(d, (int)len, NULL, NULL, XML_PARSE_NONET);
+		assert_non_null(doc);
+		xmlFreeDoc(doc);
+	}
+	d = describe_doc("/igd2.xml", &len);
+	assert_non_null(strstr(d, "<UDN>uuid:11111111-2222-4333-8444-555555555550</UDN>"));
+	assert_non_null(strstr(d, "<UDN>uuid:11111111-2222-4333-8444-555555555552</UDN>"));
+	assert_non_null(strstr(d, "<controlURL>/ctl/IPConn2</controlURL>"));
+	assert_null(describe_doc("/nothing.xml", &len));
+	upnp_st.primary = 1;
+	assert_null(describe_doc("/igd2.xml", &len));
+	assert_null(describe_doc("/scpd/WANIPConnection2.xml", &len));
+	assert_non_null(describe_doc("/igd1.xml", &len));
+	describe_fini();
+	/* The same input gives the same CONFIGID. */
+	assert_int_equal(describe_init(), 0);
+	assert_int_equal(describe_configid(), id);
+	describe_fini();
+}
+
 int
 main(void)
 {
@@ -205,6 +250,7 @@ main(void)
 		cmocka_unit_test(match_uuid),
 		cmocka_unit_test(format_reply),
 		cmocka_unit_test(format_notify),
+		cmocka_unit_test(descriptions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
