@@ -5,9 +5,6 @@
 # another host, the keeper through a gateway restart, and a dead gateway.
 . "$(dirname "$0")/../lib.sh"
 lab_up
-# Docker hosts load br_netfilter: bridged LAN frames would then skip the
-# gateway's hairpin SNAT. Home routers don't run it; neither does our lab.
-in_gw sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null
 
 export PORTHOLE_STATE=$LAB_DIR/state
 PH="$BIN/porthole"

@@ -10,7 +10,6 @@ if [ ! -x "$MINIUPNPD" ]; then
 	exit 0
 fi
 lab_up
-in_gw sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null
 
 # miniupnpd refuses to map anything while its WAN address is private or
 # reserved, documentation ranges included ("Port forwarding is impossible").

@@ -5,8 +5,6 @@
 # the server maps again by itself; SIGTERM removes its mappings.
 . "$(dirname "$0")/../lib.sh"
 lab_up
-# See 40_client.sh: no br_netfilter on the lab's LAN bridge.
-in_gw sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null
 
 STATE=$LAB_DIR/state
 MAIL_PORTS="25 587 465 110 995 143 993 80 443 8008 8443 8843"
