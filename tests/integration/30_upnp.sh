@@ -157,8 +157,13 @@ check_eq "E43 remote-host mapping: another WAN host does not" "" "$(probe_tcp "$
 in_mail timeout 20 upnpc -i -d 2525 TCP >/dev/null
 check_eq "E46 after DeletePortMapping the port is closed" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 
-# --- BOOTID rises with a restart -----------------------------------------------------
+# --- BOOTID rises with a restart; byebye on the way out ----------------------------
+in_mail "$BIN/tests/ssdp_probe" listen $MAIL_IP 2000 >"$LAB_DIR/notify2" &
+LAB_PIDS+=($!)
+sleep 0.3
 upnp_stop
+sleep 1.9
+check_eq "E39 a clean stop says byebye for all 9 NTs" 9 "$(grep -c 'NTS: ssdp:byebye' "$LAB_DIR/notify2")"
 sleep 1.1
 upnp_start || exit 1
 R=$(ssdp "$NS_MAIL" 239.255.255.250 upnp:rootdevice 1 1500)
