@@ -376,17 +376,34 @@ porthole_map_profile(struct porthole *ph, const struct porthole_profile *p,
 	return first;
 }
 
+/*
+ * A standing mapping is renewed with the protocol that made it (the PCP
+ * nonce, the UPnP entry are that protocol's); only when that protocol is
+ * gone does the protocol order start again.
+ */
 PORTHOLE_API int
 porthole_renew(struct porthole *ph, struct porthole_mapping *m)
 {
+	const struct phc_method *ops;
+	int rc;
+
 	if (ph == NULL || m == NULL || m->internal_port == 0)
 		return PORTHOLE_ERR_INVAL;
-	/* A mapping made by another protocol is renewed with it, if still there. */
-	if (m->method != PORTHOLE_AUTO && ph->method == PORTHOLE_AUTO &&
-	    (ph->o.method == PORTHOLE_AUTO || ph->o.method == m->method) &&
-	    phc_method_ops(m->method)->probe(ph) == 0)
-		ph->method = m->method;
-	return map_with(ph, m, ph->o.lifetime);
+	ops = phc_method_ops(m->method);
+	if (ops == NULL || m->external_port == 0 ||
+	    (ph->o.method != PORTHOLE_AUTO && ph->o.method != m->method))
+		return map_with(ph, m, ph->o.lifetime);
+	m->internal_addr = ph->local;
+	rc = ops->map(ph, m, ph->o.lifetime);
+	if (rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED)
+		return map_with(ph, m, ph->o.lifetime);
+	if (rc == 0) {
+		m->obtained = (int64_t)time(NULL);
+		m->epoch = ph->epoch;
+		if (m->external_port != m->internal_port)
+			rc = give_back(ph, m);
+	}
+	return m->error = rc;
 }
 
 PORTHOLE_API int

@@ -28,6 +28,7 @@ struct keep_entry {
 	unsigned		failures;
 	int			last_error;	/* to log a failure once, not each retry */
 	bool			redo;		/* due again after a restart or new address */
+	bool			fresh;		/* never granted in this run */
 };
 
 struct porthole_keeper {
@@ -80,8 +81,8 @@ adopt_state(struct porthole_keeper *k)
 		for (j = 0; j < n; j++)
 			if (old[j].proto == k->e[i].m.proto &&
 			    old[j].internal_port == k->e[i].m.internal_port) {
-				memcpy(k->e[i].m.nonce, old[j].nonce, sizeof(old[j].nonce));
-				k->e[i].m.method = old[j].method;
+				memcpy(old[j].name, k->e[i].m.name, sizeof(old[j].name));
+				k->e[i].m = old[j];
 			}
 }
 
@@ -112,6 +113,7 @@ porthole_keeper_new(struct porthole *ph, const struct porthole_profile *p,
 		snprintf(e->m.name, sizeof(e->m.name), "%s", p->port[i].name);
 		e->m.proto = p->port[i].proto;
 		e->m.internal_port = p->port[i].port;
+		e->fresh = true;
 	}
 	adopt_state(k);
 	k->next_check = phc_now_ms() + k->check_ms;
@@ -228,7 +230,7 @@ log_mapped(struct porthole_keeper *k, const struct keep_entry *e,
 	char ext[INET_ADDRSTRLEN], label[16];
 	bool same = before->external_port == e->m.external_port &&
 	    before->external_addr.s_addr == e->m.external_addr.s_addr &&
-	    before->method == e->m.method && e->failures == 0;
+	    before->method == e->m.method && e->failures == 0 && !e->fresh;
 
 	phc_port_label(label, sizeof(label), &e->m);
 	inet_ntop(AF_INET, &e->m.external_addr, ext, sizeof(ext));
@@ -239,6 +241,13 @@ log_mapped(struct porthole_keeper *k, const struct keep_entry *e,
 }
 
 static bool
+gateway_error(int rc)
+{
+	return rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_NOPROTO ||
+	    rc == PORTHOLE_ERR_UNSUPPORTED || rc == PORTHOLE_ERR_NETWORK;
+}
+
+static bool
 map_entry(struct porthole_keeper *k, struct keep_entry *e, int64_t now)
 {
 	struct porthole_mapping before = e->m;
@@ -246,8 +255,12 @@ map_entry(struct porthole_keeper *k, struct keep_entry *e, int64_t now)
 
 	rc = porthole_renew(k->ph, &e->m);
 	if (rc == 0) {
+		if (k->gw_down)
+			phc_log(k->ph, LOG_NOTICE, "gateway answers again");
+		k->gw_down = false;
 		log_mapped(k, e, &before);
 		e->redo = false;
+		e->fresh = false;
 		e->failures = 0;
 		e->last_error = 0;
 		e->due = phc_renew_due(now, e->m.lifetime);
@@ -256,8 +269,14 @@ map_entry(struct porthole_keeper *k, struct keep_entry *e, int64_t now)
 	}
 	e->failures++;
 	e->due = now + phc_retry_delay(e->failures);
-	if (rc != e->last_error)
+	/* A silent gateway is one event, not one per port. */
+	if (gateway_error(rc)) {
+		if (!k->gw_down)
+			phc_log(k->ph, LOG_WARNING, "%s; retrying", porthole_last_error(k->ph));
+		k->gw_down = true;
+	} else if (rc != e->last_error) {
 		phc_log(k->ph, LOG_WARNING, "%s; retrying", porthole_last_error(k->ph));
+	}
 	e->last_error = rc;
 	return before.external_port != 0 || before.error != rc;
 }

@@ -159,6 +159,23 @@ check_match "keep: a 2 s lease still stands after 5 s" "tcp +25 +$MAIL_IP:25" "$
 check "keep: renewed it at half its lifetime" grep -q "renewed tcp/25" "$LAB_DIR/keep.log"
 kill -TERM $KEEP; wait $KEEP
 
+# --- a keeper takes over what `porthole map` made: same protocol, same PCP nonce ---
+rm -f "$PORTHOLE_STATE"
+ph_mail -P pcp --port tcp/25 map >/dev/null
+nonce=$(awk '$1 == "map" {print $12}' "$PORTHOLE_STATE")
+ip netns exec "$NS_MAIL" "$PH" -v -t 1000 --port tcp/25 keep --no-unmap >"$LAB_DIR/keep.log" 2>&1 &
+KEEP=$!
+LAB_PIDS+=($KEEP)
+for _ in $(seq 30); do grep -q "mapped tcp/25" "$LAB_DIR/keep.log" && break; sleep 0.1; done
+check_match "keep after map: renews the same mapping by PCP" "mapped tcp/25 .* via pcp" "$(cat "$LAB_DIR/keep.log")"
+check_not "keep after map: no NOT_AUTHORIZED (nonce kept)" grep -q NOT_AUTHORIZED "$LAB_DIR/keep.log"
+check_eq "keep after map: the nonce in the state file is the same" "$nonce" \
+	"$(awk '$1 == "map" {print $12}' "$PORTHOLE_STATE")"
+kill -TERM $KEEP; wait $KEEP
+check_match "keep --no-unmap: the mapping stays" "tcp +25 +$MAIL_IP:25 +pcp" "$(ph_ctl list)"
+check "unmap afterwards, from the state the keeper left" ph_mail unmap
+check_not "and it is gone" grep -q "tcp  *25 " <<<"$(ph_ctl list)"
+
 # --- the external address changes: the keeper follows; a shared address is double NAT ---
 ph_stop
 check "portholed restarts" ph_start
