@@ -139,21 +139,23 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 
 	if (rq->too_big)
 		return reply_fault(c, 501);
+	struct in_addr pa = peer_of(c);
+	char peer[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &pa, peer, sizeof(peer));
 	code = soap_parse(rq->body, rq->len, &sr);
-	if (code == 0) {
-		sbuf_init(&b);
-		code = soap_dispatch((enum upnp_svc)svc,
-		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"),
-		    &sr, peer_of(c), &b);
-		if (code == 0)
-			return reply_sbuf(c, MHD_HTTP_OK, &b, true);
-		sbuf_free(&b);
-	} else {
-		char peer[INET_ADDRSTRLEN];
-		struct in_addr pa = peer_of(c);
-		inet_ntop(AF_INET, &pa, peer, sizeof(peer));
+	if (code != 0) {
 		log_drop("upnp", peer, code == 402 ? "SOAP body with a DTD" : "unparseable SOAP body");
+		return reply_fault(c, code);
 	}
+	sbuf_init(&b);
+	code = soap_dispatch((enum upnp_svc)svc,
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"), &sr, pa, &b);
+	log_debug("upnp: %s %s %s -> %d", peer, upnp_service((enum upnp_svc)svc)->control,
+	    sr.action, code ? code : 200);
+	if (code == 0)
+		return reply_sbuf(c, MHD_HTTP_OK, &b, true);
+	sbuf_free(&b);
 	return reply_fault(c, code);
 }
 

@@ -109,6 +109,12 @@ R=$(in_mail timeout 20 upnpc -i -s)
 check_match "E40 upnpc -s: Connected" 'Status : Connected' "$R"
 check_match "E40 upnpc -s: ExternalIPAddress" "ExternalIPAddress = $EXT_IP" "$R"
 check_match "E40 upnpc -s: WAN byte counters" 'Bytes: +Sent: +[1-9][0-9]*' "$R"
+R=$(in_mail timeout 20 upnpc -i -m eth0 -z 40123 -t 2 -s)
+check_match "E38 upnpc -m eth0 -z 40123 -t 2 -s (interface, source port, TTL options)" 'Status : Connected' "$R"
+R=$(in_mail timeout 20 upnpc -i -m $MAIL_IP -s)
+check_match "E38 upnpc -m with an address" "ExternalIPAddress = $EXT_IP" "$R"
+in_mail timeout 20 upnpc -6 -s >/dev/null 2>&1
+check "E38 upnpc -6 (no IPv6 IGD here) leaves the daemon running" ph_alive
 R=$(in_mail timeout 20 upnpc -i -e "smtp relay" -a $MAIL_IP 25 2525 TCP)
 check_match "E43 upnpc -a 25 -> 2525" "external $EXT_IP:2525 TCP is redirected to internal $MAIL_IP:25" "$R"
 check_match "E44 v1 lease 0 is permanent (nft element without timeout)" \
