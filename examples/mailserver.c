@@ -15,6 +15,8 @@
  *
  * Build: cc mailserver.c $(pkg-config --cflags --libs libporthole)
  */
+#define _POSIX_C_SOURCE 200809L	/* a standalone program: ask for POSIX */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -80,7 +82,7 @@ serve(int lfd)
 	char line[INET_ADDRSTRLEN + 2];
 	int fd;
 
-	while ((fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC)) != -1) {
+	while ((fd = accept(lfd, (struct sockaddr *)&peer, &pl)) != -1) {
 		inet_ntop(AF_INET, &peer.sin_addr, line, INET_ADDRSTRLEN);
 		strcat(line, "\n");
 		if (write(fd, line, strlen(line)) < 0)

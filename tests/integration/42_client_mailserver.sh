@@ -45,3 +45,26 @@ check_eq "SIGTERM: clean exit" 0 $rc
 check_eq "SIGTERM: its mappings are removed" 0 "$(mapped_count)"
 out=$(in_mail "$BIN/porthole" -s "$STATE" status); rc=$?
 check_eq "status afterwards: exit 1 (nothing mapped)" 1 $rc
+
+# The same program built as a user would: against the shared library, with
+# the flags pkg-config gives from the installed libporthole.pc.
+P=$LAB_DIR/prefix
+mkdir -p "$P/include" "$P/lib/pkgconfig"
+cp "$ROOT/include/porthole.h" "$P/include/"
+cp "$BIN/libporthole.so" "$P/lib/libporthole.so.0"
+ln -s libporthole.so.0 "$P/lib/libporthole.so"
+sed -e "s|@PREFIX@|$P|" -e 's|@VERSION@|0|' "$ROOT/client/libporthole.pc.in" >"$P/lib/pkgconfig/libporthole.pc"
+flags=$(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags --libs libporthole)
+check "pkg-config: the example builds against the shared library" \
+	cc -std=c11 -Wall -Wextra -Werror -o "$LAB_DIR/ms-shared" "$ROOT/examples/mailserver.c" $flags
+check_match "it links libporthole.so.0" "libporthole.so.0 => $P/lib/libporthole.so.0" \
+	"$(LD_LIBRARY_PATH=$P/lib ldd "$LAB_DIR/ms-shared")"
+printf 'smtp-alt tcp/2525\n' >"$LAB_DIR/alt.profile"
+ip netns exec "$NS_MAIL" env LD_LIBRARY_PATH="$P/lib" "$LAB_DIR/ms-shared" -p "$LAB_DIR/alt.profile" \
+	-s "$STATE" >"$LAB_DIR/ms-shared.log" 2>&1 &
+MS=$!
+LAB_PIDS+=($MS)
+for _ in $(seq 50); do ph_ctl list | grep -q "tcp  *2525 " && break; sleep 0.1; done
+check_match "the shared-library build maps its port" "tcp +2525 +$MAIL_IP:2525" "$(ph_ctl list)"
+check_eq "and serves it to the WAN host" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+kill -TERM $MS; wait $MS
