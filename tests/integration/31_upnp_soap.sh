@@ -146,6 +146,17 @@ for a in BytesSent:tx_bytes BytesReceived:rx_bytes PacketsSent:tx_packets Packet
 	check "E40 GetTotal${a%%:*} is wan0's ${a##*:} ($v vs $k)" test -n "$v" -a "${v:-0}" -le "$k" -a "$((k - ${v:-0}))" -lt 100000
 done
 
+# A chunked body and two requests on one kept-alive connection, as some stacks send them.
+BODY="<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u:GetExternalIPAddress xmlns:u=\"$IPC2\"/></s:Body></s:Envelope>"
+R=$( { printf 'POST %s HTTP/1.1\r\nHOST: x\r\nSOAPACTION: "%s#GetExternalIPAddress"\r\nTRANSFER-ENCODING: chunked\r\nCONNECTION: close\r\n\r\n' $IPC2_URL $IPC2
+	printf '%x\r\n%s\r\n' 32 "${BODY:0:32}"; printf '%x\r\n%s\r\n0\r\n\r\n' $((${#BODY} - 32)) "${BODY:32}"; } |
+	in_mail socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT 2>/dev/null)
+check_eq "E42 a chunked SOAP body is understood" $EXT_IP "$(xval NewExternalIPAddress <<<"$R")"
+R=$( { printf 'POST %s HTTP/1.1\r\nHOST: x\r\nSOAPACTION: "%s#GetExternalIPAddress"\r\nCONTENT-LENGTH: %d\r\n\r\n%s' $IPC2_URL $IPC2 ${#BODY} "$BODY"
+	printf 'GET /igd2.xml HTTP/1.1\r\nHOST: x\r\nCONNECTION: close\r\n\r\n'; } |
+	in_mail socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT 2>/dev/null)
+check_eq "E40 two requests on one connection get two answers" 2 "$(grep -c '^HTTP/1.1 200' <<<"$R")"
+
 # --- hostile bodies change nothing ------------------------------------------------------
 before=$(mappings)
 GOOD_ADD="<u:AddPortMapping xmlns:u=\"$IPC2\">$(add_args 4500 TCP 4500 $MAIL_IP 600)</u:AddPortMapping>"
