@@ -77,3 +77,18 @@ R=$(ssdp "$NS_WS" $GW_LAN_IP upnp:rootdevice - 1000)
 check_match "E38 another host's budget is its own" '^ST: upnp:rootdevice' "$R"
 sleep 1.5
 check_eq "E42 the budget refills" 200 "$(soap "$NS_MAIL" $IPC1_URL $IPC1 GetExternalIPAddress "" | head -1 | awk '{print $2}')"
+
+# A host over its quota (max_per_host) gets 728 NoPortMapsAvailable.
+upnp_stop
+upnp_start max_per_host=2 || exit 1
+for p in 3001 3002; do
+	soap "$NS_MAIL" $IPC2_URL $IPC2 AddPortMapping "$(add_args $p TCP $p $MAIL_IP 600)" >/dev/null
+done
+check_eq "E43 AddPortMapping over the host's quota -> 728" 728 \
+	"$(soap "$NS_MAIL" $IPC2_URL $IPC2 AddPortMapping "$(add_args 3003 TCP 3003 $MAIL_IP 600)" | errcode)"
+check_eq "E45 AddAnyPortMapping over the host's quota -> 728" 728 \
+	"$(soap "$NS_MAIL" $IPC2_URL $IPC2 AddAnyPortMapping "$(add_args 3003 TCP 3003 $MAIL_IP 600)" | errcode)"
+check_eq "E43 ... renewing one it holds still works" ok \
+	"$(soap "$NS_MAIL" $IPC2_URL $IPC2 AddPortMapping "$(add_args 3001 TCP 3001 $MAIL_IP 900)" | errcode)"
+check_eq "E43 ... and another host is not affected" ok \
+	"$(soap "$NS_WS" $IPC2_URL $IPC2 AddPortMapping "$(add_args 3003 TCP 3003 $WS_IP 600)" | errcode)"
