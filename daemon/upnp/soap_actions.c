@@ -207,16 +207,29 @@ parse_add(const struct act *a, struct add_args *x)
 	return 0;
 }
 
-/* Who may map what: IGD2 §2.5.16 for unauthenticated control points. */
+/*
+ * Who may map what: IGD2 §2.5.16 for unauthenticated control points.
+ * The part that does not depend on the external port comes first, so
+ * AddAnyPortMapping does not hunt for a port that could never be allowed.
+ */
 static int
-authorize(const struct act *a, const struct add_args *x, uint16_t ext)
+authorize_client(const struct act *a, const struct add_args *x)
 {
 	bool secure = upnp_st.cfg->secure_mode;
-	int deny = a->ver == 2 ? 606 : 718;
 
 	if (secure && x->client.s_addr != a->peer.s_addr)
-		return deny;
-	if (secure && a->ver == 2 && (ext < 1024 || x->intp < 1024))
+		return a->ver == 2 ? 606 : 718;
+	if (secure && a->ver == 2 && x->intp < 1024)
+		return 606;
+	return 0;
+}
+
+static int
+authorize_port(const struct act *a, const struct add_args *x, uint16_t ext)
+{
+	int deny = a->ver == 2 ? 606 : 718;
+
+	if (upnp_st.cfg->secure_mode && a->ver == 2 && ext < 1024)
 		return 606;
 	switch (policy_check(&upnp_st.cfg->policy, ext, x->client, x->intp, a->peer)) {
 	case POLICY_ALLOW:
@@ -229,7 +242,7 @@ authorize(const struct act *a, const struct add_args *x, uint16_t ext)
 }
 
 static int
-add_lease(const struct act *a, const struct add_args *x, uint16_t ext)
+add_lease(const struct add_args *x, uint16_t ext)
 {
 	struct lease_req req = {
 		.proto = x->proto, .ext_port = ext, .int_addr = x->client,
@@ -238,7 +251,6 @@ add_lease(const struct act *a, const struct add_args *x, uint16_t ext)
 	};
 	struct lease *l;
 
-	(void)a;
 	switch (lease_add(&req, &l)) {
 	case 0:
 		return 0;
@@ -260,8 +272,9 @@ do_add(struct act *a)
 	TRY(parse_add(a, &x));
 	if (x.ext == 0)
 		return 716;
-	TRY(authorize(a, &x, x.ext));
-	TRY(add_lease(a, &x, x.ext));
+	TRY(authorize_client(a, &x));
+	TRY(authorize_port(a, &x, x.ext));
+	TRY(add_lease(&x, x.ext));
 	begin(a);
 	end(a);
 	return 0;
@@ -281,20 +294,22 @@ do_add_any(struct act *a)
 	int rc = 728;
 
 	TRY(parse_add(a, &x));
+	TRY(authorize_client(a, &x));
 	want = x.ext ? x.ext : x.intp;
 	/* The same host asking again keeps what it has (renewal is idempotent). */
 	if (x.ext && same_host_mapping(lease_find(x.proto, x.ext), &x) &&
-	    authorize(a, &x, x.ext) == 0) {
+	    authorize_port(a, &x, x.ext) == 0) {
 		port = x.ext;
-		rc = add_lease(a, &x, port);
+		rc = add_lease(&x, port);
 	}
+	/* Otherwise the nearest free port the policy allows, within a bounded hunt. */
 	for (int tries = 0; rc && tries < 64; tries++) {
 		port = lease_free_port(x.proto, want);
 		if (port == 0)
 			return 728;
-		rc = authorize(a, &x, port);
+		rc = authorize_port(a, &x, port);
 		if (rc == 0)
-			rc = add_lease(a, &x, port);
+			rc = add_lease(&x, port);
 		if (rc == 0)
 			break;
 		if (rc != 606 && rc != 718)

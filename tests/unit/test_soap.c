@@ -278,6 +278,17 @@ add_any(void **state)
 	assert_non_null(strstr(r, "<NewReservedPort>4000</NewReservedPort>"));
 	free(r);
 	assert_int_equal(lease_count(), 2);
+	/* Refusals that no other port would change come back as they are. */
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "AddAnyPortMapping",
+	    add_args(a, sizeof(a), "4000", "TCP", "4000", WS, "600"), MAIL, NULL), 606);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "AddAnyPortMapping",
+	    add_args(a, sizeof(a), "4000", "TCP", "25", MAIL, "600"), MAIL, NULL), 606);
+	/* An external port below 1024 is moved up to an allowed one. */
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "AddAnyPortMapping",
+	    add_args(a, sizeof(a), "80", "UDP", "8080", MAIL, "600"), MAIL, &r), 0);
+	assert_null(strstr(r, "<NewReservedPort>80<"));
+	free(r);
+	assert_int_equal(lease_count(), 3);
 	assert_int_equal(call(SVC_WANIPC1, IPC1, "AddAnyPortMapping",
 	    add_args(a, sizeof(a), "4000", "TCP", "4000", MAIL, "600"), MAIL, NULL), 401);
 }
