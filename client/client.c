@@ -232,7 +232,7 @@ phc_select(struct porthole *ph)
 	    PORTHOLE_UPNP };
 	char gw[INET_ADDRSTRLEN];
 	size_t i;
-	int rc;
+	int rc, silent = 0;
 
 	if (ph->method != PORTHOLE_AUTO)
 		return 0;
@@ -245,6 +245,7 @@ phc_select(struct porthole *ph)
 	}
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		rc = phc_method_ops(order[i])->probe(ph);
+		silent += rc == PORTHOLE_ERR_TIMEOUT;
 		if (rc == 0) {
 			ph->method = order[i];
 			phc_log(ph, LOG_DEBUG, "gateway %s speaks %s", gw,
@@ -254,6 +255,11 @@ phc_select(struct porthole *ph)
 		if (rc == PORTHOLE_ERR_NETWORK || rc == PORTHOLE_ERR_SYSTEM)
 			return rc;
 	}
+	/* PCP and NAT-PMP both unanswered, not even refused: nobody is there. */
+	if (silent >= 2)
+		return phc_fail(ph, PORTHOLE_ERR_NOPROTO, "gateway %s does not answer at all "
+		    "(no reply to PCP or NAT-PMP, no UPnP IGD): is it up, and is it the "
+		    "router? (--gateway names another)", gw);
 	return phc_fail(ph, PORTHOLE_ERR_NOPROTO, "gateway %s answers neither PCP, NAT-PMP "
 	    "nor UPnP: is port mapping enabled on the router?", gw);
 }

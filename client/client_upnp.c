@@ -67,7 +67,12 @@ upnp_discover(struct porthole *ph)
 		return 0;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return PORTHOLE_ERR_SYSTEM;
-	devs = upnpDiscover(ph->o.timeout_ms, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2, &err);
+	/*
+	 * One search round: IGD:2 devices answer a search for IGD:1 too,
+	 * whereas upnpDiscover() waits out one round per device type.
+	 */
+	devs = upnpDiscoverDevice("urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+	    ph->o.timeout_ms, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2, &err);
 	for (d = devs; d != NULL && !ok; d = d->pNext)
 		if (url_on_gateway(d->descURL, ph->gw) && strstr(d->st, "InternetGatewayDevice"))
 			ok = UPNP_GetIGDFromUrl(d->descURL, &u->urls, &u->data, u->lanaddr,

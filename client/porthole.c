@@ -211,11 +211,12 @@ cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 			    m->external_port, porthole_method_name(m->method), m->lifetime);
 		} else {
 			last = rc;
+			/* A gateway that does not answer is said once, below. */
+			if (gateway_error(rc) && ok == 0)
+				break;
 			printf("%-14s %s/%u not mapped: %s\n", pp->name,
 			    pp->proto == IPPROTO_UDP ? "udp" : "tcp", pp->port,
 			    porthole_last_error(ph));
-			if (gateway_error(rc) && ok == 0)
-				break;
 		}
 	}
 	if (last != 0 && gateway_error(last) && ok == 0) {

@@ -223,7 +223,8 @@ check_eq "gateway down: status exits 3" 3 $rc
 check_match "gateway down: status verdict no_gateway" "^verdict: no_gateway" "$out"
 out=$(in_mail "$PH" -t 500 -g 192.168.77.99 --port tcp/25 map 2>&1); rc=$?
 check_eq "absent gateway address: exit 3" 3 $rc
-check_match "absent gateway address: named in the error" "192.168.77.99" "$out"
+check_match "absent gateway address: named, and asked whether it is up" \
+	"gateway 192.168.77.99 does not answer at all .*: is it up, and is it the router\?" "$out"
 out=$(ip netns exec "$NS_MAIL" ip route del default; ph_mail --port tcp/25 map 2>&1); rc=$?
 check_eq "no default route: exit 3" 3 $rc
 check_match "no default route: says to use --gateway" "no default route; give the router's address with --gateway" "$out"
