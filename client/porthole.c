@@ -354,6 +354,39 @@ cmd_keep(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 	return EXIT_OK;
 }
 
+/* The options that carry a number or add to a list. */
+static int
+value_opt(struct cli *c, int ch, const char *arg)
+{
+	char *end;
+	long v;
+
+	if (ch == 'o' || ch == 'e') {
+		if ((ch == 'o' ? c->n_ports : c->n_enable) == PORTHOLE_PROFILE_MAX) {
+			fprintf(stderr, "porthole: too many ports\n");
+			return -1;
+		}
+		if (ch == 'o')
+			c->ports[c->n_ports++] = arg;
+		else
+			c->enable[c->n_enable++] = arg;
+		return 0;
+	}
+	v = strtol(arg, &end, 10);
+	if (*end != '\0' || v <= 0 || v > 86400 * 7) {
+		fprintf(stderr, "porthole: -%c wants a positive number of %s\n", ch,
+		    ch == 't' ? "milliseconds" : "seconds");
+		return -1;
+	}
+	if (ch == 'l')
+		c->o.lifetime = (uint32_t)v;
+	else if (ch == 't')
+		c->o.timeout_ms = (int)v;
+	else
+		c->check_interval = (unsigned)v;
+	return 0;
+}
+
 static int
 parse_args(struct cli *c, int argc, char **argv)
 {
@@ -373,8 +406,6 @@ parse_args(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
-	long v;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "g:P:s:l:t:p:o:e:ji:nvh", longopts, NULL)) != -1) {
@@ -395,31 +426,13 @@ parse_args(struct cli *c, int argc, char **argv)
 		case 'l':
 		case 't':
 		case 'i':
-			v = strtol(optarg, &end, 10);
-			if (*end != '\0' || v <= 0 || v > 86400 * 7) {
-				fprintf(stderr, "porthole: -%c wants a positive number\n", ch);
+		case 'o':
+		case 'e':
+			if (value_opt(c, ch, optarg) != 0)
 				return -1;
-			}
-			if (ch == 'l')
-				c->o.lifetime = (uint32_t)v;
-			else if (ch == 't')
-				c->o.timeout_ms = (int)v;
-			else
-				c->check_interval = (unsigned)v;
 			break;
 		case 'p':
 			c->profile = optarg;
-			break;
-		case 'o':
-		case 'e':
-			if ((ch == 'o' ? c->n_ports : c->n_enable) == PORTHOLE_PROFILE_MAX) {
-				fprintf(stderr, "porthole: too many ports\n");
-				return -1;
-			}
-			if (ch == 'o')
-				c->ports[c->n_ports++] = optarg;
-			else
-				c->enable[c->n_enable++] = optarg;
 			break;
 		case 'j':
 			c->json = true;
