@@ -44,20 +44,16 @@ static int		n_srvs;
 
 /* --- responses ------------------------------------------------------------ */
 
+/* A response from memory that outlives it (descriptions, empty bodies). */
 static enum MHD_Result
-reply(struct MHD_Connection *c, unsigned status, const char *ctype, char *body, size_t len,
-    bool must_free)
+reply(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body, size_t len)
 {
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	r = MHD_create_response_from_buffer(len, body,
-	    must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-	if (!r) {
-		if (must_free)
-			free(body);
+	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (!r)
 		return MHD_NO;
-	}
 	if (ctype)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
@@ -69,7 +65,7 @@ reply(struct MHD_Connection *c, unsigned status, const char *ctype, char *body, 
 static enum MHD_Result
 reply_empty(struct MHD_Connection *c, unsigned status)
 {
-	return reply(c, status, NULL, (char *)"", 0, false);
+	return reply(c, status, NULL, "", 0);
 }
 
 static enum MHD_Result
@@ -200,7 +196,7 @@ route(struct MHD_Connection *c, const char *url, const char *method, struct http
 	if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
 		if (!(doc = describe_doc(url, &len)))
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
-		return reply(c, MHD_HTTP_OK, "text/xml; charset=\"utf-8\"", (char *)doc, len, false);
+		return reply(c, MHD_HTTP_OK, "text/xml; charset=\"utf-8\"", doc, len);
 	}
 	if (!strcmp(method, "POST")) {
 		if ((svc = svc_by(url, true)) < 0)
