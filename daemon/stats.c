@@ -25,7 +25,7 @@ static const char *const refusal_names[REFUSED_COUNT] = {
 };
 
 static const char *const refusal_text[REFUSED_COUNT] = {
-	[REFUSED_POLICY] = "no permission rule allows it",
+	[REFUSED_POLICY] = "not permitted (no rule allows it, or the mapping is another client's)",
 	[REFUSED_THIRD_PARTY] = "it names another host, which no rule allows",
 	[REFUSED_CONFLICT] = "the port is held by another host or a static mapping",
 	[REFUSED_QUOTA] = "the host has used its max_per_host quota",

@@ -55,6 +55,9 @@ done
 check_eq "SEC-5a one host gets no more than max_per_host=8 mappings" 8 "$granted"
 out=$(in_mail "$P" -o map -p tcp -i 5100 -l 3600 $GW_LAN_IP)
 check_match "SEC-5b the ninth is refused with USER_EX_QUOTA (10)" "result=10 " "$out"
+check_match "SEC-5b the refusal is logged with its reason" \
+	"mapping refused: pcp tcp [0-9]+ for $MAIL_IP: the host has used its max_per_host quota" \
+	"$(cat "$LAB_DIR/portholed.log")"
 out=$(in_ws "$P" -o map -p tcp -i 6000 -l 3600 $GW_LAN_IP)
 check_match "SEC-5c another host still gets its mapping" "result=0 " "$out"
 in_mail "$BIN/tests/udpflood" $GW_LAN_IP 5351 3000 7 &
