@@ -62,6 +62,14 @@ check_eq "forcing an absent protocol fails (exit 3)" 3 $rc
 check_match "and says what to do" "does not offer PCP: try --protocol auto" "$out"
 ph_mail unmap >/dev/null
 ph_stop
+# Windows-era clients only know IGD:1 (CONFORMANCE 41); libporthole takes either.
+check "portholed restarts as an IGDv1 device" ph_start "$(ph_config igd_version=1)"
+out=$(ph_mail -P upnp --port tcp/25 map 2>&1); rc=$?
+check_eq "IGDv1: map exits 0" 0 $rc
+check_match "IGDv1: mapped by UPnP" "tcp/25 -> $EXT_IP:25 via upnp" "$out"
+check_match "IGDv1: the gateway lists it" "tcp +25 +$MAIL_IP:25 +upnp" "$(ph_ctl list)"
+check "IGDv1: unmap" ph_mail unmap
+ph_stop
 check "portholed restarts (all protocols)" ph_start
 
 # --- the mail profile end to end: 12 ports, RDP off unless asked for ---
