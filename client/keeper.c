@@ -18,9 +18,7 @@
 
 #include "phc.h"
 
-#define ANNOUNCE_PORT		5350
-/* Announcements come in bursts of ten over about two minutes (RFC 6887 §14.1.3). */
-#define ANNOUNCE_BURST_MS	180000
+#define ANNOUNCE_PORT	5350
 
 struct keep_entry {
 	struct porthole_mapping	m;
@@ -39,7 +37,6 @@ struct porthole_keeper {
 	struct in_addr		 ext;
 	bool			 gw_down;
 	int			 fd;
-	int64_t			 last_announce;	/* monotonic ms */
 	size_t			 n;
 	struct keep_entry	 e[PORTHOLE_PROFILE_MAX];
 };
@@ -118,7 +115,6 @@ porthole_keeper_new(struct porthole *ph, const struct porthole_profile *p,
 	adopt_state(k);
 	k->next_check = phc_now_ms() + k->check_ms;
 	k->fd = announce_socket(ph);
-	k->last_announce = INT64_MIN / 2;
 	*out = k;
 	return 0;
 }
@@ -148,18 +144,29 @@ all_due(struct porthole_keeper *k, int64_t now)
 	}
 }
 
+/* Our entries replace theirs; other ports in the file (another program's) stay. */
 static void
 save(struct porthole_keeper *k)
 {
-	struct porthole_mapping m[PORTHOLE_PROFILE_MAX];
-	size_t i;
+	struct porthole_mapping m[PORTHOLE_PROFILE_MAX], old[PORTHOLE_PROFILE_MAX];
+	size_t i, j, n = 0, n_old = PORTHOLE_PROFILE_MAX;
 	int rc;
 
 	if (k->state_path == NULL)
 		return;
+	if (porthole_state_load(k->state_path, old, &n_old) != 0)
+		n_old = 0;
+	for (j = 0; j < n_old; j++) {
+		for (i = 0; i < k->n; i++)
+			if (old[j].proto == k->e[i].m.proto &&
+			    old[j].internal_port == k->e[i].m.internal_port)
+				break;
+		if (i == k->n && n < PORTHOLE_PROFILE_MAX - k->n)
+			m[n++] = old[j];
+	}
 	for (i = 0; i < k->n; i++)
-		m[i] = k->e[i].m;
-	if ((rc = porthole_state_save(k->state_path, m, k->n)) != 0)
+		m[n++] = k->e[i].m;
+	if ((rc = porthole_state_save(k->state_path, m, n)) != 0)
 		phc_log(k->ph, LOG_WARNING, "cannot write %s: %s", k->state_path,
 		    rc == PORTHOLE_ERR_SYSTEM ? strerror(errno) : porthole_strerror(rc));
 }
@@ -287,7 +294,6 @@ read_announcements(struct porthole_keeper *k, int64_t now)
 	struct sockaddr_in from;
 	struct phc_announce a;
 	socklen_t fl;
-	size_t i;
 	uint8_t buf[1100];
 	ssize_t r;
 
@@ -301,9 +307,10 @@ read_announcements(struct porthole_keeper *k, int64_t now)
 		    phc_announce_parse(buf, (size_t)r, &a) != 0)
 			continue;
 		/*
-		 * A gateway announces after a restart; within its first seconds
-		 * the §8.5 rule cannot tell, but any step back in an announced
-		 * epoch can only be a restart.
+		 * A gateway announces after a restart; the §8.5 rule forgives a
+		 * second, but any step back in an announced epoch is a restart.
+		 * (One within a second of the last start shows no step at all:
+		 * the epoch's resolution; real restarts take longer.)
 		 */
 		if (k->ph->epoch_valid && a.epoch < k->ph->epoch)
 			k->ph->epoch_lost = true;
@@ -311,18 +318,7 @@ read_announcements(struct porthole_keeper *k, int64_t now)
 		note_restart(k, now, "it announced a new epoch");
 		if (a.has_ext)
 			note_ext(k, a.ext, now);
-		/*
-		 * The first packet of a burst also renews everything: a restart
-		 * within the epoch's one-second resolution shows nothing else,
-		 * and a renewal with the same nonce changes nothing otherwise.
-		 */
-		if (now - k->last_announce >= ANNOUNCE_BURST_MS) {
-			phc_log(k->ph, LOG_INFO, "gateway announced itself (epoch %u): renewing "
-			    "the mappings", a.epoch);
-			for (i = 0; i < k->n; i++)
-				k->e[i].due = now;
-		}
-		k->last_announce = now;
+
 	}
 }
 

@@ -227,7 +227,7 @@ mkdir_parent(const char *path)
 PORTHOLE_API int
 porthole_state_save(const char *path, const struct porthole_mapping *m, size_t n)
 {
-	char tmp[PATH_MAX + 8];
+	char tmp[PATH_MAX + 32];
 	char *buf;
 	int len, fd, rc = 0;
 
@@ -239,7 +239,8 @@ porthole_state_save(const char *path, const struct porthole_mapping *m, size_t n
 		free(buf);
 		return len;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	/* Per process: a keeper and a CLI may save at the same moment. */
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 	if (mkdir_parent(path) == -1 ||
 	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1) {
 		free(buf);
