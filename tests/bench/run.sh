@@ -32,6 +32,10 @@ MU_CAP=${BENCH_MU_CAP:-20}
 MU_REAL=${BENCH_MU_REAL:-1000}
 MU_DEL=${BENCH_MU_DEL:-10}
 PATH_NEW=5
+# BENCH_PH_LEASES=0: portholed without a lease file (no restart figure), to
+# see what keeping the file costs per mapping.
+PH_LEASES=${BENCH_PH_LEASES:-1}
+[ "$PH_LEASES" = 0 ] && PH_LEASES=
 ONLY=${BENCH_ONLY:-}
 LIFE=86400
 HTTP_PORT=49000
@@ -43,7 +47,7 @@ HALF=30000
 # report. Its rules match on the WAN interface, not on that address, so WAN
 # packets to 203.0.113.1 still take its mappings. The address is never set
 # on an interface and nothing is sent to it.
-MU_EXT_IP=${BENCH_MU_EXT_IP:-1.2.3.4}
+MU_EXT_IP=${BENCH_MU_EXT_IP:-192.0.3.1}
 BB=$BIN/bench
 declare -A R		# R[daemon.metric] = figure
 
@@ -77,7 +81,7 @@ ROOTURL=
 ph_up() {
 	DAEMON=portholed REPS=$PH_REPS WCAP=$CAP
 	ROOTURL=http://$GW_LAN_IP:$HTTP_PORT/igd2.xml
-	PH_CONF=$(ph_config "lease_file=$LAB_DIR/ph.leases" "http_port=$HTTP_PORT" \
+	PH_CONF=$(ph_config ${PH_LEASES:+"lease_file=$LAB_DIR/ph.leases"} "http_port=$HTTP_PORT" \
 		"secure_mode=no" "rate_limit=0" "max_per_host=0" "max_lifetime=$LIFE")
 	ph_start "$PH_CONF" || exit 1
 	DPID=$PH_PID
@@ -201,7 +205,7 @@ wait_ready() {
 	field ready_s "$out"
 }
 
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status"; }
+rss_kb() { awk "/^${1:-VmRSS}:/ { print \$2 }" "/proc/$DPID/status"; }
 
 # Mappings the daemon holds, as its own tools (or the kernel) show them.
 held() {
@@ -356,6 +360,7 @@ measure_restart() {
 measure_full() {
 	local out
 	R[$DAEMON.rss_full]=$(rss_kb)
+	R[$DAEMON.rss_anon_full]=$(rss_kb RssAnon)
 	measure_path
 	out=$(gen upnp list "$CAP")
 	log "$DAEMON: list: $out"
@@ -373,6 +378,7 @@ measure_full() {
 }
 
 run_daemon() {
+	COUNT=0 PRELOADED=0 PRELOAD_FROM=
 	"$1_up"
 	R[$DAEMON.rss_idle]=$(rss_kb)
 	for l in $LEVELS; do measure_level "$l"; done
@@ -380,6 +386,7 @@ run_daemon() {
 	if [ $DAEMON = portholed ] && [ "$BIG" -gt 0 ]; then
 		measure_level "$BIG"
 		R[$DAEMON.rss_big]=$(rss_kb)
+		R[$DAEMON.rss_anon_big]=$(rss_kb RssAnon)
 	fi
 	"$1_down"
 	log "$DAEMON: done"
@@ -439,7 +446,11 @@ report() {
 	row "TCP connect via newest mapping, p90 (us)" new_p90_us low
 	row "RSS idle (kB)" rss_idle low
 	row "RSS with $top mappings (kB)" rss_full low
-	[ "$BIG" -gt 0 ] && row "RSS with $BIG mappings (kB)" rss_big low
+	row "  ... of which anonymous (heap, not libraries)" rss_anon_full low
+	if [ "$BIG" -gt 0 ]; then
+		row "RSS with $BIG mappings (kB)" rss_big low
+		row "  ... of which anonymous (heap, not libraries)" rss_anon_big low
+	fi
 	row "start-up restoring $top leases (s)" restart low
 	row "  ... restored / held before" restored none
 	for p in natpmp pcp upnp; do
