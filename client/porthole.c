@@ -142,10 +142,17 @@ open_client(struct cli *c, struct porthole **ph)
 static int
 load_state(const struct cli *c, struct porthole_mapping *m, size_t *n)
 {
+	int rc;
+
 	*n = PORTHOLE_PROFILE_MAX;
-	if (porthole_state_load(c->state, m, n) == 0)
+	if ((rc = porthole_state_load(c->state, m, n)) == 0)
 		return 0;
-	fprintf(stderr, "porthole: %s: %s\n", c->state, porthole_strerror(PORTHOLE_ERR_STATE));
+	if (rc == PORTHOLE_ERR_SYSTEM)
+		fprintf(stderr, "porthole: cannot read state file %s: %s: use --state or set "
+		    "PORTHOLE_STATE to a path you may read and write\n", c->state,
+		    strerror(errno));
+	else
+		fprintf(stderr, "porthole: %s: %s\n", c->state, porthole_strerror(rc));
 	return -1;
 }
 
@@ -469,6 +476,7 @@ main(int argc, char **argv)
 	size_t i;
 	int rc;
 
+	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	porthole_opts_init(&c.o);
 	c.o.log = log_stderr;

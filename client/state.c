@@ -271,7 +271,7 @@ porthole_state_load(const char *path, struct porthole_mapping *m, size_t *n)
 			*n = 0;
 			return 0;
 		}
-		return PORTHOLE_ERR_STATE;
+		return PORTHOLE_ERR_SYSTEM;	/* errno says why */
 	}
 	if ((buf = malloc(STATE_FILE_MAX + 1)) == NULL) {
 		close(fd);

@@ -20,7 +20,9 @@
  * lock around calls. Separate handles share nothing and may be used from
  * different threads at once. Profile functions, porthole_strerror() and the
  * formatting functions only touch their arguments and are thread-safe.
- * The library installs no signal handlers and keeps no global state.
+ * The library installs no signal handlers and keeps no global state; as
+ * with any network code, a program should ignore SIGPIPE (a router may
+ * close an HTTP connection under libminiupnpc's feet).
  *
  * Link with `pkg-config --cflags --libs libporthole`.
  */
@@ -184,6 +186,7 @@ PORTHOLE_API int64_t	porthole_lease_left(const struct porthole_mapping *m, int64
  */
 PORTHOLE_API int	porthole_state_save(const char *path, const struct porthole_mapping *m,
 			    size_t n);
+/* A missing file is no mappings (0). PORTHOLE_ERR_SYSTEM (errno) or _STATE. */
 PORTHOLE_API int	porthole_state_load(const char *path, struct porthole_mapping *m,
 			    size_t *n);
 /* $PORTHOLE_STATE, else /var/lib/porthole/state. */
@@ -261,10 +264,12 @@ PORTHOLE_API const char *porthole_verdict_name(enum porthole_verdict v);
  * The keeper: keeps a profile mapped. Call porthole_keeper_run() when the
  * time it returned has passed (or when porthole_keeper_fd() is readable);
  * it maps, renews at half the lifetime, checks the gateway every
- * check_interval seconds (epoch going back or UPnP entry gone = restart:
+ * check_interval seconds (0 = 60; epoch going back or UPnP entry gone = restart:
  * map again; external address changed: map again and log it) and writes
- * the state file when anything changed. Each change is logged through
- * opts.log.
+ * the state file when anything changed (merging: other programs' entries
+ * in the same file stay). Mappings a former run left in the state file
+ * are taken over (same protocol, same PCP nonce). Each change is logged
+ * through opts.log.
  */
 struct porthole_keeper;
 
