@@ -315,6 +315,28 @@ give_back(struct porthole *ph, struct porthole_mapping *m)
 	    "router", label, gw, got, m->internal_port);
 }
 
+/* A mapping behind a second NAT opens nothing to the Internet: say so, once. */
+static void
+warn_address(struct porthole *ph, struct in_addr ext)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (ph->warned)
+		return;
+	inet_ntop(AF_INET, &ext, a, sizeof(a));
+	if (phc_addr_private(ext))
+		phc_log(ph, LOG_WARNING, "the router's external address %s is private or shared "
+		    "(RFC 1918, 100.64.0.0/10): another NAT sits in front of it, so these "
+		    "mappings are not reachable from the Internet; ask the ISP for a public "
+		    "address", a);
+	else if (ph->warn_reserved)
+		phc_log(ph, LOG_WARNING, "the router's UPnP IGD reports a reserved external "
+		    "address (%s) or says it is not connected; used anyway", a);
+	else
+		return;
+	ph->warned = true;
+}
+
 static int
 map_with(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 {
@@ -331,6 +353,8 @@ map_with(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	}
 	if (rc == 0 && m->external_port != m->internal_port)
 		rc = give_back(ph, m);
+	if (rc == 0)
+		warn_address(ph, m->external_addr);
 	forget_method(ph, rc);
 	return m->error = rc;
 }

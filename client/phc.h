@@ -32,6 +32,7 @@ struct porthole {
 	bool			 epoch_valid;
 	bool			 epoch_lost;	/* sticky: an epoch said "restarted" */
 	bool			 probe_refused;	/* nothing listens on udp/5351 */
+	bool			 warned;	/* double NAT / reserved address said once */
 	struct phc_upnp		*upnp;
 	char			 err[PORTHOLE_MSG_MAX];
 };

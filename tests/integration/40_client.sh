@@ -218,6 +218,8 @@ check_eq "status json: a shared (100.64/10) external address is double NAT" "Tru
 	"$(json_get 'str(d["double_nat"])+" "+d["external_address"]' <<<"$js")"
 check_match "status: warns of the second NAT and says what to do" \
 	"another NAT sits in front of it; ask the ISP for a public address" "$(ph_mail --port tcp/25 status)"
+check_match "map: warns of the second NAT too" "100.64.0.1 is private or shared .* not reachable from the Internet" \
+	"$(ph_mail --port tcp/26 map 2>&1)"
 ph_mail unmap >/dev/null
 
 # --- a dead gateway: a clear error, exit 3 ---
