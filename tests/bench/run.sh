@@ -148,6 +148,8 @@ CONF
 mu_start() {
 	local p
 	DPID=
+	# A PID file left by a killed miniupnpd makes the next one refuse to run.
+	rm -f "$LAB_DIR/miniupnpd.pid"
 	in_gw miniupnpd -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" || exit 1
 	for _ in $(seq 100); do
 		for p in $(ip netns pids "$NS_GW"); do
@@ -291,6 +293,7 @@ window() {
 		out=$(gen "$p" del tcp $base "$timed" "$WCAP")
 		dels+=("$(field rate "$out")")
 		[ "$(field fail "$out")" = 0 ] || log "$DAEMON: $p del at $level: $out"
+		timed=$(field ops "$out")
 		wait_idle
 		gen upnp del tcp $((base + timed)) $((added - timed)) 3600 >/dev/null
 		wait_idle
