@@ -9,6 +9,8 @@ lab_up
 # E39: listen before the daemon starts, to hear its first NOTIFYs.
 in_mail "$BIN/tests/ssdp_probe" listen $MAIL_IP 3500 >"$LAB_DIR/notify1" &
 LAB_PIDS+=($!)
+in_wan "$BIN/tests/ssdp_probe" listen $WAN_IP 3500 >"$LAB_DIR/notify_wan" &
+LAB_PIDS+=($!)
 sleep 0.3
 upnp_start || exit 1
 sleep 3.5
@@ -19,6 +21,7 @@ check_match "E39 byebye is sent before the first alive" \
 check_eq "E39 NOTIFY alive for all 9 NTs in the first round" 9 \
 	"$(grep -A20 'NTS: ssdp:alive' <<<"$N" | grep -c '^NT: ' | awk '{print ($1 >= 9) ? 9 : $1}')"
 check_eq "E39 NOTIFY sent with TTL 2" "" "$(grep '^#ms=' <<<"$N" | grep -v 'ttl=2$')"
+check_eq "E39 no NOTIFY goes out on the WAN side" "" "$(grep -v '^#listening' "$LAB_DIR/notify_wan")"
 check_match "E39 NOTIFY carries BOOTID.UPNP.ORG and CONFIGID.UPNP.ORG" \
 	'BOOTID.UPNP.ORG: [0-9]+' "$(grep -A3 'NTS: ssdp:alive' <<<"$N" | head -5)"
 
