@@ -381,20 +381,25 @@ porthole_map_profile(struct porthole *ph, const struct porthole_profile *p,
 
 	if (ph == NULL || p == NULL || out == NULL || n == NULL)
 		return PORTHOLE_ERR_INVAL;
+	for (i = 0; i < p->n; i++)
+		used += p->port[i].enabled;
+	if (used > *n)
+		return PORTHOLE_ERR_INVAL;	/* checked before any request goes out */
+	used = 0;
 	for (i = 0; i < p->n; i++) {
 		if (!p->port[i].enabled)
 			continue;
-		if (used == *n)
-			return PORTHOLE_ERR_INVAL;
 		rc = porthole_map(ph, &p->port[i], &out[used++]);
 		if (rc != 0 && first == 0)
 			first = rc;
 		/* No gateway or no protocol: the other ports would fail alike. */
-		if (rc == PORTHOLE_ERR_NOPROTO || rc == PORTHOLE_ERR_NOGATEWAY)
+		if (rc == PORTHOLE_ERR_NOPROTO || rc == PORTHOLE_ERR_NOGATEWAY) {
+			i++;
 			break;
+		}
 	}
 	for (; i < p->n; i++) {
-		if (!p->port[i].enabled || used == *n)
+		if (!p->port[i].enabled)
 			continue;
 		memset(&out[used], 0, sizeof(out[used]));
 		snprintf(out[used].name, sizeof(out[used].name), "%s", p->port[i].name);

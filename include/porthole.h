@@ -24,7 +24,24 @@
  * with any network code, a program should ignore SIGPIPE (a router may
  * close an HTTP connection under libminiupnpc's feet).
  *
- * Link with `pkg-config --cflags --libs libporthole`.
+ * Link with `pkg-config --cflags --libs libporthole`. In short:
+ *
+ *	struct porthole_opts o;
+ *	struct porthole_profile p;
+ *	struct porthole_mapping m[PORTHOLE_PROFILE_MAX];
+ *	struct porthole *ph;
+ *	size_t n = PORTHOLE_PROFILE_MAX;
+ *
+ *	porthole_opts_init(&o);			// gateway: the default route
+ *	if (porthole_open(&ph, &o) != 0) ...	// no gateway
+ *	porthole_profile_builtin("mail", &p);
+ *	if (porthole_map_profile(ph, &p, m, &n) != 0)
+ *		fprintf(stderr, "%s\n", porthole_last_error(ph));
+ *	...					// m[i].external_addr/port, lifetime
+ *	porthole_close(ph);
+ *
+ * A server that runs for long uses the keeper instead, from its own poll
+ * loop: examples/mailserver.c shows it whole.
  */
 #ifndef PORTHOLE_H
 #define PORTHOLE_H

@@ -3,7 +3,8 @@
  * NAT-PMP responder on 127.0.0.1:5351 (a thread of this test) plays the
  * gateway. Checked: mapped at start, renewed at half a 2-second lifetime,
  * mapped again when the gateway's epoch goes back (a restart), and the
- * mapping given back on a clean stop. Skipped when 5351 is taken.
+ * mapping given back on a clean stop. Skipped when 5351 is taken. And
+ * a whole profile against a gateway that answers nothing.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,11 +194,42 @@ keeper_schedule(void **state)
 	close(r.fd);
 }
 
+/* Nothing listens on 127.0.0.1:5351: one entry per enabled port, each saying why. */
+static void
+profile_without_gateway(void **state)
+{
+	struct porthole_mapping m[PORTHOLE_PROFILE_MAX];
+	struct porthole_profile p;
+	struct porthole_opts o;
+	struct porthole *ph;
+	size_t n = PORTHOLE_PROFILE_MAX, i;
+
+	(void)state;
+	porthole_opts_init(&o);
+	o.gateway = "127.0.0.1";
+	o.timeout_ms = 200;
+	assert_int_equal(porthole_open(&ph, &o), 0);
+	assert_int_equal(porthole_profile_builtin("mail", &p), 0);
+	assert_int_equal(porthole_map_profile(ph, &p, m, &n), PORTHOLE_ERR_NOPROTO);
+	assert_int_equal(n, 12);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(m[i].error, PORTHOLE_ERR_NOPROTO);
+		assert_int_equal(m[i].external_port, 0);
+	}
+	assert_string_equal(m[0].name, "smtp");
+	assert_string_equal(m[11].name, "carddav-tls");
+	assert_non_null(strstr(porthole_last_error(ph), "gateway 127.0.0.1 answers neither"));
+	n = 3;		/* too little room is an error, not an overflow */
+	assert_int_equal(porthole_map_profile(ph, &p, m, &n), PORTHOLE_ERR_INVAL);
+	porthole_close(ph);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(keeper_schedule),
+		cmocka_unit_test(profile_without_gateway),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
