@@ -151,8 +151,10 @@ done
 # --- NAT-PMP, PCP and static mappings are listed too ------------------------------
 in_ws natpmpc -g $GW_LAN_IP -a 8080 8080 tcp 3600 >/dev/null 2>&1
 ph_ctl add udp 5353 $WS_IP 53 0 "static dns" >/dev/null
+in_ws "$BIN/tests/pcptest" -o map -p udp -i 9090 -e 9090 -l 600 $GW_LAN_IP >/dev/null 2>&1
 R=$(in_mail timeout 20 upnpc -i -l)
 check_match "E46 a NAT-PMP mapping is listed by GetGenericPortMappingEntry" "TCP +8080->$WS_IP:8080" "$R"
+check_match "E46 a PCP mapping is listed by GetGenericPortMappingEntry" "UDP +9090->$WS_IP:9090" "$R"
 check_match "E46 a static mapping is listed by GetGenericPortMappingEntry" "UDP +5353->$WS_IP:53 +'static dns'" "$R"
 R=$(in_mail timeout 20 upnpc -i $U2 -L)
 check_match "E47 GetListOfPortMappings with Manage lists others' mappings" "8080" "$R"
