@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lease.h"
+#include "stats.h"
 
 struct doc {
 	char	*p;
@@ -191,4 +192,22 @@ status_json(void)
 		return NULL;
 	}
 	return d.p;
+}
+
+char *
+status_document(const char *url, const char **ctype)
+{
+	if (!strcmp(url, "/status") || !strcmp(url, "/status.html")) {
+		*ctype = "text/html; charset=utf-8";
+		return status_html();
+	}
+	if (!strcmp(url, "/status.json")) {
+		*ctype = "application/json";
+		return status_json();
+	}
+	if (!strcmp(url, "/metrics")) {
+		*ctype = "text/plain; version=0.0.4; charset=utf-8";
+		return stats_prometheus();
+	}
+	return NULL;
 }

@@ -10,4 +10,10 @@
 char	*status_html(void);
 char	*status_json(void);
 
+/*
+ * The document for a GET of url: /status (HTML), /status.json, /metrics
+ * (Prometheus text). NULL when url is none of these; *ctype is set.
+ */
+char	*status_document(const char *url, const char **ctype);
+
 #endif
