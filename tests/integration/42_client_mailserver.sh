@@ -48,7 +48,9 @@ out=$(in_mail "$BIN/porthole" -s "$STATE" status); rc=$?
 check_eq "status afterwards: exit 1 (nothing mapped)" 1 $rc
 
 # The same program built as a user would: against the shared library, with
-# the flags pkg-config gives from the installed libporthole.pc.
+# the flags pkg-config gives from the installed libporthole.pc. (Not with a
+# sanitized build: its library needs the sanitizer runtime loaded first.)
+ldd "$BIN/libporthole.so" | grep -q libasan && exit 0
 P=$LAB_DIR/prefix
 mkdir -p "$P/include" "$P/lib/pkgconfig"
 cp "$ROOT/include/porthole.h" "$P/include/"
