@@ -148,12 +148,12 @@ done
 
 # A chunked body and two requests on one kept-alive connection, as some stacks send them.
 BODY="<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u:GetExternalIPAddress xmlns:u=\"$IPC2\"/></s:Body></s:Envelope>"
-R=$( { printf 'POST %s HTTP/1.1\r\nHOST: x\r\nSOAPACTION: "%s#GetExternalIPAddress"\r\nTRANSFER-ENCODING: chunked\r\nCONNECTION: close\r\n\r\n' $IPC2_URL $IPC2
+R=$( { printf 'POST %s HTTP/1.1\r\nHOST: 192.168.77.1:5000\r\nSOAPACTION: "%s#GetExternalIPAddress"\r\nTRANSFER-ENCODING: chunked\r\nCONNECTION: close\r\n\r\n' $IPC2_URL $IPC2
 	printf '%x\r\n%s\r\n' 32 "${BODY:0:32}"; printf '%x\r\n%s\r\n0\r\n\r\n' $((${#BODY} - 32)) "${BODY:32}"; } |
 	in_mail socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT 2>/dev/null)
 check_eq "E42 a chunked SOAP body is understood" $EXT_IP "$(xval NewExternalIPAddress <<<"$R")"
-R=$( { printf 'POST %s HTTP/1.1\r\nHOST: x\r\nSOAPACTION: "%s#GetExternalIPAddress"\r\nCONTENT-LENGTH: %d\r\n\r\n%s' $IPC2_URL $IPC2 ${#BODY} "$BODY"
-	printf 'GET /igd2.xml HTTP/1.1\r\nHOST: x\r\nCONNECTION: close\r\n\r\n'; } |
+R=$( { printf 'POST %s HTTP/1.1\r\nHOST: 192.168.77.1:5000\r\nSOAPACTION: "%s#GetExternalIPAddress"\r\nCONTENT-LENGTH: %d\r\n\r\n%s' $IPC2_URL $IPC2 ${#BODY} "$BODY"
+	printf 'GET /igd2.xml HTTP/1.1\r\nHOST: 192.168.77.1:5000\r\nCONNECTION: close\r\n\r\n'; } |
 	in_mail socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT 2>/dev/null)
 check_eq "E40 two requests on one connection get two answers" 2 "$(grep -c '^HTTP/1.1 200' <<<"$R")"
 
@@ -173,12 +173,19 @@ check_eq "E42 external entity -> fault 402" 402 "$(soap_body "$NS_MAIL" $IPC2_UR
 BIG=$(head -c 20000 /dev/zero | tr '\0' 'x')
 check_eq "E42 oversized body (20 kB) -> fault" 501 \
 	"$(soap_body "$NS_MAIL" $IPC2_URL "$IPC2#AddPortMapping" "$ENV1$GOOD_ADD<!-- $BIG -->$ENV2" | errcode)"
-R=$(printf 'POST %s HTTP/1.1\r\nHOST: x\r\nCONTENT-LENGTH: 100000000\r\nCONNECTION: close\r\n\r\n' $IPC2_URL |
+R=$(printf 'POST %s HTTP/1.1\r\nHOST: 192.168.77.1:5000\r\nCONTENT-LENGTH: 100000000\r\nCONNECTION: close\r\n\r\n' $IPC2_URL |
 	in_mail socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT 2>/dev/null)
 check_match "E42 announced 100 MB body -> fault without reading it" '<errorCode>501</errorCode>' "$R"
-R=$( { printf 'GET /igd2.xml HTTP/1.1\r\nHOST: x\r\n'; for _ in $(seq 400); do printf 'X-Filler: %0200d\r\n' 0; done; printf '\r\n'; } |
+R=$( { printf 'GET /igd2.xml HTTP/1.1\r\nHOST: 192.168.77.1:5000\r\n'; for _ in $(seq 400); do printf 'X-Filler: %0200d\r\n' 0; done; printf '\r\n'; } |
 	in_mail socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT 2>/dev/null | head -1)
 check_not "E42 80 kB of headers is not served" grep -q ' 200 ' <<<"$R"
+R=$(printf 'GET /igd2.xml HTTP/1.1\r\nHOST: rebind.example:5000\r\nCONNECTION: close\r\n\r\n' |
+	in_mail socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT 2>/dev/null)
+check_match "E42 a Host that is a name (DNS rebinding) -> 403" '^HTTP/1\.1 403' "$R"
+BODY2="$ENV1$GOOD_ADD$ENV2"
+REQ="POST $IPC2_URL HTTP/1.1\r\nHOST: rebind.example\r\nSOAPACTION: \"$IPC2#AddPortMapping\"\r\nCONTENT-LENGTH: ${#BODY2}\r\nCONNECTION: close\r\n\r\n"
+R=$( { printf '%b' "$REQ"; printf '%s' "$BODY2"; } | in_mail socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT 2>/dev/null)
+check_match "E42 ... and a rebound AddPortMapping is refused" '^HTTP/1\.1 403' "$R"
 check_eq "E42 hostile bodies changed nothing" "$before" "$(mappings)"
 check "E42 the daemon survived them" ph_alive
 check_eq "E40 and still answers" $EXT_IP "$(m $IPC2_URL $IPC2 GetExternalIPAddress "" | xval NewExternalIPAddress)"
