@@ -264,6 +264,31 @@ upnp_query(struct porthole *ph, struct porthole_mapping *m)
 	return 0;
 }
 
+/*
+ * Who holds m's port on the gateway, asked over UPnP whatever protocol we
+ * map with (the lease table behind it is one): 0 with *holder (0.0.0.0 when
+ * nobody), or an error when there is no IGD to ask.
+ */
+int
+phc_upnp_holder(struct porthole *ph, const struct porthole_mapping *m, struct in_addr *holder)
+{
+	uint32_t left;
+	int r;
+
+	if (ph->upnp_absent)
+		return PORTHOLE_ERR_UNSUPPORTED;
+	if (upnp_discover(ph) != 0) {
+		ph->upnp_absent = true;
+		return PORTHOLE_ERR_UNSUPPORTED;
+	}
+	r = upnp_lookup(ph, m, holder, &left);
+	if (r == UPNP_ERR_NO_SUCH_ENTRY) {
+		holder->s_addr = 0;
+		return 0;
+	}
+	return r == 0 ? 0 : upnp_code(r);
+}
+
 const struct phc_method phc_upnp = {
 	.id = PORTHOLE_UPNP,
 	.probe = upnp_probe,

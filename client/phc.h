@@ -33,6 +33,7 @@ struct porthole {
 	bool			 epoch_lost;	/* sticky: an epoch said "restarted" */
 	bool			 probe_refused;	/* nothing listens on udp/5351 */
 	bool			 warned;	/* double NAT / reserved address said once */
+	bool			 upnp_absent;	/* a discovery found no IGD: don't wait again */
 	struct phc_upnp		*upnp;
 	char			 err[PORTHOLE_MSG_MAX];
 };
@@ -53,6 +54,8 @@ extern const struct phc_method phc_pcp;		/* client_pcp.c */
 extern const struct phc_method phc_natpmp;	/* client_natpmp.c */
 extern const struct phc_method phc_upnp;	/* client_upnp.c */
 int	phc_natpmp_address(struct porthole *ph, struct in_addr *ext);
+int	phc_upnp_holder(struct porthole *ph, const struct porthole_mapping *m,
+	    struct in_addr *holder);
 
 /* client.c */
 int	phc_fail(struct porthole *ph, int err, const char *fmt, ...)

@@ -124,6 +124,24 @@ phc_verdict(struct porthole_report *r)
 		    "; but double NAT: not reachable from the Internet");
 }
 
+/*
+ * An unmapped port may be held by another host; PCP and NAT-PMP cannot
+ * say, but the gateway's UPnP side lists every mapping, so ask it.
+ */
+static void
+find_holder(struct porthole *ph, struct porthole_port_check *c)
+{
+	struct in_addr who;
+
+	if (c->state != PORTHOLE_PORT_TAKEN && c->state != PORTHOLE_PORT_NOT_MAPPED)
+		return;
+	if (c->m.holder.s_addr != 0 || phc_upnp_holder(ph, &c->m, &who) != 0 ||
+	    who.s_addr == 0 || who.s_addr == ph->local.s_addr)
+		return;
+	c->m.holder = who;
+	c->state = PORTHOLE_PORT_TAKEN;
+}
+
 static void
 check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, int64_t now)
 {
@@ -138,6 +156,7 @@ check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, in
 		c->state = c->m.error == PORTHOLE_ERR_TAKEN ? PORTHOLE_PORT_TAKEN :
 		    c->m.error == 0 || c->m.error == PORTHOLE_ERR_NOTMAPPED ?
 		    PORTHOLE_PORT_NOT_MAPPED : PORTHOLE_PORT_FAILED;
+		find_holder(ph, c);
 		return;
 	}
 	if (c->lease_left == 0) {

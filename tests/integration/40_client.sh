@@ -130,6 +130,13 @@ check_not "PCP: the stand-in port was given back" grep -q "$MAIL_IP:25 " <<<"$(p
 out=$(ph_mail status); rc=$?
 check_eq "status: exit 1 with a taken port" 1 $rc
 check_match "status: the port is reported taken" "tcp-25 +tcp/25 +taken" "$out"
+check_match "status: the holder is named (asked over UPnP, the table is one)" \
+	"tcp-25 tcp/25: held by $WS_IP: free it there" "$out"
+out=$(PORTHOLE_STATE=$LAB_DIR/none ph_mail --port tcp/25 --port tcp/587 status); rc=$?
+check_eq "status without any state: exit 1" 1 $rc
+check_match "status without any state: a port held by another host is found" \
+	"tcp-25 +tcp/25 +taken" "$out"
+check_match "status without any state: a free port is just not mapped" "tcp-587 +tcp/587 +not_mapped" "$out"
 ph_mail unmap >/dev/null
 out=$(ph_mail -P upnp --port tcp/25 map 2>&1); rc=$?
 check_match "UPnP: the holder is named (718)" "held by $WS_IP" "$out"
