@@ -264,6 +264,15 @@ phc_select(struct porthole *ph)
 	    "nor UPnP: is port mapping enabled on the router?", gw);
 }
 
+/* A gateway that stopped answering may come back speaking another protocol. */
+static void
+forget_method(struct porthole *ph, int rc)
+{
+	if (ph->o.method == PORTHOLE_AUTO &&
+	    (rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED))
+		ph->method = PORTHOLE_AUTO;
+}
+
 PORTHOLE_API int
 porthole_external_address(struct porthole *ph, struct in_addr *out)
 {
@@ -273,6 +282,7 @@ porthole_external_address(struct porthole *ph, struct in_addr *out)
 		if ((rc = phc_select(ph)) != 0)
 			return rc;
 	} else if ((rc = phc_method_ops(ph->method)->probe(ph)) != 0) {
+		forget_method(ph, rc);
 		return rc;
 	}
 	*out = ph->ext;
@@ -285,14 +295,6 @@ phc_port_label(char *buf, size_t len, const struct porthole_mapping *m)
 	return snprintf(buf, len, "%s/%u", phc_proto_name(m->proto), m->internal_port);
 }
 
-/* A gateway that stopped answering may come back speaking another protocol. */
-static void
-forget_method(struct porthole *ph, int rc)
-{
-	if (ph->o.method == PORTHOLE_AUTO &&
-	    (rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED))
-		ph->method = PORTHOLE_AUTO;
-}
 
 /*
  * PCP and NAT-PMP hand out another external port when ours is held by
@@ -430,8 +432,11 @@ porthole_renew(struct porthole *ph, struct porthole_mapping *m)
 		return map_with(ph, m, ph->o.lifetime);
 	m->internal_addr = ph->local;
 	rc = ops->map(ph, m, ph->o.lifetime);
-	if (rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED)
+	if (rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED) {
+		if (ph->method == m->method)
+			forget_method(ph, rc);
 		return map_with(ph, m, ph->o.lifetime);
+	}
 	if (rc == 0) {
 		m->obtained = (int64_t)time(NULL);
 		m->epoch = ph->epoch;

@@ -36,6 +36,7 @@ struct porthole_keeper {
 	int64_t			 next_check;
 	struct in_addr		 ext;
 	bool			 gw_down;
+	enum porthole_method	 method;	/* the protocol the gateway answered last */
 	int			 fd;
 	size_t			 n;
 	struct keep_entry	 e[PORTHOLE_PROFILE_MAX];
@@ -216,6 +217,14 @@ check_gateway(struct porthole_keeper *k, int64_t now)
 	if (k->gw_down)
 		phc_log(k->ph, LOG_NOTICE, "gateway answers again");
 	k->gw_down = false;
+	/* Another protocol answering now: the gateway changed under us. */
+	if (k->method != PORTHOLE_AUTO && k->method != porthole_method_used(k->ph)) {
+		phc_log(k->ph, LOG_NOTICE, "gateway now speaks %s, not %s: mapping again",
+		    porthole_method_name(porthole_method_used(k->ph)),
+		    porthole_method_name(k->method));
+		all_due(k, now);
+	}
+	k->method = porthole_method_used(k->ph);
 	note_restart(k, now, "its epoch went back");
 	note_ext(k, ext, now);
 	for (i = 0; i < k->n; i++) {

@@ -164,6 +164,24 @@ for proto in auto upnp; do
 	check_eq "keep ($proto): clean exit on SIGTERM" 0 $rc
 	check_not "keep ($proto): removed its mapping on exit" grep -q "tcp  *25 " <<<"$(ph_ctl list)"
 done
+# The gateway comes back speaking another protocol: the keeper follows.
+ip netns exec "$NS_MAIL" "$PH" -v -t 1000 --port tcp/25 keep --check-interval 1 \
+	>"$LAB_DIR/keep.log" 2>&1 &
+KEEP=$!
+LAB_PIDS+=($KEEP)
+for _ in $(seq 50); do ph_ctl list | grep -q "tcp  *25 .* pcp" && break; sleep 0.1; done
+check_match "keep (auto): mapped by PCP" "tcp +25 +$MAIL_IP:25 +pcp" "$(ph_ctl list)"
+ph_stop
+check "gateway restarts without PCP" ph_start "$(ph_config enable_pcp=no)"
+for _ in $(seq 100); do ph_ctl list | grep -q "tcp  *25 " && break; sleep 0.1; done
+check_match "keep (auto): mapped again, now by NAT-PMP" "tcp +25 +$MAIL_IP:25 +natpmp" "$(ph_ctl list)"
+check_match "keep (auto): logged the new mapping by the new protocol" \
+	"mapped again tcp/25 \(tcp-25\) -> $EXT_IP:25 via natpmp" \
+	"$(cat "$LAB_DIR/keep.log")"
+kill -TERM $KEEP; wait $KEEP
+check_not "keep (auto): removed on exit, by NAT-PMP" grep -q "tcp  *25 " <<<"$(ph_ctl list)"
+rm -f "$PORTHOLE_STATE"
+
 ph_stop
 check "portholed restarts granting 2-second leases" ph_start "$(ph_config min_lifetime=1)"
 ip netns exec "$NS_MAIL" "$PH" -v -t 1000 -l 2 --port tcp/25 keep --check-interval 30 >"$LAB_DIR/keep.log" 2>&1 &
