@@ -92,10 +92,7 @@ $(B)/examples/%: examples/%.c $(B)/libporthole.a
 VERSION := 0.1.0
 MANPAGES := $(wildcard daemon/*.[1-8] client/*.[1-8])
 
-$(B)/libporthole.pc: client/libporthole.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
-
-install: all $(B)/libporthole.pc
+install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/doc/porthole \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system
@@ -105,7 +102,8 @@ install: all $(B)/libporthole.pc
 	install -m 755 $(B)/libporthole.so $(DESTDIR)$(PREFIX)/lib/libporthole.so.$(CLIENT_SOVER)
 	ln -sf libporthole.so.$(CLIENT_SOVER) $(DESTDIR)$(PREFIX)/lib/libporthole.so
 	install -m 644 include/porthole.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(B)/libporthole.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' client/libporthole.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/libporthole.pc
 	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	install -m 644 examples/portholed.conf $(DESTDIR)$(PREFIX)/share/doc/porthole/portholed.conf.example

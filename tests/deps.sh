@@ -10,6 +10,7 @@ PACKAGES=(
 	natpmpc miniupnpc                                       # real clients
 	miniupnpd-nftables                                      # the reference gateway
 	clang                                                   # fuzzing
+	chromium                                                # the status page, rendered
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -13,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <microhttpd.h>
 
 #include "event.h"
 #include "log.h"
+#include "stats.h"
+#include "status.h"
 #include "upnp.h"
 
 #define HTTP_CONN_MEM		(32 * 1024)	/* headers + read buffer per connection */
@@ -90,6 +93,26 @@ reply_sbuf(struct MHD_Connection *c, unsigned status, struct sbuf *b, bool soap)
 	return rc;
 }
 
+/* The operator's read-only pages (status.h): HTML, JSON and metrics. */
+static enum MHD_Result
+reply_status(struct MHD_Connection *c, char *doc, const char *ctype)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(doc), doc,
+	    MHD_RESPMEM_MUST_FREE);
+
+	if (!r) {
+		free(doc);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+	enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 static enum MHD_Result
 reply_fault(struct MHD_Connection *c, int code)
 {
@@ -126,6 +149,32 @@ peer_of(struct MHD_Connection *c)
 	return a;
 }
 
+/* The operator's view of one SOAP action: counted, and a refused mapping
+ * logged with its reason (stats.h). */
+static void
+account(const struct soap_req *sr, int code, struct in_addr peer)
+{
+	const char *proto = soap_arg(sr, "NewProtocol"), *port = soap_arg(sr, "NewExternalPort");
+	const char *client = soap_arg(sr, "NewInternalClient");
+	enum refusal why;
+	struct in_addr ca = peer;
+
+	stats_request(OWNER_UPNP, code == 0);
+	if (code == 0 || strncmp(sr->action, "Add", 3) != 0)
+		return;
+	switch (code) {
+	case 606: why = client && strcmp(client, inet_ntoa(peer)) ? REFUSED_THIRD_PARTY : REFUSED_POLICY; break;
+	case 718: why = REFUSED_CONFLICT; break;
+	case 728: why = REFUSED_FULL; break;
+	case 501: why = REFUSED_KERNEL; break;
+	default: why = REFUSED_MALFORMED; break;
+	}
+	if (client)
+		inet_pton(AF_INET, client, &ca);
+	stats_refused(OWNER_UPNP, why, proto && !strcasecmp(proto, "UDP") ? IPPROTO_UDP : IPPROTO_TCP,
+	    (uint16_t)(port ? strtoul(port, NULL, 10) : 0), ca);
+}
+
 static enum MHD_Result
 do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 {
@@ -149,6 +198,7 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"), &sr, pa, &b);
 	log_debug("upnp: %s %s %s -> %d", peer, upnp_service((enum upnp_svc)svc)->control,
 	    sr.action, code ? code : 200);
+	account(&sr, code, pa);
 	if (code == 0)
 		return reply_sbuf(c, MHD_HTTP_OK, &b, true);
 	sbuf_free(&b);
@@ -194,6 +244,10 @@ route(struct MHD_Connection *c, const char *url, const char *method, struct http
 	int svc;
 
 	if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
+		const char *ctype;
+		char *page = status_document(url, &ctype);
+		if (page)
+			return reply_status(c, page, ctype);
 		if (!(doc = describe_doc(url, &len)))
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
 		return reply(c, MHD_HTTP_OK, "text/xml; charset=\"utf-8\"", doc, len);
