@@ -98,6 +98,16 @@ in_gw ip addr add $EXT_IP/24 dev wan0
 in_gw ip addr del 203.0.113.9/24 dev wan0
 check "E51 ... and back" wait_after "$MAILN" "$n" "<ExternalIPAddress>$EXT_IP</ExternalIPAddress>"
 n=$(nnotify "$MAILN")
+in_gw ip addr del $EXT_IP/24 dev wan0
+check "E51 losing the WAN address is evented: ConnectionStatus Disconnected" \
+	wait_after "$MAILN" "$n" '<ConnectionStatus>Disconnected</ConnectionStatus>'
+check_eq "E40 ... and GetStatusInfo says so" Disconnected \
+	"$(soap "$NS_MAIL" $IPC2_URL $IPC2 GetStatusInfo "" | xval NewConnectionStatus)"
+n=$(nnotify "$MAILN")
+in_gw ip addr add $EXT_IP/24 dev wan0
+check "E51 getting it back is evented: ConnectionStatus Connected" \
+	wait_after "$MAILN" "$n" '<ConnectionStatus>Connected</ConnectionStatus>'
+n=$(nnotify "$MAILN")
 soap "$NS_MAIL" $IPC2_URL $IPC2 AddPortMapping "$(add_args 2600 UDP 2600 $MAIL_IP 2)" >/dev/null
 check "E44 E51 a v2 mapping added ... (PortMappingNumberOfEntries 2)" \
 	wait_after "$MAILN" "$n" '<PortMappingNumberOfEntries>2</PortMappingNumberOfEntries>'
@@ -106,7 +116,7 @@ sleep 2
 check "E44 E51 ... and its expiry are evented (PortMappingNumberOfEntries 1)" \
 	wait_after "$MAILN" "$n" '<PortMappingNumberOfEntries>1</PortMappingNumberOfEntries>'
 SEQS=$(grep '^SEQ: ' "$MAILN" | awk '{print $2}' | tr '\n' ' ')
-check_match "E48 SEQ rises by one per message ($SEQS)" '^0 1 2 3 4 5 6 7 ' "$SEQS"
+check_match "E48 SEQ rises by one per message ($SEQS)" '^0 1 2 3 4 5 6 7 8 9 ' "$SEQS"
 
 # --- E48/E49 renew and unsubscribe -----------------------------------------------------
 R=$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "SID: $SID" "TIMEOUT: Second-3600")
