@@ -2,7 +2,6 @@
 # make demo: the whole job in a throwaway lab, told step by step.
 . "$(dirname "$0")/lib.sh"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-MAIL_PORTS="25 587 465 110 995 143 993 80 443 8008 8443 8843"
 
 say "Building a lab of network namespaces: a WAN host ($WAN_IP), the gateway (external $EXT_IP, LAN $GW_LAN_IP), a mail server ($MAIL_IP) and a workstation ($WS_IP)."
 lab_up
@@ -11,19 +10,19 @@ say "Starting portholed on the gateway. It creates its own nftables table, inet 
 ph_start
 in_gw nft list table inet porthole | sed 's/^/    /'
 
-say "The mail server listens on its mail ports (each answers with the address it sees the client coming from)."
-for p in $MAIL_PORTS; do serve_tcp "$NS_MAIL" "$p"; done
-echo "    listening on: $MAIL_PORTS"
+STATE=$LAB_DIR/porthole.state
+say "The mail server starts (examples/mailserver.c): it listens on its mail ports and, through libporthole, asks the gateway for them itself (PCP first, then NAT-PMP, then UPnP) and keeps them renewed."
+ip netns exec "$NS_MAIL" "$BIN/examples/mailserver" -g $GW_LAN_IP -s "$STATE" >"$LAB_DIR/mailserver.log" 2>&1 &
+LAB_PIDS+=($!)
+for _ in $(seq 100); do
+	[ "$(ph_ctl list | grep -c " $MAIL_IP:")" -ge 12 ] && break
+	sleep 0.1
+done
+sed 's/^/    /' "$LAB_DIR/mailserver.log"
 
-if [ -x "$BIN/porthole" ]; then
-	say "The mail server asks the gateway for its ports itself, through libporthole (porthole map --profile mail)."
-	in_mail env PORTHOLE_STATE="$LAB_DIR/porthole.state" "$BIN/porthole" --gateway $GW_LAN_IP map --profile mail | sed 's/^/    /'
-	say "porthole status: is every mail port open on the router? (mapped, external endpoint, lease, and a real connection through the public address)"
-	in_mail env PORTHOLE_STATE="$LAB_DIR/porthole.state" "$BIN/porthole" --gateway $GW_LAN_IP status | sed 's/^/    /'
-else
-	say "Mapping the mail ports as static mappings with portholectl (the client library does this once it lands)."
-	for p in $MAIL_PORTS; do ph_ctl add tcp "$p" $MAIL_IP "$p" 0 "mail $p" >/dev/null; done
-fi
+say "porthole status, on the mail server: is every mail port open on the router? (mapped, by what, external endpoint, lease left, and a real connection through the public address)"
+in_mail "$BIN/porthole" -g $GW_LAN_IP -s "$STATE" status | sed 's/^/    /'
+[ "${PIPESTATUS[0]}" -eq 0 ] && pass "porthole status: every mail port open" || fail "porthole status: every mail port open"
 
 say "The router's own view: portholectl list (every mapping, whoever made it, with counters)."
 ph_ctl list | sed 's/^/    /'
