@@ -180,8 +180,14 @@ probe_tcp() {
 	ip netns exec "$1" socat -T2 - TCP:"$2":"$3",connect-timeout=2 </dev/null 2>/dev/null
 }
 
+# UDP may lose a datagram (the server's fork, a neighbour lookup): try three times.
 probe_udp() {
-	echo ping | ip netns exec "$1" socat -T2 - UDP:"$2":"$3" 2>/dev/null
+	local out
+	for _ in 1 2 3; do
+		out=$(echo ping | ip netns exec "$1" socat -T1 - UDP:"$2":"$3" 2>/dev/null)
+		[ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
+	done
+	return 1
 }
 
 pass() { PASSES=$((PASSES + 1)); echo "PASS $*"; }
