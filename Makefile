@@ -53,6 +53,9 @@ $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
+# The UPnP descriptions are linked in with .incbin, which -MMD does not see.
+$(B)/daemon/upnp/describe.o $(FUZZ_B)/daemon/upnp/describe.o: $(wildcard xml/*.xml)
+
 $(B)/libportholed.a: $(DAEMON_OBJ)
 	$(AR) rcs $@ $^
 
