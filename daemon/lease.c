@@ -243,6 +243,11 @@ fill_from_req(struct lease *l, const struct lease_req *req)
 	if (req->nonce)
 		memcpy(l->nonce, req->nonce, LEASE_NONCE_LEN);
 	snprintf(l->desc, sizeof(l->desc), "%s", req->desc ? req->desc : "");
+	/* Descriptions come from LAN hosts and end up in logs, the lease file
+	 * and the status page: no control characters, so no forged lines. */
+	for (char *c = l->desc; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 }
 
 /* The same host asks again for a port it holds: change it in place. */

@@ -92,6 +92,27 @@ put_json_string(struct doc *d, const char *s)
 	put(d, "\"");
 }
 
+/* One lease as both formats print it. */
+struct row {
+	const struct lease	*l;
+	char			 client[INET_ADDRSTRLEN];
+	char			 remote[INET_ADDRSTRLEN];
+	unsigned long long	 packets, bytes;
+};
+
+static void
+row_of(const struct lease *l, struct row *r)
+{
+	uint64_t pk = 0, by = 0;
+
+	r->l = l;
+	lease_counters(l, &pk, &by);
+	r->packets = pk;
+	r->bytes = by;
+	inet_ntop(AF_INET, &l->int_addr, r->client, sizeof(r->client));
+	inet_ntop(AF_INET, &l->remote, r->remote, sizeof(r->remote));
+}
+
 static const char *
 ext_text(char *buf, size_t len)
 {
@@ -122,21 +143,18 @@ status_html(void)
 	    "<th>Packets</th><th>Bytes</th><th>Description</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
-		char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
-		uint64_t pk = 0, by = 0;
+		struct row r;
 
-		lease_counters(l, &pk, &by);
-		inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
-		inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));
+		row_of(l, &r);
 		put(&d, "<tr><td>%s</td><td class=\"n\">%u</td><td>%s:%u</td><td>%s</td>",
-		    lease_proto_name(l->proto), l->ext_port, ia, l->int_port,
+		    lease_proto_name(l->proto), l->ext_port, r.client, l->int_port,
 		    lease_owner_name(l->owner));
 		if (l->expires_ms)
 			put(&d, "<td class=\"n\">%us</td>", lease_seconds_left(l));
 		else
 			put(&d, "<td>permanent</td>");
 		put(&d, "<td>%s</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td>",
-		    l->remote.s_addr ? ra : "any", (unsigned long long)pk, (unsigned long long)by);
+		    l->remote.s_addr ? r.remote : "any", r.packets, r.bytes);
 		put_html_text(&d, l->desc);
 		put(&d, "</td></tr>\n");
 	}
@@ -162,15 +180,12 @@ status_json(void)
 	put(&d, ",\"mappings\":[");
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
-		char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
-		uint64_t pk = 0, by = 0;
+		struct row r;
 
-		lease_counters(l, &pk, &by);
-		inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
-		inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));
+		row_of(l, &r);
 		put(&d, "%s{\"protocol\":\"%s\",\"external_port\":%u,\"internal_address\":\"%s\","
 		    "\"internal_port\":%u,\"owner\":\"%s\",\"lease_seconds\":", i ? "," : "",
-		    lease_proto_name(l->proto), l->ext_port, ia, l->int_port,
+		    lease_proto_name(l->proto), l->ext_port, r.client, l->int_port,
 		    lease_owner_name(l->owner));
 		if (l->expires_ms)
 			put(&d, "%u", lease_seconds_left(l));
@@ -178,11 +193,10 @@ status_json(void)
 			put(&d, "null");
 		put(&d, ",\"remote_host\":");
 		if (l->remote.s_addr)
-			put(&d, "\"%s\"", ra);
+			put(&d, "\"%s\"", r.remote);
 		else
 			put(&d, "null");
-		put(&d, ",\"packets\":%llu,\"bytes\":%llu,\"description\":", (unsigned long long)pk,
-		    (unsigned long long)by);
+		put(&d, ",\"packets\":%llu,\"bytes\":%llu,\"description\":", r.packets, r.bytes);
 		put_json_string(&d, l->desc);
 		put(&d, "}");
 	}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "unit.h"
 #include "backend/backend.h"
 #include "config.h"
 #include "event.h"
@@ -25,14 +26,6 @@
 static struct config cfg;
 static struct pcp_env env;
 
-static struct in_addr
-ip(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a;
-}
 
 /* extra: more config lines, e.g. rules or limits. */
 static int

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +18,6 @@
 
 #include "phc.h"
 
-static struct in_addr
-ip(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a;
-}
 
 static void
 add_port(struct porthole_report *r, const char *name, uint16_t port,

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -38,13 +40,6 @@ static const struct backend_ops recorder = {
 	.add = rec_add, .del = rec_del,
 };
 
-static struct in_addr
-ip(const char *s)
-{
-	struct in_addr a;
-	inet_pton(AF_INET, s, &a);
-	return a;
-}
 
 static struct lease_req
 req(uint8_t proto, uint16_t ext, const char *host, uint16_t port, enum lease_owner owner)
@@ -256,6 +251,18 @@ renew_moves_expiry(void **state)
 }
 
 static void
+description_control_characters_replaced(void **state)
+{
+	struct lease_req r = req(IPPROTO_TCP, 25, "192.168.77.10", 25, OWNER_UPNP);
+	struct lease *l;
+
+	(void)state;
+	r.desc = "smtp\nmapping added: forged\r\x1b[31m";
+	assert_int_equal(lease_add(&r, &l), 0);
+	assert_string_equal(l->desc, "smtp?mapping added: forged??[31m");
+}
+
+static void
 rejects_bad_requests(void **state)
 {
 	struct lease_req r = req(IPPROTO_ICMP, 1, "192.168.77.10", 1, OWNER_UPNP);
@@ -282,6 +289,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(expiry_removes_and_tells, setup, teardown),
 		cmocka_unit_test_setup_teardown(renew_moves_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(rejects_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(description_control_characters_replaced, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +18,6 @@
 #include "config.h"
 #include "policy.h"
 
-static struct in_addr
-ip(const char *s)
-{
-	struct in_addr a;
-	inet_pton(AF_INET, s, &a);
-	return a;
-}
 
 static void
 rule_parsing(void **state)

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -21,13 +23,6 @@
 #include "leasestore.h"
 #include "ratelimit.h"
 
-static struct in_addr
-ip(const char *s)
-{
-	struct in_addr a;
-	inet_pton(AF_INET, s, &a);
-	return a;
-}
 
 static void
 parse_lines(void **state)

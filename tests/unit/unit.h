@@ -1,0 +1,20 @@
+/*
+ * unit.h: small helpers every unit test may use. Included after cmocka.h.
+ */
+#ifndef PORTHOLE_UNIT_H
+#define PORTHOLE_UNIT_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+/* A dotted-quad literal as an address; the tests only pass valid ones. */
+static inline struct in_addr
+ip(const char *s)
+{
+	struct in_addr a = { 0 };
+
+	inet_pton(AF_INET, s, &a);
+	return a;
+}
+
+#endif
