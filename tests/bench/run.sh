@@ -361,14 +361,17 @@ measure_restart() {
 
 # At the top level: memory, the packet path, listing, restart, deleting.
 measure_full() {
-	local out
+	local out i rates=()
 	R[$DAEMON.rss_full]=$(rss_kb)
 	R[$DAEMON.rss_anon_full]=$(rss_kb RssAnon)
 	measure_path
-	out=$(gen upnp list "$CAP")
-	log "$DAEMON: list: $out"
-	wait_idle
-	R[$DAEMON.list]=$(field rate "$out")
+	for ((i = 0; i < REPS; i++)); do
+		out=$(gen upnp list "$CAP")
+		rates+=("$(field rate "$out")")
+		wait_idle
+	done
+	log "$DAEMON: list: ${rates[*]}/s, last: $out"
+	R[$DAEMON.list]=$(printf '%s\n' "${rates[@]}" | median)
 	R[$DAEMON.list_n]="$(field ops "$out")/$COUNT"
 	measure_restart
 	out=$(gen upnp del tcp $TCP_BASE "$COUNT" "$CAP")
