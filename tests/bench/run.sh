@@ -396,6 +396,20 @@ run_daemon() {
 	fi
 	"$1_down"
 	log "$DAEMON: done"
+	sanity
+}
+
+# The figures are only worth printing if the work was really done.
+sanity() {
+	local d=$DAEMON n
+	n=${R[$d.list_n]#*/}
+	check_eq "$d: listing returned every mapping" "$n/$n" "${R[$d.list_n]}"
+	check_match "$d: a first packet came through a new mapping" '^[0-9.]+$' "${R[$d.ttfp_ms]}"
+	check_match "$d: connections through the oldest and newest mapping" '^[0-9.]+ [0-9.]+$' \
+		"${R[$d.first_med_us]} ${R[$d.new_med_us]}"
+	[ $d = portholed ] || return 0
+	check_eq "$d: a restart restored every lease" "$n/$n" "${R[$d.restored]}"
+	check_eq "$d: delete all removed every mapping" "$n/$n" "${R[$d.delall_n]}"
 }
 
 # --- the table --------------------------------------------------------------
@@ -468,8 +482,9 @@ report() {
 ratio: how many times better portholed does (rates: portholed/miniupnpd;
 times and memory: miniupnpd/portholed); ">" when miniupnpd hit the time cap.
 Adds: median of $PH_REPS (portholed) / $MU_REPS (miniupnpd) windows of
-min($WINDOW, level) adds, each capped at $CAP s / $MU_CAP s. miniupnpd above
-$MU_REAL mappings: preloaded into its chains (bench_mufill.c).
+min($WINDOW, level) adds, each capped at $CAP s / $MU_CAP s; listing: median of
+as many runs. miniupnpd above $MU_REAL mappings: preloaded into its chains
+(bench_mufill.c). Method and caveats: tests/bench/RESULTS.md.
 EOF
 }
 
