@@ -9,17 +9,19 @@
 #     so every window starts at the level), REPS times, median kept;
 #   - miniupnpd's cost per mapping grows with the mappings it holds, so past
 #     MU_REAL mappings it is filled straight through nftables (bench_mufill.c)
-#     instead of through its protocols, which would take most of an hour;
+#     instead of through its protocols, which would take a quarter of an hour;
 #   - at 10,000: RSS; time to first packet through a new mapping and connect
 #     time through the oldest and the newest one (bench_path); listing all
 #     (GetGenericPortMappingEntry); restart restoring the leases from the
 #     lease file; deleting all (UPnP DeletePortMapping);
 #   - portholed only: the same windows at 60,000 mappings (TCP and UDP).
-# Every timed run stops after CAP seconds and reports the rate it reached.
+# Every timed run stops after CAP (miniupnpd's windows: MU_CAP) seconds and
+# reports the rate it reached. Results, machine and method: RESULTS.md.
 #
 # Knobs (environment): BENCH_LEVELS, BENCH_BIG (0 = skip), BENCH_WINDOW,
 # BENCH_REPS / BENCH_MU_REPS, BENCH_CAP / BENCH_MU_CAP (seconds per timed
-# window), BENCH_MU_REAL, BENCH_ONLY=portholed|miniupnpd.
+# window), BENCH_MU_REAL, BENCH_MU_DEL, BENCH_PH_LEASES=0,
+# BENCH_ONLY=portholed|miniupnpd.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 LEVELS=${BENCH_LEVELS:-"100 1000 10000"}
@@ -176,7 +178,7 @@ mu_down() {
 	[ -n "$DPID" ] || return 0
 	kill "$DPID" 2>/dev/null
 	for _ in $(seq 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.05; done
-	kill -9 "$DPID" 2>/dev/null
+	[ "$(cat "/proc/$DPID/comm" 2>/dev/null)" = miniupnpd ] && kill -9 "$DPID"
 	DPID=
 }
 
@@ -295,8 +297,10 @@ window() {
 		[ "$(field fail "$out")" = 0 ] || log "$DAEMON: $p del at $level: $out"
 		timed=$(field ops "$out")
 		wait_idle
-		gen upnp del tcp $((base + timed)) $((added - timed)) 3600 >/dev/null
-		wait_idle
+		if [ "$added" -gt "$timed" ]; then
+			gen upnp del tcp $((base + timed)) $((added - timed)) 3600 >/dev/null
+			wait_idle
+		fi
 	done
 	R[$DAEMON.add_$p@$level]=$(printf '%s\n' "${rates[@]}" | median)
 	R[$DAEMON.del_$p@$level]=$(printf '%s\n' "${dels[@]}" | median)
@@ -506,6 +510,11 @@ lab_fresh() {
 }
 
 main() {
+	if [ "$ONLY" != portholed ] && ! command -v miniupnpd >/dev/null; then
+		echo "miniupnpd is not installed (apt-get install miniupnpd-nftables):" \
+			"portholed only" >&2
+		ONLY=portholed
+	fi
 	build_tools
 	lab_setup
 	[ "$ONLY" = miniupnpd ] || run_daemon ph
