@@ -239,6 +239,7 @@ ev_quit(void)
 int
 ev_run(void)
 {
+	quitting = 0;	/* a quit ends one run, not every later one */
 	while (!quitting) {
 		long timeout = -1;
 

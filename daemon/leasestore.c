@@ -5,7 +5,9 @@
  *
  * expires is wall-clock seconds (0 = permanent): the monotonic clock starts
  * again at boot, the wall clock does not. The description is last and may
- * hold spaces.
+ * hold spaces. The journal ("PATH.journal") holds "+ LEASE-LINE" for a lease
+ * added or changed and "- proto ext_port" for one removed; a torn last line
+ * (a crash mid-write) fails to parse and is skipped.
  */
 #include "leasestore.h"
 
@@ -24,10 +26,17 @@
 
 #define WRITE_DELAY_MS	50
 #define LINE_MAX_LEN	256
+#define MIN_COMPACT	1024	/* journal lines before a small table is rewritten */
 
 static char		store_path[256];
+static char		journal_path[sizeof(store_path) + 8];
+static int		journal_fd = -1;
+static size_t		journal_lines;
 static struct ev_timer	write_timer;
 static int		restoring;
+/* Journal lines not yet written: appended at each change, flushed per batch. */
+static char		*pending;
+static size_t		pending_len, pending_cap, pending_lines;
 
 static long long
 wall_now(void)
@@ -35,10 +44,31 @@ wall_now(void)
 	return (long long)time(NULL);
 }
 
+/* One lease as a line (no newline); returns its length. */
 static int
-write_file(void)
+format_lease(const struct lease *l, long long now, char *buf, size_t len)
 {
-	char tmp[sizeof(store_path) + 8];
+	static const char hex[] = "0123456789abcdef";
+	char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], nonce[LEASE_NONCE_LEN * 2 + 1];
+	long long expires = l->expires_ms ? now + lease_seconds_left(l) : 0;
+
+	inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
+	inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));
+	for (int b = 0; b < LEASE_NONCE_LEN; b++) {
+		nonce[2 * b] = hex[l->nonce[b] >> 4];
+		nonce[2 * b + 1] = hex[l->nonce[b] & 15];
+	}
+	nonce[LEASE_NONCE_LEN * 2] = '\0';
+	return snprintf(buf, len, "%s %u %s %u %s %u %s %lld %s %s", lease_proto_name(l->proto),
+	    l->ext_port, ia, l->int_port, ra, l->remote_port, lease_owner_name(l->owner),
+	    expires, nonce, l->desc);
+}
+
+/* The whole table as a new snapshot; then the journal starts again, empty. */
+static int
+write_snapshot(void)
+{
+	char tmp[sizeof(store_path) + 8], line[LINE_MAX_LEN];
 	long long now = wall_now();
 	FILE *f;
 	int fd;
@@ -53,17 +83,9 @@ write_file(void)
 	}
 	fprintf(f, "# portholed leases: proto ext int_addr int_port remote remote_port owner expires nonce desc\n");
 	for (size_t i = 0; i < lease_count(); i++) {
-		const struct lease *l = lease_at(i);
-		char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], nonce[LEASE_NONCE_LEN * 2 + 1];
-		long long expires = l->expires_ms ? now + lease_seconds_left(l) : 0;
-
-		inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
-		inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));
-		for (int b = 0; b < LEASE_NONCE_LEN; b++)
-			sprintf(nonce + 2 * b, "%02x", l->nonce[b]);
-		fprintf(f, "%s %u %s %u %s %u %s %lld %s %s\n", lease_proto_name(l->proto),
-		    l->ext_port, ia, l->int_port, ra, l->remote_port, lease_owner_name(l->owner),
-		    expires, nonce, l->desc);
+		format_lease(lease_at(i), now, line, sizeof(line));
+		fputs(line, f);
+		fputc('\n', f);
 	}
 	if (fflush(f) != 0 || fsync(fd) != 0) {
 		log_warn("leasestore: cannot write %s", tmp);
@@ -77,6 +99,57 @@ write_file(void)
 		unlink(tmp);
 		return -EIO;
 	}
+	/* The snapshot now holds everything the journal said. */
+	if (journal_fd >= 0 && ftruncate(journal_fd, 0) < 0)
+		log_warn("leasestore: cannot empty %s", journal_path);
+	journal_lines = 0;
+	return 0;
+}
+
+static void
+pending_add(const char *line, size_t len)
+{
+	if (pending_len + len + 1 > pending_cap) {
+		size_t ncap = (pending_cap + len + 1) * 2;
+		char *np = realloc(pending, ncap);
+		if (!np) {
+			log_warnx("leasestore: out of memory; the lease file misses a change");
+			return;
+		}
+		pending = np;
+		pending_cap = ncap;
+	}
+	memcpy(pending + pending_len, line, len);
+	pending[pending_len + len] = '\n';
+	pending_len += len + 1;
+	pending_lines++;
+}
+
+/* Append the batch to the journal; compact when it has grown as long as the table. */
+static int
+flush_pending(void)
+{
+	size_t off = 0;
+
+	if (!pending_len)
+		return 0;
+	if (journal_lines + pending_lines > (lease_count() > MIN_COMPACT ? lease_count() : MIN_COMPACT)) {
+		pending_len = pending_lines = 0;
+		return write_snapshot();
+	}
+	while (off < pending_len) {
+		ssize_t n = write(journal_fd, pending + off, pending_len - off);
+		if (n <= 0) {
+			log_warn("leasestore: cannot append to %s; writing a snapshot", journal_path);
+			pending_len = pending_lines = 0;
+			return write_snapshot();
+		}
+		off += (size_t)n;
+	}
+	if (fdatasync(journal_fd) < 0)
+		log_warn("leasestore: cannot sync %s", journal_path);
+	journal_lines += pending_lines;
+	pending_len = pending_lines = 0;
 	return 0;
 }
 
@@ -84,16 +157,28 @@ static void
 write_due(struct ev_timer *t)
 {
 	(void)t;
-	write_file();
+	flush_pending();
 }
 
 static void
 table_changed(enum lease_event ev, const struct lease *l, void *arg)
 {
-	(void)ev;
-	(void)l;
+	char line[LINE_MAX_LEN + 2];
+	int n;
+
 	(void)arg;
-	if (!restoring && !ev_timer_armed(&write_timer))
+	if (restoring)
+		return;
+	if (ev == LEASE_ADDED || ev == LEASE_UPDATED) {
+		line[0] = '+';
+		line[1] = ' ';
+		n = 2 + format_lease(l, wall_now(), line + 2, sizeof(line) - 2);
+	} else {
+		n = snprintf(line, sizeof(line), "- %s %u", lease_proto_name(l->proto), l->ext_port);
+	}
+	if (n > 0 && (size_t)n < sizeof(line))
+		pending_add(line, (size_t)n);
+	if (!ev_timer_armed(&write_timer))
 		ev_timer_in(&write_timer, WRITE_DELAY_MS);
 }
 
@@ -148,58 +233,106 @@ leasestore_parse_line(const char *line, long long now_wall, struct lease_req *re
 	return 0;
 }
 
-static void
-restore(FILE *f)
-{
-	char line[LINE_MAX_LEN + 2], desc[LEASE_DESC_MAX];
-	unsigned char nonce[LEASE_NONCE_LEN];
-	long long now = wall_now();
-	unsigned lineno = 0, restored = 0, expired = 0, bad = 0;
-	struct lease_req req;
+struct restore_count {
+	unsigned	restored, expired, bad;
+};
 
+/* "- proto port": the lease went away after the snapshot. */
+static int
+replay_removal(const char *line)
+{
+	char proto[4];
+	unsigned port;
+	uint8_t p;
+	struct lease *l;
+
+	if (sscanf(line, "- %3s %u", proto, &port) != 2 || lease_proto_parse(proto, &p) < 0 ||
+	    port == 0 || port > 65535)
+		return -EINVAL;
+	if ((l = lease_find(p, (uint16_t)port)))
+		lease_remove(l, LEASE_REMOVED);
+	return 0;
+}
+
+static void
+restore_line(const char *line, const char *file, unsigned lineno, long long now,
+    struct restore_count *c)
+{
+	char desc[LEASE_DESC_MAX];
+	unsigned char nonce[LEASE_NONCE_LEN];
+	struct lease_req req;
+	int journal = (line[0] == '+' || line[0] == '-') && line[1] == ' ';
+	int rc;
+
+	if (journal && line[0] == '-') {
+		if (replay_removal(line) < 0)
+			c->bad++;
+		return;
+	}
+	rc = leasestore_parse_line(line + (journal ? 2 : 0), now, &req, desc, sizeof(desc), nonce);
+	if (rc == -ETIME) {
+		/* expired while we were away; an older line may have put it in */
+		struct lease *old = lease_find(req.proto, req.ext_port);
+		if (old && old->int_addr.s_addr == req.int_addr.s_addr)
+			lease_remove(old, LEASE_REMOVED);
+		c->expired++;
+		return;
+	}
+	if (rc < 0 || lease_add(&req, NULL) < 0) {
+		log_warnx("leasestore: %s:%u: cannot restore this lease; skipped", file, lineno);
+		c->bad++;
+		return;
+	}
+	c->restored++;
+}
+
+static void
+restore_file(const char *file, long long now, struct restore_count *c)
+{
+	char line[LINE_MAX_LEN + 2];
+	unsigned lineno = 0;
+	FILE *f = fopen(file, "r");
+
+	if (!f) {
+		if (errno != ENOENT)
+			log_warn("leasestore: cannot read %s", file);
+		return;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		int rc = leasestore_parse_line(line, now, &req, desc, sizeof(desc), nonce);
-		if (rc == -ETIME) {
-			expired++;
-			continue;
-		}
-		if (rc < 0 || lease_add(&req, NULL) < 0) {
-			log_warnx("leasestore: %s:%u: cannot restore this lease; skipped",
-			    store_path, lineno);
-			bad++;
-			continue;
-		}
-		restored++;
+		restore_line(line, file, lineno, now, c);
 	}
-	log_info("leasestore: restored %u leases from %s (%u expired, %u skipped)", restored,
-	    store_path, expired, bad);
+	fclose(f);
 }
 
 int
 leasestore_init(const char *path)
 {
-	FILE *f;
+	struct restore_count c = { 0, 0, 0 };
+	long long now = wall_now();
 
 	if (strlen(path) >= sizeof(store_path))
 		return -ENAMETOOLONG;
 	snprintf(store_path, sizeof(store_path), "%s", path);
+	snprintf(journal_path, sizeof(journal_path), "%s.journal", path);
 	ev_timer_init(&write_timer, write_due);
-	f = fopen(path, "r");
-	if (f) {
-		restoring = 1;
-		restore(f);
-		restoring = 0;
-		fclose(f);
-	} else if (errno != ENOENT) {
-		log_warn("leasestore: cannot read %s", path);
-	}
+	restoring = 1;
+	restore_file(store_path, now, &c);
+	restore_file(journal_path, now, &c);
+	restoring = 0;
+	if (c.restored || c.expired || c.bad)
+		log_info("leasestore: restored %zu leases from %s (%u expired, %u skipped)",
+		    lease_count(), store_path, c.expired, c.bad);
+	journal_fd = open(journal_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (journal_fd < 0)
+		return -errno;
 	int rc = lease_listen(table_changed, NULL);
 	if (rc < 0)
 		return rc;
-	return write_file();
+	/* Start from one snapshot: what was restored, nothing in the journal. */
+	return write_snapshot();
 }
 
 void
@@ -208,5 +341,13 @@ leasestore_fini(void)
 	if (!store_path[0])
 		return;
 	ev_timer_cancel(&write_timer);
-	write_file();
+	pending_len = pending_lines = 0;
+	write_snapshot();
+	if (journal_fd >= 0)
+		close(journal_fd);
+	journal_fd = -1;
+	free(pending);
+	pending = NULL;
+	pending_cap = 0;
+	store_path[0] = '\0';
 }

@@ -1,20 +1,24 @@
 /*
  * leasestore: the lease table kept on disk, so mappings survive a restart
- * (clean, crash or kill -9). The file is rewritten atomically (temporary
- * file, fsync, rename) shortly after each change; changes that arrive
- * together are written together, so a burst of requests costs one write.
+ * (clean, crash or kill -9). Two files: a snapshot of the whole table and a
+ * journal of the changes since. Each change appends one line to the journal
+ * (changes that arrive together are written and fsynced together, 50 ms
+ * after the first), so the cost per change does not grow with the table;
+ * the snapshot is rewritten atomically (temporary file, fsync, rename) only
+ * when the journal has grown as long as the table, which spreads that cost
+ * over at least as many changes as it writes lines.
  */
 #ifndef PORTHOLE_LEASESTORE_H
 #define PORTHOLE_LEASESTORE_H
 
 #include <stddef.h>
 
-/* Restore unexpired leases from path, then follow the table's changes. */
+/* Restore unexpired leases from path (+ its journal), then follow the table's changes. */
 int	leasestore_init(const char *path);
-/* Write what is pending now. */
+/* Write what is pending now, as a fresh snapshot. */
 void	leasestore_fini(void);
 
-/* Parse one line of the file into a request; for tests and fuzzing. */
+/* Parse one lease line into a request; for tests and fuzzing. */
 struct lease_req;
 int	leasestore_parse_line(const char *line, long long now_wall, struct lease_req *req,
 	    char *desc, size_t desclen, unsigned char *nonce);

@@ -111,6 +111,127 @@ save_and_restore(void **state)
 }
 
 static void
+quit_soon(struct ev_timer *t)
+{
+	(void)t;
+	ev_quit();
+}
+
+/* Let the event loop run the store's batch timer. */
+static void
+run_loop_ms(unsigned ms)
+{
+	struct ev_timer t;
+
+	ev_timer_init(&t, quit_soon);
+	ev_timer_in(&t, ms);
+	ev_run();
+}
+
+static size_t
+count_lines(const char *path, char first)
+{
+	char line[300];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += line[0] == first;
+	fclose(f);
+	return n;
+}
+
+static void
+journal_survives_a_crash(void **state)
+{
+	char dir[] = "/tmp/porthole-journal-XXXXXX", path[64], journal[80];
+	struct lease_req r = { .proto = IPPROTO_TCP, .ext_port = 2525, .int_addr = ip("192.168.1.10"),
+	    .int_port = 25, .lifetime = 600, .owner = OWNER_PCP, .desc = "smtp" };
+	struct lease *a;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/leases", dir);
+	snprintf(journal, sizeof(journal), "%s.journal", path);
+	ev_init();
+	lease_init(&backend_null, NULL);
+	assert_int_equal(leasestore_init(path), 0);
+	assert_int_equal(lease_add(&r, &a), 0);
+	r = (struct lease_req){ .proto = IPPROTO_UDP, .ext_port = 53, .int_addr = ip("192.168.1.11"),
+	    .int_port = 53, .owner = OWNER_STATIC, .desc = "dns" };
+	assert_int_equal(lease_add(&r, NULL), 0);
+	run_loop_ms(120);
+	/* each change is one journal line; the snapshot is not rewritten */
+	assert_int_equal(count_lines(journal, '+'), 2);
+	assert_int_equal(count_lines(path, 't') + count_lines(path, 'u'), 0);
+	lease_remove(lease_find(IPPROTO_UDP, 53), LEASE_REMOVED);
+	lease_renew(a, 1200);
+	run_loop_ms(120);
+	assert_int_equal(count_lines(journal, '-'), 1);
+
+	/* kill -9: no leasestore_fini, the table is simply gone */
+	lease_fini();
+	lease_init(&backend_null, NULL);
+	assert_int_equal(leasestore_init(path), 0);
+	assert_int_equal(lease_count(), 1);
+	a = lease_find(IPPROTO_TCP, 2525);
+	assert_non_null(a);
+	assert_in_range(lease_seconds_left(a), 1198, 1200);	/* the renewal was replayed */
+	assert_null(lease_find(IPPROTO_UDP, 53));		/* and the removal */
+	/* restored into one snapshot; the journal starts again */
+	assert_int_equal(count_lines(journal, '+') + count_lines(journal, '-'), 0);
+	assert_int_equal(count_lines(path, 't'), 1);
+	leasestore_fini();
+	lease_fini();
+	ev_fini();
+	unlink(journal);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+journal_compacts(void **state)
+{
+	char dir[] = "/tmp/porthole-compact-XXXXXX", path[64], journal[80];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/leases", dir);
+	snprintf(journal, sizeof(journal), "%s.journal", path);
+	ev_init();
+	lease_init(&backend_null, NULL);
+	assert_int_equal(leasestore_init(path), 0);
+	/* 100 leases, then 1,500 renewals in batches: the journal never holds
+	 * more than max(table, 1024) lines; a snapshot takes them in. */
+	for (int i = 0; i < 100; i++) {
+		struct lease_req r = { .proto = IPPROTO_TCP, .ext_port = (uint16_t)(3000 + i),
+		    .int_addr = ip("192.168.1.10"), .int_port = 80, .lifetime = 600,
+		    .owner = OWNER_UPNP, .desc = "web" };
+		assert_int_equal(lease_add(&r, NULL), 0);
+	}
+	for (int batch = 0; batch < 15; batch++) {
+		for (int i = 0; i < 100; i++)
+			lease_renew(lease_at((size_t)i), 600 + (uint32_t)batch);
+		run_loop_ms(70);
+		assert_true(count_lines(journal, '+') <= 1024);
+	}
+	assert_int_equal(count_lines(path, 't'), 100);	/* a snapshot was written on the way */
+	lease_fini();
+	lease_init(&backend_null, NULL);
+	assert_int_equal(leasestore_init(path), 0);
+	assert_int_equal(lease_count(), 100);
+	assert_in_range(lease_seconds_left(lease_find(IPPROTO_TCP, 3000)), 612, 614);
+	leasestore_fini();
+	lease_fini();
+	ev_fini();
+	unlink(journal);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
 rate_limit_per_host(void **state)
 {
 	struct in_addr a = ip("192.168.1.10"), b = ip("192.168.1.20");
@@ -137,6 +258,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_lines),
 		cmocka_unit_test(save_and_restore),
+		cmocka_unit_test(journal_survives_a_crash),
+		cmocka_unit_test(journal_compacts),
 		cmocka_unit_test(rate_limit_per_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
