@@ -149,6 +149,25 @@ del_one(const char *set, const void *key, uint32_t key_len, const char *what)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/* One batch changing a mapping's two elements; *what names it in errors. */
+static int
+mapping_batch(const struct lease *l, uint16_t type, uint16_t flags, const char *verb,
+    struct nft_elem *e, char *what, size_t what_len, int tolerate)
+{
+	int rc;
+
+	if (!opened)
+		return -ENOTCONN;
+	if (l->proto != IPPROTO_TCP && l->proto != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	nft_elem_of(l, e);
+	describe(l, verb, what, what_len);
+	nft_batch_begin();
+	if ((rc = queue_mapping(type, flags, e, what)) < 0)
+		return rc;
+	return nft_batch_commit(tolerate);
+}
+
 static int
 nft_add(const struct lease *l)
 {
@@ -156,16 +175,9 @@ nft_add(const struct lease *l)
 	struct nft_elem e;
 	int rc;
 
-	if (!opened)
-		return -ENOTCONN;
-	if (l->proto != IPPROTO_TCP && l->proto != IPPROTO_UDP)
-		return -EPROTONOSUPPORT;
-	nft_elem_of(l, &e);
-	describe(l, "add mapping", what, sizeof(what));
-	nft_batch_begin();
-	if ((rc = queue_mapping(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, &e, what)) < 0)
-		return rc;
-	if ((rc = nft_batch_commit(EEXIST)) != -EEXIST)
+	rc = mapping_batch(l, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, "add mapping", &e,
+	    what, sizeof(what), EEXIST);
+	if (rc != -EEXIST)
 		return rc;
 	/*
 	 * Left-overs with the same key (put there by hand, or a removal
@@ -188,16 +200,9 @@ nft_del(const struct lease *l)
 	struct nft_elem e;
 	int rc;
 
-	if (!opened)
-		return -ENOTCONN;
-	if (l->proto != IPPROTO_TCP && l->proto != IPPROTO_UDP)
-		return -EPROTONOSUPPORT;
-	nft_elem_of(l, &e);
-	describe(l, "delete mapping", what, sizeof(what));
-	nft_batch_begin();
-	if ((rc = queue_mapping(NFT_MSG_DELSETELEM, 0, &e, what)) < 0)
-		return rc;
-	if ((rc = nft_batch_commit(ENOENT)) != -ENOENT)
+	rc = mapping_batch(l, NFT_MSG_DELSETELEM, 0, "delete mapping", &e, what, sizeof(what),
+	    ENOENT);
+	if (rc != -ENOENT)
 		return rc;
 	/*
 	 * One of the two was missing and the batch changed nothing: take
