@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "event.h"
 #include "lease.h"
 #include "log.h"
+#include "sbuf.h"
 #include "stats.h"
 
 #define REQ_MAX		512
@@ -35,33 +35,8 @@ static int listen_fd = -1;
 static char sock_path[108];
 static struct ctl_client clients[MAX_CLIENTS];
 
-static void __attribute__((format(printf, 2, 3)))
-reply(struct ctl_reply *r, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(r->buf ? r->buf + r->len : NULL, r->cap - r->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (r->len + (size_t)n < r->cap) {
-			r->len += (size_t)n;
-			return;
-		}
-		size_t ncap = (r->cap ? r->cap * 2 : 4096) + (size_t)n;
-		char *nb = realloc(r->buf, ncap);
-		if (!nb)
-			return;
-		r->buf = nb;
-		r->cap = ncap;
-	}
-}
-
 static void
-cmd_list(struct ctl_reply *r)
+cmd_list(struct sbuf *r)
 {
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
@@ -71,13 +46,13 @@ cmd_list(struct ctl_reply *r)
 		inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
 		inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));
 		lease_counters(l, &pk, &by);
-		reply(r, "%s\t%u\t%s\t%u\t%s\t%s%u\t%s\t%llu\t%llu\t%s\n",
+		sbuf_printf(r, "%s\t%u\t%s\t%u\t%s\t%s%u\t%s\t%llu\t%llu\t%s\n",
 		    lease_proto_name(l->proto), l->ext_port, ia, l->int_port,
 		    lease_owner_name(l->owner), l->expires_ms ? "" : "permanent:",
 		    lease_seconds_left(l), l->remote.s_addr ? ra : "any",
 		    (unsigned long long)pk, (unsigned long long)by, l->desc);
 	}
-	reply(r, "OK %zu mappings\n", lease_count());
+	sbuf_printf(r, "OK %zu mappings\n", lease_count());
 }
 
 static int
@@ -111,7 +86,7 @@ add_error(int rc)
 }
 
 static void
-cmd_add(char **argv, int argc, struct ctl_reply *r)
+cmd_add(char **argv, int argc, struct sbuf *r)
 {
 	struct lease_req req = { .owner = OWNER_STATIC };
 	char *end;
@@ -119,25 +94,25 @@ cmd_add(char **argv, int argc, struct ctl_reply *r)
 	int rc;
 
 	if (argc < 5) {
-		reply(r, "ERR usage: add PROTO EXTPORT INTADDR INTPORT [LIFETIME [DESC]]\n");
+		sbuf_printf(r, "ERR usage: add PROTO EXTPORT INTADDR INTPORT [LIFETIME [DESC]]\n");
 		return;
 	}
 	if (lease_proto_parse(argv[1], &req.proto) < 0) {
-		reply(r, "ERR protocol must be tcp or udp, not '%s'\n", argv[1]);
+		sbuf_printf(r, "ERR protocol must be tcp or udp, not '%s'\n", argv[1]);
 		return;
 	}
 	if (parse_port(argv[2], &req.ext_port) < 0 || parse_port(argv[4], &req.int_port) < 0) {
-		reply(r, "ERR ports are numbers from 1 to 65535\n");
+		sbuf_printf(r, "ERR ports are numbers from 1 to 65535\n");
 		return;
 	}
 	if (inet_pton(AF_INET, argv[3], &req.int_addr) != 1) {
-		reply(r, "ERR '%s' is not an IPv4 address\n", argv[3]);
+		sbuf_printf(r, "ERR '%s' is not an IPv4 address\n", argv[3]);
 		return;
 	}
 	if (argc > 5) {
 		life = strtoul(argv[5], &end, 10);
 		if (*end || argv[5][0] == '-' || life > 31536000) {
-			reply(r, "ERR lifetime is seconds from 0 (permanent) to 31536000\n");
+			sbuf_printf(r, "ERR lifetime is seconds from 0 (permanent) to 31536000\n");
 			return;
 		}
 	}
@@ -147,34 +122,34 @@ cmd_add(char **argv, int argc, struct ctl_reply *r)
 	stats_request(OWNER_STATIC, rc == 0);
 	if (rc < 0) {
 		stats_refused(OWNER_STATIC, stats_refusal_of(rc), req.proto, req.ext_port, req.int_addr);
-		reply(r, "ERR %s\n", add_error(rc));
+		sbuf_printf(r, "ERR %s\n", add_error(rc));
 		return;
 	}
-	reply(r, "OK\n");
+	sbuf_printf(r, "OK\n");
 }
 
 static void
-cmd_del(char **argv, int argc, struct ctl_reply *r)
+cmd_del(char **argv, int argc, struct sbuf *r)
 {
 	uint8_t proto;
 	uint16_t port;
 	struct lease *l;
 
 	if (argc != 3 || lease_proto_parse(argv[1], &proto) < 0 || parse_port(argv[2], &port) < 0) {
-		reply(r, "ERR usage: del tcp|udp EXTPORT\n");
+		sbuf_printf(r, "ERR usage: del tcp|udp EXTPORT\n");
 		return;
 	}
 	l = lease_find(proto, port);
 	if (!l) {
-		reply(r, "ERR no mapping for %s %u\n", argv[1], port);
+		sbuf_printf(r, "ERR no mapping for %s %u\n", argv[1], port);
 		return;
 	}
 	lease_remove(l, LEASE_REMOVED);
-	reply(r, "OK\n");
+	sbuf_printf(r, "OK\n");
 }
 
 static void
-cmd_flush(char **argv, int argc, struct ctl_reply *r)
+cmd_flush(char **argv, int argc, struct sbuf *r)
 {
 	int owner = -1;
 
@@ -183,17 +158,17 @@ cmd_flush(char **argv, int argc, struct ctl_reply *r)
 			if (!strcmp(argv[1], lease_owner_name(o)))
 				owner = o;
 		if (owner < 0) {
-			reply(r, "ERR owner is one of static, upnp, natpmp, pcp\n");
+			sbuf_printf(r, "ERR owner is one of static, upnp, natpmp, pcp\n");
 			return;
 		}
 	}
 	size_t n = lease_flush(owner);
 	log_info("control: flushed %zu mappings", n);
-	reply(r, "OK %zu removed\n", n);
+	sbuf_printf(r, "OK %zu removed\n", n);
 }
 
 static void
-cmd_status(struct ctl_reply *r)
+cmd_status(struct sbuf *r)
 {
 	struct in_addr ext = lease_external();
 	char ea[INET_ADDRSTRLEN];
@@ -202,14 +177,14 @@ cmd_status(struct ctl_reply *r)
 	inet_ntop(AF_INET, &ext, ea, sizeof(ea));
 	for (size_t i = 0; i < lease_count(); i++)
 		by_owner[lease_at(i)->owner]++;
-	reply(r, "external_address=%s\nmappings=%zu\n", ext.s_addr ? ea : "none", lease_count());
+	sbuf_printf(r, "external_address=%s\nmappings=%zu\n", ext.s_addr ? ea : "none", lease_count());
 	for (int o = 0; o < OWNER_COUNT; o++)
-		reply(r, "mappings_%s=%zu\n", lease_owner_name(o), by_owner[o]);
-	reply(r, "OK\n");
+		sbuf_printf(r, "mappings_%s=%zu\n", lease_owner_name(o), by_owner[o]);
+	sbuf_printf(r, "OK\n");
 }
 
 void
-control_execute(const char *line, struct ctl_reply *out)
+control_execute(const char *line, struct sbuf *out)
 {
 	char buf[REQ_MAX], *argv[8], *save = NULL;
 	int argc = 0;
@@ -219,7 +194,7 @@ control_execute(const char *line, struct ctl_reply *out)
 	    t = strtok_r(NULL, argc == 6 ? "\r\n" : " \t\r\n", &save))
 		argv[argc++] = t;	/* the description (7th word on) keeps its spaces */
 	if (argc == 0) {
-		reply(out, "ERR empty request\n");
+		sbuf_printf(out, "ERR empty request\n");
 		return;
 	}
 	if (!strcmp(argv[0], "list") && argc == 1)
@@ -233,7 +208,7 @@ control_execute(const char *line, struct ctl_reply *out)
 	else if (!strcmp(argv[0], "status") && argc == 1)
 		cmd_status(out);
 	else
-		reply(out, "ERR unknown command '%s' (list, add, del, flush, status)\n", argv[0]);
+		sbuf_printf(out, "ERR unknown command '%s' (list, add, del, flush, status)\n", argv[0]);
 }
 
 static void
@@ -274,9 +249,11 @@ client_readable(int fd, short revents, void *arg)
 	nl = strchr(c->buf, '\n');
 	if (!nl && c->len < sizeof(c->buf) - 1)
 		return;
-	struct ctl_reply r = { 0 };
+	struct sbuf r;
+
+	sbuf_init(&r);
 	if (!nl)
-		reply(&r, "ERR request too long\n");
+		sbuf_printf(&r, "ERR request too long\n");
 	else {
 		*nl = '\0';
 		control_execute(c->buf, &r);
@@ -286,8 +263,11 @@ client_readable(int fd, short revents, void *arg)
 	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	struct timeval tv = { 2, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	write_all(fd, r.buf, r.len);
-	free(r.buf);
+	if (r.oom)
+		write_all(fd, "ERR out of memory\n", 18);
+	else
+		write_all(fd, r.s, r.len);
+	sbuf_free(&r);
 	client_close(c);
 }
 

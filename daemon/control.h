@@ -18,10 +18,7 @@ int	control_init(const char *path);
 void	control_fini(void);
 
 /* Executes one request line and appends the reply (for tests and fuzzing). */
-struct ctl_reply {
-	char	*buf;
-	size_t	 len, cap;
-};
-void	control_execute(const char *line, struct ctl_reply *out);
+struct sbuf;
+void	control_execute(const char *line, struct sbuf *out);
 
 #endif

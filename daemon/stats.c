@@ -6,12 +6,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "sbuf.h"
 
 static uint64_t requests[OWNER_COUNT], errors[OWNER_COUNT];
 static uint64_t refused[REFUSED_COUNT];
@@ -125,68 +125,39 @@ stats_refused(enum lease_owner proto, enum refusal why, uint8_t l4proto, uint16_
 	    lease_proto_name(l4proto), ext_port, inet_ntoa(client), refusal_text[why]);
 }
 
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-put(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (b->p && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t ncap = b->cap * 2 + (size_t)n + 1024;
-		char *np = realloc(b->p, ncap);
-		if (!np)
-			return;
-		b->p = np;
-		b->cap = ncap;
-	}
-}
-
 char *
 stats_prometheus(void)
 {
-	struct buf b = { 0 };
+	struct sbuf b;
 	size_t by_owner[OWNER_COUNT] = { 0 };
 
+	sbuf_init(&b);
 	for (size_t i = 0; i < lease_count(); i++)
 		by_owner[lease_at(i)->owner]++;
-	put(&b, "# HELP porthole_mappings Mappings in the lease table, by the protocol that made them.\n"
+	sbuf_printf(&b, "# HELP porthole_mappings Mappings in the lease table, by the protocol that made them.\n"
 	    "# TYPE porthole_mappings gauge\n");
 	for (int o = 0; o < OWNER_COUNT; o++)
-		put(&b, "porthole_mappings{protocol=\"%s\"} %zu\n", lease_owner_name(o), by_owner[o]);
-	put(&b, "# HELP porthole_requests_total Requests handled, by protocol.\n"
+		sbuf_printf(&b, "porthole_mappings{protocol=\"%s\"} %zu\n", lease_owner_name(o), by_owner[o]);
+	sbuf_printf(&b, "# HELP porthole_requests_total Requests handled, by protocol.\n"
 	    "# TYPE porthole_requests_total counter\n");
 	for (int o = 0; o < OWNER_COUNT; o++)
-		put(&b, "porthole_requests_total{protocol=\"%s\"} %llu\n", lease_owner_name(o),
+		sbuf_printf(&b, "porthole_requests_total{protocol=\"%s\"} %llu\n", lease_owner_name(o),
 		    (unsigned long long)requests[o]);
-	put(&b, "# HELP porthole_request_errors_total Requests answered with an error, by protocol.\n"
+	sbuf_printf(&b, "# HELP porthole_request_errors_total Requests answered with an error, by protocol.\n"
 	    "# TYPE porthole_request_errors_total counter\n");
 	for (int o = 0; o < OWNER_COUNT; o++)
-		put(&b, "porthole_request_errors_total{protocol=\"%s\"} %llu\n", lease_owner_name(o),
+		sbuf_printf(&b, "porthole_request_errors_total{protocol=\"%s\"} %llu\n", lease_owner_name(o),
 		    (unsigned long long)errors[o]);
-	put(&b, "# HELP porthole_refused_total Mapping requests refused, by reason.\n"
+	sbuf_printf(&b, "# HELP porthole_refused_total Mapping requests refused, by reason.\n"
 	    "# TYPE porthole_refused_total counter\n");
 	for (int r = 0; r < REFUSED_COUNT; r++)
-		put(&b, "porthole_refused_total{reason=\"%s\"} %llu\n", refusal_names[r],
+		sbuf_printf(&b, "porthole_refused_total{reason=\"%s\"} %llu\n", refusal_names[r],
 		    (unsigned long long)refused[r]);
-	put(&b, "# HELP porthole_mapping_events_total Mappings added, removed and expired.\n"
+	sbuf_printf(&b, "# HELP porthole_mapping_events_total Mappings added, removed and expired.\n"
 	    "# TYPE porthole_mapping_events_total counter\n"
 	    "porthole_mapping_events_total{event=\"added\"} %llu\n"
 	    "porthole_mapping_events_total{event=\"removed\"} %llu\n"
 	    "porthole_mapping_events_total{event=\"expired\"} %llu\n",
 	    (unsigned long long)added, (unsigned long long)removed, (unsigned long long)expired);
-	return b.p;
+	return sbuf_take(&b, NULL);
 }

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "frontend.h"
+#include "sbuf.h"
 
 #define UPNP_UUID_LEN		36	/* 8-4-4-4-12 hex digits */
 #define UPNP_MAX_AGE		1800	/* SSDP CACHE-CONTROL, seconds */
@@ -91,20 +92,6 @@ bool	 upnp_svc_enabled(enum upnp_svc svc);
 /* 16 bytes as an RFC 4122 version-4 UUID string (37 bytes with NUL). */
 void	 upnp_uuid_format(const uint8_t b[16], char *out);
 void	 upnp_uuid_random(char *out);
-
-/* growable string buffer (soap.c) */
-struct sbuf {
-	char	*s;
-	size_t	 len, cap;
-	bool	 oom;
-};
-void	 sbuf_init(struct sbuf *b);
-void	 sbuf_free(struct sbuf *b);
-void	 sbuf_add(struct sbuf *b, const char *s);
-void	 sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void	 sbuf_xml(struct sbuf *b, const char *s);	/* XML-escaped */
-/* Hand over the string (caller frees); NULL when allocation failed. */
-char	*sbuf_take(struct sbuf *b, size_t *len);
 
 /* ssdp_msg.c: pure */
 #define SSDP_ST_MAX	256

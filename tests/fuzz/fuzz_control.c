@@ -9,6 +9,7 @@
 #include "control.h"
 #include "event.h"
 #include "lease.h"
+#include "sbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -16,7 +17,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
-	struct ctl_reply r = { 0 };
+	struct sbuf r;
 	char line[600];
 
 	if (!ready) {
@@ -28,8 +29,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(line, data, size);
 	line[size] = '\0';
+	sbuf_init(&r);
 	control_execute(line, &r);
-	free(r.buf);
+	sbuf_free(&r);
 	if (lease_count() > 1000)
 		lease_flush(-1);
 	return 0;
