@@ -48,7 +48,7 @@ cmd_list(struct sbuf *r)
 		lease_counters(l, &pk, &by);
 		sbuf_printf(r, "%s\t%u\t%s\t%u\t%s\t%s%u\t%s\t%llu\t%llu\t%s\n",
 		    lease_proto_name(l->proto), l->ext_port, ia, l->int_port,
-		    lease_owner_name(l->owner), l->expires_ms ? "" : "permanent:",
+		    lease_owner_name(l->owner), lease_permanent(l) ? "permanent:" : "",
 		    lease_seconds_left(l), l->remote.s_addr ? ra : "any",
 		    (unsigned long long)pk, (unsigned long long)by, l->desc);
 	}

@@ -15,6 +15,7 @@
 
 #include "backend/backend.h"
 #include "log.h"
+#include "strpool.h"
 
 #define PORTS		65536
 #define INT_BUCKETS	16384		/* power of two */
@@ -195,6 +196,13 @@ unlink_lease(struct lease *l)
 }
 
 static void
+free_lease(struct lease *l)
+{
+	strpool_put(l->desc);
+	free(l);
+}
+
+static void
 link_internal(struct lease *l)
 {
 	struct lease **head = &by_internal[int_hash(l->proto, l->int_addr, l->int_port)];
@@ -209,7 +217,7 @@ lease_fini(void)
 	while (n_leases) {
 		struct lease *l = dense[n_leases - 1];
 		unlink_lease(l);
-		free(l);
+		free_lease(l);
 	}
 	free(dense);
 	dense = NULL;
@@ -219,16 +227,29 @@ lease_fini(void)
 static void
 set_lifetime(struct lease *l, uint32_t lifetime)
 {
-	l->lease_requested = lifetime;
-	if (lifetime == 0) {
-		l->expires_ms = 0;
+	l->permanent = lifetime == 0;
+	if (lifetime == 0)
 		ev_timer_cancel(&l->expiry);
-		return;
-	}
-	l->expires_ms = ev_now_ms() + (uint64_t)lifetime * 1000;
-	ev_timer_at(&l->expiry, l->expires_ms);
+	else
+		ev_timer_at(&l->expiry, ev_now_ms() + (uint64_t)lifetime * 1000);
 }
 
+/* The request's description as the table keeps it: at most LEASE_DESC_MAX - 1
+ * bytes, pooled. Descriptions come from LAN hosts and end up in logs, the
+ * lease file and the status page: no control characters, so no forged lines. */
+static const char *
+pooled_desc(const char *desc)
+{
+	char clean[LEASE_DESC_MAX];
+
+	snprintf(clean, sizeof(clean), "%s", desc ? desc : "");
+	for (char *c = clean; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return strpool_get(clean);
+}
+
+/* Everything but the description, which the caller swaps in. */
 static void
 fill_from_req(struct lease *l, const struct lease_req *req)
 {
@@ -239,15 +260,15 @@ fill_from_req(struct lease *l, const struct lease_req *req)
 	l->remote = req->remote;
 	l->remote_port = req->remote_port;
 	l->owner = req->owner;
-	l->enabled = true;
 	if (req->nonce)
 		memcpy(l->nonce, req->nonce, LEASE_NONCE_LEN);
-	snprintf(l->desc, sizeof(l->desc), "%s", req->desc ? req->desc : "");
-	/* Descriptions come from LAN hosts and end up in logs, the lease file
-	 * and the status page: no control characters, so no forged lines. */
-	for (char *c = l->desc; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+}
+
+static void
+set_desc(struct lease *l, const char *pooled)
+{
+	strpool_put(l->desc);
+	l->desc = pooled;
 }
 
 /* The same host asks again for a port it holds: change it in place. */
@@ -256,13 +277,18 @@ update_lease(struct lease *l, const struct lease_req *req)
 {
 	bool moved = l->int_port != req->int_port ||
 	    l->remote.s_addr != req->remote.s_addr || l->remote_port != req->remote_port;
+	const char *desc = pooled_desc(req->desc);
 
+	if (!desc)
+		return -ENOMEM;
 	if (moved) {
 		struct lease next = *l;
 		fill_from_req(&next, req);
+		next.desc = desc;
 		backend->del(l);
 		if (backend->add(&next) < 0) {
 			backend->add(l);
+			strpool_put(desc);
 			return -EIO;
 		}
 		struct lease **pp = &by_internal[int_hash(l->proto, l->int_addr, l->int_port)];
@@ -275,6 +301,7 @@ update_lease(struct lease *l, const struct lease_req *req)
 	} else {
 		fill_from_req(l, req);
 	}
+	set_desc(l, desc);
 	set_lifetime(l, req->lifetime);
 	notify(LEASE_UPDATED, l);
 	return 0;
@@ -315,19 +342,19 @@ lease_add(const struct lease_req *req, struct lease **out)
 	if (!l)
 		return -ENOMEM;
 	fill_from_req(l, req);
-	if (host_adjust(l->int_addr, +1) < 0) {
-		free(l);
+	if (!(l->desc = pooled_desc(req->desc)) || host_adjust(l->int_addr, +1) < 0) {
+		free_lease(l);
 		return -ENOMEM;
 	}
 	if (backend->add(l) < 0) {
 		host_adjust(l->int_addr, -1);
-		free(l);
+		free_lease(l);
 		return -EIO;
 	}
 	ev_timer_init(&l->expiry, expiry_fired);
 	by_port[pidx(l->proto)][l->ext_port] = l;
 	link_internal(l);
-	l->dense_idx = n_leases;
+	l->dense_idx = (uint32_t)n_leases;
 	dense[n_leases++] = l;
 	set_lifetime(l, req->lifetime);
 	notify(LEASE_ADDED, l);
@@ -352,7 +379,7 @@ lease_remove(struct lease *l, enum lease_event reason)
 		    lease_proto_name(l->proto), l->ext_port);
 	unlink_lease(l);
 	notify(reason, l);
-	free(l);
+	free_lease(l);
 }
 
 size_t
@@ -446,13 +473,11 @@ lease_free_port(uint8_t proto, uint16_t want)
 uint32_t
 lease_seconds_left(const struct lease *l)
 {
-	uint64_t now = ev_now_ms();
+	uint64_t now = ev_now_ms(), expires = l->expiry.when_ms;
 
-	if (!l->expires_ms)
+	if (lease_permanent(l) || expires <= now)
 		return 0;
-	if (l->expires_ms <= now)
-		return 0;
-	return (uint32_t)((l->expires_ms - now + 999) / 1000);
+	return (uint32_t)((expires - now + 999) / 1000);
 }
 
 int

@@ -8,7 +8,9 @@
  * A hash on (protocol, internal address, internal port) serves NAT-PMP and
  * PCP, which name mappings by their internal end. Leases are also kept in a
  * dense array so UPnP's GetGenericPortMappingEntry(index) is O(1).
- * Expiry is one event-loop timer per lease.
+ * Expiry is one event-loop timer per lease. A lease is 72 bytes (80 with
+ * malloc's header), its description shared with every other lease of the
+ * same text (strpool): memory, not lookups, is what grows with the table.
  */
 #ifndef PORTHOLE_LEASE_H
 #define PORTHOLE_LEASE_H
@@ -36,28 +38,24 @@ enum lease_proto_idx { PIDX_TCP = 0, PIDX_UDP = 1 };
 #define LEASE_NONCE_LEN	12
 
 struct lease {
-	/* identity */
-	uint8_t		 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t	 ext_port;
-	/* destination */
-	struct in_addr	 int_addr;
-	uint16_t	 int_port;
-	/* optional remote-host filter: 0.0.0.0 = any */
-	struct in_addr	 remote;
-	uint16_t	 remote_port;	/* 0 = any */
-	/* lifetime: expires_ms is monotonic; 0 = permanent */
-	uint64_t	 expires_ms;
-	uint32_t	 lease_requested;	/* seconds as asked for (UPnP reports it) */
-	enum lease_owner owner;
-	uint8_t		 nonce[LEASE_NONCE_LEN];	/* PCP only */
-	char		 desc[LEASE_DESC_MAX];
-	bool		 enabled;
-
 	/* table bookkeeping; not for front-ends */
-	struct ev_timer	 expiry;
-	size_t		 dense_idx;
 	struct lease	*int_next;	/* hash chain by internal end */
+	struct ev_timer	 expiry;	/* armed unless permanent; when_ms = expiry */
+	const char	*desc;		/* pooled (strpool), never NULL */
+	uint32_t	 dense_idx;
+	/* destination, and the optional remote-host filter: 0.0.0.0 = any */
+	struct in_addr	 int_addr;
+	struct in_addr	 remote;
+	uint16_t	 int_port;
+	uint16_t	 remote_port;	/* 0 = any */
+	/* identity */
+	uint16_t	 ext_port;
+	uint8_t		 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t		 owner : 7;	/* enum lease_owner */
+	uint8_t		 permanent : 1;	/* no expiry (lifetime 0) */
+	uint8_t		 nonce[LEASE_NONCE_LEN];	/* PCP only */
 };
+_Static_assert(sizeof(struct lease) <= 72, "a lease fits malloc's 80-byte chunk");
 
 /* What a front-end asks for. lifetime 0 = permanent (static / UPnP v1). */
 struct lease_req {
@@ -124,6 +122,12 @@ struct lease *lease_at(size_t idx);
  * UDP 5350 and 5351 (NAT-PMP/PCP's own) are never handed out.
  */
 uint16_t lease_free_port(uint8_t proto, uint16_t want);
+
+static inline bool
+lease_permanent(const struct lease *l)
+{
+	return l->permanent;
+}
 
 /* Seconds left (rounded up); 0 for permanent leases. */
 uint32_t lease_seconds_left(const struct lease *l);

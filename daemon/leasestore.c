@@ -50,7 +50,7 @@ format_lease(const struct lease *l, long long now, char *buf, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN], nonce[LEASE_NONCE_LEN * 2 + 1];
-	long long expires = l->expires_ms ? now + lease_seconds_left(l) : 0;
+	long long expires = lease_permanent(l) ? 0 : now + lease_seconds_left(l);
 
 	inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
 	inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));

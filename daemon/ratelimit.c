@@ -18,12 +18,15 @@ struct bucket {
 
 static struct bucket	buckets[BUCKETS];
 static uint32_t		rate_per_s;
+static bool		buckets_used;	/* untouched pages stay out of memory */
 
 void
 ratelimit_set(uint32_t rate)
 {
 	rate_per_s = rate;
-	memset(buckets, 0, sizeof(buckets));
+	if (buckets_used)
+		memset(buckets, 0, sizeof(buckets));
+	buckets_used = false;
 }
 
 bool
@@ -35,6 +38,7 @@ ratelimit_allow(struct in_addr host, uint64_t now_ms)
 
 	if (!rate_per_s)
 		return true;
+	buckets_used = true;
 	b = &buckets[(h * 2654435761u) >> 20 & (BUCKETS - 1)];
 	cap = (uint64_t)rate_per_s * 1000;
 	if (b->host != h || b->last_ms == 0) {

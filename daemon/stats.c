@@ -65,7 +65,7 @@ lease_changed(enum lease_event ev, const struct lease *l, void *arg)
 	switch (ev) {
 	case LEASE_ADDED:
 		added++;
-		if (l->expires_ms)
+		if (!lease_permanent(l))
 			log_info("mapping added: %s %s %u -> %s:%u%s, lease %us (%s)",
 			    lease_owner_name(l->owner), lease_proto_name(l->proto), l->ext_port, ia,
 			    l->int_port, ra, lease_seconds_left(l), l->desc);

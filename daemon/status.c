@@ -87,7 +87,7 @@ status_html(void)
 		sbuf_printf(&d, "<tr><td>%s</td><td class=\"n\">%u</td><td>%s:%u</td><td>%s</td>",
 		    lease_proto_name(l->proto), l->ext_port, r.client, l->int_port,
 		    lease_owner_name(l->owner));
-		if (l->expires_ms)
+		if (!lease_permanent(l))
 			sbuf_printf(&d, "<td class=\"n\">%us</td>", lease_seconds_left(l));
 		else
 			sbuf_printf(&d, "<td>permanent</td>");
@@ -123,7 +123,7 @@ status_json(void)
 		    "\"internal_port\":%u,\"owner\":\"%s\",\"lease_seconds\":", i ? "," : "",
 		    lease_proto_name(l->proto), l->ext_port, r.client, l->int_port,
 		    lease_owner_name(l->owner));
-		if (l->expires_ms)
+		if (!lease_permanent(l))
 			sbuf_printf(&d, "%u", lease_seconds_left(l));
 		else
 			sbuf_printf(&d, "null");

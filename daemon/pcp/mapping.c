@@ -96,7 +96,7 @@ map_clamp(const struct config *cfg, uint32_t lifetime)
 uint32_t
 map_lifetime_left(const struct lease *l)
 {
-	return l->expires_ms ? lease_seconds_left(l) : UINT32_MAX;
+	return lease_permanent(l) ? UINT32_MAX : lease_seconds_left(l);
 }
 
 /*

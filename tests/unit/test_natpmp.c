@@ -233,7 +233,7 @@ test_c10_static_reported(void **state)
 	assert_int_equal(r.ext_port, 2525);
 	assert_int_equal(r.lifetime, 600);
 	assert_int_equal(lease_find(IPPROTO_TCP, 2525)->owner, OWNER_STATIC);
-	assert_int_equal(lease_find(IPPROTO_TCP, 2525)->expires_ms, 0);
+	assert_true(lease_permanent(lease_find(IPPROTO_TCP, 2525)));
 }
 
 /* C11: unknown opcode -> the request echoed, top bit set, result 5. */
