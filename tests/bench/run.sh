@@ -211,6 +211,16 @@ wait_ready() {
 
 rss_kb() { awk "/^${1:-VmRSS}:/ { print \$2 }" "/proc/$DPID/status"; }
 
+# CPU time the daemon has used, in ns, its own and the kernel's work in its
+# system calls (the netlink commit, the lease file), summed over its threads.
+cpu_ns() {
+	local t ns sum=0
+	for t in /proc/"$DPID"/task/*/schedstat; do
+		read -r ns _ <"$t" 2>/dev/null && sum=$((sum + ns))
+	done
+	echo $sum
+}
+
 # Mappings the daemon holds, as its own tools (or the kernel) show them.
 held() {
 	if [ $DAEMON = portholed ]; then
@@ -282,14 +292,17 @@ wait_idle() {
 # timed too; on miniupnpd only the first MU_DEL of a window are (its NAT-PMP
 # removal is slower still than its adds), the rest go by UPnP, untimed.
 window() {
-	local level=$1 p=$2 base=$((40000 + $3 * 1000)) rates=() dels=() out i n added timed
+	local level=$1 p=$2 base=$((40000 + $3 * 1000)) rates=() dels=() cpus=() out i n added timed c0
 	n=$((WINDOW < level ? WINDOW : level))
 	for ((i = 0; i < REPS; i++)); do
+		c0=$(cpu_ns)
 		out=$(gen "$p" add tcp $base $n $LIFE "$WCAP")
 		rates+=("$(field rate "$out")")
 		added=$(field ops "$out")
 		[ "$(field fail "$out")" = 0 ] || log "$DAEMON: $p add at $level: $out"
+		# After wait_idle, so work the daemon defers (the lease file) counts.
 		wait_idle
+		[ "${added:-0}" -gt 0 ] && cpus+=("$(awk "BEGIN{printf \"%.1f\", ($(cpu_ns) - $c0) / $added / 1000}")")
 		timed=$added
 		[ $DAEMON = miniupnpd ] && [ "$timed" -gt "$MU_DEL" ] && timed=$MU_DEL
 		out=$(gen "$p" del tcp $base "$timed" "$WCAP")
@@ -304,7 +317,9 @@ window() {
 	done
 	R[$DAEMON.add_$p@$level]=$(printf '%s\n' "${rates[@]}" | median)
 	R[$DAEMON.del_$p@$level]=$(printf '%s\n' "${dels[@]}" | median)
-	log "$DAEMON: $p at $level existing: adds ${rates[*]}/s (last: $added of $n), removals ${dels[*]}/s"
+	R[$DAEMON.cpu_$p@$level]=$(printf '%s\n' "${cpus[@]}" | median)
+	log "$DAEMON: $p at $level existing: adds ${rates[*]}/s (last: $added of $n)," \
+		"CPU ${cpus[*]} us per add, removals ${dels[*]}/s"
 }
 
 measure_level() {
@@ -434,13 +449,20 @@ row() {
 	printf '| %-50s | %12s | %12s | %8s |\n' "$1" "$a" "$b" "$ratio"
 }
 
-# Cost per add at level HI over cost at the lowest level, for portholed.
+# Cost per add at level HI over cost at the lowest level, for portholed:
+# from the add rate (the client's wall clock: includes its own time and the
+# scheduler's noise) and from the daemon's CPU time per add.
 flat() {
-	local p=$1 lo=${LEVELS%% *} hi=$2 a b
+	local p=$1 lo=${LEVELS%% *} hi=$2 a b c d
 	a=${R[portholed.add_$p@$lo]:-} b=${R[portholed.add_$p@$hi]:-}
-	[[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]] || return 0
-	printf '| %-50s | %12s | %12s | %8s |\n' "portholed: cost per $p add, $hi vs $lo" \
-		"$(awk "BEGIN{printf \"%.2fx\", $a / $b}")" "" ""
+	c=${R[portholed.cpu_$p@$lo]:-} d=${R[portholed.cpu_$p@$hi]:-}
+	[[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]] &&
+		printf '| %-50s | %12s | %12s | %8s |\n' "portholed: time per $p add, $hi vs $lo" \
+			"$(awk "BEGIN{printf \"%.2fx\", $a / $b}")" "" ""
+	[[ $c =~ ^[0-9.]+$ && $d =~ ^[0-9.]+$ ]] &&
+		printf '| %-50s | %12s | %12s | %8s |\n' "portholed: CPU per $p add, $hi vs $lo" \
+			"$(awk "BEGIN{printf \"%.2fx\", $d / $c}")" "" ""
+	return 0
 }
 
 dashes() { printf -- "-%.0s" $(seq "$1"); }
@@ -455,6 +477,10 @@ report() {
 		for l in $LEVELS $BIG; do
 			[ "$l" = 0 ] && continue
 			row "$name /s, $l existing" "add_$p@$l" high
+		done
+		for l in $LEVELS $BIG; do
+			[ "$l" = 0 ] && continue
+			row "  ... daemon CPU per add (us), $l existing" "cpu_$p@$l" low
 		done
 		row "$name removal /s, $top existing" "del_$p@$top" high
 	done
