@@ -38,20 +38,22 @@ static struct ctl_client clients[MAX_CLIENTS];
 static void
 cmd_list(struct sbuf *r)
 {
+	struct lease_traffic *t = lease_traffic();
+
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
 		char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
-		uint64_t pk = 0, by = 0;
+		uint64_t pk = t ? t[i].packets : 0, by = t ? t[i].bytes : 0;
 
 		inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
 		inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));
-		lease_counters(l, &pk, &by);
 		sbuf_printf(r, "%s\t%u\t%s\t%u\t%s\t%s%u\t%s\t%llu\t%llu\t%s\n",
 		    lease_proto_name(l->proto), l->ext_port, ia, l->int_port,
 		    lease_owner_name(l->owner), lease_permanent(l) ? "permanent:" : "",
 		    lease_seconds_left(l), l->remote.s_addr ? ra : "any",
 		    (unsigned long long)pk, (unsigned long long)by, l->desc);
 	}
+	free(t);
 	sbuf_printf(r, "OK %zu mappings\n", lease_count());
 }
 

@@ -480,15 +480,24 @@ lease_seconds_left(const struct lease *l)
 	return (uint32_t)((expires - now + 999) / 1000);
 }
 
-int
-lease_counters(const struct lease *l, uint64_t *packets, uint64_t *bytes)
+static void
+traffic_of(uint8_t proto, uint16_t ext_port, const struct backend_counters *c, void *arg)
 {
-	struct backend_counters c = { 0, 0 };
-	int rc = backend->counters ? backend->counters(l, &c) : -ENOTSUP;
+	struct lease_traffic *t = arg;
+	const struct lease *l = lease_find(proto, ext_port);
 
-	*packets = c.packets;
-	*bytes = c.bytes;
-	return rc;
+	if (l)
+		t[l->dense_idx] = (struct lease_traffic){ c->packets, c->bytes };
+}
+
+struct lease_traffic *
+lease_traffic(void)
+{
+	struct lease_traffic *t = calloc(n_leases ? n_leases : 1, sizeof(*t));
+
+	if (t && backend->counters)
+		backend->counters(traffic_of, t);
+	return t;
 }
 
 int

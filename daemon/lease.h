@@ -131,7 +131,13 @@ lease_permanent(const struct lease *l)
 
 /* Seconds left (rounded up); 0 for permanent leases. */
 uint32_t lease_seconds_left(const struct lease *l);
-int	 lease_counters(const struct lease *l, uint64_t *packets, uint64_t *bytes);
+/* Every lease's traffic in lease_at() order, read from the kernel in one
+ * pass; the caller frees it. NULL when out of memory; zeros where the kernel
+ * could not be read (the backend logs why). */
+struct lease_traffic {
+	uint64_t	 packets, bytes;
+};
+struct lease_traffic *lease_traffic(void);
 
 /* Listeners are called after every change, in registration order. */
 int	 lease_listen(lease_listener fn, void *arg);

@@ -38,13 +38,10 @@ struct row {
 };
 
 static void
-row_of(const struct lease *l, struct row *r)
+row_of(const struct lease *l, const struct lease_traffic *t, struct row *r)
 {
-	uint64_t pk = 0, by = 0;
-
-	lease_counters(l, &pk, &by);
-	r->packets = pk;
-	r->bytes = by;
+	r->packets = t ? t->packets : 0;
+	r->bytes = t ? t->bytes : 0;
 	inet_ntop(AF_INET, &l->int_addr, r->client, sizeof(r->client));
 	inet_ntop(AF_INET, &l->remote, r->remote, sizeof(r->remote));
 }
@@ -79,11 +76,13 @@ status_html(void)
 	sbuf_printf(&d, "<table id=\"mappings\"><thead><tr><th>Protocol</th><th>External port</th>"
 	    "<th>Client</th><th>Owner</th><th>Lease left</th><th>Remote host</th>"
 	    "<th>Packets</th><th>Bytes</th><th>Description</th></tr></thead><tbody>\n");
+	struct lease_traffic *t = lease_traffic();
+
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
 		struct row r;
 
-		row_of(l, &r);
+		row_of(l, t ? &t[i] : NULL, &r);
 		sbuf_printf(&d, "<tr><td>%s</td><td class=\"n\">%u</td><td>%s:%u</td><td>%s</td>",
 		    lease_proto_name(l->proto), l->ext_port, r.client, l->int_port,
 		    lease_owner_name(l->owner));
@@ -97,6 +96,7 @@ status_html(void)
 		sbuf_printf(&d, "</td></tr>\n");
 	}
 	sbuf_printf(&d, "</tbody></table>\n</body></html>\n");
+	free(t);
 	return sbuf_take(&d, NULL);
 }
 
@@ -114,11 +114,13 @@ status_json(void)
 	else
 		sbuf_printf(&d, "null");
 	sbuf_printf(&d, ",\"mappings\":[");
+	struct lease_traffic *t = lease_traffic();
+
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
 		struct row r;
 
-		row_of(l, &r);
+		row_of(l, t ? &t[i] : NULL, &r);
 		sbuf_printf(&d, "%s{\"protocol\":\"%s\",\"external_port\":%u,\"internal_address\":\"%s\","
 		    "\"internal_port\":%u,\"owner\":\"%s\",\"lease_seconds\":", i ? "," : "",
 		    lease_proto_name(l->proto), l->ext_port, r.client, l->int_port,
@@ -137,6 +139,7 @@ status_json(void)
 		sbuf_printf(&d, "}");
 	}
 	sbuf_printf(&d, "]}\n");
+	free(t);
 	return sbuf_take(&d, NULL);
 }
 

@@ -25,6 +25,10 @@ struct backend_counters {
 	uint64_t	bytes;
 };
 
+/* Called once per mapping the kernel counts, by its (proto, ext_port). */
+typedef void (*backend_counter_fn)(uint8_t proto, uint16_t ext_port,
+    const struct backend_counters *c, void *arg);
+
 struct backend_ops {
 	const char *name;
 	/* Create the daemon's own table from scratch (replacing a stale one). */
@@ -35,7 +39,8 @@ struct backend_ops {
 	int  (*set_external)(struct in_addr ext);
 	int  (*add)(const struct lease *l);
 	int  (*del)(const struct lease *l);
-	int  (*counters)(const struct lease *l, struct backend_counters *out);
+	/* Every mapping's counters in one pass (one request, whatever their number). */
+	int  (*counters)(backend_counter_fn fn, void *arg);
 	/* Is the table still there as we built it? (re-sync after `nft flush ruleset`) */
 	int  (*present)(void);
 };

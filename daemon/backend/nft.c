@@ -8,9 +8,9 @@
  *
  * each mapped to int_addr . int_port, plus a counter element { ext_port }
  * in cnt4tcp or cnt4udp (see nft_build.c for why counting is apart). Adding or
- * removing a mapping is one batch of those two elements, reading its
- * counters one request: one netlink round trip whatever the number of
- * mappings. Other tables are never touched.
+ * removing a mapping is one batch of those two elements: one netlink round
+ * trip whatever the number of mappings; reading every mapping's counters is
+ * one dump of each counter set. Other tables are never touched.
  */
 #include "backend/backend.h"
 #include "backend/nft_int.h"
@@ -231,9 +231,17 @@ counter_cb(struct nftnl_expr *e, void *arg)
 	return 0;
 }
 
+struct count_dump {
+	uint8_t			 proto;
+	backend_counter_fn	 fn;
+	void			*arg;
+};
+
+/* One message of a counter set's dump: each element is { ext_port } : counter. */
 static int
-elem_reply(const struct nlmsghdr *nlh, void *arg)
+count_reply(const struct nlmsghdr *nlh, void *arg)
 {
+	const struct count_dump *d = arg;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *se;
@@ -244,29 +252,44 @@ elem_reply(const struct nlmsghdr *nlh, void *arg)
 	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
 		rc = -EBADMSG;
 	} else if ((it = nftnl_set_elems_iter_create(s))) {
-		while ((se = nftnl_set_elems_iter_next(it)))
-			nftnl_set_elem_expr_foreach(se, counter_cb, arg);
+		while ((se = nftnl_set_elems_iter_next(it))) {
+			struct backend_counters c = { 0, 0 };
+			uint32_t len = 0;
+			const uint8_t *key = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY, &len);
+			if (!key || len < 2)
+				continue;
+			nftnl_set_elem_expr_foreach(se, counter_cb, &c);
+			d->fn(d->proto, (uint16_t)(key[0] << 8 | key[1]), &c, d->arg);
+		}
 		nftnl_set_elems_iter_destroy(it);
 	}
 	nftnl_set_free(s);
 	return rc;
 }
 
+/* Both counter sets, one dump each, so a listing costs two requests. */
 static int
-nft_counters(const struct lease *l, struct backend_counters *out)
+nft_counters(backend_counter_fn fn, void *arg)
 {
-	struct nftnl_set *s;
-	struct nft_elem e;
+	static const struct { const char *set; uint8_t proto; } sets[] = {
+		{ NFT_SET_COUNT_TCP, IPPROTO_TCP }, { NFT_SET_COUNT_UDP, IPPROTO_UDP },
+	};
 
-	memset(out, 0, sizeof(*out));
 	if (!opened)
 		return -ENOTCONN;
-	nft_elem_of(l, &e);
-	if (!(s = set_one(e.count_set, e.count_key, sizeof(e.count_key), NULL, 0)))
-		return -ENOMEM;
-	nftnl_set_elems_nlmsg_build_payload(nft_request_msg(NFT_MSG_GETSETELEM), s);
-	nftnl_set_free(s);
-	return nft_request("read mapping counters", elem_reply, out, 0);
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		struct count_dump d = { sets[i].proto, fn, arg };
+		struct nftnl_set *s = set_one(sets[i].set, NULL, 0, NULL, 0);
+		int rc;
+
+		if (!s)
+			return -ENOMEM;
+		nftnl_set_elems_nlmsg_build_payload(nft_dump_msg(NFT_MSG_GETSETELEM), s);
+		nftnl_set_free(s);
+		if ((rc = nft_request("read mapping counters", count_reply, &d, 0)) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int

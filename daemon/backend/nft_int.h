@@ -72,8 +72,10 @@ int	 nft_batch_commit(int quiet_err);
 
 /* Replies to a request outside a batch (GETTABLE, GETSETELEM). */
 typedef int (*nft_reply_fn)(const struct nlmsghdr *nlh, void *arg);
-/* Build a request with nft_request_msg(), then nft_request(). */
+/* Build a request with nft_request_msg() (or nft_dump_msg() for a dump:
+ * many replies, then NLMSG_DONE), then nft_request(). */
 struct nlmsghdr *nft_request_msg(uint16_t type);
+struct nlmsghdr *nft_dump_msg(uint16_t type);
 int	 nft_request(const char *what, nft_reply_fn fn, void *arg, int quiet_err);
 
 #endif

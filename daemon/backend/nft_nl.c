@@ -128,6 +128,17 @@ wait_replies(uint32_t first, uint32_t last, const char *single, nft_reply_fn fn,
 			uint32_t s = nlh->nlmsg_seq;
 			if (s - first > last - first)
 				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				/* The end of a dump; its payload is the dump's error, if any. */
+				const int *err = mnl_nlmsg_get_payload(nlh);
+				if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*err)) && *err < 0 && rc == 0) {
+					rc = *err;
+					log_warnx("nft: %s: %s", label(s, single), strerror(-rc));
+				}
+				if (s == last)
+					return rc;
+				continue;
+			}
 			if (nlh->nlmsg_type != NLMSG_ERROR) {
 				int r = fn && nlh->nlmsg_type >= NLMSG_MIN_TYPE ? fn(nlh, arg) : 0;
 				if (r < 0 && rc == 0)
@@ -213,6 +224,14 @@ nft_request_msg(uint16_t type)
 	batch.n = 0;
 	batch.cur = NULL;
 	return nftnl_nlmsg_build_hdr(batch.buf, type, NFPROTO_INET, NLM_F_ACK, seq++);
+}
+
+struct nlmsghdr *
+nft_dump_msg(uint16_t type)
+{
+	batch.n = 0;
+	batch.cur = NULL;
+	return nftnl_nlmsg_build_hdr(batch.buf, type, NFPROTO_INET, NLM_F_DUMP, seq++);
 }
 
 int

@@ -72,6 +72,11 @@ pk2=$(sed -n 's/.* 2525 counter packets \([0-9]*\) .*/\1/p' <<<"$t")
 [ "${pk2:-0}" -gt "${pk:-0}" ] && pass "counter rises with traffic ($pk → $pk2)" ||
 	fail "counter rises with traffic ($pk → $pk2)"
 check_match "portholectl list shows the counters" "2525.*$pk2" "$(ph_ctl list)"
+u=$(in_gw nft list set inet porthole cnt4udp)
+upk=$(sed -n 's/.* 2525 counter packets \([0-9]*\) bytes \([0-9]*\).*/\1 +\2/p' <<<"$u")
+check_match "kernel counts the udp mapping's packets" "^[1-9][0-9]* \+[0-9]+$" "$upk"
+check_match "portholectl list shows both counter sets (one dump each)" \
+	"udp +2525 .* $upk " "$(ph_ctl list)"
 
 # --- delete: one element out, the connection fails ---
 check "del tcp 2525" ph_ctl del tcp 2525

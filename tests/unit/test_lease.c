@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend/backend.h"
@@ -36,9 +37,17 @@ static int rec_add(const struct lease *l)
 }
 static int rec_del(const struct lease *l) { (void)l; dels++; return 0; }
 
+/* The kernel's view: traffic on tcp 2001 and on a port no lease holds. */
+static int rec_counters(backend_counter_fn fn, void *arg)
+{
+	fn(IPPROTO_TCP, 2001, &(struct backend_counters){ 3, 300 }, arg);
+	fn(IPPROTO_UDP, 4444, &(struct backend_counters){ 9, 900 }, arg);
+	return 0;
+}
+
 static const struct backend_ops recorder = {
 	.name = "recorder", .open = rec_open, .close = rec_close, .set_external = rec_ext,
-	.add = rec_add, .del = rec_del,
+	.add = rec_add, .del = rec_del, .counters = rec_counters,
 };
 
 
@@ -301,6 +310,26 @@ descriptions_are_shared_and_bounded(void **state)
 	}
 }
 
+/* One pass over the kernel's counters lands each on its lease's index. */
+static void
+traffic_in_lease_order(void **state)
+{
+	struct lease_req r = req(IPPROTO_TCP, 2000, "192.168.77.10", 2000, OWNER_UPNP);
+	struct lease_traffic *t;
+
+	(void)state;
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r.ext_port = 2001;
+	assert_int_equal(lease_add(&r, NULL), 0);
+	assert_non_null(t = lease_traffic());
+	for (size_t i = 0; i < lease_count(); i++) {
+		bool counted = lease_at(i)->ext_port == 2001;
+		assert_int_equal(t[i].packets, counted ? 3 : 0);
+		assert_int_equal(t[i].bytes, counted ? 300 : 0);
+	}
+	free(t);
+}
+
 static void
 rejects_bad_requests(void **state)
 {
@@ -330,6 +359,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(rejects_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(description_control_characters_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(descriptions_are_shared_and_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(traffic_in_lease_order, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
