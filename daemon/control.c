@@ -174,11 +174,10 @@ cmd_status(struct sbuf *r)
 {
 	struct in_addr ext = lease_external();
 	char ea[INET_ADDRSTRLEN];
-	size_t by_owner[OWNER_COUNT] = { 0 };
+	size_t by_owner[OWNER_COUNT];
 
 	inet_ntop(AF_INET, &ext, ea, sizeof(ea));
-	for (size_t i = 0; i < lease_count(); i++)
-		by_owner[lease_at(i)->owner]++;
+	lease_count_owners(by_owner);
 	sbuf_printf(r, "external_address=%s\nmappings=%zu\n", ext.s_addr ? ea : "none", lease_count());
 	for (int o = 0; o < OWNER_COUNT; o++)
 		sbuf_printf(r, "mappings_%s=%zu\n", lease_owner_name(o), by_owner[o]);

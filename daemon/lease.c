@@ -439,6 +439,15 @@ lease_count(void)
 	return n_leases;
 }
 
+void
+lease_count_owners(size_t n[OWNER_COUNT])
+{
+	for (int o = 0; o < OWNER_COUNT; o++)
+		n[o] = 0;
+	for (size_t i = 0; i < n_leases; i++)
+		n[dense[i]->owner]++;
+}
+
 struct lease *
 lease_at(size_t idx)
 {

@@ -113,6 +113,8 @@ void	 lease_foreach_host(struct in_addr addr, uint8_t proto,
 
 size_t	 lease_count(void);
 size_t	 lease_count_host(struct in_addr addr);
+/* How many leases each owner holds (a walk of the table: for pages, not per request). */
+void	 lease_count_owners(size_t n[OWNER_COUNT]);
 /* Dense index 0..count-1; order changes when leases are removed. */
 struct lease *lease_at(size_t idx);
 

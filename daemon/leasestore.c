@@ -23,6 +23,7 @@
 #include "event.h"
 #include "lease.h"
 #include "log.h"
+#include "sbuf.h"
 
 #define WRITE_DELAY_MS	50
 #define LINE_MAX_LEN	256
@@ -35,8 +36,8 @@ static size_t		journal_lines;
 static struct ev_timer	write_timer;
 static int		restoring;
 /* Journal lines not yet written: appended at each change, flushed per batch. */
-static char		*pending;
-static size_t		pending_len, pending_cap, pending_lines;
+static struct sbuf	pending;
+static size_t		pending_lines;
 
 static long long
 wall_now(void)
@@ -107,41 +108,34 @@ write_snapshot(void)
 }
 
 static void
-pending_add(const char *line, size_t len)
+pending_clear(void)
 {
-	if (pending_len + len + 1 > pending_cap) {
-		size_t ncap = (pending_cap + len + 1) * 2;
-		char *np = realloc(pending, ncap);
-		if (!np) {
-			log_warnx("leasestore: out of memory; the lease file misses a change");
-			return;
-		}
-		pending = np;
-		pending_cap = ncap;
-	}
-	memcpy(pending + pending_len, line, len);
-	pending[pending_len + len] = '\n';
-	pending_len += len + 1;
-	pending_lines++;
+	sbuf_clear(&pending);
+	pending_lines = 0;
 }
 
-/* Append the batch to the journal; compact when it has grown as long as the table. */
+/*
+ * Append the batch to the journal. A snapshot instead when the journal has
+ * grown as long as the table, or when a line could not be kept (out of
+ * memory): the snapshot holds every change, the missed one too.
+ */
 static int
 flush_pending(void)
 {
 	size_t off = 0;
 
-	if (!pending_len)
+	if (!pending_lines)
 		return 0;
-	if (journal_lines + pending_lines > (lease_count() > MIN_COMPACT ? lease_count() : MIN_COMPACT)) {
-		pending_len = pending_lines = 0;
+	if (pending.oom ||
+	    journal_lines + pending_lines > (lease_count() > MIN_COMPACT ? lease_count() : MIN_COMPACT)) {
+		pending_clear();
 		return write_snapshot();
 	}
-	while (off < pending_len) {
-		ssize_t n = write(journal_fd, pending + off, pending_len - off);
+	while (off < pending.len) {
+		ssize_t n = write(journal_fd, pending.s + off, pending.len - off);
 		if (n <= 0) {
 			log_warn("leasestore: cannot append to %s; writing a snapshot", journal_path);
-			pending_len = pending_lines = 0;
+			pending_clear();
 			return write_snapshot();
 		}
 		off += (size_t)n;
@@ -149,7 +143,7 @@ flush_pending(void)
 	if (fdatasync(journal_fd) < 0)
 		log_warn("leasestore: cannot sync %s", journal_path);
 	journal_lines += pending_lines;
-	pending_len = pending_lines = 0;
+	pending_clear();
 	return 0;
 }
 
@@ -176,8 +170,11 @@ table_changed(enum lease_event ev, const struct lease *l, void *arg)
 	} else {
 		n = snprintf(line, sizeof(line), "- %s %u", lease_proto_name(l->proto), l->ext_port);
 	}
-	if (n > 0 && (size_t)n < sizeof(line))
-		pending_add(line, (size_t)n);
+	if (n > 0 && (size_t)n < sizeof(line)) {
+		sbuf_addn(&pending, line, (size_t)n);
+		sbuf_addn(&pending, "\n", 1);
+		pending_lines++;
+	}
 	if (!ev_timer_armed(&write_timer))
 		ev_timer_in(&write_timer, WRITE_DELAY_MS);
 }
@@ -341,13 +338,11 @@ leasestore_fini(void)
 	if (!store_path[0])
 		return;
 	ev_timer_cancel(&write_timer);
-	pending_len = pending_lines = 0;
+	pending_clear();
 	write_snapshot();
 	if (journal_fd >= 0)
 		close(journal_fd);
 	journal_fd = -1;
-	free(pending);
-	pending = NULL;
-	pending_cap = 0;
+	sbuf_free(&pending);
 	store_path[0] = '\0';
 }

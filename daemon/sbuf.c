@@ -23,6 +23,15 @@ sbuf_free(struct sbuf *b)
 	sbuf_init(b);
 }
 
+void
+sbuf_clear(struct sbuf *b)
+{
+	b->len = 0;
+	b->oom = false;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
 static bool
 sbuf_reserve(struct sbuf *b, size_t more)
 {

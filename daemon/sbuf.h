@@ -15,6 +15,8 @@ struct sbuf {
 
 void	 sbuf_init(struct sbuf *b);
 void	 sbuf_free(struct sbuf *b);
+/* Empty again, keeping the memory (and forgetting a failed allocation). */
+void	 sbuf_clear(struct sbuf *b);
 void	 sbuf_addn(struct sbuf *b, const char *s, size_t n);
 void	 sbuf_add(struct sbuf *b, const char *s);
 void	 sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

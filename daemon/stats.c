@@ -129,11 +129,10 @@ char *
 stats_prometheus(void)
 {
 	struct sbuf b;
-	size_t by_owner[OWNER_COUNT] = { 0 };
+	size_t by_owner[OWNER_COUNT];
 
 	sbuf_init(&b);
-	for (size_t i = 0; i < lease_count(); i++)
-		by_owner[lease_at(i)->owner]++;
+	lease_count_owners(by_owner);
 	sbuf_printf(&b, "# HELP porthole_mappings Mappings in the lease table, by the protocol that made them.\n"
 	    "# TYPE porthole_mappings gauge\n");
 	for (int o = 0; o < OWNER_COUNT; o++)

@@ -47,22 +47,44 @@ static int		n_srvs;
 
 /* --- responses ------------------------------------------------------------ */
 
+/*
+ * A response with our Server header (and a Content-Type unless NULL). A
+ * MUST_FREE body is ours to free until MHD has taken it, so it is freed
+ * here when the response cannot be made.
+ */
+static struct MHD_Response *
+response(void *body, size_t len, enum MHD_ResponseMemoryMode mode, const char *ctype)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+
+	if (!r) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return NULL;
+	}
+	if (ctype)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
+	return r;
+}
+
+static enum MHD_Result
+send_response(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+	enum MHD_Result rc;
+
+	if (!r)
+		return MHD_NO;
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 /* A response from memory that outlives it (descriptions, empty bodies). */
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body, size_t len)
 {
-	struct MHD_Response *r;
-	enum MHD_Result rc;
-
-	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	if (ctype)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
-	rc = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return rc;
+	return send_response(c, status, response((void *)body, len, MHD_RESPMEM_PERSISTENT, ctype));
 }
 
 static enum MHD_Result
@@ -71,46 +93,33 @@ reply_empty(struct MHD_Connection *c, unsigned status)
 	return reply(c, status, NULL, "", 0);
 }
 
+/* A SOAP envelope built in b (a reply or a fault). */
 static enum MHD_Result
-reply_sbuf(struct MHD_Connection *c, unsigned status, struct sbuf *b, bool soap)
+reply_soap(struct MHD_Connection *c, unsigned status, struct sbuf *b)
 {
 	size_t len;
 	char *s = sbuf_take(b, &len);
+	struct MHD_Response *r;
 
 	if (!s)
 		return reply_empty(c, MHD_HTTP_INTERNAL_SERVER_ERROR);
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, s, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/xml; charset=\"utf-8\"");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
-	if (soap)
+	if ((r = response(s, len, MHD_RESPMEM_MUST_FREE, "text/xml; charset=\"utf-8\"")))
 		MHD_add_response_header(r, "EXT", "");
-	enum MHD_Result rc = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return rc;
+	return send_response(c, status, r);
 }
 
 /* The operator's read-only pages (status.h): HTML, JSON and metrics. */
 static enum MHD_Result
 reply_status(struct MHD_Connection *c, char *doc, const char *ctype)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(doc), doc,
-	    MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = response(doc, strlen(doc), MHD_RESPMEM_MUST_FREE, ctype);
 
-	if (!r) {
-		free(doc);
-		return MHD_NO;
+	if (r) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		MHD_add_response_header(r, "Content-Security-Policy",
+		    "default-src 'none'; style-src 'unsafe-inline'");
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-	enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return rc;
+	return send_response(c, MHD_HTTP_OK, r);
 }
 
 static enum MHD_Result
@@ -120,7 +129,7 @@ reply_fault(struct MHD_Connection *c, int code)
 
 	sbuf_init(&b);
 	soap_fault(&b, code);
-	return reply_sbuf(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &b, true);
+	return reply_soap(c, MHD_HTTP_INTERNAL_SERVER_ERROR, &b);
 }
 
 /* --- routing --------------------------------------------------------------- */
@@ -200,7 +209,7 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 	    sr.action, code ? code : 200);
 	account(&sr, code, pa);
 	if (code == 0)
-		return reply_sbuf(c, MHD_HTTP_OK, &b, true);
+		return reply_soap(c, MHD_HTTP_OK, &b);
 	sbuf_free(&b);
 	return reply_fault(c, code);
 }
@@ -222,18 +231,13 @@ do_gena(struct MHD_Connection *c, int svc, bool subscribe)
 		gena_unsubscribe((enum upnp_svc)svc, cb, nt, sid, &res);
 	if (res.status != 200)
 		return reply_empty(c, (unsigned)res.status);
-	r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_SERVER, upnp_st.server);
-	if (subscribe) {
+	r = response((void *)"", 0, MHD_RESPMEM_PERSISTENT, NULL);
+	if (r && subscribe) {
 		snprintf(tbuf, sizeof(tbuf), "Second-%u", res.timeout);
 		MHD_add_response_header(r, "SID", res.sid);
 		MHD_add_response_header(r, "TIMEOUT", tbuf);
 	}
-	enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return rc;
+	return send_response(c, MHD_HTTP_OK, r);
 }
 
 static enum MHD_Result
