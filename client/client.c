@@ -295,7 +295,6 @@ phc_port_label(char *buf, size_t len, const struct porthole_mapping *m)
 	return snprintf(buf, len, "%s/%u", phc_proto_name(m->proto), m->internal_port);
 }
 
-
 /*
  * PCP and NAT-PMP hand out another external port when ours is held by
  * another host. A server's well-known port elsewhere is no use to its

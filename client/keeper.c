@@ -327,7 +327,6 @@ read_announcements(struct porthole_keeper *k, int64_t now)
 		note_restart(k, now, "it announced a new epoch");
 		if (a.has_ext)
 			note_ext(k, a.ext, now);
-
 	}
 }
 

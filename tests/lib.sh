@@ -165,6 +165,17 @@ serve_udp() {
 	wait_listen "$1" udp "$2"
 }
 
+# wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds, at most TENTHS times.
+wait_until() {
+	local n=$1
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 wait_listen() {
 	local flag=-ltn
 	[ "$2" = udp ] && flag=-lun

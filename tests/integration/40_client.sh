@@ -147,16 +147,22 @@ ph_ctl flush >/dev/null
 rm -f "$PORTHOLE_STATE"
 
 # --- the keeper: renews, and maps again after a gateway restart ---
-for proto in auto upnp; do
-	ip netns exec "$NS_MAIL" "$PH" -v -t 1000 -P $proto -l 120 --port tcp/25 keep --check-interval 1 \
-		>"$LAB_DIR/keep.log" 2>&1 &
+# start_keeper ARGS...: `porthole ARGS` (a keep command) in the background on
+# the mail server, logging to keep.log; its pid in KEEP.
+start_keeper() {
+	ip netns exec "$NS_MAIL" "$PH" -v -t 1000 "$@" >"$LAB_DIR/keep.log" 2>&1 &
 	KEEP=$!
 	LAB_PIDS+=($KEEP)
-	for _ in $(seq 50); do ph_ctl list | grep -q "tcp  *25 " && break; sleep 0.1; done
+}
+listed() { ph_ctl list | grep -q "$1"; }
+status_says() { ph_ctl status | grep -q "$1"; }
+for proto in auto upnp; do
+	start_keeper -P $proto -l 120 --port tcp/25 keep --check-interval 1
+	wait_until 50 listed "tcp  *25 "
 	check_match "keep ($proto): maps at start" "tcp +25 +$MAIL_IP:25" "$(ph_ctl list)"
 	ph_stop
 	check "keep ($proto): gateway restarts (leases lost)" ph_start
-	for _ in $(seq 100); do ph_ctl list | grep -q "tcp  *25 " && break; sleep 0.1; done
+	wait_until 100 listed "tcp  *25 "
 	check_match "keep ($proto): mapped again after the restart" "tcp +25 +$MAIL_IP:25" "$(ph_ctl list)"
 	check_match "keep ($proto): logged the restart" "gateway restarted|no longer has this mapping" \
 		"$(cat "$LAB_DIR/keep.log")"
@@ -165,15 +171,12 @@ for proto in auto upnp; do
 	check_not "keep ($proto): removed its mapping on exit" grep -q "tcp  *25 " <<<"$(ph_ctl list)"
 done
 # The gateway comes back speaking another protocol: the keeper follows.
-ip netns exec "$NS_MAIL" "$PH" -v -t 1000 --port tcp/25 keep --check-interval 1 \
-	>"$LAB_DIR/keep.log" 2>&1 &
-KEEP=$!
-LAB_PIDS+=($KEEP)
-for _ in $(seq 50); do ph_ctl list | grep -q "tcp  *25 .* pcp" && break; sleep 0.1; done
+start_keeper --port tcp/25 keep --check-interval 1
+wait_until 50 listed "tcp  *25 .* pcp"
 check_match "keep (auto): mapped by PCP" "tcp +25 +$MAIL_IP:25 +pcp" "$(ph_ctl list)"
 ph_stop
 check "gateway restarts without PCP" ph_start "$(ph_config enable_pcp=no)"
-for _ in $(seq 100); do ph_ctl list | grep -q "tcp  *25 " && break; sleep 0.1; done
+wait_until 100 listed "tcp  *25 "
 check_match "keep (auto): mapped again, now by NAT-PMP" "tcp +25 +$MAIL_IP:25 +natpmp" "$(ph_ctl list)"
 check_match "keep (auto): logged the new mapping by the new protocol" \
 	"mapped again tcp/25 \(tcp-25\) -> $EXT_IP:25 via natpmp" \
@@ -184,9 +187,7 @@ rm -f "$PORTHOLE_STATE"
 
 ph_stop
 check "portholed restarts granting 2-second leases" ph_start "$(ph_config min_lifetime=1)"
-ip netns exec "$NS_MAIL" "$PH" -v -t 1000 -l 2 --port tcp/25 keep --check-interval 30 >"$LAB_DIR/keep.log" 2>&1 &
-KEEP=$!
-LAB_PIDS+=($KEEP)
+start_keeper -l 2 --port tcp/25 keep --check-interval 30
 sleep 5
 check_match "keep: a 2 s lease still stands after 5 s" "tcp +25 +$MAIL_IP:25" "$(ph_ctl list)"
 check "keep: renewed it at half its lifetime" grep -q "renewed tcp/25" "$LAB_DIR/keep.log"
@@ -196,10 +197,8 @@ kill -TERM $KEEP; wait $KEEP
 rm -f "$PORTHOLE_STATE"
 ph_mail -P pcp --port tcp/25 map >/dev/null
 nonce=$(awk '$1 == "map" {print $12}' "$PORTHOLE_STATE")
-ip netns exec "$NS_MAIL" "$PH" -v -t 1000 --port tcp/25 keep --no-unmap >"$LAB_DIR/keep.log" 2>&1 &
-KEEP=$!
-LAB_PIDS+=($KEEP)
-for _ in $(seq 30); do grep -q "mapped tcp/25" "$LAB_DIR/keep.log" && break; sleep 0.1; done
+start_keeper --port tcp/25 keep --no-unmap
+wait_until 30 grep -q "mapped tcp/25" "$LAB_DIR/keep.log"
 check_match "keep after map: renews the same mapping by PCP" "mapped tcp/25 .* via pcp" "$(cat "$LAB_DIR/keep.log")"
 check_not "keep after map: no NOT_AUTHORIZED (nonce kept)" grep -q NOT_AUTHORIZED "$LAB_DIR/keep.log"
 check_eq "keep after map: the nonce in the state file is the same" "$nonce" \
@@ -215,16 +214,13 @@ check "portholed restarts" ph_start
 rm -f "$PORTHOLE_STATE"
 # Keep the new address when the old one (same prefix) goes, as a DHCP renewal would.
 in_gw sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1
-ip netns exec "$NS_MAIL" "$PH" -v -t 1000 --port tcp/25 keep --check-interval 1 \
-	>"$LAB_DIR/keep.log" 2>&1 &
-KEEP=$!
-LAB_PIDS+=($KEEP)
-for _ in $(seq 50); do ph_ctl list | grep -q "tcp  *25 " && break; sleep 0.1; done
+start_keeper --port tcp/25 keep --check-interval 1
+wait_until 50 listed "tcp  *25 "
 sleep 2
 NEW_EXT=203.0.113.5
 ip -n "$NS_GW" addr add $NEW_EXT/24 dev wan0
 ip -n "$NS_GW" addr del $EXT_IP/24 dev wan0
-for _ in $(seq 100); do grep -q "external address changed" "$LAB_DIR/keep.log" && break; sleep 0.1; done
+wait_until 100 grep -q "external address changed" "$LAB_DIR/keep.log"
 check_match "keep: logs the new external address" \
 	"external address changed from $EXT_IP to $NEW_EXT: mapping again" "$(cat "$LAB_DIR/keep.log")"
 check_match "keep: remapped at the new address" "mapped again tcp/25 .* -> $NEW_EXT:25" \
@@ -237,7 +233,7 @@ kill -TERM $KEEP; wait $KEEP
 ph_mail --port tcp/25 map >/dev/null
 ip -n "$NS_GW" addr add 100.64.0.1/10 dev wan0
 ip -n "$NS_GW" addr del $NEW_EXT/24 dev wan0
-for _ in $(seq 50); do ph_ctl status | grep -q "external_address=100.64.0.1" && break; sleep 0.1; done
+wait_until 50 status_says "external_address=100.64.0.1"
 js=$(ph_mail --port tcp/25 status --json)
 check_eq "status json: a shared (100.64/10) external address is double NAT" "True 100.64.0.1" \
 	"$(json_get 'str(d["double_nat"])+" "+d["external_address"]' <<<"$js")"

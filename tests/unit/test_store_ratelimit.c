@@ -67,31 +67,68 @@ parse_lines(void **state)
 			fail_msg("accepted bad line %zu: %s", i, bad[i]);
 }
 
+/* A lease file in a fresh directory, with the table and the loop it serves. */
+struct store {
+	char	dir[32];
+	char	path[64];
+	char	journal[80];
+};
+
+static int
+store_setup(void **state)
+{
+	static struct store st;
+
+	snprintf(st.dir, sizeof(st.dir), "/tmp/porthole-store-XXXXXX");
+	if (!mkdtemp(st.dir))
+		return -1;
+	snprintf(st.path, sizeof(st.path), "%s/leases", st.dir);
+	snprintf(st.journal, sizeof(st.journal), "%s.journal", st.path);
+	ev_init();
+	lease_init(&backend_null, NULL);
+	*state = &st;
+	return leasestore_init(st.path);
+}
+
+static int
+store_teardown(void **state)
+{
+	struct store *st = *state;
+
+	leasestore_fini();
+	lease_fini();
+	ev_fini();
+	unlink(st->journal);
+	unlink(st->path);
+	return rmdir(st->dir);
+}
+
+/* Start again from the files: after a clean stop, or (crashed) without one. */
+static void
+store_restart(const struct store *st, bool clean)
+{
+	if (clean)
+		leasestore_fini();
+	lease_fini();
+	lease_init(&backend_null, NULL);
+	assert_int_equal(leasestore_init(st->path), 0);
+}
+
 static void
 save_and_restore(void **state)
 {
-	char dir[] = "/tmp/porthole-store-XXXXXX", path[64];
+	const struct store *st = *state;
 	struct lease_req r = { .proto = IPPROTO_UDP, .ext_port = 4500, .int_addr = ip("192.168.1.10"),
 	    .int_port = 4501, .lifetime = 600, .owner = OWNER_PCP, .desc = "vpn peer" };
 	unsigned char nonce[LEASE_NONCE_LEN] = { 9, 8, 7 };
 	struct lease *l;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/leases", dir);
-	ev_init();
-	lease_init(&backend_null, NULL);
-	assert_int_equal(leasestore_init(path), 0);
 	r.nonce = nonce;
 	assert_int_equal(lease_add(&r, NULL), 0);
 	r = (struct lease_req){ .proto = IPPROTO_TCP, .ext_port = 25, .int_addr = ip("192.168.1.10"),
 	    .int_port = 25, .owner = OWNER_STATIC, .desc = "smtp" };
 	assert_int_equal(lease_add(&r, NULL), 0);
-	leasestore_fini();
-	lease_fini();
-
-	lease_init(&backend_null, NULL);
-	assert_int_equal(leasestore_init(path), 0);
+	store_restart(st, true);
 	assert_int_equal(lease_count(), 2);
 	l = lease_find(IPPROTO_UDP, 4500);
 	assert_non_null(l);
@@ -103,11 +140,6 @@ save_and_restore(void **state)
 	l = lease_find(IPPROTO_TCP, 25);
 	assert_non_null(l);
 	assert_true(lease_permanent(l));
-	leasestore_fini();
-	lease_fini();
-	ev_fini();
-	unlink(path);
-	rmdir(dir);
 }
 
 static void
@@ -146,63 +178,41 @@ count_lines(const char *path, char first)
 static void
 journal_survives_a_crash(void **state)
 {
-	char dir[] = "/tmp/porthole-journal-XXXXXX", path[64], journal[80];
+	const struct store *st = *state;
 	struct lease_req r = { .proto = IPPROTO_TCP, .ext_port = 2525, .int_addr = ip("192.168.1.10"),
 	    .int_port = 25, .lifetime = 600, .owner = OWNER_PCP, .desc = "smtp" };
 	struct lease *a;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/leases", dir);
-	snprintf(journal, sizeof(journal), "%s.journal", path);
-	ev_init();
-	lease_init(&backend_null, NULL);
-	assert_int_equal(leasestore_init(path), 0);
 	assert_int_equal(lease_add(&r, &a), 0);
 	r = (struct lease_req){ .proto = IPPROTO_UDP, .ext_port = 53, .int_addr = ip("192.168.1.11"),
 	    .int_port = 53, .owner = OWNER_STATIC, .desc = "dns" };
 	assert_int_equal(lease_add(&r, NULL), 0);
 	run_loop_ms(120);
 	/* each change is one journal line; the snapshot is not rewritten */
-	assert_int_equal(count_lines(journal, '+'), 2);
-	assert_int_equal(count_lines(path, 't') + count_lines(path, 'u'), 0);
+	assert_int_equal(count_lines(st->journal, '+'), 2);
+	assert_int_equal(count_lines(st->path, 't') + count_lines(st->path, 'u'), 0);
 	lease_remove(lease_find(IPPROTO_UDP, 53), LEASE_REMOVED);
 	lease_renew(a, 1200);
 	run_loop_ms(120);
-	assert_int_equal(count_lines(journal, '-'), 1);
+	assert_int_equal(count_lines(st->journal, '-'), 1);
 
 	/* kill -9: no leasestore_fini, the table is simply gone */
-	lease_fini();
-	lease_init(&backend_null, NULL);
-	assert_int_equal(leasestore_init(path), 0);
+	store_restart(st, false);
 	assert_int_equal(lease_count(), 1);
 	a = lease_find(IPPROTO_TCP, 2525);
 	assert_non_null(a);
 	assert_in_range(lease_seconds_left(a), 1198, 1200);	/* the renewal was replayed */
 	assert_null(lease_find(IPPROTO_UDP, 53));		/* and the removal */
 	/* restored into one snapshot; the journal starts again */
-	assert_int_equal(count_lines(journal, '+') + count_lines(journal, '-'), 0);
-	assert_int_equal(count_lines(path, 't'), 1);
-	leasestore_fini();
-	lease_fini();
-	ev_fini();
-	unlink(journal);
-	unlink(path);
-	rmdir(dir);
+	assert_int_equal(count_lines(st->journal, '+') + count_lines(st->journal, '-'), 0);
+	assert_int_equal(count_lines(st->path, 't'), 1);
 }
 
 static void
 journal_compacts(void **state)
 {
-	char dir[] = "/tmp/porthole-compact-XXXXXX", path[64], journal[80];
+	const struct store *st = *state;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/leases", dir);
-	snprintf(journal, sizeof(journal), "%s.journal", path);
-	ev_init();
-	lease_init(&backend_null, NULL);
-	assert_int_equal(leasestore_init(path), 0);
 	/* 100 leases, then 1,500 renewals in batches: the journal never holds
 	 * more than max(table, 1024) lines; a snapshot takes them in. */
 	for (int i = 0; i < 100; i++) {
@@ -215,20 +225,12 @@ journal_compacts(void **state)
 		for (int i = 0; i < 100; i++)
 			lease_renew(lease_at((size_t)i), 600 + (uint32_t)batch);
 		run_loop_ms(70);
-		assert_true(count_lines(journal, '+') <= 1024);
+		assert_true(count_lines(st->journal, '+') <= 1024);
 	}
-	assert_int_equal(count_lines(path, 't'), 100);	/* a snapshot was written on the way */
-	lease_fini();
-	lease_init(&backend_null, NULL);
-	assert_int_equal(leasestore_init(path), 0);
+	assert_int_equal(count_lines(st->path, 't'), 100);	/* a snapshot was written on the way */
+	store_restart(st, false);
 	assert_int_equal(lease_count(), 100);
 	assert_in_range(lease_seconds_left(lease_find(IPPROTO_TCP, 3000)), 612, 614);
-	leasestore_fini();
-	lease_fini();
-	ev_fini();
-	unlink(journal);
-	unlink(path);
-	rmdir(dir);
 }
 
 static void
@@ -257,9 +259,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_lines),
-		cmocka_unit_test(save_and_restore),
-		cmocka_unit_test(journal_survives_a_crash),
-		cmocka_unit_test(journal_compacts),
+		cmocka_unit_test_setup_teardown(save_and_restore, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(journal_survives_a_crash, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(journal_compacts, store_setup, store_teardown),
 		cmocka_unit_test(rate_limit_per_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
