@@ -218,20 +218,24 @@ nft_batch_commit(int quiet_err)
 	return wait_replies(batch.begin_seq, last, NULL, NULL, NULL, quiet_err);
 }
 
-struct nlmsghdr *
-nft_request_msg(uint16_t type)
+static struct nlmsghdr *
+request_msg(uint16_t type, uint16_t flags)
 {
 	batch.n = 0;
 	batch.cur = NULL;
-	return nftnl_nlmsg_build_hdr(batch.buf, type, NFPROTO_INET, NLM_F_ACK, seq++);
+	return nftnl_nlmsg_build_hdr(batch.buf, type, NFPROTO_INET, flags, seq++);
+}
+
+struct nlmsghdr *
+nft_request_msg(uint16_t type)
+{
+	return request_msg(type, NLM_F_ACK);
 }
 
 struct nlmsghdr *
 nft_dump_msg(uint16_t type)
 {
-	batch.n = 0;
-	batch.cur = NULL;
-	return nftnl_nlmsg_build_hdr(batch.buf, type, NFPROTO_INET, NLM_F_DUMP, seq++);
+	return request_msg(type, NLM_F_DUMP);
 }
 
 int
