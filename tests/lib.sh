@@ -29,6 +29,7 @@ LAN_NET=192.168.77.0/24
 CTL_SOCK=$LAB_DIR/portholed.sock
 PASSES=0
 FAILS=0
+SKIPS=0
 LAB_PIDS=()
 
 in_gw()   { ip netns exec "$NS_GW" "$@"; }
@@ -55,7 +56,7 @@ lab_down() {
 lab_finish() {
 	local rc=$?
 	lab_down
-	echo "RESULT $PASSES passed, $FAILS failed"
+	echo "RESULT $PASSES passed, $FAILS failed, $SKIPS skipped"
 	[ "$FAILS" -eq 0 ] && [ $rc -eq 0 ] || exit 1
 }
 
@@ -203,6 +204,8 @@ probe_udp() {
 
 pass() { PASSES=$((PASSES + 1)); echo "PASS $*"; }
 fail() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
+# skip NAME REASON: a check this machine cannot run; it shows in the count.
+skip() { SKIPS=$((SKIPS + 1)); echo "SKIP $1: $2"; }
 
 # check NAME CMD...: passes when CMD succeeds.
 check() {

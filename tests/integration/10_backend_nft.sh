@@ -152,4 +152,6 @@ if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
 		"$EXT_IP" "$(probe_tcp "$NS_MAIL" $EXT_IP 2525)"
 	ph_stop
 	check_not "br_netfilter: table gone after SIGTERM" in_gw nft list table inet porthole
+else
+	skip "br_netfilter: the hairpin cases" "the module is not loaded on this host (modprobe br_netfilter)"
 fi

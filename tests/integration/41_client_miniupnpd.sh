@@ -6,7 +6,8 @@
 . "$(dirname "$0")/../lib.sh"
 MINIUPNPD=/usr/sbin/miniupnpd
 if [ ! -x "$MINIUPNPD" ]; then
-	echo "SKIP miniupnpd not installed: apt-get install miniupnpd-nftables (tests/deps.sh)"
+	trap lab_finish EXIT
+	skip "every check against miniupnpd" "not installed: apt-get install miniupnpd-nftables (tests/deps.sh)"
 	exit 0
 fi
 lab_up
