@@ -2,8 +2,14 @@
 # tests/check.sh: runs the unit tests (cmocka, no root) and, as root, every
 # integration test in tests/integration/ inside its own lab. Ends with the
 # line "N passed, N failed, N skipped".
+#
+# The integration scripts spend most of their time waiting (for timeouts that
+# prove silence, for lifetimes to run out), so JOBS of them (default 4) run at
+# once; each has its own lab (namespaces and files named by its process id).
+# Each script's output is printed whole, in the scripts' order.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
+JOBS=${JOBS:-4}
 export B
 cd "$ROOT" || exit 1
 passed=0
@@ -30,17 +36,46 @@ for t in "$B"/tests/test_*; do
 	[ "$f" -eq 0 ] || failed_names+=("$(basename "$t")")
 done
 
+# run_script SCRIPT OUT: run one integration script, its output and exit
+# status into OUT and OUT.rc (written last: its presence means "done").
+run_script() {
+	timeout 600 bash "$1" >"$2" 2>&1
+	echo $? >"$2.rc.tmp"
+	mv "$2.rc.tmp" "$2.rc"
+}
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "integration tests skipped: they need root (network namespaces, nftables)"
 else
+	scripts=()
 	for t in tests/integration/*.sh; do
 		[ -f "$t" ] || continue
 		[ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
+		scripts+=("$t")
+	done
+	outdir=$(mktemp -d /tmp/porthole-check.XXXXXX)
+	trap 'kill $launcher 2>/dev/null; rm -rf "$outdir"' EXIT
+	# The launcher keeps at most JOBS scripts running.
+	(
+		running=0
+		for i in "${!scripts[@]}"; do
+			if [ "$running" -ge "$JOBS" ]; then
+				wait -n
+				running=$((running - 1))
+			fi
+			run_script "${scripts[$i]}" "$outdir/$i" &
+			running=$((running + 1))
+		done
+		wait
+	) &
+	launcher=$!
+	for i in "${!scripts[@]}"; do
+		t=${scripts[$i]}
+		while [ ! -e "$outdir/$i.rc" ]; do sleep 0.2; done
+		rc=$(cat "$outdir/$i.rc")
 		echo "== $t"
-		out=$(timeout 600 bash "$t" 2>&1)
-		rc=$?
-		printf '%s\n' "$out" | grep -vE '^RESULT '
-		res=$(printf '%s\n' "$out" | grep -E '^RESULT ' | tail -1)
+		grep -vE '^RESULT ' "$outdir/$i"
+		res=$(grep -E '^RESULT ' "$outdir/$i" | tail -1)
 		p=$(echo "$res" | awk '{print $2}')
 		f=$(echo "$res" | awk '{print $4}')
 		s=$(echo "$res" | awk '{print $6}')
@@ -60,6 +95,7 @@ else
 		skipped=$((skipped + s))
 		[ "$f" -eq 0 ] || failed_names+=("$t")
 	done
+	wait "$launcher"
 fi
 
 [ ${#failed_names[@]} -eq 0 ] || echo "failing: ${failed_names[*]}"

@@ -27,6 +27,8 @@ MAIL_IP=192.168.77.10
 WS_IP=192.168.77.20
 LAN_NET=192.168.77.0/24
 CTL_SOCK=$LAB_DIR/portholed.sock
+# Labs run side by side (tests/check.sh): the client's state file is the lab's.
+export PORTHOLE_STATE=$LAB_DIR/porthole.state
 PASSES=0
 FAILS=0
 SKIPS=0
