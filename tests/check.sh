@@ -17,9 +17,19 @@ failed=0
 skipped=0
 failed_names=()
 
+# As root each unit test gets a network namespace of its own: some stand in
+# for a gateway on 127.0.0.1:5351, which must not meet another run's.
+isolated() {
+	if [ "$(id -u)" -eq 0 ]; then
+		unshare --net sh -c 'ip link set lo up && exec "$0"' "$1"
+	else
+		"$1"
+	fi
+}
+
 for t in "$B"/tests/test_*; do
 	[ -x "$t" ] || continue
-	out=$("$t" 2>&1)
+	out=$(isolated "$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -E '^\[ +(OK|FAILED|PASSED|SKIPPED) +\]|^\[  ERROR' |
 		sed "s|^|$(basename "$t"): |"
