@@ -225,6 +225,17 @@ check_not() {
 	else pass "$name"; fi
 }
 
+# ph_list_stable: portholectl list without what changes by itself (seconds
+# left, packet and byte counters): for comparing two listings.
+ph_list_stable() {
+	local out
+	out=$(ph_ctl list) || return
+	awk '{ lease = ($5 == "permanent") ? "permanent" : "timed"
+		printf "%s %s %s %s %s %s", $1, $2, $3, $4, lease, $6
+		for (i = 9; i <= NF; i++) printf " %s", $i
+		printf "\n" }' <<<"$out"
+}
+
 # check_eq NAME EXPECTED ACTUAL
 check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
