@@ -8,6 +8,7 @@ PACKAGES=(
 	libcmocka-dev                                           # unit tests
 	iproute2 nftables socat tcpdump procps                  # the lab
 	natpmpc miniupnpc                                       # real clients
+	python3 libxml2-utils                                   # JSON and XML checks (xmllint)
 	miniupnpd-nftables                                      # the reference gateway
 	clang                                                   # fuzzing
 	chromium                                                # the status page, rendered
