@@ -217,11 +217,33 @@ check() {
 	fi
 }
 
-# check_not NAME CMD...: passes when CMD fails.
-check_not() {
-	local name=$1; shift
-	if "$@" >"$LAB_DIR/last.out" 2>&1; then
-		fail "$name (it succeeded)"; sed 's/^/    /' "$LAB_DIR/last.out" | head -20
+# check_fails NAME STATUS CMD...: passes when CMD exits with exactly STATUS,
+# so that a usage error, a missing tool or a timeout is never taken for the
+# refusal or the silence the check expects.
+check_fails() {
+	local name=$1 want=$2 rc; shift 2
+	"$@" >"$LAB_DIR/last.out" 2>&1
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then pass "$name"; else
+		fail "$name (exit status $rc, not $want)"; sed 's/^/    /' "$LAB_DIR/last.out" | head -20
+	fi
+}
+
+# check_not NAME CMD...: passes when CMD says "no" the way grep, test, nft,
+# socat, portholectl (a refusal) and the lab's probes do: exit status 1.
+check_not() { check_fails "$1" 1 "${@:2}"; }
+
+# check_absent NAME REGEX CMD...: CMD must succeed (the listing was made) and
+# print no line matching REGEX.
+check_absent() {
+	local name=$1 re=$2 rc; shift 2
+	"$@" >"$LAB_DIR/last.out" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail "$name (the listing failed: exit status $rc)"
+		sed 's/^/    /' "$LAB_DIR/last.out" | head -20
+	elif grep -Eq -- "$re" "$LAB_DIR/last.out"; then
+		fail "$name: /$re/ is there:"; grep -E -- "$re" "$LAB_DIR/last.out" | sed 's/^/    /' | head -20
 	else pass "$name"; fi
 }
 

@@ -21,7 +21,7 @@ user_before=$(in_gw nft list table inet usertable)
 in_gw nft add table inet porthole
 in_gw nft add chain inet porthole stale
 check "portholed starts over a stale table" ph_start
-check_not "the stale chain is gone" grep -q "chain stale" <<<"$(nft_gw)"
+check_absent "the stale chain is gone" "chain stale" nft_gw
 
 serve_tcp "$NS_MAIL" 25
 serve_udp "$NS_MAIL" 25
@@ -80,7 +80,7 @@ check_match "portholectl list shows both counter sets (one dump each)" \
 
 # --- delete: one element out, the connection fails ---
 check "del tcp 2525" ph_ctl del tcp 2525
-check_not "kernel: tcp element gone" grep -q "tcp \. 2525" <<<"$(nft_gw)"
+check_absent "kernel: tcp element gone" "tcp \. 2525" nft_gw
 check_match "kernel: udp element stays" "udp \. 2525" "$(nft_gw)"
 check_eq "after del, WAN → ext:2525/tcp fails" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 check_eq "after del, hairpin to ext:2525/tcp fails" "" "$(probe_tcp "$NS_WS" $EXT_IP 2525)"
