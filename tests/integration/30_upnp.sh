@@ -6,22 +6,39 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/upnp_common.bash"
 lab_up
 
-# E39: listen before the daemon starts, to hear its first NOTIFYs.
+# E39: listen before the daemon starts, to hear its first NOTIFYs, on the
+# LAN and on the WAN side.
 in_mail "$BIN/tests/ssdp_probe" listen $MAIL_IP 3500 >"$LAB_DIR/notify1" &
 LAB_PIDS+=($!)
 in_wan "$BIN/tests/ssdp_probe" listen $WAN_IP 3500 >"$LAB_DIR/notify_wan" &
 LAB_PIDS+=($!)
-sleep 0.3
+wait_until 30 grep -q '^#listening' "$LAB_DIR/notify1"
+wait_until 30 grep -q '^#listening' "$LAB_DIR/notify_wan"
 upnp_start || exit 1
-sleep 3.5
+# notify_nts FILE NTS: the distinct NT values of the NOTIFYs of that NTS.
+notify_nts() {
+	awk -v nts="NTS: ssdp:$2" 'BEGIN { RS = "----\n" } index($0, nts) &&
+		match($0, /\nNT: [^\r\n]*/) { print substr($0, RSTART + 5, RLENGTH - 5) }' "$1" | sort -u
+}
+nine_alive() { [ "$(notify_nts "$LAB_DIR/notify1" alive | wc -l)" -ge 9 ]; }
+wait_until 40 nine_alive
+# The WAN listener's positive control: a NOTIFY sent on the WAN side is heard.
+in_wan2 ip route add 224.0.0.0/4 dev eth0
+printf 'NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: lab:control\r\nNTS: ssdp:alive\r\n\r\n' |
+	in_wan2 socat -u - UDP-DATAGRAM:239.255.255.250:1900,ip-multicast-ttl=2
+wait_until 20 grep -q 'NT: lab:control' "$LAB_DIR/notify_wan"
 
 N=$(cat "$LAB_DIR/notify1")
 check_match "E39 byebye is sent before the first alive" \
 	'^byebye alive' "$(grep -o 'NTS: ssdp:[a-z]*' <<<"$N" | sed 's/NTS: ssdp://' | uniq | tr '\n' ' ')"
-check_eq "E39 NOTIFY alive for all 9 NTs in the first round" 9 \
-	"$(grep -A20 'NTS: ssdp:alive' <<<"$N" | grep -c '^NT: ' | awk '{print ($1 >= 9) ? 9 : $1}')"
-check_eq "E39 NOTIFY sent with TTL 2" "" "$(grep '^#ms=' <<<"$N" | grep -v 'ttl=2$')"
-check_eq "E39 no NOTIFY goes out on the WAN side" "" "$(grep -v '^#listening' "$LAB_DIR/notify_wan")"
+check_eq "E39 NOTIFY alive for all 9 NTs (distinct) in the first round" 9 \
+	"$(notify_nts "$LAB_DIR/notify1" alive | wc -l)"
+check "E39 NOTIFYs were heard ($(grep -c '^#ms=' <<<"$N"))" test "$(grep -c '^#ms=' <<<"$N")" -ge 9
+check_eq "E39 ... every one sent with TTL 2" "" "$(grep '^#ms=' <<<"$N" | grep -v 'ttl=2$')"
+check_match "E39 the WAN-side listener ran and heard a WAN host's NOTIFY (control)" \
+	'NT: lab:control' "$(cat "$LAB_DIR/notify_wan")"
+check_eq "E39 ... and no NOTIFY from the gateway goes out on the WAN side" 1 \
+	"$(grep -c '^NOTIFY ' "$LAB_DIR/notify_wan")"
 check_match "E39 NOTIFY carries BOOTID.UPNP.ORG and CONFIGID.UPNP.ORG" \
 	'BOOTID.UPNP.ORG: [0-9]+' "$(grep -A3 'NTS: ssdp:alive' <<<"$N" | head -5)"
 
@@ -165,16 +182,17 @@ serve_tcp "$NS_MAIL" 26
 check_eq "E43 WAN -> $EXT_IP:2525 reaches the mail server" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 check_eq "E43 remote-host mapping: the named host gets through" "$WAN2_IP" "$(probe_tcp "$NS_WAN2" $EXT_IP 2526)"
 check_eq "E43 remote-host mapping: another WAN host does not" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2526)"
-in_mail timeout 20 upnpc -i -d 2525 TCP >/dev/null
+in_mail timeout 20 upnpc -i $U1 -d 2525 TCP >/dev/null
 check_eq "E46 after DeletePortMapping the port is closed" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 
 # --- BOOTID rises with a restart; byebye on the way out ----------------------------
 in_mail "$BIN/tests/ssdp_probe" listen $MAIL_IP 2000 >"$LAB_DIR/notify2" &
 LAB_PIDS+=($!)
-sleep 0.3
+wait_until 30 grep -q '^#listening' "$LAB_DIR/notify2"
 upnp_stop
-sleep 1.9
-check_eq "E39 a clean stop says byebye for all 9 NTs" 9 "$(grep -c 'NTS: ssdp:byebye' "$LAB_DIR/notify2")"
+nine_byebye() { [ "$(notify_nts "$LAB_DIR/notify2" byebye | wc -l)" -ge 9 ]; }
+wait_until 20 nine_byebye
+check_eq "E39 a clean stop says byebye for all 9 NTs (distinct)" 9 "$(notify_nts "$LAB_DIR/notify2" byebye | wc -l)"
 sleep 1.1
 upnp_start || exit 1
 R=$(ssdp "$NS_MAIL" 239.255.255.250 upnp:rootdevice 1 1500)
