@@ -151,12 +151,24 @@ check_match "E47 upnpc -L (GetListOfPortMappings) lists 2525" "2525.*$MAIL_IP.*2
 R=$(in_mail timeout 20 upnpc -i $U2 -n $MAIL_IP 2527 2525 TCP 600)
 check_match "E45 upnpc -n on a taken port gets another" "external $EXT_IP:[0-9]+ TCP is redirected" "$R"
 check_not "E45 ... which is not 2525" grep -q "external $EXT_IP:2525 TCP is redirected to internal $MAIL_IP:2527" <<<"$R"
+# upnpc_list: upnpc -l, failing unless the walk reached its end (713).
+upnpc_list() {
+	local r
+	r=$(in_mail timeout 20 upnpc -i $U2 -l) || return
+	printf '%s\n' "$r"
+	grep -q 'returned 713' <<<"$r"
+}
 R=$(in_mail timeout 20 upnpc -i -r 3000 TCP 3001 3002 UDP)
 check_match "E43 upnpc -r maps this host" "external $EXT_IP:3002 UDP is redirected to internal $MAIL_IP:3001" "$R"
+check_match "E43 ... and 3000/tcp" "external $EXT_IP:3000 TCP is redirected to internal $MAIL_IP:3000" "$R"
+R=$(upnpc_list)
+check_match "E46 upnpc -l lists 3000/tcp" "TCP +3000->$MAIL_IP:3000" "$R"
+check_match "E46 upnpc -l lists 3002/udp" "UDP +3002->$MAIL_IP:3001" "$R"
 R=$(in_mail timeout 20 upnpc -i $U2 -N 3000 3002 UDP 0)
-check_absent "E47 upnpc -N removed 3002/udp" 'UDP +3002' in_mail timeout 20 upnpc -i -l
+check_absent "E47 upnpc -N removed 3002/udp" 'UDP +3002' upnpc_list
+check_match "E47 ... and left 3000/tcp" 'TCP +3000' "$(upnpc_list)"
 R=$(in_mail timeout 20 upnpc -i -d 3000 TCP)
-check_absent "E46 upnpc -d removed 3000/tcp" 'TCP +3000' in_mail timeout 20 upnpc -i -l
+check_absent "E46 upnpc -d removed 3000/tcp" 'TCP +3000' upnpc_list
 R=$(in_mail timeout 20 upnpc -i -P)
 check_match "E40 upnpc -P answers" 'Presentation URL' "$R"
 # IPv6 pinholes (WANIPv6FirewallControl) are not offered: the commands must fail cleanly.
@@ -182,7 +194,7 @@ serve_tcp "$NS_MAIL" 26
 check_eq "E43 WAN -> $EXT_IP:2525 reaches the mail server" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 check_eq "E43 remote-host mapping: the named host gets through" "$WAN2_IP" "$(probe_tcp "$NS_WAN2" $EXT_IP 2526)"
 check_eq "E43 remote-host mapping: another WAN host does not" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2526)"
-in_mail timeout 20 upnpc -i $U1 -d 2525 TCP >/dev/null
+in_mail timeout 20 upnpc -i -d 2525 TCP >/dev/null
 check_eq "E46 after DeletePortMapping the port is closed" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 
 # --- BOOTID rises with a restart; byebye on the way out ----------------------------
