@@ -123,8 +123,10 @@ check "E40 E46 libminiupnpc via IGD:2: discover, GetValidIGD, add/get/walk to 71
 check "E41 E46 libminiupnpc via IGD:1: the same through the v1 tree" \
 	in_mail "$BIN/tests/upnp_igd_test" 1 $EXT_IP 41000
 
-# --- every upnpc command ------------------------------------------------------
+# --- every upnpc command (discovery by the first three; then the description URL) ---
 U2="-u http://$GW_LAN_IP:$UPNP_PORT/igd2.xml"
+# What discovery finds first (the -s checks above show it): the IGD:1 tree.
+U1="-u http://$GW_LAN_IP:$UPNP_PORT/igd1.xml"
 R=$(in_mail timeout 20 upnpc -i -s)
 check_match "E40 upnpc -s: Connected" 'Status : Connected' "$R"
 check_match "E40 upnpc -s: ExternalIPAddress" "ExternalIPAddress = $EXT_IP" "$R"
@@ -135,14 +137,14 @@ R=$(in_mail timeout 20 upnpc -i -m $MAIL_IP -s)
 check_match "E38 upnpc -m with an address" "ExternalIPAddress = $EXT_IP" "$R"
 in_mail timeout 20 upnpc -6 -s >/dev/null 2>&1
 check "E38 upnpc -6 (no IPv6 IGD here) leaves the daemon running" ph_alive
-R=$(in_mail timeout 20 upnpc -i -e "smtp relay" -a $MAIL_IP 25 2525 TCP)
+R=$(in_mail timeout 20 upnpc -i $U1 -e "smtp relay" -a $MAIL_IP 25 2525 TCP)
 check_match "E43 upnpc -a 25 -> 2525" "external $EXT_IP:2525 TCP is redirected to internal $MAIL_IP:25" "$R"
 check_match "E44 v1 lease 0 is permanent (nft element without timeout)" \
 	"tcp . 2525 : $MAIL_IP . 25" "$(in_gw nft list map inet porthole fwd4)"
-R=$(in_mail timeout 20 upnpc -i -a $MAIL_IP 26 2526 TCP 3600 $WAN2_IP)
+R=$(in_mail timeout 20 upnpc -i $U1 -a $MAIL_IP 26 2526 TCP 3600 $WAN2_IP)
 check_match "E43 upnpc -a with a remote host" "external $EXT_IP:2526 TCP is redirected" "$R"
 check_match "E43 remote host is in the kernel map" "$WAN2_IP" "$(in_gw nft list table inet porthole)"
-R=$(in_mail timeout 20 upnpc -i -l)
+R=$(in_mail timeout 20 upnpc -i $U1 -l)
 check_match "E46 upnpc -l lists 2525" "TCP +2525->$MAIL_IP:25 +'smtp relay'" "$R"
 check_match "E46 upnpc -l lists the remote host of 2526" "2526->$MAIL_IP:26 .*'$WAN2_IP'" "$R"
 check_match "E46 upnpc -l ends at 713" 'returned 713' "$R"
@@ -158,7 +160,7 @@ upnpc_list() {
 	printf '%s\n' "$r"
 	grep -q 'returned 713' <<<"$r"
 }
-R=$(in_mail timeout 20 upnpc -i -r 3000 TCP 3001 3002 UDP)
+R=$(in_mail timeout 20 upnpc -i $U1 -r 3000 TCP 3001 3002 UDP)
 check_match "E43 upnpc -r maps this host" "external $EXT_IP:3002 UDP is redirected to internal $MAIL_IP:3001" "$R"
 check_match "E43 ... and 3000/tcp" "external $EXT_IP:3000 TCP is redirected to internal $MAIL_IP:3000" "$R"
 R=$(upnpc_list)
@@ -167,9 +169,9 @@ check_match "E46 upnpc -l lists 3002/udp" "UDP +3002->$MAIL_IP:3001" "$R"
 R=$(in_mail timeout 20 upnpc -i $U2 -N 3000 3002 UDP 0)
 check_absent "E47 upnpc -N removed 3002/udp" 'UDP +3002' upnpc_list
 check_match "E47 ... and left 3000/tcp" 'TCP +3000' "$(upnpc_list)"
-R=$(in_mail timeout 20 upnpc -i -d 3000 TCP)
+R=$(in_mail timeout 20 upnpc -i $U1 -d 3000 TCP)
 check_absent "E46 upnpc -d removed 3000/tcp" 'TCP +3000' upnpc_list
-R=$(in_mail timeout 20 upnpc -i -P)
+R=$(in_mail timeout 20 upnpc -i $U1 -P)
 check_match "E40 upnpc -P answers" 'Presentation URL' "$R"
 # IPv6 pinholes (WANIPv6FirewallControl) are not offered: the commands must fail cleanly.
 for c in "-S" "-A $WAN_IP 80 $MAIL_IP 80 6 3600" "-U 1 3600" "-C 1" "-K 1" "-D 1" "-G $WAN_IP 80 $MAIL_IP 80 6"; do
@@ -181,7 +183,7 @@ done
 in_ws natpmpc -g $GW_LAN_IP -a 8080 8080 tcp 3600 >/dev/null 2>&1
 ph_ctl add udp 5353 $WS_IP 53 0 "static dns" >/dev/null
 in_ws "$BIN/tests/pcptest" -o map -p udp -i 9090 -e 9090 -l 600 $GW_LAN_IP >/dev/null 2>&1
-R=$(in_mail timeout 20 upnpc -i -l)
+R=$(in_mail timeout 20 upnpc -i $U1 -l)
 check_match "E46 a NAT-PMP mapping is listed by GetGenericPortMappingEntry" "TCP +8080->$WS_IP:8080" "$R"
 check_match "E46 a PCP mapping is listed by GetGenericPortMappingEntry" "UDP +9090->$WS_IP:9090" "$R"
 check_match "E46 a static mapping is listed by GetGenericPortMappingEntry" "UDP +5353->$WS_IP:53 +'static dns'" "$R"
@@ -194,7 +196,7 @@ serve_tcp "$NS_MAIL" 26
 check_eq "E43 WAN -> $EXT_IP:2525 reaches the mail server" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 check_eq "E43 remote-host mapping: the named host gets through" "$WAN2_IP" "$(probe_tcp "$NS_WAN2" $EXT_IP 2526)"
 check_eq "E43 remote-host mapping: another WAN host does not" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2526)"
-in_mail timeout 20 upnpc -i -d 2525 TCP >/dev/null
+in_mail timeout 20 upnpc -i $U1 -d 2525 TCP >/dev/null
 check_eq "E46 after DeletePortMapping the port is closed" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 
 # --- BOOTID rises with a restart; byebye on the way out ----------------------------
