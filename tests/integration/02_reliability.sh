@@ -23,13 +23,40 @@ check_match "after a clean restart: the timed lease is back with its time left" 
 check_not "a lease that expired while the daemon was down is not back" grep -q 7000 <<<"$out"
 check_match "restored leases are in the kernel" "2525" "$(in_gw nft list table inet porthole)"
 check_match "traffic flows through a restored lease" "^$WAN_IP$" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+# kill -9 the moment the daemon has answered: what it said it did must stick.
+crash() { kill -9 "$PH_PID"; wait "$PH_PID" 2>/dev/null; PH_PID=; }
 ph_ctl add tcp 2526 $MAIL_IP 25 0 after-restart >/dev/null
-sleep 0.3
-kill -9 "$PH_PID"; wait "$PH_PID" 2>/dev/null; PH_PID=
+crash
 ph_start "$conf"
 out=$(ph_ctl list)
 check_match "after kill -9: every lease is back" "2526.*after-restart" "$out"
 check_match "after kill -9: the older lease too" "2525" "$out"
+
+# --- PCP and NAT-PMP leases, with the PCP nonce, survive kill -9 sent right
+# after the reply, end to end: listed, carrying traffic, owned by the nonce ---
+N1=0102030405060708090a0b0c
+N2=0102030405060708090a0bff
+pcp_mail() { in_mail "$BIN/tests/pcptest" "$@" $GW_LAN_IP; }
+serve_tcp "$NS_MAIL" 587
+serve_tcp "$NS_MAIL" 588
+out=$(pcp_mail -i 587 -e 7025 -n $N1 -l 600)
+crash
+check_match "PCP MAP tcp 7025 -> mail:587 answered (kill -9 at once)" "result_name=SUCCESS .*ext_port=7025 " "$out"
+ph_start "$conf"
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 7026 588 tcp 600 2>&1)
+crash
+check_match "NAT-PMP tcp 7026 -> mail:588 answered (kill -9 at once)" "Mapped public port 7026 " "$out"
+ph_start "$conf"
+out=$(ph_ctl list)
+check_match "after kill -9 right after the reply: the PCP lease is back" "tcp +7025 +$MAIL_IP:587 +pcp" "$out"
+check_match "after kill -9 right after the reply: the NAT-PMP lease is back" \
+	"tcp +7026 +$MAIL_IP:588 +natpmp" "$out"
+check_eq "traffic flows through the restored PCP lease" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 7025)"
+check_eq "traffic flows through the restored NAT-PMP lease" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 7026)"
+check_eq "the restored PCP lease still belongs to its nonce: another nonce -> NOT_AUTHORIZED" \
+	NOT_AUTHORIZED "$(pcp_mail -i 587 -e 7025 -n $N2 -l 600 | grep -o 'result_name=[A-Z_]*' | cut -d= -f2)"
+check_match "... and its own nonce renews it on the same port" "result_name=SUCCESS .*ext_port=7025 " \
+	"$(pcp_mail -i 587 -e 7025 -n $N1 -l 600)"
 
 # --- the kernel is watched ---
 in_gw nft flush ruleset
