@@ -25,7 +25,7 @@
 #include "log.h"
 #include "sbuf.h"
 
-#define WRITE_DELAY_MS	50
+#define SYNC_DELAY_MS	50
 #define LINE_MAX_LEN	256
 #define MIN_COMPACT	1024	/* journal lines before a small table is rewritten */
 
@@ -33,9 +33,9 @@ static char		store_path[256];
 static char		journal_path[sizeof(store_path) + 8];
 static int		journal_fd = -1;
 static size_t		journal_lines;
-static struct ev_timer	write_timer;
+static struct ev_timer	sync_timer;
 static int		restoring;
-/* Journal lines not yet written: appended at each change, flushed per batch. */
+/* Journal lines not yet written (each change is written at once). */
 static struct sbuf	pending;
 static size_t		pending_lines;
 
@@ -115,12 +115,15 @@ pending_clear(void)
 }
 
 /*
- * Append the batch to the journal. A snapshot instead when the journal has
- * grown as long as the table, or when a line could not be kept (out of
- * memory): the snapshot holds every change, the missed one too.
+ * Append the pending lines to the journal at once: the reply to the client
+ * goes out right after the change, and what it was told must survive a
+ * kill -9 from then on (the kernel keeps what write(2) took). Only the
+ * fdatasync against power loss waits for the batch timer. A snapshot instead
+ * when the journal has grown as long as the table, or when a line could not
+ * be kept (out of memory): the snapshot holds every change, the missed one too.
  */
 static int
-flush_pending(void)
+append_pending(void)
 {
 	size_t off = 0;
 
@@ -140,18 +143,17 @@ flush_pending(void)
 		}
 		off += (size_t)n;
 	}
-	if (fdatasync(journal_fd) < 0)
-		log_warn("leasestore: cannot sync %s", journal_path);
 	journal_lines += pending_lines;
 	pending_clear();
 	return 0;
 }
 
 static void
-write_due(struct ev_timer *t)
+sync_due(struct ev_timer *t)
 {
 	(void)t;
-	flush_pending();
+	if (journal_fd >= 0 && fdatasync(journal_fd) < 0)
+		log_warn("leasestore: cannot sync %s", journal_path);
 }
 
 static void
@@ -175,8 +177,9 @@ table_changed(enum lease_event ev, const struct lease *l, void *arg)
 		sbuf_addn(&pending, "\n", 1);
 		pending_lines++;
 	}
-	if (!ev_timer_armed(&write_timer))
-		ev_timer_in(&write_timer, WRITE_DELAY_MS);
+	append_pending();
+	if (!ev_timer_armed(&sync_timer))
+		ev_timer_in(&sync_timer, SYNC_DELAY_MS);
 }
 
 static int
@@ -314,7 +317,7 @@ leasestore_init(const char *path)
 		return -ENAMETOOLONG;
 	snprintf(store_path, sizeof(store_path), "%s", path);
 	snprintf(journal_path, sizeof(journal_path), "%s.journal", path);
-	ev_timer_init(&write_timer, write_due);
+	ev_timer_init(&sync_timer, sync_due);
 	restoring = 1;
 	restore_file(store_path, now, &c);
 	restore_file(journal_path, now, &c);
@@ -337,7 +340,7 @@ leasestore_fini(void)
 {
 	if (!store_path[0])
 		return;
-	ev_timer_cancel(&write_timer);
+	ev_timer_cancel(&sync_timer);
 	pending_clear();
 	write_snapshot();
 	if (journal_fd >= 0)

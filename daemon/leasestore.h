@@ -2,8 +2,9 @@
  * leasestore: the lease table kept on disk, so mappings survive a restart
  * (clean, crash or kill -9). Two files: a snapshot of the whole table and a
  * journal of the changes since. Each change appends one line to the journal
- * (changes that arrive together are written and fsynced together, 50 ms
- * after the first), so the cost per change does not grow with the table;
+ * at once, before the client hears of it, so a killed daemon loses nothing
+ * (changes that arrive together are fsynced together, 50 ms after the
+ * first), so the cost per change does not grow with the table;
  * the snapshot is rewritten atomically (temporary file, fsync, rename) only
  * when the journal has grown as long as the table, which spreads that cost
  * over at least as many changes as it writes lines.
