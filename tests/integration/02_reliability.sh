@@ -70,12 +70,20 @@ check "after 'nft delete table' the table is back" in_gw nft list table inet por
 check_match "the rebuild is logged" "rebuil" "$(cat "$LAB_DIR/portholed.log")"
 
 # --- the WAN address is watched ---
+# The WAN host keeps sending to the old address through a fixed neighbour
+# entry, so "no longer forwards" is the gateway's doing, not a forgotten ARP
+# entry; the same entry carries a connection first (the control).
+wan0_mac=$(in_gw cat /sys/class/net/wan0/address)
+in_wan ip neigh replace $EXT_IP lladdr "$wan0_mac" dev br0 nud permanent
+check_match "the WAN host reaches the mapping through the fixed neighbour entry" "^$WAN_IP$" \
+	"$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 in_gw ip addr del $EXT_IP/24 dev wan0
 in_gw ip addr add 203.0.113.9/24 dev wan0
 sleep 0.5
 check_match "status follows the new WAN address" "external_address=203.0.113.9" "$(ph_ctl status)"
 check_match "mappings work on the new address" "^$WAN_IP$" "$(probe_tcp "$NS_WAN" 203.0.113.9 2525)"
 check_not "the old address no longer forwards" probe_tcp "$NS_WAN" $EXT_IP 2525
+in_wan ip neigh del $EXT_IP dev br0
 in_gw ip addr del 203.0.113.9/24 dev wan0
 in_gw ip addr add 100.64.0.2/10 dev wan0
 sleep 0.5
