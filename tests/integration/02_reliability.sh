@@ -93,26 +93,39 @@ in_gw ip addr add $EXT_IP/24 dev wan0
 sleep 0.5
 check_match "back to the first address" "external_address=$EXT_IP" "$(ph_ctl status)"
 
-# --- SIGHUP ---
+# --- SIGHUP: traffic decides. 4000 (mail) and 4001 (ws) carry connections
+# before; the new rules allow only ws, so 4000 stops and 4001 goes on; a
+# broken config on a second SIGHUP leaves the running rules in force ---
+serve_tcp "$NS_MAIL" 4000
+serve_tcp "$NS_WS" 4001
 in_mail natpmpc -g $GW_LAN_IP -a 4000 4000 tcp 3600 >/dev/null 2>&1
 in_ws natpmpc -g $GW_LAN_IP -a 4001 4001 tcp 3600 >/dev/null 2>&1
 check_eq "two NAT-PMP mappings before the reload" 2 "$(ph_ctl list | grep -cE " 400[01] .*natpmp")"
+check_eq "before the reload the WAN reaches mail through 4000" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 4000)"
+check_eq "before the reload the WAN reaches ws through 4001" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 4001)"
 sed -i 's/^allow .*/allow 1-65535 192.168.77.20\/32 1-65535/' "$conf"
 kill -HUP "$PH_PID"
-sleep 0.3
+wait_until 50 grep -q "reloaded" "$LAB_DIR/portholed.log"
 log=$(cat "$LAB_DIR/portholed.log")
 check_match "SIGHUP reload is logged" "reloaded" "$log"
 check "the daemon survives SIGHUP" kill -0 "$PH_PID"
 check_match "static mappings are kept across SIGHUP" "2525" "$(ph_ctl list)"
 check_match "a mapping the new rules still permit is kept" "4001 +$WS_IP:4001 +natpmp" "$(ph_ctl list)"
+check_eq "... and still carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 4001)"
 check_absent "a mapping the new rules no longer permit is removed" " 4000 " ph_ctl list
 check_match "... and that is logged" "natpmp mapping tcp 4000 -> $MAIL_IP:4000 no longer permitted; removed" "$log"
 check_absent "... and it is out of the kernel" "4000" in_gw nft list map inet porthole fwd4
+check_not "... and the WAN no longer reaches mail through 4000" probe_tcp "$NS_WAN" $EXT_IP 4000
 check_match "the new rules apply to new requests" "not authorized" \
 	"$(in_mail natpmpc -g $GW_LAN_IP -a 4002 4002 tcp 3600 2>&1)"
 echo "allow 1-65535 broken" >>"$conf"
 kill -HUP "$PH_PID"
-sleep 0.3
+wait_until 50 grep -q "keeping the running configuration" "$LAB_DIR/portholed.log"
 check_match "a broken config on SIGHUP is refused with its line" "portholed.conf:[0-9]+: .*keeping the running configuration" "$(cat "$LAB_DIR/portholed.log")"
 check "and the daemon keeps running" kill -0 "$PH_PID"
+check_eq "the running rules still apply: 4001 carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 4001)"
+check_match "... ws still gets a new mapping" "Mapped public port 4003 " \
+	"$(in_ws natpmpc -g $GW_LAN_IP -a 4003 4003 tcp 3600 2>&1)"
+check_match "... and mail is still refused one" "not authorized" \
+	"$(in_mail natpmpc -g $GW_LAN_IP -a 4004 4004 tcp 3600 2>&1)"
 ph_stop
