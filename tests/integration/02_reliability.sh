@@ -12,7 +12,6 @@ ph_start "$conf"
 ph_ctl add tcp 2525 $MAIL_IP 25 0 smtp >/dev/null
 ph_ctl add udp 5353 $MAIL_IP 53 3600 dns >/dev/null
 ph_ctl add tcp 7000 $MAIL_IP 7000 2 short-lived >/dev/null
-sleep 0.2
 ph_stop
 check_not "clean exit removed the table" in_gw nft list table inet porthole
 sleep 2.2
@@ -59,14 +58,16 @@ check_match "... and its own nonce renews it on the same port" "result_name=SUCC
 	"$(pcp_mail -i 587 -e 7025 -n $N1 -l 600)"
 
 # --- the kernel is watched ---
+# table_back: our table exists again (quietly, for wait_until).
+table_back() { in_gw nft list table inet porthole >/dev/null 2>&1; }
 in_gw nft flush ruleset
-sleep 1
-check "after 'nft flush ruleset' the table is back within a second" in_gw nft list table inet porthole
+wait_until 30 table_back
+check "after 'nft flush ruleset' the table is back within 3 s" in_gw nft list table inet porthole
 check_match "... with its mappings" "2525" "$(in_gw nft list table inet porthole)"
 check_match "... and traffic flows again" "^$WAN_IP$" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 in_gw nft delete table inet porthole
-sleep 1
-check "after 'nft delete table' the table is back" in_gw nft list table inet porthole
+wait_until 30 table_back
+check "after 'nft delete table' the table is back within 3 s" in_gw nft list table inet porthole
 check_match "the rebuild is logged" "rebuil" "$(cat "$LAB_DIR/portholed.log")"
 
 # --- the WAN address is watched ---
@@ -79,18 +80,20 @@ check_match "the WAN host reaches the mapping through the fixed neighbour entry"
 	"$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 in_gw ip addr del $EXT_IP/24 dev wan0
 in_gw ip addr add 203.0.113.9/24 dev wan0
-sleep 0.5
+# ext_is ADDR: portholectl status reports ADDR as the external address.
+ext_is() { ph_ctl status | grep -q "external_address=$1\b"; }
+wait_until 50 ext_is 203.0.113.9
 check_match "status follows the new WAN address" "external_address=203.0.113.9" "$(ph_ctl status)"
 check_match "mappings work on the new address" "^$WAN_IP$" "$(probe_tcp "$NS_WAN" 203.0.113.9 2525)"
 check_not "the old address no longer forwards" probe_tcp "$NS_WAN" $EXT_IP 2525
 in_wan ip neigh del $EXT_IP dev br0
 in_gw ip addr del 203.0.113.9/24 dev wan0
 in_gw ip addr add 100.64.0.2/10 dev wan0
-sleep 0.5
+wait_until 50 grep -q "double NAT" "$LAB_DIR/portholed.log"
 check_match "a private (shared, 100.64/10) WAN address is reported as double NAT" "double NAT" "$(cat "$LAB_DIR/portholed.log")"
 in_gw ip addr del 100.64.0.2/10 dev wan0
 in_gw ip addr add $EXT_IP/24 dev wan0
-sleep 0.5
+wait_until 50 ext_is $EXT_IP
 check_match "back to the first address" "external_address=$EXT_IP" "$(ph_ctl status)"
 
 # --- SIGHUP: traffic decides. 4000 (mail) and 4001 (ws) carry connections
