@@ -258,6 +258,25 @@ ph_list_stable() {
 		printf "\n" }' <<<"$out"
 }
 
+# Timing checks measure the time that passed instead of assuming it, so a
+# loaded machine (a slow command, a late wake-up) does not fail them.
+now_ms() { date +%s%3N; }
+
+# check_epoch_rise NAME E1 E2 T0 T1 T2 T3: an epoch (seconds) read as E1
+# between T0 and T1 and as E2 between T2 and T3 (now_ms) rose by the whole
+# seconds that passed: at least those surely between the reads, at most
+# those possibly between them (100 ms allowed for the daemon's clock).
+check_epoch_rise() {
+	local lo=$((($6 - $5 - 100) / 1000)) hi=$((($7 - $4 + 1099) / 1000))
+	check "$1 ($2 -> $3; between +$lo and +$hi)" test $(($3 - $2)) -ge "$lo" -a $(($3 - $2)) -le "$hi"
+}
+
+# check_epoch_young NAME E T0 T1: an epoch read between T0 (before the start)
+# and T1 counts no more seconds than passed.
+check_epoch_young() {
+	check "$1 ($2; at most $((($4 - $3 + 1099) / 1000)))" test "$2" -le $((($4 - $3 + 1099) / 1000))
+}
+
 # check_eq NAME EXPECTED ACTUAL
 check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi

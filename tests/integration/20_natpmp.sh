@@ -16,7 +16,8 @@ natpmp_packets() { grep -c ' len=12 version=0 opcode=0 r=1' "$1"; }
 
 # --- C13: the boot announcements, caught by a LAN host that listens first ---
 in_ws "$P" -m $WS_IP -t 6000 >"$LAB_DIR/boot.out" &
-LAB_PIDS+=($!)
+BOOT_LISTENER=$!
+LAB_PIDS+=($BOOT_LISTENER)
 sleep 0.3
 check "portholed starts" ph_start
 
@@ -140,15 +141,13 @@ out=$(nat 0005aabbccdd)
 check_match "C11 opcode 5 -> the request echoed with 0x85 and result 5" "len=6 .*hex=00850005ccdd$" "$out"
 
 # --- C12: epoch ---
-e1=$(field epoch "$(nat 0000)")
+t0=$(now_ms); e1=$(field epoch "$(nat 0000)"); t1=$(now_ms)
 sleep 3
-e2=$(field epoch "$(nat 0000)")
-d=$((e2 - e1))
-check "C12 the epoch rose about 1/s (3 s -> $d)" test $d -ge 1 -a $d -le 5
+t2=$(now_ms); e2=$(field epoch "$(nat 0000)"); t3=$(now_ms)
+check_epoch_rise "C12 the epoch rises 1/s" "$e1" "$e2" $t0 $t1 $t2 $t3
 
 # --- C13: what the listener heard at boot ---
-wait_for_file_lines() { for _ in $(seq 60); do [ "$(natpmp_packets "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
-sleep 1
+wait "$BOOT_LISTENER"
 boot=$(grep ' len=12 version=0 ' "$LAB_DIR/boot.out")
 n=$(printf '%s\n' "$boot" | grep -c .)
 check "C13 boot: NAT-PMP announcements reached a LAN host ($n in 6 s)" test "$n" -ge 5
@@ -156,8 +155,10 @@ check_match "C13 boot: sent from the LAN address, port 5351, op 128, the WAN add
 	"from=$GW_LAN_IP:5351 len=12 version=0 opcode=0 r=1 result=0 .*ext_ip=$EXT_IP" "$boot"
 ts=($(printf '%s\n' "$boot" | grep -o 't_ms=[0-9]*' | cut -d= -f2))
 g1=$((ts[1] - ts[0])) g2=$((ts[2] - ts[1])) g3=$((ts[3] - ts[2]))
+# Each gap is timed from the previous send, so load only lengthens it; the
+# listener's own late wake-ups may shorten one by up to 100 ms.
 check "C13 boot: 250 ms apart at first, the gap doubling ($g1, $g2, $g3 ms)" \
-	test $g1 -ge 240 -a $g1 -le 400 -a $g2 -ge $((2 * g1 - 60)) -a $g3 -ge $((2 * g2 - 60))
+	test $g1 -ge 150 -a $g1 -le 500 -a $g2 -ge 400 -a $g3 -ge 900
 eps=($(printf '%s\n' "$boot" | grep -o 'epoch=[0-9]*' | cut -d= -f2))
 check "C13 boot: the epoch is updated in each (${eps[0]} .. ${eps[4]})" \
 	test "${eps[4]}" -gt "${eps[0]}"
@@ -186,9 +187,10 @@ in_gw ip addr add $EXT_IP/24 dev wan0
 
 # --- C12: a restart resets the epoch ---
 ph_stop
+t0=$(now_ms)
 check "portholed restarts" ph_start
 e3=$(field epoch "$(nat 0000)")
-check "C12 after a restart the epoch is small ($e3)" test "$e3" -le 2
+check_epoch_young "C12 after a restart the epoch starts again" "$e3" $t0 "$(now_ms)"
 
 # --- C14: NAT disabled -> silent ---
 ph_stop

@@ -21,7 +21,8 @@ probe_tcp_from() {
 
 # --- D32: restart announcements, heard by a LAN host listening first ---
 in_ws "$P" -m $WS_IP -t 3000 >"$LAB_DIR/boot.out" &
-LAB_PIDS+=($!)
+BOOT_LISTENER=$!
+LAB_PIDS+=($BOOT_LISTENER)
 # ... and watched from the WAN side, where none of it may go (B3).
 in_wan timeout 3 tcpdump -i br0 -n -l "udp and (port 5350 or port 5351)" \
 	>"$LAB_DIR/wan.pcap.txt" 2>/dev/null &
@@ -201,21 +202,23 @@ in_mail "$BIN/porthole" -g $GW_LAN_IP -P pcp -s "$st" unmap >/dev/null 2>&1
 check_absent "D22 libporthole over PCP deletes them" "(tcp +587|udp +5001) " listed
 
 # --- D30, D31: ANNOUNCE and the epoch ---
-out=$(pcp -o announce)
+t0=$(now_ms); out=$(pcp -o announce); t1=$(now_ms)
 check_match "D30 ANNOUNCE -> SUCCESS, opcode 0x80, lifetime 0" \
 	"len=24 version=2 opcode=0 r=1 result=0 result_name=SUCCESS lifetime=0 " "$out"
 e1=$(field epoch "$out")
 sleep 2
-e2=$(field epoch "$(pcp -o announce)")
-check "D31 the epoch rises about 1/s ($e1 -> $e2 in 2 s)" test $((e2 - e1)) -ge 1 -a $((e2 - e1)) -le 4
+t2=$(now_ms); e2=$(field epoch "$(pcp -o announce)"); t3=$(now_ms)
+check_epoch_rise "D31 the epoch rises 1/s" "$e1" "$e2" $t0 $t1 $t2 $t3
 
 # --- D32: what the LAN host heard at start ---
+wait "$BOOT_LISTENER"
 boot=$(grep ' version=2 opcode=0 r=1' "$LAB_DIR/boot.out")
 check_match "D32 unsolicited ANNOUNCE from the LAN address, port 5351, result 0" \
 	"from=$GW_LAN_IP:5351 len=24 version=2 opcode=0 r=1 result=0 " "$boot"
 ts=($(printf '%s\n' "$boot" | grep -o 't_ms=[0-9]*' | cut -d= -f2))
+# The listener's late wake-ups may shorten a gap by up to 100 ms (see 20_natpmp.sh).
 check "D32 at least 3 in the first 2 s, 250 ms apart at first, doubling (${ts[*]})" \
-	test ${#ts[@]} -ge 3 -a $((ts[1] - ts[0])) -ge 240 -a $((ts[2] - ts[1])) -ge 440
+	test ${#ts[@]} -ge 3 -a $((ts[1] - ts[0])) -ge 150 -a $((ts[2] - ts[1])) -ge 400
 
 sleep 0.5
 check_match "B3 the WAN capture saw the WAN host's own request (so it works)" \
@@ -250,9 +253,11 @@ ph_stop
 conf=$(ph_config max_per_host=2 max_leases=3 min_lifetime=300 max_lifetime=900)
 # Our rule must come before the lab's allow rule, which would match first.
 sed -i "/^allow/i allow 1-65535 $MAIL_IP/32 1-65535 third-party" "$conf"
+t0=$(now_ms)
 check "portholed restarts: 2 per host, 3 in all, lifetimes 300-900, a third-party rule" \
 	ph_start "$conf"
-check "D31 after a restart the epoch is small" test "$(field epoch "$(pcp -o announce)")" -le 2
+check_epoch_young "D31 after a restart the epoch starts again" "$(field epoch "$(pcp -o announce)")" \
+	$t0 "$(now_ms)"
 ws() { in_ws "$P" "$@" $GW_LAN_IP; }
 out=$(ws -i 8025 -e 8025 -T $MAIL_IP -l 600)
 check_eq "D27 THIRD_PARTY where a rule allows it -> SUCCESS" SUCCESS "$(field result_name "$out")"
