@@ -38,6 +38,16 @@ in_ws timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic -
 	--user-data-dir="$LAB_DIR/chromium" --window-size=1100,400 \
 	--screenshot="$LAB_DIR/status.png" "http://$GW_LAN_IP:$PORT/status" >/dev/null 2>&1
 check "Chromium takes a screenshot of the page" test -s "$LAB_DIR/status.png"
+ink=$(python3 "$ROOT/tests/helpers/png_ink.py" "$LAB_DIR/status.png")
+check_match "... which shows the page drawn: text on a background ($ink)" \
+	"ink=([2-9]|[1-9][0-9])\.[0-9]+% dark=([1-9][0-9]*\.|0\.[5-9])" "$ink"
+# The control: a blank page, shot the same way, measures as blank.
+in_ws timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+	--disable-background-networking --disable-component-update --disable-sync \
+	--user-data-dir="$LAB_DIR/chromium" --window-size=1100,400 \
+	--screenshot="$LAB_DIR/blank.png" "data:text/html,<html></html>" >/dev/null 2>&1
+check_match "... while a blank page measures blank (control)" "ink=0\.00% dark=0\.00%" \
+	"$(python3 "$ROOT/tests/helpers/png_ink.py" "$LAB_DIR/blank.png")"
 [ -n "${KEEP_SCREENSHOT:-}" ] && cp "$LAB_DIR/status.png" "$KEEP_SCREENSHOT"
 
 # --- JSON and metrics ---
