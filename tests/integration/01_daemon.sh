@@ -37,6 +37,10 @@ check_not "a bad address is refused" ph_ctl add tcp 1 300.1.1.1 1
 check_not "port 0 is refused" ph_ctl add tcp 0 $MAIL_IP 1
 check_not "an unknown command is refused" ph_ctl frobnicate
 check_not "deleting a missing mapping is an error" ph_ctl del udp 2525
+check_fails "portholectl: a usage error exits 2" 2 ph_ctl
+check_fails "portholectl: a bad option exits 2" 2 ph_ctl -x list
+check_fails "portholectl: no daemon at the socket exits 2" 2 \
+	in_gw "$BIN/portholectl" -s "$LAB_DIR/absent.sock" list
 check "delete" ph_ctl del tcp 2525
 out=$(ph_ctl list)
 check_not "deleted mapping is gone from the list" grep -q 2525 <<<"$out"
