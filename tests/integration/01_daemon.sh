@@ -45,10 +45,20 @@ check "delete" ph_ctl del tcp 2525
 out=$(ph_ctl list)
 check_not "deleted mapping is gone from the list" grep -q 2525 <<<"$out"
 
-# --- expiry: out of the table and the kernel within a second ---
+# --- expiry: out of the table and the kernel, and traffic stops, when the
+# lifetime ends (not before; at most 2 s late on a loaded machine) ---
+serve_tcp "$NS_MAIL" 25
+t0=$(now_ms)
 check "add a 2-second mapping" ph_ctl add udp 6000 $MAIL_IP 6000 2 short
+check "add a 2-second TCP mapping" ph_ctl add tcp 6001 $MAIL_IP 25 2 short
 check_match "kernel has it" "6000" "$(in_gw nft list table inet porthole)"
-sleep 3
+check_eq "the WAN reaches mail through the 2-second mapping" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 6001)"
+expired() { ! ph_ctl list | grep -q ' 6001 '; }
+wait_until 60 expired
+t1=$(now_ms)
+check "the lease ended after 2 s, not before, at most 2 s late ($((t1 - t0)) ms)" \
+	test $((t1 - t0)) -ge 1900 -a $((t1 - t0)) -le 4000
+check_not "after expiry the WAN no longer gets through" probe_tcp "$NS_WAN" $EXT_IP 6001
 check_absent "expired mapping left the list" 6000 ph_ctl list
 check_absent "expired mapping left the kernel" 6000 in_gw nft list table inet porthole
 
