@@ -1,10 +1,11 @@
 /*
  * upnp_igd_test: the gateway as a libminiupnpc program sees it.
  *
- *   upnp_igd_test 1|2 EXTERNAL_IP FIRST_PORT
+ *   upnp_igd_test 1|2 EXTERNAL_IP FIRST_PORT [connected]
  *
  * Discovers the IGD by searching for InternetGatewayDevice:1 or :2,
- * accepts it with UPNP_GetValidIGD, then adds, reads, lists and deletes
+ * accepts it with UPNP_GetValidIGD (with "connected": only as 1, a
+ * connected IGD with a public address, the normal client path), then adds, reads, lists and deletes
  * mappings on FIRST_PORT.. and walks GetGenericPortMappingEntry until 713.
  * Prints one "ok"/"FAIL" line per step and exits 1 if any step failed.
  */
@@ -55,10 +56,11 @@ main(int argc, char **argv)
 	unsigned uptime;
 	int err = 0, rc, last;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: upnp_igd_test 1|2 EXTERNAL_IP FIRST_PORT\n");
+	if (argc != 4 && !(argc == 5 && strcmp(argv[4], "connected") == 0)) {
+		fprintf(stderr, "usage: upnp_igd_test 1|2 EXTERNAL_IP FIRST_PORT [connected]\n");
 		return 2;
 	}
+	int want_connected = argc == 5;
 	const char *types[] = { argv[1][0] == '1' ?
 	    "urn:schemas-upnp-org:device:InternetGatewayDevice:1" :
 	    "urn:schemas-upnp-org:device:InternetGatewayDevice:2", NULL };
@@ -70,7 +72,8 @@ main(int argc, char **argv)
 		return 1;
 	rc = UPNP_GetValidIGD(devs, &u, &d, lan, sizeof(lan));
 	/* 2 = "not connected": miniupnpc's verdict on the lab's documentation range. */
-	step(rc == 1 || rc == 2, "UPNP_GetValidIGD", u.controlURL);
+	step(rc == 1 || (rc == 2 && !want_connected), want_connected ?
+	    "UPNP_GetValidIGD returns 1 (connected)" : "UPNP_GetValidIGD", u.controlURL);
 	if (rc != 1 && rc != 2)
 		return 1;
 	step(strstr(d.first.servicetype, argv[1][0] == '1' ? ":1" : ":2") != NULL,
