@@ -110,6 +110,17 @@ lab_up() {
 	set +e
 }
 
+# lab_public_wan EXT WAN: readdress the WAN side with a routable-looking /24
+# (EXT on the gateway's wan0, WAN on the WAN host), for what refuses or
+# judges documentation ranges; it exists only inside the lab's namespaces,
+# which have no link to any real network.
+lab_public_wan() {
+	ip -n "$NS_GW" addr flush dev wan0
+	ip -n "$NS_GW" addr add "$1"/24 dev wan0
+	ip -n "$NS_WAN" addr flush dev br0
+	ip -n "$NS_WAN" addr add "$2"/24 dev br0
+}
+
 # Write the lab's default config (plus any extra lines given) and print its path.
 ph_config() {
 	local conf=$LAB_DIR/portholed.conf

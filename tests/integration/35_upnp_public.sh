@@ -9,10 +9,7 @@
 lab_up
 X_EXT=11.0.0.1
 X_WAN=11.0.0.2
-ip -n "$NS_GW" addr flush dev wan0
-ip -n "$NS_GW" addr add $X_EXT/24 dev wan0
-ip -n "$NS_WAN" addr flush dev br0
-ip -n "$NS_WAN" addr add $X_WAN/24 dev br0
+lab_public_wan $X_EXT $X_WAN
 upnp_start || exit 1
 serve_tcp "$NS_MAIL" 25
 

@@ -14,14 +14,10 @@ lab_up
 
 # miniupnpd refuses to map anything while its WAN address is private or
 # reserved, documentation ranges included ("Port forwarding is impossible").
-# So this lab's WAN gets a routable-looking prefix; it exists only inside
-# the lab's namespaces, which have no link to any real network.
+# So this lab's WAN gets a routable-looking prefix (lab_public_wan).
 X_EXT=192.0.3.1
 X_WAN=192.0.3.2
-ip -n "$NS_GW" addr flush dev wan0
-ip -n "$NS_GW" addr add $X_EXT/24 dev wan0
-ip -n "$NS_WAN" addr flush dev br0
-ip -n "$NS_WAN" addr add $X_WAN/24 dev br0
+lab_public_wan $X_EXT $X_WAN
 
 # The chains miniupnpd fills (its nft_init.sh layout: table inet filter,
 # forward -> miniupnpd, nat prerouting/postrouting -> *_miniupnpd).
