@@ -139,10 +139,17 @@ check_eq "E49 UNSUBSCRIBE with SID and NT -> 400" 400 \
 	"$(gena "$NS_MAIL" UNSUBSCRIBE /evt/IPConn2 "SID: $SID" "NT: upnp:event" | status)"
 check_eq "E48 UNSUBSCRIBE -> 200" 200 "$(gena "$NS_MAIL" UNSUBSCRIBE /evt/IPConn2 "SID: $SID" | status)"
 check_eq "E49 the SID is gone afterwards -> 412" 412 "$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "SID: $SID" | status)"
+# The control: a subscriber of the workstation's gets the event mail no longer gets.
+WSN2=$LAB_DIR/ws2.notify
+catcher "$NS_WS" 5101 "$WSN2"
+R=$(gena "$NS_WS" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$WS_IP:5101/>" "NT: upnp:event")
+SID_W=$(sed -n 's/^SID: //Ip' <<<"$R")
+wait_for "$WSN2" '^SEQ: 0'
 before=$(grep -c '^SEQ: ' "$MAILN")
 in_mail timeout 20 upnpc -i -a $MAIL_IP 2526 2526 TCP 600 >/dev/null
-sleep 1
+check "E48 (control) another subscriber gets the next event" wait_for "$WSN2" '^SEQ: 1'
 check_eq "E48 no NOTIFY after UNSUBSCRIBE" "$before" "$(grep -c '^SEQ: ' "$MAILN")"
+gena "$NS_WS" UNSUBSCRIBE /evt/IPConn2 "SID: $SID_W" >/dev/null
 
 # --- E50 CallStranger ---------------------------------------------------------------
 check_eq "E50 CALLBACK on a WAN address -> 412" 412 \
@@ -167,4 +174,44 @@ codes=$(for i in $(seq 10); do gena "$NS_WS" SUBSCRIBE /evt/IPConn1 "CALLBACK: <
 check_match "E48 one host holds at most 8 subscriptions, then 503 ($codes)" '^(200 ){7}503 503 503 $' "$codes"
 check_eq "E48 ... while another host can still subscribe" 200 \
 	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn1 "CALLBACK: <http://$MAIL_IP:5100/x>" "NT: upnp:event" | status)"
+check "E48 the daemon is still running" ph_alive
+
+# --- E48 expiry: a subscription not renewed ends when its TIMEOUT (at least
+# 1800 s) runs out; a renewed one lives on. The daemon is restarted with
+# clockskew.so, which moves its monotonic clock ahead by the seconds in a
+# file; each move is noticed when the next request wakes the daemon ---
+upnp_stop
+SKEW=$LAB_DIR/clock_skew
+echo 0 >"$SKEW"
+export PORTHOLE_CLOCK_SKEW=$SKEW LD_PRELOAD=$BIN/tests/clockskew.so
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+check "E48 portholed restarts with its clock under the test's control" upnp_start
+unset LD_PRELOAD PORTHOLE_CLOCK_SKEW
+MAILX=$LAB_DIR/mail.expiry
+WSX=$LAB_DIR/ws.expiry
+catcher "$NS_MAIL" 5102 "$MAILX"
+catcher "$NS_WS" 5103 "$WSX"
+R=$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$MAIL_IP:5102/>" "NT: upnp:event" "TIMEOUT: Second-1800")
+SID_M=$(sed -n 's/^SID: //Ip' <<<"$R")
+R=$(gena "$NS_WS" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$WS_IP:5103/>" "NT: upnp:event" "TIMEOUT: Second-1800")
+SID_W=$(sed -n 's/^SID: //Ip' <<<"$R")
+check_match "E48 both subscriptions granted ($SID_M, $SID_W)" '^uuid:[0-9a-f-]{36} uuid:[0-9a-f-]{36}$' \
+	"$SID_M $SID_W"
+check "E48 both subscribers get their initial NOTIFY" \
+	bash -c 'for _ in $(seq 30); do grep -q "^SEQ: 0" "$1" && grep -q "^SEQ: 0" "$2" && exit 0; sleep 0.1; done; exit 1' \
+	_ "$MAILX" "$WSX"
+echo 1000 >"$SKEW"
+check_eq "E48 after 1000 s the workstation renews for 1800 s" 200 \
+	"$(gena "$NS_WS" SUBSCRIBE /evt/IPConn2 "SID: $SID_W" "TIMEOUT: Second-1800" | status)"
+echo 2000 >"$SKEW"
+gena "$NS_MAIL" GET /igd2.xml >/dev/null	# wakes the daemon: its timers run
+check_eq "E48 after 2000 s the unrenewed subscription is gone (renewal -> 412)" 412 \
+	"$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "SID: $SID_M" "TIMEOUT: Second-1800" | status)"
+ph_ctl add tcp 2700 $MAIL_IP 25 >/dev/null
+check "E48 ... the renewed one still gets events" wait_for "$WSX" '^SEQ: 1'
+check_eq "E48 ... the expired one gets none" 1 "$(nnotify "$MAILX")"
+echo 3000 >"$SKEW"
+gena "$NS_WS" GET /igd2.xml >/dev/null
+check_eq "E48 1800 s after its renewal the other is gone too" 412 \
+	"$(gena "$NS_WS" SUBSCRIBE /evt/IPConn2 "SID: $SID_W" "TIMEOUT: Second-1800" | status)"
 check "E48 the daemon is still running" ph_alive
