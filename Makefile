@@ -5,12 +5,15 @@ CC	 ?= cc
 PREFIX	 ?= /usr/local
 DESTDIR	 ?=
 B	 := build
+VERSION	 := 0.1.0
 
 PKGS_DAEMON := libnftnl libmnl libmicrohttpd libxml-2.0 libcap
 PKGS_CLIENT := miniupnpc
 WARN	 := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS	 ?= -O2 -g
 CFLAGS	 += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Idaemon -Iclient -MMD -MP
+# The programs' --version; only their mains use it.
+CFLAGS	 += -DPORTHOLE_VERSION='"$(VERSION)"'
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS_DAEMON) $(PKGS_CLIENT) 2>/dev/null)
 LIBS_DAEMON = $(shell pkg-config --libs $(PKGS_DAEMON) 2>/dev/null)
 LIBS_CLIENT = $(shell pkg-config --libs $(PKGS_CLIENT) 2>/dev/null) -lnatpmp
@@ -92,7 +95,6 @@ $(B)/examples/%: examples/%.c $(B)/libporthole.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS_CLIENT)
 
-VERSION := 0.1.0
 MANPAGES := $(wildcard daemon/*.[1-8] client/*.[1-8])
 
 install: all

@@ -4,6 +4,7 @@
  * event loop; tears down in reverse so the kernel is left as found.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,15 +39,18 @@ static struct gateway gw;
 static const struct backend_ops *backend = &backend_nft;
 static struct backend_config bc;
 
+/* --help prints this to stdout and exits 0; a usage error to stderr, exit 2. */
 static void
-usage(void)
+usage(FILE *out, int status)
 {
-	fprintf(stderr, "usage: portholed [-d] [-v] [-n] [-f CONFIG]\n"
-	    "  -f CONFIG  configuration file (default /etc/portholed.conf)\n"
-	    "  -d         stay in the foreground and log to stderr\n"
-	    "  -v         log debug lines too\n"
-	    "  -n         check the configuration and exit\n");
-	exit(2);
+	fprintf(out, "usage: portholed [-d] [-v] [-n] [-f CONFIG]\n"
+	    "  -f, --config CONFIG  configuration file (default /etc/portholed.conf)\n"
+	    "  -d, --foreground     stay in the foreground and log to stderr\n"
+	    "  -v, --verbose        log debug lines too\n"
+	    "  -n, --check          check the configuration and exit\n"
+	    "  -h, --help           this text\n"
+	    "  -V, --version        the version\n");
+	exit(status);
 }
 
 static bool
@@ -203,17 +207,28 @@ main(int argc, char **argv)
 	char err[512];
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "f:dvnh")) != -1) {
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "foreground", no_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	while ((opt = getopt_long(argc, argv, "f:dvnhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': cfg_path = optarg; break;
 		case 'd': foreground = true; break;
 		case 'v': verbose = true; break;
 		case 'n': check_only = true; break;
-		default: usage();
+		case 'h': usage(stdout, 0); break;
+		case 'V': printf("portholed %s\n", PORTHOLE_VERSION); return 0;
+		default: usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (config_load(cfg_path, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "portholed: %s\n", err);
 		return 1;

@@ -3,6 +3,7 @@
  * Thin on purpose: the daemon does the work, this formats the answer.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,11 @@
 
 #define DEFAULT_SOCKET "/run/portholed.sock"
 
+/* --help prints this to stdout and exits 0; a usage error to stderr, exit 2. */
 static void
-usage(void)
+usage(FILE *out, int status)
 {
-	fprintf(stderr,
+	fprintf(out,
 	    "usage: portholectl [-s SOCKET] COMMAND\n"
 	    "  list                                  every mapping, whatever made it\n"
 	    "  add tcp|udp EXTPORT INTADDR INTPORT [LIFETIME [DESC]]\n"
@@ -23,8 +25,9 @@ usage(void)
 	    "  del tcp|udp EXTPORT                   remove one mapping\n"
 	    "  flush [static|upnp|natpmp|pcp]        remove all (of one owner)\n"
 	    "  status                                external address and counts\n"
+	    "  -h, --help / -V, --version\n"
 	    "exit status: 0 done, 1 the daemon refused (it says why), 2 usage or connection error\n");
-	exit(2);
+	exit(status);
 }
 
 static int
@@ -81,14 +84,26 @@ main(int argc, char **argv)
 	int opt, fd, rc = 2;
 	int listing;
 
-	while ((opt = getopt(argc, argv, "s:h")) != -1) {
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* '+': options end at the command, so "add ... -1" is not an option. */
+	while ((opt = getopt_long(argc, argv, "+s:hV", longopts, NULL)) != -1) {
 		if (opt == 's')
 			path = optarg;
-		else
-			usage();
+		else if (opt == 'h')
+			usage(stdout, 0);
+		else if (opt == 'V') {
+			printf("portholectl %s\n", PORTHOLE_VERSION);
+			return 0;
+		} else
+			usage(stderr, 2);
 	}
 	if (optind >= argc)
-		usage();
+		usage(stderr, 2);
 	for (int i = optind; i < argc; i++) {
 		int n = snprintf(req + used, sizeof(req) - used, "%s%s", i > optind ? " " : "", argv[i]);
 		if (n < 0 || (size_t)n >= sizeof(req) - used) {
