@@ -11,41 +11,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STRING, K_BOOL, K_U32, K_SIZE, K_IPV4, K_LAN, K_IGD };
+struct directive;
+/* Checks one value and stores it in cfg; 0, or -EINVAL with why set. */
+typedef int (*setter)(const struct directive *d, const char *v, struct config *cfg,
+    char *why, size_t whylen);
 
 struct directive {
 	const char	*key;
-	enum kind	 kind;
-	size_t		 offset;
-	size_t		 size;		/* strings: buffer size */
+	setter		 set;
+	size_t		 offset, size;	/* the field in struct config */
 	uint32_t	 min, max;	/* numbers */
+	bool		 reloads;	/* SIGHUP applies it; otherwise it waits for a restart */
 };
 
-#define STR(k, f)	{ k, K_STRING, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0 }
-#define BOOL(k, f)	{ k, K_BOOL, offsetof(struct config, f), 0, 0, 0 }
-#define U32(k, f, lo, hi) { k, K_U32, offsetof(struct config, f), 0, lo, hi }
-#define SIZE(k, f, lo, hi) { k, K_SIZE, offsetof(struct config, f), 0, lo, hi }
+#define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define RELOADS		true
+#define RESTART		false
 
+static int set_string(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_ifname(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_lan(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_bool(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_number(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_ipv4(const struct directive *, const char *, struct config *, char *, size_t);
+
+/*
+ * Every key: its setter (which is its validator), its field and bounds, and
+ * whether a SIGHUP applies it. config_reload() and the changed-key names in
+ * the log come from this table alone.
+ */
 static const struct directive directives[] = {
-	STR("ext_ifname", ext_ifname),
-	{ "ext_ip", K_IPV4, offsetof(struct config, ext_ip), 0, 0, 0 },
-	{ "lan_ifname", K_LAN, 0, 0, 0, 0 },
-	STR("table", table),
-	STR("control_socket", control_socket),
-	STR("lease_file", lease_file),
-	BOOL("enable_natpmp", enable_natpmp),
-	BOOL("enable_pcp", enable_pcp),
-	BOOL("enable_upnp", enable_upnp),
-	{ "igd_version", K_IGD, 0, 0, 1, 2 },
-	U32("http_port", http_port, 0, 65535),
-	STR("uuid", uuid),
-	U32("min_lifetime", min_lifetime, 1, 604800),
-	U32("max_lifetime", max_lifetime, 1, 604800),
-	SIZE("max_leases", max_leases, 1, 131070),
-	SIZE("max_per_host", max_per_host, 0, 131070),
-	U32("rate_limit", rate_limit, 0, 100000),
-	BOOL("secure_mode", secure_mode),
+	{ "ext_ifname", set_ifname, FIELD(ext_ifname), 0, 0, RESTART },
+	{ "ext_ip", set_ipv4, FIELD(ext_ip), 0, 0, RESTART },
+	{ "lan_ifname", set_lan, FIELD(lan_ifname), 0, 0, RESTART },
+	{ "table", set_string, FIELD(table), 0, 0, RESTART },
+	{ "control_socket", set_string, FIELD(control_socket), 0, 0, RESTART },
+	{ "lease_file", set_string, FIELD(lease_file), 0, 0, RESTART },
+	{ "enable_natpmp", set_bool, FIELD(enable_natpmp), 0, 0, RESTART },
+	{ "enable_pcp", set_bool, FIELD(enable_pcp), 0, 0, RESTART },
+	{ "enable_upnp", set_bool, FIELD(enable_upnp), 0, 0, RESTART },
+	{ "igd_version", set_number, FIELD(igd_version), 1, 2, RESTART },
+	{ "http_port", set_number, FIELD(http_port), 0, 65535, RESTART },
+	{ "uuid", set_string, FIELD(uuid), 0, 0, RESTART },
+	{ "min_lifetime", set_number, FIELD(min_lifetime), 1, 604800, RELOADS },
+	{ "max_lifetime", set_number, FIELD(max_lifetime), 1, 604800, RELOADS },
+	{ "max_leases", set_number, FIELD(max_leases), 1, 131070, RELOADS },
+	{ "max_per_host", set_number, FIELD(max_per_host), 0, 131070, RELOADS },
+	{ "rate_limit", set_number, FIELD(rate_limit), 0, 100000, RELOADS },
+	{ "secure_mode", set_bool, FIELD(secure_mode), 0, 0, RELOADS },
 };
+#define N_DIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
 
 void
 config_defaults(struct config *cfg)
@@ -114,69 +129,91 @@ valid_ifname(const char *v)
 	return 1;
 }
 
-static int
-apply(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+static void *
+field_of(const struct directive *d, struct config *cfg)
 {
-	char *field = (char *)cfg + d->offset;
+	return (char *)cfg + d->offset;
+}
+
+/* The whole field is cleared first, so comparing two configs byte by byte works. */
+static int
+set_string(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (strlen(v) >= d->size) {
+		snprintf(why, whylen, "value too long (at most %zu characters)", d->size - 1);
+		return -EINVAL;
+	}
+	memset(field_of(d, cfg), 0, d->size);
+	memcpy(field_of(d, cfg), v, strlen(v));
+	return 0;
+}
+
+static int
+set_ifname(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (!valid_ifname(v)) {
+		snprintf(why, whylen, "'%s' is not an interface name", v);
+		return -EINVAL;
+	}
+	return set_string(d, v, cfg, why, whylen);
+}
+
+static int
+set_lan(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	(void)d;
+	if (cfg->n_lan == CONFIG_MAX_LAN) {
+		snprintf(why, whylen, "at most %d LAN interfaces", CONFIG_MAX_LAN);
+		return -EINVAL;
+	}
+	if (!valid_ifname(v)) {
+		snprintf(why, whylen, "'%s' is not an interface name", v);
+		return -EINVAL;
+	}
+	strcpy(cfg->lan_ifname[cfg->n_lan++], v);
+	return 0;
+}
+
+static int
+set_bool(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (parse_bool(v, field_of(d, cfg)) < 0) {
+		snprintf(why, whylen, "'%s' is not yes or no", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Any unsigned field; its size in the table says how wide it is. */
+static int
+set_number(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	void *field = field_of(d, cfg);
 	uint64_t n;
 
-	switch (d->kind) {
-	case K_STRING:
-		if (strlen(v) >= d->size) {
-			snprintf(why, whylen, "value too long (at most %zu characters)", d->size - 1);
-			return -EINVAL;
-		}
-		if (!strcmp(d->key, "ext_ifname") && !valid_ifname(v)) {
-			snprintf(why, whylen, "'%s' is not an interface name", v);
-			return -EINVAL;
-		}
-		strcpy(field, v);
-		return 0;
-	case K_BOOL:
-		if (parse_bool(v, (bool *)field) < 0) {
-			snprintf(why, whylen, "'%s' is not yes or no", v);
-			return -EINVAL;
-		}
-		return 0;
-	case K_U32:
-	case K_SIZE:
-		if (parse_number(v, d->min, d->max, &n) < 0) {
-			snprintf(why, whylen, "'%s' is not a number from %u to %u", v, d->min, d->max);
-			return -EINVAL;
-		}
-		if (!strcmp(d->key, "http_port"))
-			cfg->http_port = (uint16_t)n;
-		else if (d->kind == K_U32)
-			*(uint32_t *)field = (uint32_t)n;
+	if (parse_number(v, d->min, d->max, &n) < 0) {
+		if (d->max - d->min == 1)
+			snprintf(why, whylen, "%s is %u or %u, not '%s'", d->key, d->min, d->max, v);
 		else
-			*(size_t *)field = (size_t)n;
-		return 0;
-	case K_IPV4:
-		if (inet_pton(AF_INET, v, field) != 1) {
-			snprintf(why, whylen, "'%s' is not an IPv4 address", v);
-			return -EINVAL;
-		}
-		return 0;
-	case K_LAN:
-		if (cfg->n_lan == CONFIG_MAX_LAN) {
-			snprintf(why, whylen, "at most %d LAN interfaces", CONFIG_MAX_LAN);
-			return -EINVAL;
-		}
-		if (!valid_ifname(v)) {
-			snprintf(why, whylen, "'%s' is not an interface name", v);
-			return -EINVAL;
-		}
-		strcpy(cfg->lan_ifname[cfg->n_lan++], v);
-		return 0;
-	case K_IGD:
-		if (strcmp(v, "1") && strcmp(v, "2")) {
-			snprintf(why, whylen, "igd_version is 1 or 2, not '%s'", v);
-			return -EINVAL;
-		}
-		cfg->igd_version = v[0] - '0';
-		return 0;
+			snprintf(why, whylen, "'%s' is not a number from %u to %u", v, d->min, d->max);
+		return -EINVAL;
 	}
-	return -EINVAL;
+	switch (d->size) {
+	case sizeof(uint16_t): *(uint16_t *)field = (uint16_t)n; break;
+	case sizeof(uint32_t): *(uint32_t *)field = (uint32_t)n; break;
+	default: *(uint64_t *)field = n; break;
+	}
+	return 0;
+}
+
+static int
+set_ipv4(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (inet_pton(AF_INET, v, field_of(d, cfg)) != 1) {
+		snprintf(why, whylen, "'%s' is not an IPv4 address", v);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int
@@ -231,9 +268,9 @@ parse_line(char *line, struct config *cfg, char *why, size_t whylen)
 	*eq = '\0';
 	key = trim(line);
 	val = trim(eq + 1);
-	for (size_t i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
+	for (size_t i = 0; i < N_DIRECTIVES; i++)
 		if (!strcmp(key, directives[i].key))
-			return apply(&directives[i], val, cfg, why, whylen);
+			return directives[i].set(&directives[i], val, cfg, why, whylen);
 	snprintf(why, whylen, "unknown key '%s'", key);
 	return -EINVAL;
 }
