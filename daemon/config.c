@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,68 +276,88 @@ parse_line(char *line, struct config *cfg, char *why, size_t whylen)
 	return -EINVAL;
 }
 
-static int
-validate(struct config *cfg, char *why, size_t whylen)
+/* The problems found so far: one "FILE[:LINE]: what" line each, newline-separated. */
+struct problems {
+	const char	*name;
+	char		*err;
+	size_t		 errlen, used;
+	unsigned	 n;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+problem(struct problems *p, unsigned lineno, const char *fmt, ...)
 {
-	if (!cfg->ext_ifname[0]) {
-		snprintf(why, whylen, "ext_ifname is required (the WAN interface)");
-		return -EINVAL;
-	}
-	if (cfg->n_lan == 0) {
-		snprintf(why, whylen, "at least one lan_ifname is required");
-		return -EINVAL;
-	}
+	char why[256];
+	va_list ap;
+	int n;
+
+	if (p->n++ >= CONFIG_MAX_ERRORS || p->used >= p->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (lineno)
+		n = snprintf(p->err + p->used, p->errlen - p->used, "%s%s:%u: %s",
+		    p->used ? "\n" : "", p->name, lineno, why);
+	else
+		n = snprintf(p->err + p->used, p->errlen - p->used, "%s%s: %s",
+		    p->used ? "\n" : "", p->name, why);
+	p->used += n > 0 ? (size_t)n : 0;
+}
+
+/* What no single line shows: keys that are required or must agree. */
+static void
+validate(const struct config *cfg, struct problems *p)
+{
+	if (!cfg->ext_ifname[0])
+		problem(p, 0, "ext_ifname is required (the WAN interface)");
+	if (cfg->n_lan == 0)
+		problem(p, 0, "at least one lan_ifname is required");
 	for (int i = 0; i < cfg->n_lan; i++)
-		if (!strcmp(cfg->lan_ifname[i], cfg->ext_ifname)) {
-			snprintf(why, whylen, "%s is both the WAN and a LAN interface", cfg->ext_ifname);
-			return -EINVAL;
-		}
-	if (cfg->min_lifetime > cfg->max_lifetime) {
-		snprintf(why, whylen, "min_lifetime (%u) is above max_lifetime (%u)",
+		if (!strcmp(cfg->lan_ifname[i], cfg->ext_ifname))
+			problem(p, 0, "%s is both the WAN and a LAN interface", cfg->ext_ifname);
+	if (cfg->min_lifetime > cfg->max_lifetime)
+		problem(p, 0, "min_lifetime (%u) is above max_lifetime (%u)",
 		    cfg->min_lifetime, cfg->max_lifetime);
-		return -EINVAL;
-	}
-	if (!cfg->table[0] || strlen(cfg->table) > 31) {
-		snprintf(why, whylen, "table needs a name of 1 to 31 characters");
-		return -EINVAL;
-	}
-	return 0;
+	if (!cfg->table[0] || strlen(cfg->table) > 31)
+		problem(p, 0, "table needs a name of 1 to 31 characters");
 }
 
 int
 config_parse_buffer(const char *name, const char *text, struct config *cfg,
     char *err, size_t errlen)
 {
+	struct problems p = { name, err, errlen, 0, 0 };
 	char line[512], why[256];
 	unsigned lineno = 0;
-	const char *p = text;
+	const char *s = text;
 
 	config_defaults(cfg);
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+	if (errlen)
+		err[0] = '\0';
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+
 		lineno++;
+		s += len + (nl ? 1 : 0);
 		if (len >= sizeof(line)) {
-			snprintf(err, errlen, "%s:%u: line too long (at most %zu characters)",
-			    name, lineno, sizeof(line) - 1);
-			goto fail;
+			problem(&p, lineno, "line too long (at most %zu characters)", sizeof(line) - 1);
+			continue;
 		}
-		memcpy(line, p, len);
+		memcpy(line, s - len - (nl ? 1 : 0), len);
 		line[len] = '\0';
 		if (memchr(line, '\0', len))
-			snprintf(why, sizeof(why), "NUL byte in line");
-		if (memchr(line, '\0', len) || parse_line(line, cfg, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
-			goto fail;
-		}
-		p += len + (nl ? 1 : 0);
+			problem(&p, lineno, "NUL byte in line");
+		else if (parse_line(line, cfg, why, sizeof(why)) < 0)
+			problem(&p, lineno, "%s", why);
 	}
-	if (validate(cfg, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", name, why);
-		goto fail;
-	}
-	return 0;
-fail:
+	validate(cfg, &p);
+	if (p.n == 0)
+		return 0;
+	if (p.n > CONFIG_MAX_ERRORS && p.used < errlen)
+		snprintf(err + p.used, errlen - p.used, "\n%s: %u more problems not shown", name,
+		    p.n - CONFIG_MAX_ERRORS);
 	config_free(cfg);
 	return -EINVAL;
 }

@@ -43,7 +43,13 @@ struct config {
 	struct policy	policy;
 };
 
-/* Defaults, then the file. On error prints "FILE:LINE: problem" into err. */
+#define CONFIG_MAX_ERRORS 20	/* problems reported from one file */
+
+/*
+ * Defaults, then the file. On error err holds one "FILE:LINE: problem" line
+ * per problem (FILE: alone for keys missing or in conflict), newline-separated,
+ * at most CONFIG_MAX_ERRORS of them, and *cfg holds nothing to free.
+ */
 int	config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 int	config_parse_buffer(const char *name, const char *text, struct config *cfg,
 	    char *err, size_t errlen);

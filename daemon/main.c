@@ -98,11 +98,17 @@ reload(void)
 {
 	struct config next;
 	struct policy old;
-	char err[512];
+	char err[4096];
 	size_t dropped = 0;
 
 	if (config_load(cfg_path, &next, err, sizeof(err)) < 0) {
-		log_warnx("SIGHUP: %s; keeping the running configuration", err);
+		/* One log line per problem; the first says what happens. */
+		for (const char *p = err; *p;) {
+			size_t n = strcspn(p, "\n");
+			log_warnx("SIGHUP: %.*s%s", (int)n, p,
+			    p == err ? "; keeping the running configuration" : "");
+			p += n + (p[n] == '\n');
+		}
 		return;
 	}
 	if (!same_interfaces(&cfg, &next))
@@ -204,7 +210,7 @@ int
 main(int argc, char **argv)
 {
 	bool foreground = false, verbose = false, check_only = false;
-	char err[512];
+	char err[4096];
 	int opt, rc;
 
 	static const struct option longopts[] = {
@@ -230,7 +236,11 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage(stderr, 2);
 	if (config_load(cfg_path, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "portholed: %s\n", err);
+		for (const char *p = err; *p;) {
+			size_t n = strcspn(p, "\n");
+			fprintf(stderr, "portholed: %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
 		return 1;
 	}
 	if (check_only) {

@@ -20,3 +20,24 @@ for prog in portholed portholectl porthole; do
 	check_eq "$prog with an unknown option exits 2" 2 "$rc"
 	check_match "$prog with an unknown option prints usage on stderr" "usage: $prog" "$out"
 done
+
+# --- a config with several mistakes: every one named with its line ---
+bad=$LAB_DIR/several.conf
+cat >"$bad" <<CONF
+ext_ifname=wan0
+lan_ifname=br-lan
+control_socket=$CTL_SOCK
+max_lifetime=x
+bogus=1
+allow 1 1.2.3.4/33 1
+deny 1 1.2.3.4/32 1 third-party
+allow 1-65535 $LAN_NET 1-65535
+CONF
+out=$(in_gw "$BIN/portholed" -n -f "$bad" 2>&1); rc=$?
+check_eq "several mistakes: -n exits 1" 1 "$rc"
+check_match "mistake 1 of 4 named with its line" "several.conf:4: 'x' is not a number" "$out"
+check_match "mistake 2 of 4 named with its line" "several.conf:5: unknown key 'bogus'" "$out"
+check_match "mistake 3 of 4: a /33 mask is named as such" "several.conf:6: .*/33" "$out"
+check_match "mistake 4 of 4: third-party on a deny rule is explained" \
+	"several.conf:7: 'third-party' only on allow rules" "$out"
+check_eq "no line is blamed that has no mistake" 0 "$(grep -c 'several.conf:[1238]:' <<<"$out")"
