@@ -398,3 +398,40 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	free(text);
 	return rc;
 }
+
+/* Copy the running value of every key that does not reload; name those that differed. */
+static void
+keep_restart_keys(const struct config *cur, struct config *next, char *restart, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		restart[0] = '\0';
+	for (size_t i = 0; i < N_DIRECTIVES; i++) {
+		const struct directive *d = &directives[i];
+		const char *was = (const char *)cur + d->offset;
+		char *now = (char *)next + d->offset;
+
+		if (d->reloads || !memcmp(was, now, d->size))
+			continue;
+		memcpy(now, was, d->size);
+		if (used < len) {
+			int n = snprintf(restart + used, len - used, "%s%s", used ? ", " : "", d->key);
+			used += n > 0 ? (size_t)n : 0;
+		}
+	}
+	/* The count of LAN interfaces follows the names, whichever were kept. */
+	for (next->n_lan = 0; next->n_lan < CONFIG_MAX_LAN && next->lan_ifname[next->n_lan][0];)
+		next->n_lan++;
+}
+
+int
+config_reload(const char *path, const struct config *cur, struct config *next,
+    char *restart, size_t restartlen, char *err, size_t errlen)
+{
+	int rc = config_load(path, next, err, errlen);
+
+	if (rc == 0)
+		keep_restart_keys(cur, next, restart, restartlen);
+	return rc;
+}

@@ -53,6 +53,14 @@ struct config {
 int	config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 int	config_parse_buffer(const char *name, const char *text, struct config *cfg,
 	    char *err, size_t errlen);
+/*
+ * SIGHUP: load path into *next. Keys the directive table marks as needing a
+ * restart keep their running values from *cur, and the names of those that
+ * changed go into restart ("http_port, uuid", or "") so the log can say so.
+ * 0, or -errno with err set as config_load() sets it.
+ */
+int	config_reload(const char *path, const struct config *cur, struct config *next,
+	    char *restart, size_t restartlen, char *err, size_t errlen);
 void	config_defaults(struct config *cfg);
 void	config_free(struct config *cfg);
 

@@ -41,3 +41,35 @@ check_match "mistake 3 of 4: a /33 mask is named as such" "several.conf:6: .*/33
 check_match "mistake 4 of 4: third-party on a deny rule is explained" \
 	"several.conf:7: 'third-party' only on allow rules" "$out"
 check_eq "no line is blamed that has no mistake" 0 "$(grep -c 'several.conf:[1238]:' <<<"$out")"
+
+# --- SIGHUP: keys that need a restart are named; the rest apply at once ---
+conf=$(ph_config "http_port=5000")
+check "portholed starts with http_port=5000" ph_start "$conf"
+up2="-u http://$GW_LAN_IP:5000/igd2.xml"
+check_match "before: NAT-PMP may map 4101" "Mapped public port 4101" \
+	"$(in_mail natpmpc -g $GW_LAN_IP -a 4101 4101 tcp 600 2>&1)"
+in_mail natpmpc -g $GW_LAN_IP -a 4101 4101 tcp 0 >/dev/null 2>&1	# and gone again
+# a rule change (reloads) and two restart-only keys in one edit
+sed -i -e 's/^http_port=5000$/http_port=5001/' "$conf"
+sed -i -e "s|^allow |deny 1-65535 $MAIL_IP/32 4101\nallow |" "$conf"	# internal port 4101
+echo "uuid=00000000-0000-4000-8000-000000000001" >>"$conf"
+kill -HUP "$PH_PID"
+wait_until 30 grep -q "configuration reloaded" "$LAB_DIR/portholed.log"
+log=$(cat "$LAB_DIR/portholed.log")
+check_match "SIGHUP names the changed keys that need a restart" \
+	"SIGHUP: changed http_port, uuid: these take effect only at a restart" "$log"
+check_eq "... and no key that did not change or that reloads" 1 \
+	"$(grep -c 'take effect only at a restart' <<<"$log")"
+check "UPnP still serves on the running http_port 5000" in_mail curl -sf -o /dev/null \
+	"http://$GW_LAN_IP:5000/igd2.xml"
+check_not "... and not on 5001 before a restart" in_mail curl -sf -o /dev/null --max-time 2 \
+	"http://$GW_LAN_IP:5001/igd2.xml"
+check_match "the new rule reaches NAT-PMP at once" "not authorized" \
+	"$(in_mail natpmpc -g $GW_LAN_IP -a 4101 4101 tcp 600 2>&1)"
+R=$(in_mail timeout 20 upnpc -i $up2 -a $MAIL_IP 4101 4102 TCP 600 2>&1)
+check_not "the new rule reaches UPnP at once" grep -q "is redirected" <<<"$R"
+R=$(in_mail timeout 20 upnpc -i $up2 -a $MAIL_IP 4103 4103 TCP 600 2>&1)
+check_match "control: a port no rule denies still maps through UPnP" "4103 TCP is redirected" "$R"
+check_match "control: and through NAT-PMP" "Mapped public port 4104" \
+	"$(in_mail natpmpc -g $GW_LAN_IP -a 4104 4104 tcp 600 2>&1)"
+ph_stop

@@ -208,6 +208,40 @@ rule_errors_say_what_is_wrong(void **state)
 	}
 }
 
+/* SIGHUP: keys that need a restart keep their running value and are named. */
+static void
+config_reload_names_restart_keys(void **state)
+{
+	char path[] = "/tmp/porthole-reload-XXXXXX", err[256], restart[128];
+	const char *next_text = "ext_ifname=wan0\nlan_ifname=lan0\nlan_ifname=lan1\n"
+	    "http_port=5001\nmax_per_host=7\nallow 1 1.2.3.4/32 1\n";
+	struct config cur, next;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, next_text, strlen(next_text)), (ssize_t)strlen(next_text));
+	close(fd);
+	assert_int_equal(config_parse_buffer("cur", "ext_ifname=wan0\nlan_ifname=lan0\n"
+	    "http_port=5000\n", &cur, err, sizeof(err)), 0);
+	assert_int_equal(config_reload(path, &cur, &next, restart, sizeof(restart), err,
+	    sizeof(err)), 0);
+	assert_string_equal(restart, "lan_ifname, http_port");
+	assert_int_equal(next.http_port, 5000);		/* the running value */
+	assert_int_equal(next.n_lan, 1);
+	assert_int_equal(next.max_per_host, 7);		/* reloads */
+	assert_int_equal(next.policy.n_rules, 1);
+	config_free(&next);
+	/* the same file again: nothing to name */
+	assert_int_equal(config_parse_buffer("cur", next_text, &cur, err, sizeof(err)), 0);
+	assert_int_equal(config_reload(path, &cur, &next, restart, sizeof(restart), err,
+	    sizeof(err)), 0);
+	assert_string_equal(restart, "");
+	config_free(&next);
+	config_free(&cur);
+	unlink(path);
+}
+
 static void
 config_file_load(void **state)
 {
@@ -236,6 +270,7 @@ main(void)
 		cmocka_unit_test(rule_parsing),
 		cmocka_unit_test(config_reports_every_mistake),
 		cmocka_unit_test(rule_errors_say_what_is_wrong),
+		cmocka_unit_test(config_reload_names_restart_keys),
 		cmocka_unit_test(first_match_wins_default_deny),
 		cmocka_unit_test(config_full),
 		cmocka_unit_test(config_errors_name_the_line),
