@@ -24,6 +24,7 @@
 #include "log.h"
 #include "leasestore.h"
 #include "netif.h"
+#include "precheck.h"
 #include "privdrop.h"
 #include "ratelimit.h"
 #include "sdnotify.h"
@@ -225,6 +226,22 @@ initial_external(void)
 	return ext;
 }
 
+/* -n: the file parsed; now what a start would find on this machine. */
+static int
+check_machine(void)
+{
+	unsigned errors = precheck_run(&(struct precheck){ cfg_path, stderr }, cfg);
+
+	if (errors) {
+		fprintf(stderr, "portholed: %s: %u error(s): a start would fail\n", cfg_path,
+		    errors);
+		return 1;
+	}
+	printf("portholed: %s: configuration OK\n", cfg_path);
+	printf("portholed: %s\n", PRECHECK_NOT_CHECKED);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -264,10 +281,8 @@ main(int argc, char **argv)
 		}
 		return 1;
 	}
-	if (check_only) {
-		printf("portholed: %s: configuration OK\n", cfg_path);
-		return 0;
-	}
+	if (check_only)
+		return check_machine();
 	log_init("portholed", foreground, verbose);
 	if (ev_init() < 0 || signals_init() < 0)
 		fatal("cannot set up the event loop");

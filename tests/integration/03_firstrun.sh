@@ -42,6 +42,38 @@ check_match "mistake 4 of 4: third-party on a deny rule is explained" \
 	"several.conf:7: 'third-party' only on allow rules" "$out"
 check_eq "no line is blamed that has no mistake" 0 "$(grep -c 'several.conf:[1238]:' <<<"$out")"
 
+# --- -n checks what a start would check on this machine ---
+out=$(in_gw "$BIN/portholed" -n -f "$ROOT/examples/portholed.conf" 2>&1); rc=$?
+check_eq "-n fails on the unedited example config (no eth0 in the gateway)" 1 "$rc"
+check_match "... and says which interface is missing and what to do" \
+	"ext_ifname=eth0: no such interface here .*set your WAN interface" "$out"
+ok=$LAB_DIR/example-ok.conf
+sed -e 's/^ext_ifname=eth0 /ext_ifname=wan0 /' -e "s|^lease_file=.*|lease_file=$LAB_DIR/leases|" \
+	-e "s|^control_socket=.*|control_socket=$CTL_SOCK|" "$ROOT/examples/portholed.conf" >"$ok"
+out=$(in_gw "$BIN/portholed" -n -f "$ok" 2>&1); rc=$?
+check_eq "control: -n passes the example with the lab's WAN interface" 0 "$rc"
+check_match "... says it is OK" "configuration OK" "$out"
+check_match "... and says what it did not check" "not checked: .*nftables" "$out"
+in_gw ip link add noaddr0 type bridge
+printf 'lan_ifname=noaddr0\n' >>"$ok"
+out=$(in_gw "$BIN/portholed" -n -f "$ok" 2>&1); rc=$?
+check_eq "-n fails on a LAN interface without an IPv4 address" 1 "$rc"
+check_match "... and names it" "lan_ifname=noaddr0 has no IPv4 address" "$out"
+out=$(in_gw timeout 10 "$BIN/portholed" -d -f "$ok" 2>&1); rc=$?
+check_match "control: a real start fails on it too" "noaddr0 has no IPv4 address" "$out"
+sed -i -e '/^lan_ifname=noaddr0$/d' -e "s|^control_socket=.*|control_socket=$LAB_DIR/no/such/dir/s.sock|" "$ok"
+out=$(in_gw "$BIN/portholed" -n -f "$ok" 2>&1); rc=$?
+check_eq "-n fails when the control socket's directory is missing" 1 "$rc"
+check_match "... and names the directory" "cannot create it in $LAB_DIR/no/such/dir" "$out"
+out=$(in_gw timeout 10 "$BIN/portholed" -d -f "$ok" 2>&1); rc=$?
+check_match "control: a real start fails on it too" "cannot open control socket" "$out"
+sed -i -e "s|^control_socket=.*|control_socket=$CTL_SOCK|" \
+	-e "s|^lease_file=.*|lease_file=$LAB_DIR/no/such/dir/leases|" "$ok"
+out=$(in_gw "$BIN/portholed" -n -f "$ok" 2>&1); rc=$?
+check_eq "a lease file in a missing directory is a warning, as at start" 0 "$rc"
+check_match "... which says what it means" "warning: lease_file=.*leases would not survive a restart" "$out"
+check_not "-n installed nothing in the kernel" in_gw nft list table inet porthole
+
 # --- SIGHUP: keys that need a restart are named; the rest apply at once ---
 conf=$(ph_config "http_port=5000")
 check "portholed starts with http_port=5000" ph_start "$conf"
