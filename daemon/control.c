@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "frontend.h"
 #include "lease.h"
 #include "log.h"
 #include "sbuf.h"
@@ -31,6 +32,7 @@ struct ctl_client {
 	char	buf[REQ_MAX];
 };
 
+static const struct gateway *lan_gw;	/* the LAN prefixes a static mapping may use */
 static int listen_fd = -1;
 static char sock_path[108];
 static struct ctl_client clients[MAX_CLIENTS];
@@ -87,8 +89,22 @@ add_error(int rc)
 	}
 }
 
+/* "192.168.77.0/24 on br-lan, 10.0.0.0/8 on lan2": where a static mapping may point. */
 static void
-cmd_add(char **argv, int argc, struct sbuf *r)
+describe_lans(const struct gateway *gw, struct sbuf *r)
+{
+	for (int i = 0; i < gw->n_lan; i++) {
+		struct in_addr net = gw->lan[i].addr;
+		char a[INET_ADDRSTRLEN];
+
+		net.s_addr &= gw->lan[i].plen ? htonl(~0u << (32 - gw->lan[i].plen)) : 0;
+		inet_ntop(AF_INET, &net, a, sizeof(a));
+		sbuf_printf(r, "%s%s/%u on %s", i ? ", " : "", a, gw->lan[i].plen, gw->lan[i].ifname);
+	}
+}
+
+static void
+cmd_add(const struct gateway *gw, char **argv, int argc, struct sbuf *r)
 {
 	struct lease_req req = { .owner = OWNER_STATIC };
 	char *end;
@@ -111,6 +127,13 @@ cmd_add(char **argv, int argc, struct sbuf *r)
 		sbuf_printf(r, "ERR '%s' is not an IPv4 address\n", argv[3]);
 		return;
 	}
+	if (!gateway_lan_of(gw, req.int_addr)) {
+		/* A typo here would forward the WAN to a host nobody serves. */
+		sbuf_printf(r, "ERR %s is in no LAN prefix (", argv[3]);
+		describe_lans(gw, r);
+		sbuf_printf(r, "); a static mapping points to a LAN host\n");
+		return;
+	}
 	if (argc > 5) {
 		life = strtoul(argv[5], &end, 10);
 		if (*end || argv[5][0] == '-' || life > 31536000) {
@@ -127,7 +150,13 @@ cmd_add(char **argv, int argc, struct sbuf *r)
 		sbuf_printf(r, "ERR %s\n", add_error(rc));
 		return;
 	}
-	sbuf_printf(r, "OK\n");
+	sbuf_printf(r, "OK added %s %u -> %s:%u, ", lease_proto_name(req.proto), req.ext_port, argv[3],
+	    req.int_port);
+	if (life)
+		sbuf_printf(r, "for %lu s", life);
+	else
+		sbuf_printf(r, "permanent");
+	sbuf_printf(r, ", \"%s\"\n", req.desc);
 }
 
 static void
@@ -146,8 +175,12 @@ cmd_del(char **argv, int argc, struct sbuf *r)
 		sbuf_printf(r, "ERR no mapping for %s %u\n", argv[1], port);
 		return;
 	}
+	char ia[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
+	sbuf_printf(r, "OK removed %s %u -> %s:%u (%s)\n", lease_proto_name(l->proto), l->ext_port,
+	    ia, l->int_port, lease_owner_name(l->owner));
 	lease_remove(l, LEASE_REMOVED);
-	sbuf_printf(r, "OK\n");
 }
 
 static void
@@ -185,7 +218,7 @@ cmd_status(struct sbuf *r)
 }
 
 void
-control_execute(const char *line, struct sbuf *out)
+control_execute(const struct gateway *gw, const char *line, struct sbuf *out)
 {
 	char buf[REQ_MAX], *argv[8], *save = NULL;
 	int argc = 0;
@@ -201,7 +234,7 @@ control_execute(const char *line, struct sbuf *out)
 	if (!strcmp(argv[0], "list") && argc == 1)
 		cmd_list(out);
 	else if (!strcmp(argv[0], "add"))
-		cmd_add(argv, argc, out);
+		cmd_add(gw, argv, argc, out);
 	else if (!strcmp(argv[0], "del"))
 		cmd_del(argv, argc, out);
 	else if (!strcmp(argv[0], "flush"))
@@ -257,7 +290,7 @@ client_readable(int fd, short revents, void *arg)
 		sbuf_printf(&r, "ERR request too long\n");
 	else {
 		*nl = '\0';
-		control_execute(c->buf, &r);
+		control_execute(lan_gw, c->buf, &r);
 	}
 	/* The reply may be large (a list); write it out with a bounded wait. */
 	int fl = fcntl(fd, F_GETFL);
@@ -302,11 +335,12 @@ listener_readable(int fd, short revents, void *arg)
 }
 
 int
-control_init(const char *path)
+control_init(const char *path, const struct gateway *gw)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	mode_t old;
 
+	lan_gw = gw;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path))

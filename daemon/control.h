@@ -4,8 +4,9 @@
  *
  *   list                    one tab-separated line per mapping:
  *                           proto ext_port int_addr int_port owner left remote packets bytes desc
- *   add PROTO EXT INTADDR INTPORT [LIFETIME [DESC...]]   static mapping (LIFETIME 0 = permanent)
- *   del PROTO EXT
+ *   add PROTO EXT INTADDR INTPORT [LIFETIME [DESC...]]   static mapping (LIFETIME 0 = permanent),
+ *                           INTADDR inside a LAN prefix; "OK added ..." says what was made
+ *   del PROTO EXT           "OK removed ..." says what was removed
  *   flush [OWNER]
  *   status                  key=value lines: external address, mapping counts
  */
@@ -14,11 +15,14 @@
 
 #include <stddef.h>
 
-int	control_init(const char *path);
+struct gateway;
+struct sbuf;
+
+/* gw: the LAN prefixes a static mapping must point into. */
+int	control_init(const char *path, const struct gateway *gw);
 void	control_fini(void);
 
 /* Executes one request line and appends the reply (for tests and fuzzing). */
-struct sbuf;
-void	control_execute(const char *line, struct sbuf *out);
+void	control_execute(const struct gateway *gw, const char *line, struct sbuf *out);
 
 #endif

@@ -304,7 +304,7 @@ main(int argc, char **argv)
 		    cfg->lease_file, strerror(-rc));
 	if ((rc = kernwatch_init(cfg->table, rebuild_kernel_state)) < 0)
 		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
-	if ((rc = control_init(cfg->control_socket)) < 0) {
+	if ((rc = control_init(cfg->control_socket, &gw)) < 0) {
 		backend->close();
 		fatalx("cannot open control socket %s: %s", cfg->control_socket, strerror(-rc));
 	}

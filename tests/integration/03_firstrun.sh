@@ -105,3 +105,23 @@ check_match "control: a port no rule denies still maps through UPnP" "4103 TCP i
 check_match "control: and through NAT-PMP" "Mapped public port 4104" \
 	"$(in_mail natpmpc -g $GW_LAN_IP -a 4104 4104 tcp 600 2>&1)"
 ph_stop
+
+# --- portholectl add/del: refused outside the LAN, and they say what they did ---
+check "portholed starts" ph_start
+out=$(ph_ctl add tcp 2525 203.0.113.99 25 2>&1); rc=$?
+check_eq "add to an address outside every LAN prefix is refused (exit 1)" 1 "$rc"
+check_match "... saying which prefixes are the LAN" \
+	"203.0.113.99 is in no LAN prefix \(192.168.77.0/24 on br-lan\)" "$out"
+check_not "... and nothing is installed" grep -q 2525 <<<"$(in_gw nft list map inet porthole fwd4)"
+out=$(ph_ctl add tcp 2525 $MAIL_IP 25 0 mail smtp 2>&1); rc=$?
+check_eq "control: add into the LAN is done (exit 0)" 0 "$rc"
+check_match "add says what it made" "^added tcp 2525 -> $MAIL_IP:25, permanent, \"mail smtp\"$" "$out"
+check_match "... and the kernel has it" "tcp . 2525 : $MAIL_IP . 25" \
+	"$(in_gw nft list map inet porthole fwd4)"
+check_match "a lifetime is said as such" "^added udp 5353 -> $MAIL_IP:53, for 600 s, \"static\"$" \
+	"$(ph_ctl add udp 5353 $MAIL_IP 53 600 2>&1)"
+out=$(ph_ctl del tcp 2525 2>&1); rc=$?
+check_eq "del exits 0" 0 "$rc"
+check_match "del says what it removed" "^removed tcp 2525 -> $MAIL_IP:25 \(static\)$" "$out"
+check_not "... and the kernel no longer has it" grep -q "2525" <<<"$(in_gw nft list map inet porthole fwd4)"
+ph_stop
