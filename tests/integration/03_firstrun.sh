@@ -125,3 +125,19 @@ check_eq "del exits 0" 0 "$rc"
 check_match "del says what it removed" "^removed tcp 2525 -> $MAIL_IP:25 \(static\)$" "$out"
 check_not "... and the kernel no longer has it" grep -q "2525" <<<"$(in_gw nft list map inet porthole fwd4)"
 ph_stop
+
+# --- the example config lets the default mail profile map every port ---
+# The example's addresses and interfaces moved into the lab (192.168.1.x is
+# the lab's 192.168.77.x); its rules are used as written.
+ex=$LAB_DIR/example.conf
+sed -e 's/^ext_ifname=eth0 /ext_ifname=wan0 /' -e "s|^lease_file=.*|lease_file=$LAB_DIR/leases|" \
+	-e "s|^control_socket=.*|control_socket=$CTL_SOCK|" -e 's/192\.168\.1\./192.168.77./g' \
+	"$ROOT/examples/portholed.conf" >"$ex"
+check_match "the example's rules are in the test's copy" "^allow .*192.168.77.10/32" "$(cat "$ex")"
+check "portholed starts with the example config" ph_start "$ex"
+out=$(in_mail env PORTHOLE_STATE=$LAB_DIR/state "$BIN/porthole" -t 1500 map 2>&1); rc=$?
+check_eq "porthole map with the default (mail) profile exits 0" 0 "$rc"
+for port in 25 587 465 110 995 143 993 80 443 8008 8443 8843; do
+	check_match "tcp/$port mapped by the gateway" "tcp +$port +$MAIL_IP:$port " "$(ph_ctl list)"
+done
+ph_stop
