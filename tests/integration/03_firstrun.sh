@@ -92,10 +92,13 @@ check_match "SIGHUP names the changed keys that need a restart" \
 	"SIGHUP: changed http_port, uuid: these take effect only at a restart" "$log"
 check_eq "... and no key that did not change or that reloads" 1 \
 	"$(grep -c 'take effect only at a restart' <<<"$log")"
-check "UPnP still serves on the running http_port 5000" in_mail curl -sf -o /dev/null \
-	"http://$GW_LAN_IP:5000/igd2.xml"
-check_not "... and not on 5001 before a restart" in_mail curl -sf -o /dev/null --max-time 2 \
-	"http://$GW_LAN_IP:5001/igd2.xml"
+# get PORT: the HTTP status line of GET /igd2.xml from the mail host
+get() {
+	printf 'GET /igd2.xml HTTP/1.0\r\n\r\n' |
+		in_mail socat -T3 - TCP:$GW_LAN_IP:"$1",connect-timeout=2 2>/dev/null | head -1
+}
+check_match "UPnP still serves on the running http_port 5000" "^HTTP/1.[01] 200" "$(get 5000)"
+check_eq "... and not on 5001 before a restart" "" "$(get 5001)"
 check_match "the new rule reaches NAT-PMP at once" "not authorized" \
 	"$(in_mail natpmpc -g $GW_LAN_IP -a 4101 4101 tcp 600 2>&1)"
 R=$(in_mail timeout 20 upnpc -i $up2 -a $MAIL_IP 4101 4102 TCP 600 2>&1)
@@ -141,3 +144,37 @@ for port in 25 587 465 110 995 143 993 80 443 8008 8443 8843; do
 	check_match "tcp/$port mapped by the gateway" "tcp +$port +$MAIL_IP:$port " "$(ph_ctl list)"
 done
 ph_stop
+
+# --- make install: LIBDIR (Debian multiarch), STRIP, unit files, man pages ---
+inst() { make -s --no-print-directory -C "$ROOT" B="$B" PREFIX=/usr "$@" install >/dev/null 2>&1; }
+D=$LAB_DIR/root
+MA=/usr/lib/x86_64-linux-gnu
+check "make install with LIBDIR and STRIP=1" inst DESTDIR="$D" LIBDIR=$MA STRIP=1
+for f in libporthole.so.0 libporthole.so libporthole.a pkgconfig/libporthole.pc; do
+	check "LIBDIR holds $f" test -e "$D$MA/$f"
+done
+check_eq "nothing of the library in PREFIX/lib itself" "" "$(ls "$D/usr/lib" | grep porthole)"
+check_match "the .pc names LIBDIR" "^libdir=$MA$" "$(cat "$D$MA/pkgconfig/libporthole.pc")"
+for f in usr/sbin/portholed usr/sbin/portholectl usr/bin/porthole ${MA#/}/libporthole.so.0; do
+	check "STRIP=1: $f is an ELF file" readelf -h "$D/$f"
+	check_eq "STRIP=1: $f has no symbol table" 0 "$(readelf -S "$D/$f" | grep -c '\.symtab')"
+done
+check "control: make install without STRIP" inst DESTDIR="$LAB_DIR/root2"
+check_eq "control: without STRIP portholed keeps its symbol table" 1 \
+	"$(readelf -S "$LAB_DIR/root2/usr/sbin/portholed" | grep -c '\.symtab')"
+for u in portholed porthole-keep; do
+	unit=$D/usr/lib/systemd/system/$u.service
+	check "$u.service is installed" test -f "$unit"
+	check_match "$u.service's comment names where make install put it" \
+		"make install. puts it in /usr/lib/systemd/system/ " \
+		"$(sed -n 's/^# *//p' "$unit" | tr '\n' ' ')"
+	check_eq "$u.service names no /usr/local path after PREFIX=/usr" 0 "$(grep -c /usr/local "$unit")"
+	for exe in $(sed -n 's/^Exec[A-Za-z]*=\([^ ]*\).*/\1/p' "$unit" | grep -v '^/bin/kill$'); do
+		check "$u.service runs $exe, which make install put there" test -x "$D$exe"
+	done
+done
+man8=$D/usr/share/man/man8/portholed.8
+check_match "portholed(8) has a section on the status pages" "^\.SH STATUS PAGES" "$(cat "$man8")"
+for page in /status /status.json /metrics; do
+	check_match "portholed(8) documents $page" "^\.B $page\$" "$(cat "$man8")"
+done
