@@ -69,7 +69,7 @@ $(B)/libportholed.a: $(DAEMON_OBJ)
 $(B)/portholed: $(B)/daemon/main.o $(B)/libportholed.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)
 
-$(B)/portholectl: $(B)/daemon/portholectl.o
+$(B)/portholectl: $(B)/daemon/portholectl.o $(B)/daemon/ctl_proto.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/libporthole.a: $(CLIENT_OBJ)

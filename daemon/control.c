@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl_proto.h"
 #include "event.h"
 #include "frontend.h"
 #include "lease.h"
@@ -23,13 +24,15 @@
 #include "sbuf.h"
 #include "stats.h"
 
-#define REQ_MAX		512
+#define HELLO_LINE	CTL_HELLO " " STRINGIFY(CTL_VERSION)
+#define STRINGIFY(x)	STRINGIFY_(x)
+#define STRINGIFY_(x)	#x
 #define MAX_CLIENTS	16
 
 struct ctl_client {
 	int	fd;
 	size_t	len;
-	char	buf[REQ_MAX];
+	char	buf[CTL_REQ_MAX];
 };
 
 static const struct gateway *lan_gw;	/* the LAN prefixes a static mapping may use */
@@ -41,19 +44,22 @@ static void
 cmd_list(struct sbuf *r)
 {
 	struct lease_traffic *t = lease_traffic();
+	char line[CTL_LINE_MAX];
 
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
-		char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
-		uint64_t pk = t ? t[i].packets : 0, by = t ? t[i].bytes : 0;
+		struct ctl_mapping m = {
+			.ext_port = l->ext_port, .int_addr = l->int_addr, .int_port = l->int_port,
+			.permanent = lease_permanent(l), .lease_left = lease_seconds_left(l),
+			.remote = l->remote, .packets = t ? t[i].packets : 0,
+			.bytes = t ? t[i].bytes : 0,
+		};
 
-		inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
-		inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));
-		sbuf_printf(r, "%s\t%u\t%s\t%u\t%s\t%s%u\t%s\t%llu\t%llu\t%s\n",
-		    lease_proto_name(l->proto), l->ext_port, ia, l->int_port,
-		    lease_owner_name(l->owner), lease_permanent(l) ? "permanent:" : "",
-		    lease_seconds_left(l), l->remote.s_addr ? ra : "any",
-		    (unsigned long long)pk, (unsigned long long)by, l->desc);
+		snprintf(m.proto, sizeof(m.proto), "%s", lease_proto_name(l->proto));
+		snprintf(m.owner, sizeof(m.owner), "%s", lease_owner_name(l->owner));
+		snprintf(m.desc, sizeof(m.desc), "%s", l->desc);
+		if (ctl_mapping_format(&m, line, sizeof(line)) >= 0)
+			sbuf_printf(r, "%s\n", line);
 	}
 	free(t);
 	sbuf_printf(r, "OK %zu mappings\n", lease_count());
@@ -211,18 +217,20 @@ cmd_status(struct sbuf *r)
 
 	inet_ntop(AF_INET, &ext, ea, sizeof(ea));
 	lease_count_owners(by_owner);
-	sbuf_printf(r, "external_address=%s\nmappings=%zu\n", ext.s_addr ? ea : "none", lease_count());
+	sbuf_printf(r, CTL_REC_STATUS " external_address=%s mappings=%zu", ext.s_addr ? ea : "none",
+	    lease_count());
 	for (int o = 0; o < OWNER_COUNT; o++)
-		sbuf_printf(r, "mappings_%s=%zu\n", lease_owner_name(o), by_owner[o]);
-	sbuf_printf(r, "OK\n");
+		sbuf_printf(r, " mappings_%s=%zu", lease_owner_name(o), by_owner[o]);
+	sbuf_printf(r, "\nOK\n");
 }
 
 void
 control_execute(const struct gateway *gw, const char *line, struct sbuf *out)
 {
-	char buf[REQ_MAX], *argv[8], *save = NULL;
+	char buf[CTL_REQ_MAX], *argv[8], *save = NULL;
 	int argc = 0;
 
+	sbuf_printf(out, "%s\n", HELLO_LINE);
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (char *t = strtok_r(buf, " \t\r\n", &save); t && argc < 8;
 	    t = strtok_r(NULL, argc == 6 ? "\r\n" : " \t\r\n", &save))
@@ -265,6 +273,16 @@ write_all(int fd, const char *p, size_t len)
 	}
 }
 
+/* A whole reply that is only a refusal. */
+static void
+refuse(int fd, const char *why)
+{
+	char msg[128];
+	int n = snprintf(msg, sizeof(msg), "%s\nERR %s\n", HELLO_LINE, why);
+
+	write_all(fd, msg, (size_t)n);
+}
+
 static void
 client_readable(int fd, short revents, void *arg)
 {
@@ -287,7 +305,7 @@ client_readable(int fd, short revents, void *arg)
 
 	sbuf_init(&r);
 	if (!nl)
-		sbuf_printf(&r, "ERR request too long\n");
+		sbuf_printf(&r, "%s\nERR request too long\n", HELLO_LINE);
 	else {
 		*nl = '\0';
 		control_execute(lan_gw, c->buf, &r);
@@ -298,7 +316,7 @@ client_readable(int fd, short revents, void *arg)
 	struct timeval tv = { 2, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (r.oom)
-		write_all(fd, "ERR out of memory\n", 18);
+		refuse(fd, "out of memory");
 	else
 		write_all(fd, r.s, r.len);
 	sbuf_free(&r);
@@ -318,7 +336,7 @@ listener_readable(int fd, short revents, void *arg)
 	if (cfd < 0)
 		return;
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0) {
-		write_all(cfd, "ERR portholectl needs root\n", 27);
+		refuse(cfd, "portholectl needs root");
 		close(cfd);
 		return;
 	}
@@ -330,7 +348,7 @@ listener_readable(int fd, short revents, void *arg)
 		ev_fd_add(cfd, POLLIN, client_readable, &clients[i]);
 		return;
 	}
-	write_all(cfd, "ERR busy, try again\n", 20);
+	refuse(cfd, "busy, try again");
 	close(cfd);
 }
 

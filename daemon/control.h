@@ -1,14 +1,8 @@
 /*
  * control: the admin's UNIX socket (root only), spoken by portholectl.
- * One request line per connection; reply lines end with "OK" or "ERR why".
- *
- *   list                    one tab-separated line per mapping:
- *                           proto ext_port int_addr int_port owner left remote packets bytes desc
- *   add PROTO EXT INTADDR INTPORT [LIFETIME [DESC...]]   static mapping (LIFETIME 0 = permanent),
- *                           INTADDR inside a LAN prefix; "OK added ..." says what was made
- *   del PROTO EXT           "OK removed ..." says what was removed
- *   flush [OWNER]
- *   status                  key=value lines: external address, mapping counts
+ * One request line per connection; the requests and the reply's lines are
+ * defined in ctl_proto.h, shared with portholectl. add takes an INTADDR
+ * inside a LAN prefix and answers "OK added ..."; del answers "OK removed ...".
  */
 #ifndef PORTHOLE_CONTROL_H
 #define PORTHOLE_CONTROL_H

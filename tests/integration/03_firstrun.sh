@@ -178,3 +178,47 @@ check_match "portholed(8) has a section on the status pages" "^\.SH STATUS PAGES
 for page in /status /status.json /metrics; do
 	check_match "portholed(8) documents $page" "^\.B $page\$" "$(cat "$man8")"
 done
+
+# --- the control protocol: versioned, named fields, readable with socat ---
+check "portholed starts" ph_start
+ph_ctl add tcp 2525 $MAIL_IP 25 0 mail server smtp >/dev/null
+raw=$(echo list | in_gw socat -T3 - UNIX-CONNECT:"$CTL_SOCK")
+check_eq "socat: the reply starts with the protocol's version line" "porthole-ctl 1" "$(head -1 <<<"$raw")"
+check_match "socat: a mapping is one line of named fields, desc last" \
+	"^mapping proto=tcp ext_port=2525 int_addr=$MAIL_IP int_port=25 owner=static lease=permanent remote=any packets=[0-9]+ bytes=[0-9]+ desc=mail server smtp$" \
+	"$raw"
+check_eq "socat: the reply ends with OK" "OK 1 mappings" "$(tail -1 <<<"$raw")"
+raw=$(echo status | in_gw socat -T3 - UNIX-CONNECT:"$CTL_SOCK")
+check_match "socat: status is a record of named fields" \
+	"^status external_address=$EXT_IP mappings=1 mappings_static=1 " "$raw"
+
+# exit status: 0 done, 1 the daemon refused, 2 usage, connection or protocol error
+ph_ctl list >/dev/null 2>&1; check_eq "exit 0: done" 0 $?
+ph_ctl del udp 9 >/dev/null 2>&1; check_eq "exit 1: the daemon refused (no such mapping)" 1 $?
+ph_ctl frobnicate >/dev/null 2>&1; check_eq "exit 1: the daemon refused an unknown command" 1 $?
+in_gw "$BIN/portholectl" -s "$CTL_SOCK" >/dev/null 2>&1; check_eq "exit 2: no command (usage)" 2 $?
+in_gw "$BIN/portholectl" -s "$LAB_DIR/absent.sock" list >/dev/null 2>&1
+check_eq "exit 2: no daemon at the socket" 2 $?
+ph_stop
+
+# A stand-in daemon shows what portholectl reads: fields by name, not place.
+fake() {	# fake REPLY: serve REPLY once on $LAB_DIR/fake.sock
+	rm -f "$LAB_DIR/fake.sock"
+	printf '%b' "$1" >"$LAB_DIR/fake.reply"
+	socat UNIX-LISTEN:"$LAB_DIR/fake.sock" SYSTEM:"cat $LAB_DIR/fake.reply; sleep 0.2" \
+		2>/dev/null &
+	LAB_PIDS+=($!)
+	wait_until 30 test -S "$LAB_DIR/fake.sock"
+}
+fake "porthole-ctl 1\nmapping desc_lang=en bytes=7 packets=3 remote=any lease=60 owner=pcp int_port=26 int_addr=$WS_IP ext_port=2626 proto=udp future=x desc=a b=c\nOK 1 mappings\n"
+out=$("$BIN/portholectl" -s "$LAB_DIR/fake.sock" list 2>&1); rc=$?
+check_eq "fields in another order, one unknown: exit 0" 0 "$rc"
+check_match "... each field is read by its name" \
+	"^udp +2626 +$WS_IP:26 +pcp +60s +any +3 +7  a b=c$" "$out"
+fake "porthole-ctl 2\nOK\n"
+out=$("$BIN/portholectl" -s "$LAB_DIR/fake.sock" status 2>&1); rc=$?
+check_eq "exit 2: a daemon speaking another protocol version" 2 "$rc"
+check_match "... and it says so" "speaks porthole-ctl 2, this portholectl porthole-ctl 1" "$out"
+fake "external_address=1.2.3.4\nOK\n"
+out=$("$BIN/portholectl" -s "$LAB_DIR/fake.sock" status 2>&1); rc=$?
+check_eq "exit 2: a reply without the version line" 2 "$rc"
