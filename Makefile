@@ -3,14 +3,21 @@
 
 CC	 ?= cc
 PREFIX	 ?= /usr/local
+# Debian multiarch: LIBDIR=/usr/lib/x86_64-linux-gnu (the library and its .pc).
+LIBDIR	 ?= $(PREFIX)/lib
 DESTDIR	 ?=
+# STRIP=1 (or `make install-strip`) installs programs and library stripped.
+STRIP	 ?=
 B	 := build
+VERSION	 := 0.1.0
 
 PKGS_DAEMON := libnftnl libmnl libmicrohttpd libxml-2.0 libcap
 PKGS_CLIENT := miniupnpc
 WARN	 := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS	 ?= -O2 -g
 CFLAGS	 += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Idaemon -Iclient -MMD -MP
+# The programs' --version; only their mains use it.
+CFLAGS	 += -DPORTHOLE_VERSION='"$(VERSION)"'
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS_DAEMON) $(PKGS_CLIENT) 2>/dev/null)
 LIBS_DAEMON = $(shell pkg-config --libs $(PKGS_DAEMON) 2>/dev/null)
 LIBS_CLIENT = $(shell pkg-config --libs $(PKGS_CLIENT) 2>/dev/null) -lnatpmp
@@ -62,7 +69,7 @@ $(B)/libportholed.a: $(DAEMON_OBJ)
 $(B)/portholed: $(B)/daemon/main.o $(B)/libportholed.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)
 
-$(B)/portholectl: $(B)/daemon/portholectl.o
+$(B)/portholectl: $(B)/daemon/portholectl.o $(B)/daemon/ctl_proto.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/libporthole.a: $(CLIENT_OBJ)
@@ -100,31 +107,35 @@ $(B)/examples/%: examples/%.c $(B)/libporthole.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS_CLIENT)
 
-VERSION := 0.1.0
 MANPAGES := $(wildcard daemon/*.[1-8] client/*.[1-8])
 
+INSTALL_BIN := install -m 755 $(if $(filter 1 yes,$(STRIP)),-s)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/doc/porthole \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 755 $(B)/portholed $(B)/portholectl $(DESTDIR)$(PREFIX)/sbin/
-	install -m 755 $(B)/porthole $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(B)/libporthole.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(B)/libporthole.so $(DESTDIR)$(PREFIX)/lib/libporthole.so.$(CLIENT_SOVER)
-	ln -sf libporthole.so.$(CLIENT_SOVER) $(DESTDIR)$(PREFIX)/lib/libporthole.so
+	$(INSTALL_BIN) $(B)/portholed $(B)/portholectl $(DESTDIR)$(PREFIX)/sbin/
+	$(INSTALL_BIN) $(B)/porthole $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(B)/libporthole.a $(DESTDIR)$(LIBDIR)/
+	$(INSTALL_BIN) $(B)/libporthole.so $(DESTDIR)$(LIBDIR)/libporthole.so.$(CLIENT_SOVER)
+	ln -sf libporthole.so.$(CLIENT_SOVER) $(DESTDIR)$(LIBDIR)/libporthole.so
 	install -m 644 include/porthole.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' client/libporthole.pc.in \
-		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/libporthole.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|^libdir=.*|libdir=$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		client/libporthole.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libporthole.pc
 	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	install -m 644 examples/portholed.conf $(DESTDIR)$(PREFIX)/share/doc/porthole/portholed.conf.example
 	for u in examples/*.service; do sed 's|/usr/local|$(PREFIX)|g' $$u \
 		>$(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; done
 
+install-strip:
+	@$(MAKE) --no-print-directory STRIP=1 install
+
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/portholed $(DESTDIR)$(PREFIX)/sbin/portholectl \
-		$(DESTDIR)$(PREFIX)/bin/porthole $(DESTDIR)$(PREFIX)/lib/libporthole.* \
-		$(DESTDIR)$(PREFIX)/include/porthole.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/libporthole.pc
+		$(DESTDIR)$(PREFIX)/bin/porthole $(DESTDIR)$(LIBDIR)/libporthole.* \
+		$(DESTDIR)$(PREFIX)/include/porthole.h $(DESTDIR)$(LIBDIR)/pkgconfig/libporthole.pc
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/porthole
 	for u in examples/*.service; do rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; done
@@ -151,7 +162,7 @@ bench: deps
 clean:
 	rm -rf $(B) build-asan build-fuzz
 
-.PHONY: all deps check check-asan demo bench clean install uninstall
+.PHONY: all deps check check-asan demo bench clean install install-strip uninstall
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

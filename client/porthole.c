@@ -71,6 +71,7 @@ usage(FILE *out)
 	    "  -i, --check-interval S  keep: look at the gateway every S s (default 60)\n"
 	    "  -n, --no-unmap          keep: leave the mappings when stopped\n"
 	    "  -v, --verbose           log renewals and protocol choices too\n"
+	    "  -h, --help / -V, --version\n"
 	    "exit: 0 ok, 1 some ports not mapped/open, 2 usage, 3 gateway not found or\n"
 	    "      speaks no mapping protocol, 4 local error (state file)\n");
 }
@@ -411,11 +412,12 @@ parse_args(struct cli *c, int argc, char **argv)
 		{ "no-unmap", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "g:P:s:l:t:p:o:e:ji:nvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "g:P:s:l:t:p:o:e:ji:nvhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'g':
 			c->o.gateway = optarg;
@@ -452,6 +454,9 @@ parse_args(struct cli *c, int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("porthole %s\n", PORTHOLE_VERSION);
 			exit(EXIT_OK);
 		default:
 			return -1;

@@ -7,45 +7,61 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STRING, K_BOOL, K_U32, K_SIZE, K_IPV4, K_LAN, K_IGD };
+struct directive;
+/* Checks one value and stores it in cfg; 0, or -EINVAL with why set. */
+typedef int (*setter)(const struct directive *d, const char *v, struct config *cfg,
+    char *why, size_t whylen);
 
 struct directive {
 	const char	*key;
-	enum kind	 kind;
-	size_t		 offset;
-	size_t		 size;		/* strings: buffer size */
+	setter		 set;
+	size_t		 offset, size;	/* the field in struct config */
 	uint32_t	 min, max;	/* numbers */
+	bool		 reloads;	/* SIGHUP applies it; otherwise it waits for a restart */
 };
 
-#define STR(k, f)	{ k, K_STRING, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0 }
-#define BOOL(k, f)	{ k, K_BOOL, offsetof(struct config, f), 0, 0, 0 }
-#define U32(k, f, lo, hi) { k, K_U32, offsetof(struct config, f), 0, lo, hi }
-#define SIZE(k, f, lo, hi) { k, K_SIZE, offsetof(struct config, f), 0, lo, hi }
+#define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define RELOADS		true
+#define RESTART		false
 
+static int set_string(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_ifname(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_lan(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_bool(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_number(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_ipv4(const struct directive *, const char *, struct config *, char *, size_t);
+
+/*
+ * Every key: its setter (which is its validator), its field and bounds, and
+ * whether a SIGHUP applies it. config_reload() and the changed-key names in
+ * the log come from this table alone.
+ */
 static const struct directive directives[] = {
-	STR("ext_ifname", ext_ifname),
-	{ "ext_ip", K_IPV4, offsetof(struct config, ext_ip), 0, 0, 0 },
-	{ "lan_ifname", K_LAN, 0, 0, 0, 0 },
-	STR("table", table),
-	STR("control_socket", control_socket),
-	STR("lease_file", lease_file),
-	BOOL("enable_natpmp", enable_natpmp),
-	BOOL("enable_pcp", enable_pcp),
-	BOOL("enable_upnp", enable_upnp),
-	{ "igd_version", K_IGD, 0, 0, 1, 2 },
-	U32("http_port", http_port, 0, 65535),
-	STR("uuid", uuid),
-	U32("min_lifetime", min_lifetime, 1, 604800),
-	U32("max_lifetime", max_lifetime, 1, 604800),
-	SIZE("max_leases", max_leases, 1, 131070),
-	SIZE("max_per_host", max_per_host, 0, 131070),
-	U32("rate_limit", rate_limit, 0, 100000),
-	BOOL("secure_mode", secure_mode),
+	{ "ext_ifname", set_ifname, FIELD(ext_ifname), 0, 0, RESTART },
+	{ "ext_ip", set_ipv4, FIELD(ext_ip), 0, 0, RESTART },
+	{ "lan_ifname", set_lan, FIELD(lan_ifname), 0, 0, RESTART },
+	{ "table", set_string, FIELD(table), 0, 0, RESTART },
+	{ "control_socket", set_string, FIELD(control_socket), 0, 0, RESTART },
+	{ "lease_file", set_string, FIELD(lease_file), 0, 0, RESTART },
+	{ "enable_natpmp", set_bool, FIELD(enable_natpmp), 0, 0, RESTART },
+	{ "enable_pcp", set_bool, FIELD(enable_pcp), 0, 0, RESTART },
+	{ "enable_upnp", set_bool, FIELD(enable_upnp), 0, 0, RESTART },
+	{ "igd_version", set_number, FIELD(igd_version), 1, 2, RESTART },
+	{ "http_port", set_number, FIELD(http_port), 0, 65535, RESTART },
+	{ "uuid", set_string, FIELD(uuid), 0, 0, RESTART },
+	{ "min_lifetime", set_number, FIELD(min_lifetime), 1, 604800, RELOADS },
+	{ "max_lifetime", set_number, FIELD(max_lifetime), 1, 604800, RELOADS },
+	{ "max_leases", set_number, FIELD(max_leases), 1, 131070, RELOADS },
+	{ "max_per_host", set_number, FIELD(max_per_host), 0, 131070, RELOADS },
+	{ "rate_limit", set_number, FIELD(rate_limit), 0, 100000, RELOADS },
+	{ "secure_mode", set_bool, FIELD(secure_mode), 0, 0, RELOADS },
 };
+#define N_DIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
 
 void
 config_defaults(struct config *cfg)
@@ -114,69 +130,91 @@ valid_ifname(const char *v)
 	return 1;
 }
 
-static int
-apply(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+static void *
+field_of(const struct directive *d, struct config *cfg)
 {
-	char *field = (char *)cfg + d->offset;
+	return (char *)cfg + d->offset;
+}
+
+/* The whole field is cleared first, so comparing two configs byte by byte works. */
+static int
+set_string(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (strlen(v) >= d->size) {
+		snprintf(why, whylen, "value too long (at most %zu characters)", d->size - 1);
+		return -EINVAL;
+	}
+	memset(field_of(d, cfg), 0, d->size);
+	memcpy(field_of(d, cfg), v, strlen(v));
+	return 0;
+}
+
+static int
+set_ifname(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (!valid_ifname(v)) {
+		snprintf(why, whylen, "'%s' is not an interface name", v);
+		return -EINVAL;
+	}
+	return set_string(d, v, cfg, why, whylen);
+}
+
+static int
+set_lan(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	(void)d;
+	if (cfg->n_lan == CONFIG_MAX_LAN) {
+		snprintf(why, whylen, "at most %d LAN interfaces", CONFIG_MAX_LAN);
+		return -EINVAL;
+	}
+	if (!valid_ifname(v)) {
+		snprintf(why, whylen, "'%s' is not an interface name", v);
+		return -EINVAL;
+	}
+	strcpy(cfg->lan_ifname[cfg->n_lan++], v);
+	return 0;
+}
+
+static int
+set_bool(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (parse_bool(v, field_of(d, cfg)) < 0) {
+		snprintf(why, whylen, "'%s' is not yes or no", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Any unsigned field; its size in the table says how wide it is. */
+static int
+set_number(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	void *field = field_of(d, cfg);
 	uint64_t n;
 
-	switch (d->kind) {
-	case K_STRING:
-		if (strlen(v) >= d->size) {
-			snprintf(why, whylen, "value too long (at most %zu characters)", d->size - 1);
-			return -EINVAL;
-		}
-		if (!strcmp(d->key, "ext_ifname") && !valid_ifname(v)) {
-			snprintf(why, whylen, "'%s' is not an interface name", v);
-			return -EINVAL;
-		}
-		strcpy(field, v);
-		return 0;
-	case K_BOOL:
-		if (parse_bool(v, (bool *)field) < 0) {
-			snprintf(why, whylen, "'%s' is not yes or no", v);
-			return -EINVAL;
-		}
-		return 0;
-	case K_U32:
-	case K_SIZE:
-		if (parse_number(v, d->min, d->max, &n) < 0) {
-			snprintf(why, whylen, "'%s' is not a number from %u to %u", v, d->min, d->max);
-			return -EINVAL;
-		}
-		if (!strcmp(d->key, "http_port"))
-			cfg->http_port = (uint16_t)n;
-		else if (d->kind == K_U32)
-			*(uint32_t *)field = (uint32_t)n;
+	if (parse_number(v, d->min, d->max, &n) < 0) {
+		if (d->max - d->min == 1)
+			snprintf(why, whylen, "%s is %u or %u, not '%s'", d->key, d->min, d->max, v);
 		else
-			*(size_t *)field = (size_t)n;
-		return 0;
-	case K_IPV4:
-		if (inet_pton(AF_INET, v, field) != 1) {
-			snprintf(why, whylen, "'%s' is not an IPv4 address", v);
-			return -EINVAL;
-		}
-		return 0;
-	case K_LAN:
-		if (cfg->n_lan == CONFIG_MAX_LAN) {
-			snprintf(why, whylen, "at most %d LAN interfaces", CONFIG_MAX_LAN);
-			return -EINVAL;
-		}
-		if (!valid_ifname(v)) {
-			snprintf(why, whylen, "'%s' is not an interface name", v);
-			return -EINVAL;
-		}
-		strcpy(cfg->lan_ifname[cfg->n_lan++], v);
-		return 0;
-	case K_IGD:
-		if (strcmp(v, "1") && strcmp(v, "2")) {
-			snprintf(why, whylen, "igd_version is 1 or 2, not '%s'", v);
-			return -EINVAL;
-		}
-		cfg->igd_version = v[0] - '0';
-		return 0;
+			snprintf(why, whylen, "'%s' is not a number from %u to %u", v, d->min, d->max);
+		return -EINVAL;
 	}
-	return -EINVAL;
+	switch (d->size) {
+	case sizeof(uint16_t): *(uint16_t *)field = (uint16_t)n; break;
+	case sizeof(uint32_t): *(uint32_t *)field = (uint32_t)n; break;
+	default: *(uint64_t *)field = n; break;
+	}
+	return 0;
+}
+
+static int
+set_ipv4(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (inet_pton(AF_INET, v, field_of(d, cfg)) != 1) {
+		snprintf(why, whylen, "'%s' is not an IPv4 address", v);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int
@@ -231,75 +269,95 @@ parse_line(char *line, struct config *cfg, char *why, size_t whylen)
 	*eq = '\0';
 	key = trim(line);
 	val = trim(eq + 1);
-	for (size_t i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
+	for (size_t i = 0; i < N_DIRECTIVES; i++)
 		if (!strcmp(key, directives[i].key))
-			return apply(&directives[i], val, cfg, why, whylen);
+			return directives[i].set(&directives[i], val, cfg, why, whylen);
 	snprintf(why, whylen, "unknown key '%s'", key);
 	return -EINVAL;
 }
 
-static int
-validate(struct config *cfg, char *why, size_t whylen)
+/* The problems found so far: one "FILE[:LINE]: what" line each, newline-separated. */
+struct problems {
+	const char	*name;
+	char		*err;
+	size_t		 errlen, used;
+	unsigned	 n;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+problem(struct problems *p, unsigned lineno, const char *fmt, ...)
 {
-	if (!cfg->ext_ifname[0]) {
-		snprintf(why, whylen, "ext_ifname is required (the WAN interface)");
-		return -EINVAL;
-	}
-	if (cfg->n_lan == 0) {
-		snprintf(why, whylen, "at least one lan_ifname is required");
-		return -EINVAL;
-	}
+	char why[256];
+	va_list ap;
+	int n;
+
+	if (p->n++ >= CONFIG_MAX_ERRORS || p->used >= p->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (lineno)
+		n = snprintf(p->err + p->used, p->errlen - p->used, "%s%s:%u: %s",
+		    p->used ? "\n" : "", p->name, lineno, why);
+	else
+		n = snprintf(p->err + p->used, p->errlen - p->used, "%s%s: %s",
+		    p->used ? "\n" : "", p->name, why);
+	p->used += n > 0 ? (size_t)n : 0;
+}
+
+/* What no single line shows: keys that are required or must agree. */
+static void
+validate(const struct config *cfg, struct problems *p)
+{
+	if (!cfg->ext_ifname[0])
+		problem(p, 0, "ext_ifname is required (the WAN interface)");
+	if (cfg->n_lan == 0)
+		problem(p, 0, "at least one lan_ifname is required");
 	for (int i = 0; i < cfg->n_lan; i++)
-		if (!strcmp(cfg->lan_ifname[i], cfg->ext_ifname)) {
-			snprintf(why, whylen, "%s is both the WAN and a LAN interface", cfg->ext_ifname);
-			return -EINVAL;
-		}
-	if (cfg->min_lifetime > cfg->max_lifetime) {
-		snprintf(why, whylen, "min_lifetime (%u) is above max_lifetime (%u)",
+		if (!strcmp(cfg->lan_ifname[i], cfg->ext_ifname))
+			problem(p, 0, "%s is both the WAN and a LAN interface", cfg->ext_ifname);
+	if (cfg->min_lifetime > cfg->max_lifetime)
+		problem(p, 0, "min_lifetime (%u) is above max_lifetime (%u)",
 		    cfg->min_lifetime, cfg->max_lifetime);
-		return -EINVAL;
-	}
-	if (!cfg->table[0] || strlen(cfg->table) > 31) {
-		snprintf(why, whylen, "table needs a name of 1 to 31 characters");
-		return -EINVAL;
-	}
-	return 0;
+	if (!cfg->table[0] || strlen(cfg->table) > 31)
+		problem(p, 0, "table needs a name of 1 to 31 characters");
 }
 
 int
 config_parse_buffer(const char *name, const char *text, struct config *cfg,
     char *err, size_t errlen)
 {
+	struct problems p = { name, err, errlen, 0, 0 };
 	char line[512], why[256];
 	unsigned lineno = 0;
-	const char *p = text;
+	const char *s = text;
 
 	config_defaults(cfg);
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+	if (errlen)
+		err[0] = '\0';
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+
 		lineno++;
+		s += len + (nl ? 1 : 0);
 		if (len >= sizeof(line)) {
-			snprintf(err, errlen, "%s:%u: line too long (at most %zu characters)",
-			    name, lineno, sizeof(line) - 1);
-			goto fail;
+			problem(&p, lineno, "line too long (at most %zu characters)", sizeof(line) - 1);
+			continue;
 		}
-		memcpy(line, p, len);
+		memcpy(line, s - len - (nl ? 1 : 0), len);
 		line[len] = '\0';
 		if (memchr(line, '\0', len))
-			snprintf(why, sizeof(why), "NUL byte in line");
-		if (memchr(line, '\0', len) || parse_line(line, cfg, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
-			goto fail;
-		}
-		p += len + (nl ? 1 : 0);
+			problem(&p, lineno, "NUL byte in line");
+		else if (parse_line(line, cfg, why, sizeof(why)) < 0)
+			problem(&p, lineno, "%s", why);
 	}
-	if (validate(cfg, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", name, why);
-		goto fail;
-	}
-	return 0;
-fail:
+	validate(cfg, &p);
+	if (p.n == 0)
+		return 0;
+	if (p.n > CONFIG_MAX_ERRORS && p.used < errlen)
+		snprintf(err + p.used, errlen - p.used, "\n%s: %u more problems not shown", name,
+		    p.n - CONFIG_MAX_ERRORS);
 	config_free(cfg);
 	return -EINVAL;
 }
@@ -338,5 +396,42 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	}
 	rc = config_parse_buffer(path, text, cfg, err, errlen);
 	free(text);
+	return rc;
+}
+
+/* Copy the running value of every key that does not reload; name those that differed. */
+static void
+keep_restart_keys(const struct config *cur, struct config *next, char *restart, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		restart[0] = '\0';
+	for (size_t i = 0; i < N_DIRECTIVES; i++) {
+		const struct directive *d = &directives[i];
+		const char *was = (const char *)cur + d->offset;
+		char *now = (char *)next + d->offset;
+
+		if (d->reloads || !memcmp(was, now, d->size))
+			continue;
+		memcpy(now, was, d->size);
+		if (used < len) {
+			int n = snprintf(restart + used, len - used, "%s%s", used ? ", " : "", d->key);
+			used += n > 0 ? (size_t)n : 0;
+		}
+	}
+	/* The count of LAN interfaces follows the names, whichever were kept. */
+	for (next->n_lan = 0; next->n_lan < CONFIG_MAX_LAN && next->lan_ifname[next->n_lan][0];)
+		next->n_lan++;
+}
+
+int
+config_reload(const char *path, const struct config *cur, struct config *next,
+    char *restart, size_t restartlen, char *err, size_t errlen)
+{
+	int rc = config_load(path, next, err, errlen);
+
+	if (rc == 0)
+		keep_restart_keys(cur, next, restart, restartlen);
 	return rc;
 }

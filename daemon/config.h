@@ -43,10 +43,24 @@ struct config {
 	struct policy	policy;
 };
 
-/* Defaults, then the file. On error prints "FILE:LINE: problem" into err. */
+#define CONFIG_MAX_ERRORS 20	/* problems reported from one file */
+
+/*
+ * Defaults, then the file. On error err holds one "FILE:LINE: problem" line
+ * per problem (FILE: alone for keys missing or in conflict), newline-separated,
+ * at most CONFIG_MAX_ERRORS of them, and *cfg holds nothing to free.
+ */
 int	config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 int	config_parse_buffer(const char *name, const char *text, struct config *cfg,
 	    char *err, size_t errlen);
+/*
+ * SIGHUP: load path into *next. Keys the directive table marks as needing a
+ * restart keep their running values from *cur, and the names of those that
+ * changed go into restart ("http_port, uuid", or "") so the log can say so.
+ * 0, or -errno with err set as config_load() sets it.
+ */
+int	config_reload(const char *path, const struct config *cur, struct config *next,
+	    char *restart, size_t restartlen, char *err, size_t errlen);
 void	config_defaults(struct config *cfg);
 void	config_free(struct config *cfg);
 

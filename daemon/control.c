@@ -16,21 +16,26 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl_proto.h"
 #include "event.h"
+#include "frontend.h"
 #include "lease.h"
 #include "log.h"
 #include "sbuf.h"
 #include "stats.h"
 
-#define REQ_MAX		512
+#define HELLO_LINE	CTL_HELLO " " STRINGIFY(CTL_VERSION)
+#define STRINGIFY(x)	STRINGIFY_(x)
+#define STRINGIFY_(x)	#x
 #define MAX_CLIENTS	16
 
 struct ctl_client {
 	int	fd;
 	size_t	len;
-	char	buf[REQ_MAX];
+	char	buf[CTL_REQ_MAX];
 };
 
+static const struct gateway *lan_gw;	/* the LAN prefixes a static mapping may use */
 static int listen_fd = -1;
 static char sock_path[108];
 static struct ctl_client clients[MAX_CLIENTS];
@@ -39,19 +44,22 @@ static void
 cmd_list(struct sbuf *r)
 {
 	struct lease_traffic *t = lease_traffic();
+	char line[CTL_LINE_MAX];
 
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
-		char ia[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
-		uint64_t pk = t ? t[i].packets : 0, by = t ? t[i].bytes : 0;
+		struct ctl_mapping m = {
+			.ext_port = l->ext_port, .int_addr = l->int_addr, .int_port = l->int_port,
+			.permanent = lease_permanent(l), .lease_left = lease_seconds_left(l),
+			.remote = l->remote, .packets = t ? t[i].packets : 0,
+			.bytes = t ? t[i].bytes : 0,
+		};
 
-		inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
-		inet_ntop(AF_INET, &l->remote, ra, sizeof(ra));
-		sbuf_printf(r, "%s\t%u\t%s\t%u\t%s\t%s%u\t%s\t%llu\t%llu\t%s\n",
-		    lease_proto_name(l->proto), l->ext_port, ia, l->int_port,
-		    lease_owner_name(l->owner), lease_permanent(l) ? "permanent:" : "",
-		    lease_seconds_left(l), l->remote.s_addr ? ra : "any",
-		    (unsigned long long)pk, (unsigned long long)by, l->desc);
+		snprintf(m.proto, sizeof(m.proto), "%s", lease_proto_name(l->proto));
+		snprintf(m.owner, sizeof(m.owner), "%s", lease_owner_name(l->owner));
+		snprintf(m.desc, sizeof(m.desc), "%s", l->desc);
+		if (ctl_mapping_format(&m, line, sizeof(line)) >= 0)
+			sbuf_printf(r, "%s\n", line);
 	}
 	free(t);
 	sbuf_printf(r, "OK %zu mappings\n", lease_count());
@@ -87,8 +95,22 @@ add_error(int rc)
 	}
 }
 
+/* "192.168.77.0/24 on br-lan, 10.0.0.0/8 on lan2": where a static mapping may point. */
 static void
-cmd_add(char **argv, int argc, struct sbuf *r)
+describe_lans(const struct gateway *gw, struct sbuf *r)
+{
+	for (int i = 0; i < gw->n_lan; i++) {
+		struct in_addr net = gw->lan[i].addr;
+		char a[INET_ADDRSTRLEN];
+
+		net.s_addr &= gw->lan[i].plen ? htonl(~0u << (32 - gw->lan[i].plen)) : 0;
+		inet_ntop(AF_INET, &net, a, sizeof(a));
+		sbuf_printf(r, "%s%s/%u on %s", i ? ", " : "", a, gw->lan[i].plen, gw->lan[i].ifname);
+	}
+}
+
+static void
+cmd_add(const struct gateway *gw, char **argv, int argc, struct sbuf *r)
 {
 	struct lease_req req = { .owner = OWNER_STATIC };
 	char *end;
@@ -111,6 +133,13 @@ cmd_add(char **argv, int argc, struct sbuf *r)
 		sbuf_printf(r, "ERR '%s' is not an IPv4 address\n", argv[3]);
 		return;
 	}
+	if (!gateway_lan_of(gw, req.int_addr)) {
+		/* A typo here would forward the WAN to a host nobody serves. */
+		sbuf_printf(r, "ERR %s is in no LAN prefix (", argv[3]);
+		describe_lans(gw, r);
+		sbuf_printf(r, "); a static mapping points to a LAN host\n");
+		return;
+	}
 	if (argc > 5) {
 		life = strtoul(argv[5], &end, 10);
 		if (*end || argv[5][0] == '-' || life > 31536000) {
@@ -127,7 +156,13 @@ cmd_add(char **argv, int argc, struct sbuf *r)
 		sbuf_printf(r, "ERR %s\n", add_error(rc));
 		return;
 	}
-	sbuf_printf(r, "OK\n");
+	sbuf_printf(r, "OK added %s %u -> %s:%u, ", lease_proto_name(req.proto), req.ext_port, argv[3],
+	    req.int_port);
+	if (life)
+		sbuf_printf(r, "for %lu s", life);
+	else
+		sbuf_printf(r, "permanent");
+	sbuf_printf(r, ", \"%s\"\n", req.desc);
 }
 
 static void
@@ -146,8 +181,12 @@ cmd_del(char **argv, int argc, struct sbuf *r)
 		sbuf_printf(r, "ERR no mapping for %s %u\n", argv[1], port);
 		return;
 	}
+	char ia[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &l->int_addr, ia, sizeof(ia));
+	sbuf_printf(r, "OK removed %s %u -> %s:%u (%s)\n", lease_proto_name(l->proto), l->ext_port,
+	    ia, l->int_port, lease_owner_name(l->owner));
 	lease_remove(l, LEASE_REMOVED);
-	sbuf_printf(r, "OK\n");
 }
 
 static void
@@ -178,18 +217,20 @@ cmd_status(struct sbuf *r)
 
 	inet_ntop(AF_INET, &ext, ea, sizeof(ea));
 	lease_count_owners(by_owner);
-	sbuf_printf(r, "external_address=%s\nmappings=%zu\n", ext.s_addr ? ea : "none", lease_count());
+	sbuf_printf(r, CTL_REC_STATUS " external_address=%s mappings=%zu", ext.s_addr ? ea : "none",
+	    lease_count());
 	for (int o = 0; o < OWNER_COUNT; o++)
-		sbuf_printf(r, "mappings_%s=%zu\n", lease_owner_name(o), by_owner[o]);
-	sbuf_printf(r, "OK\n");
+		sbuf_printf(r, " mappings_%s=%zu", lease_owner_name(o), by_owner[o]);
+	sbuf_printf(r, "\nOK\n");
 }
 
 void
-control_execute(const char *line, struct sbuf *out)
+control_execute(const struct gateway *gw, const char *line, struct sbuf *out)
 {
-	char buf[REQ_MAX], *argv[8], *save = NULL;
+	char buf[CTL_REQ_MAX], *argv[8], *save = NULL;
 	int argc = 0;
 
+	sbuf_printf(out, "%s\n", HELLO_LINE);
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (char *t = strtok_r(buf, " \t\r\n", &save); t && argc < 8;
 	    t = strtok_r(NULL, argc == 6 ? "\r\n" : " \t\r\n", &save))
@@ -201,7 +242,7 @@ control_execute(const char *line, struct sbuf *out)
 	if (!strcmp(argv[0], "list") && argc == 1)
 		cmd_list(out);
 	else if (!strcmp(argv[0], "add"))
-		cmd_add(argv, argc, out);
+		cmd_add(gw, argv, argc, out);
 	else if (!strcmp(argv[0], "del"))
 		cmd_del(argv, argc, out);
 	else if (!strcmp(argv[0], "flush"))
@@ -232,6 +273,16 @@ write_all(int fd, const char *p, size_t len)
 	}
 }
 
+/* A whole reply that is only a refusal. */
+static void
+refuse(int fd, const char *why)
+{
+	char msg[128];
+	int n = snprintf(msg, sizeof(msg), "%s\nERR %s\n", HELLO_LINE, why);
+
+	write_all(fd, msg, (size_t)n);
+}
+
 static void
 client_readable(int fd, short revents, void *arg)
 {
@@ -254,10 +305,10 @@ client_readable(int fd, short revents, void *arg)
 
 	sbuf_init(&r);
 	if (!nl)
-		sbuf_printf(&r, "ERR request too long\n");
+		sbuf_printf(&r, "%s\nERR request too long\n", HELLO_LINE);
 	else {
 		*nl = '\0';
-		control_execute(c->buf, &r);
+		control_execute(lan_gw, c->buf, &r);
 	}
 	/* The reply may be large (a list); write it out with a bounded wait. */
 	int fl = fcntl(fd, F_GETFL);
@@ -265,7 +316,7 @@ client_readable(int fd, short revents, void *arg)
 	struct timeval tv = { 2, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (r.oom)
-		write_all(fd, "ERR out of memory\n", 18);
+		refuse(fd, "out of memory");
 	else
 		write_all(fd, r.s, r.len);
 	sbuf_free(&r);
@@ -285,7 +336,7 @@ listener_readable(int fd, short revents, void *arg)
 	if (cfd < 0)
 		return;
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0) {
-		write_all(cfd, "ERR portholectl needs root\n", 27);
+		refuse(cfd, "portholectl needs root");
 		close(cfd);
 		return;
 	}
@@ -297,16 +348,17 @@ listener_readable(int fd, short revents, void *arg)
 		ev_fd_add(cfd, POLLIN, client_readable, &clients[i]);
 		return;
 	}
-	write_all(cfd, "ERR busy, try again\n", 20);
+	refuse(cfd, "busy, try again");
 	close(cfd);
 }
 
 int
-control_init(const char *path)
+control_init(const char *path, const struct gateway *gw)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	mode_t old;
 
+	lan_gw = gw;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path))

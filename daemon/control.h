@@ -1,24 +1,22 @@
 /*
  * control: the admin's UNIX socket (root only), spoken by portholectl.
- * One request line per connection; reply lines end with "OK" or "ERR why".
- *
- *   list                    one tab-separated line per mapping:
- *                           proto ext_port int_addr int_port owner left remote packets bytes desc
- *   add PROTO EXT INTADDR INTPORT [LIFETIME [DESC...]]   static mapping (LIFETIME 0 = permanent)
- *   del PROTO EXT
- *   flush [OWNER]
- *   status                  key=value lines: external address, mapping counts
+ * One request line per connection; the requests and the reply's lines are
+ * defined in ctl_proto.h, shared with portholectl. add takes an INTADDR
+ * inside a LAN prefix and answers "OK added ..."; del answers "OK removed ...".
  */
 #ifndef PORTHOLE_CONTROL_H
 #define PORTHOLE_CONTROL_H
 
 #include <stddef.h>
 
-int	control_init(const char *path);
+struct gateway;
+struct sbuf;
+
+/* gw: the LAN prefixes a static mapping must point into. */
+int	control_init(const char *path, const struct gateway *gw);
 void	control_fini(void);
 
 /* Executes one request line and appends the reply (for tests and fuzzing). */
-struct sbuf;
-void	control_execute(const char *line, struct sbuf *out);
+void	control_execute(const struct gateway *gw, const char *line, struct sbuf *out);
 
 #endif

@@ -21,16 +21,25 @@ struct gw_lan {
 };
 
 struct gateway {
-	const struct config	*cfg;
+	const struct config	*cfg;		/* the running one; see reconfigure */
 	struct gw_lan		 lan[CONFIG_MAX_LAN];
 	int			 n_lan;
 	unsigned		 ext_ifindex;
 	uint64_t		 start_ms;	/* monotonic, when the daemon started */
 };
 
+/*
+ * The configuration a front-end reads is the one it was last handed, by
+ * init (gw->cfg) or by reconfigure; it is never changed in place. On
+ * SIGHUP main hands each running front-end the new one through reconfigure
+ * and frees the old one afterwards, so a front-end keeps no pointer into
+ * the old one (BIRD's reconfigure hook). Keys that need a restart
+ * (config.c's directive table) already hold their running values in it.
+ */
 struct frontend {
 	const char	*name;
 	int		(*init)(const struct gateway *gw);	/* 0 or -errno */
+	void		(*reconfigure)(const struct config *cfg);
 	void		(*fini)(void);
 };
 

@@ -4,6 +4,7 @@
  * event loop; tears down in reverse so the kernel is left as found.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "leasestore.h"
 #include "netif.h"
+#include "precheck.h"
 #include "privdrop.h"
 #include "ratelimit.h"
 #include "sdnotify.h"
@@ -33,29 +35,32 @@ static const struct frontend *const frontends[] = { &frontend_pcp, &frontend_upn
 #define N_FRONTENDS (sizeof(frontends) / sizeof(frontends[0]))
 
 static const char *cfg_path = "/etc/portholed.conf";
-static struct config cfg;
+static struct config *cfg;	/* the running one; a SIGHUP replaces it whole */
 static struct gateway gw;
 static const struct backend_ops *backend = &backend_nft;
 static struct backend_config bc;
 
+/* --help prints this to stdout and exits 0; a usage error to stderr, exit 2. */
 static void
-usage(void)
+usage(FILE *out, int status)
 {
-	fprintf(stderr, "usage: portholed [-d] [-v] [-n] [-f CONFIG]\n"
-	    "  -f CONFIG  configuration file (default /etc/portholed.conf)\n"
-	    "  -d         stay in the foreground and log to stderr\n"
-	    "  -v         log debug lines too\n"
-	    "  -n         check the configuration and exit\n");
-	exit(2);
+	fprintf(out, "usage: portholed [-d] [-v] [-n] [-f CONFIG]\n"
+	    "  -f, --config CONFIG  configuration file (default /etc/portholed.conf)\n"
+	    "  -d, --foreground     stay in the foreground and log to stderr\n"
+	    "  -v, --verbose        log debug lines too\n"
+	    "  -n, --check          check the configuration and exit\n"
+	    "  -h, --help           this text\n"
+	    "  -V, --version        the version\n");
+	exit(status);
 }
 
 static bool
 frontend_enabled(const struct frontend *fe)
 {
 	if (fe == &frontend_pcp)
-		return cfg.enable_natpmp || cfg.enable_pcp;
+		return cfg->enable_natpmp || cfg->enable_pcp;
 	if (fe == &frontend_upnp)
-		return cfg.enable_upnp;
+		return cfg->enable_upnp;
 	return true;
 }
 
@@ -68,58 +73,70 @@ rebuild_kernel_state(void)
 	if (rc == 0)
 		rc = lease_reinstall();
 	if (rc < 0)
-		log_warnx("nftables: rebuilding table inet %s failed: %s", cfg.table, strerror(-rc));
+		log_warnx("nftables: rebuilding table inet %s failed: %s", cfg->table, strerror(-rc));
 	else
-		log_info("nftables: table inet %s rebuilt with %zu mappings", cfg.table, lease_count());
+		log_info("nftables: table inet %s rebuilt with %zu mappings", cfg->table, lease_count());
 }
 
-static bool
-same_interfaces(const struct config *a, const struct config *b)
+static void
+backend_config_from(struct backend_config *out)
 {
-	if (strcmp(a->ext_ifname, b->ext_ifname) || a->n_lan != b->n_lan ||
-	    strcmp(a->table, b->table) || strcmp(a->control_socket, b->control_socket))
-		return false;
-	for (int i = 0; i < a->n_lan; i++)
-		if (strcmp(a->lan_ifname[i], b->lan_ifname[i]))
-			return false;
-	return true;
+	memset(out, 0, sizeof(*out));
+	out->table = cfg->table;
+	out->ext_ifname = cfg->ext_ifname;
+	for (int i = 0; i < gw.n_lan; i++) {
+		out->lan_ifnames[i] = gw.lan[i].ifname;
+		out->lan_net[i] = gw.lan[i].addr;
+		out->lan_plen[i] = gw.lan[i].plen;
+	}
+	out->n_lan = gw.n_lan;
+}
+
+/* One log line per problem of a refused configuration; the first says what happens. */
+static void
+log_config_problems(const char *err)
+{
+	for (const char *p = err; *p;) {
+		size_t n = strcspn(p, "\n");
+		log_warnx("SIGHUP: %.*s%s", (int)n, p,
+		    p == err ? "; keeping the running configuration" : "");
+		p += n + (p[n] == '\n');
+	}
 }
 
 /*
- * SIGHUP: apply the new rules and limits in place (front-ends read them
- * through gw.cfg), and drop the mappings the new rules no longer permit.
+ * Make next the running configuration: the core's limits first, then each
+ * running front-end through its reconfigure hook (it keeps the pointer), and
+ * only then is the old one freed, as nobody points into it any more.
  */
 static void
-reload(void)
+switch_config(struct config *next)
 {
-	struct config next;
-	struct policy old;
-	char err[512];
+	struct config *old = cfg;
+
+	cfg = next;
+	gw.cfg = next;
+	backend_config_from(&bc);
+	ratelimit_set(cfg->rate_limit);
+	lease_set_limits(&(struct lease_limits){ cfg->max_leases, cfg->max_per_host });
+	for (size_t i = 0; i < N_FRONTENDS; i++)
+		if (frontend_enabled(frontends[i]) && frontends[i]->reconfigure)
+			frontends[i]->reconfigure(cfg);
+	config_free(old);
+	free(old);
+}
+
+/* Mappings the running rules no longer permit (static ones are the admin's own). */
+static size_t
+drop_unpermitted(void)
+{
 	size_t dropped = 0;
 
-	if (config_load(cfg_path, &next, err, sizeof(err)) < 0) {
-		log_warnx("SIGHUP: %s; keeping the running configuration", err);
-		return;
-	}
-	if (!same_interfaces(&cfg, &next))
-		log_warnx("SIGHUP: interface, table and socket changes take effect at restart");
-	old = cfg.policy;
-	cfg.policy = next.policy;
-	next.policy = old;
-	cfg.min_lifetime = next.min_lifetime;
-	cfg.max_lifetime = next.max_lifetime;
-	cfg.max_leases = next.max_leases;
-	cfg.max_per_host = next.max_per_host;
-	cfg.rate_limit = next.rate_limit;
-	cfg.secure_mode = next.secure_mode;
-	config_free(&next);
-	ratelimit_set(cfg.rate_limit);
-	lease_set_limits(&(struct lease_limits){ cfg.max_leases, cfg.max_per_host });
 	for (size_t i = lease_count(); i-- > 0;) {
 		struct lease *l = lease_at(i);
 		if (!l || l->owner == OWNER_STATIC)
 			continue;
-		if (policy_check(&cfg.policy, l->ext_port, l->int_addr, l->int_port,
+		if (policy_check(&cfg->policy, l->ext_port, l->int_addr, l->int_port,
 		    l->int_addr) == POLICY_ALLOW)
 			continue;
 		log_info("SIGHUP: %s mapping %s %u -> %s:%u no longer permitted; removed",
@@ -128,7 +145,34 @@ reload(void)
 		lease_remove(l, LEASE_REMOVED);
 		dropped++;
 	}
-	log_info("SIGHUP: configuration reloaded from %s; %zu mappings removed", cfg_path, dropped);
+	return dropped;
+}
+
+/*
+ * SIGHUP: load the file again; keys that need a restart keep their running
+ * values (config_reload) and are named in the log; the rest take effect now.
+ */
+static void
+reload(void)
+{
+	struct config *next = malloc(sizeof(*next));
+	char err[4096], restart[512];
+
+	if (!next) {
+		log_warnx("SIGHUP: out of memory; keeping the running configuration");
+		return;
+	}
+	if (config_reload(cfg_path, cfg, next, restart, sizeof(restart), err, sizeof(err)) < 0) {
+		log_config_problems(err);
+		free(next);
+		return;
+	}
+	if (restart[0])
+		log_warnx("SIGHUP: changed %s: these take effect only at a restart; "
+		    "running with the old values", restart);
+	switch_config(next);
+	log_info("SIGHUP: configuration reloaded from %s; %zu mappings removed", cfg_path,
+	    drop_unpermitted());
 }
 
 static void
@@ -171,10 +215,10 @@ signals_init(void)
 static struct in_addr
 initial_external(void)
 {
-	struct in_addr ext = cfg.ext_ip;
+	struct in_addr ext = cfg->ext_ip;
 
-	if (!ext.s_addr && netif_ipv4(cfg.ext_ifname, &ext, NULL) < 0)
-		log_warnx("WAN interface %s has no IPv4 address yet", cfg.ext_ifname);
+	if (!ext.s_addr && netif_ipv4(cfg->ext_ifname, &ext, NULL) < 0)
+		log_warnx("WAN interface %s has no IPv4 address yet", cfg->ext_ifname);
 	if (ext.s_addr && netif_is_private(ext))
 		log_warnx("external address %s is private: this router is behind another NAT "
 		    "(double NAT); mappings will not be reachable from the Internet",
@@ -182,70 +226,87 @@ initial_external(void)
 	return ext;
 }
 
-static void
-backend_config_from(struct backend_config *out)
+/* -n: the file parsed; now what a start would find on this machine. */
+static int
+check_machine(void)
 {
-	memset(out, 0, sizeof(*out));
-	out->table = cfg.table;
-	out->ext_ifname = cfg.ext_ifname;
-	for (int i = 0; i < gw.n_lan; i++) {
-		out->lan_ifnames[i] = gw.lan[i].ifname;
-		out->lan_net[i] = gw.lan[i].addr;
-		out->lan_plen[i] = gw.lan[i].plen;
+	unsigned errors = precheck_run(&(struct precheck){ cfg_path, stderr }, cfg);
+
+	if (errors) {
+		fprintf(stderr, "portholed: %s: %u error(s): a start would fail\n", cfg_path,
+		    errors);
+		return 1;
 	}
-	out->n_lan = gw.n_lan;
+	printf("portholed: %s: configuration OK\n", cfg_path);
+	printf("portholed: %s\n", PRECHECK_NOT_CHECKED);
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	bool foreground = false, verbose = false, check_only = false;
-	char err[512];
+	char err[4096];
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "f:dvnh")) != -1) {
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "foreground", no_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	while ((opt = getopt_long(argc, argv, "f:dvnhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': cfg_path = optarg; break;
 		case 'd': foreground = true; break;
 		case 'v': verbose = true; break;
 		case 'n': check_only = true; break;
-		default: usage();
+		case 'h': usage(stdout, 0); break;
+		case 'V': printf("portholed %s\n", PORTHOLE_VERSION); return 0;
+		default: usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
-	if (config_load(cfg_path, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "portholed: %s\n", err);
+		usage(stderr, 2);
+	if (!(cfg = malloc(sizeof(*cfg))))
+		fatal("out of memory");
+	if (config_load(cfg_path, cfg, err, sizeof(err)) < 0) {
+		for (const char *p = err; *p;) {
+			size_t n = strcspn(p, "\n");
+			fprintf(stderr, "portholed: %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
 		return 1;
 	}
-	if (check_only) {
-		printf("portholed: %s: configuration OK\n", cfg_path);
-		return 0;
-	}
+	if (check_only)
+		return check_machine();
 	log_init("portholed", foreground, verbose);
 	if (ev_init() < 0 || signals_init() < 0)
 		fatal("cannot set up the event loop");
-	if (gateway_resolve(&gw, &cfg, err, sizeof(err)) < 0)
+	if (gateway_resolve(&gw, cfg, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 
 	backend_config_from(&bc);
 	if ((rc = backend->open(&bc)) < 0)
-		fatalx("cannot create nftables table inet %s: %s", cfg.table, strerror(-rc));
-	lease_init(backend, &(struct lease_limits){ cfg.max_leases, cfg.max_per_host });
-	ratelimit_set(cfg.rate_limit);
+		fatalx("cannot create nftables table inet %s: %s", cfg->table, strerror(-rc));
+	lease_init(backend, &(struct lease_limits){ cfg->max_leases, cfg->max_per_host });
+	ratelimit_set(cfg->rate_limit);
 	stats_init();
 	if ((rc = lease_set_external(initial_external())) < 0)
 		log_warnx("cannot install the external address: %s", strerror(-rc));
-	if (!cfg.ext_ip.s_addr && (rc = wanwatch_init(cfg.ext_ifname)) < 0)
+	if (!cfg->ext_ip.s_addr && (rc = wanwatch_init(cfg->ext_ifname)) < 0)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
-	if (cfg.lease_file[0] && (rc = leasestore_init(cfg.lease_file)) < 0)
+	if (cfg->lease_file[0] && (rc = leasestore_init(cfg->lease_file)) < 0)
 		log_warnx("lease file %s: %s; leases will not survive a restart",
-		    cfg.lease_file, strerror(-rc));
-	if ((rc = kernwatch_init(cfg.table, rebuild_kernel_state)) < 0)
+		    cfg->lease_file, strerror(-rc));
+	if ((rc = kernwatch_init(cfg->table, rebuild_kernel_state)) < 0)
 		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
-	if ((rc = control_init(cfg.control_socket)) < 0) {
+	if ((rc = control_init(cfg->control_socket, &gw)) < 0) {
 		backend->close();
-		fatalx("cannot open control socket %s: %s", cfg.control_socket, strerror(-rc));
+		fatalx("cannot open control socket %s: %s", cfg->control_socket, strerror(-rc));
 	}
 	size_t started = 0;
 	for (; started < N_FRONTENDS; started++) {
@@ -262,7 +323,7 @@ main(int argc, char **argv)
 			log_warn("daemon");
 		if ((rc = privdrop_apply()) < 0)
 			log_warnx("cannot drop capabilities: %s", strerror(-rc));
-		log_info("portholed started: table inet %s, %d LAN interface(s)", cfg.table, gw.n_lan);
+		log_info("portholed started: table inet %s, %d LAN interface(s)", cfg->table, gw.n_lan);
 		sdnotify("READY=1");
 		if ((rc = ev_run()) < 0)
 			log_warnx("event loop failed: %s", strerror(-rc));
@@ -277,8 +338,9 @@ main(int argc, char **argv)
 	wanwatch_fini();
 	lease_fini();
 	backend->close();
-	config_free(&cfg);
 	ev_fini();
-	log_info("portholed stopped; table inet %s removed", cfg.table);
+	log_info("portholed stopped; table inet %s removed", cfg->table);
+	config_free(cfg);
+	free(cfg);
 	return rc < 0 ? 1 : 0;
 }

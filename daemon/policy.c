@@ -45,9 +45,9 @@ parse_range(char *s, uint16_t *lo, uint16_t *hi)
 	return 0;
 }
 
-/* "A.B.C.D", "A.B.C.D/LEN" or "A.B.C.D/M.M.M.M" */
+/* "A.B.C.D", "A.B.C.D/LEN" or "A.B.C.D/M.M.M.M"; says which part is wrong. */
 static int
-parse_prefix(char *s, struct in_addr *addr, uint8_t *plen)
+parse_prefix(char *s, struct in_addr *addr, uint8_t *plen, char *err, size_t errlen)
 {
 	char *slash = strchr(s, '/');
 	uint16_t len = 32;
@@ -55,19 +55,28 @@ parse_prefix(char *s, struct in_addr *addr, uint8_t *plen)
 	if (slash) {
 		*slash = '\0';
 		struct in_addr mask;
-		if (strchr(slash + 1, '.')) {
-			if (inet_pton(AF_INET, slash + 1, &mask) != 1)
+		const char *m_text = slash + 1;
+		if (strchr(m_text, '.')) {
+			if (inet_pton(AF_INET, m_text, &mask) != 1) {
+				snprintf(err, errlen, "mask '%s' is not a dotted mask", m_text);
 				return -EINVAL;
+			}
 			uint32_t m = ntohl(mask.s_addr);
 			len = (uint16_t)__builtin_popcount(m);
-			if (len && m != ~0u << (32 - len))
-				return -EINVAL;	/* not contiguous */
-		} else if (parse_u16(slash + 1, &len) < 0 || len > 32) {
+			if (len && m != ~0u << (32 - len)) {
+				snprintf(err, errlen, "mask %s is not contiguous (ones, then zeros)",
+				    m_text);
+				return -EINVAL;
+			}
+		} else if (parse_u16(m_text, &len) < 0 || len > 32) {
+			snprintf(err, errlen, "prefix length /%s is not 0 to 32", m_text);
 			return -EINVAL;
 		}
 	}
-	if (inet_pton(AF_INET, s, addr) != 1)
+	if (inet_pton(AF_INET, s, addr) != 1) {
+		snprintf(err, errlen, "'%s' is not an IPv4 address (want A.B.C.D/LEN)", s);
 		return -EINVAL;
+	}
 	*plen = (uint8_t)len;
 	addr->s_addr &= len ? htonl(~0u << (32 - len)) : 0;
 	return 0;
@@ -104,18 +113,21 @@ policy_parse_rule(const char *line, struct policy_rule *out, char *err, size_t e
 		snprintf(err, errlen, "bad external port range (want N or N-M, 0-65535)");
 		return -EINVAL;
 	}
-	if (parse_prefix(tok[2], &out->addr, &out->plen) < 0) {
-		snprintf(err, errlen, "bad address '%s' (want A.B.C.D/LEN)", tok[2]);
+	if (parse_prefix(tok[2], &out->addr, &out->plen, err, errlen) < 0)
 		return -EINVAL;
-	}
 	if (parse_range(tok[3], &out->int_lo, &out->int_hi) < 0) {
 		snprintf(err, errlen, "bad internal port range (want N or N-M, 0-65535)");
 		return -EINVAL;
 	}
 	if (n == 5) {
-		if (strcmp(tok[4], "third-party") != 0 || !out->allow) {
-			snprintf(err, errlen, "unknown rule flag '%s' (only 'third-party' on allow rules)",
+		if (strcmp(tok[4], "third-party") != 0) {
+			snprintf(err, errlen, "unknown rule flag '%s' (the only flag is 'third-party')",
 			    tok[4]);
+			return -EINVAL;
+		}
+		if (!out->allow) {
+			snprintf(err, errlen, "'third-party' only on allow rules: it lets a host "
+			    "map for another; a deny rule denies every requester already");
 			return -EINVAL;
 		}
 		out->third_party = true;

@@ -2,7 +2,10 @@
  * portholectl: the admin's view of portholed, over its UNIX socket.
  * Thin on purpose: the daemon does the work, this formats the answer.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +13,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl_proto.h"
+
 #define DEFAULT_SOCKET "/run/portholed.sock"
 
+static bool listing;	/* the command is list: print a table */
+
+/* --help prints this to stdout and exits 0; a usage error to stderr, exit 2. */
 static void
-usage(void)
+usage(FILE *out, int status)
 {
-	fprintf(stderr,
+	fprintf(out,
 	    "usage: portholectl [-s SOCKET] COMMAND\n"
 	    "  list                                  every mapping, whatever made it\n"
 	    "  add tcp|udp EXTPORT INTADDR INTPORT [LIFETIME [DESC]]\n"
@@ -23,8 +31,10 @@ usage(void)
 	    "  del tcp|udp EXTPORT                   remove one mapping\n"
 	    "  flush [static|upnp|natpmp|pcp]        remove all (of one owner)\n"
 	    "  status                                external address and counts\n"
-	    "exit status: 0 done, 1 the daemon refused (it says why), 2 usage or connection error\n");
-	exit(2);
+	    "  -h, --help / -V, --version\n"
+	    "exit status: 0 done, 1 the daemon refused (it says why), 2 usage, connection or\n"
+	    "protocol error\n");
+	exit(status);
 }
 
 static int
@@ -51,44 +61,103 @@ connect_daemon(const char *path)
 	return fd;
 }
 
-/* Turn the daemon's tab-separated list into an aligned table. */
-static void
-print_list_line(char *line)
-{
-	char *f[10], *save = NULL;
-	int n = 0;
+#define LIST_FMT "%-5s %-6s %-21s %-7s %-10s %-15s %10s %12s  %s\n"
 
-	for (char *t = strtok_r(line, "\t", &save); t && n < 10; t = strtok_r(NULL, "\t", &save))
-		f[n++] = t;
-	if (n < 9)
-		return;
-	char target[32], lease[24];
-	snprintf(target, sizeof(target), "%s:%s", f[2], f[3]);
-	if (!strncmp(f[5], "permanent:", 10))
+/* One mapping record as a row of the aligned table. */
+static int
+print_mapping(const struct ctl_record *r)
+{
+	char target[32], lease[24], remote[INET_ADDRSTRLEN] = "any", ext[8], pk[24], by[24];
+	struct ctl_mapping m;
+
+	if (ctl_mapping_parse(r, &m) < 0)
+		return -1;
+	inet_ntop(AF_INET, &m.int_addr, target, sizeof(target));
+	snprintf(target + strlen(target), sizeof(target) - strlen(target), ":%u", m.int_port);
+	if (m.permanent)
 		snprintf(lease, sizeof(lease), "permanent");
 	else
-		snprintf(lease, sizeof(lease), "%ss", f[5]);
-	printf("%-5s %-6s %-21s %-7s %-10s %-15s %10s %12s  %s\n", f[0], f[1], target, f[4],
-	    lease, f[6], f[7], f[8], n > 9 ? f[9] : "");
+		snprintf(lease, sizeof(lease), "%us", m.lease_left);
+	if (m.remote.s_addr)
+		inet_ntop(AF_INET, &m.remote, remote, sizeof(remote));
+	snprintf(ext, sizeof(ext), "%u", m.ext_port);
+	snprintf(pk, sizeof(pk), "%llu", (unsigned long long)m.packets);
+	snprintf(by, sizeof(by), "%llu", (unsigned long long)m.bytes);
+	printf(LIST_FMT, m.proto, ext, target, m.owner, lease, remote, pk, by, m.desc);
+	return 0;
+}
+
+/* Any other record: one key=value per line (status). */
+static void
+print_pairs(const struct ctl_record *r)
+{
+	for (int i = 0; i < r->n; i++)
+		printf("%s=%s\n", r->pair[i].key, r->pair[i].val);
+}
+
+/*
+ * One reply line. The version line comes first; then records, and the final
+ * OK (exit 0) or ERR (exit 1). Returns the exit status so far: 2 until the
+ * final line, or at once for a reply this portholectl cannot read.
+ */
+static int
+reply_line(char *line, int *version)
+{
+	struct ctl_record r;
+
+	if (*version < 0) {
+		if ((*version = ctl_hello_version(line)) == CTL_VERSION)
+			return 2;
+		fprintf(stderr, "portholectl: the daemon speaks %s%s, this portholectl "
+		    CTL_HELLO " %d: use the portholectl of the same release\n",
+		    *version < 0 ? "no known control protocol: " : "", line, CTL_VERSION);
+		return -2;
+	}
+	if (!strncmp(line, "OK", 2) && (!line[2] || line[2] == ' ')) {
+		if (line[2] && strcmp(line + 3, "") && !listing)
+			printf("%s\n", line + 3);
+		return 0;
+	}
+	if (!strncmp(line, "ERR ", 4)) {
+		fprintf(stderr, "portholectl: %s\n", line + 4);
+		return 1;
+	}
+	if (ctl_record_split(line, &r) < 0 ||
+	    (!strcmp(r.type, CTL_REC_MAPPING) ? print_mapping(&r) : (print_pairs(&r), 0)) < 0) {
+		fprintf(stderr, "portholectl: cannot read the daemon's line '%s'\n", line);
+		return -2;
+	}
+	return 2;
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *path = DEFAULT_SOCKET;
-	char req[512] = "", buf[8192], line[1024];
+	char req[CTL_REQ_MAX] = "", buf[8192], line[CTL_LINE_MAX];
 	size_t llen = 0, used = 0;
-	int opt, fd, rc = 2;
-	int listing;
+	int opt, fd, rc = 2, version = -1;
 
-	while ((opt = getopt(argc, argv, "s:h")) != -1) {
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* '+': options end at the command, so "add ... -1" is not an option. */
+	while ((opt = getopt_long(argc, argv, "+s:hV", longopts, NULL)) != -1) {
 		if (opt == 's')
 			path = optarg;
-		else
-			usage();
+		else if (opt == 'h')
+			usage(stdout, 0);
+		else if (opt == 'V') {
+			printf("portholectl %s\n", PORTHOLE_VERSION);
+			return 0;
+		} else
+			usage(stderr, 2);
 	}
 	if (optind >= argc)
-		usage();
+		usage(stderr, 2);
 	for (int i = optind; i < argc; i++) {
 		int n = snprintf(req + used, sizeof(req) - used, "%s%s", i > optind ? " " : "", argv[i]);
 		if (n < 0 || (size_t)n >= sizeof(req) - used) {
@@ -105,13 +174,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (listing)
-		printf("%-5s %-6s %-21s %-7s %-10s %-15s %10s %12s  %s\n", "PROTO", "EXT",
-		    "INTERNAL", "OWNER", "LEASE", "REMOTE", "PACKETS", "BYTES", "DESCRIPTION");
-	for (;;) {
+		printf(LIST_FMT, "PROTO", "EXT", "INTERNAL", "OWNER", "LEASE", "REMOTE", "PACKETS",
+		    "BYTES", "DESCRIPTION");
+	while (rc == 2) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			break;
-		for (ssize_t i = 0; i < n; i++) {
+		for (ssize_t i = 0; i < n && rc == 2; i++) {
 			if (buf[i] != '\n') {
 				if (llen < sizeof(line) - 1)
 					line[llen++] = buf[i];
@@ -119,22 +188,11 @@ main(int argc, char **argv)
 			}
 			line[llen] = '\0';
 			llen = 0;
-			if (!strncmp(line, "OK", 2)) {
-				if (line[2] && !listing)
-					printf("%s\n", line + 3);
-				rc = 0;
-			} else if (!strncmp(line, "ERR ", 4)) {
-				fprintf(stderr, "portholectl: %s\n", line + 4);
-				rc = 1;
-			} else if (listing) {
-				print_list_line(line);
-			} else {
-				printf("%s\n", line);
-			}
+			rc = reply_line(line, &version);
 		}
 	}
 	close(fd);
 	if (rc == 2)
 		fprintf(stderr, "portholectl: the daemon closed the connection without an answer\n");
-	return rc;
+	return rc < 0 ? 2 : rc;
 }

@@ -37,6 +37,7 @@
 
 static struct {
 	const struct gateway	*gw;
+	const struct config	*cfg;	/* the running one, from init or reconfigure */
 	int			 fds[CONFIG_MAX_LAN];
 	int			 n;
 } pc;
@@ -150,7 +151,7 @@ serve_one(int fd, const struct gw_lan *lan, const uint8_t *buf, size_t len,
     const struct sockaddr_in *from, unsigned ifindex)
 {
 	static uint8_t out[PCP_MAX_MSG + 4];
-	struct pcp_env env = { pc.gw->cfg, pcp_epoch() };
+	struct pcp_env env = { pc.cfg, pcp_epoch() };
 	char peer[INET_ADDRSTRLEN + 8];
 	const char *why;
 	size_t n;
@@ -216,6 +217,7 @@ pcp_init(const struct gateway *gw)
 	int rc;
 
 	pc.gw = gw;
+	pc.cfg = cfg;
 	pc.n = 0;
 	for (int i = 0; i < gw->n_lan; i++) {
 		int fd = open_socket(&gw->lan[i]);
@@ -236,4 +238,16 @@ pcp_init(const struct gateway *gw)
 	return 0;
 }
 
-const struct frontend frontend_pcp = { .name = "pcp", .init = pcp_init, .fini = pcp_fini };
+/* Rules and lifetimes are read through pc.cfg on each request. */
+static void
+pcp_reconfigure(const struct config *cfg)
+{
+	pc.cfg = cfg;
+}
+
+const struct frontend frontend_pcp = {
+	.name = "pcp",
+	.init = pcp_init,
+	.reconfigure = pcp_reconfigure,
+	.fini = pcp_fini,
+};

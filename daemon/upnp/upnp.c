@@ -207,8 +207,19 @@ upnp_init(const struct gateway *gw)
 	return 0;
 }
 
+/* Rules, secure_mode and the rest are read through upnp_st.cfg on each request. */
+static void
+upnp_reconfigure(const struct config *cfg)
+{
+	if (!upnp_st.cfg)
+		return;
+	upnp_st.cfg = cfg;
+	upnp_st.gw.cfg = cfg;
+}
+
 const struct frontend frontend_upnp = {
 	.name = "upnp",
 	.init = upnp_init,
+	.reconfigure = upnp_reconfigure,
 	.fini = upnp_fini,
 };

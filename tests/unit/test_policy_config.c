@@ -147,6 +147,101 @@ config_errors_name_the_line(void **state)
 	}
 }
 
+/* Issue 12: every mistake of a file is named, each with its line, up to a bound. */
+static void
+config_reports_every_mistake(void **state)
+{
+	struct config c;
+	char err[4096];
+	const char *text =
+	    "ext_ifname=wan0\n"
+	    "lan_ifname=lan0\n"
+	    "max_lifetime=x\n"
+	    "bogus=1\n"
+	    "allow 1 1.2.3.4/33 1\n"
+	    "deny 1 1.2.3.4/32 1 third-party\n"
+	    "min_lifetime=60\n";
+
+	(void)state;
+	assert_int_not_equal(config_parse_buffer("t.conf", text, &c, err, sizeof(err)), 0);
+	const char *want[] = {
+		"t.conf:3: 'x' is not a number", "t.conf:4: unknown key 'bogus'",
+		"t.conf:5: ", "t.conf:6: ",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(err, want[i]))
+			fail_msg("'%s' is not in:\n%s", want[i], err);
+	assert_null(strstr(err, "t.conf:7:"));		/* the good line is not blamed */
+
+	/* A file of nothing but mistakes: the first CONFIG_MAX_ERRORS, then a count. */
+	char many[4096] = "";
+	for (int i = 0; i < CONFIG_MAX_ERRORS + 5; i++)
+		strcat(many, "bogus=1\n");
+	assert_int_not_equal(config_parse_buffer("t.conf", many, &c, err, sizeof(err)), 0);
+	size_t lines = 1;
+	for (const char *p = err; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, CONFIG_MAX_ERRORS + 1);
+	assert_non_null(strstr(err, "more problems not shown"));
+}
+
+/* The rule parser says what is wrong, not just that something is. */
+static void
+rule_errors_say_what_is_wrong(void **state)
+{
+	static const struct { const char *rule, *want; } cases[] = {
+		{ "allow 1 1.2.3.4/33 1", "/33" },
+		{ "allow 1 1.2.3/24 1", "'1.2.3' is not an IPv4 address" },
+		{ "allow 1 1.2.3.4/255.0.255.0 1", "not contiguous" },
+		{ "deny 1 1.2.3.4/32 1 third-party", "only on allow rules" },
+		{ "allow 1 1.2.3.4/32 1 friends", "unknown rule flag 'friends'" },
+	};
+	struct policy_rule r;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_not_equal(policy_parse_rule(cases[i].rule, &r, err, sizeof(err)), 0);
+		if (!strstr(err, cases[i].want))
+			fail_msg("'%s': '%s' does not contain '%s'", cases[i].rule, err, cases[i].want);
+	}
+}
+
+/* SIGHUP: keys that need a restart keep their running value and are named. */
+static void
+config_reload_names_restart_keys(void **state)
+{
+	char path[] = "/tmp/porthole-reload-XXXXXX", err[256], restart[128];
+	const char *next_text = "ext_ifname=wan0\nlan_ifname=lan0\nlan_ifname=lan1\n"
+	    "http_port=5001\nmax_per_host=7\nallow 1 1.2.3.4/32 1\n";
+	struct config cur, next;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, next_text, strlen(next_text)), (ssize_t)strlen(next_text));
+	close(fd);
+	assert_int_equal(config_parse_buffer("cur", "ext_ifname=wan0\nlan_ifname=lan0\n"
+	    "http_port=5000\n", &cur, err, sizeof(err)), 0);
+	assert_int_equal(config_reload(path, &cur, &next, restart, sizeof(restart), err,
+	    sizeof(err)), 0);
+	assert_string_equal(restart, "lan_ifname, http_port");
+	assert_int_equal(next.http_port, 5000);		/* the running value */
+	assert_int_equal(next.n_lan, 1);
+	assert_int_equal(next.max_per_host, 7);		/* reloads */
+	assert_int_equal(next.policy.n_rules, 1);
+	config_free(&next);
+	/* the same file again: nothing to name */
+	assert_int_equal(config_parse_buffer("cur", next_text, &cur, err, sizeof(err)), 0);
+	assert_int_equal(config_reload(path, &cur, &next, restart, sizeof(restart), err,
+	    sizeof(err)), 0);
+	assert_string_equal(restart, "");
+	config_free(&next);
+	config_free(&cur);
+	unlink(path);
+}
+
 static void
 config_file_load(void **state)
 {
@@ -173,6 +268,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rule_parsing),
+		cmocka_unit_test(config_reports_every_mistake),
+		cmocka_unit_test(rule_errors_say_what_is_wrong),
+		cmocka_unit_test(config_reload_names_restart_keys),
 		cmocka_unit_test(first_match_wins_default_deny),
 		cmocka_unit_test(config_full),
 		cmocka_unit_test(config_errors_name_the_line),
