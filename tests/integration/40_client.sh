@@ -237,6 +237,8 @@ check_match "keep: logs the new external address" \
 	"external address changed from $EXT_IP to $NEW_EXT: mapping again" "$(cat "$LAB_DIR/keep.log")"
 check_match "keep: remapped at the new address" "mapped again tcp/25 .* -> $NEW_EXT:25" \
 	"$(cat "$LAB_DIR/keep.log")"
+# The keeper logs a new mapping before it rewrites the state file: wait for the file.
+wait_until 50 grep -Eq "map tcp-25 tcp 25 [a-z]+ $MAIL_IP $NEW_EXT 25 " "$PORTHOLE_STATE" || true
 check_match "keep: the state file follows" "map tcp-25 tcp 25 [a-z]+ $MAIL_IP $NEW_EXT 25 " \
 	"$(cat "$PORTHOLE_STATE")"
 check_eq "the WAN host reaches the mail server at the new address" "$WAN_IP" \
