@@ -99,6 +99,13 @@ $(B)/tests/%.so: tests/helpers/preload/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
+# The libupnp control point is the one helper that links libupnp; its headers
+# are not -Wstrict-prototypes clean, hence -isystem.
+$(B)/tests/libupnp_search: tests/helpers/libupnp_search.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libupnp)) $(LDFLAGS) \
+		-o $@ $< $(shell pkg-config --libs libupnp)
+
 # Examples built on libporthole (examples/*.c), as a user of the library builds them.
 EXAMPLE_BIN := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 all: $(EXAMPLE_BIN)

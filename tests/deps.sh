@@ -6,6 +6,7 @@ PACKAGES=(
 	libnftnl-dev libmnl-dev libmicrohttpd-dev libxml2-dev libcap-dev  # the daemon
 	libnatpmp-dev libminiupnpc-dev                          # the client library
 	libcmocka-dev                                           # unit tests
+	libupnp-dev                                             # a libupnp control point (SSDP test)
 	iproute2 nftables socat tcpdump procps                  # the lab
 	natpmpc miniupnpc                                       # real clients
 	python3 libxml2-utils                                   # JSON and XML checks (xmllint)
