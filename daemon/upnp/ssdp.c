@@ -2,10 +2,10 @@
  * ssdp: the SSDP socket. udp/1900 joined to 239.255.255.250 on the LAN
  * interfaces only; a datagram is served only when it arrived on a LAN
  * interface from an address inside that LAN's prefix, so nothing from the
- * WAN side is ever answered. Multicast searches are answered after a random
- * delay within MX (at most 5 s); unicast searches at once. NOTIFY byebye
- * goes out before the first alive, and alive is repeated well inside
- * max-age/2.
+ * WAN side is ever answered. Unicast searches are answered at once,
+ * multicast ones after a random 0-100 ms (ssdp_reply_delay_ms says why).
+ * NOTIFY byebye goes out before the first alive, and alive is repeated well
+ * inside max-age/2.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +24,6 @@
 #define SSDP_PORT	1900
 #define SSDP_GROUP	"239.255.255.250"
 #define SSDP_PENDING	32	/* delayed replies queued at once */
-#define SSDP_MX_MAX	5
 #define SSDP_REFRESH_S	(UPNP_MAX_AGE / 3)
 
 struct ssdp_pending {
@@ -155,13 +154,23 @@ drop(const struct sockaddr_in *from, const char *why)
 	log_drop("ssdp", peer, why);
 }
 
+static struct ssdp_pending *
+free_slot(void)
+{
+	for (size_t i = 0; i < SSDP_PENDING; i++)
+		if (!pending[i].used)
+			return &pending[i];
+	return NULL;
+}
+
 static void
 handle_search(int lan, const struct sockaddr_in *from, bool multicast,
     const struct ssdp_search *s)
 {
 	struct ssdp_answer ans[SSDP_MAX_ANSWERS];
+	struct ssdp_pending *p;
+	uint32_t delay;
 	size_t n;
-	int mx;
 
 	if (!upnp_rate_ok(from->sin_addr)) {
 		drop(from, "over the request rate limit");
@@ -174,24 +183,21 @@ handle_search(int lan, const struct sockaddr_in *from, bool multicast,
 	n = ssdp_match(upnp_st.primary, upnp_st.uuid, s->st, ans, SSDP_MAX_ANSWERS);
 	if (n == 0)
 		return;
-	if (!multicast) {
+	delay = ssdp_reply_delay_ms(multicast, s->mx, rnd());
+	if (delay == 0) {
 		send_answers(lan, from, SSDP_REPLY, ans, n);
 		return;
 	}
-	mx = s->mx > SSDP_MX_MAX ? SSDP_MX_MAX : s->mx < 1 ? 1 : s->mx;
-	for (size_t i = 0; i < SSDP_PENDING; i++) {
-		struct ssdp_pending *p = &pending[i];
-		if (p->used)
-			continue;
-		p->used = true;
-		p->to = *from;
-		p->lan = lan;
-		memcpy(p->ans, ans, n * sizeof(ans[0]));
-		p->n = n;
-		ev_timer_in(&p->timer, rnd() % ((uint32_t)mx * 1000));
+	if (!(p = free_slot())) {
+		drop(from, "too many searches pending");
 		return;
 	}
-	drop(from, "too many searches pending");
+	p->used = true;
+	p->to = *from;
+	p->lan = lan;
+	memcpy(p->ans, ans, n * sizeof(ans[0]));
+	p->n = n;
+	ev_timer_in(&p->timer, delay);
 }
 
 static void

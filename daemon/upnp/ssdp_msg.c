@@ -1,8 +1,8 @@
 /*
  * ssdp_msg: SSDP without sockets. The device trees as data, the M-SEARCH
- * parser, search-target matching and the text of replies and NOTIFYs.
- * Everything here is a pure function of its arguments, so the unit tests
- * and the fuzzer call it directly.
+ * parser, search-target matching, the text of replies and NOTIFYs, and when
+ * to answer. Everything here is a pure function of its arguments, so the
+ * unit tests and the fuzzer call it directly.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -273,6 +273,23 @@ ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
 		return 0;
 	}
 	return match_type(primary, st, out, max);
+}
+
+/* --- when to answer --------------------------------------------------- */
+
+/*
+ * UDA 1.1 lets a device wait anywhere in 0..MX before it answers a multicast
+ * search, so that many devices do not answer at once. Clients do not wait
+ * that long: libupnp starts its MX timer before it sends its IPv4 search, and
+ * others wait a fixed time shorter than the MX they send. A spread of 100 ms
+ * still keeps answers apart; unicast searches (and MX: 0) are answered at once.
+ */
+uint32_t
+ssdp_reply_delay_ms(bool multicast, int mx, uint32_t rnd)
+{
+	if (!multicast || mx < 1)
+		return 0;
+	return rnd % (SSDP_SPREAD_MS + 1);
 }
 
 /* --- formatting ----------------------------------------------------------- */

@@ -96,6 +96,7 @@ void	 upnp_uuid_random(char *out);
 /* ssdp_msg.c: pure */
 #define SSDP_ST_MAX	256
 #define SSDP_MAX_ANSWERS 16
+#define SSDP_SPREAD_MS	100	/* multicast answers wait 0..this */
 struct ssdp_search {
 	char	st[SSDP_ST_MAX];
 	int	mx;		/* -1 when absent */
@@ -126,6 +127,8 @@ size_t	 ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const cha
 	    struct ssdp_answer *out, size_t max);
 /* Every advertisement of a tree, for NOTIFY. */
 size_t	 ssdp_all(const struct upnp_tree *t, struct ssdp_answer *out, size_t max);
+/* How long to hold an answer back: 0 for unicast, 0..SSDP_SPREAD_MS for multicast. */
+uint32_t ssdp_reply_delay_ms(bool multicast, int mx, uint32_t rnd);
 /* Length written (< len), or -1 when it does not fit. */
 int	 ssdp_format(char *buf, size_t len, enum ssdp_msg m, const struct ssdp_fmt *f,
 	    const struct ssdp_answer *a);

@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness: the SSDP M-SEARCH parser (ssdp_parse_msearch), then
  * search-target matching and reply formatting for whatever it accepted,
- * in both IGD:2 and IGD:1 mode.
+ * in both IGD:2 and IGD:1 mode, and the answer delay for its MX.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +31,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ssdp_parse_msearch((const char *)data, size, &s, &why) < 0)
 		return 0;
 	if (memchr(s.st, '\0', sizeof(s.st)) == NULL)
+		__builtin_trap();
+	/* Whatever MX says, a multicast answer waits no longer than the spread. */
+	if (ssdp_reply_delay_ms(true, s.mx, (uint32_t)size * 2654435761u) > SSDP_SPREAD_MS)
 		__builtin_trap();
 	for (int primary = 1; primary <= 2; primary++) {
 		size_t n = ssdp_match(primary, uuids, s.st, ans, SSDP_MAX_ANSWERS);

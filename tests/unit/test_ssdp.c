@@ -1,7 +1,8 @@
 /*
  * Unit tests for the SSDP message code (daemon/upnp/ssdp_msg.c): the
  * M-SEARCH parser, search-target matching across the IGD:2 and IGD:1
- * trees, and the text of replies and NOTIFYs (CONFORMANCE E34-E36, E39).
+ * trees, the text of replies and NOTIFYs, and when they are sent
+ * (CONFORMANCE E34-E39).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,6 +103,31 @@ match_all(void **state)
 	assert_int_equal(a[0].kind, SSDP_ANS_ROOT);
 	assert_int_equal(match(2, "upnp:rootdevice", a), 1);
 	assert_int_equal(a[0].kind, SSDP_ANS_ROOT);
+}
+
+/* E37/E38: unicast and MX 0 at once, multicast within SSDP_SPREAD_MS whatever MX says. */
+static void
+reply_delay(void **state)
+{
+	static const uint32_t rnds[] = { 0, 1, 99, 100, 101, 12345, 0x7fffffff, 0xffffffff };
+	static const int mxs[] = { 1, 2, 5, 10, 120, 9999 };
+	uint32_t max = 0;
+
+	(void)state;
+	assert_true(SSDP_SPREAD_MS <= 100);
+	for (size_t i = 0; i < sizeof(rnds) / sizeof(rnds[0]); i++) {
+		assert_int_equal(ssdp_reply_delay_ms(false, 3, rnds[i]), 0);
+		assert_int_equal(ssdp_reply_delay_ms(false, -1, rnds[i]), 0);
+		assert_int_equal(ssdp_reply_delay_ms(true, 0, rnds[i]), 0);
+		for (size_t j = 0; j < sizeof(mxs) / sizeof(mxs[0]); j++) {
+			uint32_t d = ssdp_reply_delay_ms(true, mxs[j], rnds[i]);
+			assert_true(d <= SSDP_SPREAD_MS);
+			max = d > max ? d : max;
+		}
+	}
+	/* The spread is used, not collapsed to nothing. */
+	assert_int_equal(max, SSDP_SPREAD_MS);
+	assert_int_equal(ssdp_reply_delay_ms(true, 2, 50), 50);
 }
 
 static void
@@ -246,6 +272,7 @@ main(void)
 		cmocka_unit_test(parse_bad),
 		cmocka_unit_test(parse_long_st),
 		cmocka_unit_test(match_all),
+		cmocka_unit_test(reply_delay),
 		cmocka_unit_test(match_versions),
 		cmocka_unit_test(match_uuid),
 		cmocka_unit_test(format_reply),
