@@ -3,9 +3,10 @@
  * interfaces only; a datagram is served only when it arrived on a LAN
  * interface from an address inside that LAN's prefix, so nothing from the
  * WAN side is ever answered. Unicast searches are answered at once,
- * multicast ones after a random 0-100 ms (ssdp_reply_delay_ms says why).
- * NOTIFY byebye goes out before the first alive, and alive is repeated well
- * inside max-age/2.
+ * multicast ones after a random 0-100 ms (ssdp_reply_delay_ms says why), all
+ * within one budget of datagrams, so a flood of searches never becomes a
+ * flood of answers. NOTIFY byebye goes out before the first alive, and alive
+ * is repeated well inside max-age/2.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +41,7 @@ static struct in_addr		 ssdp_group;
 static struct ssdp_pending	 pending[SSDP_PENDING];
 static struct ev_timer		 refresh_timer;
 static unsigned			 alive_round;
+static struct ssdp_budget	 budget;
 
 static uint32_t
 rnd(void)
@@ -168,7 +170,7 @@ handle_search(int lan, const struct sockaddr_in *from, bool multicast,
     const struct ssdp_search *s)
 {
 	struct ssdp_answer ans[SSDP_MAX_ANSWERS];
-	struct ssdp_pending *p;
+	struct ssdp_pending *p = NULL;
 	uint32_t delay;
 	size_t n;
 
@@ -184,12 +186,16 @@ handle_search(int lan, const struct sockaddr_in *from, bool multicast,
 	if (n == 0)
 		return;
 	delay = ssdp_reply_delay_ms(multicast, s->mx, rnd());
-	if (delay == 0) {
-		send_answers(lan, from, SSDP_REPLY, ans, n);
+	if (delay > 0 && !(p = free_slot())) {
+		drop(from, "too many searches pending");
 		return;
 	}
-	if (!(p = free_slot())) {
-		drop(from, "too many searches pending");
+	if (!ssdp_budget_take(&budget, ev_now_ms(), (uint32_t)n)) {
+		drop(from, "over the SSDP answer budget");
+		return;
+	}
+	if (!p) {
+		send_answers(lan, from, SSDP_REPLY, ans, n);
 		return;
 	}
 	p->used = true;
@@ -291,6 +297,7 @@ ssdp_init(void)
 		return fd;
 	}
 	ssdp_fd = fd;
+	ssdp_budget_init(&budget, ev_now_ms());
 	for (size_t i = 0; i < SSDP_PENDING; i++) {
 		ev_timer_init(&pending[i].timer, pending_cb);
 		pending[i].used = false;

@@ -1,8 +1,9 @@
 /*
  * ssdp_msg: SSDP without sockets. The device trees as data, the M-SEARCH
- * parser, search-target matching, the text of replies and NOTIFYs, and when
- * to answer. Everything here is a pure function of its arguments, so the
- * unit tests and the fuzzer call it directly.
+ * parser, search-target matching, the text of replies and NOTIFYs, and the
+ * arithmetic of when and how much to answer. Everything here is a pure
+ * function of its arguments (and of a budget the caller keeps), so the unit
+ * tests and the fuzzer call it directly.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -275,7 +276,7 @@ ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
 	return match_type(primary, st, out, max);
 }
 
-/* --- when to answer --------------------------------------------------- */
+/* --- when and how much to answer ------------------------------------------ */
 
 /*
  * UDA 1.1 lets a device wait anywhere in 0..MX before it answers a multicast
@@ -290,6 +291,30 @@ ssdp_reply_delay_ms(bool multicast, int mx, uint32_t rnd)
 	if (!multicast || mx < 1)
 		return 0;
 	return rnd % (SSDP_SPREAD_MS + 1);
+}
+
+void
+ssdp_budget_init(struct ssdp_budget *b, uint64_t now_ms)
+{
+	b->milli = SSDP_BUDGET_BURST * 1000u;
+	b->last_ms = now_ms;
+}
+
+/* Whole searches only: an ssdp:all answer is never cut short. */
+bool
+ssdp_budget_take(struct ssdp_budget *b, uint64_t now_ms, uint32_t n)
+{
+	/* SSDP_BUDGET_RATE per second is that many thousandths per ms. */
+	uint64_t cap = SSDP_BUDGET_BURST * 1000u;
+	uint64_t milli = b->milli + (now_ms > b->last_ms ? now_ms - b->last_ms : 0) *
+	    SSDP_BUDGET_RATE;
+
+	b->milli = (uint32_t)(milli < cap ? milli : cap);
+	b->last_ms = now_ms;
+	if (b->milli < (uint64_t)n * 1000)
+		return false;
+	b->milli -= n * 1000;
+	return true;
 }
 
 /* --- formatting ----------------------------------------------------------- */

@@ -97,6 +97,8 @@ void	 upnp_uuid_random(char *out);
 #define SSDP_ST_MAX	256
 #define SSDP_MAX_ANSWERS 16
 #define SSDP_SPREAD_MS	100	/* multicast answers wait 0..this */
+#define SSDP_BUDGET_BURST 512	/* answer datagrams sent at once, at most */
+#define SSDP_BUDGET_RATE 256	/* ... and per second after that */
 struct ssdp_search {
 	char	st[SSDP_ST_MAX];
 	int	mx;		/* -1 when absent */
@@ -129,6 +131,14 @@ size_t	 ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const cha
 size_t	 ssdp_all(const struct upnp_tree *t, struct ssdp_answer *out, size_t max);
 /* How long to hold an answer back: 0 for unicast, 0..SSDP_SPREAD_MS for multicast. */
 uint32_t ssdp_reply_delay_ms(bool multicast, int mx, uint32_t rnd);
+/* The daemon's whole SSDP answer budget, a token bucket of datagrams. */
+struct ssdp_budget {
+	uint32_t	milli;		/* thousandths of a datagram */
+	uint64_t	last_ms;
+};
+void	 ssdp_budget_init(struct ssdp_budget *b, uint64_t now_ms);
+/* Takes n datagrams' worth and says true, or takes nothing and says false. */
+bool	 ssdp_budget_take(struct ssdp_budget *b, uint64_t now_ms, uint32_t n);
 /* Length written (< len), or -1 when it does not fit. */
 int	 ssdp_format(char *buf, size_t len, enum ssdp_msg m, const struct ssdp_fmt *f,
 	    const struct ssdp_answer *a);

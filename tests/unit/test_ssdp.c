@@ -1,7 +1,7 @@
 /*
  * Unit tests for the SSDP message code (daemon/upnp/ssdp_msg.c): the
  * M-SEARCH parser, search-target matching across the IGD:2 and IGD:1
- * trees, the text of replies and NOTIFYs, and when they are sent
+ * trees, the text of replies and NOTIFYs, and when and how much is answered
  * (CONFORMANCE E34-E39).
  */
 #include <stdarg.h>
@@ -128,6 +128,41 @@ reply_delay(void **state)
 	/* The spread is used, not collapsed to nothing. */
 	assert_int_equal(max, SSDP_SPREAD_MS);
 	assert_int_equal(ssdp_reply_delay_ms(true, 2, 50), 50);
+}
+
+/* The answer budget: a burst, then SSDP_BUDGET_RATE per second, whole searches only. */
+static void
+budget(void **state)
+{
+	struct ssdp_budget b;
+	uint64_t t = 1000000;
+	uint32_t sent = 0;
+
+	(void)state;
+	ssdp_budget_init(&b, t);
+	while (ssdp_budget_take(&b, t, 14))
+		sent += 14;
+	assert_int_equal(sent, SSDP_BUDGET_BURST / 14 * 14);
+	/* What is left is less than a whole ssdp:all answer but still serves smaller ones. */
+	assert_false(ssdp_budget_take(&b, t, 14));
+	assert_true(ssdp_budget_take(&b, t, SSDP_BUDGET_BURST % 14));
+	assert_false(ssdp_budget_take(&b, t, 1));
+	/* One second refills SSDP_BUDGET_RATE datagrams, no more. */
+	t += 1000;
+	assert_true(ssdp_budget_take(&b, t, SSDP_BUDGET_RATE));
+	assert_false(ssdp_budget_take(&b, t, 1));
+	/* Asked every ms, fractions of a datagram add up: the same rate, not less or more. */
+	sent = 0;
+	for (uint32_t ms = 0; ms < 1000; ms++)
+		sent += ssdp_budget_take(&b, ++t, 1);
+	assert_int_equal(sent, SSDP_BUDGET_RATE);
+	/* A long idle time refills to the burst, not beyond. */
+	t += 3600 * 1000;
+	assert_true(ssdp_budget_take(&b, t, SSDP_BUDGET_BURST));
+	assert_false(ssdp_budget_take(&b, t, 1));
+	/* A clock that went back refills nothing and breaks nothing. */
+	assert_false(ssdp_budget_take(&b, t - 5000, 1));
+	assert_true(ssdp_budget_take(&b, t - 5000 + 1000, SSDP_BUDGET_RATE));
 }
 
 static void
@@ -273,6 +308,7 @@ main(void)
 		cmocka_unit_test(parse_long_st),
 		cmocka_unit_test(match_all),
 		cmocka_unit_test(reply_delay),
+		cmocka_unit_test(budget),
 		cmocka_unit_test(match_versions),
 		cmocka_unit_test(match_uuid),
 		cmocka_unit_test(format_reply),
