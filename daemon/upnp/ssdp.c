@@ -112,7 +112,7 @@ notify_all(enum ssdp_msg m)
 	struct ssdp_answer ans[SSDP_MAX_ANSWERS];
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT),
 				  .sin_addr = ssdp_group };
-	size_t n = ssdp_all(upnp_tree(upnp_st.primary), ans, SSDP_MAX_ANSWERS);
+	size_t n = ssdp_all(upnp_st.primary, ans, SSDP_MAX_ANSWERS);
 
 	for (int i = 0; i < upnp_st.gw.n_lan; i++)
 		send_answers(i, &to, m, ans, n);

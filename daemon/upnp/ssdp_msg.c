@@ -169,13 +169,58 @@ add(struct ssdp_answer *out, size_t n, size_t max, struct ssdp_answer a)
 	return n + 1;
 }
 
-size_t
-ssdp_all(const struct upnp_tree *t, struct ssdp_answer *out, size_t max)
+static const struct upnp_adv *
+find_adv(const struct upnp_tree *t, bool svc, const char *name)
 {
+	for (size_t i = 0; i < t->n_advs; i++)
+		if (t->advs[i].svc == svc && strcmp(t->advs[i].name, name) == 0)
+			return &t->advs[i];
+	return NULL;
+}
+
+/* Does the IGD:2 tree lack this IGD:1 type at its exact version? */
+static bool
+v1_only(const struct upnp_adv *a1)
+{
+	const struct upnp_adv *a2 = find_adv(upnp_tree(2), a1->svc, a1->name);
+
+	return !a2 || a2->ver != a1->ver;
+}
+
+/* In IGD:2 mode, the types only the IGD:1 tree has, from the IGD:1 tree. */
+static size_t
+add_v1_only(int primary, struct ssdp_answer *out, size_t n, size_t max)
+{
+	const struct upnp_tree *v1 = upnp_tree(1);
+
+	for (size_t i = 0; primary == 2 && i < v1->n_advs; i++) {
+		const struct upnp_adv *a = &v1->advs[i];
+		if (v1_only(a))
+			n = add(out, n, max, (struct ssdp_answer){ v1, SSDP_ANS_TYPE, a->dev, a, a->ver });
+	}
+	return n;
+}
+
+/*
+ * The primary tree's advertisements (root, UUIDs and types) and, in IGD:2
+ * mode, the types only the IGD:1 tree has, each with the LOCATION a search
+ * for it alone gets (match_type). The IGD:1 types go before the primary
+ * tree's last one: clients that keep the first answer and miniupnpc, which
+ * puts each answer at the head of its list and so tries the last one first,
+ * both end up with the primary tree.
+ */
+size_t
+ssdp_all(int primary, struct ssdp_answer *out, size_t max)
+{
+	const struct upnp_tree *t = upnp_tree(primary);
 	size_t n = 0;
 
+	if (!t)
+		return 0;
 	for (size_t i = 0; i < t->n_advs; i++) {
 		const struct upnp_adv *a = &t->advs[i];
+		if (i == t->n_advs - 1)
+			n = add_v1_only(primary, out, n, max);
 		if (!a->svc && a->dev == UPNP_DEV_ROOT)
 			n = add(out, n, max, (struct ssdp_answer){ t, SSDP_ANS_ROOT, a->dev, NULL, 0 });
 		if (!a->svc)
@@ -212,15 +257,6 @@ parse_urn(const char *st, bool *svc, char *name, size_t namelen, unsigned *ver)
 		return false;
 	*ver = (unsigned)v;
 	return true;
-}
-
-static const struct upnp_adv *
-find_adv(const struct upnp_tree *t, bool svc, const char *name)
-{
-	for (size_t i = 0; i < t->n_advs; i++)
-		if (t->advs[i].svc == svc && strcmp(t->advs[i].name, name) == 0)
-			return &t->advs[i];
-	return NULL;
 }
 
 /*
@@ -263,7 +299,7 @@ ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
 	if (!t || max == 0)
 		return 0;
 	if (strcmp(st, "ssdp:all") == 0)
-		return ssdp_all(t, out, max);
+		return ssdp_all(primary, out, max);
 	if (strcmp(st, "upnp:rootdevice") == 0)
 		return add(out, 0, max, (struct ssdp_answer){ t, SSDP_ANS_ROOT, UPNP_DEV_ROOT, NULL, 0 });
 	if (strncmp(st, "uuid:", 5) == 0) {

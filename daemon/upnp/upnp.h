@@ -4,9 +4,10 @@
  * The front-end serves two device trees built from the templates in xml/:
  * IGD:2 (WANIPConnection:2 + WANCommonInterfaceConfig:1) and IGD:1
  * (WANIPConnection:1 + WANCommonInterfaceConfig:1 + Layer3Forwarding:1).
- * The configured version is the "primary" tree: it is announced and answers
- * ssdp:all. In IGD:2 mode the IGD:1 tree is also offered to clients that
- * search for a v1 type only, because Windows and others ignore IGD:2.
+ * The configured version is the "primary" tree: it is announced first and
+ * answers every search it can. In IGD:2 mode the types only the IGD:1 tree
+ * has (InternetGatewayDevice:1, WANIPConnection:1, ...) are announced and
+ * answered too, from the IGD:1 tree, because Windows and others ignore IGD:2.
  * Both trees use the same UDNs; only LOCATION and the control URLs differ,
  * and the control URL decides whether v1 or v2 lease rules apply.
  *
@@ -127,8 +128,8 @@ int	 ssdp_parse_msearch(const char *buf, size_t len, struct ssdp_search *out,
 	    const char **why);
 size_t	 ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
 	    struct ssdp_answer *out, size_t max);
-/* Every advertisement of a tree, for NOTIFY. */
-size_t	 ssdp_all(const struct upnp_tree *t, struct ssdp_answer *out, size_t max);
+/* Every advertisement in IGD:primary mode: for NOTIFY and ssdp:all. */
+size_t	 ssdp_all(int primary, struct ssdp_answer *out, size_t max);
 /* How long to hold an answer back: 0 for unicast, 0..SSDP_SPREAD_MS for multicast. */
 uint32_t ssdp_reply_delay_ms(bool multicast, int mx, uint32_t rnd);
 /* The daemon's whole SSDP answer budget, a token bucket of datagrams. */

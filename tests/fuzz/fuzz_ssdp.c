@@ -36,6 +36,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ssdp_reply_delay_ms(true, s.mx, (uint32_t)size * 2654435761u) > SSDP_SPREAD_MS)
 		__builtin_trap();
 	for (int primary = 1; primary <= 2; primary++) {
+		/* One more slot than allowed: every answer must fit the real size. */
+		struct ssdp_answer room[SSDP_MAX_ANSWERS + 1];
+		if (ssdp_match(primary, uuids, s.st, room, SSDP_MAX_ANSWERS + 1) > SSDP_MAX_ANSWERS)
+			__builtin_trap();	/* a search whose answer the daemon would cut */
 		size_t n = ssdp_match(primary, uuids, s.st, ans, SSDP_MAX_ANSWERS);
 		for (size_t i = 0; i < n; i++)
 			if (ssdp_format(out, sizeof(out), SSDP_REPLY, &f, &ans[i]) < 0)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -97,12 +99,78 @@ match_all(void **state)
 	struct ssdp_answer a[SSDP_MAX_ANSWERS];
 
 	(void)state;
-	/* 3 + 2d + k: root (3), two embedded devices (2 each), k services. */
-	assert_int_equal(match(2, "ssdp:all", a), 3 + 2 * 2 + 2);
+	/*
+	 * 3 + 2d + k for the primary tree: root (3), two embedded devices (2
+	 * each), k services; in IGD:2 mode plus the 5 types only the IGD:1 tree
+	 * has (IGD:1, Layer3Forwarding:1, WANDevice:1, WANConnectionDevice:1,
+	 * WANIPConnection:1).
+	 */
+	assert_int_equal(match(2, "ssdp:all", a), 3 + 2 * 2 + 2 + 5);
 	assert_int_equal(match(1, "ssdp:all", a), 3 + 2 * 2 + 3);
 	assert_int_equal(a[0].kind, SSDP_ANS_ROOT);
 	assert_int_equal(match(2, "upnp:rootdevice", a), 1);
 	assert_int_equal(a[0].kind, SSDP_ANS_ROOT);
+	/* Cut to the room given, never past it. */
+	assert_int_equal(ssdp_match(2, uuids, "ssdp:all", a, 4), 4);
+}
+
+/* The ST an answer carries, as a search for it would name it. */
+static void
+st_of(const struct ssdp_answer *a, char *buf, size_t len)
+{
+	static const struct ssdp_fmt f = { .uuid = uuids, .host = "h", .server = "s" };
+	char msg[1024];
+	const char *st;
+
+	assert_true(ssdp_format(msg, sizeof(msg), SSDP_REPLY, &f, a) > 0);
+	st = strstr(msg, "\r\nST: ");
+	assert_non_null(st);
+	st += 6;
+	snprintf(buf, len, "%.*s", (int)strcspn(st, "\r"), st);
+}
+
+/*
+ * E35/E41: in IGD:2 mode ssdp:all answers every type either tree serves,
+ * each exactly as a search for that type alone is answered (same tree, so
+ * the same LOCATION), every ST once; the first and the last answer are the
+ * IGD:2 tree's.
+ */
+static void
+match_all_both_trees(void **state)
+{
+	struct ssdp_answer all[SSDP_MAX_ANSWERS], one[SSDP_MAX_ANSWERS];
+	char st[SSDP_MAX_ANSWERS][160];
+	size_t n, v1 = 0;
+
+	(void)state;
+	n = match(2, "ssdp:all", all);
+	for (size_t i = 0; i < n; i++) {
+		st_of(&all[i], st[i], sizeof(st[i]));
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(st[i], st[j]);
+		assert_int_equal(match(2, st[i], one), 1);
+		assert_ptr_equal(one[0].tree, all[i].tree);
+		assert_int_equal(one[0].kind, all[i].kind);
+		assert_int_equal(one[0].dev, all[i].dev);
+		v1 += all[i].tree->igd_ver == 1;
+	}
+	assert_int_equal(v1, 5);
+	assert_int_equal(all[0].tree->igd_ver, 2);
+	assert_int_equal(all[n - 1].tree->igd_ver, 2);
+	assert_string_equal(st[n - 1], "urn:schemas-upnp-org:service:WANIPConnection:2");
+	/* The IGD:1 root type is among them, from the IGD:1 tree. */
+	bool igd1 = false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(st[i], "urn:schemas-upnp-org:device:InternetGatewayDevice:1") == 0)
+			igd1 = all[i].tree->igd_ver == 1;
+	assert_true(igd1);
+	/* IGD:1 mode announces its own tree alone. */
+	n = match(1, "ssdp:all", all);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(all[i].tree->igd_ver, 1);
+	/* NOTIFY announces what ssdp:all answers. */
+	assert_int_equal(ssdp_all(2, one, SSDP_MAX_ANSWERS), match(2, "ssdp:all", all));
+	assert_int_equal(ssdp_all(3, one, SSDP_MAX_ANSWERS), 0);
 }
 
 /* E37/E38: unicast and MX 0 at once, multicast within SSDP_SPREAD_MS whatever MX says. */
@@ -307,6 +375,7 @@ main(void)
 		cmocka_unit_test(parse_bad),
 		cmocka_unit_test(parse_long_st),
 		cmocka_unit_test(match_all),
+		cmocka_unit_test(match_all_both_trees),
 		cmocka_unit_test(reply_delay),
 		cmocka_unit_test(budget),
 		cmocka_unit_test(match_versions),
