@@ -35,6 +35,7 @@ static int set_lan(const struct directive *, const char *, struct config *, char
 static int set_bool(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_number(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_ipv4(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_uuid(const struct directive *, const char *, struct config *, char *, size_t);
 
 /*
  * Every key: its setter (which is its validator), its field and bounds, and
@@ -53,7 +54,7 @@ static const struct directive directives[] = {
 	{ "enable_upnp", set_bool, FIELD(enable_upnp), 0, 0, RESTART },
 	{ "igd_version", set_number, FIELD(igd_version), 1, 2, RESTART },
 	{ "http_port", set_number, FIELD(http_port), 0, 65535, RESTART },
-	{ "uuid", set_string, FIELD(uuid), 0, 0, RESTART },
+	{ "uuid", set_uuid, FIELD(uuid), 0, 0, RESTART },
 	{ "min_lifetime", set_number, FIELD(min_lifetime), 1, 604800, RELOADS },
 	{ "max_lifetime", set_number, FIELD(max_lifetime), 1, 604800, RELOADS },
 	{ "max_leases", set_number, FIELD(max_leases), 1, 131070, RELOADS },
@@ -205,6 +206,30 @@ set_number(const struct directive *d, const char *v, struct config *cfg, char *w
 	default: *(uint64_t *)field = n; break;
 	}
 	return 0;
+}
+
+bool
+config_uuid_valid(const char *u)
+{
+	if (strlen(u) != CONFIG_UUID_LEN)
+		return false;
+	for (int i = 0; i < CONFIG_UUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? u[i] != '-' : !isxdigit((unsigned char)u[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Checked here, so a bad one is named with its line and `portholed -n` sees it. */
+static int
+set_uuid(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (!config_uuid_valid(strncmp(v, "uuid:", 5) ? v : v + 5)) {
+		snprintf(why, whylen, "'%s' is not a UUID (want 8-4-4-4-12 hex digits)", v);
+		return -EINVAL;
+	}
+	return set_string(d, v, cfg, why, whylen);
 }
 
 static int

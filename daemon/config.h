@@ -16,6 +16,7 @@
 #define CONFIG_MAX_LAN	8
 #define CONFIG_NAME_MAX	64
 #define CONFIG_PATH_MAX	256
+#define CONFIG_UUID_LEN	36	/* 8-4-4-4-12 hex digits */
 
 struct config {
 	char		ext_ifname[CONFIG_NAME_MAX];
@@ -62,6 +63,8 @@ int	config_parse_buffer(const char *name, const char *text, struct config *cfg,
 int	config_reload(const char *path, const struct config *cur, struct config *next,
 	    char *restart, size_t restartlen, char *err, size_t errlen);
 void	config_defaults(struct config *cfg);
+/* Is u a UUID in the 8-4-4-4-12 form (without "uuid:")? */
+bool	config_uuid_valid(const char *u);
 void	config_free(struct config *cfg);
 
 #endif

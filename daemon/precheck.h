@@ -11,7 +11,7 @@
 /* What a start checks on this machine but a syntax check cannot see. */
 #define PRECHECK_NOT_CHECKED \
 	"not checked: that nftables accepts the table (needs CAP_NET_ADMIN), that udp/5351, " \
-	"udp/1900 and http_port are free, and the uuid (UPnP checks it at start)"
+	"udp/1900 and http_port are free"
 
 struct precheck {
 	const char	*name;		/* the config file, to prefix each line */

@@ -3,7 +3,6 @@
  * BOOTID and CONFIGID, then starts the description store, HTTP (SOAP and
  * GENA) and SSDP, and stops them in reverse. See upnp.h for the map.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,20 +70,6 @@ upnp_uuid_random(char *out)
 	upnp_uuid_format(b, out);
 }
 
-/* 8-4-4-4-12 hex digits. */
-static bool
-uuid_ok(const char *u)
-{
-	if (strlen(u) != UPNP_UUID_LEN)
-		return false;
-	for (int i = 0; i < UPNP_UUID_LEN; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? u[i] != '-' : !isxdigit((unsigned char)u[i]))
-			return false;
-	}
-	return true;
-}
-
 static uint64_t
 fnv64(uint64_t h, const char *s)
 {
@@ -109,8 +94,8 @@ make_uuids(const struct config *cfg)
 
 	if (cfg->uuid[0]) {
 		const char *u = strncmp(cfg->uuid, "uuid:", 5) == 0 ? cfg->uuid + 5 : cfg->uuid;
-		if (!uuid_ok(u))
-			return -EINVAL;
+		if (!config_uuid_valid(u))
+			return -EINVAL;		/* config.c refuses such a file; kept as a guard */
 		for (int d = 0; d < UPNP_NDEV; d++)
 			memcpy(upnp_st.uuid[d], u, UPNP_UUID_LEN + 1);
 	} else {

@@ -72,6 +72,10 @@ sed -i -e "s|^control_socket=.*|control_socket=$CTL_SOCK|" \
 out=$(in_gw "$BIN/portholed" -n -f "$ok" 2>&1); rc=$?
 check_eq "a lease file in a missing directory is a warning, as at start" 0 "$rc"
 check_match "... which says what it means" "warning: lease_file=.*leases would not survive a restart" "$out"
+printf 'uuid=not-a-uuid\n' >>"$ok"
+out=$(in_gw "$BIN/portholed" -n -f "$ok" 2>&1); rc=$?
+check_eq "-n fails on a malformed uuid, which a start would refuse" 1 "$rc"
+check_match "... naming its line" "example-ok.conf:[0-9]+: 'not-a-uuid' is not a UUID" "$out"
 check_not "-n installed nothing in the kernel" in_gw nft list table inet porthole
 
 # --- SIGHUP: keys that need a restart are named; the rest apply at once ---

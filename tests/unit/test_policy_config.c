@@ -136,6 +136,7 @@ config_errors_name_the_line(void **state)
 		{ "ext_ifname=wan0\nlan_ifname=lan0\next_ip=300.1.1.1\n", "t.conf:3:" },
 		{ "ext_ifname=a-name-that-is-far-too-long\n", "t.conf:1:" },
 		{ "ext_ifname=wan0\nlan_ifname=lan0\nigd_version=3\n", "t.conf:3:" },
+		{ "ext_ifname=wan0\nlan_ifname=lan0\nuuid=1234\n", "t.conf:3: '1234' is not a UUID" },
 	};
 
 	(void)state;
