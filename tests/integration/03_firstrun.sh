@@ -206,23 +206,24 @@ check_eq "exit 2: no daemon at the socket" 2 $?
 ph_stop
 
 # A stand-in daemon shows what portholectl reads: fields by name, not place.
-fake() {	# fake REPLY: serve REPLY once on $LAB_DIR/fake.sock
-	rm -f "$LAB_DIR/fake.sock"
-	printf '%b' "$1" >"$LAB_DIR/fake.reply"
-	socat UNIX-LISTEN:"$LAB_DIR/fake.sock" SYSTEM:"cat $LAB_DIR/fake.reply; sleep 0.2" \
-		2>/dev/null &
+fake() {	# fake REPLY: serve REPLY once, on a new socket named in $FAKE
+	FAKE=$LAB_DIR/fake$((++FAKES)).sock	# a new one: the last socat unlinks its own at exit
+	printf '%b' "$1" >"$FAKE.reply"
+	socat UNIX-LISTEN:"$FAKE" SYSTEM:"cat $FAKE.reply; sleep 0.2" 2>/dev/null &
 	LAB_PIDS+=($!)
-	wait_until 30 test -S "$LAB_DIR/fake.sock"
+	wait_until 30 test -S "$FAKE"
 }
+FAKES=0
 fake "porthole-ctl 1\nmapping desc_lang=en bytes=7 packets=3 remote=any lease=60 owner=pcp int_port=26 int_addr=$WS_IP ext_port=2626 proto=udp future=x desc=a b=c\nOK 1 mappings\n"
-out=$("$BIN/portholectl" -s "$LAB_DIR/fake.sock" list 2>&1); rc=$?
+out=$("$BIN/portholectl" -s "$FAKE" list 2>&1); rc=$?
 check_eq "fields in another order, one unknown: exit 0" 0 "$rc"
 check_match "... each field is read by its name" \
 	"^udp +2626 +$WS_IP:26 +pcp +60s +any +3 +7  a b=c$" "$out"
 fake "porthole-ctl 2\nOK\n"
-out=$("$BIN/portholectl" -s "$LAB_DIR/fake.sock" status 2>&1); rc=$?
+out=$("$BIN/portholectl" -s "$FAKE" status 2>&1); rc=$?
 check_eq "exit 2: a daemon speaking another protocol version" 2 "$rc"
 check_match "... and it says so" "speaks porthole-ctl 2, this portholectl porthole-ctl 1" "$out"
 fake "external_address=1.2.3.4\nOK\n"
-out=$("$BIN/portholectl" -s "$LAB_DIR/fake.sock" status 2>&1); rc=$?
+out=$("$BIN/portholectl" -s "$FAKE" status 2>&1); rc=$?
 check_eq "exit 2: a reply without the version line" 2 "$rc"
+check_match "... and it says so" "speaks no known control protocol: external_address=1.2.3.4" "$out"
