@@ -15,7 +15,7 @@ PKGS_DAEMON := libnftnl libmnl libmicrohttpd libxml-2.0 libcap
 PKGS_CLIENT := miniupnpc
 WARN	 := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS	 ?= -O2 -g
-CFLAGS	 += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Idaemon -Iclient -MMD -MP
+CFLAGS	 += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Icommon -Idaemon -Iclient -MMD -MP
 # The programs' --version; only their mains use it.
 CFLAGS	 += -DPORTHOLE_VERSION='"$(VERSION)"'
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS_DAEMON) $(PKGS_CLIENT) 2>/dev/null)
@@ -27,14 +27,17 @@ CFLAGS	 += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS	 += -fsanitize=$(SANITIZE)
 endif
 
+# Shared by daemon and client (protocol wire definitions, the clock): built
+# into both libraries.
+COMMON_SRC := $(wildcard common/*.c)
 # Daemon: every .c under daemon/ except the two programs' mains.
 DAEMON_MAINS := daemon/main.c daemon/portholectl.c
 DAEMON_SRC := $(filter-out $(DAEMON_MAINS),$(wildcard daemon/*.c daemon/*/*.c))
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o) $(COMMON_SRC:%.c=$(B)/%.o)
 # Client library: every .c under client/ except the CLI's main.
 CLIENT_MAINS := client/porthole.c
 CLIENT_SRC := $(filter-out $(CLIENT_MAINS),$(wildcard client/*.c))
-CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/pic/%.o)
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/pic/%.o) $(COMMON_SRC:%.c=$(B)/pic/%.o)
 CLIENT_SOVER := 0
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -180,11 +183,12 @@ clean:
 FUZZ_CC	 := clang
 FUZZ_B	 := build-fuzz
 FUZZ_SECONDS ?= 30
-FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -Idaemon -Iclient \
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -Icommon -Idaemon -Iclient \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_B)/%)
-FUZZ_OBJ := $(DAEMON_SRC:%.c=$(FUZZ_B)/%.o) $(CLIENT_SRC:%.c=$(FUZZ_B)/%.o)
+FUZZ_OBJ := $(DAEMON_SRC:%.c=$(FUZZ_B)/%.o) $(CLIENT_SRC:%.c=$(FUZZ_B)/%.o) \
+	$(COMMON_SRC:%.c=$(FUZZ_B)/%.o)
 
 $(FUZZ_B)/%.o: %.c
 	@mkdir -p $(dir $@)

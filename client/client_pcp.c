@@ -29,19 +29,19 @@ static int
 pcp_code(int result)
 {
 	switch (result) {
-	case PCPC_SUCCESS:
+	case PCP_SUCCESS:
 		return 0;
-	case PCPC_UNSUPP_VERSION:
-	case PCPC_UNSUPP_OPCODE:
+	case PCP_UNSUPP_VERSION:
+	case PCP_UNSUPP_OPCODE:
 		return PORTHOLE_ERR_UNSUPPORTED;
-	case PCPC_NOT_AUTHORIZED:
+	case PCP_NOT_AUTHORIZED:
 		return PORTHOLE_ERR_DENIED;
-	case PCPC_NETWORK_FAILURE:
+	case PCP_NETWORK_FAILURE:
 		return PORTHOLE_ERR_NETWORK;
-	case PCPC_NO_RESOURCES:
-	case PCPC_USER_EX_QUOTA:
+	case PCP_NO_RESOURCES:
+	case PCP_USER_EX_QUOTA:
 		return PORTHOLE_ERR_NORESOURCES;
-	case PCPC_CANNOT_PROVIDE_EXTERNAL:
+	case PCP_CANNOT_PROVIDE_EXTERNAL:
 		return PORTHOLE_ERR_TAKEN;
 	}
 	return PORTHOLE_ERR_PROTOCOL;
@@ -63,12 +63,12 @@ pcp_fail(struct porthole *ph, int rc, const char *what, int result)
 	case PORTHOLE_ERR_SYSTEM:
 		return phc_fail(ph, rc, "%s: PCP to %s: %s", what, gw, strerror(errno));
 	}
-	if (result == PCPC_NOT_AUTHORIZED)
+	if (result == PCP_NOT_AUTHORIZED)
 		return phc_fail(ph, rc, "%s: gateway %s (PCP) said NOT_AUTHORIZED: its policy "
 		    "refuses this host or port, or another program mapped it with another "
 		    "nonce (unmap it there, or wait for its lease to end)", what, gw);
 	return phc_fail(ph, rc, "%s: gateway %s (PCP) said %s: %s", what, gw,
-	    pcpc_result_str(result), porthole_strerror(rc));
+	    pcp_result_name(result), porthole_strerror(rc));
 }
 
 /* One request; the porthole code, with resp filled on 0. */
@@ -92,7 +92,7 @@ pcp_ask(struct porthole *ph, const struct pcpc_msg *req, struct pcpc_msg *resp, 
 		return PORTHOLE_ERR_SYSTEM;
 	}
 	*result = resp->result;
-	if (resp->version != PCPC_VERSION)
+	if (resp->version != PCP_VERSION)
 		return PORTHOLE_ERR_UNSUPPORTED;	/* a NAT-PMP-only server */
 	return pcp_code(resp->result);
 }
@@ -105,8 +105,8 @@ pcp_announce(struct porthole *ph, uint32_t *epoch)
 	int rc, result;
 
 	memset(&req, 0, sizeof(req));
-	req.version = PCPC_VERSION;
-	req.opcode = PCPC_OP_ANNOUNCE;
+	req.version = PCP_VERSION;
+	req.opcode = PCP_OP_ANNOUNCE;
 	if ((rc = pcp_ask(ph, &req, &resp, &result)) != 0)
 		return pcp_fail(ph, rc, "announce", result);
 	*epoch = resp.epoch;
@@ -131,7 +131,7 @@ pcp_probe(struct porthole *ph)
 static int
 pcp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 {
-	static const uint8_t zero[PCPC_NONCE_LEN];
+	static const uint8_t zero[PCP_NONCE_LEN];
 	struct pcpc_msg req, resp;
 	struct in_addr ext = { 0 };
 	char label[16];
@@ -142,21 +142,21 @@ pcp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 		return phc_fail(ph, PORTHOLE_ERR_SYSTEM, "%s: no random bytes for a PCP nonce",
 		    label);
 	memset(&req, 0, sizeof(req));
-	req.version = PCPC_VERSION;
-	req.opcode = PCPC_OP_MAP;
+	req.version = PCP_VERSION;
+	req.opcode = PCP_OP_MAP;
 	req.lifetime = lifetime;
 	memcpy(req.nonce, m->nonce, sizeof(req.nonce));
 	req.proto = m->proto;
 	req.int_port = m->internal_port;
 	req.ext_port = lifetime != 0 ? m->internal_port : m->external_port;
-	pcpc_v4mapped(lifetime != 0 ? ext : m->external_addr, req.ext_ip);
+	pcp_v4mapped(lifetime != 0 ? ext : m->external_addr, req.ext_ip);
 	if ((rc = pcp_ask(ph, &req, &resp, &result)) != 0)
 		return pcp_fail(ph, rc, label, result);
 	phc_epoch_update(ph, resp.epoch);
 	if (lifetime == 0)
 		return 0;
-	if (!pcpc_v4(resp.ext_ip, &ext) || resp.ext_port == 0 || resp.lifetime == 0)
-		return pcp_fail(ph, PORTHOLE_ERR_PROTOCOL, label, PCPC_SUCCESS);
+	if (!pcp_is_v4mapped(resp.ext_ip, &ext) || resp.ext_port == 0 || resp.lifetime == 0)
+		return pcp_fail(ph, PORTHOLE_ERR_PROTOCOL, label, PCP_SUCCESS);
 	m->external_addr = ext;
 	m->external_port = resp.ext_port;
 	m->lifetime = resp.lifetime;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "pcp_wire.h"
 #include "phc.h"
 
 #define ROUTE_FILE_MAX	(256 * 1024)
@@ -121,7 +122,7 @@ phc_default_gateway(struct in_addr *gw)
 int
 phc_local_addr(struct in_addr gw, struct in_addr *local)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(5351) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCP_SERVER_PORT) };
 	socklen_t sl = sizeof(sa);
 	int s, rc = 0;
 

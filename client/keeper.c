@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcp_wire.h"
 #include "phc.h"
 
-#define ANNOUNCE_PORT	5350
 
 struct keep_entry {
 	struct porthole_mapping	m;
@@ -46,7 +46,7 @@ struct porthole_keeper {
 static int
 announce_socket(struct porthole *ph)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(ANNOUNCE_PORT) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCP_CLIENT_PORT) };
 	struct ip_mreq mr;
 	int s, one = 1;
 

@@ -14,117 +14,39 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HDR_LEN		24
-#define MAP_LEN		60
-#define PEER_LEN	80
+#include "wire.h"
+
 #define IRT_MS		3000
 #define MRT_MS		1024000
 
-static const uint8_t v4prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	v = htons(v);
-	memcpy(p, &v, 2);
-}
-
-static void
-wr32(uint8_t *p, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(p, &v, 4);
-}
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return ntohs(v);
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return ntohl(v);
-}
-
-void
-pcpc_v4mapped(struct in_addr a, uint8_t out[16])
-{
-	memcpy(out, v4prefix, 12);
-	memcpy(out + 12, &a, 4);
-}
-
-bool
-pcpc_v4(const uint8_t ip[16], struct in_addr *a)
-{
-	if (memcmp(ip, v4prefix, 12) != 0)
-		return false;
-	memcpy(a, ip + 12, 4);
-	return true;
-}
-
 int
-pcpc_nonce(uint8_t nonce[PCPC_NONCE_LEN])
+pcpc_nonce(uint8_t nonce[PCP_NONCE_LEN])
 {
-	ssize_t n = getrandom(nonce, PCPC_NONCE_LEN, 0);
+	ssize_t n = getrandom(nonce, PCP_NONCE_LEN, 0);
 
-	return n == PCPC_NONCE_LEN ? 0 : -(n < 0 ? errno : EIO);
+	return n == PCP_NONCE_LEN ? 0 : -(n < 0 ? errno : EIO);
 }
 
-const char *
-pcpc_result_str(int result)
-{
-	static const char *const names[] = {
-		"SUCCESS", "UNSUPP_VERSION", "NOT_AUTHORIZED", "MALFORMED_REQUEST",
-		"UNSUPP_OPCODE", "UNSUPP_OPTION", "MALFORMED_OPTION", "NETWORK_FAILURE",
-		"NO_RESOURCES", "UNSUPP_PROTOCOL", "USER_EX_QUOTA", "CANNOT_PROVIDE_EXTERNAL",
-		"ADDRESS_MISMATCH", "EXCESSIVE_REMOTE_PEERS",
-	};
-
-	if (result < 0 || (size_t)result >= sizeof(names) / sizeof(names[0]))
-		return "UNKNOWN";
-	return names[result];
-}
-
-const char *
-pcpc_opcode_str(int opcode)
-{
-	switch (opcode) {
-	case PCPC_OP_ANNOUNCE:
-		return "ANNOUNCE";
-	case PCPC_OP_MAP:
-		return "MAP";
-	case PCPC_OP_PEER:
-		return "PEER";
-	default:
-		return "UNKNOWN";
-	}
-}
-
+/* Requests of an opcode we do not know are sent as a bare header (tests use them). */
 static size_t
 opcode_len(uint8_t op)
 {
-	return op == PCPC_OP_MAP ? MAP_LEN : op == PCPC_OP_PEER ? PEER_LEN : HDR_LEN;
+	size_t len = pcp_opcode_len(op);
+
+	return len ? len : PCP_HDR_LEN;
 }
 
 int
 pcpc_append_option(uint8_t *buf, size_t *len, size_t cap, uint8_t code,
     const void *data, uint16_t dlen)
 {
-	size_t padded = ((size_t)dlen + 3) & ~(size_t)3;
+	size_t padded = pcp_option_padded(dlen);
 
 	if (*len > cap || cap - *len < 4 + padded)
 		return -ENOSPC;
 	buf[*len] = code;
 	buf[*len + 1] = 0;
-	wr16(buf + *len + 2, dlen);
+	put16(buf + *len + 2, dlen);
 	memset(buf + *len + 4, 0, padded);
 	if (dlen)
 		memcpy(buf + *len + 4, data, dlen);
@@ -138,9 +60,9 @@ append_filter(uint8_t *buf, size_t *len, size_t cap, const struct pcpc_filter *f
 	uint8_t d[20] = { 0 };
 
 	d[1] = f->plen;
-	wr16(d + 2, f->port);
+	put16(d + 2, f->port);
 	memcpy(d + 4, f->addr, 16);
-	return pcpc_append_option(buf, len, cap, PCPC_OPT_FILTER, d, sizeof(d));
+	return pcpc_append_option(buf, len, cap, PCP_OPT_FILTER, d, sizeof(d));
 }
 
 size_t
@@ -153,24 +75,24 @@ pcpc_build(const struct pcpc_msg *m, uint8_t *buf, size_t cap)
 	memset(buf, 0, len);
 	buf[0] = m->version;
 	buf[1] = m->opcode & 0x7f;
-	wr32(buf + 4, m->lifetime);
+	put32(buf + 4, m->lifetime);
 	memcpy(buf + 8, m->client_ip, 16);
-	if (m->opcode == PCPC_OP_MAP || m->opcode == PCPC_OP_PEER) {
-		memcpy(buf + 24, m->nonce, PCPC_NONCE_LEN);
+	if (m->opcode == PCP_OP_MAP || m->opcode == PCP_OP_PEER) {
+		memcpy(buf + 24, m->nonce, PCP_NONCE_LEN);
 		buf[36] = m->proto;
-		wr16(buf + 40, m->int_port);
-		wr16(buf + 42, m->ext_port);
+		put16(buf + 40, m->int_port);
+		put16(buf + 42, m->ext_port);
 		memcpy(buf + 44, m->ext_ip, 16);
 	}
-	if (m->opcode == PCPC_OP_PEER) {
-		wr16(buf + 60, m->rem_port);
+	if (m->opcode == PCP_OP_PEER) {
+		put16(buf + 60, m->rem_port);
 		memcpy(buf + 64, m->rem_ip, 16);
 	}
 	if (m->third_party &&
-	    pcpc_append_option(buf, &len, cap, PCPC_OPT_THIRD_PARTY, m->tp_addr, 16) < 0)
+	    pcpc_append_option(buf, &len, cap, PCP_OPT_THIRD_PARTY, m->tp_addr, 16) < 0)
 		return 0;
 	if (m->prefer_failure &&
-	    pcpc_append_option(buf, &len, cap, PCPC_OPT_PREFER_FAILURE, NULL, 0) < 0)
+	    pcpc_append_option(buf, &len, cap, PCP_OPT_PREFER_FAILURE, NULL, 0) < 0)
 		return 0;
 	for (size_t i = 0; i < m->n_filters; i++)
 		if (append_filter(buf, &len, cap, &m->filters[i]) < 0)
@@ -182,22 +104,22 @@ static int
 parse_option(struct pcpc_msg *m, uint8_t code, const uint8_t *d, size_t olen)
 {
 	switch (code) {
-	case PCPC_OPT_THIRD_PARTY:
+	case PCP_OPT_THIRD_PARTY:
 		if (olen != 16)
 			return -EINVAL;
 		m->third_party = true;
 		memcpy(m->tp_addr, d, 16);
 		return 0;
-	case PCPC_OPT_PREFER_FAILURE:
+	case PCP_OPT_PREFER_FAILURE:
 		m->prefer_failure = true;
 		return 0;
-	case PCPC_OPT_FILTER:
+	case PCP_OPT_FILTER:
 		if (olen != 20)
 			return -EINVAL;
 		if (m->n_filters < PCPC_MAX_FILTERS) {
 			struct pcpc_filter *f = &m->filters[m->n_filters++];
 			f->plen = d[1];
-			f->port = rd16(d + 2);
+			f->port = get16(d + 2);
 			memcpy(f->addr, d + 4, 16);
 		}
 		return 0;
@@ -215,8 +137,8 @@ parse_options(struct pcpc_msg *m, const uint8_t *p, size_t len)
 	while (off < len) {
 		if (len - off < 4)
 			return -EINVAL;
-		size_t olen = rd16(p + off + 2);
-		size_t padded = (olen + 3) & ~(size_t)3;
+		size_t olen = get16(p + off + 2);
+		size_t padded = pcp_option_padded(olen);
 		if (padded > len - off - 4 || parse_option(m, p[off], p + off + 4, olen) < 0)
 			return -EINVAL;
 		off += 4 + padded;
@@ -236,34 +158,34 @@ pcpc_parse(const uint8_t *buf, size_t len, struct pcpc_msg *m)
 	m->version = buf[0];
 	m->opcode = buf[1] & 0x7f;
 	if (buf[0] == 0 && len == 8) {		/* a NAT-PMP-only server (§9) */
-		m->result = (uint8_t)rd16(buf + 2);
-		m->epoch = rd32(buf + 4);
-		return m->result == PCPC_UNSUPP_VERSION ? 0 : -EINVAL;
+		m->result = (uint8_t)get16(buf + 2);
+		m->epoch = get32(buf + 4);
+		return m->result == PCP_UNSUPP_VERSION ? 0 : -EINVAL;
 	}
-	if (len < HDR_LEN || len > PCPC_MAX_MSG || len % 4 != 0)
+	if (len < PCP_HDR_LEN || len > PCP_MAX_MSG || len % 4 != 0)
 		return -EINVAL;
 	m->result = buf[3];
-	m->lifetime = rd32(buf + 4);
-	m->epoch = rd32(buf + 8);
-	if (m->version != PCPC_VERSION)
-		return m->result == PCPC_UNSUPP_VERSION ? 0 : -EINVAL;
+	m->lifetime = get32(buf + 4);
+	m->epoch = get32(buf + 8);
+	if (m->version != PCP_VERSION)
+		return m->result == PCP_UNSUPP_VERSION ? 0 : -EINVAL;
 	need = opcode_len(m->opcode);
-	if (m->opcode > PCPC_OP_PEER || len < need)
-		return m->result != PCPC_SUCCESS ? 0 : -EINVAL;
-	if (m->opcode != PCPC_OP_ANNOUNCE) {
-		memcpy(m->nonce, buf + 24, PCPC_NONCE_LEN);
+	if (m->opcode > PCP_OP_PEER || len < need)
+		return m->result != PCP_SUCCESS ? 0 : -EINVAL;
+	if (m->opcode != PCP_OP_ANNOUNCE) {
+		memcpy(m->nonce, buf + 24, PCP_NONCE_LEN);
 		m->proto = buf[36];
-		m->int_port = rd16(buf + 40);
-		m->ext_port = rd16(buf + 42);
+		m->int_port = get16(buf + 40);
+		m->ext_port = get16(buf + 42);
 		memcpy(m->ext_ip, buf + 44, 16);
 	}
-	if (m->opcode == PCPC_OP_PEER) {
-		m->rem_port = rd16(buf + 60);
+	if (m->opcode == PCP_OP_PEER) {
+		m->rem_port = get16(buf + 60);
 		memcpy(m->rem_ip, buf + 64, 16);
 	}
 	/* An error response copies our request back, options and all: its
 	 * options are ours, so a fault there is not the response's. */
-	if (parse_options(m, buf + need, len - need) < 0 && m->result == PCPC_SUCCESS)
+	if (parse_options(m, buf + need, len - need) < 0 && m->result == PCP_SUCCESS)
 		return -EINVAL;
 	return 0;
 }
@@ -273,16 +195,16 @@ pcpc_matches(const struct pcpc_msg *req, const struct pcpc_msg *resp)
 {
 	if (!resp->response)
 		return false;
-	if (resp->result == PCPC_UNSUPP_VERSION)
+	if (resp->result == PCP_UNSUPP_VERSION)
 		return true;		/* it need not echo anything we sent */
 	if (resp->opcode != req->opcode)
 		return false;
-	if (req->opcode == PCPC_OP_ANNOUNCE)
+	if (req->opcode == PCP_OP_ANNOUNCE)
 		return true;
-	if (memcmp(req->nonce, resp->nonce, PCPC_NONCE_LEN) != 0 ||
+	if (memcmp(req->nonce, resp->nonce, PCP_NONCE_LEN) != 0 ||
 	    req->proto != resp->proto || req->int_port != resp->int_port)
 		return false;
-	if (req->opcode == PCPC_OP_PEER &&
+	if (req->opcode == PCP_OP_PEER &&
 	    (req->rem_port != resp->rem_port || memcmp(req->rem_ip, resp->rem_ip, 16) != 0))
 		return false;
 	return true;
@@ -291,7 +213,7 @@ pcpc_matches(const struct pcpc_msg *req, const struct pcpc_msg *resp)
 int
 pcpc_local_addr(struct in_addr server, struct in_addr *local)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCPC_SERVER_PORT) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCP_SERVER_PORT) };
 	socklen_t sl = sizeof(sa);
 	int s, rc = 0;
 
@@ -333,7 +255,7 @@ static int
 open_connected(const struct pcpc_xfer *x)
 {
 	struct sockaddr_in sa = {
-		.sin_family = AF_INET, .sin_port = htons(x->port ? x->port : PCPC_SERVER_PORT),
+		.sin_family = AF_INET, .sin_port = htons(x->port ? x->port : PCP_SERVER_PORT),
 		.sin_addr = x->server,
 	};
 	struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons(x->local_port) };
@@ -433,7 +355,7 @@ int
 pcpc_request(const struct pcpc_xfer *x, const struct pcpc_msg *req, struct pcpc_msg *resp)
 {
 	static const uint8_t zero[16];
-	uint8_t buf[PCPC_MAX_MSG], rbuf[PCPC_MAX_MSG + 4];
+	uint8_t buf[PCP_MAX_MSG], rbuf[PCP_MAX_MSG + 4];
 	struct pcpc_msg m = *req;
 	struct match_arg ma = { &m, resp };
 	size_t len;
@@ -444,7 +366,7 @@ pcpc_request(const struct pcpc_xfer *x, const struct pcpc_msg *req, struct pcpc_
 		int rc = pcpc_local_addr(x->server, &local);
 		if (rc < 0)
 			return rc;
-		pcpc_v4mapped(local, m.client_ip);
+		pcp_v4mapped(local, m.client_ip);
 	}
 	if ((len = pcpc_build(&m, buf, sizeof(buf))) == 0)
 		return -EINVAL;

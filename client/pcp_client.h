@@ -4,7 +4,8 @@
  * (THIRD_PARTY, PREFER_FAILURE, FILTER, or raw ones for testing servers),
  * parses responses, and runs a blocking request/response exchange with the
  * retransmission schedule of §8.1.1. Internal to libporthole (hidden
- * symbols); the public API is porthole.h.
+ * symbols); the public API is porthole.h. The wire definitions it shares
+ * with the daemon are in common/pcp_wire.h.
  */
 #ifndef PORTHOLE_PCP_CLIENT_H
 #define PORTHOLE_PCP_CLIENT_H
@@ -14,23 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PCPC_SERVER_PORT	5351
-#define PCPC_ANNOUNCE_PORT	5350
-#define PCPC_MAX_MSG		1100
-#define PCPC_NONCE_LEN		12
+#include "pcp_wire.h"
+
+/* How many FILTER options a message of ours holds (the server decides its own limit). */
 #define PCPC_MAX_FILTERS	8
-#define PCPC_VERSION		2
-
-enum pcpc_opcode { PCPC_OP_ANNOUNCE = 0, PCPC_OP_MAP = 1, PCPC_OP_PEER = 2 };
-
-enum pcpc_result {
-	PCPC_SUCCESS = 0, PCPC_UNSUPP_VERSION, PCPC_NOT_AUTHORIZED, PCPC_MALFORMED_REQUEST,
-	PCPC_UNSUPP_OPCODE, PCPC_UNSUPP_OPTION, PCPC_MALFORMED_OPTION, PCPC_NETWORK_FAILURE,
-	PCPC_NO_RESOURCES, PCPC_UNSUPP_PROTOCOL, PCPC_USER_EX_QUOTA,
-	PCPC_CANNOT_PROVIDE_EXTERNAL, PCPC_ADDRESS_MISMATCH, PCPC_EXCESSIVE_REMOTE_PEERS,
-};
-
-enum pcpc_option { PCPC_OPT_THIRD_PARTY = 1, PCPC_OPT_PREFER_FAILURE = 2, PCPC_OPT_FILTER = 3 };
 
 struct pcpc_filter {
 	uint8_t		plen;		/* 96 + IPv4 prefix length; 0 = drop all filters */
@@ -40,17 +28,17 @@ struct pcpc_filter {
 
 /*
  * One message, request or response. Addresses are in wire form (16 bytes,
- * IPv4 as ::ffff:a.b.c.d); pcpc_v4mapped()/pcpc_v4() convert.
+ * IPv4 as ::ffff:a.b.c.d); pcp_v4mapped()/pcp_is_v4mapped() (pcp_wire.h) convert.
  */
 struct pcpc_msg {
-	uint8_t		version;	/* PCPC_VERSION; 0 = a NAT-PMP-only server answered */
+	uint8_t		version;	/* PCP_VERSION; 0 = a NAT-PMP-only server answered */
 	uint8_t		opcode;		/* without the R bit */
 	bool		response;
 	uint8_t		result;		/* responses */
 	uint32_t	lifetime;
 	uint32_t	epoch;		/* responses */
 	uint8_t		client_ip[16];	/* requests; all zeros = filled in by pcpc_request */
-	uint8_t		nonce[PCPC_NONCE_LEN];
+	uint8_t		nonce[PCP_NONCE_LEN];
 	uint8_t		proto;
 	uint16_t	int_port;
 	uint16_t	ext_port;
@@ -75,12 +63,8 @@ struct pcpc_xfer {
 	uint16_t	local_port;	/* 0 = any; else bind it (to hear later updates there) */
 };
 
-void	pcpc_v4mapped(struct in_addr a, uint8_t out[16]);
-bool	pcpc_v4(const uint8_t ip[16], struct in_addr *a);
 /* A fresh random mapping nonce (§11.2). 0, or -errno. */
-int	pcpc_nonce(uint8_t nonce[PCPC_NONCE_LEN]);
-const char *pcpc_result_str(int result);
-const char *pcpc_opcode_str(int opcode);
+int	pcpc_nonce(uint8_t nonce[PCP_NONCE_LEN]);
 
 /* Request bytes for m into buf; the length, or 0 when it does not fit. */
 size_t	pcpc_build(const struct pcpc_msg *m, uint8_t *buf, size_t cap);

@@ -45,7 +45,7 @@ size_t
 natpmp_build_extaddr(uint8_t *out, uint16_t result, uint32_t epoch, struct in_addr ext)
 {
 	out[0] = 0;
-	out[1] = 128 + NATPMP_OP_EXTADDR;
+	out[1] = NATPMP_RESPONSE_OP + NATPMP_OP_EXTADDR;
 	put16(out + 2, result);
 	put32(out + 4, epoch);
 	/* RFC 6886 §3.2: the address is zero on any error. */
@@ -58,7 +58,7 @@ natpmp_build_map(uint8_t *out, uint8_t op, uint16_t result, uint32_t epoch,
     uint16_t int_port, uint16_t ext_port, uint32_t lifetime)
 {
 	out[0] = 0;
-	out[1] = (uint8_t)(128 + op);
+	out[1] = (uint8_t)(NATPMP_RESPONSE_OP + op);
 	put16(out + 2, result);
 	put32(out + 4, epoch);
 	put16(out + 8, int_port);
@@ -76,7 +76,7 @@ size_t
 natpmp_build_unsupp_version(uint8_t *out, uint32_t epoch)
 {
 	out[0] = 0;
-	out[1] = 128;
+	out[1] = NATPMP_RESPONSE_OP;
 	put16(out + 2, NATPMP_UNSUPP_VERSION);
 	put32(out + 4, epoch);
 	return NATPMP_BADVERS_LEN;

@@ -11,6 +11,7 @@
  *   announce.c    the epoch, restart/address-change announcements and
  *                 PCP mapping updates
  *
+ * Wire constants shared with the client are in common/pcp_wire.h.
  * The parsers and the protocol logic never touch a socket, so unit tests
  * and libFuzzer call them directly with a byte buffer and a source address.
  */
@@ -24,41 +25,14 @@
 
 #include "config.h"
 #include "lease.h"
+#include "pcp_wire.h"
 
 struct gateway;
 
-#define PCP_SERVER_PORT		5351
-#define PCP_CLIENT_PORT		5350	/* where announcements go */
-#define PCP_MAX_MSG		1100
-#define PCP_HDR_LEN		24
-#define PCP_MAP_LEN		60
-#define PCP_PEER_LEN		80
-#define PCP_VERSION		2
 #define PCP_LONG_ERR_LIFETIME	1800
 #define PCP_SHORT_ERR_LIFETIME	30
 #define PCP_MAX_FILTERS		64	/* more cannot fit in 1100 bytes anyway */
 #define PCP_DROP		(-1)	/* parse verdict: say nothing */
-
-enum pcp_opcode { PCP_OP_ANNOUNCE = 0, PCP_OP_MAP = 1, PCP_OP_PEER = 2, PCP_OP_AUTH = 3 };
-
-enum pcp_result {
-	PCP_SUCCESS = 0,
-	PCP_UNSUPP_VERSION,
-	PCP_NOT_AUTHORIZED,
-	PCP_MALFORMED_REQUEST,
-	PCP_UNSUPP_OPCODE,
-	PCP_UNSUPP_OPTION,
-	PCP_MALFORMED_OPTION,
-	PCP_NETWORK_FAILURE,
-	PCP_NO_RESOURCES,
-	PCP_UNSUPP_PROTOCOL,
-	PCP_USER_EX_QUOTA,
-	PCP_CANNOT_PROVIDE_EXTERNAL,
-	PCP_ADDRESS_MISMATCH,
-	PCP_EXCESSIVE_REMOTE_PEERS,
-};
-
-enum pcp_option { PCP_OPT_THIRD_PARTY = 1, PCP_OPT_PREFER_FAILURE = 2, PCP_OPT_FILTER = 3 };
 
 struct pcp_filter {
 	uint8_t		plen;		/* 0 = "remove all filters" */
@@ -97,22 +71,7 @@ struct pcp_answer {
 	bool		 echo_filters;
 };
 
-enum natpmp_op { NATPMP_OP_EXTADDR = 0, NATPMP_OP_MAP_UDP = 1, NATPMP_OP_MAP_TCP = 2 };
-
-enum natpmp_result {
-	NATPMP_SUCCESS = 0,
-	NATPMP_UNSUPP_VERSION,
-	NATPMP_NOT_AUTHORIZED,
-	NATPMP_NETWORK_FAILURE,
-	NATPMP_NO_RESOURCES,
-	NATPMP_UNSUPP_OPCODE,
-};
-
 #define NATPMP_DROP		(-1)
-#define NATPMP_EXTADDR_LEN	12
-#define NATPMP_MAP_REQ_LEN	12
-#define NATPMP_MAP_RESP_LEN	16
-#define NATPMP_BADVERS_LEN	8
 
 struct natpmp_req {
 	uint8_t		op;
@@ -143,9 +102,6 @@ size_t	pcp_build_error(uint8_t *out, size_t outsz, const uint8_t *req, size_t le
 size_t	pcp_build_success(uint8_t *out, size_t outsz, const struct pcp_req *r,
 	    const struct pcp_answer *a, uint32_t epoch);
 size_t	pcp_build_announce(uint8_t *out, uint32_t epoch);
-void	pcp_v4mapped(struct in_addr a, uint8_t out[16]);
-bool	pcp_is_v4mapped(const uint8_t ip[16], struct in_addr *out);
-bool	pcp_is_unspecified(const uint8_t ip[16]);
 
 /* natpmp.c */
 size_t	natpmp_handle(const struct pcp_env *env, struct in_addr src,

@@ -10,35 +10,6 @@
 #include "pcp_int.h"
 #include "wire.h"
 
-static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-void
-pcp_v4mapped(struct in_addr a, uint8_t out[16])
-{
-	memcpy(out, v4mapped_prefix, 12);
-	memcpy(out + 12, &a, 4);
-}
-
-bool
-pcp_is_v4mapped(const uint8_t ip[16], struct in_addr *out)
-{
-	if (memcmp(ip, v4mapped_prefix, 12) != 0)
-		return false;
-	if (out)
-		memcpy(out, ip + 12, 4);
-	return true;
-}
-
-/* "No preference": the IPv6 or the IPv4-mapped all-zeros address (§5). */
-bool
-pcp_is_unspecified(const uint8_t ip[16])
-{
-	static const uint8_t zero[16];
-
-	return memcmp(ip, zero, 16) == 0 ||
-	    (memcmp(ip, v4mapped_prefix, 12) == 0 && memcmp(ip + 12, zero, 4) == 0);
-}
-
 /* §7.4: which errors are long-lived (30 min) and which short (30 s). */
 uint32_t
 pcp_error_lifetime(int result)
@@ -51,22 +22,6 @@ pcp_error_lifetime(int result)
 		return PCP_SHORT_ERR_LIFETIME;
 	default:
 		return PCP_LONG_ERR_LIFETIME;
-	}
-}
-
-/* The fixed size of each opcode we implement; 0 = unknown opcode. */
-static size_t
-opcode_len(uint8_t op)
-{
-	switch (op) {
-	case PCP_OP_ANNOUNCE:
-		return PCP_HDR_LEN;
-	case PCP_OP_MAP:
-		return PCP_MAP_LEN;
-	case PCP_OP_PEER:
-		return PCP_PEER_LEN;
-	default:
-		return 0;
 	}
 }
 
@@ -118,7 +73,7 @@ check_option_structure(const uint8_t *p, size_t len)
 	while (off < len) {
 		if (len - off < 4)
 			return PCP_MALFORMED_OPTION;
-		size_t padded = ((size_t)get16(p + off + 2) + 3) & ~(size_t)3;
+		size_t padded = pcp_option_padded(get16(p + off + 2));
 		if (padded > len - off - 4)
 			return PCP_MALFORMED_OPTION;
 		off += 4 + padded;
@@ -188,7 +143,7 @@ parse_options(const uint8_t *p, size_t len, struct in_addr src, struct pcp_req *
 		size_t olen = get16(p + off + 2);
 		if ((rc = parse_option(p[off], p + off + 4, olen, r)) != 0)
 			return rc;
-		off += 4 + ((olen + 3) & ~(size_t)3);
+		off += PCP_OPT_HDR_LEN + pcp_option_padded(olen);
 	}
 	/* §11.3, §13.2, §13.3: options that make no sense with these fields. */
 	if (r->prefer_failure && (r->lifetime == 0 || r->ext_port == 0))
@@ -222,7 +177,7 @@ pcp_parse(const uint8_t *b, size_t len, struct in_addr src, struct pcp_req *r)
 	r->opcode = b[1];
 	r->lifetime = get32(b + 4);
 	memcpy(r->client_ip, b + 8, 16);
-	need = opcode_len(r->opcode);
+	need = pcp_opcode_len(r->opcode);
 	if (len > PCP_MAX_MSG || len % 4 != 0 || len < need)
 		return PCP_MALFORMED_REQUEST;
 	if (!pcp_is_v4mapped(r->client_ip, &cip) || cip.s_addr != src.s_addr)
@@ -292,7 +247,7 @@ put_option(uint8_t *p, uint8_t code, const void *data, uint16_t len)
 	put16(p + 2, len);
 	if (len)
 		memcpy(p + 4, data, len);
-	return 4 + (((size_t)len + 3) & ~(size_t)3);
+	return PCP_OPT_HDR_LEN + pcp_option_padded(len);
 }
 
 static size_t
@@ -311,7 +266,7 @@ size_t
 pcp_build_success(uint8_t *out, size_t outsz, const struct pcp_req *r,
     const struct pcp_answer *a, uint32_t epoch)
 {
-	size_t len = opcode_len(r->opcode);
+	size_t len = pcp_opcode_len(r->opcode);
 	size_t need = len + (r->third_party ? 20 : 0) + (r->prefer_failure ? 4 : 0) +
 	    (a->echo_filters ? r->n_filters * 24 : 0);
 

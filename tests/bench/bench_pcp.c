@@ -30,7 +30,7 @@
 static int
 open_server(struct in_addr gw)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCPC_SERVER_PORT),
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCP_SERVER_PORT),
 	    .sin_addr = gw };
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
@@ -45,7 +45,7 @@ open_server(struct in_addr gw)
 static int
 pcp_one(int s, const struct pcpc_msg *req, struct pcpc_msg *resp)
 {
-	uint8_t out[PCPC_MAX_MSG], in[PCPC_MAX_MSG];
+	uint8_t out[PCP_MAX_MSG], in[PCP_MAX_MSG];
 	size_t len = pcpc_build(req, out, sizeof(out));
 
 	if (len == 0)
@@ -86,8 +86,8 @@ main(int argc, char **argv)
 	}
 	gw = bench_addr(argv[1]);
 	memset(&req, 0, sizeof(req));
-	req.version = PCPC_VERSION;
-	req.opcode = PCPC_OP_MAP;
+	req.version = PCP_VERSION;
+	req.opcode = PCP_OP_MAP;
 	req.proto = bench_proto(argv[3]);
 	first = bench_num(argv[4], 65535, "first port");
 	count = bench_num(argv[5], 65535 - first + 1, "count");
@@ -97,14 +97,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_pcp: bad first port or no route to %s\n", argv[1]);
 		return 2;
 	}
-	pcpc_v4mapped(me, req.client_ip);
-	pcpc_v4mapped((struct in_addr){ 0 }, req.ext_ip);	/* no preference */
+	pcp_v4mapped(me, req.client_ip);
+	pcp_v4mapped((struct in_addr){ 0 }, req.ext_ip);	/* no preference */
 	s = open_server(gw);
 	bench_begin(&r, bench_num(argv[add ? 7 : 6], 86400, "seconds"));
 	for (unsigned i = 0; i < count && bench_in_time(&r); i++) {
 		req.int_port = first + i;
 		req.ext_port = add ? req.int_port : 0;
-		if (pcp_one(s, &req, &resp) < 0 || resp.result != PCPC_SUCCESS) {
+		if (pcp_one(s, &req, &resp) < 0 || resp.result != PCP_SUCCESS) {
 			r.fails++;
 			continue;
 		}

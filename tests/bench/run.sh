@@ -58,7 +58,7 @@ declare -A R		# R[daemon.metric] = figure
 build_tools() {
 	local src=$ROOT/tests/bench t
 	local cflags="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow
-		-Wmissing-prototypes -Wstrict-prototypes -I$ROOT/client -I$src"
+		-Wmissing-prototypes -Wstrict-prototypes -I$ROOT/common -I$ROOT/client -I$src"
 	mkdir -p "$BB"
 	for t in natpmp pcp upnp path mufill; do
 		# shellcheck disable=SC2086

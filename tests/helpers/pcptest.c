@@ -28,9 +28,9 @@ struct opts {
 	bool		 client_set;
 	bool		 lifetime_set;
 	long		 send_len;		/* -L: exact length sent; -1 = as built */
-	uint8_t		 raw[PCPC_MAX_MSG * 2];
+	uint8_t		 raw[PCP_MAX_MSG * 2];
 	size_t		 raw_len;		/* -x: these bytes instead */
-	uint8_t		 extra[PCPC_MAX_MSG];
+	uint8_t		 extra[PCP_MAX_MSG];
 	size_t		 extra_len;		/* -X: raw options appended */
 	unsigned	 wait_ms;
 	bool		 dump;			/* -D: print the request too */
@@ -86,7 +86,7 @@ parse_addr16(const char *s, uint8_t out[16])
 	struct in_addr a;
 
 	if (inet_pton(AF_INET, s, &a) == 1)
-		pcpc_v4mapped(a, out);
+		pcp_v4mapped(a, out);
 	else if (inet_pton(AF_INET6, s, out) != 1)
 		usage();
 }
@@ -116,7 +116,7 @@ add_filter(struct opts *o, const char *arg)
 static void
 add_raw_option(struct opts *o, const char *arg)
 {
-	uint8_t data[PCPC_MAX_MSG];
+	uint8_t data[PCP_MAX_MSG];
 	unsigned code, len;
 	const char *hex = NULL;
 	size_t n = 0;
@@ -140,11 +140,11 @@ static uint8_t
 parse_opcode(const char *s)
 {
 	if (strcmp(s, "announce") == 0)
-		return PCPC_OP_ANNOUNCE;
+		return PCP_OP_ANNOUNCE;
 	if (strcmp(s, "map") == 0)
-		return PCPC_OP_MAP;
+		return PCP_OP_MAP;
 	if (strcmp(s, "peer") == 0)
-		return PCPC_OP_PEER;
+		return PCP_OP_PEER;
 	return (uint8_t)atoi(s);
 }
 
@@ -187,7 +187,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'e': o->m.ext_port = (uint16_t)atoi(optarg); break;
 		case 'E': parse_addr16(optarg, o->m.ext_ip); break;
 		case 'n':
-			if (parse_hex(optarg, o->m.nonce, PCPC_NONCE_LEN) != PCPC_NONCE_LEN)
+			if (parse_hex(optarg, o->m.nonce, PCP_NONCE_LEN) != PCP_NONCE_LEN)
 				usage();
 			break;
 		case 'c': parse_addr16(optarg, o->m.client_ip); o->client_set = true; break;
@@ -215,7 +215,7 @@ print_addr16(const char *key, const uint8_t ip[16])
 	char s[INET6_ADDRSTRLEN];
 	struct in_addr a;
 
-	if (pcpc_v4(ip, &a))
+	if (pcp_is_v4mapped(ip, &a))
 		inet_ntop(AF_INET, &a, s, sizeof(s));
 	else
 		inet_ntop(AF_INET6, ip, s, sizeof(s));
@@ -268,16 +268,16 @@ print_reply(const char *what, const struct sockaddr_in *from, const uint8_t *b, 
 			    b[10] << 8 | b[11],
 			    (unsigned)b[12] << 24 | b[13] << 16 | b[14] << 8 | b[15]);
 	}
-	if (rc == 0 && m.version == PCPC_VERSION) {
+	if (rc == 0 && m.version == PCP_VERSION) {
 		printf(" result=%u result_name=%s lifetime=%u epoch=%u reserved_zero=%d",
-		    m.result, pcpc_result_str(m.result), m.lifetime, m.epoch,
+		    m.result, pcp_result_name(m.result), m.lifetime, m.epoch,
 		    memcmp(b + 12, zero, 12) == 0);
-		if (m.opcode == PCPC_OP_MAP || m.opcode == PCPC_OP_PEER) {
-			print_hex("nonce", m.nonce, PCPC_NONCE_LEN);
+		if (m.opcode == PCP_OP_MAP || m.opcode == PCP_OP_PEER) {
+			print_hex("nonce", m.nonce, PCP_NONCE_LEN);
 			printf(" proto=%u int_port=%u ext_port=%u", m.proto, m.int_port, m.ext_port);
 			print_addr16("ext_ip", m.ext_ip);
 		}
-		if (m.opcode == PCPC_OP_PEER) {
+		if (m.opcode == PCP_OP_PEER) {
 			printf(" rem_port=%u", m.rem_port);
 			print_addr16("rem_ip", m.rem_ip);
 		}
@@ -303,7 +303,7 @@ build_request(struct opts *o, struct in_addr server, uint8_t *buf, size_t cap)
 			struct in_addr local;
 			if (pcpc_local_addr(server, &local) < 0)
 				return 0;
-			pcpc_v4mapped(local, o->m.client_ip);
+			pcp_v4mapped(local, o->m.client_ip);
 		}
 		if ((len = pcpc_build(&o->m, buf, cap)) == 0)
 			return 0;
@@ -325,8 +325,8 @@ build_request(struct opts *o, struct in_addr server, uint8_t *buf, size_t cap)
 static int
 do_request(struct opts *o, const char *server)
 {
-	uint8_t buf[PCPC_MAX_MSG * 2], resp[PCPC_MAX_MSG * 2];
-	struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(PCPC_SERVER_PORT) };
+	uint8_t buf[PCP_MAX_MSG * 2], resp[PCP_MAX_MSG * 2];
+	struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(PCP_SERVER_PORT) };
 	size_t len;
 	ssize_t n;
 
@@ -359,7 +359,7 @@ open_listener(struct opts *o)
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	int one = 1, s = socket(AF_INET, SOCK_DGRAM, 0);
 
-	sin.sin_port = htons(o->mcast_if ? PCPC_ANNOUNCE_PORT : o->listen_port);
+	sin.sin_port = htons(o->mcast_if ? PCP_CLIENT_PORT : o->listen_port);
 	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		perror("pcptest: listener");
@@ -399,7 +399,7 @@ do_listen(struct opts *o)
 		struct pollfd pfd = { s, POLLIN, 0 };
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			break;
-		uint8_t b[PCPC_MAX_MSG * 2];
+		uint8_t b[PCP_MAX_MSG * 2];
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(s, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
@@ -422,8 +422,8 @@ main(int argc, char **argv)
 	struct opts o;
 
 	memset(&o, 0, sizeof(o));
-	o.m.version = PCPC_VERSION;
-	o.m.opcode = PCPC_OP_MAP;
+	o.m.version = PCP_VERSION;
+	o.m.opcode = PCP_OP_MAP;
 	o.m.lifetime = 3600;
 	o.m.proto = IPPROTO_TCP;
 	o.send_len = -1;
@@ -432,7 +432,7 @@ main(int argc, char **argv)
 	if (pcpc_nonce(o.m.nonce) < 0)
 		return 1;
 	parse_args(argc, argv, &o);
-	if (o.m.opcode == PCPC_OP_ANNOUNCE && !o.lifetime_set)
+	if (o.m.opcode == PCP_OP_ANNOUNCE && !o.lifetime_set)
 		o.m.lifetime = 0;		/* §14.1.2 */
 	if (o.mcast_if || o.listen_port)
 		return do_listen(&o);

@@ -16,7 +16,7 @@
 #include "event.h"
 #include "lease.h"
 #include "pcp/pcp_int.h"
-#include "pcp/wire.h"
+#include "wire.h"
 
 #define EXT	"203.0.113.1"
 #define MAIL	"192.168.77.10"

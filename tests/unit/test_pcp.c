@@ -20,7 +20,7 @@
 #include "pcp_client.h"
 #include "pcp_fixture.h"
 
-static uint8_t reqbuf[PCPC_MAX_MSG * 2], outbuf[OUT_CAP];
+static uint8_t reqbuf[PCP_MAX_MSG * 2], outbuf[OUT_CAP];
 static size_t reqlen, outlen;
 
 /* A MAP request from src with a fixed nonce; callers adjust fields. */
@@ -30,10 +30,10 @@ map_req(const char *src, uint8_t proto, uint16_t int_port, uint16_t ext_port, ui
 	struct pcpc_msg m;
 
 	memset(&m, 0, sizeof(m));
-	m.version = PCPC_VERSION;
-	m.opcode = PCPC_OP_MAP;
+	m.version = PCP_VERSION;
+	m.opcode = PCP_OP_MAP;
 	m.lifetime = lifetime;
-	pcpc_v4mapped(ip(src), m.client_ip);
+	pcp_v4mapped(ip(src), m.client_ip);
 	memset(m.nonce, 0x5a, sizeof(m.nonce));
 	m.proto = proto;
 	m.int_port = int_port;
@@ -46,8 +46,8 @@ peer_req(const char *src, uint16_t int_port, const char *remote, uint16_t rport)
 {
 	struct pcpc_msg m = map_req(src, IPPROTO_TCP, int_port, 0, 600);
 
-	m.opcode = PCPC_OP_PEER;
-	pcpc_v4mapped(ip(remote), m.rem_ip);
+	m.opcode = PCP_OP_PEER;
+	pcp_v4mapped(ip(remote), m.rem_ip);
 	m.rem_port = rport;
 	return m;
 }
@@ -57,7 +57,7 @@ add_filter(struct pcpc_msg *m, const char *addr, uint8_t plen, uint16_t port)
 {
 	struct pcpc_filter *f = &m->filters[m->n_filters++];
 
-	pcpc_v4mapped(ip(addr), f->addr);
+	pcp_v4mapped(ip(addr), f->addr);
 	f->plen = plen;
 	f->port = port;
 }
@@ -91,7 +91,7 @@ assert_ext_ip(const struct pcpc_msg *r, const char *want)
 {
 	struct in_addr a;
 
-	assert_true(pcpc_v4(r->ext_ip, &a));
+	assert_true(pcp_is_v4mapped(r->ext_ip, &a));
 	assert_int_equal(a.s_addr, ip(want).s_addr);
 }
 
@@ -102,12 +102,12 @@ test_b1_d30_announce(void **state)
 	struct pcpc_msg m = map_req(MAIL, 0, 0, 0, 0), r;
 
 	(void)state;
-	m.opcode = PCPC_OP_ANNOUNCE;
+	m.opcode = PCP_OP_ANNOUNCE;
 	r = send_msg(MAIL, &m);
 	assert_int_equal(outlen, 24);
 	assert_int_equal(outbuf[0], 2);
 	assert_int_equal(outbuf[1], 0x80);
-	assert_int_equal(r.result, PCPC_SUCCESS);
+	assert_int_equal(r.result, PCP_SUCCESS);
 	assert_int_equal(r.lifetime, 0);
 	assert_int_equal(r.epoch, 42);
 }
@@ -122,17 +122,17 @@ test_b2_versions(void **state)
 	m.version = 3;
 	r = send_msg(MAIL, &m);
 	assert_int_equal(r.version, 2);
-	assert_int_equal(r.result, PCPC_UNSUPP_VERSION);
+	assert_int_equal(r.result, PCP_UNSUPP_VERSION);
 	assert_int_equal(r.lifetime, 1800);
 	m.version = 255;
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_UNSUPP_VERSION);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_UNSUPP_VERSION);
 	uint8_t tiny[2] = { 7, 1 };
-	assert_int_equal(send_raw(MAIL, tiny, 2).result, PCPC_UNSUPP_VERSION);
+	assert_int_equal(send_raw(MAIL, tiny, 2).result, PCP_UNSUPP_VERSION);
 	m.version = 1;
 	r = send_msg(MAIL, &m);
 	assert_int_equal(outlen, 8);
 	assert_int_equal(r.version, 0);
-	assert_int_equal(r.result, PCPC_UNSUPP_VERSION);
+	assert_int_equal(r.result, PCP_UNSUPP_VERSION);
 	assert_int_equal(lease_count(), 0);
 }
 
@@ -162,11 +162,11 @@ test_b4_unsupp_opcode(void **state)
 	reqlen = pcpc_build(&m, reqbuf, sizeof(reqbuf));
 	reqbuf[1] = 3;
 	r = send_raw(MAIL, reqbuf, reqlen);
-	assert_int_equal(r.result, PCPC_UNSUPP_OPCODE);
+	assert_int_equal(r.result, PCP_UNSUPP_OPCODE);
 	assert_int_equal(outlen, reqlen);
 	assert_memory_equal(outbuf + 24, reqbuf + 24, reqlen - 24);
 	reqbuf[1] = 0x7f;
-	assert_int_equal(send_raw(MAIL, reqbuf, 24).result, PCPC_UNSUPP_OPCODE);
+	assert_int_equal(send_raw(MAIL, reqbuf, 24).result, PCP_UNSUPP_OPCODE);
 }
 
 /* D15: over 1100, not a multiple of 4, too short for the opcode -> MALFORMED_REQUEST. */
@@ -178,15 +178,15 @@ test_d15_malformed_lengths(void **state)
 
 	(void)state;
 	reqlen = pcpc_build(&m, reqbuf, sizeof(reqbuf));
-	assert_int_equal(send_raw(MAIL, reqbuf, 58).result, PCPC_MALFORMED_REQUEST);
-	assert_int_equal(send_raw(MAIL, reqbuf, 56).result, PCPC_MALFORMED_REQUEST);
+	assert_int_equal(send_raw(MAIL, reqbuf, 58).result, PCP_MALFORMED_REQUEST);
+	assert_int_equal(send_raw(MAIL, reqbuf, 56).result, PCP_MALFORMED_REQUEST);
 	memset(reqbuf + reqlen, 0, 4);
-	assert_int_equal(send_raw(MAIL, reqbuf, 62).result, PCPC_MALFORMED_REQUEST);
+	assert_int_equal(send_raw(MAIL, reqbuf, 62).result, PCP_MALFORMED_REQUEST);
 	memset(big, 0, sizeof(big));
 	memcpy(big, reqbuf, reqlen);
 	/* 1104 bytes: an option pads it out; the reply is cut to 1100. */
 	struct pcpc_msg r = send_raw(MAIL, big, 1104);
-	assert_int_equal(r.result, PCPC_MALFORMED_REQUEST);
+	assert_int_equal(r.result, PCP_MALFORMED_REQUEST);
 	assert_int_equal(outlen, 1100);
 	assert_int_equal(lease_count(), 0);
 }
@@ -199,7 +199,7 @@ test_d16_address_mismatch(void **state)
 
 	(void)state;
 	r = send_msg(MAIL, &m);
-	assert_int_equal(r.result, PCPC_ADDRESS_MISMATCH);
+	assert_int_equal(r.result, PCP_ADDRESS_MISMATCH);
 	assert_int_equal(r.lifetime, 1800);
 	assert_int_equal(lease_count(), 0);
 }
@@ -219,7 +219,7 @@ test_d17_copy_and_echo(void **state)
 	assert_int_equal(outlen, 60);					/* not echoed */
 	pcpc_append_option(reqbuf, &reqlen, sizeof(reqbuf), 99, opt, 4);	/* mandatory, unknown */
 	r = send_raw(MAIL, reqbuf, reqlen);
-	assert_int_equal(r.result, PCPC_UNSUPP_OPTION);
+	assert_int_equal(r.result, PCP_UNSUPP_OPTION);
 	assert_int_equal(outlen, reqlen);
 	assert_memory_equal(outbuf + 24, reqbuf + 24, reqlen - 24);	/* all copied */
 	/* Not parsed through: bytes 12-23 keep the client address's tail (§7.2). */
@@ -227,7 +227,7 @@ test_d17_copy_and_echo(void **state)
 	/* Parsed, refused later: they are zero. */
 	m.nonce[0] ^= 1;
 	reqlen = pcpc_build(&m, reqbuf, sizeof(reqbuf));
-	assert_int_equal(send_raw(MAIL, reqbuf, reqlen).result, PCPC_NOT_AUTHORIZED);
+	assert_int_equal(send_raw(MAIL, reqbuf, reqlen).result, PCP_NOT_AUTHORIZED);
 	assert_memory_equal(outbuf + 12, (uint8_t[12]){ 0 }, 12);
 }
 
@@ -246,7 +246,7 @@ test_d18_error_lifetimes(void **state)
 	assert_int_equal(send_msg(MAIL, &m).result, 0);
 	m.int_port = 26;
 	struct pcpc_msg r = send_msg(MAIL, &m);
-	assert_int_equal(r.result, PCPC_USER_EX_QUOTA);		/* D24 too */
+	assert_int_equal(r.result, PCP_USER_EX_QUOTA);		/* D24 too */
 	assert_int_equal(r.lifetime, 30);
 }
 
@@ -282,7 +282,7 @@ test_d20_hints(void **state)
 
 	(void)state;
 	add_static(IPPROTO_TCP, 25, MAIL, 25);
-	pcpc_v4mapped(ip(WS), m.ext_ip);		/* Bitcoin Core sends its LAN IP */
+	pcp_v4mapped(ip(WS), m.ext_ip);		/* Bitcoin Core sends its LAN IP */
 	r = send_msg(WS, &m);
 	assert_int_equal(r.result, 0);
 	assert_int_not_equal(r.ext_port, 25);
@@ -299,30 +299,30 @@ test_d26_prefer_failure(void **state)
 	add_static(IPPROTO_TCP, 25, MAIL, 25);
 	m.prefer_failure = true;
 	r = send_msg(WS, &m);
-	assert_int_equal(r.result, PCPC_CANNOT_PROVIDE_EXTERNAL);
+	assert_int_equal(r.result, PCP_CANNOT_PROVIDE_EXTERNAL);
 	assert_int_equal(r.lifetime, 30);
 	assert_int_equal(lease_count(), 1);
 	m.ext_port = 2600;
-	pcpc_v4mapped(ip("198.51.100.7"), m.ext_ip);	/* not our address */
-	assert_int_equal(send_msg(WS, &m).result, PCPC_CANNOT_PROVIDE_EXTERNAL);
-	pcpc_v4mapped(ip(EXT), m.ext_ip);
+	pcp_v4mapped(ip("198.51.100.7"), m.ext_ip);	/* not our address */
+	assert_int_equal(send_msg(WS, &m).result, PCP_CANNOT_PROVIDE_EXTERNAL);
+	pcp_v4mapped(ip(EXT), m.ext_ip);
 	r = send_msg(WS, &m);
 	assert_int_equal(r.result, 0);
 	assert_int_equal(r.ext_port, 2600);
 	assert_true(r.prefer_failure);				/* processed, so echoed */
 	m.ext_port = 0;
-	assert_int_equal(send_msg(WS, &m).result, PCPC_MALFORMED_OPTION);
+	assert_int_equal(send_msg(WS, &m).result, PCP_MALFORMED_OPTION);
 	m.ext_port = 2600;
 	m.lifetime = 0;
-	assert_int_equal(send_msg(WS, &m).result, PCPC_MALFORMED_OPTION);
+	assert_int_equal(send_msg(WS, &m).result, PCP_MALFORMED_OPTION);
 	struct pcpc_msg p = peer_req(WS, 25, "198.51.100.7", 80);
 	p.prefer_failure = true;
-	assert_int_equal(send_msg(WS, &p).result, PCPC_MALFORMED_REQUEST);
+	assert_int_equal(send_msg(WS, &p).result, PCP_MALFORMED_REQUEST);
 	/* Repeated single-use option -> MALFORMED_OPTION (D25). */
 	m.lifetime = 600;
 	reqlen = pcpc_build(&m, reqbuf, sizeof(reqbuf));
-	pcpc_append_option(reqbuf, &reqlen, sizeof(reqbuf), PCPC_OPT_PREFER_FAILURE, NULL, 0);
-	assert_int_equal(send_raw(WS, reqbuf, reqlen).result, PCPC_MALFORMED_OPTION);
+	pcpc_append_option(reqbuf, &reqlen, sizeof(reqbuf), PCP_OPT_PREFER_FAILURE, NULL, 0);
+	assert_int_equal(send_raw(WS, reqbuf, reqlen).result, PCP_MALFORMED_OPTION);
 }
 
 /* D21: same nonce -> same port, refreshed; other nonce -> NOT_AUTHORIZED, time left. */
@@ -339,10 +339,10 @@ test_d21_nonce(void **state)
 	assert_int_equal(r2.lifetime, 900);
 	m.nonce[0] ^= 1;
 	r2 = send_msg(MAIL, &m);
-	assert_int_equal(r2.result, PCPC_NOT_AUTHORIZED);
+	assert_int_equal(r2.result, PCP_NOT_AUTHORIZED);
 	assert_in_range(r2.lifetime, 899, 900);
 	m.lifetime = 0;					/* Tailscale deletes with a fresh nonce */
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_NOT_AUTHORIZED);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_NOT_AUTHORIZED);
 	assert_int_equal(lease_count(), 1);
 }
 
@@ -357,7 +357,7 @@ test_d22_delete(void **state)
 	assert_int_equal(r.result, 0);
 	m.lifetime = 0;
 	m.ext_port = 7777;
-	pcpc_v4mapped(ip("198.51.100.1"), m.ext_ip);
+	pcp_v4mapped(ip("198.51.100.1"), m.ext_ip);
 	r = send_msg(MAIL, &m);
 	assert_int_equal(r.result, 0);
 	assert_int_equal(r.lifetime, 0);
@@ -366,7 +366,7 @@ test_d22_delete(void **state)
 	assert_int_equal(lease_count(), 0);
 	assert_int_equal(send_msg(MAIL, &m).result, 0);	/* again: still SUCCESS */
 	add_static(IPPROTO_TCP, 2525, MAIL, 25);
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_NOT_AUTHORIZED);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_NOT_AUTHORIZED);
 	assert_int_equal(lease_count(), 1);
 	/* A static mapping of the internal end is reported with lifetime 2^32-1. */
 	m.lifetime = 600;
@@ -383,15 +383,15 @@ test_d23_protocols(void **state)
 	struct pcpc_msg m = map_req(MAIL, 0, 25, 0, 600);
 
 	(void)state;
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_MALFORMED_REQUEST);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_MALFORMED_REQUEST);
 	m.int_port = 0;
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_UNSUPP_PROTOCOL);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_UNSUPP_PROTOCOL);
 	m.proto = 132;
 	m.int_port = 25;
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_UNSUPP_PROTOCOL);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_UNSUPP_PROTOCOL);
 	m.proto = IPPROTO_TCP;
 	m.int_port = 0;
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_UNSUPP_PROTOCOL);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_UNSUPP_PROTOCOL);
 	assert_int_equal(lease_count(), 0);
 }
 
@@ -408,7 +408,7 @@ test_d24_reserved_ports(void **state)
 	m.int_port = 5350;
 	m.ext_port = 5350;
 	m.prefer_failure = true;
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_CANNOT_PROVIDE_EXTERNAL);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_CANNOT_PROVIDE_EXTERNAL);
 	assert_int_equal(lease_count(), 1);
 	assert_null(lease_find(IPPROTO_TCP, r.ext_port));
 }
@@ -427,19 +427,19 @@ test_d25_option_structure(void **state)
 	reqbuf[62] = 0;
 	reqbuf[63] = 40;
 	memset(reqbuf + 64, 0, 8);
-	assert_int_equal(send_raw(MAIL, reqbuf, 72).result, PCPC_MALFORMED_OPTION);
+	assert_int_equal(send_raw(MAIL, reqbuf, 72).result, PCP_MALFORMED_OPTION);
 	/* THIRD_PARTY with the wrong length; PREFER_FAILURE with data. */
-	pcpc_v4mapped(ip(WS), tp);
+	pcp_v4mapped(ip(WS), tp);
 	reqlen = 60;
-	pcpc_append_option(reqbuf, &reqlen, sizeof(reqbuf), PCPC_OPT_THIRD_PARTY, tp, 12);
-	assert_int_equal(send_raw(MAIL, reqbuf, reqlen).result, PCPC_MALFORMED_OPTION);
+	pcpc_append_option(reqbuf, &reqlen, sizeof(reqbuf), PCP_OPT_THIRD_PARTY, tp, 12);
+	assert_int_equal(send_raw(MAIL, reqbuf, reqlen).result, PCP_MALFORMED_OPTION);
 	reqlen = 60;
-	pcpc_append_option(reqbuf, &reqlen, sizeof(reqbuf), PCPC_OPT_PREFER_FAILURE, tp, 4);
-	assert_int_equal(send_raw(MAIL, reqbuf, reqlen).result, PCPC_MALFORMED_OPTION);
+	pcpc_append_option(reqbuf, &reqlen, sizeof(reqbuf), PCP_OPT_PREFER_FAILURE, tp, 4);
+	assert_int_equal(send_raw(MAIL, reqbuf, reqlen).result, PCP_MALFORMED_OPTION);
 	/* FILTER in ANNOUNCE / PEER makes no sense there. */
 	struct pcpc_msg p = peer_req(MAIL, 25, "198.51.100.7", 80);
 	add_filter(&p, "198.51.100.7", 128, 0);
-	assert_int_equal(send_msg(MAIL, &p).result, PCPC_MALFORMED_OPTION);
+	assert_int_equal(send_msg(MAIL, &p).result, PCP_MALFORMED_OPTION);
 	assert_int_equal(lease_count(), 0);
 }
 
@@ -451,15 +451,15 @@ test_d27_third_party(void **state)
 
 	(void)state;
 	m.third_party = true;
-	pcpc_v4mapped(ip(MAIL), m.tp_addr);
-	assert_int_equal(send_msg(WS, &m).result, PCPC_UNSUPP_OPTION);
-	pcpc_v4mapped(ip(WS), m.tp_addr);
-	assert_int_equal(send_msg(WS, &m).result, PCPC_MALFORMED_REQUEST);
+	pcp_v4mapped(ip(MAIL), m.tp_addr);
+	assert_int_equal(send_msg(WS, &m).result, PCP_UNSUPP_OPTION);
+	pcp_v4mapped(ip(WS), m.tp_addr);
+	assert_int_equal(send_msg(WS, &m).result, PCP_MALFORMED_REQUEST);
 	assert_int_equal(lease_count(), 0);
 	/* Allowed by a rule: the mapping is for MAIL, and the option is echoed. */
 	fixture_teardown(state);
 	fixture_up("allow 1-65535 192.168.77.10/32 1-65535 third-party\n", 0, 0);
-	pcpc_v4mapped(ip(MAIL), m.tp_addr);
+	pcp_v4mapped(ip(MAIL), m.tp_addr);
 	r = send_msg(WS, &m);
 	assert_int_equal(r.result, 0);
 	assert_true(r.third_party);
@@ -478,15 +478,15 @@ test_d28_filter(void **state)
 
 	(void)state;
 	add_filter(&m, "198.51.100.7", 95, 0);
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_MALFORMED_OPTION);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_MALFORMED_OPTION);
 	m.filters[0].plen = 129;
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_MALFORMED_OPTION);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_MALFORMED_OPTION);
 	m.filters[0].plen = 128;
 	m.lifetime = 0;
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_MALFORMED_OPTION);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_MALFORMED_OPTION);
 	m.lifetime = 600;
 	add_filter(&m, "198.51.100.8", 128, 0);
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_EXCESSIVE_REMOTE_PEERS);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_EXCESSIVE_REMOTE_PEERS);
 	m.n_filters = 1;
 	m.filters[0].port = 4444;
 	r = send_msg(MAIL, &m);
@@ -500,7 +500,7 @@ test_d28_filter(void **state)
 	add_filter(&m, "198.51.100.9", 128, 0);
 	m.filters[0] = m.filters[1];
 	m.n_filters = 1;
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_EXCESSIVE_REMOTE_PEERS);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_EXCESSIVE_REMOTE_PEERS);
 	m.n_filters = 0;
 	add_filter(&m, "0.0.0.0", 0, 0);
 	add_filter(&m, "198.51.100.9", 128, 0);
@@ -511,7 +511,7 @@ test_d28_filter(void **state)
 	m.n_filters = 0;
 	add_filter(&m, "0.0.0.0", 0, 0);
 	add_filter(&m, "198.51.100.0", 120, 0);
-	assert_int_equal(send_msg(MAIL, &m).result, PCPC_EXCESSIVE_REMOTE_PEERS);
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_EXCESSIVE_REMOTE_PEERS);
 	assert_int_equal(l->remote.s_addr, ip("198.51.100.9").s_addr);
 	/* Prefix 0 alone removes the filter. */
 	m.n_filters = 1;
@@ -527,13 +527,13 @@ test_d29_peer(void **state)
 
 	(void)state;
 	p.proto = 0;
-	assert_int_equal(send_msg(MAIL, &p).result, PCPC_MALFORMED_REQUEST);
+	assert_int_equal(send_msg(MAIL, &p).result, PCP_MALFORMED_REQUEST);
 	p.proto = IPPROTO_UDP;
 	p.rem_port = 0;
-	assert_int_equal(send_msg(MAIL, &p).result, PCPC_MALFORMED_REQUEST);
+	assert_int_equal(send_msg(MAIL, &p).result, PCP_MALFORMED_REQUEST);
 	p.rem_port = 5060;
 	p.int_port = 0;
-	assert_int_equal(send_msg(MAIL, &p).result, PCPC_MALFORMED_REQUEST);
+	assert_int_equal(send_msg(MAIL, &p).result, PCP_MALFORMED_REQUEST);
 	p.int_port = 5060;
 	r = send_msg(MAIL, &p);
 	assert_int_equal(r.result, 0);
@@ -552,13 +552,13 @@ test_d29_peer(void **state)
 	assert_int_equal(lease_count(), 1);
 	/* A MAP delete cannot remove an outbound (PEER) mapping (§15.1). */
 	struct pcpc_msg d = map_req(MAIL, IPPROTO_UDP, 5060, 0, 0);
-	assert_int_equal(send_msg(MAIL, &d).result, PCPC_NOT_AUTHORIZED);
+	assert_int_equal(send_msg(MAIL, &d).result, PCP_NOT_AUTHORIZED);
 	assert_int_equal(lease_count(), 1);
 	/* A new PEER whose suggested port is taken -> CANNOT_PROVIDE_EXTERNAL. */
 	struct pcpc_msg q = peer_req(WS, 5060, "198.51.100.7", 5060);
 	q.proto = IPPROTO_UDP;
 	q.ext_port = l->ext_port;
-	assert_int_equal(send_msg(WS, &q).result, PCPC_CANNOT_PROVIDE_EXTERNAL);
+	assert_int_equal(send_msg(WS, &q).result, PCP_CANNOT_PROVIDE_EXTERNAL);
 	/* A MAP for the same internal end is a separate, inbound mapping. */
 	struct pcpc_msg m = map_req(MAIL, IPPROTO_UDP, 5060, 0, 600);
 	r = send_msg(MAIL, &m);
@@ -576,9 +576,9 @@ test_network_failure(void **state)
 	(void)state;
 	lease_set_external(ip("0.0.0.0"));
 	r = send_msg(MAIL, &m);
-	assert_int_equal(r.result, PCPC_NETWORK_FAILURE);
+	assert_int_equal(r.result, PCP_NETWORK_FAILURE);
 	assert_int_equal(r.lifetime, 30);
-	m.opcode = PCPC_OP_ANNOUNCE;
+	m.opcode = PCP_OP_ANNOUNCE;
 	assert_int_equal(send_msg(MAIL, &m).result, 0);
 }
 
@@ -650,7 +650,7 @@ test_client_parse(void **state)
 	b[3] = 1;
 	assert_int_equal(pcpc_parse(b, 8, &r), 0);		/* NAT-PMP-only server */
 	assert_int_equal(r.version, 0);
-	assert_int_equal(r.result, PCPC_UNSUPP_VERSION);
+	assert_int_equal(r.result, PCP_UNSUPP_VERSION);
 }
 
 /* A loopback "server" in a child: ignores `skip` requests, then answers with

@@ -1,9 +1,10 @@
 /*
- * wire.h: big-endian field access for the NAT-PMP and PCP parsers. The
- * callers check lengths first; these only move bytes.
+ * wire.h: big-endian field access for the NAT-PMP and PCP messages, in
+ * the daemon's parsers and the client's alike. The callers check lengths
+ * first; these only move bytes.
  */
-#ifndef PORTHOLE_PCP_WIRE_H
-#define PORTHOLE_PCP_WIRE_H
+#ifndef PORTHOLE_WIRE_H
+#define PORTHOLE_WIRE_H
 
 #include <stdint.h>
 
