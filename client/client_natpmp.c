@@ -44,14 +44,14 @@ natpmp_error(int r)
 static int
 natpmp_wait(struct porthole *ph, natpmp_t *n, natpmpresp_t *resp)
 {
-	int64_t deadline = phc_now_ms() + ph->o.timeout_ms;
+	int64_t deadline = mono_ms() + ph->o.timeout_ms;
 	struct timeval tv;
 	fd_set fds;
 	int64_t left;
 	int r;
 
 	for (;;) {
-		left = deadline - phc_now_ms();
+		left = deadline - mono_ms();
 		if (left <= 0)
 			return PORTHOLE_ERR_TIMEOUT;
 		if (getnatpmprequesttimeout(n, &tv) < 0)

@@ -114,7 +114,7 @@ porthole_keeper_new(struct porthole *ph, const struct porthole_profile *p,
 		e->fresh = true;
 	}
 	adopt_state(k);
-	k->next_check = phc_now_ms() + k->check_ms;
+	k->next_check = mono_ms() + k->check_ms;
 	k->fd = announce_socket(ph);
 	*out = k;
 	return 0;
@@ -333,7 +333,7 @@ read_announcements(struct porthole_keeper *k, int64_t now)
 PORTHOLE_API int
 porthole_keeper_run(struct porthole_keeper *k)
 {
-	int64_t now = phc_now_ms(), next;
+	int64_t now = mono_ms(), next;
 	bool dirty = false;
 	size_t i;
 
@@ -354,7 +354,7 @@ porthole_keeper_run(struct porthole_keeper *k)
 	for (i = 0; i < k->n; i++)
 		if (k->e[i].due < next)
 			next = k->e[i].due;
-	now = phc_now_ms();
+	now = mono_ms();
 	return next <= now ? 0 : next - now > INT32_MAX ? INT32_MAX : (int)(next - now);
 }
 

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "wire.h"
 
 #define IRT_MS		3000
@@ -229,15 +229,6 @@ pcpc_local_addr(struct in_addr server, struct in_addr *local)
 	return rc;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* (1 + RAND) * base, RAND uniform in [-0.1, +0.1] (§8.1.1). */
 static int64_t
 jitter(int64_t base)
@@ -245,7 +236,7 @@ jitter(int64_t base)
 	uint16_t r = 0;
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (uint16_t)now_ms();
+		r = (uint16_t)mono_ms();
 	return base + base * ((int64_t)(r % 2001) - 1000) / 10000;
 }
 
@@ -279,7 +270,7 @@ static ssize_t
 wait_reply(int s, int64_t deadline, uint8_t *resp, size_t cap, accept_fn ok, void *arg)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - mono_ms();
 		struct pollfd pfd = { s, POLLIN, 0 };
 		if (left <= 0)
 			return 0;
@@ -303,7 +294,7 @@ static ssize_t
 transact(const struct pcpc_xfer *x, const uint8_t *req, size_t len, uint8_t *resp,
     size_t cap, accept_fn ok, void *arg)
 {
-	int64_t start = now_ms(), rt = jitter(x->irt_ms ? x->irt_ms : IRT_MS);
+	int64_t start = mono_ms(), rt = jitter(x->irt_ms ? x->irt_ms : IRT_MS);
 	ssize_t n = -ETIMEDOUT;
 	int s;
 
@@ -312,7 +303,7 @@ transact(const struct pcpc_xfer *x, const uint8_t *req, size_t len, uint8_t *res
 	if ((s = open_connected(x)) < 0)
 		return s;
 	for (unsigned sent = 0; !x->mrc || sent < x->mrc; sent++) {
-		int64_t deadline = now_ms() + rt;
+		int64_t deadline = mono_ms() + rt;
 		if (x->mrd_ms && deadline > start + x->mrd_ms)
 			deadline = start + x->mrd_ms;
 		if (send(s, req, len, 0) < 0) {
@@ -323,7 +314,7 @@ transact(const struct pcpc_xfer *x, const uint8_t *req, size_t len, uint8_t *res
 		if (n != 0)
 			break;
 		n = -ETIMEDOUT;
-		if (x->mrd_ms && now_ms() - start >= x->mrd_ms)
+		if (x->mrd_ms && mono_ms() - start >= x->mrd_ms)
 			break;
 		rt = jitter(2 * rt < MRT_MS ? 2 * rt : MRT_MS);
 	}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <syslog.h>
 
+#include "clock.h"
 #include "porthole.h"
 
 #define PHC_DEFAULT_LIFETIME	3600
@@ -64,7 +65,6 @@ void	phc_log(const struct porthole *ph, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 const struct phc_method *phc_method_ops(enum porthole_method m);
 int	phc_select(struct porthole *ph);
-int64_t	phc_now_ms(void);
 const char *phc_proto_name(uint8_t proto);
 int	phc_port_label(char *buf, size_t len, const struct porthole_mapping *m);
 

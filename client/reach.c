@@ -17,7 +17,7 @@ phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms, enum porthole_
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct pollfd pfd;
-	int64_t start = phc_now_ms();
+	int64_t start = mono_ms();
 	socklen_t sl = sizeof(int);
 	int s, err = 0, r;
 
@@ -45,5 +45,5 @@ phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms, enum porthole_
 		*reach = PORTHOLE_REACH_REFUSED;
 	else
 		*reach = PORTHOLE_REACH_TIMEOUT;
-	return (int)(phc_now_ms() - start);
+	return (int)(mono_ms() - start);
 }

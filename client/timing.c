@@ -3,7 +3,6 @@
  * I/O so they are unit-tested directly: when to renew, how long to back
  * off, and whether a PCP/NAT-PMP epoch says the gateway lost its state.
  */
-#include <time.h>
 
 #include "phc.h"
 
@@ -11,15 +10,6 @@
 #define RETRY_MAX_MS	300000
 /* A renewal must not fall due sooner than this after the grant. */
 #define RENEW_MIN_MS	1000
-
-int64_t
-phc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Renew at half the lifetime (RFC 6887 §11.2.1 suggests 1/2, then
@@ -74,7 +64,7 @@ phc_epoch_lost(uint32_t prev_epoch, int64_t prev_ms, uint32_t epoch, int64_t now
 bool
 phc_epoch_update(struct porthole *ph, uint32_t epoch)
 {
-	int64_t now = phc_now_ms();
+	int64_t now = mono_ms();
 	bool lost = false;
 
 	if (ph->epoch_valid)

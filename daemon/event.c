@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct fd_handler {
 	ev_fd_cb	 cb;
@@ -42,15 +41,6 @@ ev_fini(void)
 	handlers = NULL;
 	heap = NULL;
 	nfds = fd_cap = heap_len = heap_cap = 0;
-}
-
-uint64_t
-ev_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int
@@ -208,13 +198,13 @@ ev_timer_at(struct ev_timer *t, uint64_t when_ms)
 void
 ev_timer_in(struct ev_timer *t, uint64_t delay_ms)
 {
-	ev_timer_at(t, ev_now_ms() + delay_ms);
+	ev_timer_at(t, mono_ms() + delay_ms);
 }
 
 static void
 run_due_timers(void)
 {
-	uint64_t now = ev_now_ms();
+	uint64_t now = mono_ms();
 
 	while (heap_len && heap[1]->when_ms <= now) {
 		struct ev_timer *t = heap[1];
@@ -247,7 +237,7 @@ ev_run(void)
 		if (quitting)
 			break;
 		if (heap_len) {
-			uint64_t now = ev_now_ms();
+			uint64_t now = mono_ms();
 			timeout = heap[1]->when_ms > now ? (long)(heap[1]->when_ms - now) : 0;
 		}
 		if (idle_max_sleep) {

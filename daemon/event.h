@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"	/* mono_ms(): the clock timers run on */
+
 struct ev_timer;
 typedef void (*ev_timer_cb)(struct ev_timer *t);
 typedef void (*ev_fd_cb)(int fd, short revents, void *arg);
@@ -22,9 +24,6 @@ struct ev_timer {
 
 int	 ev_init(void);
 void	 ev_fini(void);
-
-/* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
-uint64_t ev_now_ms(void);
 
 /* Watch fd for events (POLLIN/POLLOUT); a second call for the same fd replaces it. */
 int	 ev_fd_add(int fd, short events, ev_fd_cb cb, void *arg);

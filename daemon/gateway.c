@@ -24,7 +24,7 @@ gateway_resolve(struct gateway *gw, const struct config *cfg, char *err, size_t 
 {
 	memset(gw, 0, sizeof(*gw));
 	gw->cfg = cfg;
-	gw->start_ms = ev_now_ms();
+	gw->start_ms = mono_ms();
 	gw->ext_ifindex = if_nametoindex(cfg->ext_ifname);
 	if (!gw->ext_ifindex) {
 		snprintf(err, errlen, "WAN interface %s does not exist (ext_ifname)", cfg->ext_ifname);

@@ -231,7 +231,7 @@ set_lifetime(struct lease *l, uint32_t lifetime)
 	if (lifetime == 0)
 		ev_timer_cancel(&l->expiry);
 	else
-		ev_timer_at(&l->expiry, ev_now_ms() + (uint64_t)lifetime * 1000);
+		ev_timer_at(&l->expiry, mono_ms() + (uint64_t)lifetime * 1000);
 }
 
 /* The request's description as the table keeps it: at most LEASE_DESC_MAX - 1
@@ -482,7 +482,7 @@ lease_free_port(uint8_t proto, uint16_t want)
 uint32_t
 lease_seconds_left(const struct lease *l)
 {
-	uint64_t now = ev_now_ms(), expires = l->expiry.when_ms;
+	uint64_t now = mono_ms(), expires = l->expiry.when_ms;
 
 	if (lease_permanent(l) || expires <= now)
 		return 0;

@@ -57,7 +57,7 @@ slot_of(uint8_t proto, uint16_t ext_port)
 uint32_t
 pcp_epoch(void)
 {
-	return (uint32_t)((ev_now_ms() - an.epoch_base) / 1000);
+	return (uint32_t)((mono_ms() - an.epoch_base) / 1000);
 }
 
 /* ---- who asked for each PCP mapping ---- */
@@ -215,7 +215,7 @@ burst_start(void)
 {
 	an.burst_sent = 0;
 	an.burst_gap = BURST_FIRST_MS;
-	ev_timer_at(&an.burst, ev_now_ms());
+	ev_timer_at(&an.burst, mono_ms());
 }
 
 static void
@@ -258,11 +258,11 @@ external_changed(struct in_addr old_ext, struct in_addr new_ext, void *arg)
 	inet_ntop(AF_INET, &old_ext, o, sizeof(o));
 	inet_ntop(AF_INET, &new_ext, n, sizeof(n));
 	log_info("pcp: external address %s -> %s: epoch reset, announcing", o, n);
-	an.epoch_base = ev_now_ms();
+	an.epoch_base = mono_ms();
 	burst_start();
 	if (an.pcp && n_clients) {
 		an.update_sent = 0;
-		ev_timer_at(&an.update, ev_now_ms());
+		ev_timer_at(&an.update, mono_ms());
 	}
 }
 

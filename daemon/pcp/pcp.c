@@ -161,7 +161,7 @@ serve_one(int fd, const struct gw_lan *lan, const uint8_t *buf, size_t len,
 	if (from->sin_port == 0)
 		DROP("source port 0");
 	/* §8.2: an overloaded server may drop silently; clients retransmit. */
-	if (!ratelimit_allow(from->sin_addr, ev_now_ms()))
+	if (!ratelimit_allow(from->sin_addr, mono_ms()))
 		DROP("over the per-host rate limit");
 	n = pcp_dispatch(&env, from->sin_addr, ntohs(from->sin_port), buf, len, out, sizeof(out));
 	if (n == 0)

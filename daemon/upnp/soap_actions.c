@@ -505,7 +505,7 @@ do_external_ip(struct act *a)
 static int
 do_status(struct act *a)
 {
-	uint64_t up = (ev_now_ms() - upnp_st.gw.start_ms) / 1000;
+	uint64_t up = (mono_ms() - upnp_st.gw.start_ms) / 1000;
 
 	begin(a);
 	soap_add(a->out, "NewConnectionStatus",

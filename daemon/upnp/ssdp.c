@@ -190,7 +190,7 @@ handle_search(int lan, const struct sockaddr_in *from, bool multicast,
 		drop(from, "too many searches pending");
 		return;
 	}
-	if (!ssdp_budget_take(&budget, ev_now_ms(), (uint32_t)n)) {
+	if (!ssdp_budget_take(&budget, mono_ms(), (uint32_t)n)) {
 		drop(from, "over the SSDP answer budget");
 		return;
 	}
@@ -297,7 +297,7 @@ ssdp_init(void)
 		return fd;
 	}
 	ssdp_fd = fd;
-	ssdp_budget_init(&budget, ev_now_ms());
+	ssdp_budget_init(&budget, mono_ms());
 	for (size_t i = 0; i < SSDP_PENDING; i++) {
 		ev_timer_init(&pending[i].timer, pending_cb);
 		pending[i].used = false;

@@ -34,7 +34,7 @@ upnp_lan_of(struct in_addr addr)
 bool
 upnp_rate_ok(struct in_addr host)
 {
-	return ratelimit_allow(host, ev_now_ms());
+	return ratelimit_allow(host, mono_ms());
 }
 
 bool

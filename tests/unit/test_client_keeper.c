@@ -48,7 +48,7 @@ wr32(uint8_t *p, uint32_t v)
 static ssize_t
 answer(struct responder *r, uint8_t *b, ssize_t n)
 {
-	uint32_t epoch = (uint32_t)((phc_now_ms() - r->start_ms) / 1000 + r->epoch_base);
+	uint32_t epoch = (uint32_t)((mono_ms() - r->start_ms) / 1000 + r->epoch_base);
 
 	if (n == 2 && b[0] == 0 && b[1] == 0) {
 		b[1] = 128;
@@ -114,11 +114,11 @@ log_to(void *arg, int level, const char *msg)
 static void
 keep_for(struct porthole_keeper *k, int ms)
 {
-	int64_t end = phc_now_ms() + ms;
+	int64_t end = mono_ms() + ms;
 	int64_t left;
 	int wait;
 
-	while ((left = end - phc_now_ms()) > 0) {
+	while ((left = end - mono_ms()) > 0) {
 		wait = porthole_keeper_run(k);
 		poll(NULL, 0, wait < left ? wait : (int)left);
 	}
@@ -147,7 +147,7 @@ keeper_schedule(void **state)
 		close(r.fd);
 		skip();
 	}
-	r.start_ms = phc_now_ms();
+	r.start_ms = mono_ms();
 	r.epoch_base = 1000;
 	assert_int_equal(pthread_create(&t, NULL, responder_run, &r), 0);
 
@@ -179,7 +179,7 @@ keeper_schedule(void **state)
 
 	/* The gateway restarts: its epoch starts again near 0. */
 	maps = r.maps;
-	r.epoch_base = -(int)((phc_now_ms() - r.start_ms) / 1000);
+	r.epoch_base = -(int)((mono_ms() - r.start_ms) / 1000);
 	keep_for(k, 1300);
 	assert_non_null(strstr(r.log, "gateway restarted"));
 	assert_non_null(strstr(r.log, "mapped again tcp/2525"));

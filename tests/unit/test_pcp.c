@@ -681,15 +681,6 @@ fake_server(int fd, int skip)
 	}
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* §8.1.1 in the client: retransmits on RT (doubling), matches the reply, gives up. */
 static void
 test_client_exchange(void **state)
