@@ -8,13 +8,13 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "event.h"
 #include "kernwatch.h"
 #include "log.h"
+#include "nlwatch.h"
 
 static struct mnl_socket *nl;
 static char table_name[64];
@@ -108,25 +108,12 @@ kernwatch_init(const char *table, void (*rebuild)(void))
 	snprintf(table_name, sizeof(table_name), "%s", table);
 	rebuild_cb = rebuild;
 	ev_timer_init(&settle, settled);
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 1 << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID) < 0) {
-		int rc = -errno;
-		mnl_socket_close(nl);
-		nl = NULL;
-		return rc;
-	}
-	return ev_fd_add(mnl_socket_get_fd(nl), POLLIN, nl_readable, NULL);
+	return nlwatch_open(&nl, NETLINK_NETFILTER, 1 << (NFNLGRP_NFTABLES - 1), nl_readable);
 }
 
 void
 kernwatch_fini(void)
 {
 	ev_timer_cancel(&settle);
-	if (!nl)
-		return;
-	ev_fd_del(mnl_socket_get_fd(nl));
-	mnl_socket_close(nl);
-	nl = NULL;
+	nlwatch_close(&nl);
 }

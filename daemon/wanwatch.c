@@ -5,10 +5,8 @@
 #include "wanwatch.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +15,7 @@
 #include "lease.h"
 #include "log.h"
 #include "netif.h"
+#include "nlwatch.h"
 
 static struct mnl_socket *nl;
 static char ifname[64];
@@ -60,24 +59,11 @@ int
 wanwatch_init(const char *ext_ifname)
 {
 	snprintf(ifname, sizeof(ifname), "%s", ext_ifname);
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, RTMGRP_IPV4_IFADDR | RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
-		int rc = -errno;
-		mnl_socket_close(nl);
-		nl = NULL;
-		return rc;
-	}
-	return ev_fd_add(mnl_socket_get_fd(nl), POLLIN, nl_readable, NULL);
+	return nlwatch_open(&nl, NETLINK_ROUTE, RTMGRP_IPV4_IFADDR | RTMGRP_LINK, nl_readable);
 }
 
 void
 wanwatch_fini(void)
 {
-	if (!nl)
-		return;
-	ev_fd_del(mnl_socket_get_fd(nl));
-	mnl_socket_close(nl);
-	nl = NULL;
+	nlwatch_close(&nl);
 }
