@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -150,6 +151,10 @@ pcp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	req.int_port = m->internal_port;
 	req.ext_port = lifetime != 0 ? m->internal_port : m->external_port;
 	pcp_v4mapped(lifetime != 0 ? ext : m->external_addr, req.ext_ip);
+	/* RFC 7220: the gateway's listing names the service ("porthole smtp"). */
+	if (lifetime != 0)
+		snprintf(req.description, sizeof(req.description), "%s%s%s", ph->desc,
+		    m->name[0] ? " " : "", m->name);
 	if ((rc = pcp_ask(ph, &req, &resp, &result)) != 0)
 		return pcp_fail(ph, rc, label, result);
 	phc_epoch_update(ph, resp.epoch);

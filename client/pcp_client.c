@@ -97,6 +97,10 @@ pcpc_build(const struct pcpc_msg *m, uint8_t *buf, size_t cap)
 	for (size_t i = 0; i < m->n_filters; i++)
 		if (append_filter(buf, &len, cap, &m->filters[i]) < 0)
 			return 0;
+	if (m->description[0] &&
+	    pcpc_append_option(buf, &len, cap, PCP_OPT_DESCRIPTION, m->description,
+	    (uint16_t)strnlen(m->description, PCP_DESC_MAX)) < 0)
+		return 0;
 	return len;
 }
 
@@ -122,6 +126,9 @@ parse_option(struct pcpc_msg *m, uint8_t code, const uint8_t *d, size_t olen)
 			f->port = get16(d + 2);
 			memcpy(f->addr, d + 4, 16);
 		}
+		return 0;
+	case PCP_OPT_DESCRIPTION:
+		pcp_desc_clean(m->description, sizeof(m->description), d, olen);
 		return 0;
 	default:
 		m->n_unknown++;		/* §7.3: clients ignore what they don't know */

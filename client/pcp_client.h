@@ -1,7 +1,7 @@
 /*
  * pcp_client: PCP (RFC 6887) from the client's side, for libporthole and
  * the test tools. Builds ANNOUNCE, MAP and PEER requests with any options
- * (THIRD_PARTY, PREFER_FAILURE, FILTER, or raw ones for testing servers),
+ * (THIRD_PARTY, PREFER_FAILURE, FILTER, DESCRIPTION, or raw ones for testing servers),
  * parses responses, and runs a blocking request/response exchange with the
  * retransmission schedule of §8.1.1. Internal to libporthole (hidden
  * symbols); the public API is porthole.h. The wire definitions it shares
@@ -50,6 +50,7 @@ struct pcpc_msg {
 	bool		prefer_failure;
 	size_t		n_filters;
 	struct pcpc_filter filters[PCPC_MAX_FILTERS];
+	char		description[PCP_DESC_MAX + 1];	/* RFC 7220; "" = none */
 	size_t		n_unknown;	/* options in a response we did not understand */
 };
 

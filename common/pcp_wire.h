@@ -46,7 +46,14 @@ enum pcp_result {
 };
 
 /* Codes below 128 are mandatory to understand, 128 and up optional (§7.3). */
-enum pcp_option { PCP_OPT_THIRD_PARTY = 1, PCP_OPT_PREFER_FAILURE = 2, PCP_OPT_FILTER = 3 };
+enum pcp_option {
+	PCP_OPT_THIRD_PARTY = 1,
+	PCP_OPT_PREFER_FAILURE = 2,
+	PCP_OPT_FILTER = 3,
+	PCP_OPT_DESCRIPTION = 128,	/* RFC 7220: UTF-8 text, MAP and PEER, at most once */
+};
+/* RFC 7220 §3: the longest description a server is advised to keep. */
+#define PCP_DESC_MAX		128
 
 enum natpmp_op { NATPMP_OP_EXTADDR = 0, NATPMP_OP_MAP_UDP = 1, NATPMP_OP_MAP_TCP = 2 };
 
@@ -79,6 +86,13 @@ bool	pcp_is_v4mapped(const uint8_t ip[16], struct in_addr *out);
 bool	pcp_is_unspecified(const uint8_t ip[16]);
 /* The fixed size of each opcode this project speaks; 0 = another opcode. */
 size_t	pcp_opcode_len(uint8_t op);
+/*
+ * A DESCRIPTION's text made safe to keep and show: at most cap - 1 bytes,
+ * cut only between characters, NUL-terminated; bytes that are not UTF-8
+ * and control characters become '?', so no log or listing line can be
+ * forged. Returns the length written.
+ */
+size_t	pcp_desc_clean(char *dst, size_t cap, const uint8_t *src, size_t len);
 const char *pcp_result_name(int result);
 const char *pcp_opcode_name(int opcode);
 

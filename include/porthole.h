@@ -134,7 +134,8 @@ struct porthole_opts {
 	enum porthole_method	 method;	/* PORTHOLE_AUTO or one protocol */
 	uint32_t		 lifetime;	/* seconds asked for; default 3600 */
 	int			 timeout_ms;	/* per protocol try; default 2000 */
-	const char		*description;	/* UPnP description; default "porthole" */
+	const char		*description;	/* default "porthole"; UPnP sends it as is,
+						 * PCP with the port's name ("porthole smtp") */
 	porthole_log_fn		 log;		/* syslog levels; NULL = silent */
 	void			*log_arg;
 };

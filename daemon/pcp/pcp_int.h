@@ -60,6 +60,8 @@ struct pcp_req {
 	bool		 prefer_failure;
 	size_t		 n_filters;
 	struct pcp_filter filters[PCP_MAX_FILTERS];
+	bool		 has_desc;	/* DESCRIPTION (RFC 7220), cleaned and cut to fit a lease */
+	char		 desc[LEASE_DESC_MAX];
 };
 
 /* What the server decided, for pcp_build_success(). */
@@ -69,6 +71,7 @@ struct pcp_answer {
 	struct in_addr	 ext_ip;
 	bool		 echo_ext;	/* false: copy the suggested fields back (deletes) */
 	bool		 echo_filters;
+	bool		 echo_desc;	/* the description the lease now carries is r->desc */
 };
 
 #define NATPMP_DROP		(-1)

@@ -125,6 +125,13 @@ parse_option(uint8_t code, const uint8_t *d, size_t olen, struct pcp_req *r)
 		if (r->opcode != PCP_OP_MAP || olen != 20)
 			return PCP_MALFORMED_OPTION;
 		return parse_filter(d, r);
+	case PCP_OPT_DESCRIPTION:
+		/* RFC 7220 §2: MAP and PEER only, once; a longer text is cut (§3). */
+		if (r->opcode == PCP_OP_ANNOUNCE || r->has_desc)
+			return PCP_MALFORMED_OPTION;
+		r->has_desc = true;
+		pcp_desc_clean(r->desc, sizeof(r->desc), d, olen);
+		return 0;
 	default:
 		/* Mandatory and unknown: refuse; optional and unknown: skip. */
 		return code < 128 ? PCP_UNSUPP_OPTION : 0;
@@ -266,9 +273,10 @@ size_t
 pcp_build_success(uint8_t *out, size_t outsz, const struct pcp_req *r,
     const struct pcp_answer *a, uint32_t epoch)
 {
-	size_t len = pcp_opcode_len(r->opcode);
+	size_t len = pcp_opcode_len(r->opcode), desc_len = a->echo_desc ? strlen(r->desc) : 0;
 	size_t need = len + (r->third_party ? 20 : 0) + (r->prefer_failure ? 4 : 0) +
-	    (a->echo_filters ? r->n_filters * 24 : 0);
+	    (a->echo_filters ? r->n_filters * 24 : 0) +
+	    (a->echo_desc ? PCP_OPT_HDR_LEN + pcp_option_padded(desc_len) : 0);
 
 	if (len == 0 || need > outsz || need > PCP_MAX_MSG)
 		return 0;
@@ -296,5 +304,8 @@ pcp_build_success(uint8_t *out, size_t outsz, const struct pcp_req *r,
 		len += put_option(out + len, PCP_OPT_PREFER_FAILURE, NULL, 0);
 	for (size_t i = 0; a->echo_filters && i < r->n_filters; i++)
 		len += put_filter(out + len, &r->filters[i]);
+	/* RFC 7220 §3: the description as stored, which may be cut short. */
+	if (a->echo_desc)
+		len += put_option(out + len, PCP_OPT_DESCRIPTION, r->desc, (uint16_t)desc_len);
 	return len;
 }

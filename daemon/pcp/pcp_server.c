@@ -1,6 +1,7 @@
 /*
  * pcp_server: PCP (RFC 6887) semantics over the lease table: ANNOUNCE,
- * MAP and PEER with THIRD_PARTY, PREFER_FAILURE and FILTER.
+ * MAP and PEER with THIRD_PARTY, PREFER_FAILURE and FILTER, and the
+ * DESCRIPTION option of RFC 7220 for MAP.
  *
  * Choices the RFC leaves open, and what we do:
  *  - Wildcard and DMZ requests (protocol 0, internal port 0, or a protocol
@@ -127,6 +128,20 @@ refuse_nonce(struct ctx *c, const struct lease *l)
 	return PCP_NOT_AUTHORIZED;
 }
 
+/*
+ * The description a MAP lease takes from the request (RFC 7220), or NULL to
+ * keep the one it has. PEER leases are known by MAP_DESC_PEER (mapping.c),
+ * so a MAP may not take that text, and PEER requests keep theirs.
+ */
+static const char *
+map_desc(const struct pcp_req *r)
+{
+	if (r->opcode != PCP_OP_MAP || !r->has_desc || !r->desc[0] ||
+	    strcmp(r->desc, MAP_DESC_PEER) == 0)
+		return NULL;
+	return r->desc;
+}
+
 static void
 answer(struct ctx *c, uint16_t ext_port, uint32_t lifetime)
 {
@@ -183,12 +198,14 @@ map_existing(struct ctx *c, struct lease *l, uint32_t lifetime)
 		f.s = F_ONE;
 	if ((rc = fold_filters(r, &f)) != 0)
 		return rc;
-	if (f.remote.s_addr != l->remote.s_addr || f.port != l->remote_port) {
+	const char *desc = map_desc(r) ? map_desc(r) : l->desc;
+	if (f.remote.s_addr != l->remote.s_addr || f.port != l->remote_port ||
+	    strcmp(desc, l->desc) != 0) {
 		struct lease_req req = {
 			.proto = l->proto, .ext_port = l->ext_port, .int_addr = l->int_addr,
 			.int_port = l->int_port, .remote = f.remote, .remote_port = f.port,
 			.lifetime = lifetime, .owner = OWNER_PCP, .nonce = r->nonce,
-			.desc = MAP_DESC_PCP,
+			.desc = desc,
 		};
 		if ((rc = lease_add(&req, NULL)) < 0)
 			return lease_error(rc);
@@ -197,6 +214,7 @@ map_existing(struct ctx *c, struct lease *l, uint32_t lifetime)
 	}
 	answer(c, l->ext_port, lifetime);
 	c->a.echo_filters = true;
+	c->a.echo_desc = map_desc(r) != NULL;
 	return PCP_SUCCESS;
 }
 
@@ -247,12 +265,14 @@ map_create(struct ctx *c)
 	struct lease_req req = {
 		.proto = r->proto, .ext_port = port, .int_addr = c->ia, .int_port = r->int_port,
 		.remote = f.remote, .remote_port = f.port, .lifetime = lifetime,
-		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PCP,
+		.owner = OWNER_PCP, .nonce = r->nonce,
+		.desc = map_desc(r) ? map_desc(r) : MAP_DESC_PCP,
 	};
 	if ((rc = lease_add(&req, NULL)) < 0)
 		return lease_error(rc);
 	answer(c, port, lifetime);
 	c->a.echo_filters = true;
+	c->a.echo_desc = map_desc(r) != NULL;
 	return PCP_SUCCESS;
 }
 

@@ -44,7 +44,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: pcptest [-o announce|map|peer|N] [-V VER] [-l LIFETIME] [-p tcp|udp|N]\n"
 	    "               [-i INTPORT] [-e EXTPORT] [-E EXTADDR] [-n NONCEHEX] [-c CLIENTADDR]\n"
-	    "               [-r ADDR:PORT] [-T ADDR] [-P] [-F ADDR/WIREPLEN[:PORT]]...\n"
+	    "               [-r ADDR:PORT] [-T ADDR] [-P] [-F ADDR/WIREPLEN[:PORT]]... [-d DESC]\n"
 	    "               [-X CODE:LEN[:HEX]]... [-L LEN] [-x HEX] [-s SRCPORT]\n"
 	    "               [-t MS] [-k TRIES] [-D] SERVER\n"
 	    "       pcptest -m IFADDR [-t MS]     (multicast announcements on 5350)\n"
@@ -177,7 +177,7 @@ parse_args(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "o:V:l:p:i:e:E:n:c:r:T:PF:X:L:x:s:t:k:m:u:D")) != -1) {
+	while ((c = getopt(argc, argv, "o:V:l:p:i:e:E:n:c:r:T:PF:X:L:x:s:t:k:m:u:Dd:")) != -1) {
 		switch (c) {
 		case 'o': o->m.opcode = parse_opcode(optarg); break;
 		case 'V': o->m.version = (uint8_t)atoi(optarg); break;
@@ -196,6 +196,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'P': o->m.prefer_failure = true; break;
 		case 'F': add_filter(o, optarg); break;
 		case 'X': add_raw_option(o, optarg); break;
+		case 'd': snprintf(o->m.description, sizeof(o->m.description), "%s", optarg); break;
 		case 'L': o->send_len = atol(optarg); break;
 		case 'x': o->raw_len = parse_hex(optarg, o->raw, sizeof(o->raw)); break;
 		case 's': o->x.local_port = (uint16_t)atoi(optarg); break;
@@ -245,6 +246,8 @@ print_options(const struct pcpc_msg *m)
 		printf("/%u:%u", m->filters[i].plen, m->filters[i].port);
 	}
 	printf(" unknown_options=%zu", m->n_unknown);
+	if (m->description[0])
+		printf(" description=\"%s\"", m->description);
 }
 
 /* One line per datagram: what pcpc_parse made of it, plus the raw bytes. */

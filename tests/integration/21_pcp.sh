@@ -201,6 +201,24 @@ check_match "D19 libporthole over PCP maps udp/5001" "udp +5001 +$MAIL_IP:5001 +
 in_mail "$BIN/porthole" -g $GW_LAN_IP -P pcp -s "$st" unmap >/dev/null 2>&1
 check_absent "D22 libporthole over PCP deletes them" "(tcp +587|udp +5001) " listed
 
+# --- RFC 7220 DESCRIPTION: libporthole names each mapping by its profile port ---
+printf 'smtp tcp/8026\n' >"$LAB_DIR/desc.profile"
+ph_desc() { in_mail "$BIN/porthole" -g $GW_LAN_IP -P pcp -s "$LAB_DIR/desc.state" \
+	-p "$LAB_DIR/desc.profile" "$@" 2>&1; }
+check_match "RFC7220 porthole maps through PCP" "tcp/8026 -> $EXT_IP:8026 via pcp" "$(ph_desc map)"
+check_match "RFC7220 portholectl list shows the description it sent" \
+	"tcp +8026 +$MAIL_IP:8026 +pcp .*porthole smtp\$" "$(listed)"
+out=$(pcp -i 8027 -l 600 -n $N2 -d "lab host")
+check_match "RFC7220 the server echoes the description it keeps" 'description="lab host"' "$out"
+check_match "RFC7220 ... and lists it" "tcp +[0-9]+ +$MAIL_IP:8027 +pcp .*lab host\$" "$(listed)"
+out=$(pcp -i 8028 -l 600 -n $N2)
+check_not "RFC7220 a MAP without one gets no echo" grep -q description= <<<"$out"
+check_match "RFC7220 ... and keeps the default text" \
+	"tcp +[0-9]+ +$MAIL_IP:8028 +pcp .*PCP MAP\$" "$(listed)"
+ph_desc unmap >/dev/null
+pcp -i 8027 -l 0 -n $N2 >/dev/null
+pcp -i 8028 -l 0 -n $N2 >/dev/null
+
 # --- D30, D31: ANNOUNCE and the epoch ---
 t0=$(now_ms); out=$(pcp -o announce); t1=$(now_ms)
 check_match "D30 ANNOUNCE -> SUCCESS, opcode 0x80, lifetime 0" \

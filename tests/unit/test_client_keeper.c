@@ -57,13 +57,16 @@ answer(struct responder *r, uint8_t *b, ssize_t n)
 		memcpy(b + 8, "\xcb\x00\x71\x01", 4);	/* 203.0.113.1 */
 		return 12;
 	}
-	if (b[0] != 2 || (n != 24 && n != 60))
+	/* A MAP may carry options (libporthole sends DESCRIPTION): this server
+	 * knows none, so like any PCP server it ignores the optional ones. */
+	if (b[0] != 2 || (n != 24 && n < 60))
 		return -1;
 	b[1] |= 0x80;
 	b[2] = b[3] = 0;
 	wr32(b + 8, epoch);
 	memset(b + 12, 0, 12);
-	if (n == 60) {
+	if (n >= 60) {
+		n = 60;
 		if (b[4] | b[5] | b[6] | b[7])
 			r->maps++;
 		else

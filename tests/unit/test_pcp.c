@@ -567,6 +567,70 @@ test_d29_peer(void **state)
 	assert_int_equal(lease_count(), 2);
 }
 
+/* RFC 7220: DESCRIPTION names a MAP lease, is echoed as kept, cleaned and cut short. */
+static void
+test_rfc7220_description(void **state)
+{
+	struct pcpc_msg m = map_req(MAIL, IPPROTO_TCP, 25, 25, 600), r;
+	char long_text[PCP_DESC_MAX + 1];
+	struct lease *l;
+
+	(void)state;
+	snprintf(m.description, sizeof(m.description), "porthole smtp");
+	r = send_msg(MAIL, &m);
+	assert_int_equal(r.result, 0);
+	assert_string_equal(r.description, "porthole smtp");
+	assert_int_equal(r.n_unknown, 0);
+	l = lease_find(IPPROTO_TCP, 25);
+	assert_string_equal(l->desc, "porthole smtp");
+	/* A renewal without it keeps the text and echoes nothing; with another, it changes. */
+	m.description[0] = '\0';
+	r = send_msg(MAIL, &m);
+	assert_int_equal(r.result, 0);
+	assert_string_equal(r.description, "");
+	assert_string_equal(lease_find(IPPROTO_TCP, 25)->desc, "porthole smtp");
+	snprintf(m.description, sizeof(m.description), "mail\r\nforged line");
+	r = send_msg(MAIL, &m);
+	assert_string_equal(r.description, "mail??forged line");
+	assert_string_equal(lease_find(IPPROTO_TCP, 25)->desc, "mail??forged line");
+	/* Longer than a lease keeps: cut between characters (2-byte é), not inside one. */
+	memset(long_text, 'a', 62);
+	memcpy(long_text + 62, "\xc3\xa9", 3);
+	struct pcpc_msg u = map_req(MAIL, IPPROTO_UDP, 5060, 5060, 600);
+	snprintf(u.description, sizeof(u.description), "%s", long_text);
+	r = send_msg(MAIL, &u);
+	assert_int_equal(r.result, 0);
+	assert_int_equal(strlen(r.description), 62);
+	assert_string_equal(lease_find(IPPROTO_UDP, 5060)->desc, r.description);
+	/* Not UTF-8 -> '?'; the text a PEER lease is known by is not taken. */
+	struct pcpc_msg b = map_req(WS, IPPROTO_TCP, 26, 26, 600);
+	snprintf(b.description, sizeof(b.description), "x\xff\xc0\xafy");
+	r = send_msg(WS, &b);
+	assert_string_equal(r.description, "x???y");
+	snprintf(b.description, sizeof(b.description), MAP_DESC_PEER);
+	r = send_msg(WS, &b);
+	assert_int_equal(r.result, 0);
+	assert_string_equal(r.description, "");
+	assert_string_equal(lease_find(IPPROTO_TCP, 26)->desc, "x???y");
+	/* Twice, or in an ANNOUNCE -> MALFORMED_OPTION, and nothing changes. */
+	reqlen = pcpc_build(&m, reqbuf, sizeof(reqbuf));
+	pcpc_append_option(reqbuf, &reqlen, sizeof(reqbuf), PCP_OPT_DESCRIPTION, "x", 1);
+	assert_int_equal(send_raw(MAIL, reqbuf, reqlen).result, PCP_MALFORMED_OPTION);
+	struct pcpc_msg a = { .version = PCP_VERSION, .opcode = PCP_OP_ANNOUNCE };
+	pcp_v4mapped(ip(MAIL), a.client_ip);
+	snprintf(a.description, sizeof(a.description), "hello");
+	assert_int_equal(send_msg(MAIL, &a).result, PCP_MALFORMED_OPTION);
+	assert_string_equal(lease_find(IPPROTO_TCP, 25)->desc, "mail??forged line");
+	/* PEER: accepted, not applied (its leases keep their own text), not echoed. */
+	struct pcpc_msg p = peer_req(MAIL, 5061, "198.51.100.7", 5061);
+	snprintf(p.description, sizeof(p.description), "porthole sip");
+	r = send_msg(MAIL, &p);
+	assert_int_equal(r.result, 0);
+	assert_string_equal(r.description, "");
+	assert_string_equal(lease_find(IPPROTO_TCP, r.ext_port)->desc, MAP_DESC_PEER);
+	assert_int_equal(lease_count(), 4);
+}
+
 /* D31 via WAN loss: MAP/PEER -> NETWORK_FAILURE (short), ANNOUNCE still answers. */
 static void
 test_network_failure(void **state)
@@ -734,6 +798,7 @@ main(void)
 		T(test_d20_hints), T(test_d26_prefer_failure), T(test_d21_nonce), T(test_d22_delete),
 		T(test_d23_protocols), T(test_d24_reserved_ports), T(test_d25_option_structure),
 		T(test_d27_third_party), T(test_d28_filter), T(test_d29_peer),
+		T(test_rfc7220_description),
 		T(test_network_failure), T(test_d33_mapping_update), T(test_clients_registry),
 		T(test_client_parse), T(test_client_exchange),
 	};
