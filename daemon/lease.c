@@ -155,13 +155,26 @@ lease_set_limits(const struct lease_limits *lim)
 		limits.max_leases = 2 * (PORTS - 1);
 }
 
+/* The kernel holds only the enabled leases; a disabled one is the table's alone. */
+static int
+kernel_add(const struct lease *l)
+{
+	return l->disabled ? 0 : backend->add(l);
+}
+
+static int
+kernel_del(const struct lease *l)
+{
+	return l->disabled ? 0 : backend->del(l);
+}
+
 int
 lease_reinstall(void)
 {
 	int rc = backend->set_external(external), failed = 0;
 
 	for (size_t i = 0; i < n_leases; i++)
-		if (backend->add(dense[i]) < 0)
+		if (kernel_add(dense[i]) < 0)
 			failed++;
 	if (failed)
 		log_warnx("lease: %d mappings could not be put back into the kernel", failed);
@@ -260,6 +273,7 @@ fill_from_req(struct lease *l, const struct lease_req *req)
 	l->remote = req->remote;
 	l->remote_port = req->remote_port;
 	l->owner = req->owner;
+	l->disabled = req->disabled;
 	if (req->nonce)
 		memcpy(l->nonce, req->nonce, LEASE_NONCE_LEN);
 }
@@ -275,19 +289,20 @@ set_desc(struct lease *l, const char *pooled)
 static int
 update_lease(struct lease *l, const struct lease_req *req)
 {
-	bool moved = l->int_port != req->int_port ||
-	    l->remote.s_addr != req->remote.s_addr || l->remote_port != req->remote_port;
+	bool rekernel = l->int_port != req->int_port ||
+	    l->remote.s_addr != req->remote.s_addr || l->remote_port != req->remote_port ||
+	    l->disabled != req->disabled;
 	const char *desc = pooled_desc(req->desc);
 
 	if (!desc)
 		return -ENOMEM;
-	if (moved) {
+	if (rekernel) {
 		struct lease next = *l;
 		fill_from_req(&next, req);
 		next.desc = desc;
-		backend->del(l);
-		if (backend->add(&next) < 0) {
-			backend->add(l);
+		kernel_del(l);
+		if (kernel_add(&next) < 0) {
+			kernel_add(l);
 			strpool_put(desc);
 			return -EIO;
 		}
@@ -346,7 +361,7 @@ lease_add(const struct lease_req *req, struct lease **out)
 		free_lease(l);
 		return -ENOMEM;
 	}
-	if (backend->add(l) < 0) {
+	if (kernel_add(l) < 0) {
 		host_adjust(l->int_addr, -1);
 		free_lease(l);
 		return -EIO;
@@ -374,7 +389,7 @@ lease_renew(struct lease *l, uint32_t lifetime)
 void
 lease_remove(struct lease *l, enum lease_event reason)
 {
-	if (backend->del(l) < 0)
+	if (kernel_del(l) < 0)
 		log_warnx("lease: kernel refused to remove %s %u; dropping it anyway",
 		    lease_proto_name(l->proto), l->ext_port);
 	unlink_lease(l);

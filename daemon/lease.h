@@ -8,6 +8,7 @@
  * A hash on (protocol, internal address, internal port) serves NAT-PMP and
  * PCP, which name mappings by their internal end. Leases are also kept in a
  * dense array so UPnP's GetGenericPortMappingEntry(index) is O(1).
+ * A disabled lease is kept and listed but never handed to the backend.
  * Expiry is one event-loop timer per lease. A lease is 72 bytes (80 with
  * malloc's header), its description shared with every other lease of the
  * same text (strpool): memory, not lookups, is what grows with the table.
@@ -51,8 +52,9 @@ struct lease {
 	/* identity */
 	uint16_t	 ext_port;
 	uint8_t		 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	uint8_t		 owner : 7;	/* enum lease_owner */
+	uint8_t		 owner : 6;	/* enum lease_owner */
 	uint8_t		 permanent : 1;	/* no expiry (lifetime 0) */
+	uint8_t		 disabled : 1;	/* listed, not in the kernel (UPnP NewEnabled=0) */
 	uint8_t		 nonce[LEASE_NONCE_LEN];	/* PCP only */
 };
 _Static_assert(sizeof(struct lease) <= 72, "a lease fits malloc's 80-byte chunk");
@@ -69,6 +71,7 @@ struct lease_req {
 	enum lease_owner owner;
 	const uint8_t	*nonce;		/* NULL unless PCP */
 	const char	*desc;
+	bool		 disabled;	/* keep it listed but not forwarded */
 };
 
 /* Why the table changed: passed to listeners (GENA, lease store, logs). */

@@ -84,6 +84,8 @@ write_snapshot(void)
 	}
 	fprintf(f, "# portholed leases: proto ext int_addr int_port remote remote_port owner expires nonce desc\n");
 	for (size_t i = 0; i < lease_count(); i++) {
+		if (lease_at(i)->disabled)
+			continue;	/* not kept across a restart (table_changed) */
 		format_lease(lease_at(i), now, line, sizeof(line));
 		fputs(line, f);
 		fputc('\n', f);
@@ -165,7 +167,9 @@ table_changed(enum lease_event ev, const struct lease *l, void *arg)
 	(void)arg;
 	if (restoring)
 		return;
-	if (ev == LEASE_ADDED || ev == LEASE_UPDATED) {
+	/* A disabled mapping (UPnP NewEnabled=0) is not kept: after a restart
+	 * the client adds it again as it wants it, and nothing forwards meanwhile. */
+	if ((ev == LEASE_ADDED || ev == LEASE_UPDATED) && !l->disabled) {
 		line[0] = '+';
 		line[1] = ' ';
 		n = 2 + format_lease(l, wall_now(), line + 2, sizeof(line) - 2);

@@ -154,7 +154,7 @@ add_entry(struct act *a, const struct lease *l, bool with_key)
 	}
 	soap_addu(a->out, "NewInternalPort", l->int_port);
 	add_addr(a, "NewInternalClient", l->int_addr, false);
-	soap_add(a->out, "NewEnabled", "1");
+	soap_add(a->out, "NewEnabled", l->disabled ? "0" : "1");
 	soap_add(a->out, "NewPortMappingDescription", l->desc);
 	soap_addu(a->out, "NewLeaseDuration", lease_seconds_left(l));
 }
@@ -247,7 +247,7 @@ add_lease(const struct add_args *x, uint16_t ext)
 	struct lease_req req = {
 		.proto = x->proto, .ext_port = ext, .int_addr = x->client,
 		.int_port = x->intp, .remote = x->remote, .lifetime = x->lifetime,
-		.owner = OWNER_UPNP, .desc = x->desc,
+		.owner = OWNER_UPNP, .desc = x->desc, .disabled = !x->enabled,
 	};
 	struct lease *l;
 
@@ -439,8 +439,9 @@ list_entry(struct sbuf *b, const struct lease *l)
 	sbuf_printf(b, "<p:PortMappingEntry><p:NewRemoteHost>%s</p:NewRemoteHost>"
 	    "<p:NewExternalPort>%u</p:NewExternalPort><p:NewProtocol>%s</p:NewProtocol>"
 	    "<p:NewInternalPort>%u</p:NewInternalPort><p:NewInternalClient>%s</p:NewInternalClient>"
-	    "<p:NewEnabled>1</p:NewEnabled><p:NewDescription>",
-	    rh, l->ext_port, l->proto == IPPROTO_TCP ? "TCP" : "UDP", l->int_port, ic);
+	    "<p:NewEnabled>%d</p:NewEnabled><p:NewDescription>",
+	    rh, l->ext_port, l->proto == IPPROTO_TCP ? "TCP" : "UDP", l->int_port, ic,
+	    !l->disabled);
 	sbuf_xml(b, l->desc);
 	sbuf_printf(b, "</p:NewDescription><p:NewLeaseTime>%u</p:NewLeaseTime>"
 	    "</p:PortMappingEntry>", lease_seconds_left(l));

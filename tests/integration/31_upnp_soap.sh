@@ -189,3 +189,38 @@ check_match "E42 ... and a rebound AddPortMapping is refused" '^HTTP/1\.1 403' "
 check_eq "E42 hostile bodies changed nothing" "$before" "$(mappings)"
 check "E42 the daemon survived them" ph_alive
 check_eq "E40 and still answers" $EXT_IP "$(m $IPC2_URL $IPC2 GetExternalIPAddress "" | xval NewExternalIPAddress)"
+
+# --- NewEnabled=0: a disabled mapping is listed, not forwarded ------------------
+# enabled_args EXT ENABLED: AddPortMapping of EXT -> mail:EXT with NewEnabled as given.
+enabled_args() {
+	xarg NewRemoteHost ""; xarg NewExternalPort "$1"; xarg NewProtocol TCP
+	xarg NewInternalPort "$1"; xarg NewInternalClient $MAIL_IP; xarg NewEnabled "$2"
+	xarg NewPortMappingDescription off-test; xarg NewLeaseDuration 3600
+}
+serve_tcp "$NS_MAIL" 3500
+check_eq "NewEnabled=0: AddPortMapping succeeds" ok \
+	"$(m $IPC2_URL $IPC2 AddPortMapping "$(enabled_args 3500 0)" | errcode)"
+R=$(m $IPC2_URL $IPC2 GetSpecificPortMappingEntry "$(key_args 3500 TCP)")
+check_eq "NewEnabled=0: GetSpecific lists it, NewEnabled 0" "0 $MAIL_IP" \
+	"$(xval NewEnabled <<<"$R") $(xval NewInternalClient <<<"$R")"
+gen=
+for i in $(seq 0 100); do
+	R=$(m $IPC2_URL $IPC2 GetGenericPortMappingEntry "$(xarg NewPortMappingIndex $i)")
+	[ "$(errcode <<<"$R")" = ok ] || break
+	[ "$(xval NewExternalPort <<<"$R")" = 3500 ] && { gen=$(xval NewEnabled <<<"$R"); break; }
+done
+check_eq "NewEnabled=0: GetGeneric lists it, NewEnabled 0" 0 "$gen"
+check_match "NewEnabled=0: portholectl lists it" "tcp +3500 +$MAIL_IP:3500 +upnp" "$(ph_ctl list)"
+check_not "NewEnabled=0: not in the kernel's map" grep -q "tcp . 3500 :" \
+	<<<"$(in_gw nft list map inet porthole fwd4)"
+check_not "NewEnabled=0: the WAN does not reach the mail server" probe_tcp "$NS_WAN" $EXT_IP 3500
+check_eq "NewEnabled=1 again: AddPortMapping succeeds" ok \
+	"$(m $IPC2_URL $IPC2 AddPortMapping "$(enabled_args 3500 1)" | errcode)"
+R=$(m $IPC2_URL $IPC2 GetSpecificPortMappingEntry "$(key_args 3500 TCP)")
+check_eq "NewEnabled=1: GetSpecific says NewEnabled 1" 1 "$(xval NewEnabled <<<"$R")"
+check_eq "NewEnabled=1: now the WAN reaches the mail server" "$WAN_IP" \
+	"$(probe_tcp "$NS_WAN" $EXT_IP 3500 | cut -d: -f1)"
+check_eq "NewEnabled=0 again: AddPortMapping succeeds" ok \
+	"$(m $IPC2_URL $IPC2 AddPortMapping "$(enabled_args 3500 0)" | errcode)"
+check_not "NewEnabled=0 again: the WAN is cut off" probe_tcp "$NS_WAN" $EXT_IP 3500
+m $IPC2_URL $IPC2 DeletePortMapping "$(key_args 3500 TCP)" >/dev/null

@@ -141,6 +141,35 @@ backend_failure_changes_nothing(void **state)
 	assert_int_equal(lease_count_host(r.int_addr), 0);
 }
 
+/* UPnP NewEnabled=0: listed and counted, never in the kernel until enabled. */
+static void
+disabled_lease_stays_out_of_the_kernel(void **state)
+{
+	struct lease_req r = req(IPPROTO_TCP, 8025, "192.168.77.10", 25, OWNER_UPNP);
+	struct lease *l;
+
+	(void)state;
+	r.disabled = true;
+	assert_int_equal(lease_add(&r, &l), 0);
+	assert_true(l->disabled);
+	assert_ptr_equal(lease_find(IPPROTO_TCP, 8025), l);
+	assert_int_equal(lease_count(), 1);
+	assert_int_equal(adds, 0);
+	assert_int_equal(lease_reinstall(), 0);
+	assert_int_equal(adds, 0);
+	r.disabled = false;			/* enabled: now forwarded */
+	assert_int_equal(lease_add(&r, NULL), 0);
+	assert_false(l->disabled);
+	assert_int_equal(adds, 1);
+	assert_int_equal(dels, 0);
+	r.disabled = true;			/* and disabled again: out */
+	assert_int_equal(lease_add(&r, NULL), 0);
+	assert_int_equal(dels, 1);
+	lease_remove(l, LEASE_REMOVED);
+	assert_int_equal(dels, 1);		/* nothing left in the kernel to remove */
+	assert_int_equal(adds, 1);
+}
+
 static void
 quota_and_capacity(void **state)
 {
@@ -351,6 +380,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(other_host_refused_same_host_updates, setup, teardown),
 		cmocka_unit_test_setup_teardown(static_not_replaced_by_protocols, setup, teardown),
 		cmocka_unit_test_setup_teardown(backend_failure_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(disabled_lease_stays_out_of_the_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(quota_and_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(free_port_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(holds_every_port_of_both_protocols, setup, teardown),
