@@ -36,12 +36,6 @@ static bool opened;
 static uint64_t table_handle;
 static uint32_t table_use;
 
-const char *
-nft_table_name(void)
-{
-	return table;
-}
-
 void
 nft_elem_of(const struct lease *l, struct nft_elem *e)
 {

@@ -66,6 +66,8 @@
 #define REG_KEY		NFT_REG_1	/* = NFT_REG32_00 */
 
 static bool oom;
+/* The table being built: its name, from the config nft_build_table() was given. */
+static const char *table_name;
 
 static struct nftnl_expr *
 expr(const char *name)
@@ -231,7 +233,7 @@ rule_new(const char *chain)
 		return NULL;
 	}
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft_table_name());
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table_name);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	return r;
 }
@@ -337,7 +339,7 @@ chain_queue(const char *name, const char *type, uint32_t hook, int32_t prio)
 		return;
 	}
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, nft_table_name());
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table_name);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
@@ -358,7 +360,7 @@ set_queue(const char *name, uint32_t id, uint32_t key_type, uint32_t key_len,
 		return;
 	}
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, nft_table_name());
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table_name);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
@@ -387,7 +389,7 @@ table_queue(uint16_t type, uint16_t flags, const char *what)
 		return;
 	}
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, nft_table_name());
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table_name);
 	nftnl_table_nlmsg_build_payload(nft_batch_msg(type, flags, what), t);
 	nftnl_table_free(t);
 }
@@ -403,6 +405,7 @@ nft_build_table(const struct backend_config *cfg)
 	int hairpins = 0;
 
 	oom = false;
+	table_name = cfg->table;
 	/* Create-if-absent, delete, create: replaces a stale table in one step. */
 	table_queue(NFT_MSG_NEWTABLE, NLM_F_CREATE, "create table");
 	table_queue(NFT_MSG_DELTABLE, 0, "delete stale table");

@@ -41,11 +41,10 @@ struct nft_elem {
 };
 
 /* nft.c */
-const char *nft_table_name(void);
 void	 nft_elem_of(const struct lease *l, struct nft_elem *e);
 
 /* nft_build.c */
-/* Queue the messages that (re)create the whole table into the open batch. */
+/* Queue the messages that (re)create the whole table (cfg->table) into the open batch. */
 int	 nft_build_table(const struct backend_config *cfg);
 
 /* nft_bridge.c */
