@@ -1,74 +1,20 @@
 /*
  * upnp: the UPnP IGD front-end as main sees it. Works out the device UUIDs,
  * BOOTID and CONFIGID, then starts the description store, HTTP (SOAP and
- * GENA) and SSDP, and stops them in reverse. See upnp.h for the map.
+ * GENA) and SSDP, and stops them in reverse. The state and helpers those
+ * modules share are in shared.c, so none of them calls back into this
+ * file. See upnp.h for the map.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "event.h"
 #include "log.h"
-#include "netif.h"
-#include "ratelimit.h"
 #include "upnp.h"
-
-struct upnp_state upnp_st;
-
-const struct gw_lan *
-upnp_lan_of(struct in_addr addr)
-{
-	for (int i = 0; i < upnp_st.gw.n_lan; i++) {
-		const struct gw_lan *l = &upnp_st.gw.lan[i];
-		if (netif_in_prefix(addr, l->addr, l->plen))
-			return l;
-	}
-	return NULL;
-}
-
-bool
-upnp_rate_ok(struct in_addr host)
-{
-	return ratelimit_allow(host, mono_ms());
-}
-
-bool
-upnp_svc_enabled(enum upnp_svc svc)
-{
-	const struct upnp_tree *p = upnp_tree(upnp_st.primary);
-	const struct upnp_tree *v1 = upnp_tree(1);
-
-	/* IGD:2 mode also serves the IGD:1 tree to clients that ask for it. */
-	return (p->svc_mask | v1->svc_mask) & (1u << svc);
-}
-
-void
-upnp_uuid_format(const uint8_t b[16], char *out)
-{
-	snprintf(out, UPNP_UUID_LEN + 1,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], (b[6] & 0x0f) | 0x40, b[7],
-	    (b[8] & 0x3f) | 0x80, b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-void
-upnp_uuid_random(char *out)
-{
-	uint8_t b[16];
-
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		/* Only uniqueness matters for a SID; the clock is a fallback. */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		memcpy(b, &ts, sizeof(b) < sizeof(ts) ? sizeof(b) : sizeof(ts));
-	}
-	upnp_uuid_format(b, out);
-}
 
 static uint64_t
 fnv64(uint64_t h, const char *s)

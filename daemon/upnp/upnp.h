@@ -11,7 +11,8 @@
  * Both trees use the same UDNs; only LOCATION and the control URLs differ,
  * and the control URL decides whether v1 or v2 lease rules apply.
  *
- * Files: upnp.c (frontend glue), ssdp_msg.c (SSDP parse/format, pure),
+ * Files: upnp.c (frontend glue: start and stop), shared.c (the state and
+ * helpers every module uses; calls none of them), ssdp_msg.c (SSDP parse/format, pure),
  * ssdp.c (SSDP socket), describe.c (xml/ templates), http.c (libmicrohttpd),
  * soap.c (SOAP parse/format, pure), soap_actions.c (actions -> lease table),
  * gena_msg.c (GENA header parsing, pure), gena.c (subscriptions, NOTIFY),
@@ -70,7 +71,7 @@ struct upnp_tree {
 	unsigned		 svc_mask;	/* 1 << enum upnp_svc */
 };
 
-/* Shared state of the front-end (upnp.c). */
+/* Shared state of the front-end (shared.c; filled by upnp.c). */
 struct upnp_state {
 	const struct config	*cfg;
 	struct gateway		 gw;
@@ -85,7 +86,7 @@ struct upnp_state {
 };
 extern struct upnp_state upnp_st;
 
-/* upnp.c */
+/* shared.c */
 const struct gw_lan *upnp_lan_of(struct in_addr addr);
 /* May this LAN host have more work done now (the shared per-host budget)? */
 bool	 upnp_rate_ok(struct in_addr host);
