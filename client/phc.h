@@ -75,7 +75,10 @@ int	phc_local_addr(struct in_addr gw, struct in_addr *local);
 bool	phc_addr_private(struct in_addr a);
 bool	phc_addr_reserved(struct in_addr a);
 
-/* epoch.c: RFC 6886 §3.6 / RFC 6887 §8.5 lost-state test. */
+/* timing.c: the keeper's pure timing rules, and RFC 6886 §3.6 / RFC 6887
+ * §8.5's lost-state test. */
+int64_t	phc_renew_due(int64_t obtained_ms, uint32_t lifetime);
+int64_t	phc_retry_delay(unsigned failures);
 bool	phc_epoch_lost(uint32_t prev_epoch, int64_t prev_ms, uint32_t epoch, int64_t now_ms);
 /* Records a fresh epoch; returns true when the gateway lost its state. */
 bool	phc_epoch_update(struct porthole *ph, uint32_t epoch);
@@ -83,10 +86,6 @@ bool	phc_epoch_update(struct porthole *ph, uint32_t epoch);
 /* state.c */
 int	phc_state_parse(const char *text, size_t len, struct porthole_mapping *m, size_t *n);
 int	phc_state_format(char *buf, size_t len, const struct porthole_mapping *m, size_t n);
-
-/* keep_sched.c: the keeper's pure timing rules. */
-int64_t	phc_renew_due(int64_t obtained_ms, uint32_t lifetime);
-int64_t	phc_retry_delay(unsigned failures);
 
 /* announce.c: unsolicited PCP ANNOUNCE / MAP and NAT-PMP address packets. */
 struct phc_announce {
