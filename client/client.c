@@ -1,13 +1,12 @@
 /*
- * client: the handle, error reporting, and the protocol order. A mapping
+ * client: the handle and the protocol order. A mapping
  * request goes to the protocol that answered before; the first time, PCP,
  * NAT-PMP and UPnP are probed in turn (or only the forced one). Every
- * failure leaves a sentence in ph->err saying what went wrong and what to
- * do about it.
+ * failure leaves a sentence in ph->err (message.c) saying what went wrong
+ * and what to do about it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,31 +20,6 @@ porthole_opts_init(struct porthole_opts *o)
 	o->method = PORTHOLE_AUTO;
 	o->lifetime = PHC_DEFAULT_LIFETIME;
 	o->timeout_ms = PHC_DEFAULT_TIMEOUT;
-}
-
-int
-phc_fail(struct porthole *ph, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ph->err, sizeof(ph->err), fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-void
-phc_log(const struct porthole *ph, int level, const char *fmt, ...)
-{
-	char msg[PORTHOLE_MSG_MAX];
-	va_list ap;
-
-	if (ph->o.log == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ph->o.log(ph->o.log_arg, level, msg);
 }
 
 PORTHOLE_API int
@@ -122,52 +96,6 @@ porthole_method_used(const struct porthole *ph)
 }
 
 PORTHOLE_API const char *
-porthole_strerror(int err)
-{
-	switch (err) {
-	case PORTHOLE_OK:
-		return "success";
-	case PORTHOLE_ERR_INVAL:
-		return "invalid argument";
-	case PORTHOLE_ERR_NOGATEWAY:
-		return "no gateway: there is no default route; give the router's address "
-		    "with --gateway";
-	case PORTHOLE_ERR_NOPROTO:
-		return "the gateway answers neither PCP, NAT-PMP nor UPnP: is port mapping "
-		    "enabled on the router?";
-	case PORTHOLE_ERR_TIMEOUT:
-		return "the gateway did not answer: is it up, and is port mapping enabled?";
-	case PORTHOLE_ERR_TAKEN:
-		return "the port is held by another host on the LAN: free it there, or "
-		    "remove that mapping in the router";
-	case PORTHOLE_ERR_DENIED:
-		return "the router's policy refuses this mapping: allow this host and port "
-		    "in the router's port-mapping settings";
-	case PORTHOLE_ERR_NORESOURCES:
-		return "the router has no room for more mappings: remove unused ones";
-	case PORTHOLE_ERR_NETWORK:
-		return "the router has no external address: is its Internet link up?";
-	case PORTHOLE_ERR_PROTOCOL:
-		return "the router sent a malformed answer: try forcing another protocol "
-		    "with --protocol";
-	case PORTHOLE_ERR_SYSTEM:
-		return "a local system call failed";
-	case PORTHOLE_ERR_NOTMAPPED:
-		return "not mapped: run `porthole map` first";
-	case PORTHOLE_ERR_PROFILE:
-		return "bad profile or port: write ports as tcp/N or udp/N";
-	case PORTHOLE_ERR_STATE:
-		return "the state file is unreadable or corrupt: remove it and map again";
-	case PORTHOLE_ERR_UNSUPPORTED:
-		return "the router does not offer the forced protocol: try --protocol auto";
-	case PORTHOLE_ERR_LOST:
-		return "the router restarted and forgot the mapping: map again "
-		    "(`porthole keep` does it by itself)";
-	}
-	return "unknown error";
-}
-
-PORTHOLE_API const char *
 porthole_method_name(enum porthole_method m)
 {
 	switch (m) {
@@ -196,12 +124,6 @@ porthole_method_parse(const char *s, enum porthole_method *m)
 			return 0;
 		}
 	return PORTHOLE_ERR_INVAL;
-}
-
-const char *
-phc_proto_name(uint8_t proto)
-{
-	return proto == IPPROTO_UDP ? "udp" : "tcp";
 }
 
 const struct phc_method *
@@ -287,12 +209,6 @@ porthole_external_address(struct porthole *ph, struct in_addr *out)
 	}
 	*out = ph->ext;
 	return 0;
-}
-
-int
-phc_port_label(char *buf, size_t len, const struct porthole_mapping *m)
-{
-	return snprintf(buf, len, "%s/%u", phc_proto_name(m->proto), m->internal_port);
 }
 
 /*

@@ -58,15 +58,17 @@ int	phc_natpmp_address(struct porthole *ph, struct in_addr *ext);
 int	phc_upnp_holder(struct porthole *ph, const struct porthole_mapping *m,
 	    struct in_addr *holder);
 
-/* client.c */
+/* message.c: failures, logs and labels (a leaf: protocols call it, not client.c) */
 int	phc_fail(struct porthole *ph, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	phc_log(const struct porthole *ph, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-const struct phc_method *phc_method_ops(enum porthole_method m);
-int	phc_select(struct porthole *ph);
 const char *phc_proto_name(uint8_t proto);
 int	phc_port_label(char *buf, size_t len, const struct porthole_mapping *m);
+
+/* client.c */
+const struct phc_method *phc_method_ops(enum porthole_method m);
+int	phc_select(struct porthole *ph);
 
 /* gateway.c: the default route and our address toward the gateway. */
 int	phc_route_parse(const char *text, size_t len, struct in_addr *gw);
