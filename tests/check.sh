@@ -46,6 +46,15 @@ for t in "$B"/tests/test_*; do
 	[ "$f" -eq 0 ] || failed_names+=("$(basename "$t")")
 done
 
+# The structure the build promises (object call graph, module maps): no root needed.
+out=$(tests/layers.sh "$B" 2>&1)
+printf '%s\n' "$out" | grep -vE '^RESULT '
+p=$(printf '%s\n' "$out" | grep -c '^PASS')
+f=$(printf '%s\n' "$out" | grep -c '^FAIL')
+passed=$((passed + p))
+failed=$((failed + f))
+[ "$f" -eq 0 ] || failed_names+=(tests/layers.sh)
+
 # run_script SCRIPT OUT: run one integration script, its output and exit
 # status into OUT and OUT.rc (written last: its presence means "done").
 run_script() {
