@@ -192,14 +192,15 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 	int code;
 
 	if (rq->too_big)
-		return reply_fault(c, 501);
+		return reply_fault(c, UPNP_ACTION_FAILED);
 	struct in_addr pa = peer_of(c);
 	char peer[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &pa, peer, sizeof(peer));
 	code = soap_parse(rq->body, rq->len, &sr);
 	if (code != 0) {
-		log_drop("upnp", peer, code == 402 ? "SOAP body with a DTD" : "unparseable SOAP body");
+		log_drop("upnp", peer, code == UPNP_INVALID_ARGS ? "SOAP body with a DTD" :
+		    "unparseable SOAP body");
 		return reply_fault(c, code);
 	}
 	sbuf_init(&b);
@@ -321,7 +322,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		/* Refuse an announced oversize body before reading any of it. */
 		if (cl && strtoull(cl, NULL, 10) > UPNP_BODY_MAX) {
 			rq->too_big = true;
-			return reply_fault(c, 501);
+			return reply_fault(c, UPNP_ACTION_FAILED);
 		}
 		return MHD_YES;
 	}

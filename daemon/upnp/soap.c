@@ -78,23 +78,23 @@ parse_action(const xmlNode *act, struct soap_req *out)
 	size_t nl = strlen((const char *)act->name);
 
 	if (nl >= sizeof(out->action))
-		return 401;
+		return UPNP_INVALID_ACTION;
 	memcpy(out->action, act->name, nl + 1);
 	if (act->ns && act->ns->href) {
 		size_t sl = strlen((const char *)act->ns->href);
 		if (sl >= sizeof(out->service))
-			return 401;
+			return UPNP_INVALID_ACTION;
 		memcpy(out->service, act->ns->href, sl + 1);
 	}
 	for (const xmlNode *a = first_elem(act->children); a; a = first_elem(a->next)) {
 		struct soap_arg *arg;
 		size_t al = strlen((const char *)a->name);
 		if (out->nargs == SOAP_MAX_ARGS || al >= SOAP_NAME_MAX)
-			return 402;
+			return UPNP_INVALID_ARGS;
 		arg = &out->args[out->nargs];
 		memcpy(arg->name, a->name, al + 1);
 		if (!copy_text(a, arg->value, sizeof(arg->value)))
-			return 402;
+			return UPNP_INVALID_ARGS;
 		out->nargs++;
 	}
 	return 0;
@@ -105,20 +105,20 @@ soap_parse(const char *body, size_t len, struct soap_req *out)
 {
 	const xmlNode *root, *n;
 	xmlDoc *doc;
-	int rc = 401;
+	int rc = UPNP_INVALID_ACTION;
 
 	memset(out, 0, sizeof(*out));
 	if (!body || len == 0 || len > UPNP_BODY_MAX)
-		return 401;
+		return UPNP_INVALID_ACTION;
 	/* No DTDs at all: SOAP forbids them and they carry every entity attack. */
 	if (memmem(body, len, "<!DOCTYPE", 9) || memmem(body, len, "<!ENTITY", 8))
-		return 402;
+		return UPNP_INVALID_ARGS;
 	doc = xmlReadMemory(body, (int)len, NULL, NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
 	if (!doc)
-		return 401;
+		return UPNP_INVALID_ACTION;
 	if (doc->intSubset || doc->extSubset) {
-		rc = 402;
+		rc = UPNP_INVALID_ARGS;
 		goto out;
 	}
 	root = xmlDocGetRootElement(doc);
@@ -147,28 +147,9 @@ soap_arg(const struct soap_req *rq, const char *name)
 /* --- build ---------------------------------------------------------------- */
 
 static const struct { int code; const char *str; } errors[] = {
-	{ 401, "Invalid Action" },
-	{ 402, "Invalid Args" },
-	{ 501, "Action Failed" },
-	{ 600, "Argument Value Invalid" },
-	{ 601, "Argument Value Out of Range" },
-	{ 606, "Action not authorized" },
-	{ 703, "InactiveConnectionStateRequired" },
-	{ 713, "SpecifiedArrayIndexInvalid" },
-	{ 714, "NoSuchEntryInArray" },
-	{ 715, "WildCardNotPermittedInSrcIP" },
-	{ 716, "WildCardNotPermittedInExtPort" },
-	{ 718, "ConflictInMappingEntry" },
-	{ 724, "SamePortValuesRequired" },
-	{ 725, "OnlyPermanentLeasesSupported" },
-	{ 726, "RemoteHostOnlySupportsWildcard" },
-	{ 727, "ExternalPortOnlySupportsWildcard" },
-	{ 728, "NoPortMapsAvailable" },
-	{ 729, "ConflictWithOtherMechanisms" },
-	{ 730, "PortMappingNotFound" },
-	{ 731, "ReadOnly" },
-	{ 732, "WildCardNotPermittedInIntPort" },
-	{ 733, "InconsistentParameters" },
+#define UPNP_ERROR_TEXT(name, code, text)	{ name, text },
+	UPNP_ERRORS(UPNP_ERROR_TEXT)
+#undef UPNP_ERROR_TEXT
 };
 
 const char *

@@ -41,20 +41,20 @@ arg_ulong(const struct act *a, const char *name, unsigned long max, unsigned lon
 	unsigned long n = 0;
 
 	if (!s)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	while (*s == ' ')
 		s++;
 	if (!*s)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	for (; *s >= '0' && *s <= '9'; s++) {
 		n = n * 10 + (unsigned long)(*s - '0');
 		if (n > max)
-			return a->ver == 2 ? 601 : 402;
+			return a->ver == 2 ? UPNP_ARG_OUT_OF_RANGE : UPNP_INVALID_ARGS;
 	}
 	while (*s == ' ')
 		s++;
 	if (*s)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	*v = n;
 	return 0;
 }
@@ -76,13 +76,13 @@ arg_proto(const struct act *a, uint8_t *proto)
 	const char *s = soap_arg(a->rq, "NewProtocol");
 
 	if (!s)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	if (strcasecmp(s, "TCP") == 0)
 		*proto = IPPROTO_TCP;
 	else if (strcasecmp(s, "UDP") == 0)
 		*proto = IPPROTO_UDP;
 	else
-		return a->ver == 2 ? 601 : 402;
+		return a->ver == 2 ? UPNP_ARG_OUT_OF_RANGE : UPNP_INVALID_ARGS;
 	return 0;
 }
 
@@ -92,13 +92,13 @@ arg_bool(const struct act *a, const char *name, bool *v)
 	const char *s = soap_arg(a->rq, name);
 
 	if (!s)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes"))
 		*v = true;
 	else if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no"))
 		*v = false;
 	else
-		return 402;
+		return UPNP_INVALID_ARGS;
 	return 0;
 }
 
@@ -113,7 +113,7 @@ arg_remote(const struct act *a, struct in_addr *r, bool *given)
 	if (!s || !*s || !strcmp(s, "*") || !strcmp(s, "0.0.0.0"))
 		return 0;
 	if (inet_pton(AF_INET, s, r) != 1)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	*given = true;
 	return 0;
 }
@@ -193,13 +193,13 @@ parse_add(const struct act *a, struct add_args *x)
 	TRY(arg_ulong(a, "NewLeaseDuration", UINT32_MAX, &lease));
 	x->desc = soap_arg(a->rq, "NewPortMappingDescription");
 	if (!client || !x->desc)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	if (x->intp == 0)
-		return a->ver == 2 ? 732 : 402;
+		return a->ver == 2 ? UPNP_WILDCARD_INT_PORT : UPNP_INVALID_ARGS;
 	if (!*client)
-		return 715;
+		return UPNP_WILDCARD_SRC_IP;
 	if (inet_pton(AF_INET, client, &x->client) != 1 || x->client.s_addr == INADDR_ANY)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	if (a->ver == 2)
 		x->lifetime = lease == 0 || lease > V2_MAX_LEASE ? V2_MAX_LEASE : (uint32_t)lease;
 	else
@@ -218,19 +218,19 @@ authorize_client(const struct act *a, const struct add_args *x)
 	bool secure = upnp_st.cfg->secure_mode;
 
 	if (secure && x->client.s_addr != a->peer.s_addr)
-		return a->ver == 2 ? 606 : 718;
+		return a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT;
 	if (secure && a->ver == 2 && x->intp < 1024)
-		return 606;
+		return UPNP_NOT_AUTHORIZED;
 	return 0;
 }
 
 static int
 authorize_port(const struct act *a, const struct add_args *x, uint16_t ext)
 {
-	int deny = a->ver == 2 ? 606 : 718;
+	int deny = a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT;
 
 	if (upnp_st.cfg->secure_mode && a->ver == 2 && ext < 1024)
-		return 606;
+		return UPNP_NOT_AUTHORIZED;
 	switch (policy_check(&upnp_st.cfg->policy, ext, x->client, x->intp, a->peer)) {
 	case POLICY_ALLOW:
 		return 0;
@@ -255,12 +255,12 @@ add_lease(const struct add_args *x, uint16_t ext)
 	case 0:
 		return 0;
 	case -EEXIST:
-		return 718;
+		return UPNP_CONFLICT;
 	case -EDQUOT:
 	case -ENOSPC:
-		return 728;
+		return UPNP_NO_PORT_MAPS;
 	default:
-		return 501;
+		return UPNP_ACTION_FAILED;
 	}
 }
 
@@ -271,7 +271,7 @@ do_add(struct act *a)
 
 	TRY(parse_add(a, &x));
 	if (x.ext == 0)
-		return 716;
+		return UPNP_WILDCARD_EXT_PORT;
 	TRY(authorize_client(a, &x));
 	TRY(authorize_port(a, &x, x.ext));
 	TRY(add_lease(&x, x.ext));
@@ -291,7 +291,7 @@ do_add_any(struct act *a)
 {
 	struct add_args x;
 	uint16_t want, port = 0;
-	int rc = 728;
+	int rc = UPNP_NO_PORT_MAPS;
 
 	TRY(parse_add(a, &x));
 	TRY(authorize_client(a, &x));
@@ -306,19 +306,19 @@ do_add_any(struct act *a)
 	for (int tries = 0; rc && tries < 64; tries++) {
 		port = lease_free_port(x.proto, want);
 		if (port == 0)
-			return 728;
+			return UPNP_NO_PORT_MAPS;
 		rc = authorize_port(a, &x, port);
 		if (rc == 0)
 			rc = add_lease(&x, port);
 		if (rc == 0)
 			break;
-		if (rc != 606 && rc != 718)
+		if (rc != UPNP_NOT_AUTHORIZED && rc != UPNP_CONFLICT)
 			return rc;
-		rc = 728;
+		rc = UPNP_NO_PORT_MAPS;
 		want = port < 1024 ? 1024 : port == 65535 ? 1024 : (uint16_t)(port + 1);
 	}
 	if (rc)
-		return 728;
+		return UPNP_NO_PORT_MAPS;
 	begin(a);
 	soap_addu(a->out, "NewReservedPort", port);
 	end(a);
@@ -341,7 +341,7 @@ find_key(const struct act *a, struct lease **out)
 	TRY(arg_proto(a, &proto));
 	l = lease_find(proto, ext);
 	if (!l || (given && l->remote.s_addr != remote.s_addr))
-		return 714;
+		return UPNP_NO_SUCH_ENTRY;
 	*out = l;
 	return 0;
 }
@@ -353,7 +353,7 @@ do_delete(struct act *a)
 
 	TRY(find_key(a, &l));
 	if (!may_touch(a, l))
-		return 606;
+		return UPNP_NOT_AUTHORIZED;
 	lease_remove(l, LEASE_REMOVED);
 	begin(a);
 	end(a);
@@ -380,7 +380,7 @@ do_get_generic(struct act *a)
 
 	TRY(arg_ulong(a, "NewPortMappingIndex", UINT32_MAX, &idx));
 	if (idx >= lease_count() || !(l = lease_at(idx)))
-		return 713;
+		return UPNP_BAD_ARRAY_INDEX;
 	begin(a);
 	add_entry(a, l, true);
 	end(a);
@@ -400,7 +400,7 @@ parse_range(const struct act *a, struct range *r)
 	TRY(arg_port(a, "NewEndPort", &r->end));
 	TRY(arg_proto(a, &r->proto));
 	TRY(arg_bool(a, "NewManage", &r->manage));
-	return r->start > r->end ? 733 : 0;
+	return r->start > r->end ? UPNP_INCONSISTENT_PARAMS : 0;
 }
 
 static int
@@ -422,7 +422,7 @@ do_delete_range(struct act *a)
 		n++;
 	}
 	if (n == 0)
-		return 730;
+		return UPNP_MAPPING_NOT_FOUND;
 	begin(a);
 	end(a);
 	return 0;
@@ -475,10 +475,10 @@ do_get_list(struct act *a)
 	sbuf_add(&list, "</p:PortMappingList>");
 	s = sbuf_take(&list, NULL);
 	if (!s)
-		return 501;
+		return UPNP_ACTION_FAILED;
 	if (n == 0) {
 		free(s);
-		return 730;
+		return UPNP_MAPPING_NOT_FOUND;
 	}
 	/*
 	 * The list is XML inside a string argument. CDATA keeps it readable to
@@ -533,7 +533,7 @@ do_set_conn_type(struct act *a)
 	const char *t = soap_arg(a->rq, "NewConnectionType");
 
 	if (!t || strcmp(t, "IP_Routed") != 0)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	begin(a);
 	end(a);
 	return 0;
@@ -552,7 +552,7 @@ static int
 do_force_termination(struct act *a)
 {
 	(void)a;
-	return 606;
+	return UPNP_NOT_AUTHORIZED;
 }
 
 static int
@@ -593,7 +593,7 @@ do_totals(struct act *a)
 	};
 
 	if (upnp_wan_stats(upnp_st.cfg->ext_ifname, &v[0], &v[1], &v[2], &v[3]) < 0)
-		return 501;
+		return UPNP_ACTION_FAILED;
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (strcmp(a->rq->action, map[i].action) != 0)
 			continue;
@@ -603,7 +603,7 @@ do_totals(struct act *a)
 		end(a);
 		return 0;
 	}
-	return 401;
+	return UPNP_INVALID_ACTION;
 }
 
 static int
@@ -642,7 +642,7 @@ do_set_default_conn(struct act *a)
 
 	default_conn_service(s, sizeof(s));
 	if (!v || strcmp(v, s) != 0)
-		return 402;
+		return UPNP_INVALID_ARGS;
 	begin(a);
 	end(a);
 	return 0;
@@ -730,11 +730,11 @@ soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *
 			 .peer = peer, .out = out };
 
 	if (!service_ok(svc, rq->service) || !soapaction_ok(soapaction, rq->action))
-		return 401;
+		return UPNP_INVALID_ACTION;
 	/* Answer in the namespace asked in: a v1 client may call a v2 service. */
 	snprintf(a.type, sizeof(a.type), "%s", rq->service);
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if ((actions[i].svcs & 1u << svc) && strcmp(actions[i].name, rq->action) == 0)
 			return actions[i].fn(&a);
-	return 401;
+	return UPNP_INVALID_ACTION;
 }

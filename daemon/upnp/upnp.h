@@ -160,6 +160,40 @@ uint32_t describe_configid(void);
 int	 http_init(void);
 void	 http_fini(void);
 
+/*
+ * UPnP errors: each code, its name here and the text a fault carries
+ * (UDA 1.1 §3.2.2, WANIPConnection:2 §2.5), kept together in one list.
+ */
+#define UPNP_ERRORS(X) \
+	X(UPNP_INVALID_ACTION,            401, "Invalid Action") \
+	X(UPNP_INVALID_ARGS,              402, "Invalid Args") \
+	X(UPNP_ACTION_FAILED,             501, "Action Failed") \
+	X(UPNP_ARG_VALUE_INVALID,         600, "Argument Value Invalid") \
+	X(UPNP_ARG_OUT_OF_RANGE,          601, "Argument Value Out of Range") \
+	X(UPNP_NOT_AUTHORIZED,            606, "Action not authorized") \
+	X(UPNP_INACTIVE_CONN_REQUIRED,    703, "InactiveConnectionStateRequired") \
+	X(UPNP_BAD_ARRAY_INDEX,           713, "SpecifiedArrayIndexInvalid") \
+	X(UPNP_NO_SUCH_ENTRY,             714, "NoSuchEntryInArray") \
+	X(UPNP_WILDCARD_SRC_IP,           715, "WildCardNotPermittedInSrcIP") \
+	X(UPNP_WILDCARD_EXT_PORT,         716, "WildCardNotPermittedInExtPort") \
+	X(UPNP_CONFLICT,                  718, "ConflictInMappingEntry") \
+	X(UPNP_SAME_PORTS_REQUIRED,       724, "SamePortValuesRequired") \
+	X(UPNP_ONLY_PERMANENT,            725, "OnlyPermanentLeasesSupported") \
+	X(UPNP_REMOTE_HOST_WILDCARD_ONLY, 726, "RemoteHostOnlySupportsWildcard") \
+	X(UPNP_EXT_PORT_WILDCARD_ONLY,    727, "ExternalPortOnlySupportsWildcard") \
+	X(UPNP_NO_PORT_MAPS,              728, "NoPortMapsAvailable") \
+	X(UPNP_CONFLICT_OTHER_MECHANISM,  729, "ConflictWithOtherMechanisms") \
+	X(UPNP_MAPPING_NOT_FOUND,         730, "PortMappingNotFound") \
+	X(UPNP_READ_ONLY,                 731, "ReadOnly") \
+	X(UPNP_WILDCARD_INT_PORT,         732, "WildCardNotPermittedInIntPort") \
+	X(UPNP_INCONSISTENT_PARAMS,       733, "InconsistentParameters")
+
+enum upnp_error {
+#define UPNP_ERROR_ENUM(name, code, text)	name = code,
+	UPNP_ERRORS(UPNP_ERROR_ENUM)
+#undef UPNP_ERROR_ENUM
+};
+
 /* soap.c: pure */
 #define SOAP_MAX_ARGS	16
 #define SOAP_NAME_MAX	48
