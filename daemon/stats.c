@@ -125,6 +125,14 @@ stats_refused(enum lease_owner proto, enum refusal why, uint8_t l4proto, uint16_
 	    lease_proto_name(l4proto), ext_port, inet_ntoa(client), refusal_text[why]);
 }
 
+void
+stats_result(enum lease_owner proto, const struct request_result *r)
+{
+	stats_request(proto, r->wire == 0);
+	if (r->refused)
+		stats_refused(proto, r->why, r->l4proto, r->ext_port, r->client);
+}
+
 char *
 stats_prometheus(void)
 {

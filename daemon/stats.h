@@ -8,6 +8,7 @@
 #define PORTHOLE_STATS_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lease.h"
@@ -24,7 +25,32 @@ enum refusal {
 	REFUSED_COUNT
 };
 
+/*
+ * What a front-end did with one request, filled in by the layer that
+ * decided it (the protocol logic), so logs and metrics never work a reason
+ * out backwards from wire codes or request bytes.
+ */
+struct request_result {
+	int		 wire;		/* the result code the client was sent; 0 = success */
+	bool		 refused;	/* a refusal to count (and log, unless malformed) */
+	enum refusal	 why;
+	uint8_t		 l4proto;	/* what was asked for, for the log line */
+	uint16_t	 ext_port;
+	struct in_addr	 client;
+};
+
+/* A refusal: the wire code and the reason, decided together. */
+static inline int
+request_refuse(struct request_result *r, int wire, enum refusal why)
+{
+	r->refused = true;
+	r->why = why;
+	return r->wire = wire;
+}
+
 int	 stats_init(void);
+/* One request's result: counted, and a refusal logged with its reason. */
+void	 stats_result(enum lease_owner proto, const struct request_result *r);
 /* A request handled by a front-end; ok = answered with success. */
 void	 stats_request(enum lease_owner proto, int ok);
 /* A mapping request refused: counted, and logged with the reason. */

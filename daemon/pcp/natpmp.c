@@ -19,22 +19,26 @@
 #include "pcp_int.h"
 
 struct map_result {
-	uint16_t	result;
-	uint16_t	ext_port;
-	uint32_t	lifetime;
+	uint16_t		ext_port;
+	uint32_t		lifetime;
+	struct request_result	res;	/* res.wire is the result code */
 };
 
-static uint16_t
-lease_error(int rc)
+/* Choosing a port or adding the lease said no: the result code and why. */
+static void
+add_failed(struct map_result *mr, int rc)
 {
 	switch (rc) {
 	case -EACCES:
 	case -EPERM:
-		return NATPMP_NOT_AUTHORIZED;
+		request_refuse(&mr->res, NATPMP_NOT_AUTHORIZED, REFUSED_POLICY);
+		break;
 	case -EIO:
-		return NATPMP_NETWORK_FAILURE;
+		request_refuse(&mr->res, NATPMP_NETWORK_FAILURE, REFUSED_KERNEL);
+		break;
 	default:	/* -EDQUOT, -ENOSPC, -EEXIST (lost a race), -ENOMEM */
-		return NATPMP_NO_RESOURCES;
+		request_refuse(&mr->res, NATPMP_NO_RESOURCES, stats_refusal_of(rc));
+		break;
 	}
 }
 
@@ -48,11 +52,11 @@ do_map(const struct pcp_env *env, struct in_addr src, uint8_t proto,
 	int rc;
 
 	if (!lease_external().s_addr) {
-		res->result = NATPMP_NETWORK_FAILURE;
+		request_refuse(&res->res, NATPMP_NETWORK_FAILURE, REFUSED_KERNEL);
 		return;
 	}
 	if (r->int_port == 0) {		/* "all ports" exists only for deletes */
-		res->result = NATPMP_NOT_AUTHORIZED;
+		request_refuse(&res->res, NATPMP_NOT_AUTHORIZED, REFUSED_POLICY);
 		return;
 	}
 	if (env->cfg->max_lifetime && lifetime > env->cfg->max_lifetime)
@@ -80,7 +84,7 @@ do_map(const struct pcp_env *env, struct in_addr src, uint8_t proto,
 		rc = lease_add(&req, NULL);
 	}
 	if (rc < 0) {
-		res->result = lease_error(rc);
+		add_failed(res, rc);
 		return;
 	}
 	res->ext_port = port;
@@ -110,14 +114,15 @@ do_delete(struct in_addr src, uint8_t proto, const struct natpmp_req *r, struct 
 	if (r->int_port == 0) {
 		struct delete_all d = { false };
 		lease_foreach_host(src, proto, delete_one, &d);
-		res->result = d.refused ? NATPMP_NOT_AUTHORIZED : NATPMP_SUCCESS;
+		if (d.refused)
+			request_refuse(&res->res, NATPMP_NOT_AUTHORIZED, REFUSED_POLICY);
 		return;
 	}
 	l = map_find(proto, src, r->int_port, MAP_INBOUND, (struct in_addr){ 0 }, 0);
 	if (!l)
 		return;			/* deleting nothing succeeds (§3.4) */
 	if (l->owner != OWNER_NATPMP) {
-		res->result = NATPMP_NOT_AUTHORIZED;
+		request_refuse(&res->res, NATPMP_NOT_AUTHORIZED, REFUSED_POLICY);
 		return;
 	}
 	lease_remove(l, LEASE_REMOVED);
@@ -128,35 +133,43 @@ size_t
 natpmp_handle(const struct pcp_env *env, struct in_addr src,
     const uint8_t *b, size_t len, uint8_t *out, size_t outsz)
 {
-	struct map_result res = { 0, 0, 0 };
+	struct map_result mr = { .res.client = src };
 	struct natpmp_req r;
 	struct in_addr ext;
 	uint8_t proto;
+	int rc;
 
 	if (outsz < NATPMP_MAP_RESP_LEN)
 		return 0;
-	switch (natpmp_parse(b, len, &r)) {
+	switch ((rc = natpmp_parse(b, len, &r))) {
 	case 0:
 		break;
 	case NATPMP_UNSUPP_VERSION:
-		return natpmp_build_unsupp_version(out, env->epoch);
 	case NATPMP_UNSUPP_OPCODE:
-		return natpmp_build_unsupp_opcode(out, outsz, b, len);
+		request_refuse(&mr.res, rc, REFUSED_MALFORMED);
+		pcp_report(env, &mr.res);
+		return rc == NATPMP_UNSUPP_VERSION ? natpmp_build_unsupp_version(out, env->epoch) :
+		    natpmp_build_unsupp_opcode(out, outsz, b, len);
 	default:
 		return 0;
 	}
 	if (r.op == NATPMP_OP_EXTADDR) {
 		ext = lease_external();
-		return natpmp_build_extaddr(out, ext.s_addr ? NATPMP_SUCCESS : NATPMP_NETWORK_FAILURE,
-		    env->epoch, ext);
+		if (!ext.s_addr)	/* an error, but no mapping was refused */
+			mr.res.wire = NATPMP_NETWORK_FAILURE;
+		pcp_report(env, &mr.res);
+		return natpmp_build_extaddr(out, (uint16_t)mr.res.wire, env->epoch, ext);
 	}
 	proto = r.op == NATPMP_OP_MAP_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	mr.res.l4proto = proto;
+	mr.res.ext_port = r.ext_port;
 	if (r.lifetime)
-		do_map(env, src, proto, &r, &res);
+		do_map(env, src, proto, &r, &mr);
 	else
-		do_delete(src, proto, &r, &res);
-	if (res.result)
-		res.ext_port = res.lifetime = 0;
-	return natpmp_build_map(out, r.op, res.result, env->epoch, r.int_port, res.ext_port,
-	    res.lifetime);
+		do_delete(src, proto, &r, &mr);
+	if (mr.res.wire)
+		mr.ext_port = mr.lifetime = 0;
+	pcp_report(env, &mr.res);
+	return natpmp_build_map(out, r.op, (uint16_t)mr.res.wire, env->epoch, r.int_port,
+	    mr.ext_port, mr.lifetime);
 }

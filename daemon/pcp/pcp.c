@@ -57,44 +57,6 @@ pcp_dispatch(const struct pcp_env *env, struct in_addr src, uint16_t sport,
 	return 0;
 }
 
-/* The operator's view of one answered request: counted, and a refused
- * mapping logged with its reason (stats.h). Read from the wire bytes, so
- * it sees exactly what the client was told. */
-static void
-account(struct in_addr src, const uint8_t *req, size_t len, const uint8_t *rep, size_t n)
-{
-	bool pcp = rep[0] == PCP_VERSION;
-	unsigned result = pcp ? (n > 3 ? rep[3] : 0) : (n > 3 ? (unsigned)(rep[2] << 8 | rep[3]) : 0);
-	enum lease_owner proto = pcp ? OWNER_PCP : OWNER_NATPMP;
-	enum refusal why = REFUSED_MALFORMED;
-	uint8_t l4 = 0;
-	uint16_t ext = 0;
-
-	stats_request(proto, result == 0);
-	if (result == 0)
-		return;
-	if (pcp && len >= PCP_MAP_LEN && (req[1] & 0x7f) != 0) {
-		l4 = req[36];
-		ext = (uint16_t)(req[42] << 8 | req[43]);
-		switch (result) {
-		case PCP_NOT_AUTHORIZED: why = REFUSED_POLICY; break;
-		case PCP_USER_EX_QUOTA: why = REFUSED_QUOTA; break;
-		case PCP_NO_RESOURCES: why = REFUSED_FULL; break;
-		case PCP_CANNOT_PROVIDE_EXTERNAL: why = REFUSED_CONFLICT; break;
-		case PCP_NETWORK_FAILURE: why = REFUSED_KERNEL; break;
-		}
-	} else if (!pcp && len == NATPMP_MAP_REQ_LEN && (req[1] == 1 || req[1] == 2)) {
-		l4 = req[1] == 1 ? IPPROTO_UDP : IPPROTO_TCP;
-		ext = (uint16_t)(req[6] << 8 | req[7]);
-		switch (result) {
-		case NATPMP_NOT_AUTHORIZED: why = REFUSED_POLICY; break;
-		case NATPMP_NO_RESOURCES: why = REFUSED_FULL; break;
-		case NATPMP_NETWORK_FAILURE: why = REFUSED_KERNEL; break;
-		}
-	}
-	stats_refused(proto, why, l4, ext, src);
-}
-
 static int
 open_socket(const struct gw_lan *lan)
 {
@@ -151,7 +113,8 @@ serve_one(int fd, const struct gw_lan *lan, const uint8_t *buf, size_t len,
     const struct sockaddr_in *from, unsigned ifindex)
 {
 	static uint8_t out[PCP_MAX_MSG + 4];
-	struct pcp_env env = { pc.cfg, pcp_epoch() };
+	struct request_result res = { 0 };
+	struct pcp_env env = { pc.cfg, pcp_epoch(), &res };
 	char peer[INET_ADDRSTRLEN + 8];
 	const char *why;
 	size_t n;
@@ -166,7 +129,9 @@ serve_one(int fd, const struct gw_lan *lan, const uint8_t *buf, size_t len,
 	n = pcp_dispatch(&env, from->sin_addr, ntohs(from->sin_port), buf, len, out, sizeof(out));
 	if (n == 0)
 		DROP("malformed, a response, or too short to answer");
-	account(from->sin_addr, buf, len, out, n);
+	/* The operator's view: counted, and a refusal logged with the reason the
+	 * protocol logic gave (stats.h). */
+	stats_result(out[0] == PCP_VERSION ? OWNER_PCP : OWNER_NATPMP, &res);
 	if (sendto(fd, out, n, 0, (const struct sockaddr *)from, sizeof(*from)) < 0)
 		log_debug("pcp: reply to %s:%u: %s", inet_ntoa(from->sin_addr),
 		    ntohs(from->sin_port), strerror(errno));

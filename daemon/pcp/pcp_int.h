@@ -26,6 +26,7 @@
 #include "config.h"
 #include "lease.h"
 #include "pcp_wire.h"
+#include "stats.h"
 
 struct gateway;
 
@@ -83,11 +84,20 @@ struct natpmp_req {
 	uint32_t	lifetime;
 };
 
-/* What the logic needs from the outside world, so tests can supply it. */
+/* What the logic needs from the outside world, so tests can supply it,
+ * and where it reports what it decided (NULL: nobody asks). */
 struct pcp_env {
 	const struct config	*cfg;
 	uint32_t		 epoch;
+	struct request_result	*result;
 };
+
+static inline void
+pcp_report(const struct pcp_env *env, const struct request_result *r)
+{
+	if (env->result)
+		*env->result = *r;
+}
 
 /* natpmp_msg.c */
 int	natpmp_parse(const uint8_t *b, size_t len, struct natpmp_req *r);

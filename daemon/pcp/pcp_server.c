@@ -32,6 +32,7 @@ struct ctx {
 	struct in_addr		 ext;
 	struct pcp_answer	 a;
 	uint32_t		 err_lifetime;	/* 0 = the result's default */
+	struct request_result	 res;		/* what we answered, and why we refused */
 };
 
 /* Filter state while FILTER options are folded in order (§13.3). */
@@ -43,15 +44,22 @@ struct filter_fold {
 };
 
 static int
-lease_error(int rc)
+refuse(struct ctx *c, int result, enum refusal why)
+{
+	return request_refuse(&c->res, result, why);
+}
+
+/* lease_add() said no: the result code, and the table's own reason. */
+static int
+add_failed(struct ctx *c, int rc)
 {
 	switch (rc) {
 	case -EDQUOT:
-		return PCP_USER_EX_QUOTA;
+		return refuse(c, PCP_USER_EX_QUOTA, stats_refusal_of(rc));
 	case -EIO:
-		return PCP_NETWORK_FAILURE;
+		return refuse(c, PCP_NETWORK_FAILURE, stats_refusal_of(rc));
 	default:	/* -ENOSPC, -ENOMEM, -EEXIST (lost a race) */
-		return PCP_NO_RESOURCES;
+		return refuse(c, PCP_NO_RESOURCES, stats_refusal_of(rc));
 	}
 }
 
@@ -93,13 +101,13 @@ fold_filters(const struct pcp_req *r, struct filter_fold *f)
 
 /* THIRD_PARTY: only when a rule allows this requester to act for ia. */
 static int
-third_party_check(const struct ctx *c, uint16_t ext_port)
+third_party_check(struct ctx *c, uint16_t ext_port)
 {
 	if (!c->r->third_party)
 		return 0;
 	if (policy_check(&c->env->cfg->policy, ext_port, c->ia, c->r->int_port, c->src) ==
 	    POLICY_THIRD_PARTY)
-		return PCP_UNSUPP_OPTION;
+		return refuse(c, PCP_UNSUPP_OPTION, REFUSED_THIRD_PARTY);
 	return 0;
 }
 
@@ -125,7 +133,7 @@ refuse_nonce(struct ctx *c, const struct lease *l)
 	uint32_t left = lease_seconds_left(l);
 
 	c->err_lifetime = left ? left : 1;
-	return PCP_NOT_AUTHORIZED;
+	return refuse(c, PCP_NOT_AUTHORIZED, REFUSED_POLICY);
 }
 
 /*
@@ -164,9 +172,9 @@ map_delete(struct ctx *c)
 	c->a.lifetime = 0;
 	if (!l)		/* only a PEER (outbound) lease may be left, and MAP can't touch it */
 		return lease_find_internal(r->proto, c->ia, r->int_port, OWNER_PCP) ?
-		    PCP_NOT_AUTHORIZED : PCP_SUCCESS;
+		    refuse(c, PCP_NOT_AUTHORIZED, REFUSED_POLICY) : PCP_SUCCESS;
 	if (l->owner != OWNER_PCP)
-		return PCP_NOT_AUTHORIZED;
+		return refuse(c, PCP_NOT_AUTHORIZED, REFUSED_POLICY);
 	if (!nonce_matches(l, r))
 		return refuse_nonce(c, l);
 	pcp_clients_forget(l->proto, l->ext_port);
@@ -185,7 +193,7 @@ map_existing(struct ctx *c, struct lease *l, uint32_t lifetime)
 	if ((rc = third_party_check(c, l->ext_port)) != 0)
 		return rc;
 	if (r->prefer_failure && (r->ext_port != l->ext_port || !suggested_ip_ok(c)))
-		return PCP_CANNOT_PROVIDE_EXTERNAL;
+		return refuse(c, PCP_CANNOT_PROVIDE_EXTERNAL, REFUSED_CONFLICT);
 	if (l->owner != OWNER_PCP) {
 		if (r->n_filters)
 			return PCP_EXCESSIVE_REMOTE_PEERS;
@@ -208,7 +216,7 @@ map_existing(struct ctx *c, struct lease *l, uint32_t lifetime)
 			.desc = desc,
 		};
 		if ((rc = lease_add(&req, NULL)) < 0)
-			return lease_error(rc);
+			return add_failed(c, rc);
 	} else {
 		lease_renew(l, lifetime);
 	}
@@ -227,7 +235,7 @@ map_port(struct ctx *c, uint16_t *port)
 
 	if (r->prefer_failure) {
 		if (!suggested_ip_ok(c))
-			return PCP_CANNOT_PROVIDE_EXTERNAL;
+			return refuse(c, PCP_CANNOT_PROVIDE_EXTERNAL, REFUSED_CONFLICT);
 		rc = map_port_usable(c->env->cfg, r->proto, r->ext_port, c->ia, r->int_port, c->src);
 		*port = r->ext_port;
 	} else {
@@ -237,13 +245,14 @@ map_port(struct ctx *c, uint16_t *port)
 	case 0:
 		return PCP_SUCCESS;
 	case -EPERM:
-		return PCP_UNSUPP_OPTION;
+		return refuse(c, PCP_UNSUPP_OPTION, REFUSED_THIRD_PARTY);
 	case -EACCES:
-		return r->prefer_failure ? PCP_CANNOT_PROVIDE_EXTERNAL : PCP_NOT_AUTHORIZED;
+		return refuse(c, r->prefer_failure ? PCP_CANNOT_PROVIDE_EXTERNAL : PCP_NOT_AUTHORIZED,
+		    REFUSED_POLICY);
 	case -ENOSPC:
-		return PCP_NO_RESOURCES;
+		return refuse(c, PCP_NO_RESOURCES, REFUSED_FULL);
 	default:
-		return PCP_CANNOT_PROVIDE_EXTERNAL;
+		return refuse(c, PCP_CANNOT_PROVIDE_EXTERNAL, REFUSED_CONFLICT);
 	}
 }
 
@@ -269,7 +278,7 @@ map_create(struct ctx *c)
 		.desc = map_desc(r) ? map_desc(r) : MAP_DESC_PCP,
 	};
 	if ((rc = lease_add(&req, NULL)) < 0)
-		return lease_error(rc);
+		return add_failed(c, rc);
 	answer(c, port, lifetime);
 	c->a.echo_filters = true;
 	c->a.echo_desc = map_desc(r) != NULL;
@@ -284,7 +293,7 @@ do_map(struct ctx *c)
 	if (c->r->lifetime == 0)
 		return map_delete(c);
 	if (!c->ext.s_addr)
-		return PCP_NETWORK_FAILURE;
+		return refuse(c, PCP_NETWORK_FAILURE, REFUSED_KERNEL);
 	return map_create(c);
 }
 
@@ -297,24 +306,25 @@ peer_create(struct ctx *c, struct in_addr rem, uint32_t lifetime)
 	int rc;
 
 	if (!suggested_ip_ok(c))
-		return PCP_CANNOT_PROVIDE_EXTERNAL;
+		return refuse(c, PCP_CANNOT_PROVIDE_EXTERNAL, REFUSED_CONFLICT);
 	if (port)
 		rc = map_port_usable(c->env->cfg, r->proto, port, c->ia, r->int_port, c->src);
 	else
 		rc = map_pick_port(c->env->cfg, r->proto, 0, c->ia, r->int_port, c->src, &port);
 	if (rc == -EPERM)
-		return PCP_UNSUPP_OPTION;
+		return refuse(c, PCP_UNSUPP_OPTION, REFUSED_THIRD_PARTY);
 	if (rc == -ENOSPC)
-		return PCP_NO_RESOURCES;
+		return refuse(c, PCP_NO_RESOURCES, REFUSED_FULL);
 	if (rc < 0)
-		return r->ext_port ? PCP_CANNOT_PROVIDE_EXTERNAL : PCP_NOT_AUTHORIZED;
+		return r->ext_port ? refuse(c, PCP_CANNOT_PROVIDE_EXTERNAL, REFUSED_CONFLICT) :
+		    refuse(c, PCP_NOT_AUTHORIZED, REFUSED_POLICY);
 	struct lease_req req = {
 		.proto = r->proto, .ext_port = port, .int_addr = c->ia, .int_port = r->int_port,
 		.remote = rem, .remote_port = r->rem_port, .lifetime = lifetime,
 		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PEER,
 	};
 	if ((rc = lease_add(&req, NULL)) < 0)
-		return lease_error(rc);
+		return add_failed(c, rc);
 	answer(c, port, lifetime);
 	return PCP_SUCCESS;
 }
@@ -331,7 +341,7 @@ do_peer(struct ctx *c)
 	if (!proto_supported(r->proto))
 		return PCP_UNSUPP_PROTOCOL;
 	if (!c->ext.s_addr)
-		return PCP_NETWORK_FAILURE;
+		return refuse(c, PCP_NETWORK_FAILURE, REFUSED_KERNEL);
 	pcp_is_v4mapped(r->rem_ip, &rem);
 	l = map_find(r->proto, c->ia, r->int_port, MAP_PEER, rem, r->rem_port);
 	if ((rc = third_party_check(c, l ? l->ext_port : r->int_port)) != 0)
@@ -360,8 +370,12 @@ pcp_handle(const struct pcp_env *env, struct in_addr src, uint16_t sport,
 	rc = pcp_parse(b, len, src, &r);
 	if (rc == PCP_DROP)
 		return 0;
-	if (rc != 0)
+	if (rc != 0) {
+		struct request_result res = { .client = src };
+		request_refuse(&res, rc, REFUSED_MALFORMED);
+		pcp_report(env, &res);
 		return pcp_build_error(out, outsz, b, len, rc, pcp_error_lifetime(rc), env->epoch, false);
+	}
 	memset(&c, 0, sizeof(c));
 	c.env = env;
 	c.r = &r;
@@ -370,10 +384,14 @@ pcp_handle(const struct pcp_env *env, struct in_addr src, uint16_t sport,
 	c.ext = lease_external();
 	if (r.third_party)
 		pcp_is_v4mapped(r.tp_addr, &c.ia);
+	c.res = (struct request_result){ .l4proto = r.proto, .ext_port = r.ext_port, .client = c.ia };
 	if (r.opcode == PCP_OP_MAP)
 		rc = do_map(&c);
 	else if (r.opcode == PCP_OP_PEER)
 		rc = do_peer(&c);
+	if (rc != 0 && !c.res.refused)
+		request_refuse(&c.res, rc, REFUSED_MALFORMED);
+	pcp_report(env, &c.res);
 	if (rc != 0)
 		return pcp_build_error(out, outsz, b, len, rc,
 		    c.err_lifetime ? c.err_lifetime : pcp_error_lifetime(rc), env->epoch, true);

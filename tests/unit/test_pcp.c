@@ -631,6 +631,37 @@ test_rfc7220_description(void **state)
 	assert_int_equal(lease_count(), 4);
 }
 
+/* The server reports each answer with the reason it decided beside the code. */
+static void
+test_results_name_reasons(void **state)
+{
+	static struct request_result res;
+	struct pcpc_msg m = map_req(MAIL, IPPROTO_TCP, 25, 25, 600);
+
+	(void)state;
+	env.result = &res;
+	assert_int_equal(send_msg(MAIL, &m).result, 0);
+	assert_int_equal(res.wire, 0);
+	assert_false(res.refused);
+	m.nonce[0] ^= 1;			/* another client's nonce */
+	assert_int_equal(send_msg(MAIL, &m).result, PCP_NOT_AUTHORIZED);
+	assert_true(res.refused);
+	assert_int_equal(res.why, REFUSED_POLICY);
+	assert_int_equal(res.ext_port, 25);
+	assert_int_equal(res.client.s_addr, ip(MAIL).s_addr);
+	struct pcpc_msg t = map_req(WS, IPPROTO_TCP, 26, 26, 600);
+	t.third_party = true;			/* no rule allows it */
+	pcp_v4mapped(ip(MAIL), t.tp_addr);
+	assert_int_equal(send_msg(WS, &t).result, PCP_UNSUPP_OPTION);
+	assert_int_equal(res.why, REFUSED_THIRD_PARTY);
+	assert_int_equal(res.client.s_addr, ip(MAIL).s_addr);
+	struct pcpc_msg x = map_req(MAIL, IPPROTO_TCP, 27, 27, 600);
+	assert_int_equal(send_msg(WS, &x).result, PCP_ADDRESS_MISMATCH);
+	assert_int_equal(res.wire, PCP_ADDRESS_MISMATCH);
+	assert_int_equal(res.why, REFUSED_MALFORMED);
+	env.result = NULL;
+}
+
 /* D31 via WAN loss: MAP/PEER -> NETWORK_FAILURE (short), ANNOUNCE still answers. */
 static void
 test_network_failure(void **state)
@@ -798,7 +829,7 @@ main(void)
 		T(test_d20_hints), T(test_d26_prefer_failure), T(test_d21_nonce), T(test_d22_delete),
 		T(test_d23_protocols), T(test_d24_reserved_ports), T(test_d25_option_structure),
 		T(test_d27_third_party), T(test_d28_filter), T(test_d29_peer),
-		T(test_rfc7220_description),
+		T(test_rfc7220_description), T(test_results_name_reasons),
 		T(test_network_failure), T(test_d33_mapping_update), T(test_clients_registry),
 		T(test_client_parse), T(test_client_exchange),
 	};
