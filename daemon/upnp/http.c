@@ -158,35 +158,10 @@ peer_of(struct MHD_Connection *c)
 	return a;
 }
 
-/* The operator's view of one SOAP action: counted, and a refused mapping
- * logged with its reason (stats.h). */
-static void
-account(const struct soap_req *sr, int code, struct in_addr peer)
-{
-	const char *proto = soap_arg(sr, "NewProtocol"), *port = soap_arg(sr, "NewExternalPort");
-	const char *client = soap_arg(sr, "NewInternalClient");
-	enum refusal why;
-	struct in_addr ca = peer;
-
-	stats_request(OWNER_UPNP, code == 0);
-	if (code == 0 || strncmp(sr->action, "Add", 3) != 0)
-		return;
-	switch (code) {
-	case 606: why = client && strcmp(client, inet_ntoa(peer)) ? REFUSED_THIRD_PARTY : REFUSED_POLICY; break;
-	case 718: why = REFUSED_CONFLICT; break;
-	case 728: why = REFUSED_FULL; break;
-	case 501: why = REFUSED_KERNEL; break;
-	default: why = REFUSED_MALFORMED; break;
-	}
-	if (client)
-		inet_pton(AF_INET, client, &ca);
-	stats_refused(OWNER_UPNP, why, proto && !strcasecmp(proto, "UDP") ? IPPROTO_UDP : IPPROTO_TCP,
-	    (uint16_t)(port ? strtoul(port, NULL, 10) : 0), ca);
-}
-
 static enum MHD_Result
 do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 {
+	struct request_result res;
 	struct soap_req sr;
 	struct sbuf b;
 	int code;
@@ -205,10 +180,10 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 	}
 	sbuf_init(&b);
 	code = soap_dispatch((enum upnp_svc)svc,
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"), &sr, pa, &b);
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"), &sr, pa, &b, &res);
 	log_debug("upnp: %s %s %s -> %d", peer, upnp_service((enum upnp_svc)svc)->control,
 	    sr.action, code ? code : 200);
-	account(&sr, code, pa);
+	stats_result(OWNER_UPNP, &res);	/* counted; a refusal logged with its reason */
 	if (code == 0)
 		return reply_soap(c, MHD_HTTP_OK, &b);
 	sbuf_free(&b);

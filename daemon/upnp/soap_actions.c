@@ -18,6 +18,7 @@
 #include "event.h"
 #include "lease.h"
 #include "policy.h"
+#include "stats.h"
 #include "upnp.h"
 
 #define V2_MAX_LEASE	604800
@@ -27,10 +28,19 @@ struct act {
 	enum upnp_svc		 svc;
 	int			 ver;		/* WANIPConnection version */
 	const struct soap_req	*rq;
+	const char		*soapaction;	/* the header, NULL when absent */
 	struct in_addr		 peer;
 	struct sbuf		*out;
 	char			 type[128];	/* service type echoed back */
+	struct request_result	 res;		/* for the operator: what was refused, why */
 };
+
+/* A mapping refused: the error code, and the reason decided with it. */
+static int
+refuse(struct act *a, int code, enum refusal why)
+{
+	return request_refuse(&a->res, code, why);
+}
 
 /* --- arguments ------------------------------------------------------------ */
 
@@ -213,36 +223,41 @@ parse_add(const struct act *a, struct add_args *x)
  * AddAnyPortMapping does not hunt for a port that could never be allowed.
  */
 static int
-authorize_client(const struct act *a, const struct add_args *x)
+authorize_client(struct act *a, const struct add_args *x)
 {
 	bool secure = upnp_st.cfg->secure_mode;
 
+	a->res.l4proto = x->proto;
+	a->res.ext_port = x->ext;
+	a->res.client = x->client;
 	if (secure && x->client.s_addr != a->peer.s_addr)
-		return a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT;
+		return refuse(a, a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT,
+		    REFUSED_THIRD_PARTY);
 	if (secure && a->ver == 2 && x->intp < 1024)
-		return UPNP_NOT_AUTHORIZED;
+		return refuse(a, UPNP_NOT_AUTHORIZED, REFUSED_POLICY);
 	return 0;
 }
 
 static int
-authorize_port(const struct act *a, const struct add_args *x, uint16_t ext)
+authorize_port(struct act *a, const struct add_args *x, uint16_t ext)
 {
 	int deny = a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT;
 
 	if (upnp_st.cfg->secure_mode && a->ver == 2 && ext < 1024)
-		return UPNP_NOT_AUTHORIZED;
+		return refuse(a, UPNP_NOT_AUTHORIZED, REFUSED_POLICY);
 	switch (policy_check(&upnp_st.cfg->policy, ext, x->client, x->intp, a->peer)) {
 	case POLICY_ALLOW:
 		return 0;
 	case POLICY_THIRD_PARTY:
+		return refuse(a, deny, REFUSED_THIRD_PARTY);
 	case POLICY_DENY:
 	default:
-		return deny;
+		return refuse(a, deny, REFUSED_POLICY);
 	}
 }
 
 static int
-add_lease(const struct add_args *x, uint16_t ext)
+add_lease(struct act *a, const struct add_args *x, uint16_t ext)
 {
 	struct lease_req req = {
 		.proto = x->proto, .ext_port = ext, .int_addr = x->client,
@@ -251,16 +266,18 @@ add_lease(const struct add_args *x, uint16_t ext)
 	};
 	struct lease *l;
 
-	switch (lease_add(&req, &l)) {
+	int rc = lease_add(&req, &l);
+
+	switch (rc) {
 	case 0:
 		return 0;
 	case -EEXIST:
-		return UPNP_CONFLICT;
+		return refuse(a, UPNP_CONFLICT, stats_refusal_of(rc));
 	case -EDQUOT:
 	case -ENOSPC:
-		return UPNP_NO_PORT_MAPS;
+		return refuse(a, UPNP_NO_PORT_MAPS, stats_refusal_of(rc));
 	default:
-		return UPNP_ACTION_FAILED;
+		return refuse(a, UPNP_ACTION_FAILED, stats_refusal_of(rc));
 	}
 }
 
@@ -274,7 +291,7 @@ do_add(struct act *a)
 		return UPNP_WILDCARD_EXT_PORT;
 	TRY(authorize_client(a, &x));
 	TRY(authorize_port(a, &x, x.ext));
-	TRY(add_lease(&x, x.ext));
+	TRY(add_lease(a, &x, x.ext));
 	begin(a);
 	end(a);
 	return 0;
@@ -300,16 +317,16 @@ do_add_any(struct act *a)
 	if (x.ext && same_host_mapping(lease_find(x.proto, x.ext), &x) &&
 	    authorize_port(a, &x, x.ext) == 0) {
 		port = x.ext;
-		rc = add_lease(&x, port);
+		rc = add_lease(a, &x, port);
 	}
 	/* Otherwise the nearest free port the policy allows, within a bounded hunt. */
 	for (int tries = 0; rc && tries < 64; tries++) {
 		port = lease_free_port(x.proto, want);
 		if (port == 0)
-			return UPNP_NO_PORT_MAPS;
+			return refuse(a, UPNP_NO_PORT_MAPS, REFUSED_FULL);
 		rc = authorize_port(a, &x, port);
 		if (rc == 0)
-			rc = add_lease(&x, port);
+			rc = add_lease(a, &x, port);
 		if (rc == 0)
 			break;
 		if (rc != UPNP_NOT_AUTHORIZED && rc != UPNP_CONFLICT)
@@ -318,7 +335,7 @@ do_add_any(struct act *a)
 		want = port < 1024 ? 1024 : port == 65535 ? 1024 : (uint16_t)(port + 1);
 	}
 	if (rc)
-		return UPNP_NO_PORT_MAPS;
+		return refuse(a, UPNP_NO_PORT_MAPS, REFUSED_FULL);
 	begin(a);
 	soap_addu(a->out, "NewReservedPort", port);
 	end(a);
@@ -722,19 +739,37 @@ soapaction_ok(const char *hdr, const char *action)
 	return hash[1 + al] == '\0' || (hash[1 + al] == '"' && hash[2 + al] == '\0');
 }
 
-int
-soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
-    struct in_addr peer, struct sbuf *out)
+static int
+run_action(struct act *a)
 {
-	struct act a = { .svc = svc, .ver = upnp_service(svc)->ver, .rq = rq,
-			 .peer = peer, .out = out };
-
-	if (!service_ok(svc, rq->service) || !soapaction_ok(soapaction, rq->action))
+	if (!service_ok(a->svc, a->rq->service) || !soapaction_ok(a->soapaction, a->rq->action))
 		return UPNP_INVALID_ACTION;
 	/* Answer in the namespace asked in: a v1 client may call a v2 service. */
-	snprintf(a.type, sizeof(a.type), "%s", rq->service);
+	snprintf(a->type, sizeof(a->type), "%s", a->rq->service);
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		if ((actions[i].svcs & 1u << svc) && strcmp(actions[i].name, rq->action) == 0)
-			return actions[i].fn(&a);
+		if ((actions[i].svcs & 1u << a->svc) && strcmp(actions[i].name, a->rq->action) == 0)
+			return actions[i].fn(a);
 	return UPNP_INVALID_ACTION;
+}
+
+int
+soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
+    struct in_addr peer, struct sbuf *out, struct request_result *res)
+{
+	struct act a = { .svc = svc, .ver = upnp_service(svc)->ver, .rq = rq,
+			 .soapaction = soapaction, .peer = peer, .out = out,
+			 .res = { .client = peer } };
+	bool adding = strncmp(rq->action, "Add", 3) == 0;
+	int code = run_action(&a);
+
+	/* Only a mapping that was asked for and not made is a refusal; an
+	 * AddAnyPortMapping that found a port after refusals made one. */
+	if (code == 0 || !adding)
+		a.res.refused = false;
+	else if (!a.res.refused)
+		request_refuse(&a.res, code, REFUSED_MALFORMED);
+	a.res.wire = code;
+	if (res)
+		*res = a.res;
+	return code;
 }

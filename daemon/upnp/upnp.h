@@ -220,8 +220,10 @@ void	 soap_fault(struct sbuf *b, int code);
 void	 soap_init(void);
 
 /* soap_actions.c: 0 (response in out) or a UPnP error code. */
+struct request_result;
+/* res (may be NULL): what was answered, and for a refused mapping why (stats.h). */
 int	 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
-	    struct in_addr peer, struct sbuf *out);
+	    struct in_addr peer, struct sbuf *out, struct request_result *res);
 /* Service type string "urn:schemas-upnp-org:service:NAME:VER". */
 void	 upnp_service_type(enum upnp_svc svc, char *buf, size_t len);
 

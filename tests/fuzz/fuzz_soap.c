@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (soap_parse((const char *)data + 1, size - 1, &rq) != 0)
 		return 0;
 	sbuf_init(&out);
-	soap_dispatch(svc, (data[0] & 0x20) ? "x#y" : NULL, &rq, peer, &out);
+	soap_dispatch(svc, (data[0] & 0x20) ? "x#y" : NULL, &rq, peer, &out, NULL);
 	sbuf_free(&out);
 	if (lease_count() > 1000)
 		lease_flush(-1);

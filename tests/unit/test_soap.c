@@ -21,6 +21,7 @@
 #include "config.h"
 #include "event.h"
 #include "lease.h"
+#include "stats.h"
 #include "upnp/upnp.h"
 
 #define IPC2 "urn:schemas-upnp-org:service:WANIPConnection:2"
@@ -65,6 +66,9 @@ teardown(void **state)
 	return 0;
 }
 
+/* What the last dispatched action reported. */
+static struct request_result last;
+
 /* Build an envelope around ACTION with ARGS, parse it and dispatch it. */
 static int
 call(enum upnp_svc svc, const char *ns, const char *action, const char *args,
@@ -82,7 +86,7 @@ call(enum upnp_svc svc, const char *ns, const char *action, const char *args,
 	if (rc)
 		return rc;
 	sbuf_init(&out);
-	rc = soap_dispatch(svc, NULL, &rq, ip(peer), &out);
+	rc = soap_dispatch(svc, NULL, &rq, ip(peer), &out, &last);
 	if (resp)
 		*resp = sbuf_take(&out, NULL);
 	else
@@ -238,6 +242,36 @@ add_rules(void **state)
 	/* v2 clamps long leases. */
 	assert_int_equal(add(SVC_WANIPC2, "3003", "UDP", "3003", MAIL, "999999", MAIL), 0);
 	assert_true(lease_seconds_left(lease_find(IPPROTO_UDP, 3003)) <= 604800);
+}
+
+/* Each refusal comes back with the reason decided beside its code. */
+static void
+results_name_reasons(void **state)
+{
+	(void)state;
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3000", MAIL, "0", MAIL), 0);
+	assert_int_equal(last.wire, 0);
+	assert_false(last.refused);
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3000", WS, "0", WS), 718);
+	assert_true(last.refused);
+	assert_int_equal(last.why, REFUSED_CONFLICT);
+	assert_int_equal(last.ext_port, 3000);
+	assert_int_equal(last.l4proto, IPPROTO_TCP);
+	assert_int_equal(last.client.s_addr, ip(WS).s_addr);
+	/* 718 on IGD:1 for another host: the reason is the third party, not a conflict. */
+	assert_int_equal(add(SVC_WANIPC1, "3002", "TCP", "3002", WS, "0", MAIL), 718);
+	assert_int_equal(last.why, REFUSED_THIRD_PARTY);
+	assert_int_equal(add(SVC_WANIPC2, "80", "TCP", "3002", MAIL, "0", MAIL), 606);
+	assert_int_equal(last.why, REFUSED_POLICY);
+	assert_int_equal(add(SVC_WANIPC2, "3002", "ICMP", "3002", MAIL, "0", MAIL), 601);
+	assert_true(last.refused);
+	assert_int_equal(last.why, REFUSED_MALFORMED);
+	/* A lookup that fails is an error, never a refused mapping. */
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetSpecificPortMappingEntry",
+	    "<NewRemoteHost></NewRemoteHost><NewExternalPort>4000</NewExternalPort>"
+	    "<NewProtocol>TCP</NewProtocol>", MAIL, NULL), 714);
+	assert_int_equal(last.wire, 714);
+	assert_false(last.refused);
 }
 
 static void
@@ -439,6 +473,7 @@ main(void)
 		cmocka_unit_test(parse_limits),
 		cmocka_unit_test(fault_text),
 		cmocka_unit_test_setup_teardown(add_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(results_name_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(policy_denies, setup, teardown),
 		cmocka_unit_test_setup_teardown(add_any, setup, teardown),
 		cmocka_unit_test_setup_teardown(generic_and_specific, setup, teardown),
