@@ -41,8 +41,6 @@ struct backend_ops {
 	int  (*del)(const struct lease *l);
 	/* Every mapping's counters in one pass (one request, whatever their number). */
 	int  (*counters)(backend_counter_fn fn, void *arg);
-	/* Is the table still there as we built it? (re-sync after `nft flush ruleset`) */
-	int  (*present)(void);
 };
 
 extern const struct backend_ops backend_nft;

@@ -32,9 +32,6 @@
 
 static char table[64];
 static bool opened;
-/* What the table looked like when we built it; see nft_present(). */
-static uint64_t table_handle;
-static uint32_t table_use;
 
 void
 nft_elem_of(const struct lease *l, struct nft_elem *e)
@@ -311,68 +308,9 @@ nft_set_external(struct in_addr ext)
 	return nft_batch_commit(0);
 }
 
-struct table_info {
-	bool		 found;
-	uint64_t	 handle;
-	uint32_t	 use;
-};
-
-static int
-table_reply(const struct nlmsghdr *nlh, void *arg)
-{
-	struct table_info *ti = arg;
-	struct nftnl_table *t = nftnl_table_alloc();
-
-	if (!t)
-		return -ENOMEM;
-	if (nftnl_table_nlmsg_parse(nlh, t) == 0) {
-		ti->found = true;
-		ti->handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
-		ti->use = nftnl_table_get_u32(t, NFTNL_TABLE_USE);
-	}
-	nftnl_table_free(t);
-	return 0;
-}
-
-static int
-table_get(struct table_info *ti)
-{
-	struct nftnl_table *t = nftnl_table_alloc();
-	int rc;
-
-	memset(ti, 0, sizeof(*ti));
-	if (!t)
-		return -ENOMEM;
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nftnl_table_nlmsg_build_payload(nft_request_msg(NFT_MSG_GETTABLE), t);
-	nftnl_table_free(t);
-	rc = nft_request("look up table", table_reply, ti, ENOENT);
-	return rc == -ENOENT ? 0 : rc;
-}
-
-/*
- * 1 when our table is there as we built it: same handle (not deleted and
- * re-made by someone else) and the same number of chains and sets. 0 when
- * it is gone or changed; -errno when the kernel could not be asked.
- */
-static int
-nft_present(void)
-{
-	struct table_info ti;
-	int rc;
-
-	if (!opened)
-		return 0;
-	if ((rc = table_get(&ti)) < 0)
-		return rc;
-	return ti.found && ti.handle == table_handle && ti.use == table_use;
-}
-
 static int
 nft_open(const struct backend_config *cfg)
 {
-	struct table_info ti;
 	int rc;
 
 	if (!cfg->table || !cfg->table[0] || strlen(cfg->table) >= sizeof(table)) {
@@ -383,20 +321,16 @@ nft_open(const struct backend_config *cfg)
 	if ((rc = nft_nl_open()) < 0)
 		return rc;
 	nft_batch_begin();
-	if ((rc = nft_build_table(cfg)) < 0 || (rc = nft_batch_commit(0)) < 0 ||
-	    (rc = table_get(&ti)) < 0) {
+	if ((rc = nft_build_table(cfg)) < 0 || (rc = nft_batch_commit(0)) < 0) {
 		log_warnx("nft: cannot create table inet %s: %s", table, strerror(-rc));
 		nft_nl_close();
 		opened = false;
 		return rc;
 	}
-	table_handle = ti.handle;
-	table_use = ti.use;
 	if (!opened)
 		nft_bridge_check(cfg);
 	opened = true;
-	log_debug("nft: table inet %s created (handle %llu)", table,
-	    (unsigned long long)table_handle);
+	log_debug("nft: table inet %s created", table);
 	return 0;
 }
 
@@ -429,5 +363,4 @@ const struct backend_ops backend_nft = {
 	.add = nft_add,
 	.del = nft_del,
 	.counters = nft_counters,
-	.present = nft_present,
 };

@@ -40,12 +40,6 @@ null_counters(backend_counter_fn fn, void *arg)
 	return 0;
 }
 
-static int
-null_present(void)
-{
-	return 1;
-}
-
 const struct backend_ops backend_null = {
 	.name = "null",
 	.open = null_open,
@@ -54,5 +48,4 @@ const struct backend_ops backend_null = {
 	.add = null_change,
 	.del = null_change,
 	.counters = null_counters,
-	.present = null_present,
 };
