@@ -9,14 +9,16 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "config.h"	/* CONFIG_MAX_LAN */
+
 struct lease;
 
 struct backend_config {
 	const char	*table;		/* nftables table name, family inet */
 	const char	*ext_ifname;	/* WAN interface */
-	const char	*lan_ifnames[8];	/* LAN interfaces; NULL-terminated */
-	struct in_addr	 lan_net[8];	/* LAN prefixes, for hairpin SNAT */
-	uint8_t		 lan_plen[8];
+	const char	*lan_ifnames[CONFIG_MAX_LAN];	/* LAN interfaces, n_lan of them */
+	struct in_addr	 lan_net[CONFIG_MAX_LAN];	/* LAN prefixes, for hairpin SNAT */
+	uint8_t		 lan_plen[CONFIG_MAX_LAN];
 	int		 n_lan;
 };
 

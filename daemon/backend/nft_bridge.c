@@ -67,7 +67,7 @@ nft_bridge_check(const struct backend_config *cfg)
 
 	if (read_flag("/proc/sys/net/bridge/bridge-nf-call-iptables") != 1)
 		return;
-	for (int i = 0; i < cfg->n_lan && i < 8 && cfg->lan_ifnames[i]; i++) {
+	for (int i = 0; i < cfg->n_lan && i < CONFIG_MAX_LAN && cfg->lan_ifnames[i]; i++) {
 		if (!port_without_hairpin(cfg->lan_ifnames[i], port, sizeof(port)))
 			continue;
 		log_warnx("nft: %s is a bridge and net.bridge.bridge-nf-call-iptables=1: a LAN "

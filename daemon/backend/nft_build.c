@@ -429,7 +429,7 @@ nft_build_table(const struct backend_config *cfg)
 		rule_dnat(dnat_chains[i], KEY_HOST);
 		rule_dnat(dnat_chains[i], KEY_ANY);
 	}
-	for (int i = 0; i < cfg->n_lan && i < 8; i++) {
+	for (int i = 0; i < cfg->n_lan && i < CONFIG_MAX_LAN; i++) {
 		if (cfg->lan_plen[i] == 0 || cfg->lan_plen[i] > 32) {
 			/* A /0 "LAN" would SNAT every forwarded connection. */
 			log_warnx("nft: LAN prefix /%u ignored for hairpin", cfg->lan_plen[i]);
