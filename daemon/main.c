@@ -44,11 +44,12 @@ static struct backend_config bc;
 static void
 usage(FILE *out, int status)
 {
-	fprintf(out, "usage: portholed [-d] [-v] [-n] [-f CONFIG]\n"
+	fprintf(out, "usage: portholed [-d] [-v] [-n] [-N] [-f CONFIG]\n"
 	    "  -f, --config CONFIG  configuration file (default /etc/portholed.conf)\n"
 	    "  -d, --foreground     stay in the foreground and log to stderr\n"
 	    "  -v, --verbose        log debug lines too\n"
 	    "  -n, --check          check the configuration and exit\n"
+	    "  -N, --dry-run        answer and list mappings, put nothing into the kernel\n"
 	    "  -h, --help           this text\n"
 	    "  -V, --version        the version\n");
 	exit(status);
@@ -254,16 +255,18 @@ main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check", no_argument, NULL, 'n' },
+		{ "dry-run", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	while ((opt = getopt_long(argc, argv, "f:dvnhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:dvnNhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': cfg_path = optarg; break;
 		case 'd': foreground = true; break;
 		case 'v': verbose = true; break;
 		case 'n': check_only = true; break;
+		case 'N': backend = &backend_null; break;
 		case 'h': usage(stdout, 0); break;
 		case 'V': printf("portholed %s\n", PORTHOLE_VERSION); return 0;
 		default: usage(stderr, 2);
@@ -323,7 +326,12 @@ main(int argc, char **argv)
 			log_warn("daemon");
 		if ((rc = privdrop_apply()) < 0)
 			log_warnx("cannot drop capabilities: %s", strerror(-rc));
-		log_info("portholed started: table inet %s, %d LAN interface(s)", cfg->table, gw.n_lan);
+		if (backend == &backend_null)
+			log_info("portholed started: dry run (-N), nothing is put into the kernel; "
+			    "%d LAN interface(s)", gw.n_lan);
+		else
+			log_info("portholed started: table inet %s, %d LAN interface(s)", cfg->table,
+			    gw.n_lan);
 		sdnotify("READY=1");
 		if ((rc = ev_run()) < 0)
 			log_warnx("event loop failed: %s", strerror(-rc));
@@ -339,7 +347,10 @@ main(int argc, char **argv)
 	lease_fini();
 	backend->close();
 	ev_fini();
-	log_info("portholed stopped; table inet %s removed", cfg->table);
+	if (backend == &backend_null)
+		log_info("portholed stopped (dry run)");
+	else
+		log_info("portholed stopped; table inet %s removed", cfg->table);
 	config_free(cfg);
 	free(cfg);
 	return rc < 0 ? 1 : 0;

@@ -73,3 +73,25 @@ check_match "socket is owner-only (root)" "^srw[x-]------ 1 root" "$(ls -l "$CTL
 out=$(in_gw setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/portholectl" -s "$CTL_SOCK" list 2>&1)
 check_match "non-root portholectl is refused" "permission denied|needs root" "$out"
 ph_stop
+
+# --- -N: a dry run on the null backend answers and lists, and changes no kernel state ---
+conf=$(ph_config)
+ip netns exec "$NS_GW" "$BIN/portholed" -d -N -f "$conf" >"$LAB_DIR/dryrun.log" 2>&1 &
+PH_PID=$!
+LAB_PIDS+=("$PH_PID")
+check "-N: portholed starts" wait_until 100 ph_ctl list
+serve_tcp "$NS_MAIL" 2600
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 2600 2600 tcp 600 2>&1)
+check_match "-N: a NAT-PMP mapping is granted" "Mapped public port 2600 protocol TCP" "$out"
+check_match "-N: ... and listed" "tcp +2600 +$MAIL_IP:2600 +natpmp" "$(ph_ctl list)"
+check_match "-N: the log says it is a dry run" "dry run \(-N\), nothing is put into the kernel" \
+	"$(cat "$LAB_DIR/dryrun.log")"
+check_not "-N: no nftables table" in_gw nft list table inet porthole
+check_not "-N: the WAN does not reach the mail server" probe_tcp "$NS_WAN" $EXT_IP 2600
+ph_stop
+check "without -N: portholed starts" ph_start "$conf"
+in_mail natpmpc -g $GW_LAN_IP -a 2600 2600 tcp 600 >/dev/null 2>&1
+check "without -N: the table is there" in_gw nft list table inet porthole
+check_eq "without -N: the same mapping reaches the mail server" "$WAN_IP" \
+	"$(probe_tcp "$NS_WAN" $EXT_IP 2600 | cut -d: -f1)"
+ph_stop
