@@ -1,5 +1,6 @@
 /*
- * netif: interface addresses through getifaddrs(3).
+ * netif: interface addresses through getifaddrs(3), and what an address
+ * looks like where a request names one (HTTP Host).
  */
 #include "netif.h"
 
@@ -62,4 +63,21 @@ netif_is_private(struct in_addr addr)
 			return 1;
 	}
 	return 0;
+}
+
+bool
+netif_host_is_address(const char *host)
+{
+	char buf[INET_ADDRSTRLEN];
+	struct in_addr a;
+	size_t n;
+
+	if (!host)
+		return true;
+	n = strcspn(host, ":");
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET, buf, &a) == 1;
 }

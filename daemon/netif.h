@@ -5,6 +5,7 @@
 #define PORTHOLE_NETIF_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* First IPv4 address and prefix length of ifname; -ENOENT when it has none. */
@@ -13,5 +14,11 @@ int	netif_ipv4(const char *ifname, struct in_addr *addr, uint8_t *plen);
 int	netif_in_prefix(struct in_addr addr, struct in_addr net, uint8_t plen);
 /* RFC 1918, 100.64.0.0/10 (shared), loopback, link-local: not a public address. */
 int	netif_is_private(struct in_addr addr);
+/*
+ * An HTTP Host header ("A.B.C.D" or "A.B.C.D:PORT") that names the gateway
+ * by address, or no Host at all (which no browser sends). A name is what
+ * DNS rebinding looks like: a LAN browser's page whose name resolves to us.
+ */
+bool	netif_host_is_address(const char *host);
 
 #endif

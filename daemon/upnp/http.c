@@ -19,6 +19,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "netif.h"
 #include "stats.h"
 #include "status.h"
 #include "upnp.h"
@@ -249,29 +250,6 @@ route(struct MHD_Connection *c, const char *url, const char *method, struct http
 	return reply_empty(c, MHD_HTTP_METHOD_NOT_ALLOWED);
 }
 
-/*
- * DNS rebinding: a web page on a LAN browser that gets its own name to
- * resolve to the gateway reaches us with that name as Host. Control points
- * address the gateway by the IP in LOCATION, so only an IPv4 literal (and
- * no Host at all, which no browser sends) is accepted.
- */
-static bool
-host_ok(const char *host)
-{
-	char buf[INET_ADDRSTRLEN];
-	struct in_addr a;
-	size_t n;
-
-	if (!host)
-		return true;
-	n = strcspn(host, ":");
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, host, n);
-	buf[n] = '\0';
-	return inet_pton(AF_INET, buf, &a) == 1;
-}
-
 /* Collect the body (at most UPNP_BODY_MAX), then answer. */
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -287,7 +265,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		if (!(rq = calloc(1, sizeof(*rq))))
 			return MHD_NO;
 		*con_cls = rq;
-		if (!host_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))) {
+		/* DNS rebinding: control points address the gateway by the IP in LOCATION. */
+		if (!netif_host_is_address(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_HOST))) {
 			char peer[INET_ADDRSTRLEN];
 			struct in_addr pa = peer_of(c);
 			inet_ntop(AF_INET, &pa, peer, sizeof(peer));
