@@ -54,6 +54,7 @@ static const struct directive directives[] = {
 	{ "enable_upnp", set_bool, FIELD(enable_upnp), 0, 0, RESTART },
 	{ "igd_version", set_number, FIELD(igd_version), 1, 2, RESTART },
 	{ "http_port", set_number, FIELD(http_port), 0, 65535, RESTART },
+	{ "status_port", set_number, FIELD(status_port), 0, 65535, RESTART },
 	{ "uuid", set_uuid, FIELD(uuid), 0, 0, RESTART },
 	{ "min_lifetime", set_number, FIELD(min_lifetime), 1, 604800, RELOADS },
 	{ "max_lifetime", set_number, FIELD(max_lifetime), 1, 604800, RELOADS },
@@ -74,6 +75,7 @@ config_defaults(struct config *cfg)
 	cfg->enable_pcp = true;
 	cfg->enable_upnp = true;
 	cfg->igd_version = 2;
+	cfg->status_port = 5380;
 	cfg->min_lifetime = 120;
 	cfg->max_lifetime = 86400;
 	cfg->max_leases = 131070;

@@ -50,5 +50,6 @@ int	gateway_resolve(struct gateway *gw, const struct config *cfg, char *err, siz
 
 extern const struct frontend frontend_pcp;	/* daemon/pcp/: NAT-PMP and PCP, udp/5351 */
 extern const struct frontend frontend_upnp;	/* daemon/upnp/: SSDP, HTTP, SOAP, GENA */
+extern const struct frontend frontend_status;	/* status_http.c: the operator's pages */
 
 #endif

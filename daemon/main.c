@@ -31,7 +31,9 @@
 #include "stats.h"
 #include "wanwatch.h"
 
-static const struct frontend *const frontends[] = { &frontend_pcp, &frontend_upnp };
+static const struct frontend *const frontends[] = {
+	&frontend_status, &frontend_pcp, &frontend_upnp,
+};
 #define N_FRONTENDS (sizeof(frontends) / sizeof(frontends[0]))
 
 static const char *cfg_path = "/etc/portholed.conf";
@@ -62,6 +64,8 @@ frontend_enabled(const struct frontend *fe)
 		return cfg->enable_natpmp || cfg->enable_pcp;
 	if (fe == &frontend_upnp)
 		return cfg->enable_upnp;
+	if (fe == &frontend_status)
+		return cfg->status_port != 0;
 	return true;
 }
 
