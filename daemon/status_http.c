@@ -13,16 +13,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
-
-#include <microhttpd.h>
 
 #include "event.h"
 #include "frontend.h"
+#include "httpd.h"
 #include "log.h"
 #include "netif.h"
-#include "status.h"
 
 #define STATUS_CONN_MEM		(16 * 1024)
 #define STATUS_MAX_CONNS	16
@@ -42,39 +39,10 @@ static struct {
 } st;
 
 static enum MHD_Result
-queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
-{
-	enum MHD_Result rc;
-
-	if (!r)
-		return MHD_NO;
-	rc = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return rc;
-}
-
-static enum MHD_Result
 send_empty(struct MHD_Connection *c, unsigned status)
 {
-	return queue(c, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
-}
-
-/* A page from status_document(), which MHD frees once sent. */
-static enum MHD_Result
-send_page(struct MHD_Connection *c, char *doc, const char *ctype)
-{
-	struct MHD_Response *r;
-
-	r = MHD_create_response_from_buffer(strlen(doc), doc, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(doc);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "Content-Security-Policy",
-	    "default-src 'none'; style-src 'unsafe-inline'");
-	return queue(c, MHD_HTTP_OK, r);
+	return httpd_send(c, status, MHD_create_response_from_buffer(0, NULL,
+	    MHD_RESPMEM_PERSISTENT));
 }
 
 static enum MHD_Result
@@ -82,8 +50,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
     const char *version, const char *data, size_t *data_size, void **con_cls)
 {
 	static int seen;
-	const char *ctype;
-	char *page;
+	enum MHD_Result rc;
 
 	(void)cls;
 	(void)version;
@@ -99,9 +66,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	if (!netif_host_is_address(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_HOST)))
 		return send_empty(c, MHD_HTTP_FORBIDDEN);
-	if (!(page = status_document(url, &ctype)))
-		return send_empty(c, MHD_HTTP_NOT_FOUND);
-	return send_page(c, page, ctype);
+	if (httpd_status_page(c, url, &rc))
+		return rc;
+	return send_empty(c, MHD_HTTP_NOT_FOUND);
 }
 
 /* Only hosts inside a LAN prefix get a connection; the WAN gets nothing. */

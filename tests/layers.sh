@@ -81,8 +81,9 @@ while read -r h; do
 	headers=$((headers + 1))
 	while read -r f; do
 		[ -n "$f" ] || continue
-		if [[ $f == */* ]]; then p=$f; else p=$(dirname "$h")/$f; fi
-		[ -e "$p" ] || missing+=("$h names $f")
+		# beside the header, or (with a folder) from the root
+		[ -e "$(dirname "$h")/$f" ] || { [[ $f == */* ]] && [ -e "$f" ]; } ||
+			missing+=("$h names $f")
 	done < <(grep -oP '(?<![\w./])[\w/]+\.c(?![\w.])' "$h" | sort -u)
 done < <(find include common daemon client -name '*.h' | sort)
 if [ "$headers" -eq 0 ]; then

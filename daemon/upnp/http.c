@@ -18,10 +18,10 @@
 #include <microhttpd.h>
 
 #include "event.h"
+#include "httpd.h"
 #include "log.h"
 #include "netif.h"
 #include "stats.h"
-#include "status.h"
 #include "upnp.h"
 
 #define HTTP_CONN_MEM		(32 * 1024)	/* headers + read buffer per connection */
@@ -69,23 +69,11 @@ response(void *body, size_t len, enum MHD_ResponseMemoryMode mode, const char *c
 	return r;
 }
 
-static enum MHD_Result
-send_response(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
-{
-	enum MHD_Result rc;
-
-	if (!r)
-		return MHD_NO;
-	rc = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return rc;
-}
-
 /* A response from memory that outlives it (descriptions, empty bodies). */
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body, size_t len)
 {
-	return send_response(c, status, response((void *)body, len, MHD_RESPMEM_PERSISTENT, ctype));
+	return httpd_send(c, status, response((void *)body, len, MHD_RESPMEM_PERSISTENT, ctype));
 }
 
 static enum MHD_Result
@@ -106,21 +94,7 @@ reply_soap(struct MHD_Connection *c, unsigned status, struct sbuf *b)
 		return reply_empty(c, MHD_HTTP_INTERNAL_SERVER_ERROR);
 	if ((r = response(s, len, MHD_RESPMEM_MUST_FREE, "text/xml; charset=\"utf-8\"")))
 		MHD_add_response_header(r, "EXT", "");
-	return send_response(c, status, r);
-}
-
-/* The operator's read-only pages (status.h): HTML, JSON and metrics. */
-static enum MHD_Result
-reply_status(struct MHD_Connection *c, char *doc, const char *ctype)
-{
-	struct MHD_Response *r = response(doc, strlen(doc), MHD_RESPMEM_MUST_FREE, ctype);
-
-	if (r) {
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-		MHD_add_response_header(r, "Content-Security-Policy",
-		    "default-src 'none'; style-src 'unsafe-inline'");
-	}
-	return send_response(c, MHD_HTTP_OK, r);
+	return httpd_send(c, status, r);
 }
 
 static enum MHD_Result
@@ -214,7 +188,7 @@ do_gena(struct MHD_Connection *c, int svc, bool subscribe)
 		MHD_add_response_header(r, "SID", res.sid);
 		MHD_add_response_header(r, "TIMEOUT", tbuf);
 	}
-	return send_response(c, MHD_HTTP_OK, r);
+	return httpd_send(c, MHD_HTTP_OK, r);
 }
 
 static enum MHD_Result
@@ -225,10 +199,9 @@ route(struct MHD_Connection *c, const char *url, const char *method, struct http
 	int svc;
 
 	if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
-		const char *ctype;
-		char *page = status_document(url, &ctype);
-		if (page)
-			return reply_status(c, page, ctype);
+		enum MHD_Result sent;
+		if (httpd_status_page(c, url, &sent))	/* the operator's pages, here too */
+			return sent;
 		if (!(doc = describe_doc(url, &len)))
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
 		return reply(c, MHD_HTTP_OK, "text/xml; charset=\"utf-8\"", doc, len);
