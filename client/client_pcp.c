@@ -155,7 +155,16 @@ pcp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	if (lifetime != 0)
 		snprintf(req.description, sizeof(req.description), "%s%s%s", ph->desc,
 		    m->name[0] ? " " : "", m->name);
-	if ((rc = pcp_ask(ph, &req, &resp, &result)) != 0)
+	rc = pcp_ask(ph, &req, &resp, &result);
+	/* Some servers (miniupnpd 2.3) misread an option whose length is not a
+	 * multiple of 4 and answer MALFORMED_OPTION: ask again without it. */
+	if (rc != 0 && result == PCP_MALFORMED_OPTION && req.description[0]) {
+		phc_log(ph, LOG_DEBUG, "%s: gateway refused the PCP DESCRIPTION option; "
+		    "asking without it", label);
+		req.description[0] = '\0';
+		rc = pcp_ask(ph, &req, &resp, &result);
+	}
+	if (rc != 0)
 		return pcp_fail(ph, rc, label, result);
 	phc_epoch_update(ph, resp.epoch);
 	if (lifetime == 0)
