@@ -1,8 +1,9 @@
 /*
- * frontend: a protocol front-end (NAT-PMP+PCP, UPnP) as main sees it.
- * Each front-end only translates its wire format into lease-table calls
- * (lease.h) after asking policy (policy.h); it never calls the backend or
- * another front-end. main starts them in order and stops them in reverse.
+ * frontend: a front-end as main sees it: the protocols (NAT-PMP+PCP, UPnP)
+ * and the operator's status listener. Each only translates its wire format
+ * into lease-table calls (lease.h) after asking policy (policy.h), or reads
+ * the table; it never calls the backend or another front-end (tests/layers.sh
+ * checks the protocols). main starts them in order and stops them in reverse.
  */
 #ifndef PORTHOLE_FRONTEND_H
 #define PORTHOLE_FRONTEND_H
