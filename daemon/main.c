@@ -31,8 +31,10 @@
 #include "stats.h"
 #include "wanwatch.h"
 
+/* The protocols first, so clients are answered as soon as possible after a
+ * restart; the operator's pages after them. */
 static const struct frontend *const frontends[] = {
-	&frontend_status, &frontend_pcp, &frontend_upnp,
+	&frontend_pcp, &frontend_upnp, &frontend_status,
 };
 #define N_FRONTENDS (sizeof(frontends) / sizeof(frontends[0]))
 
