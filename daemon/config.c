@@ -75,7 +75,6 @@ config_defaults(struct config *cfg)
 	cfg->enable_pcp = true;
 	cfg->enable_upnp = true;
 	cfg->igd_version = 2;
-	cfg->status_port = 5380;
 	cfg->min_lifetime = 120;
 	cfg->max_lifetime = 86400;
 	cfg->max_leases = 131070;

@@ -32,7 +32,7 @@ struct config {
 	bool		enable_upnp;
 	int		igd_version;		/* 1 or 2 */
 	uint16_t	http_port;		/* UPnP HTTP; 0 = pick */
-	uint16_t	status_port;		/* operator pages; 0 = off */
+	uint16_t	status_port;		/* operator pages; 0 = off (default) */
 	char		uuid[40];		/* UPnP device UUID; "" = derived */
 
 	uint32_t	min_lifetime;		/* PCP clamp, seconds */

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The operator's listener (status_port, status_http.c): /status, /status.json
 # and /metrics on each LAN address whether or not UPnP runs, never to the WAN,
-# GET and HEAD only, no rebound Host; status_port=0 turns it off.
+# GET and HEAD only, no rebound Host; without status_port (the default) none.
 . "$(dirname "$0")/../lib.sh"
 lab_up
 
-SP=5380		# the documented default
+SP=5380		# as in the example configuration
 get() {		# get NS ADDR PATH [METHOD] [HOST]
 	printf '%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "${4:-GET}" "$3" \
 		"${5:-$2:$SP}" | ip netns exec "$1" socat -T3 - TCP:"$2":$SP,connect-timeout=2 2>/dev/null
 }
 
 # --- UPnP off: the pages are still there, on their own port ---
-check "portholed starts with enable_upnp=no" ph_start "$(ph_config enable_upnp=no)"
+check "portholed starts with enable_upnp=no, status_port=$SP" \
+	ph_start "$(ph_config enable_upnp=no status_port=$SP)"
 in_mail natpmpc -g $GW_LAN_IP -a 2700 2700 tcp 600 >/dev/null 2>&1
 out=$(get "$NS_WS" $GW_LAN_IP /status)
 check_match "GET /status on status_port answers 200 with HTML" "^HTTP/1.1 200" "$out"
@@ -31,8 +32,8 @@ check_match "a Host that is a name (DNS rebinding) is 403" "^HTTP/1.1 403" \
 check_eq "the WAN gets nothing on the external address" "" "$(get "$NS_WAN" $EXT_IP /status)"
 ph_stop
 
-# --- status_port=0: no listener (the same request as above, now unanswered) ---
-check "portholed starts with status_port=0" ph_start "$(ph_config enable_upnp=no status_port=0)"
+# --- no status_port (the default): no listener (the same request, now unanswered) ---
+check "portholed starts without status_port" ph_start "$(ph_config enable_upnp=no)"
 check_not "nothing listens on $SP" grep -q ":$SP " <<<"$(in_gw ss -ltn)"
 check_eq "and GET /status gets no answer" "" "$(get "$NS_WS" $GW_LAN_IP /status)"
 ph_stop
