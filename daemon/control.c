@@ -88,6 +88,12 @@ add_error(int rc)
 		return "that external port is held by another host (del it first)";
 	case -ENOSPC:
 		return "the mapping table is full (max_leases)";
+	case -EADDRNOTAVAIL:
+		return "the internal address must be a host inside a LAN prefix (not the "
+		    "gateway's own address, nor the network or broadcast address)";
+	case -EADDRINUSE:
+		return "the gateway itself uses that external port (udp 5350, 5351, 1900, "
+		    "or a socket listening on the WAN address)";
 	case -EIO:
 		return "the kernel refused the mapping (see the daemon's log)";
 	default:

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "backend/backend.h"
+#include "guard.h"
 #include "log.h"
 #include "strpool.h"
 
@@ -340,6 +341,10 @@ lease_add(const struct lease_req *req, struct lease **out)
 			*out = l;
 		return rc;
 	}
+	if (guard_target(req->int_addr) < 0)
+		return -EADDRNOTAVAIL;
+	if (guard_ext_port(req->proto, req->ext_port, external) < 0)
+		return -EADDRINUSE;
 	if (req->owner != OWNER_STATIC && limits.max_per_host &&
 	    lease_count_host(req->int_addr) >= limits.max_per_host)
 		return -EDQUOT;
@@ -472,7 +477,7 @@ lease_at(size_t idx)
 static bool
 port_usable(uint8_t proto, uint32_t port)
 {
-	if (proto == IPPROTO_UDP && (port == 5350 || port == 5351))
+	if (guard_port_reserved(proto, (uint16_t)port))
 		return false;
 	return by_port[pidx(proto)][port] == NULL;
 }

@@ -98,6 +98,8 @@ void	 lease_fini(void);
  *            static mapping the caller is not allowed to replace
  *   -EDQUOT  the host's quota is used up
  *   -ENOSPC  the table is full
+ *   -EADDRNOTAVAIL  int_addr is not a LAN host's (guard.h)
+ *   -EADDRINUSE     the gateway itself uses (proto, ext_port) (guard.h)
  *   -EIO     the backend refused (the table is unchanged)
  */
 int	 lease_add(const struct lease_req *req, struct lease **out);
@@ -124,7 +126,7 @@ struct lease *lease_at(size_t idx);
 /*
  * A free external port for (proto): `want` if free, otherwise the nearest
  * free one above it (wrapping past 65535 to 1024). 0 when none is free.
- * UDP 5350 and 5351 (NAT-PMP/PCP's own) are never handed out.
+ * UDP 5350, 5351 and 1900 (guard_port_reserved) are never handed out.
  */
 uint16_t lease_free_port(uint8_t proto, uint16_t want);
 

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "event.h"
 #include "frontend.h"
+#include "guard.h"
 #include "kernwatch.h"
 #include "lease.h"
 #include "log.h"
@@ -233,6 +234,17 @@ initial_external(void)
 	return ext;
 }
 
+/* What no mapping may do (guard.h): the LAN prefixes it must point into. */
+static int
+guard_from_gateway(void)
+{
+	struct guard_lan lans[GUARD_MAX_LAN];
+
+	for (int i = 0; i < gw.n_lan && i < GUARD_MAX_LAN; i++)
+		lans[i] = (struct guard_lan){ gw.lan[i].addr, gw.lan[i].plen };
+	return guard_configure(lans, gw.n_lan, gw.ext_ifindex);
+}
+
 /* -n: the file parsed; now what a start would find on this machine. */
 static int
 check_machine(void)
@@ -297,6 +309,8 @@ main(int argc, char **argv)
 		fatal("cannot set up the event loop");
 	if (gateway_resolve(&gw, cfg, err, sizeof(err)) < 0)
 		fatalx("%s", err);
+	if (guard_from_gateway() < 0)
+		fatalx("too many LAN interfaces");
 
 	backend_config_from(&bc);
 	if ((rc = backend->open(&bc)) < 0)
@@ -351,6 +365,7 @@ main(int argc, char **argv)
 	leasestore_fini();
 	wanwatch_fini();
 	lease_fini();
+	guard_fini();
 	backend->close();
 	ev_fini();
 	if (backend == &backend_null)

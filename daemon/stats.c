@@ -27,7 +27,7 @@ static const char *const refusal_names[REFUSED_COUNT] = {
 static const char *const refusal_text[REFUSED_COUNT] = {
 	[REFUSED_POLICY] = "not permitted (no rule allows it, or the mapping is another client's)",
 	[REFUSED_THIRD_PARTY] = "it names another host, which no rule allows",
-	[REFUSED_CONFLICT] = "the port is held by another host or a static mapping",
+	[REFUSED_CONFLICT] = "the port is held by another host, a static mapping or the gateway itself",
 	[REFUSED_QUOTA] = "the host has used its max_per_host quota",
 	[REFUSED_FULL] = "no free port or the table is full (max_leases)",
 	[REFUSED_RATE] = "over the per-host rate limit",
@@ -46,6 +46,8 @@ stats_refusal_of(int rc)
 {
 	switch (rc) {
 	case -EEXIST: return REFUSED_CONFLICT;
+	case -EADDRINUSE: return REFUSED_CONFLICT;
+	case -EADDRNOTAVAIL: return REFUSED_POLICY;
 	case -EDQUOT: return REFUSED_QUOTA;
 	case -ENOSPC: return REFUSED_FULL;
 	case -EINVAL: return REFUSED_MALFORMED;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "guard.h"
 #include "pcp_int.h"
 #include "policy.h"
 
@@ -102,7 +103,8 @@ map_lifetime_left(const struct lease *l)
 /*
  * May (proto, port) be given to int_addr:int_port at requester's request?
  * 0, or -EINVAL (never handed out), -EEXIST (held), -EADDRINUSE (the
- * companion is another host's), -EACCES (policy), -EPERM (third party).
+ * companion is another host's, or the gateway's own service has the port),
+ * -EACCES (policy), -EPERM (third party).
  */
 int
 map_port_usable(const struct config *cfg, uint8_t proto, uint16_t port,
@@ -111,7 +113,7 @@ map_port_usable(const struct config *cfg, uint8_t proto, uint16_t port,
 	uint8_t other = proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
 	const struct lease *twin;
 
-	if (port == 0 || (proto == IPPROTO_UDP && (port == PCP_CLIENT_PORT || port == PCP_SERVER_PORT)))
+	if (port == 0 || guard_port_reserved(proto, port))
 		return -EINVAL;
 	if (lease_find(proto, port))
 		return -EEXIST;
@@ -120,7 +122,8 @@ map_port_usable(const struct config *cfg, uint8_t proto, uint16_t port,
 		return -EADDRINUSE;
 	switch (policy_check(&cfg->policy, port, int_addr, int_port, requester)) {
 	case POLICY_ALLOW:
-		return 0;
+		/* Last: it asks the kernel whether the gateway's own service has the port. */
+		return guard_ext_port(proto, port, lease_external()) < 0 ? -EADDRINUSE : 0;
 	case POLICY_THIRD_PARTY:
 		return -EPERM;
 	default:

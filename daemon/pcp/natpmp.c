@@ -31,6 +31,7 @@ add_failed(struct map_result *mr, int rc)
 	switch (rc) {
 	case -EACCES:
 	case -EPERM:
+	case -EADDRNOTAVAIL:	/* not a LAN host (guard.h) */
 		request_refuse(&mr->res, NATPMP_NOT_AUTHORIZED, REFUSED_POLICY);
 		break;
 	case -EIO:

@@ -56,6 +56,10 @@ add_failed(struct ctx *c, int rc)
 	switch (rc) {
 	case -EDQUOT:
 		return refuse(c, PCP_USER_EX_QUOTA, stats_refusal_of(rc));
+	case -EADDRNOTAVAIL:	/* not a LAN host (guard.h) */
+		return refuse(c, PCP_NOT_AUTHORIZED, stats_refusal_of(rc));
+	case -EADDRINUSE:	/* the gateway's own port */
+		return refuse(c, PCP_CANNOT_PROVIDE_EXTERNAL, stats_refusal_of(rc));
 	case -EIO:
 		return refuse(c, PCP_NETWORK_FAILURE, stats_refusal_of(rc));
 	default:	/* -ENOSPC, -ENOMEM, -EEXIST (lost a race) */

@@ -272,7 +272,10 @@ add_lease(struct act *a, const struct add_args *x, uint16_t ext)
 	case 0:
 		return 0;
 	case -EEXIST:
+	case -EADDRINUSE:	/* the gateway's own port */
 		return refuse(a, UPNP_CONFLICT, stats_refusal_of(rc));
+	case -EADDRNOTAVAIL:	/* not a LAN host: the gateway, network or broadcast */
+		return refuse(a, UPNP_INVALID_ARGS, stats_refusal_of(rc));
 	case -EDQUOT:
 	case -ENOSPC:
 		return refuse(a, UPNP_NO_PORT_MAPS, stats_refusal_of(rc));

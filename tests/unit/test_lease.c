@@ -18,6 +18,7 @@
 
 #include "backend/backend.h"
 #include "event.h"
+#include "guard.h"
 #include "lease.h"
 
 static int adds, dels, fail_next_add;
@@ -208,26 +209,36 @@ free_port_search(void **state)
 	assert_int_equal(lease_free_port(IPPROTO_UDP, 65535), 1024);	/* wraps */
 }
 
+/* Every port but those the gateway itself uses (guard.h: udp 5350, 5351, 1900
+ * and whatever this machine listens on), which are refused, not handed out. */
 static void
 holds_every_port_of_both_protocols(void **state)
 {
+	size_t own = 0;
+
 	(void)state;
 	for (uint32_t p = 1; p <= 65535; p++) {
-		struct lease_req t = req(IPPROTO_TCP, (uint16_t)p, "192.168.77.10", (uint16_t)p, OWNER_STATIC);
-		struct lease_req u = req(IPPROTO_UDP, (uint16_t)p, "192.168.77.10", (uint16_t)p, OWNER_STATIC);
-		assert_int_equal(lease_add(&t, NULL), 0);
-		assert_int_equal(lease_add(&u, NULL), 0);
+		for (int i = 0; i < 2; i++) {
+			uint8_t proto = i ? IPPROTO_UDP : IPPROTO_TCP;
+			struct lease_req r = req(proto, (uint16_t)p, "192.168.77.10", (uint16_t)p,
+			    OWNER_STATIC);
+			bool gateways = guard_ext_port(proto, (uint16_t)p, lease_external()) < 0;
+			assert_int_equal(lease_add(&r, NULL), gateways ? -EADDRINUSE : 0);
+			own += gateways;
+		}
 	}
-	assert_int_equal(lease_count(), 131070);
-	assert_int_equal(lease_free_port(IPPROTO_TCP, 80), 0);
+	assert_in_range(own, 3, 1000);
+	assert_int_equal(lease_count(), 131070 - own);
+	uint16_t left = lease_free_port(IPPROTO_TCP, 80);
+	assert_true(left == 0 || guard_ext_port(IPPROTO_TCP, left, lease_external()) < 0);
 	assert_non_null(lease_find(IPPROTO_UDP, 65535));
 	/* dense indices stay contiguous while leases go */
-	lease_remove(lease_find(IPPROTO_TCP, 1), LEASE_REMOVED);
-	assert_int_equal(lease_count(), 131069);
+	lease_remove(lease_find(IPPROTO_TCP, 65535), LEASE_REMOVED);
+	assert_int_equal(lease_count(), 131069 - own);
 	for (size_t i = 0; i < lease_count(); i++)
 		assert_int_equal(lease_at(i)->dense_idx, i);
 	assert_null(lease_at(lease_count()));
-	assert_int_equal(lease_flush(-1), 131069);
+	assert_int_equal(lease_flush(-1), 131069 - own);
 }
 
 static int events_seen[4];
