@@ -17,6 +17,7 @@
 #include "guard.h"
 #include "log.h"
 #include "strpool.h"
+#include "utf8.h"
 
 #define PORTS		65536
 #define INT_BUCKETS	16384		/* power of two */
@@ -249,17 +250,15 @@ set_lifetime(struct lease *l, uint32_t lifetime)
 }
 
 /* The request's description as the table keeps it: at most LEASE_DESC_MAX - 1
- * bytes, pooled. Descriptions come from LAN hosts and end up in logs, the
- * lease file and the status page: no control characters, so no forged lines. */
+ * bytes of whole UTF-8 characters, pooled. Descriptions come from LAN hosts
+ * and end up in logs, the lease file, XML and JSON: no control characters
+ * (no forged lines) and nothing that is not valid UTF-8 (utf8.h). */
 static const char *
 pooled_desc(const char *desc)
 {
 	char clean[LEASE_DESC_MAX];
 
-	snprintf(clean, sizeof(clean), "%s", desc ? desc : "");
-	for (char *c = clean; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	utf8_clean_copy(clean, sizeof(clean), desc ? desc : "");
 	return strpool_get(clean);
 }
 

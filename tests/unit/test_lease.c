@@ -312,6 +312,31 @@ description_control_characters_replaced(void **state)
 	assert_string_equal(l->desc, "smtp?mapping added: forged??[31m");
 }
 
+/* A description is cut at a character boundary, never inside one, and what
+ * is not valid UTF-8 (that XML and JSON would reject) becomes '?'. */
+static void
+description_cut_between_characters(void **state)
+{
+	struct lease_req r = req(IPPROTO_TCP, 25, "192.168.77.10", 25, OWNER_UPNP);
+	char text[100] = "", want[LEASE_DESC_MAX] = "";
+	struct lease *l;
+
+	(void)state;
+	/* 31 two-byte characters (62 bytes), then a three-byte one that does not fit. */
+	for (int i = 0; i < 31; i++)
+		strcat(text, "\xc3\xa9");
+	strcpy(want, text);
+	strcat(text, "\xe2\x82\xac and more");
+	r.desc = text;
+	assert_int_equal(lease_add(&r, &l), 0);
+	assert_string_equal(l->desc, want);
+	assert_int_equal(strlen(l->desc), 62);
+	/* a stray continuation byte, an overlong '/', a surrogate, a cut character, U+FFFF */
+	r.desc = "a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82" "e\xef\xbf\xbf\xf0\x9f\x98\x80";
+	assert_int_equal(lease_add(&r, &l), 0);
+	assert_string_equal(l->desc, "a?b??c???d??e???\xf0\x9f\x98\x80");
+}
+
 /* Leases with the same text share one copy; an update swaps it; long texts
  * are cut to LEASE_DESC_MAX - 1 bytes. Thousands of distinct texts all stay
  * readable while the pool grows (and ASan finds any copy left behind). */
@@ -399,6 +424,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(renew_moves_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(rejects_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(description_control_characters_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(description_cut_between_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(descriptions_are_shared_and_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(traffic_in_lease_order, setup, teardown),
 	};
