@@ -12,15 +12,25 @@
 #ifndef PORTHOLE_LEASESTORE_H
 #define PORTHOLE_LEASESTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* Restore unexpired leases from path (+ its journal), then follow the table's changes. */
-int	leasestore_init(const char *path);
+struct lease_req;
+
+/* Do the rules in force still permit this lease? (main: what SIGHUP checks) */
+typedef bool (*leasestore_check)(const struct lease_req *req);
+
+/*
+ * Restore unexpired leases from path (+ its journal) that check (when not
+ * NULL) and the lease table still accept, then follow the table's changes.
+ * 0, or -errno with the problem in err (e.g. a directory others may write).
+ */
+int	leasestore_init(const char *path, leasestore_check check, char *err, size_t errlen);
 /* Write what is pending now, as a fresh snapshot. */
 void	leasestore_fini(void);
 
-/* Parse one lease line into a request; for tests and fuzzing. */
-struct lease_req;
+/* Parse one lease line into a request; for tests and fuzzing. 0, -EINVAL,
+ * -ETIME (expired) or -ERANGE (expiry further ahead than a lease can be). */
 int	leasestore_parse_line(const char *line, long long now_wall, struct lease_req *req,
 	    char *desc, size_t desclen, unsigned char *nonce);
 

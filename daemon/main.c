@@ -113,6 +113,29 @@ log_config_problems(const char *err)
 }
 
 /*
+ * Do the rules in force permit a mapping made earlier? The one test for
+ * SIGHUP and for leases read back from the lease file. Static mappings are
+ * the admin's; a third-party mapping is judged as if its host had asked,
+ * since who asked is not kept.
+ */
+static bool
+rules_permit(enum lease_owner owner, uint16_t ext_port, struct in_addr ia, uint16_t int_port)
+{
+	return owner == OWNER_STATIC ||
+	    policy_check(&cfg->policy, ext_port, ia, int_port, ia) == POLICY_ALLOW;
+}
+
+static bool
+restore_permitted(const struct lease_req *r)
+{
+	/* NAT-PMP and PCP never grant more than max_lifetime, nor forever. */
+	if ((r->owner == OWNER_NATPMP || r->owner == OWNER_PCP) &&
+	    (r->lifetime == 0 || r->lifetime > cfg->max_lifetime))
+		return false;
+	return rules_permit(r->owner, r->ext_port, r->int_addr, r->int_port);
+}
+
+/*
  * Make next the running configuration: the core's limits first, then each
  * running front-end through its reconfigure hook (it keeps the pointer), and
  * only then is the old one freed, as nobody points into it any more.
@@ -142,10 +165,7 @@ drop_unpermitted(void)
 
 	for (size_t i = lease_count(); i-- > 0;) {
 		struct lease *l = lease_at(i);
-		if (!l || l->owner == OWNER_STATIC)
-			continue;
-		if (policy_check(&cfg->policy, l->ext_port, l->int_addr, l->int_port,
-		    l->int_addr) == POLICY_ALLOW)
+		if (!l || rules_permit(l->owner, l->ext_port, l->int_addr, l->int_port))
 			continue;
 		log_info("SIGHUP: %s mapping %s %u -> %s:%u no longer permitted; removed",
 		    lease_owner_name(l->owner), lease_proto_name(l->proto), l->ext_port,
@@ -322,9 +342,10 @@ main(int argc, char **argv)
 		log_warnx("cannot install the external address: %s", strerror(-rc));
 	if (!cfg->ext_ip.s_addr && (rc = wanwatch_init(cfg->ext_ifname)) < 0)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
-	if (cfg->lease_file[0] && (rc = leasestore_init(cfg->lease_file)) < 0)
+	if (cfg->lease_file[0] &&
+	    leasestore_init(cfg->lease_file, restore_permitted, err, sizeof(err)) < 0)
 		log_warnx("lease file %s: %s; leases will not survive a restart",
-		    cfg->lease_file, strerror(-rc));
+		    cfg->lease_file, err);
 	if ((rc = kernwatch_init(cfg->table, rebuild_kernel_state)) < 0)
 		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
 	if ((rc = control_init(cfg->control_socket, &gw)) < 0) {

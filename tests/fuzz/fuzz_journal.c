@@ -41,10 +41,12 @@ write_file(const char *name, const uint8_t *p, size_t n)
 static void
 start(void)
 {
+	char err[256];
+
 	ev_init();
 	if (lease_init(&backend_null, NULL) < 0)
 		abort();
-	leasestore_init(path);
+	leasestore_init(path, NULL, err, sizeof(err));
 }
 
 static void

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -61,10 +62,23 @@ parse_lines(void **state)
 		"tcp 1 192.168.1.10 1 0.0.0.0 0 upnp 0 00zz00000000000000000000 x",
 		"tcp 1 192.168.1.10 1 0.0.0.0 0 upnp 0 0000 x",
 		"tcp 1 192.168.1.10 1 0.0.0.0 0 upnp -5 000000000000000000000000 x",
+		"tcp +1 192.168.1.10 1 0.0.0.0 0 upnp 0 000000000000000000000000 x",
+		"tcp 4294967297 192.168.1.10 1 0.0.0.0 0 upnp 0 000000000000000000000000 x",
+		"tcp  1 192.168.1.10 1 0.0.0.0 0 upnp 0 000000000000000000000000 x",
+		"tcp 1 192.168.1.10 1 0.0.0.0 0 upnp 99999999999999999999999 000000000000000000000000 x",
+		"tcp 1 192.168.1.10 1 0.0.0.0 0 upnp 0 0000000000000000000000 0x",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (leasestore_parse_line(bad[i], 1000, &r, desc, sizeof(desc), nonce) == 0)
 			fail_msg("accepted bad line %zu: %s", i, bad[i]);
+	/* An expiry further ahead than any lease can last (2^32-1 s) is not ours. */
+	assert_int_equal(leasestore_parse_line(
+	    "tcp 1 192.168.1.10 1 0.0.0.0 0 upnp 4294968296 000000000000000000000000 x", 1000, &r,
+	    desc, sizeof(desc), nonce), -ERANGE);
+	assert_int_equal(leasestore_parse_line(
+	    "tcp 1 192.168.1.10 1 0.0.0.0 0 upnp 4294968295 000000000000000000000000 x", 1000, &r,
+	    desc, sizeof(desc), nonce), 0);
+	assert_int_equal(r.lifetime, UINT32_MAX);
 }
 
 /* A lease file in a fresh directory, with the table and the loop it serves. */
@@ -72,6 +86,7 @@ struct store {
 	char	dir[32];
 	char	path[64];
 	char	journal[80];
+	char	err[256];
 };
 
 static int
@@ -87,7 +102,7 @@ store_setup(void **state)
 	ev_init();
 	lease_init(&backend_null, NULL);
 	*state = &st;
-	return leasestore_init(st.path);
+	return leasestore_init(st.path, NULL, st.err, sizeof(st.err));
 }
 
 static int
@@ -107,11 +122,13 @@ store_teardown(void **state)
 static void
 store_restart(const struct store *st, bool clean)
 {
+	char err[256];
+
 	if (clean)
 		leasestore_fini();
 	lease_fini();
 	lease_init(&backend_null, NULL);
-	assert_int_equal(leasestore_init(st->path), 0);
+	assert_int_equal(leasestore_init(st->path, NULL, err, sizeof(err)), 0);
 }
 
 static void
@@ -234,6 +251,68 @@ journal_compacts(void **state)
 }
 
 static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+assert_file_is(const char *path, const char *text)
+{
+	char buf[128] = "";
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, text);
+}
+
+/* Planted links are never followed: the snapshot and its temporary file
+ * replace them, a linked journal is refused; so is a directory others may
+ * write. The victim file is untouched throughout. */
+static void
+links_and_open_directories_refused(void **state)
+{
+	const struct store *st = *state;
+	char victim[96], tmp[96], err[256];
+
+	snprintf(victim, sizeof(victim), "%s/victim", st->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
+	write_file(victim, "precious\n");
+	leasestore_fini();
+	lease_fini();
+	lease_init(&backend_null, NULL);
+	unlink(st->path);
+	unlink(st->journal);
+	assert_int_equal(symlink(victim, st->path), 0);
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(leasestore_init(st->path, NULL, err, sizeof(err)), 0);
+	assert_file_is(victim, "precious\n");
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_file_is(st->path, "# portholed leases: proto ext int_addr int_port remote remote_port "
+	    "owner expires nonce desc\n");
+	leasestore_fini();
+
+	unlink(st->journal);
+	assert_int_equal(symlink(victim, st->journal), 0);
+	assert_int_equal(leasestore_init(st->path, NULL, err, sizeof(err)), -ELOOP);
+	assert_file_is(victim, "precious\n");
+	unlink(st->journal);
+
+	assert_int_equal(chmod(st->dir, 0777), 0);
+	assert_true(leasestore_init(st->path, NULL, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "may be written by others"));
+	assert_int_equal(chmod(st->dir, 0700), 0);
+	unlink(victim);
+	assert_int_equal(leasestore_init(st->path, NULL, err, sizeof(err)), 0);
+}
+
+static void
 rate_limit_per_host(void **state)
 {
 	struct in_addr a = ip("192.168.1.10"), b = ip("192.168.1.20");
@@ -262,6 +341,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(save_and_restore, store_setup, store_teardown),
 		cmocka_unit_test_setup_teardown(journal_survives_a_crash, store_setup, store_teardown),
 		cmocka_unit_test_setup_teardown(journal_compacts, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(links_and_open_directories_refused, store_setup,
+		    store_teardown),
 		cmocka_unit_test(rate_limit_per_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
