@@ -31,6 +31,8 @@ struct directive {
 
 static int set_string(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_ifname(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_table(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_path(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_lan(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_bool(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_number(const struct directive *, const char *, struct config *, char *, size_t);
@@ -46,9 +48,9 @@ static const struct directive directives[] = {
 	{ "ext_ifname", set_ifname, FIELD(ext_ifname), 0, 0, RESTART },
 	{ "ext_ip", set_ipv4, FIELD(ext_ip), 0, 0, RESTART },
 	{ "lan_ifname", set_lan, FIELD(lan_ifname), 0, 0, RESTART },
-	{ "table", set_string, FIELD(table), 0, 0, RESTART },
-	{ "control_socket", set_string, FIELD(control_socket), 0, 0, RESTART },
-	{ "lease_file", set_string, FIELD(lease_file), 0, 0, RESTART },
+	{ "table", set_table, FIELD(table), 0, 0, RESTART },
+	{ "control_socket", set_path, FIELD(control_socket), 0, 0, RESTART },
+	{ "lease_file", set_path, FIELD(lease_file), 0, 0, RESTART },
 	{ "enable_natpmp", set_bool, FIELD(enable_natpmp), 0, 0, RESTART },
 	{ "enable_pcp", set_bool, FIELD(enable_pcp), 0, 0, RESTART },
 	{ "enable_upnp", set_bool, FIELD(enable_upnp), 0, 0, RESTART },
@@ -156,6 +158,42 @@ set_ifname(const struct directive *d, const char *v, struct config *cfg, char *w
 {
 	if (!valid_ifname(v)) {
 		snprintf(why, whylen, "'%s' is not an interface name", v);
+		return -EINVAL;
+	}
+	return set_string(d, v, cfg, why, whylen);
+}
+
+/* An nftables identifier: a letter or '_', then letters, digits, '_', '.' or '-'. */
+static bool
+valid_table(const char *v)
+{
+	if (!isalpha((unsigned char)*v) && *v != '_')
+		return false;
+	return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+	    strlen(v);
+}
+
+static int
+set_table(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	if (!valid_table(v)) {
+		snprintf(why, whylen, "table: a table name is a letter or '_', then letters, "
+		    "digits, '_', '.' or '-'");
+		return -EINVAL;
+	}
+	return set_string(d, v, cfg, why, whylen);
+}
+
+/* An absolute path without control characters: the daemon runs from /. */
+static int
+set_path(const struct directive *d, const char *v, struct config *cfg, char *why, size_t whylen)
+{
+	bool ok = *v == '/';
+
+	for (const char *c = v; ok && *c; c++)
+		ok = (unsigned char)*c >= 0x20 && *c != 0x7f;
+	if (!ok) {
+		snprintf(why, whylen, "%s: an absolute path is needed (the daemon runs from /)", d->key);
 		return -EINVAL;
 	}
 	return set_string(d, v, cfg, why, whylen);
