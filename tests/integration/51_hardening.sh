@@ -166,3 +166,34 @@ json=$(in_ws curl -s --max-time 3 http://$GW_LAN_IP:$UPNP_PORT/status.json)
 check "H7 /status.json is valid UTF-8 JSON" python3 -c \
 	'import json,sys; json.loads(sys.stdin.buffer.read().decode("utf-8", "strict"))' <<<"$json"
 check_match "H7 control: /status.json holds the mapping" "3100" "$json"
+
+# --- H8: config values that become names elsewhere are checked at load -------------
+check "H8 control: portholed -n accepts the lab's config" in_gw "$BIN/portholed" -n -f "$(config_as good)"
+out=$(in_gw "$BIN/portholed" -n -f "$(config_as uuid uuid=../../etc)" 2>&1)
+check_match "H8 portholed -n refuses uuid=../../etc, naming the line" "uuid.conf:[0-9]+: uuid: " "$out"
+in_gw nft list tables >"$LAB_DIR/tables.before"
+out=$(in_gw "$BIN/portholed" -d -f "$(config_as table "table=a;flush ruleset")" 2>&1)
+check_match "H8 table=a;flush ruleset is refused at start, naming the line" "table.conf:[0-9]+: table: " "$out"
+check_eq "H8 ... before nftables is touched" "$(cat "$LAB_DIR/tables.before")" "$(in_gw nft list tables)"
+
+# --- H2: udp/5351 and udp/1900 are the daemon's alone ------------------------------
+ph_start "$(config_as ports "http_port=$UPNP_PORT")"
+# bind_as_nobody ADDR PORT: can another local user bind it (with SO_REUSEADDR)?
+bind_as_nobody() {
+	in_gw setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))' "$1" "$2"
+}
+check "H2 control: another user may bind udp 5352" bind_as_nobody 0.0.0.0 5352
+check_not "H2 another user cannot bind udp $GW_LAN_IP:5351" bind_as_nobody $GW_LAN_IP 5351
+check_not "H2 ... nor udp 0.0.0.0:5351" bind_as_nobody 0.0.0.0 5351
+check_not "H2 ... nor udp 0.0.0.0:1900" bind_as_nobody 0.0.0.0 1900
+check_not "H2 ... nor udp $GW_LAN_IP:1900" bind_as_nobody $GW_LAN_IP 1900
+check_not "H2 ... nor udp 239.255.255.250:1900" bind_as_nobody 239.255.255.250 1900
+check_match "H2 control: the daemon answers NAT-PMP/PCP on 5351" "result_name=SUCCESS" \
+	"$(in_ws "$P" -o announce $GW_LAN_IP)"
+check_match "H2 control: the daemon answers SSDP on 1900" "LOCATION" \
+	"$(ssdp "$NS_WS" 239.255.255.250 upnp:rootdevice 1 1500)"
+upnp_stop
