@@ -24,9 +24,15 @@
 #include "stats.h"
 #include "upnp.h"
 
+/*
+ * Connection slots per LAN listener. A client needs one connection at a
+ * time (a few while a description and a SOAP call overlap), so five hosts
+ * holding all they may (30) leave most of the slots free; at most 4 MiB of
+ * connection memory. An idle connection is closed after the timeout.
+ */
 #define HTTP_CONN_MEM		(32 * 1024)	/* headers + read buffer per connection */
-#define HTTP_MAX_CONNS		64
-#define HTTP_MAX_PER_IP		16
+#define HTTP_MAX_CONNS		128
+#define HTTP_MAX_PER_IP		6
 #define HTTP_TIMEOUT_S		10
 #define HTTP_DISCARD_MAX	(1024 * 1024)	/* bytes read past the cap before hanging up */
 
@@ -179,7 +185,7 @@ do_gena(struct MHD_Connection *c, int svc, bool subscribe)
 	if (subscribe)
 		gena_subscribe((enum upnp_svc)svc, peer_of(c), cb, nt, sid, to, &res);
 	else
-		gena_unsubscribe((enum upnp_svc)svc, cb, nt, sid, &res);
+		gena_unsubscribe((enum upnp_svc)svc, peer_of(c), cb, nt, sid, &res);
 	if (res.status != 200)
 		return reply_empty(c, (unsigned)res.status);
 	r = response((void *)"", 0, MHD_RESPMEM_PERSISTENT, NULL);
