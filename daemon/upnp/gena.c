@@ -27,8 +27,10 @@
 #include "log.h"
 #include "upnp.h"
 
-#define GENA_MAX_SUBS		32
-#define GENA_MAX_PER_HOST	8	/* so one host cannot take every slot */
+/* Sized so that one host, or five, hold a small part of the slots: a host
+ * needs one subscription per service it watches (three at most). */
+#define GENA_MAX_SUBS		128
+#define GENA_MAX_PER_HOST	4
 #define GENA_IO_TIMEOUT_MS	5000
 #define GENA_FIRST_DELAY_MS	50	/* let the SUBSCRIBE answer go out first */
 
@@ -301,17 +303,20 @@ find_sid(enum upnp_svc svc, const char *sid)
 	return NULL;
 }
 
-/* A renewal or UNSUBSCRIBE names its subscription by SID and nothing else. */
+/* A renewal or UNSUBSCRIBE names its subscription by SID, and only the
+ * subscriber may send it: a SID is not a bearer token another host can use. */
 static struct gena_sub *
-existing(enum upnp_svc svc, const char *callback, const char *nt, const char *sid,
-    struct gena_result *res)
+existing(enum upnp_svc svc, struct in_addr peer, const char *callback, const char *nt,
+    const char *sid, struct gena_result *res)
 {
 	struct gena_sub *s = NULL;
 
 	if (callback || nt)
 		res->status = 400;
-	else if (!(s = find_sid(svc, sid)))
+	else if (!(s = find_sid(svc, sid)) || s->cb.addr.s_addr != peer.s_addr) {
 		res->status = 412;
+		s = NULL;
+	}
 	return s;
 }
 
@@ -325,7 +330,7 @@ gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
 	memset(res, 0, sizeof(*res));
 	res->timeout = gena_parse_timeout(timeout);
 	if (sid) {
-		if (!(s = existing(svc, callback, nt, sid, res)))
+		if (!(s = existing(svc, peer, callback, nt, sid, res)))
 			return;
 		ev_timer_in(&s->expiry, (uint64_t)res->timeout * 1000);
 		snprintf(res->sid, sizeof(res->sid), "%s", s->sid);
@@ -364,7 +369,7 @@ gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
 }
 
 void
-gena_unsubscribe(enum upnp_svc svc, const char *callback, const char *nt,
+gena_unsubscribe(enum upnp_svc svc, struct in_addr peer, const char *callback, const char *nt,
     const char *sid, struct gena_result *res)
 {
 	struct gena_sub *s;
@@ -374,7 +379,7 @@ gena_unsubscribe(enum upnp_svc svc, const char *callback, const char *nt,
 		res->status = 412;
 		return;
 	}
-	if (!(s = existing(svc, callback, nt, sid, res)))
+	if (!(s = existing(svc, peer, callback, nt, sid, res)))
 		return;
 	sub_free(s);
 	res->status = 200;

@@ -255,8 +255,8 @@ int	 gena_init(void);
 void	 gena_fini(void);
 void	 gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
 	    const char *nt, const char *sid, const char *timeout, struct gena_result *res);
-void	 gena_unsubscribe(enum upnp_svc svc, const char *callback, const char *nt,
-	    const char *sid, struct gena_result *res);
+void	 gena_unsubscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
+	    const char *nt, const char *sid, struct gena_result *res);
 /* Evented variables of a service as a propertyset body. */
 void	 gena_propertyset(enum upnp_svc svc, unsigned mask, struct sbuf *b);
 

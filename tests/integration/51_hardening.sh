@@ -197,3 +197,75 @@ check_match "H2 control: the daemon answers NAT-PMP/PCP on 5351" "result_name=SU
 check_match "H2 control: the daemon answers SSDP on 1900" "LOCATION" \
 	"$(ssdp "$NS_WS" 239.255.255.250 upnp:rootdevice 1 1500)"
 upnp_stop
+
+# --- H6: HTTP and GENA slots: five hosts cannot starve the others ------------------
+ph_start "$(config_as http "http_port=$UPNP_PORT")"
+ALIASES="192.168.77.31 192.168.77.32 192.168.77.33 192.168.77.34 192.168.77.35"
+for a in $ALIASES; do in_ws ip addr add $a/24 dev eth0; done
+# 80 slow connections, 16 from each of 5 addresses: a header line every 2 s for 14 s.
+in_ws /usr/bin/python3 - $GW_LAN_IP $UPNP_PORT $ALIASES >"$LAB_DIR/slow.out" 2>&1 <<'PY' &
+import socket, sys, time
+gw, port, srcs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+conns = []
+for src in srcs:
+    for _ in range(16):
+        s = socket.socket()
+        s.bind((src, 0))
+        s.settimeout(1)
+        try:
+            s.connect((gw, port))
+            s.send(b"GET /igd2.xml HTTP/1.1\r\nHost: gw\r\n")
+            conns.append(s)
+        except OSError:
+            s.close()
+for _ in range(7):
+    time.sleep(2)
+    for s in conns:
+        try:
+            s.send(b"X-Slow: 1\r\n")
+        except OSError:
+            pass
+PY
+slow=$!
+LAB_PIDS+=($slow)
+sleep 1.5
+slow_held() { in_gw ss -Htn "( sport = :$UPNP_PORT )" | grep -c '192\.168\.77\.3[1-5]:'; }
+held=$(slow_held)
+check_match "H6 control: the slow connections are really held (6 per address, 30)" "^(2[5-9]|30)$" "$held"
+check_match "H6 another host is served while they are" "IGD" \
+	"$(in_mail curl -s --max-time 3 http://$GW_LAN_IP:$UPNP_PORT/igd2.xml)"
+wait $slow
+no_slow_left() { [ "$(slow_held)" = 0 ]; }
+check "H6 the slow connections are gone once their client is" wait_until 150 no_slow_left
+
+# GENA: each address may hold 4 subscriptions; then others still get theirs.
+subscribe_from() { # SRC [SID]: print the status code (and the SID on a new one)
+	local req="SUBSCRIBE /evt/IPConn2 HTTP/1.1\r\nHOST: $GW_LAN_IP:$UPNP_PORT\r\n"
+	if [ -n "${2:-}" ]; then req+="SID: $2\r\n"; else
+		req+="CALLBACK: <http://$1:5100/cb>\r\nNT: upnp:event\r\n"; fi
+	req+="TIMEOUT: Second-86400\r\nCONNECTION: close\r\n\r\n"
+	printf '%b' "$req" | ip netns exec "$(ns_of "$1")" \
+		socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT,bind="$1",connect-timeout=2 2>/dev/null |
+		tr -d '\r' | awk 'NR==1{print $2} /^SID:/{print $2}'
+}
+unsubscribe_from() { # SRC SID
+	printf '%b' "UNSUBSCRIBE /evt/IPConn2 HTTP/1.1\r\nHOST: $GW_LAN_IP:$UPNP_PORT\r\nSID: $2\r\nCONNECTION: close\r\n\r\n" |
+		ip netns exec "$(ns_of "$1")" socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT,bind="$1",connect-timeout=2 \
+		2>/dev/null | tr -d '\r' | awk 'NR==1{print $2}'
+}
+ns_of() { [ "$1" = $MAIL_IP ] && echo "$NS_MAIL" || echo "$NS_WS"; }
+codes=""
+for a in $ALIASES; do
+	for _ in 1 2 3 4 5 6 7 8; do codes+="$(subscribe_from $a | head -1) "; done
+done
+check_eq "H6 five addresses asking 8 subscriptions each get 4 each, then 503" \
+	"$(for _ in 1 2 3 4 5; do printf '200 200 200 200 503 503 503 503 '; done)" "$codes"
+out=$(subscribe_from $MAIL_IP)
+check_eq "H6 another host still subscribes" 200 "$(head -1 <<<"$out")"
+sid=$(sed -n 2p <<<"$out")
+check_eq "H6 another host cannot renew that SID -> 412" 412 "$(subscribe_from $WS_IP "$sid" | head -1)"
+check_eq "H6 ... nor cancel it -> 412" 412 "$(unsubscribe_from $WS_IP "$sid")"
+check_eq "H6 control: its subscriber renews it" 200 "$(subscribe_from $MAIL_IP "$sid" | head -1)"
+check_eq "H6 control: its subscriber cancels it" 200 "$(unsubscribe_from $MAIL_IP "$sid")"
+for a in $ALIASES; do in_ws ip addr del $a/24 dev eth0; done
+upnp_stop
