@@ -24,11 +24,28 @@
 #define HOST_BUCKETS	1024		/* power of two */
 #define MAX_LISTENERS	8
 
+/*
+ * Quotas count per host, not per address: the addresses of one host (the
+ * same link-layer address, limits.host_key) share a group. An address the
+ * neighbour table did not know yet (a first UDP request races the
+ * gateway's ARP) joins its host's group, leases and all, as soon as it is
+ * known.
+ */
+struct host_group {
+	uint64_t		 key;
+	size_t			 n;
+	struct host_group	*next;
+};
+
 struct host_count {
 	struct in_addr		 addr;
 	size_t			 n;
+	struct host_group	*group;
 	struct host_count	*next;
 };
+
+/* A group key that is an address, apart from every link-layer key. */
+#define ADDR_KEY(a)	(0xffff000000000000ull | ntohl((a).s_addr))
 
 struct listener {
 	lease_listener	fn;
@@ -45,6 +62,7 @@ static struct lease_limits	 limits;
 static struct lease		*by_port[2][PORTS];
 static struct lease		*by_internal[INT_BUCKETS];
 static struct host_count	*hosts[HOST_BUCKETS];
+static struct host_group	*groups[HOST_BUCKETS];
 static struct lease		**dense;
 static size_t			 n_leases, dense_cap;
 static struct listener		 listeners[MAX_LISTENERS];
@@ -94,26 +112,127 @@ lease_count_host(struct in_addr addr)
 	return h ? h->n : 0;
 }
 
-static int
-host_adjust(struct in_addr addr, int delta)
+static struct host_group **
+group_slot(uint64_t key)
 {
-	struct host_count **pp = host_slot(addr);
+	uint64_t h = key * 0x9e3779b97f4a7c15ull;
+	struct host_group **pp = &groups[(h >> 40) & (HOST_BUCKETS - 1)];
 
-	if (!*pp) {
-		if (delta < 0)
-			return 0;
-		*pp = calloc(1, sizeof(**pp));
-		if (!*pp)
+	while (*pp && (*pp)->key != key)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static size_t
+group_count(uint64_t key)
+{
+	struct host_group *g = *group_slot(key);
+
+	return g ? g->n : 0;
+}
+
+static bool
+is_addr_key(uint64_t key)
+{
+	return (key >> 48) == 0xffff;
+}
+
+static struct host_group *
+group_get(uint64_t key)
+{
+	struct host_group **gp = group_slot(key);
+
+	if (!*gp && (*gp = calloc(1, sizeof(**gp))))
+		(*gp)->key = key;
+	return *gp;
+}
+
+static void
+group_put(struct host_group *g)
+{
+	if (--g->n == 0) {
+		struct host_group **pp = group_slot(g->key);
+		*pp = g->next;
+		free(g);
+	}
+}
+
+/* An address counted apart until now joins its host's group, leases and all. */
+static void
+regroup(struct host_count *h, uint64_t key)
+{
+	struct host_group *old = h->group, *g = group_get(key);
+
+	if (!g)
+		return;		/* out of memory: counted apart a while longer */
+	g->n += h->n;
+	old->n -= h->n - 1;	/* the last through group_put, which frees it */
+	group_put(old);
+	h->group = g;
+}
+
+/*
+ * The group a new lease for addr is charged to: its host's (by link-layer
+ * address); else the group addr is in; else, for an address the neighbour
+ * table does not know, whoever asked for it, so a third party cannot
+ * multiply its quota over addresses that are nobody's. The neighbour table
+ * is asked only while addr is not known to be a host's.
+ */
+static uint64_t
+charge_key(struct in_addr addr, struct in_addr requester)
+{
+	struct host_count *h = *host_slot(addr);
+	uint64_t key;
+
+	if (h && !is_addr_key(h->group->key))
+		return h->group->key;
+	if (limits.host_key && limits.host_key(addr, &key) == 1) {
+		if (h)
+			regroup(h, key);
+		return key;
+	}
+	if (h)
+		return h->group->key;
+	if (requester.s_addr && requester.s_addr != addr.s_addr)
+		return charge_key(requester, requester);
+	return ADDR_KEY(addr);
+}
+
+/* One lease more for addr, charged to group key (a new address joins it). */
+static int
+host_add(struct in_addr addr, uint64_t key)
+{
+	struct host_count **pp = host_slot(addr), *h = *pp;
+	struct host_group *g = h ? h->group : group_get(key);
+
+	if (!g)
+		return -ENOMEM;
+	if (!h) {
+		if (!(h = *pp = calloc(1, sizeof(*h)))) {
+			g->n++;
+			group_put(g);	/* frees it if it was made for this lease */
 			return -ENOMEM;
-		(*pp)->addr = addr;
+		}
+		h->addr = addr;
+		h->group = g;
 	}
-	(*pp)->n += delta;
-	if ((*pp)->n == 0) {
-		struct host_count *dead = *pp;
-		*pp = dead->next;
-		free(dead);
-	}
+	h->n++;
+	g->n++;
 	return 0;
+}
+
+static void
+host_del(struct in_addr addr)
+{
+	struct host_count **pp = host_slot(addr), *h = *pp;
+
+	if (!h)
+		return;
+	group_put(h->group);
+	if (--h->n == 0) {
+		*pp = h->next;
+		free(h);
+	}
 }
 
 static void
@@ -206,7 +325,7 @@ unlink_lease(struct lease *l)
 	by_port[pidx(l->proto)][l->ext_port] = NULL;
 	dense[l->dense_idx] = dense[--n_leases];
 	dense[l->dense_idx]->dense_idx = l->dense_idx;
-	host_adjust(l->int_addr, -1);
+	host_del(l->int_addr);
 	ev_timer_cancel(&l->expiry);
 }
 
@@ -344,8 +463,9 @@ lease_add(const struct lease_req *req, struct lease **out)
 		return -EADDRNOTAVAIL;
 	if (guard_ext_port(req->proto, req->ext_port, external) < 0)
 		return -EADDRINUSE;
+	uint64_t charged = charge_key(req->int_addr, req->requester);
 	if (req->owner != OWNER_STATIC && limits.max_per_host &&
-	    lease_count_host(req->int_addr) >= limits.max_per_host)
+	    group_count(charged) >= limits.max_per_host)
 		return -EDQUOT;
 	if (n_leases >= limits.max_leases)
 		return -ENOSPC;
@@ -361,12 +481,12 @@ lease_add(const struct lease_req *req, struct lease **out)
 	if (!l)
 		return -ENOMEM;
 	fill_from_req(l, req);
-	if (!(l->desc = pooled_desc(req->desc)) || host_adjust(l->int_addr, +1) < 0) {
+	if (!(l->desc = pooled_desc(req->desc)) || host_add(l->int_addr, charged) < 0) {
 		free_lease(l);
 		return -ENOMEM;
 	}
 	if (kernel_add(l) < 0) {
-		host_adjust(l->int_addr, -1);
+		host_del(l->int_addr);
 		free_lease(l);
 		return -EIO;
 	}

@@ -72,6 +72,7 @@ struct lease_req {
 	const uint8_t	*nonce;		/* NULL unless PCP */
 	const char	*desc;
 	bool		 disabled;	/* keep it listed but not forwarded */
+	struct in_addr	 requester;	/* who asked; 0.0.0.0 = int_addr (quotas) */
 };
 
 /* Why the table changed: passed to listeners (GENA, lease store, logs). */
@@ -81,6 +82,9 @@ typedef void (*lease_listener)(enum lease_event ev, const struct lease *l, void 
 struct lease_limits {
 	size_t		 max_leases;	/* whole table; 0 = 131070 */
 	size_t		 max_per_host;	/* 0 = unlimited */
+	/* The host an address belongs to, for max_per_host: 1 and *key (its
+	 * link-layer address) when known, 0 when not. NULL: each address alone. */
+	int		(*host_key)(struct in_addr addr, uint64_t *key);
 };
 
 int	 lease_init(const struct backend_ops *backend, const struct lease_limits *lim);
@@ -96,7 +100,9 @@ void	 lease_fini(void);
  * Returns 0 and sets *out, or:
  *   -EEXIST  (proto, ext_port) is held by another internal host or a
  *            static mapping the caller is not allowed to replace
- *   -EDQUOT  the host's quota is used up
+ *   -EDQUOT  the host's quota is used up (max_per_host, counted per host:
+ *            every address with its link-layer address, and what it asked
+ *            for addresses nobody has)
  *   -ENOSPC  the table is full
  *   -EADDRNOTAVAIL  int_addr is not a LAN host's (guard.h)
  *   -EADDRINUSE     the gateway itself uses (proto, ext_port) (guard.h)
@@ -117,6 +123,7 @@ void	 lease_foreach_host(struct in_addr addr, uint8_t proto,
 	    void (*fn)(struct lease *l, void *arg), void *arg);
 
 size_t	 lease_count(void);
+/* Leases of this one address (max_per_host counts the whole host's). */
 size_t	 lease_count_host(struct in_addr addr);
 /* How many leases each owner holds (a walk of the table: for pages, not per request). */
 void	 lease_count_owners(size_t n[OWNER_COUNT]);

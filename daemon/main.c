@@ -24,6 +24,7 @@
 #include "lease.h"
 #include "log.h"
 #include "leasestore.h"
+#include "neigh.h"
 #include "netif.h"
 #include "precheck.h"
 #include "privdrop.h"
@@ -112,6 +113,15 @@ log_config_problems(const char *err)
 	}
 }
 
+/* The host behind a LAN address, for max_per_host: its link-layer address. */
+static int
+host_key(struct in_addr addr, uint64_t *key)
+{
+	const struct gw_lan *lan = gateway_lan_of(&gw, addr);
+
+	return lan && neigh_key(addr, lan->ifindex, key) == 0;
+}
+
 /*
  * Do the rules in force permit a mapping made earlier? The one test for
  * SIGHUP and for leases read back from the lease file. Static mappings are
@@ -149,7 +159,7 @@ switch_config(struct config *next)
 	gw.cfg = next;
 	backend_config_from(&bc);
 	ratelimit_set(cfg->rate_limit);
-	lease_set_limits(&(struct lease_limits){ cfg->max_leases, cfg->max_per_host });
+	lease_set_limits(&(struct lease_limits){ cfg->max_leases, cfg->max_per_host, host_key });
 	for (size_t i = 0; i < N_FRONTENDS; i++)
 		if (frontend_enabled(frontends[i]) && frontends[i]->reconfigure)
 			frontends[i]->reconfigure(cfg);
@@ -335,7 +345,7 @@ main(int argc, char **argv)
 	backend_config_from(&bc);
 	if ((rc = backend->open(&bc)) < 0)
 		fatalx("cannot create nftables table inet %s: %s", cfg->table, strerror(-rc));
-	lease_init(backend, &(struct lease_limits){ cfg->max_leases, cfg->max_per_host });
+	lease_init(backend, &(struct lease_limits){ cfg->max_leases, cfg->max_per_host, host_key });
 	ratelimit_set(cfg->rate_limit);
 	stats_init();
 	if ((rc = lease_set_external(initial_external())) < 0)
@@ -386,6 +396,7 @@ main(int argc, char **argv)
 	leasestore_fini();
 	wanwatch_fini();
 	lease_fini();
+	neigh_fini();
 	guard_fini();
 	backend->close();
 	ev_fini();

@@ -279,7 +279,7 @@ map_create(struct ctx *c)
 		.proto = r->proto, .ext_port = port, .int_addr = c->ia, .int_port = r->int_port,
 		.remote = f.remote, .remote_port = f.port, .lifetime = lifetime,
 		.owner = OWNER_PCP, .nonce = r->nonce,
-		.desc = map_desc(r) ? map_desc(r) : MAP_DESC_PCP,
+		.desc = map_desc(r) ? map_desc(r) : MAP_DESC_PCP, .requester = c->src,
 	};
 	if ((rc = lease_add(&req, NULL)) < 0)
 		return add_failed(c, rc);
@@ -325,7 +325,7 @@ peer_create(struct ctx *c, struct in_addr rem, uint32_t lifetime)
 	struct lease_req req = {
 		.proto = r->proto, .ext_port = port, .int_addr = c->ia, .int_port = r->int_port,
 		.remote = rem, .remote_port = r->rem_port, .lifetime = lifetime,
-		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PEER,
+		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PEER, .requester = c->src,
 	};
 	if ((rc = lease_add(&req, NULL)) < 0)
 		return add_failed(c, rc);

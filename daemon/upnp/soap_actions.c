@@ -263,6 +263,7 @@ add_lease(struct act *a, const struct add_args *x, uint16_t ext)
 		.proto = x->proto, .ext_port = ext, .int_addr = x->client,
 		.int_port = x->intp, .remote = x->remote, .lifetime = x->lifetime,
 		.owner = OWNER_UPNP, .desc = x->desc, .disabled = !x->enabled,
+		.requester = a->peer,
 	};
 	struct lease *l;
 

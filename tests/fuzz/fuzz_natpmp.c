@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		config_parse_buffer("fuzz", "ext_ifname=wan0\nlan_ifname=br-lan\nmax_lifetime=600\n"
 		    "deny 1-1023 0.0.0.0/0 1-65535\nallow 1-65535 192.168.77.0/24 1-65535\n",
 		    &cfg, err, sizeof(err));
-		lease_init(&backend_null, &(struct lease_limits){ 4096, 0 });
+		lease_init(&backend_null, &(struct lease_limits){ .max_leases = 4096 });
 		inet_pton(AF_INET, "203.0.113.1", &ext);
 		lease_set_external(ext);
 		env.cfg = &cfg;

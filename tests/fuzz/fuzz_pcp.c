@@ -34,7 +34,7 @@ setup(void)
 	struct in_addr ext;
 
 	config_parse_buffer("fuzz", text, &cfg, err, sizeof(err));
-	lease_init(&backend_null, &(struct lease_limits){ 4096, 64 });
+	lease_init(&backend_null, &(struct lease_limits){ .max_leases = 4096, .max_per_host = 64 });
 	inet_pton(AF_INET, "203.0.113.1", &ext);
 	lease_set_external(ext);
 	inet_pton(AF_INET, "192.168.77.10", &src);

@@ -29,7 +29,7 @@ setup(void)
 	    "allow 1-65535 192.168.77.0/24 1-65535\n", &cfg, err, sizeof(err));
 	ev_init();
 	soap_init();
-	lease_init(&backend_null, &(struct lease_limits){ 4096, 0 });
+	lease_init(&backend_null, &(struct lease_limits){ .max_leases = 4096 });
 	inet_pton(AF_INET, "203.0.113.1", &ext);
 	lease_set_external(ext);
 	upnp_st.cfg = &cfg;

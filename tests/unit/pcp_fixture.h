@@ -40,7 +40,7 @@ fixture_up(const char *extra, size_t max_leases, size_t max_per_host)
 		fprintf(stderr, "config: %s\n", err);
 		return -1;
 	}
-	lease_init(&backend_null, &(struct lease_limits){ max_leases, max_per_host });
+	lease_init(&backend_null, &(struct lease_limits){ .max_leases = max_leases, .max_per_host = max_per_host });
 	lease_set_external(ip(EXT));
 	pcp_clients_reset();
 	env.cfg = &cfg;

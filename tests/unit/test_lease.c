@@ -65,7 +65,7 @@ setup(void **state)
 	(void)state;
 	adds = dels = fail_next_add = 0;
 	ev_init();
-	return lease_init(&recorder, &(struct lease_limits){ 0, 0 });
+	return lease_init(&recorder, &(struct lease_limits){ 0 });
 }
 
 static int
@@ -191,6 +191,74 @@ quota_and_capacity(void **state)
 	assert_int_equal(lease_add(&o, NULL), 0);
 	o = req(IPPROTO_TCP, 3000, "192.168.77.30", 3000, OWNER_UPNP);
 	assert_int_equal(lease_add(&o, NULL), -ENOSPC);
+}
+
+/* .10 and .11 are one host (one link-layer address), and .12 once its
+ * neighbour entry is there; .99 is nobody's. */
+static bool known_12;
+
+static int
+fake_host_key(struct in_addr a, uint64_t *key)
+{
+	if (a.s_addr == ip("192.168.77.10").s_addr || a.s_addr == ip("192.168.77.11").s_addr ||
+	    (known_12 && a.s_addr == ip("192.168.77.12").s_addr))
+		*key = 0x020000000010ull;
+	else if (a.s_addr == ip("192.168.77.20").s_addr)
+		*key = 0x020000000020ull;
+	else
+		return 0;
+	return 1;
+}
+
+/* An alias does not give a host a second quota, nor does asking for an
+ * address nobody has (a third party's request); another host has its own. */
+static void
+quota_counts_hosts_not_addresses(void **state)
+{
+	(void)state;
+	lease_fini();
+	lease_init(&recorder, &(struct lease_limits){ .max_per_host = 2, .host_key = fake_host_key });
+	struct lease_req r = req(IPPROTO_TCP, 1000, "192.168.77.10", 1000, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r = req(IPPROTO_TCP, 1001, "192.168.77.11", 1001, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r.ext_port = 1002;
+	assert_int_equal(lease_add(&r, NULL), -EDQUOT);		/* the alias */
+	r = req(IPPROTO_TCP, 1003, "192.168.77.99", 1003, OWNER_PCP);
+	r.requester = ip("192.168.77.10");
+	assert_int_equal(lease_add(&r, NULL), -EDQUOT);		/* for nobody's address */
+	r = req(IPPROTO_TCP, 2000, "192.168.77.99", 2000, OWNER_PCP);
+	r.requester = ip("192.168.77.20");
+	assert_int_equal(lease_add(&r, NULL), 0);		/* another host's quota */
+	r = req(IPPROTO_TCP, 2001, "192.168.77.20", 2001, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r.ext_port = 2002;
+	assert_int_equal(lease_add(&r, NULL), -EDQUOT);	/* .99's lease was charged to .20 */
+	/* a freed slot is the host's again, whichever address frees it */
+	lease_remove(lease_find(IPPROTO_TCP, 1000), LEASE_REMOVED);
+	r = req(IPPROTO_TCP, 1004, "192.168.77.11", 1004, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	assert_int_equal(lease_count_host(ip("192.168.77.11")), 2);
+	assert_int_equal(lease_flush(-1), 4);
+
+	/* .12 asks before the neighbour table knows it: counted alone, then
+	 * moved into its host's group, leases and all, once known. */
+	known_12 = false;
+	r = req(IPPROTO_TCP, 3000, "192.168.77.12", 3000, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r.ext_port = 3001;
+	assert_int_equal(lease_add(&r, NULL), 0);
+	r = req(IPPROTO_TCP, 3002, "192.168.77.10", 3002, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), 0);
+	known_12 = true;
+	r = req(IPPROTO_TCP, 3003, "192.168.77.12", 3003, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), -EDQUOT);	/* 3 of the host's 2 already */
+	r = req(IPPROTO_TCP, 3004, "192.168.77.10", 3004, OWNER_UPNP);
+	assert_int_equal(lease_add(&r, NULL), -EDQUOT);
+	lease_remove(lease_find(IPPROTO_TCP, 3000), LEASE_REMOVED);
+	lease_remove(lease_find(IPPROTO_TCP, 3001), LEASE_REMOVED);
+	assert_int_equal(lease_add(&r, NULL), 0);	/* the host is at 2 again */
+	assert_int_equal(lease_flush(-1), 2);
 }
 
 static void
@@ -424,6 +492,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(renew_moves_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(rejects_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(description_control_characters_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(quota_counts_hosts_not_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(description_cut_between_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(descriptions_are_shared_and_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(traffic_in_lease_order, setup, teardown),

@@ -52,7 +52,7 @@ setup(void **state)
 	upnp_st.primary = 2;
 	ev_init();
 	soap_init();
-	lease_init(&backend_null, &(struct lease_limits){ 0, 0 });
+	lease_init(&backend_null, &(struct lease_limits){ 0 });
 	lease_set_external(ip("203.0.113.1"));
 	return 0;
 }
