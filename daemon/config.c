@@ -80,7 +80,7 @@ config_defaults(struct config *cfg)
 	cfg->min_lifetime = 120;
 	cfg->max_lifetime = 86400;
 	cfg->max_leases = 131070;
-	cfg->max_per_host = 0;
+	cfg->max_per_host = 256;
 	cfg->rate_limit = 0;
 	cfg->secure_mode = true;
 }
