@@ -19,15 +19,40 @@ httpd_send(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
 	return rc;
 }
 
+/* ?start=N of a status page: 0 when absent, -1 when not a row number. */
+static long
+status_start(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "start");
+	char *end;
+	unsigned long n;
+
+	if (!v)
+		return 0;
+	if (*v < '0' || *v > '9' || strlen(v) > 6)
+		return -1;
+	n = strtoul(v, &end, 10);
+	return *end ? -1 : (long)n;
+}
+
 /* Read-only pages, never cached, and no script may run in them. */
 bool
 httpd_status_page(struct MHD_Connection *c, const char *url, enum MHD_Result *rc)
 {
 	const char *ctype;
-	char *doc = status_document(url, &ctype);
+	long start = status_start(c);
+	char *doc;
 	struct MHD_Response *r;
 
-	if (!doc)
+	if (start < 0) {
+		if (!(doc = status_document(url, 0, &ctype)))
+			return false;	/* not a status page: its own 404 */
+		free(doc);
+		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		*rc = httpd_send(c, MHD_HTTP_BAD_REQUEST, r);
+		return true;
+	}
+	if (!(doc = status_document(url, (size_t)start, &ctype)))
 		return false;
 	r = MHD_create_response_from_buffer(strlen(doc), doc, MHD_RESPMEM_MUST_FREE);
 	if (!r) {

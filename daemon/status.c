@@ -1,7 +1,9 @@
 /*
  * status: see status.h. Fields, in both formats: protocol, external_port,
  * internal_address, internal_port, owner, lease_seconds (null = permanent),
- * remote_host (null = any), packets, bytes, description.
+ * remote_host (null = any), packets, bytes, description. The JSON document
+ * also says total (mappings in the table), start, and next_start (null on
+ * the last page).
  */
 #include "status.h"
 
@@ -46,6 +48,17 @@ row_of(const struct lease *l, const struct lease_traffic *t, struct row *r)
 	inet_ntop(AF_INET, &l->remote, r->remote, sizeof(r->remote));
 }
 
+/* The page's rows: [*first, end). */
+static size_t
+page_end(size_t *first)
+{
+	size_t n = lease_count();
+
+	if (*first > n)
+		*first = n;
+	return n - *first > STATUS_PAGE_ROWS ? *first + STATUS_PAGE_ROWS : n;
+}
+
 static const char *
 ext_text(char *buf, size_t len)
 {
@@ -56,10 +69,24 @@ ext_text(char *buf, size_t len)
 	return inet_ntop(AF_INET, &ext, buf, (socklen_t)len);
 }
 
+static void
+html_pager(struct sbuf *d, size_t first, size_t end)
+{
+	sbuf_printf(d, "<p id=\"page\">Mappings %zu to %zu of %zu", end ? first + 1 : 0, end,
+	    lease_count());
+	if (first)
+		sbuf_printf(d, " &middot; <a href=\"/status?start=%zu\">previous</a>",
+		    first > STATUS_PAGE_ROWS ? first - STATUS_PAGE_ROWS : 0);
+	if (end < lease_count())
+		sbuf_printf(d, " &middot; <a href=\"/status?start=%zu\">next</a>", end);
+	sbuf_printf(d, "</p>\n");
+}
+
 char *
-status_html(void)
+status_html(size_t first)
 {
 	struct sbuf d;
+	size_t end = page_end(&first);
 
 	sbuf_init(&d);
 	char ext[INET_ADDRSTRLEN];
@@ -73,12 +100,13 @@ status_html(void)
 	    " &middot; %zu mappings &middot; <a href=\"/status.json\">JSON</a>"
 	    " &middot; <a href=\"/metrics\">metrics</a></p>\n",
 	    ext_text(ext, sizeof(ext)), lease_count());
+	html_pager(&d, first, end);
 	sbuf_printf(&d, "<table id=\"mappings\"><thead><tr><th>Protocol</th><th>External port</th>"
 	    "<th>Client</th><th>Owner</th><th>Lease left</th><th>Remote host</th>"
 	    "<th>Packets</th><th>Bytes</th><th>Description</th></tr></thead><tbody>\n");
 	struct lease_traffic *t = lease_traffic();
 
-	for (size_t i = 0; i < lease_count(); i++) {
+	for (size_t i = first; i < end; i++) {
 		const struct lease *l = lease_at(i);
 		struct row r;
 
@@ -101,9 +129,10 @@ status_html(void)
 }
 
 char *
-status_json(void)
+status_json(size_t first)
 {
 	struct sbuf d;
+	size_t end = page_end(&first);
 
 	sbuf_init(&d);
 	char ext[INET_ADDRSTRLEN];
@@ -113,16 +142,21 @@ status_json(void)
 		sbuf_printf(&d, "\"%s\"", ext_text(ext, sizeof(ext)));
 	else
 		sbuf_printf(&d, "null");
+	sbuf_printf(&d, ",\"total\":%zu,\"start\":%zu,\"next_start\":", lease_count(), first);
+	if (end < lease_count())
+		sbuf_printf(&d, "%zu", end);
+	else
+		sbuf_printf(&d, "null");
 	sbuf_printf(&d, ",\"mappings\":[");
 	struct lease_traffic *t = lease_traffic();
 
-	for (size_t i = 0; i < lease_count(); i++) {
+	for (size_t i = first; i < end; i++) {
 		const struct lease *l = lease_at(i);
 		struct row r;
 
 		row_of(l, t ? &t[i] : NULL, &r);
 		sbuf_printf(&d, "%s{\"protocol\":\"%s\",\"external_port\":%u,\"internal_address\":\"%s\","
-		    "\"internal_port\":%u,\"owner\":\"%s\",\"lease_seconds\":", i ? "," : "",
+		    "\"internal_port\":%u,\"owner\":\"%s\",\"lease_seconds\":", i > first ? "," : "",
 		    lease_proto_name(l->proto), l->ext_port, r.client, l->int_port,
 		    lease_owner_name(l->owner));
 		if (!lease_permanent(l))
@@ -144,15 +178,15 @@ status_json(void)
 }
 
 char *
-status_document(const char *url, const char **ctype)
+status_document(const char *url, size_t start, const char **ctype)
 {
 	if (!strcmp(url, "/status") || !strcmp(url, "/status.html")) {
 		*ctype = "text/html; charset=utf-8";
-		return status_html();
+		return status_html(start);
 	}
 	if (!strcmp(url, "/status.json")) {
 		*ctype = "application/json";
-		return status_json();
+		return status_json(start);
 	}
 	if (!strcmp(url, "/metrics")) {
 		*ctype = "text/plain; version=0.0.4; charset=utf-8";

@@ -166,6 +166,7 @@ json=$(in_ws curl -s --max-time 3 http://$GW_LAN_IP:$UPNP_PORT/status.json)
 check "H7 /status.json is valid UTF-8 JSON" python3 -c \
 	'import json,sys; json.loads(sys.stdin.buffer.read().decode("utf-8", "strict"))' <<<"$json"
 check_match "H7 control: /status.json holds the mapping" "3100" "$json"
+upnp_stop
 
 # --- H8: config values that become names elsewhere are checked at load -------------
 check "H8 control: portholed -n accepts the lab's config" in_gw "$BIN/portholed" -n -f "$(config_as good)"
@@ -268,4 +269,67 @@ check_eq "H6 ... nor cancel it -> 412" 412 "$(unsubscribe_from $WS_IP "$sid")"
 check_eq "H6 control: its subscriber renews it" 200 "$(subscribe_from $MAIL_IP "$sid" | head -1)"
 check_eq "H6 control: its subscriber cancels it" 200 "$(unsubscribe_from $MAIL_IP "$sid")"
 for a in $ALIASES; do in_ws ip addr del $a/24 dev eth0; done
+upnp_stop
+
+# --- H5: a default quota, counted per host; status pages bounded --------------------
+conf=$(config_as quota "http_port=$UPNP_PORT")
+sed -i "s|^allow 1-65535 $LAN_NET 1-65535$|& third-party|" "$conf"
+ph_start "$conf"
+# natpmp_burst NS SRC FIRST COUNT: NAT-PMP TCP map requests for internal ports
+# FIRST.., one at a time from SRC; prints "ok=N refused=N lost=N".
+natpmp_burst() {
+	ip netns exec "$1" /usr/bin/python3 - $GW_LAN_IP "$2" "$3" "$4" <<'PY'
+import socket, struct, sys
+gw, src, first, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+s.settimeout(1)
+ok = refused = lost = 0
+for port in range(first, first + count):
+    req = struct.pack("!BBHHHI", 0, 2, 0, port, port, 3600)
+    for _ in range(3):
+        s.sendto(req, (gw, 5351))
+        try:
+            rep = s.recv(64)
+        except socket.timeout:
+            continue
+        break
+    else:
+        lost += 1
+        continue
+    if struct.unpack("!H", rep[2:4])[0] == 0:
+        ok += 1
+    else:
+        refused += 1
+print("ok=%d refused=%d lost=%d" % (ok, refused, lost))
+PY
+}
+check_eq "H5 with the default max_per_host one host gets 256 mappings of 300" \
+	"ok=256 refused=44 lost=0" "$(natpmp_burst "$NS_WS" $WS_IP 20001 300)"
+in_ws ip addr add 192.168.77.36/24 dev eth0
+# The gateway learns the alias's link-layer address when it first answers it
+# (a NAT-PMP external-address request); a first request racing that ARP is
+# counted apart until then.
+printf '\0\0' | in_ws socat -T1 - UDP:$GW_LAN_IP:5351,bind=192.168.77.36 >/dev/null 2>&1
+check_eq "H5 ... and none more from an alias of it (same link-layer address)" \
+	"ok=0 refused=5 lost=0" "$(natpmp_burst "$NS_WS" 192.168.77.36 21001 5)"
+check_eq "H5 ... nor for an address that is nobody's (PCP THIRD_PARTY)" USER_EX_QUOTA \
+	"$(field result_name "$(in_ws "$P" -i 22 -T 192.168.77.99 -l 600 $GW_LAN_IP)")"
+check_eq "H5 control: THIRD_PARTY for another host uses that host's quota" SUCCESS \
+	"$(field result_name "$(in_ws "$P" -i 23 -T $MAIL_IP -l 600 $GW_LAN_IP)")"
+check_eq "H5 control: another host gets its 256 less the one just made" \
+	"ok=255 refused=5 lost=0" "$(natpmp_burst "$NS_MAIL" $MAIL_IP 20001 260)"
+in_ws ip addr del 192.168.77.36/24 dev eth0
+json=$(in_ws curl -s --max-time 5 "http://$GW_LAN_IP:$UPNP_PORT/status.json")
+check_match "H5 /status.json with 512 mappings is one page of 500, saying where the next starts" \
+	'^\{"external_address":"[0-9.]+","total":512,"start":0,"next_start":500,' "$(cut -c1-100 <<<"$json")"
+check_eq "H5 ... 500 rows" 500 "$(grep -o '"protocol"' <<<"$json" | wc -l)"
+json=$(in_ws curl -s --max-time 5 "http://$GW_LAN_IP:$UPNP_PORT/status.json?start=500")
+check_eq "H5 the next page holds the other 12" 12 "$(grep -o '"protocol"' <<<"$json" | wc -l)"
+check_match "H5 /status is paginated too" "Mappings 1 to 500 of 512 .*start=500\">next</a>" \
+	"$(in_ws curl -s --max-time 5 "http://$GW_LAN_IP:$UPNP_PORT/status" | grep 'id="page"')"
+check_match "H5 a start that is not a row number -> 400" "^400$" \
+	"$(in_ws curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$GW_LAN_IP:$UPNP_PORT/status?start=x")"
+check_match "H5 /metrics stays small (per-protocol counters, not per mapping)" "^[0-9]{1,4}$" \
+	"$(in_ws curl -s --max-time 5 "http://$GW_LAN_IP:$UPNP_PORT/metrics" | wc -c)"
 upnp_stop

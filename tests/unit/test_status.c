@@ -54,7 +54,7 @@ teardown(void **state)
 static void
 html_lists_and_escapes(void **state)
 {
-	char *h = status_html();
+	char *h = status_html(0);
 
 	(void)state;
 	assert_non_null(h);
@@ -70,7 +70,7 @@ html_lists_and_escapes(void **state)
 static void
 json_fields_and_escapes(void **state)
 {
-	char *j = status_json();
+	char *j = status_json(0);
 
 	(void)state;
 	assert_non_null(j);
@@ -81,6 +81,48 @@ json_fields_and_escapes(void **state)
 	assert_non_null(strstr(j, "\"lease_seconds\":null,\"remote_host\":\"198.51.100.7\""));
 	assert_non_null(strstr(j, "\"description\":\"<script>alert(\\\"x\\\")</script>&\\\\\""));
 	free(j);
+}
+
+static size_t
+count_of(const char *doc, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = doc; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* 1,200 mappings more: pages of 500 rows, each saying where the next starts. */
+static void
+pages_are_bounded(void **state)
+{
+	char *j, *h;
+
+	(void)state;
+	for (unsigned i = 0; i < 1200; i++) {
+		struct lease_req r = { .proto = IPPROTO_TCP, .ext_port = (uint16_t)(10000 + i),
+		    .int_port = 80, .owner = OWNER_UPNP, .desc = "web" };
+		inet_pton(AF_INET, "192.168.1.20", &r.int_addr);
+		assert_int_equal(lease_add(&r, NULL), 0);
+	}
+	j = status_json(0);
+	assert_int_equal(count_of(j, "\"protocol\""), STATUS_PAGE_ROWS);
+	assert_non_null(strstr(j, "\"total\":1202,\"start\":0,\"next_start\":500,"));
+	free(j);
+	j = status_json(1000);
+	assert_int_equal(count_of(j, "\"protocol\""), 202);
+	assert_non_null(strstr(j, "\"start\":1000,\"next_start\":null,\"mappings\":[{"));
+	free(j);
+	j = status_json(99999);
+	assert_non_null(strstr(j, "\"start\":1202,\"next_start\":null,\"mappings\":[]}"));
+	free(j);
+	h = status_html(500);
+	assert_int_equal(count_of(h, "<tr><td>"), STATUS_PAGE_ROWS);
+	assert_non_null(strstr(h, "Mappings 501 to 1000 of 1202"));
+	assert_non_null(strstr(h, "<a href=\"/status?start=0\">previous</a>"));
+	assert_non_null(strstr(h, "<a href=\"/status?start=1000\">next</a>"));
+	free(h);
 }
 
 static void
@@ -114,6 +156,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(html_lists_and_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(json_fields_and_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(pages_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(metrics_count, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
