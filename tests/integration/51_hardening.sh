@@ -173,7 +173,8 @@ check "H8 control: portholed -n accepts the lab's config" in_gw "$BIN/portholed"
 out=$(in_gw "$BIN/portholed" -n -f "$(config_as uuid uuid=../../etc)" 2>&1)
 check_match "H8 portholed -n refuses uuid=../../etc, naming the line" "uuid.conf:[0-9]+: uuid: " "$out"
 in_gw nft list tables >"$LAB_DIR/tables.before"
-out=$(in_gw "$BIN/portholed" -d -f "$(config_as table "table=a;flush ruleset")" 2>&1)
+# (bounded: a daemon that accepted the name would run on)
+out=$(in_gw timeout 10 "$BIN/portholed" -d -f "$(config_as table "table=a;flush ruleset")" 2>&1)
 check_match "H8 table=a;flush ruleset is refused at start, naming the line" "table.conf:[0-9]+: table: " "$out"
 check_eq "H8 ... before nftables is touched" "$(cat "$LAB_DIR/tables.before")" "$(in_gw nft list tables)"
 
