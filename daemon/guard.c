@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "hostaddr.h"
 #include "log.h"
@@ -18,6 +19,18 @@ static struct guard_lan	lan[GUARD_MAX_LAN];
 static int		n_lan;
 static unsigned		wan_ifindex;
 static bool		warned_sockdiag;
+
+/* The last port answer. A front-end that picks a port asks, then lease_add
+ * asks the same for the same request: within a millisecond, the answer is
+ * reused rather than asked of the kernel twice. */
+#define ANSWER_REUSE_NS	1000000
+static struct {
+	uint8_t		proto;
+	uint16_t	port;
+	struct in_addr	ext;
+	int		rc;
+	struct timespec	at;
+}			last_answer;
 
 static uint32_t
 mask_of(uint8_t plen)
@@ -81,13 +94,27 @@ guard_port_reserved(uint8_t proto, uint16_t port)
 	return proto == IPPROTO_UDP && (port == 5350 || port == 5351 || port == 1900);
 }
 
+static bool
+answered_just_now(uint8_t proto, uint16_t port, struct in_addr ext, const struct timespec *now)
+{
+	long long ns = (long long)(now->tv_sec - last_answer.at.tv_sec) * 1000000000 +
+	    (now->tv_nsec - last_answer.at.tv_nsec);
+
+	return last_answer.proto == proto && last_answer.port == port &&
+	    last_answer.ext.s_addr == ext.s_addr && ns >= 0 && ns < ANSWER_REUSE_NS;
+}
+
 int
 guard_ext_port(uint8_t proto, uint16_t port, struct in_addr ext)
 {
+	struct timespec now;
 	int rc;
 
 	if (guard_port_reserved(proto, port))
 		return -EADDRINUSE;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (answered_just_now(proto, port, ext, &now))
+		return last_answer.rc;
 	rc = sockdiag_bound(proto, ext, port, wan_ifindex);
 	if (rc < 0 && !warned_sockdiag) {
 		warned_sockdiag = true;
@@ -95,7 +122,13 @@ guard_ext_port(uint8_t proto, uint16_t port, struct in_addr ext)
 		log_warn("guard: cannot ask the kernel which ports the gateway listens on; "
 		    "mappings are not checked against them");
 	}
-	return rc > 0 ? -EADDRINUSE : 0;
+	rc = rc > 0 ? -EADDRINUSE : 0;
+	last_answer.proto = proto;
+	last_answer.port = port;
+	last_answer.ext = ext;
+	last_answer.rc = rc;
+	last_answer.at = now;
+	return rc;
 }
 
 void
