@@ -466,7 +466,8 @@ restore_file(const char *name, const char *label, long long now, struct restore_
 static int
 open_dir(const char *path, char *err, size_t errlen)
 {
-	const char *slash = strrchr(path, '/');
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	size_t baselen = strlen(base);
 	char dir[sizeof(store_path)];
 	struct stat st;
 
@@ -476,11 +477,11 @@ open_dir(const char *path, char *err, size_t errlen)
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	else
 		snprintf(dir, sizeof(dir), ".");
-	snprintf(store_name, sizeof(store_name), "%s", slash ? slash + 1 : path);
-	if (!store_name[0] || strlen(slash ? slash + 1 : path) >= sizeof(store_name)) {
+	if (baselen == 0 || baselen >= sizeof(store_name)) {
 		snprintf(err, errlen, "not a file name");
 		return -EINVAL;
 	}
+	memcpy(store_name, base, baselen + 1);
 	snprintf(journal_name, sizeof(journal_name), "%s.journal", store_name);
 	snprintf(tmp_name, sizeof(tmp_name), "%s.tmp", store_name);
 	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -507,13 +508,14 @@ leasestore_init(const char *path, leasestore_check check, char *err, size_t errl
 	struct restore_count c = { 0 };
 	char jlabel[sizeof(store_path) + 8];
 	long long now = wall_now();
+	size_t len = strlen(path);
 	int rc;
 
-	if (strlen(path) >= sizeof(store_path)) {
+	if (len >= sizeof(store_path)) {
 		snprintf(err, errlen, "path too long");
 		return -ENAMETOOLONG;
 	}
-	snprintf(store_path, sizeof(store_path), "%s", path);
+	memcpy(store_path, path, len + 1);
 	if ((rc = open_dir(path, err, errlen)) < 0) {
 		store_path[0] = '\0';
 		return rc;
