@@ -5,7 +5,8 @@
  * watched by ev_fd_add and its timeouts folded into the loop's poll
  * timeout through the idle hook. Connections from outside the LAN
  * prefixes are refused at accept, request bodies are capped at
- * UPNP_BODY_MAX, and headers by MHD's per-connection memory limit.
+ * UPNP_BODY_MAX, and headers by MHD's per-connection memory limit; those
+ * decisions, free of sockets, are in http_req.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,19 +35,11 @@
 #define HTTP_MAX_CONNS		128
 #define HTTP_MAX_PER_IP		6
 #define HTTP_TIMEOUT_S		10
-#define HTTP_DISCARD_MAX	(1024 * 1024)	/* bytes read past the cap before hanging up */
 
 struct http_srv {
 	struct MHD_Daemon	*d;
 	int			 epfd;
 	int			 lan;
-};
-
-struct http_req {
-	char		*body;
-	size_t		 len;
-	size_t		 seen;
-	bool		 too_big;
 };
 
 static struct http_srv	srvs[CONFIG_MAX_LAN];
@@ -200,11 +193,12 @@ do_gena(struct MHD_Connection *c, int svc, bool subscribe)
 static enum MHD_Result
 route(struct MHD_Connection *c, const char *url, const char *method, struct http_req *rq)
 {
+	enum http_kind kind = http_kind_of(method);
 	const char *doc;
 	size_t len;
 	int svc;
 
-	if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
+	if (kind == HTTP_DOCUMENT) {
 		enum MHD_Result sent;
 		if (httpd_status_page(c, url, &sent))	/* the operator's pages, here too */
 			return sent;
@@ -212,19 +206,19 @@ route(struct MHD_Connection *c, const char *url, const char *method, struct http
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
 		return reply(c, MHD_HTTP_OK, "text/xml; charset=\"utf-8\"", doc, len);
 	}
-	if (!strcmp(method, "POST")) {
+	if (kind == HTTP_CONTROL) {
 		if ((svc = svc_by(url, true)) < 0)
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
 		if (!upnp_rate_ok(peer_of(c)))
 			return reply_empty(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 		return do_control(c, svc, rq);
 	}
-	if (!strcmp(method, "SUBSCRIBE") || !strcmp(method, "UNSUBSCRIBE")) {
+	if (kind == HTTP_SUBSCRIBE || kind == HTTP_UNSUBSCRIBE) {
 		if ((svc = svc_by(url, false)) < 0)
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
 		if (!upnp_rate_ok(peer_of(c)))
 			return reply_empty(c, MHD_HTTP_SERVICE_UNAVAILABLE);
-		return do_gena(c, svc, method[0] == 'S');
+		return do_gena(c, svc, kind == HTTP_SUBSCRIBE);
 	}
 	return reply_empty(c, MHD_HTTP_METHOD_NOT_ALLOWED);
 }
@@ -254,24 +248,15 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 			return reply_empty(c, MHD_HTTP_FORBIDDEN);
 		}
 		/* Refuse an announced oversize body before reading any of it. */
-		if (cl && strtoull(cl, NULL, 10) > UPNP_BODY_MAX) {
+		if (http_body_announced_too_big(cl)) {
 			rq->too_big = true;
 			return reply_fault(c, UPNP_ACTION_FAILED);
 		}
 		return MHD_YES;
 	}
 	if (*data_size) {
-		rq->seen += *data_size;
-		if (rq->seen > HTTP_DISCARD_MAX)
+		if (http_body_feed(rq, data, *data_size) < 0)
 			return MHD_NO;
-		if (!rq->too_big && rq->len + *data_size > UPNP_BODY_MAX)
-			rq->too_big = true;
-		if (!rq->too_big) {
-			if (!rq->body && !(rq->body = malloc(UPNP_BODY_MAX)))
-				return MHD_NO;
-			memcpy(rq->body + rq->len, data, *data_size);
-			rq->len += *data_size;
-		}
 		*data_size = 0;
 		return MHD_YES;
 	}
@@ -287,11 +272,8 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	if (rq) {
-		free(rq->body);
-		free(rq);
-		*con_cls = NULL;
-	}
+	http_req_free(rq);
+	*con_cls = NULL;
 }
 
 /* Only hosts inside a LAN prefix get a connection; the WAN gets nothing. */

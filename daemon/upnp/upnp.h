@@ -14,6 +14,7 @@
  * Files: upnp.c (frontend glue: start and stop), shared.c (the state and
  * helpers every module uses; calls none of them), ssdp_msg.c (SSDP parse/format, pure),
  * ssdp.c (SSDP socket), describe.c (xml/ templates), http.c (libmicrohttpd),
+ * http_req.c (the HTTP glue's decisions, pure),
  * soap.c (SOAP parse/format, pure), soap_actions.c (actions -> lease table),
  * gena_msg.c (GENA header parsing, pure), gena.c (subscriptions, NOTIFY),
  * wanif.c (WAN interface counters and link state).
@@ -193,6 +194,22 @@ enum upnp_error {
 	UPNP_ERRORS(UPNP_ERROR_ENUM)
 #undef UPNP_ERROR_ENUM
 };
+
+/* http_req.c: the HTTP glue's decisions, pure */
+struct http_req {
+	char		*body;		/* at most UPNP_BODY_MAX bytes */
+	size_t		 len;
+	size_t		 seen;		/* every body byte, kept or not */
+	bool		 too_big;
+};
+enum http_kind { HTTP_DOCUMENT, HTTP_CONTROL, HTTP_SUBSCRIBE, HTTP_UNSUBSCRIBE, HTTP_OTHER };
+/* true when a Content-Length announces more than UPNP_BODY_MAX. */
+bool	 http_body_announced_too_big(const char *content_length);
+/* Add a piece of the body; past UPNP_BODY_MAX it is counted, not kept.
+ * 0, or -1: hang up (out of memory, or far too much sent). */
+int	 http_body_feed(struct http_req *rq, const char *data, size_t n);
+void	 http_req_free(struct http_req *rq);
+enum http_kind http_kind_of(const char *method);
 
 /* soap.c: pure */
 #define SOAP_MAX_ARGS	16
