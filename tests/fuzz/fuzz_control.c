@@ -36,7 +36,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sbuf_init(&r);
 	control_execute(&any_lan, line, &r);
 	sbuf_free(&r);
-	if (lease_count() > 1000)
-		lease_flush(-1);
+	lease_flush(-1);	/* each input starts from an empty table: a crash replays */
 	return 0;
 }

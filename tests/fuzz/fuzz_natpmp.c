@@ -40,7 +40,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	natpmp_parse(data, size, &r);
 	inet_pton(AF_INET, size & 1 ? "192.168.77.10" : "192.168.77.20", &src);
 	natpmp_handle(&env, src, data, size, out, sizeof(out));
-	if (lease_count() > 1024)
-		lease_flush(-1);
+	lease_flush(-1);	/* each input starts from an empty table: a crash replays */
 	return 0;
 }

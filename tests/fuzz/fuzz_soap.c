@@ -58,7 +58,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sbuf_init(&out);
 	soap_dispatch(svc, (data[0] & 0x20) ? "x#y" : NULL, &rq, peer, &out, NULL);
 	sbuf_free(&out);
-	if (lease_count() > 1000)
-		lease_flush(-1);
+	lease_flush(-1);	/* each input starts from an empty table: a crash replays */
 	return 0;
 }
