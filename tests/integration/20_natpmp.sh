@@ -18,7 +18,7 @@ natpmp_packets() { grep -c ' len=12 version=0 opcode=0 r=1' "$1"; }
 in_ws "$P" -m $WS_IP -t 6000 >"$LAB_DIR/boot.out" &
 BOOT_LISTENER=$!
 LAB_PIDS+=($BOOT_LISTENER)
-sleep 0.3
+wait_listen "$NS_WS" udp 5350
 check "portholed starts" ph_start
 
 # --- B: one port, byte 0 picks the protocol ---
@@ -167,9 +167,10 @@ check "C13 boot: the epoch is updated in each (${eps[0]} .. ${eps[4]})" \
 sleep 2
 in_ws "$P" -m $WS_IP -t 3000 >"$LAB_DIR/change.out" &
 lpid=$!
-sleep 0.3
+wait_listen "$NS_WS" udp 5350
 in_gw ip addr flush dev wan0
-sleep 0.3
+ext_none() { ph_ctl status | grep -q 'external_address=none'; }
+wait_until 50 ext_none
 out=$(nat 0000)
 check_match "C5 with the WAN address gone: result 3 and 0.0.0.0" "result=3 .*hex=00800003[0-9a-f]{8}00000000$" "$out"
 check_eq "C5 ... and a map request gets 3 too" 3 "$(field result "$(nat "$(natreq 2 9000 0 600)")")"

@@ -24,10 +24,12 @@ in_ws "$P" -m $WS_IP -t 3000 >"$LAB_DIR/boot.out" &
 BOOT_LISTENER=$!
 LAB_PIDS+=($BOOT_LISTENER)
 # ... and watched from the WAN side, where none of it may go (B3).
-in_wan timeout 3 tcpdump -i br0 -n -l "udp and (port 5350 or port 5351)" \
-	>"$LAB_DIR/wan.pcap.txt" 2>/dev/null &
-LAB_PIDS+=($!)
-sleep 0.5
+in_wan timeout 60 tcpdump -i br0 -n -l "udp and (port 5350 or port 5351)" \
+	>"$LAB_DIR/wan.pcap.txt" 2>"$LAB_DIR/tcpdump.err" &
+WAN_CAPTURE=$!
+LAB_PIDS+=($WAN_CAPTURE)
+wait_listen "$NS_WS" udp 5350
+wait_until 50 grep -q 'listening on' "$LAB_DIR/tcpdump.err"
 check "portholed starts" ph_start
 serve_tcp "$NS_MAIL" 25
 serve_udp "$NS_MAIL" 5060
@@ -238,7 +240,9 @@ ts=($(printf '%s\n' "$boot" | grep -o 't_ms=[0-9]*' | cut -d= -f2))
 check "D32 at least 3 in the first 2 s, 250 ms apart at first, doubling (${ts[*]})" \
 	test ${#ts[@]} -ge 3 -a $((ts[1] - ts[0])) -ge 150 -a $((ts[2] - ts[1])) -ge 400
 
-sleep 0.5
+sleep 0.5	# what the gateway would have sent is on the wire by now
+kill "$WAN_CAPTURE"
+wait "$WAN_CAPTURE" 2>/dev/null
 check_match "B3 the WAN capture saw the WAN host's own request (so it works)" \
 	"IP $WAN_IP\.[0-9]+ > $EXT_IP\.5351" "$(cat "$LAB_DIR/wan.pcap.txt")"
 check_not "B3 ... and nothing from the gateway on udp/5350-5351: no reply, no announcement" \
@@ -249,9 +253,10 @@ out=$(in_mail "$P" -s 40001 -i 25 -e 25 -n $N1 -l 600 $GW_LAN_IP)
 check_eq "D33 a MAP from source port 40001" SUCCESS "$(field result_name "$out")"
 in_mail "$P" -u 40001 -t 2500 >"$LAB_DIR/update.out" &
 upid=$!
-sleep 0.3
+wait_listen "$NS_MAIL" udp 40001
 in_gw ip addr flush dev wan0
-sleep 0.2
+ext_none() { ph_ctl status | grep -q 'external_address=none'; }
+wait_until 50 ext_none
 out=$(pcp -i 9100 -l 600)
 check_match "D18 with no WAN address a MAP gets NETWORK_FAILURE, a short error: 30 s" \
 	"result_name=NETWORK_FAILURE lifetime=30 " "$out"
