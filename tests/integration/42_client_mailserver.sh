@@ -49,8 +49,15 @@ check_eq "status afterwards: exit 1 (nothing mapped)" 1 $rc
 
 # The same program built as a user would: against the shared library, with
 # the flags pkg-config gives from the installed libporthole.pc. (Not with a
-# sanitized build: its library needs the sanitizer runtime loaded first.)
-ldd "$BIN/libporthole.so" | grep -q libasan && exit 0
+# sanitized build: its library needs the sanitizer runtime loaded first;
+# there the six checks below count as skipped.)
+if ldd "$BIN/libporthole.so" | grep -q libasan; then
+	for c in "builds against the shared library" "links libporthole.so.0" "maps its port" \
+		"serves it to the WAN host" "state file: its port" "state file: the first server's entries"; do
+		skip "shared-library build: $c" "a sanitized libporthole.so needs the sanitizer runtime first"
+	done
+	exit 0
+fi
 P=$LAB_DIR/prefix
 mkdir -p "$P/include" "$P/lib/pkgconfig"
 cp "$ROOT/include/porthole.h" "$P/include/"
