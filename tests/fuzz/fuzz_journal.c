@@ -22,7 +22,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/porthole-fuzz-journal-XXXXXX";
+/* In memory where there is a tmpfs: each input fsyncs a snapshot or two. */
+static char dir[] = "/dev/shm/porthole-fuzz-journal-XXXXXX";
+static char dir_tmp[] = "/tmp/porthole-fuzz-journal-XXXXXX";
 static char path[64], journal[80];
 
 static void
@@ -65,9 +67,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n, short_lived = 0;
 
 	if (!path[0]) {
-		if (!mkdtemp(dir))
+		const char *d = mkdtemp(dir) ? dir : mkdtemp(dir_tmp);
+		if (!d)
 			abort();
-		snprintf(path, sizeof(path), "%s/leases", dir);
+		snprintf(path, sizeof(path), "%s/leases", d);
 		snprintf(journal, sizeof(journal), "%s.journal", path);
 	}
 	write_file(path, data, snap);
