@@ -90,8 +90,9 @@ else
 	launcher=$!
 	for i in "${!scripts[@]}"; do
 		t=${scripts[$i]}
-		while [ ! -e "$outdir/$i.rc" ]; do sleep 0.2; done
-		rc=$(cat "$outdir/$i.rc")
+		# (the launcher ends only after every script; gone early, it was killed)
+		while [ ! -e "$outdir/$i.rc" ] && kill -0 "$launcher" 2>/dev/null; do sleep 0.2; done
+		rc=$(cat "$outdir/$i.rc" 2>/dev/null || echo "never finished")
 		echo "== $t"
 		grep -vE '^RESULT ' "$outdir/$i"
 		res=$(grep -E '^RESULT ' "$outdir/$i" | tail -1)
@@ -101,11 +102,11 @@ else
 		p=${p:-0}
 		f=${f:-0}
 		s=${s:-0}
-		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		if [ "$rc" != 0 ] && [ "$f" -eq 0 ]; then
 			echo "FAIL $t exited $rc"
 			f=1
 		fi
-		if [ -z "$res" ] && [ "$rc" -eq 0 ]; then
+		if [ -z "$res" ] && [ "$rc" = 0 ]; then
 			echo "FAIL $t gave no RESULT line"
 			f=1
 		fi
