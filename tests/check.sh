@@ -55,12 +55,28 @@ passed=$((passed + p))
 failed=$((failed + f))
 [ "$f" -eq 0 ] || failed_names+=(tests/layers.sh)
 
-# run_script SCRIPT OUT: run one integration script, its output and exit
-# status into OUT and OUT.rc (written last: its presence means "done").
+# run_script SCRIPT OUT: run one integration script, its output, its
+# seconds and its exit status into OUT, OUT.secs and OUT.rc (written last:
+# its presence means "done").
 run_script() {
+	local start=$SECONDS
 	timeout 600 bash "$1" >"$2" 2>&1
-	echo $? >"$2.rc.tmp"
+	local rc=$?
+	echo "$1 $((SECONDS - start))" >"$2.secs"
+	echo $rc >"$2.rc.tmp"
 	mv "$2.rc.tmp" "$2.rc"
+}
+
+# The scripts are started longest first, by the seconds each took last time
+# (in $B/check-durations; a new one counts as longest), so the longest does
+# not start last; they are still printed in their own order.
+DURATIONS=$B/check-durations
+launch_order() {
+	local i d
+	for i in "${!scripts[@]}"; do
+		d=$(awk -v s="${scripts[$i]}" '$1 == s { print $2 }' "$DURATIONS" 2>/dev/null)
+		echo "${d:-99999} $i"
+	done | sort -k1,1nr -k2,2n | awk '{ print $2 }'
 }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -77,7 +93,7 @@ else
 	# The launcher keeps at most JOBS scripts running.
 	(
 		running=0
-		for i in "${!scripts[@]}"; do
+		for i in $(launch_order); do
 			if [ "$running" -ge "$JOBS" ]; then
 				wait -n
 				running=$((running - 1))
@@ -116,6 +132,9 @@ else
 		[ "$f" -eq 0 ] || failed_names+=("$t")
 	done
 	wait "$launcher"
+	# This run's figures first; those of scripts not run this time are kept.
+	cat "$outdir"/*.secs "$DURATIONS" 2>/dev/null | awk '!seen[$1]++' >"$outdir/durations"
+	mv "$outdir/durations" "$DURATIONS"
 fi
 
 [ ${#failed_names[@]} -eq 0 ] || echo "failing: ${failed_names[*]}"
