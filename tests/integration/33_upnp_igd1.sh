@@ -70,7 +70,8 @@ check_eq "E43 a static mapping cannot be taken over -> 718" 718 \
 # The per-host request budget (rate_limit) covers SOAP as it does PCP.
 upnp_stop
 upnp_start rate_limit=5 || exit 1
-codes=$(for _ in $(seq 20); do soap "$NS_MAIL" $IPC1_URL $IPC1 GetExternalIPAddress "" | head -1 | awk '{print $2}'; done | sort | uniq -c | tr '\n' ' ')
+codes=$(soap_burst "$NS_MAIL" $IPC1_URL $IPC1 GetExternalIPAddress 20 | grep '^HTTP/1.1 ' |
+	awk '{print $2}' | sort | uniq -c | tr '\n' ' ')
 check_match "E42 over rate_limit=5: a burst of 20 gets 503s ($codes)" '[0-9]+ 503' "$codes"
 check_match "E42 ... but the budget's worth gets served" '[0-9]+ 200' "$codes"
 R=$(ssdp "$NS_WS" $GW_LAN_IP upnp:rootdevice - 1000)

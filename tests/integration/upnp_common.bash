@@ -25,10 +25,27 @@ http_raw() {
 # xarg NAME VALUE: one SOAP argument element.
 xarg() { printf '<%s>%s</%s>' "$1" "$2" "$1"; }
 
+# soap_envelope SERVICE ACTION ARGS_XML: the request body of one action.
+soap_envelope() {
+	printf '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:%s xmlns:u="%s">%s</u:%s></s:Body></s:Envelope>' \
+		"$2" "$1" "$3" "$2"
+}
+
 # soap NS URL SERVICE ACTION ARGS_XML: call an action, print the HTTP answer.
 soap() {
-	local body="<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body><u:$4 xmlns:u=\"$3\">$5</u:$4></s:Body></s:Envelope>"
-	soap_body "$1" "$2" "$3#$4" "$body"
+	soap_body "$1" "$2" "$3#$4" "$(soap_envelope "$3" "$4" "$5")"
+}
+
+# soap_burst NS URL SERVICE ACTION N: N calls back to back on one connection
+# (no slow process start between them, however loaded the machine); print
+# every answer.
+soap_burst() {
+	local body i
+	body=$(soap_envelope "$3" "$4" "")
+	for i in $(seq "$5"); do
+		printf 'POST %s HTTP/1.1\r\nHOST: %s:%s\r\nCONTENT-TYPE: text/xml; charset="utf-8"\r\nSOAPACTION: "%s#%s"\r\nCONTENT-LENGTH: %s\r\n%s\r\n%s' \
+			"$2" $GW_LAN_IP $UPNP_PORT "$3" "$4" ${#body} "$([ "$i" = "$5" ] && printf 'CONNECTION: close\r\n')" "$body"
+	done | ip netns exec "$1" socat -T5 - TCP:$GW_LAN_IP:$UPNP_PORT,connect-timeout=2 2>/dev/null
 }
 
 # soap_body NS URL SOAPACTION BODY: POST a body as it is.
