@@ -90,7 +90,8 @@ check "E37 reply delayed within MX 3 (${MS}ms)" test "${MS:-99999}" -le 3200
 R=$(ssdp "$NS_MAIL" $GW_LAN_IP upnp:rootdevice - 1000)
 check_match "E38 unicast M-SEARCH to gw:1900 is answered" '^ST: upnp:rootdevice' "$R"
 MS=$(grep -o '^#ms=[0-9]*' <<<"$R" | cut -d= -f2)
-check "E38 unicast answer comes at once (${MS}ms)" test "${MS:-99999}" -le 300
+# At once, allowing a busy scheduler 500 ms, as 36_ssdp_clients.sh does.
+check "E38 unicast answer comes at once (${MS}ms)" test "${MS:-99999}" -lt 500
 
 # --- nothing for the WAN side ----------------------------------------------
 R=$(ssdp "$NS_WAN" $EXT_IP upnp:rootdevice 1 1500)
