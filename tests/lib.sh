@@ -205,11 +205,12 @@ probe_tcp() {
 	ip netns exec "$1" socat -T2 - TCP:"$2":"$3",connect-timeout=2 </dev/null 2>/dev/null
 }
 
-# UDP may lose a datagram (the server's fork, a neighbour lookup): try three times.
+# UDP may lose a datagram (the server's fork, a neighbour lookup): try three
+# times, waiting 1, 2 and 3 s for the answer (a loaded machine forks slowly).
 probe_udp() {
-	local out
-	for _ in 1 2 3; do
-		out=$(echo ping | ip netns exec "$1" socat -T1 - UDP:"$2":"$3" 2>/dev/null)
+	local out t
+	for t in 1 2 3; do
+		out=$(echo ping | ip netns exec "$1" socat -T$t - UDP:"$2":"$3" 2>/dev/null)
 		[ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
 	done
 	return 1
