@@ -206,12 +206,14 @@ check_eq "exit 2: no daemon at the socket" 2 $?
 ph_stop
 
 # A stand-in daemon shows what portholectl reads: fields by name, not place.
+fake_listening() { ss -Hxl src "$FAKE" | grep -q .; }
 fake() {	# fake REPLY: serve REPLY once, on a new socket named in $FAKE
 	FAKE=$LAB_DIR/fake$((++FAKES)).sock	# a new one: the last socat unlinks its own at exit
 	printf '%b' "$1" >"$FAKE.reply"
 	socat UNIX-LISTEN:"$FAKE" SYSTEM:"cat $FAKE.reply; sleep 0.2" 2>/dev/null &
 	LAB_PIDS+=($!)
-	wait_until 30 test -S "$FAKE"
+	# listening, not just bound: a connect between bind and listen is refused
+	wait_until 30 fake_listening
 }
 FAKES=0
 fake "porthole-ctl 1\nmapping desc_lang=en bytes=7 packets=3 remote=any lease=60 owner=pcp int_port=26 int_addr=$WS_IP ext_port=2626 proto=udp future=x desc=a b=c\nOK 1 mappings\n"
