@@ -13,7 +13,7 @@
  *
  * Checked: the status is one GENA can give; a grant carries a well-formed
  * SID and a TIMEOUT of 1800..86400 s; a new subscription is granted only
- * for a callback on the subscriber itself, and never a ninth to one host.
+ * for a callback on the subscriber itself, and never a fifth to one host.
  */
 #include <arpa/inet.h>
 #include <stddef.h>
@@ -28,8 +28,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define PEERS		256
-#define PER_HOST_MAX	8
-#define MAX_LIVE	64	/* more than the table holds */
+#define PER_HOST_MAX	4	/* GENA_MAX_PER_HOST */
+#define MAX_LIVE	256	/* more than the table holds (128) */
 
 struct req {
 	bool		 unsubscribe;
@@ -92,7 +92,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		struct in_addr peer = { htonl(0xc0a80100u | r.peer) };
 		if (r.unsubscribe)
-			gena_unsubscribe((enum upnp_svc)r.svc, r.callback, r.nt, r.sid, &res);
+			gena_unsubscribe((enum upnp_svc)r.svc, peer, r.callback, r.nt, r.sid, &res);
 		else
 			gena_subscribe((enum upnp_svc)r.svc, peer, r.callback, r.nt, r.sid, r.timeout, &res);
 		check_grant(&r, &res, peer);
