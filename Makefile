@@ -12,10 +12,10 @@ B	 := build
 VERSION	 := 0.1.0
 
 PKGS_DAEMON := libnftnl libmnl libmicrohttpd libxml-2.0 libcap
-PKGS_CLIENT := miniupnpc
+PKGS_CLIENT := miniupnpc libcurl json-c
 WARN	 := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS	 ?= -O2 -g
-CFLAGS	 += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Icommon -Idaemon -Iclient -MMD -MP
+CFLAGS	 += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Icommon -Idaemon -Iclient -Ireflector -MMD -MP
 # The programs' --version; only their mains use it.
 CFLAGS	 += -DPORTHOLE_VERSION='"$(VERSION)"'
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS_DAEMON) $(PKGS_CLIENT) 2>/dev/null)
@@ -39,6 +39,10 @@ CLIENT_MAINS := client/porthole.c
 CLIENT_SRC := $(filter-out $(CLIENT_MAINS),$(wildcard client/*.c))
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/pic/%.o) $(COMMON_SRC:%.c=$(B)/pic/%.o)
 CLIENT_SOVER := 0
+# The reflector (`porthole reflect`): part of the CLI, not of the library.
+REFLECT_SRC := $(wildcard reflector/*.c)
+REFLECT_OBJ := $(REFLECT_SRC:%.c=$(B)/%.o)
+LIBS_REFLECT = $(shell pkg-config --libs libmicrohttpd 2>/dev/null) -pthread
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -81,8 +85,8 @@ $(B)/libporthole.a: $(CLIENT_OBJ)
 $(B)/libporthole.so: $(CLIENT_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libporthole.so.$(CLIENT_SOVER) -o $@ $^ $(LIBS_CLIENT)
 
-$(B)/porthole: $(B)/client/porthole.o $(B)/libporthole.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT)
+$(B)/porthole: $(B)/client/porthole.o $(REFLECT_OBJ) $(B)/libporthole.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT) $(LIBS_REFLECT)
 
 # Unit tests link the daemon's and the client's objects; no root needed.
 $(B)/tests/%: tests/unit/%.c $(B)/libportholed.a $(if $(CLIENT_SRC),$(B)/libporthole.a)

@@ -73,6 +73,8 @@ porthole_close(struct porthole *ph)
 	if (ph == NULL)
 		return;
 	phc_upnp.fini(ph);
+	free(ph->reflector);
+	free(ph->reflector_token);
 	free(ph->desc);
 	free(ph);
 }

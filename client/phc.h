@@ -36,6 +36,8 @@ struct porthole {
 	bool			 warned;	/* double NAT / reserved address said once */
 	bool			 upnp_absent;	/* a discovery found no IGD: don't wait again */
 	struct phc_upnp		*upnp;
+	char			*reflector;	/* URL of a `porthole reflect`, or NULL */
+	char			*reflector_token;
 	char			 err[PORTHOLE_MSG_MAX];
 };
 
@@ -99,6 +101,32 @@ int	phc_announce_parse(const uint8_t *buf, size_t len, struct phc_announce *a);
 
 /* report.c */
 void	phc_verdict(struct porthole_report *r);
+
+/* reflect_wire.c: the reflector's JSON messages (both ends). */
+#define PHC_REFLECT_PORTS_MAX	16
+#define PHC_REFLECT_REQUEST_MAX	1024		/* bytes of request body */
+#define PHC_REFLECT_REPLY_MAX	(16 * 1024)	/* bytes of reply body */
+struct phc_reflect_result {
+	uint16_t		port;
+	bool			allowed;	/* false: the reflector does not test it */
+	enum porthole_reach	result;		/* open, refused, timeout */
+	int			ms;		/* to the answer; -1 unknown */
+	char			greeting[PORTHOLE_GREETING_MAX];
+};
+size_t	phc_sanitize_line(char *dst, size_t dstlen, const char *src, size_t srclen);
+int	phc_reflect_request_parse(const char *body, size_t len, uint16_t *ports, size_t *n,
+	    char *err, size_t errlen);
+int	phc_reflect_request_format(char *buf, size_t len, const uint16_t *ports, size_t n);
+char	*phc_reflect_reply_format(const char *address, const struct phc_reflect_result *res,
+	    size_t n);
+char	*phc_reflect_error_format(const char *msg);
+int	phc_reflect_reply_parse(const char *body, size_t len, struct in_addr *seen,
+	    struct phc_reflect_result *res, size_t *n);
+int	phc_reflect_error_parse(const char *body, size_t len, char *msg, size_t msglen);
+
+/* reflect_client.c: asks a reflector (libcurl) to test ports from outside. */
+int	phc_reflect_query(struct porthole *ph, const uint16_t *ports, size_t n,
+	    struct in_addr *seen, struct phc_reflect_result *res, size_t *nres);
 
 /* reach.c */
 int	phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms,

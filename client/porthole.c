@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "porthole.h"
+#include "reflect.h"
 
 enum {
 	EXIT_OK = 0,
@@ -482,6 +483,9 @@ main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* The reflector is a server with options of its own. */
+	if (argc >= 2 && strcmp(argv[1], "reflect") == 0)
+		return reflect_main(argc - 1, argv + 1);
 	memset(&c, 0, sizeof(c));
 	porthole_opts_init(&c.o);
 	c.o.log = log_stderr;

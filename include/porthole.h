@@ -61,6 +61,7 @@ extern "C" {
 #define PORTHOLE_NAME_MAX	32	/* port and profile names, with the NUL */
 #define PORTHOLE_PROFILE_MAX	64	/* ports in one profile */
 #define PORTHOLE_MSG_MAX	256
+#define PORTHOLE_GREETING_MAX	128	/* a service's first line, as a reflector read it */
 
 /* Mapping protocols, in the order PORTHOLE_AUTO tries them. */
 enum porthole_method {
@@ -88,6 +89,7 @@ enum porthole_error {
 	PORTHOLE_ERR_STATE = -13,	/* the state file is unreadable or corrupt */
 	PORTHOLE_ERR_UNSUPPORTED = -14,	/* the forced protocol is not offered */
 	PORTHOLE_ERR_LOST = -15,	/* the gateway restarted and forgot the mapping */
+	PORTHOLE_ERR_REFLECTOR = -16,	/* the reflector could not be asked, or refused */
 };
 
 /* One port of a profile. proto is IPPROTO_TCP or IPPROTO_UDP. */
@@ -211,9 +213,13 @@ PORTHOLE_API int	porthole_state_load(const char *path, struct porthole_mapping *
 PORTHOLE_API const char *porthole_state_default(void);
 
 /*
- * Checkup. Per port: mapped or not, by which protocol, external endpoint,
- * lease left, and the result of a TCP connection to the external endpoint
- * from this host (through the gateway's hairpin); then a verdict.
+ * Checkup. Separate facts per port: mapped by the router or not (which
+ * protocol, external endpoint, lease left); reached from outside (a
+ * reflector, `porthole reflect`, outside the network connects back to the
+ * public address and reads the service's greeting); reached through the
+ * public address from this host (the router's hairpin); the service
+ * listening on this host. The verdict is `open` only when every port was
+ * reached from outside: without a reflector it is `untested`, never open.
  */
 enum porthole_port_state {
 	PORTHOLE_PORT_MAPPED,
@@ -232,25 +238,30 @@ enum porthole_reach {
 };
 
 enum porthole_verdict {
-	PORTHOLE_VERDICT_OPEN,		/* every port mapped and reachable */
+	PORTHOLE_VERDICT_OPEN,		/* every port reached from outside */
 	PORTHOLE_VERDICT_PARTIAL,	/* some are not */
 	PORTHOLE_VERDICT_CLOSED,	/* none is */
 	PORTHOLE_VERDICT_NO_GATEWAY,	/* no gateway, or it speaks no protocol */
+	PORTHOLE_VERDICT_UNTESTED,	/* mapped, but not tested from outside */
 };
 
 struct porthole_port_check {
 	struct porthole_mapping		m;
 	enum porthole_port_state	state;
-	enum porthole_reach		reach;
+	enum porthole_reach		reach;		/* through the public address
+							   from this host (hairpin) */
 	int64_t				lease_left;	/* seconds; -1 permanent */
 	int				connect_ms;	/* time to the answer, or -1 */
 	char				advice[160];	/* what to do; "" when fine */
 	/*
-	 * When the external test failed: does the service answer on this
-	 * host's own address? 1 yes (so the router does not hairpin), 0 no
-	 * (start the service), -1 not tested.
+	 * Does the service answer on this host's own address? 1 yes, 0 no
+	 * (start the service), -1 not tested (UDP, or not mapped).
 	 */
 	int				listening;
+	/* From outside: what the reflector saw connecting back (untested when none). */
+	enum porthole_reach		outside;
+	int				outside_ms;	/* reflector's time to the answer, or -1 */
+	char				greeting[PORTHOLE_GREETING_MAX];	/* its first line */
 };
 
 struct porthole_report {
@@ -263,7 +274,20 @@ struct porthole_report {
 	char				warning[PORTHOLE_MSG_MAX];	/* "" when none */
 	size_t				n;
 	struct porthole_port_check	port[PORTHOLE_PROFILE_MAX];
+	/* The public address the reflector saw the request come from; 0 = untested. */
+	struct in_addr			public_addr;
+	/* Why the reflector could not test (unreachable, refused); "" when it did. */
+	char				reflector_error[PORTHOLE_MSG_MAX];
 };
+
+/*
+ * A reflector (`porthole reflect` on a host outside the network) for
+ * porthole_checkup() to test from outside: url like "http://host:8025/",
+ * token the shared secret it asks for, or NULL. Both are copied; url NULL
+ * removes it. 0 or PORTHOLE_ERR_INVAL / _SYSTEM.
+ */
+PORTHOLE_API int	porthole_set_reflector(struct porthole *ph, const char *url,
+			    const char *token);
 
 /*
  * Checks the n mappings in m (as loaded from the state file, or just made);

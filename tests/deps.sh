@@ -4,7 +4,8 @@
 PACKAGES=(
 	build-essential pkg-config
 	libnftnl-dev libmnl-dev libmicrohttpd-dev libxml2-dev libcap-dev  # the daemon
-	libnatpmp-dev libminiupnpc-dev                          # the client library
+	libnatpmp-dev libminiupnpc-dev libcurl4-openssl-dev libjson-c-dev  # the client library
+	dnsmasq-base                                            # the lab's DNS server
 	libcmocka-dev                                           # unit tests
 	libupnp-dev                                             # a libupnp control point (SSDP test)
 	iproute2 nftables socat tcpdump procps                  # the lab
