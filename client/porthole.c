@@ -41,6 +41,8 @@ struct cli {
 	int			 n_ports;
 	const char		*enable[PORTHOLE_PROFILE_MAX];
 	int			 n_enable;
+	const char		*reflector;
+	const char		*reflector_token;
 	bool			 json;
 	bool			 verbose;
 	bool			 no_unmap;
@@ -69,6 +71,8 @@ usage(FILE *out)
 	    "  -o, --port tcp/N        a port (repeatable; alone, instead of a profile)\n"
 	    "  -e, --enable NAME       enable an optional port of the profile (e.g. rdp)\n"
 	    "  -j, --json              status as JSON\n"
+	    "  -R, --reflector URL     status: test from outside through a `porthole\n"
+	    "                          reflect` there (default $PORTHOLE_REFLECTOR)\n"
 	    "  -i, --check-interval S  keep: look at the gateway every S s (default 60)\n"
 	    "  -n, --no-unmap          keep: leave the mappings when stopped\n"
 	    "  -v, --verbose           log renewals and protocol choices too\n"
@@ -302,6 +306,12 @@ cmd_status(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 			sel[k++].internal_port = p->port[i].port;
 		}
 	}
+	if (c->reflector != NULL &&
+	    porthole_set_reflector(ph, c->reflector, c->reflector_token) != 0) {
+		fprintf(stderr, "porthole: bad reflector URL '%s': give http://HOST:PORT/ or "
+		    "https://...\n", c->reflector);
+		return EXIT_USAGE;
+	}
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return EXIT_LOCAL;
 	rc = porthole_checkup(ph, sel, k, c->o.timeout_ms, r);
@@ -409,6 +419,7 @@ parse_args(struct cli *c, int argc, char **argv)
 		{ "port", required_argument, NULL, 'o' },
 		{ "enable", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "reflector", required_argument, NULL, 'R' },
 		{ "check-interval", required_argument, NULL, 'i' },
 		{ "no-unmap", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -418,7 +429,7 @@ parse_args(struct cli *c, int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "g:P:s:l:t:p:o:e:ji:nvhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "g:P:s:l:t:p:o:e:jR:i:nvhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'g':
 			c->o.gateway = optarg;
@@ -446,6 +457,9 @@ parse_args(struct cli *c, int argc, char **argv)
 			break;
 		case 'j':
 			c->json = true;
+			break;
+		case 'R':
+			c->reflector = optarg[0] != '\0' ? optarg : NULL;
 			break;
 		case 'n':
 			c->no_unmap = true;
@@ -491,6 +505,10 @@ main(int argc, char **argv)
 	c.o.log = log_stderr;
 	c.o.log_arg = &c;
 	c.state = porthole_state_default();
+	c.reflector = getenv("PORTHOLE_REFLECTOR");
+	if (c.reflector != NULL && c.reflector[0] == '\0')
+		c.reflector = NULL;
+	c.reflector_token = getenv("PORTHOLE_REFLECTOR_TOKEN");
 	if (parse_args(&c, argc, argv) != 0 || optind != argc - 1) {
 		usage(stderr);
 		return EXIT_USAGE;

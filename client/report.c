@@ -32,35 +32,61 @@ porthole_reach_name(enum porthole_reach r)
 PORTHOLE_API const char *
 porthole_verdict_name(enum porthole_verdict v)
 {
-	static const char *const names[] = { "open", "partial", "closed", "no_gateway" };
+	static const char *const names[] = { "open", "partial", "closed", "no_gateway",
+	    "untested" };
 
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
 }
 
+/* Advice for a port the router has mapped, from the facts about it. */
 static void
-port_advice(struct porthole_port_check *c)
+mapped_advice(const struct porthole_report *r, struct porthole_port_check *c)
 {
-	char ext[INET_ADDRSTRLEN], who[INET_ADDRSTRLEN];
+	char ext[INET_ADDRSTRLEN];
 	const char *proto = phc_proto_name(c->m.proto);
 
 	inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
+	if (c->listening == 0 && c->outside != PORTHOLE_REACH_OPEN) {
+		snprintf(c->advice, sizeof(c->advice), "mapped, but nothing listens on %s/%u on "
+		    "this host: start the service", proto, c->m.internal_port);
+	} else if (c->outside == PORTHOLE_REACH_OPEN) {
+		if (c->m.proto == IPPROTO_TCP && c->reach != PORTHOLE_REACH_OPEN)
+			snprintf(c->advice, sizeof(c->advice), "open from outside, not through %s "
+			    "from inside: colleagues cannot use the public name; get NAT loopback "
+			    "on the router, or split DNS", ext);
+	} else if (c->outside == PORTHOLE_REACH_REFUSED) {
+		snprintf(c->advice, sizeof(c->advice), "refused from outside at %s:%u although the "
+		    "service answers here: a firewall on the way rejects it", ext,
+		    c->m.external_port);
+	} else if (c->outside == PORTHOLE_REACH_TIMEOUT) {
+		snprintf(c->advice, sizeof(c->advice), "no answer from outside at %s:%u: %s", ext,
+		    c->m.external_port, r->double_nat ? "a second NAT in front drops it: "
+		    "ask the ISP for a public address" :
+		    "the ISP or a firewall in front blocks it: ask the ISP to open it");
+	} else if (r->public_addr.s_addr != 0) {
+		snprintf(c->advice, sizeof(c->advice), "not tested from outside: the reflector "
+		    "%s", c->m.proto == IPPROTO_TCP ? "does not test this port (its "
+		    "--allow-ports)" : "tests TCP only");
+	} else if (c->reach == PORTHOLE_REACH_REFUSED) {
+		snprintf(c->advice, sizeof(c->advice), "mapped, but the router itself refused "
+		    "%s:%u (no hairpin NAT); the service answers here: test from outside", ext,
+		    c->m.external_port);
+	} else if (c->reach == PORTHOLE_REACH_TIMEOUT) {
+		snprintf(c->advice, sizeof(c->advice), "mapped, but %s:%u did not answer: the "
+		    "router may not hairpin; test from outside", ext, c->m.external_port);
+	}
+}
+
+static void
+port_advice(const struct porthole_report *r, struct porthole_port_check *c)
+{
+	char who[INET_ADDRSTRLEN];
+
 	inet_ntop(AF_INET, &c->m.holder, who, sizeof(who));
 	c->advice[0] = '\0';
 	switch (c->state) {
 	case PORTHOLE_PORT_MAPPED:
-		if (c->reach == PORTHOLE_REACH_OPEN || c->reach == PORTHOLE_REACH_UNTESTED)
-			break;
-		if (c->listening == 0)
-			snprintf(c->advice, sizeof(c->advice), "mapped, but nothing listens on "
-			    "%s/%u on this host: start the service", proto, c->m.internal_port);
-		else if (c->reach == PORTHOLE_REACH_REFUSED)
-			snprintf(c->advice, sizeof(c->advice), "mapped, but the router itself "
-			    "refused %s:%u (no hairpin NAT); the service answers here: test "
-			    "from outside", ext, c->m.external_port);
-		else
-			snprintf(c->advice, sizeof(c->advice), "mapped, but %s:%u did not answer: "
-			    "the router may not hairpin; test from outside", ext,
-			    c->m.external_port);
+		mapped_advice(r, c);
 		break;
 	case PORTHOLE_PORT_NOT_MAPPED:
 		snprintf(c->advice, sizeof(c->advice), "not mapped: run `porthole map`");
@@ -84,44 +110,64 @@ port_advice(struct porthole_port_check *c)
 	}
 }
 
+/* Open means one thing: reached from outside. */
 static bool
 port_good(const struct porthole_port_check *c)
 {
-	return c->state == PORTHOLE_PORT_MAPPED &&
-	    (c->reach == PORTHOLE_REACH_OPEN || c->reach == PORTHOLE_REACH_UNTESTED);
+	return c->state == PORTHOLE_PORT_MAPPED && c->outside == PORTHOLE_REACH_OPEN;
 }
 
-void
-phc_verdict(struct porthole_report *r)
+static void
+summarise(struct porthole_report *r, size_t good, size_t mapped, size_t tested)
 {
 	char ext[INET_ADDRSTRLEN];
-	size_t i, good = 0, mapped = 0;
 
-	for (i = 0; i < r->n; i++) {
-		port_advice(&r->port[i]);
-		good += port_good(&r->port[i]);
-		mapped += r->port[i].state == PORTHOLE_PORT_MAPPED;
-	}
-	if (r->verdict == PORTHOLE_VERDICT_NO_GATEWAY)
-		return;
 	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
 	if (r->n == 0) {
 		r->verdict = PORTHOLE_VERDICT_CLOSED;
 		snprintf(r->summary, sizeof(r->summary), "no mappings known: run `porthole map`");
 	} else if (good == r->n) {
 		r->verdict = PORTHOLE_VERDICT_OPEN;
-		snprintf(r->summary, sizeof(r->summary), "all %zu ports open at %s", r->n, ext);
+		snprintf(r->summary, sizeof(r->summary), "all %zu ports open from outside at %s",
+		    r->n, ext);
 	} else if (mapped == 0) {
 		r->verdict = PORTHOLE_VERDICT_CLOSED;
 		snprintf(r->summary, sizeof(r->summary), "none of %zu ports is mapped", r->n);
+	} else if (mapped == r->n && tested == 0) {
+		r->verdict = PORTHOLE_VERDICT_UNTESTED;
+		snprintf(r->summary, sizeof(r->summary), "%zu ports mapped at %s, but not tested "
+		    "from outside: run `porthole status --reflector URL` with a `porthole "
+		    "reflect` outside this network", r->n, ext);
 	} else {
 		r->verdict = PORTHOLE_VERDICT_PARTIAL;
-		snprintf(r->summary, sizeof(r->summary), "%zu of %zu ports open at %s; %zu need "
-		    "attention (see advice)", good, r->n, ext, r->n - good);
+		snprintf(r->summary, sizeof(r->summary), "%zu of %zu ports open from outside at "
+		    "%s; %zu need attention (see advice)", good, r->n, ext, r->n - good);
 	}
-	if (r->double_nat && r->verdict != PORTHOLE_VERDICT_CLOSED)
-		snprintf(r->summary + strlen(r->summary), sizeof(r->summary) - strlen(r->summary),
-		    "; but double NAT: not reachable from the Internet");
+}
+
+void
+phc_verdict(struct porthole_report *r)
+{
+	size_t i, good = 0, mapped = 0, tested = 0;
+	size_t used;
+
+	for (i = 0; i < r->n; i++) {
+		port_advice(r, &r->port[i]);
+		good += port_good(&r->port[i]);
+		mapped += r->port[i].state == PORTHOLE_PORT_MAPPED;
+		tested += r->port[i].state == PORTHOLE_PORT_MAPPED &&
+		    r->port[i].outside != PORTHOLE_REACH_UNTESTED;
+	}
+	if (r->verdict == PORTHOLE_VERDICT_NO_GATEWAY)
+		return;
+	summarise(r, good, mapped, tested);
+	used = strlen(r->summary);
+	if (r->double_nat && r->verdict == PORTHOLE_VERDICT_OPEN)
+		snprintf(r->summary + used, sizeof(r->summary) - used, " (through a second NAT "
+		    "that forwards too)");
+	else if (r->double_nat && r->verdict != PORTHOLE_VERDICT_CLOSED)
+		snprintf(r->summary + used, sizeof(r->summary) - used, "; double NAT: another NAT "
+		    "in front of the router");
 }
 
 /*
@@ -148,9 +194,6 @@ check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, in
 	enum porthole_reach local;
 	int rc;
 
-	c->reach = PORTHOLE_REACH_UNTESTED;
-	c->connect_ms = -1;
-	c->listening = -1;
 	c->lease_left = porthole_lease_left(&c->m, now);
 	if (c->m.external_port == 0) {
 		c->state = c->m.error == PORTHOLE_ERR_TAKEN ? PORTHOLE_PORT_TAKEN :
@@ -178,10 +221,85 @@ check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, in
 		return;
 	c->connect_ms = phc_tcp_probe(c->m.external_addr, c->m.external_port, timeout_ms,
 	    &c->reach);
-	/* A refusal may come from the router itself: ask the service directly. */
-	if (c->reach != PORTHOLE_REACH_OPEN) {
-		phc_tcp_probe(ph->local, c->m.internal_port, timeout_ms, &local);
-		c->listening = local == PORTHOLE_REACH_OPEN;
+	phc_tcp_probe(ph->local, c->m.internal_port, timeout_ms, &local);
+	c->listening = local == PORTHOLE_REACH_OPEN;
+}
+
+/*
+ * The test from outside: the mapped TCP ports (up to the reflector's 16)
+ * go to the reflector, which connects back to the address it sees.
+ */
+static void
+check_outside(struct porthole *ph, struct porthole_report *r)
+{
+	struct phc_reflect_result res[PHC_REFLECT_PORTS_MAX];
+	struct porthole_port_check *asked[PHC_REFLECT_PORTS_MAX];
+	uint16_t ports[PHC_REFLECT_PORTS_MAX];
+	size_t i, j, n = 0, got = PHC_REFLECT_PORTS_MAX;
+
+	for (i = 0; i < r->n && n < PHC_REFLECT_PORTS_MAX; i++)
+		if (r->port[i].state == PORTHOLE_PORT_MAPPED && r->port[i].m.proto == IPPROTO_TCP) {
+			asked[n] = &r->port[i];
+			ports[n++] = r->port[i].m.external_port;
+		}
+	if (n == 0)
+		return;
+	if (phc_reflect_query(ph, ports, n, &r->public_addr, res, &got) != 0) {
+		snprintf(r->reflector_error, sizeof(r->reflector_error), "%s", ph->err);
+		return;
+	}
+	for (i = 0; i < got; i++)
+		for (j = 0; j < n; j++)
+			if (res[i].port == ports[j] && res[i].allowed) {
+				asked[j]->outside = res[i].result;
+				asked[j]->outside_ms = res[i].ms;
+				snprintf(asked[j]->greeting, sizeof(asked[j]->greeting), "%s",
+				    res[i].greeting);
+			}
+}
+
+static void
+report_init(struct porthole *ph, const struct porthole_mapping *m, size_t n,
+    struct porthole_report *r)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->gateway = ph->gw;
+	r->n = n;
+	for (i = 0; i < n; i++) {
+		struct porthole_port_check *c = &r->port[i];
+
+		c->m = m[i];
+		c->reach = PORTHOLE_REACH_UNTESTED;
+		c->outside = PORTHOLE_REACH_UNTESTED;
+		c->connect_ms = -1;
+		c->outside_ms = -1;
+		c->listening = -1;
+	}
+}
+
+static void
+address_warning(struct porthole *ph, struct porthole_report *r)
+{
+	char ext[INET_ADDRSTRLEN], pub[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
+	inet_ntop(AF_INET, &r->public_addr, pub, sizeof(pub));
+	if (r->public_addr.s_addr != 0 && r->external_addr.s_addr != 0 &&
+	    r->public_addr.s_addr != r->external_addr.s_addr) {
+		r->double_nat = true;
+		snprintf(r->warning, sizeof(r->warning), "the reflector saw this network as %s, "
+		    "but the router's external address is %s: another NAT sits in front of it",
+		    pub, ext);
+	} else if (r->double_nat) {
+		snprintf(r->warning, sizeof(r->warning), "the router's external address %s is "
+		    "private or shared (RFC 1918, 100.64.0.0/10): another NAT sits in front of "
+		    "it; ask the ISP for a public address", ext);
+	} else if (ph->warn_reserved) {
+		snprintf(r->warning, sizeof(r->warning), "the router's UPnP IGD reports a "
+		    "reserved external address (%s) or says it is not connected; used anyway",
+		    ext);
 	}
 }
 
@@ -189,25 +307,22 @@ PORTHOLE_API int
 porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n,
     int connect_timeout_ms, struct porthole_report *r)
 {
-	char ext[INET_ADDRSTRLEN];
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
 	int rc;
 
 	if (ph == NULL || r == NULL || n > PORTHOLE_PROFILE_MAX || (n > 0 && m == NULL))
 		return PORTHOLE_ERR_INVAL;
-	memset(r, 0, sizeof(*r));
-	r->gateway = ph->gw;
-	r->n = n;
-	for (i = 0; i < n; i++)
-		r->port[i].m = m[i];
+	report_init(ph, m, n, r);
 	if (connect_timeout_ms <= 0)
 		connect_timeout_ms = PHC_DEFAULT_TIMEOUT;
 	if ((rc = porthole_external_address(ph, &r->external_addr)) != 0) {
 		r->verdict = PORTHOLE_VERDICT_NO_GATEWAY;
 		snprintf(r->summary, sizeof(r->summary), "%s", porthole_last_error(ph));
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			r->port[i].state = PORTHOLE_PORT_FAILED;
+			r->port[i].m.error = rc;
+		}
 		phc_verdict(r);
 		return rc;
 	}
@@ -216,17 +331,11 @@ porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n
 	for (i = 0; i < n && r->external_addr.s_addr == 0; i++)
 		r->external_addr = m[i].external_addr;
 	r->double_nat = phc_addr_private(r->external_addr);
-	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
-	if (r->double_nat)
-		snprintf(r->warning, sizeof(r->warning), "the router's external address %s is "
-		    "private or shared (RFC 1918, 100.64.0.0/10): another NAT sits in front of "
-		    "it; ask the ISP for a public address", ext);
-	else if (ph->warn_reserved)
-		snprintf(r->warning, sizeof(r->warning), "the router's UPnP IGD reports a "
-		    "reserved external address (%s) or says it is not connected; used anyway",
-		    ext);
 	for (i = 0; i < n; i++)
 		check_one(ph, &r->port[i], connect_timeout_ms, now);
+	if (ph->reflector != NULL)
+		check_outside(ph, r);
+	address_warning(ph, r);
 	phc_verdict(r);
 	return 0;
 }
@@ -246,21 +355,36 @@ fmt_lease(char *buf, size_t len, const struct porthole_port_check *c)
 		snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
 }
 
+static void
+fmt_reach(char *buf, size_t len, enum porthole_reach r, int ms)
+{
+	if (ms >= 0)
+		snprintf(buf, len, "%s (%d ms)", porthole_reach_name(r), ms);
+	else
+		snprintf(buf, len, "%s", porthole_reach_name(r));
+}
+
 PORTHOLE_API int
 porthole_report_table(const struct porthole_report *r, FILE *out)
 {
 	char gw[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN], ep[32], port[16], lease[24], reach[32];
+	char outside[32];
 	size_t i;
 
 	inet_ntop(AF_INET, &r->gateway, gw, sizeof(gw));
 	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
-	fprintf(out, "gateway %s, protocol %s, external address %s\n",
+	fprintf(out, "gateway %s, protocol %s, external address %s",
 	    r->gateway.s_addr != 0 ? gw : "unknown",
 	    porthole_method_name(r->method), r->external_addr.s_addr != 0 ? ext : "unknown");
+	inet_ntop(AF_INET, &r->public_addr, ext, sizeof(ext));
+	fprintf(out, ", seen from outside as %s\n", r->public_addr.s_addr != 0 ? ext :
+	    "(not tested)");
 	if (r->warning[0] != '\0')
 		fprintf(out, "warning: %s\n", r->warning);
-	fprintf(out, "%-14s %-10s %-10s %-7s %-21s %-10s %s\n", "NAME", "PORT", "STATE", "VIA",
-	    "EXTERNAL", "LEASE", "REACHABLE");
+	if (r->reflector_error[0] != '\0')
+		fprintf(out, "warning: %s\n", r->reflector_error);
+	fprintf(out, "%-14s %-10s %-10s %-7s %-21s %-10s %-18s %s\n", "NAME", "PORT", "STATE",
+	    "VIA", "EXTERNAL", "LEASE", "OUTSIDE", "HAIRPIN");
 	for (i = 0; i < r->n; i++) {
 		const struct porthole_port_check *c = &r->port[i];
 
@@ -271,20 +395,20 @@ porthole_report_table(const struct porthole_report *r, FILE *out)
 		else
 			snprintf(ep, sizeof(ep), "-");
 		fmt_lease(lease, sizeof(lease), c);
-		if (c->connect_ms >= 0)
-			snprintf(reach, sizeof(reach), "%s (%d ms)", porthole_reach_name(c->reach),
-			    c->connect_ms);
-		else
-			snprintf(reach, sizeof(reach), "%s", porthole_reach_name(c->reach));
-		fprintf(out, "%-14s %-10s %-10s %-7s %-21s %-10s %s\n", c->m.name, port,
+		fmt_reach(reach, sizeof(reach), c->reach, c->connect_ms);
+		fmt_reach(outside, sizeof(outside), c->outside, c->outside_ms);
+		fprintf(out, "%-14s %-10s %-10s %-7s %-21s %-10s %-18s %s\n", c->m.name, port,
 		    porthole_port_state_name(c->state), c->state == PORTHOLE_PORT_MAPPED ?
-		    porthole_method_name(c->m.method) : "-", ep, lease, reach);
+		    porthole_method_name(c->m.method) : "-", ep, lease, outside, reach);
 	}
-	for (i = 0; i < r->n; i++)
-		if (r->port[i].advice[0] != '\0') {
-			phc_port_label(port, sizeof(port), &r->port[i].m);
+	for (i = 0; i < r->n; i++) {
+		phc_port_label(port, sizeof(port), &r->port[i].m);
+		if (r->port[i].greeting[0] != '\0')
+			fprintf(out, "  %s %s greets: %s\n", r->port[i].m.name, port,
+			    r->port[i].greeting);
+		if (r->port[i].advice[0] != '\0')
 			fprintf(out, "  %s %s: %s\n", r->port[i].m.name, port, r->port[i].advice);
-		}
+	}
 	fprintf(out, "verdict: %s: %s\n", porthole_verdict_name(r->verdict), r->summary);
 	return ferror(out) ? PORTHOLE_ERR_SYSTEM : 0;
 }
@@ -336,8 +460,16 @@ json_port(FILE *out, const struct porthole_port_check *c)
 		fputs("null", out);
 	fputs(", \"advice\": ", out);
 	json_str(out, c->advice);
-	fprintf(out, ", \"listening\": %s}", c->listening < 0 ? "null" : c->listening ? "true" :
+	fprintf(out, ", \"listening\": %s", c->listening < 0 ? "null" : c->listening ? "true" :
 	    "false");
+	fprintf(out, ", \"outside\": \"%s\", \"outside_ms\": ", porthole_reach_name(c->outside));
+	if (c->outside_ms >= 0)
+		fprintf(out, "%d", c->outside_ms);
+	else
+		fputs("null", out);
+	fputs(", \"greeting\": ", out);
+	json_str(out, c->greeting);
+	fputc('}', out);
 }
 
 PORTHOLE_API int
@@ -359,6 +491,11 @@ porthole_report_json(const struct porthole_report *r, FILE *out)
 	json_str(out, r->summary);
 	fputs(", \"warning\": ", out);
 	json_str(out, r->warning);
+	inet_ntop(AF_INET, &r->public_addr, ext, sizeof(ext));
+	fputs(", \"public_address\": ", out);
+	json_str(out, r->public_addr.s_addr != 0 ? ext : NULL);
+	fputs(", \"reflector_error\": ", out);
+	json_str(out, r->reflector_error);
 	fputs(", \"ports\": [", out);
 	for (i = 0; i < r->n; i++) {
 		fputs(i == 0 ? "\n  " : ",\n  ", out);

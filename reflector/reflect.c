@@ -23,7 +23,6 @@
 
 #include "reflect.h"
 
-#define DEFAULT_PORTS	"25,465,587,110,995,143,993"
 #define MAX_CONNS	64
 #define MAX_PER_IP	4
 #define IDLE_TIMEOUT_S	10
@@ -43,9 +42,12 @@ struct reflector {
 };
 
 struct req {
-	char	body[PHC_REFLECT_REQUEST_MAX];
-	size_t	len;
-	size_t	seen;
+	struct sockaddr_storage	peer;		/* where to connect back */
+	char			text[INET6_ADDRSTRLEN];
+	bool			refused;	/* a refusal is queued */
+	char			body[PHC_REFLECT_REQUEST_MAX];
+	size_t			len;
+	size_t			seen;
 };
 
 /* --- the request ---------------------------------------------------------- */
@@ -143,44 +145,61 @@ log_results(const char *peer, const struct phc_reflect_result *res, size_t n)
 	fprintf(stderr, "porthole reflect: %s tested:%s\n", peer, line);
 }
 
+/*
+ * What can be decided from the headers alone, before any body is read:
+ * the rate, the token, the method, an announced length. MHD_YES with
+ * *refused set when a refusal was queued.
+ */
 static enum MHD_Result
-answer(struct reflector *rf, struct MHD_Connection *c, const char *method,
-    const struct req *rq)
+screen(struct reflector *rf, struct MHD_Connection *c, const char *method, struct req *rq)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint8_t key[16];
+
+	if (!source_of(c, &rq->peer, rq->text, sizeof(rq->text), key))
+		return MHD_NO;
+	rq->refused = true;
+	/* Every request counts, well formed or not: a flood is a flood. */
+	if (!srclimit_allow(rf->limit, key, phc_now_ms()))
+		return refuse(rf, c, rq->text, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests "
+		    "from this address: wait a minute");
+	if (!token_ok(rf, c))
+		return refuse(rf, c, rq->text, MHD_HTTP_UNAUTHORIZED, "this reflector wants its "
+		    "token (Authorization: Bearer)");
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return refuse(rf, c, rq->text, MHD_HTTP_METHOD_NOT_ALLOWED, "POST a JSON body "
+		    "like {\"ports\": [25, 587]}");
+	if (cl != NULL && strtoull(cl, NULL, 10) > sizeof(rq->body))
+		return refuse(rf, c, rq->text, MHD_HTTP_CONTENT_TOO_LARGE, "request body longer "
+		    "than 1024 bytes");
+	rq->refused = false;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+answer(struct reflector *rf, struct MHD_Connection *c, const struct req *rq)
 {
 	struct phc_reflect_result res[PHC_REFLECT_PORTS_MAX];
 	uint16_t ports[PHC_REFLECT_PORTS_MAX];
 	bool allowed[PHC_REFLECT_PORTS_MAX];
-	struct sockaddr_storage peer;
-	char text[INET6_ADDRSTRLEN], err[200];
-	uint8_t key[16];
+	char err[200];
 	size_t n = 0, i;
 
-	if (!source_of(c, &peer, text, sizeof(text), key))
-		return MHD_NO;
-	/* Every request counts, well formed or not: a flood is a flood. */
-	if (!srclimit_allow(rf->limit, key, phc_now_ms()))
-		return refuse(rf, c, text, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests from "
-		    "this address: wait a minute");
-	if (!token_ok(rf, c))
-		return refuse(rf, c, text, MHD_HTTP_UNAUTHORIZED, "this reflector wants its "
-		    "token (Authorization: Bearer)");
-	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-		return refuse(rf, c, text, MHD_HTTP_METHOD_NOT_ALLOWED, "POST a JSON body like "
-		    "{\"ports\": [25, 587]}");
 	if (rq->seen > sizeof(rq->body))
-		return refuse(rf, c, text, MHD_HTTP_CONTENT_TOO_LARGE, "request body longer "
+		return refuse(rf, c, rq->text, MHD_HTTP_CONTENT_TOO_LARGE, "request body longer "
 		    "than 1024 bytes");
 	if (phc_reflect_request_parse(rq->body, rq->len, ports, &n, err, sizeof(err)) != 0)
-		return refuse(rf, c, text, MHD_HTTP_BAD_REQUEST, err);
+		return refuse(rf, c, rq->text, MHD_HTTP_BAD_REQUEST, err);
 	for (i = 0; i < n; i++)
 		allowed[i] = rf->allowed[ports[i]];
-	probe_ports(&peer, ports, allowed, n, rf->connect_ms, rf->greet_ms, res);
+	probe_ports(&rq->peer, ports, allowed, n, rf->connect_ms, rf->greet_ms, res);
 	if (rf->verbose)
-		log_results(text, res, n);
-	return send_json(c, MHD_HTTP_OK, phc_reflect_reply_format(text, res, n));
+		log_results(rq->text, res, n);
+	return send_json(c, MHD_HTTP_OK, phc_reflect_reply_format(rq->text, res, n));
 }
 
-/* Collects the body (bounded), then answers. */
+/* Screens the headers, collects the body (bounded), then answers. */
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *data, size_t *data_size, void **con_cls)
@@ -193,8 +212,10 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
 		*con_cls = rq;
-		return MHD_YES;
+		return screen(cls, c, method, rq);
 	}
+	if (rq->refused)
+		return MHD_NO;
 	if (*data_size != 0) {
 		if (rq->seen + *data_size > DISCARD_MAX)
 			return MHD_NO;
@@ -205,7 +226,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		*data_size = 0;
 		return MHD_YES;
 	}
-	return answer(cls, c, method, rq);
+	return answer(cls, c, rq);
 }
 
 static void
@@ -250,6 +271,19 @@ parse_ports(const char *s, bool *allowed)
 			return -1;
 		s = end + 1;
 	}
+}
+
+/* By default the TCP ports of the mail profile, which `porthole status` asks for. */
+static void
+default_ports(bool *allowed)
+{
+	struct porthole_profile p;
+	size_t i;
+
+	porthole_profile_builtin("mail", &p);
+	for (i = 0; i < p.n; i++)
+		if (p.port[i].proto == IPPROTO_TCP && !p.port[i].optional)
+			allowed[p.port[i].port] = true;
 }
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT". */
@@ -305,7 +339,7 @@ usage(FILE *out)
 	    "usage: porthole reflect --listen ADDR:PORT [options]\n"
 	    "  -L, --listen ADDR:PORT      where to serve (0.0.0.0:8025, [::]:8025)\n"
 	    "  -a, --allow-ports LIST      ports it tests, e.g. 25,587,1000-1010\n"
-	    "                              (default " DEFAULT_PORTS ")\n"
+	    "                              (default: the mail profile's, 25,587,465,...)\n"
 	    "  -T, --token-file FILE       ask clients for this shared secret\n"
 	    "  -r, --rate N                requests per source address per minute (default 6)\n"
 	    "  -c, --connect-timeout MS    to connect back (default 3000)\n"
@@ -402,7 +436,7 @@ reflect_main(int argc, char **argv)
 	rf->rate = 6;
 	rf->connect_ms = 3000;
 	rf->greet_ms = 2000;
-	parse_ports(DEFAULT_PORTS, rf->allowed);
+	default_ports(rf->allowed);
 	if (parse_opts(rf, &ss, argc, argv) != 0 ||
 	    (rf->limit = srclimit_new(rf->rate, SOURCES_MAX)) == NULL) {
 		free(rf);
@@ -414,7 +448,7 @@ reflect_main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_POLL | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+	    MHD_USE_POLL | (ss.ss_family == AF_INET6 ? MHD_USE_DUAL_STACK : 0), 0, NULL, NULL,
 	    handler, rf,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,

@@ -20,8 +20,12 @@ for _ in $(seq 100); do
 done
 sed 's/^/    /' "$LAB_DIR/mailserver.log"
 
-say "porthole status, on the mail server: is every mail port open on the router? (mapped, by what, external endpoint, lease left, and a real connection through the public address)"
-in_mail "$BIN/porthole" -g $GW_LAN_IP -s "$STATE" status | sed 's/^/    /'
+say "A reflector on the WAN host ($REFLECTOR_URL): porthole reflect, the vantage point outside the network."
+gw_masquerade
+reflector_start
+
+say "porthole status, on the mail server: is every mail port open from the Internet? (mapped, by what, external endpoint, lease left, the reflector connecting back from outside, and a connection through the public address)"
+in_mail "$BIN/porthole" -g $GW_LAN_IP -s "$STATE" status --reflector "$REFLECTOR_URL" | sed 's/^/    /'
 [ "${PIPESTATUS[0]}" -eq 0 ] && pass "porthole status: every mail port open" || fail "porthole status: every mail port open"
 
 say "The router's own view: portholectl list (every mapping, whoever made it, with counters)."

@@ -300,3 +300,25 @@ check_match() {
 		fail "$1: no match for /$2/ in:"; printf '%s\n' "$3" | sed 's/^/    /' | head -20
 	fi
 }
+
+# gw_masquerade: the gateway hides the LAN behind its WAN address for
+# connections the LAN opens to the WAN, as every home router does (a
+# reflector on the WAN side then sees the request come from $EXT_IP).
+gw_masquerade() {
+	in_gw nft -f - <<'NFT'
+table ip labnat {
+	chain post { type nat hook postrouting priority srcnat + 10; oifname "wan0" masquerade; }
+}
+NFT
+}
+
+# reflector_start ARGS...: `porthole reflect` on the WAN host, listening on
+# $REFLECTOR_URL, logging to reflect.log; its pid in REFL_PID.
+REFLECTOR_URL=http://$WAN_IP:8025/
+reflector_start() {
+	ip netns exec "$NS_WAN" "$BIN/porthole" reflect -v --listen "$WAN_IP:8025" "$@" \
+		>>"$LAB_DIR/reflect.log" 2>&1 &
+	REFL_PID=$!
+	LAB_PIDS+=("$REFL_PID")
+	wait_listen "$NS_WAN" tcp 8025
+}

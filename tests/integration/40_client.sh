@@ -14,6 +14,10 @@ json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys
 
 check "portholed starts" ph_start
 serve_tcp "$NS_MAIL" 25
+# status tests from outside through a reflector on the WAN host (open means that).
+gw_masquerade
+check "a reflector starts on the WAN host" reflector_start --rate 600
+export PORTHOLE_REFLECTOR=$REFLECTOR_URL
 
 # --- each protocol forced in turn (CONFORMANCE 6, 19, 43: map; 10, 22: delete) ---
 for proto in pcp natpmp upnp; do
@@ -80,14 +84,14 @@ check_eq "mail profile: 12 ports mapped" 12 "$(grep -c " -> $EXT_IP:" <<<"$out")
 check_absent "mail profile: RDP is off by default" 3389 ph_ctl list
 out=$(ph_mail status); rc=$?
 check_eq "status: exit 0 when every port is open" 0 $rc
-check_match "status table: verdict open" "^verdict: open: all 12 ports open at $EXT_IP" "$out"
+check_match "status table: verdict open" "^verdict: open: all 12 ports open from outside at $EXT_IP" "$out"
 check_eq "status table: 12 rows mapped and open" 12 "$(grep -cE ' mapped +pcp +203\.0\.113\.1:[0-9]+ .* open \(' <<<"$out")"
 js=$(ph_mail status --json)
 check_eq "status json: the documented fields" \
-	"version gateway method external_address double_nat verdict summary warning ports" \
+	"version gateway method external_address double_nat verdict summary warning public_address reflector_error ports" \
 	"$(json_get '" ".join(d.keys())' <<<"$js")"
 check_eq "status json: per-port fields" \
-	"name protocol port state method external_address external_port lease_left reachable connect_ms advice listening" \
+	"name protocol port state method external_address external_port lease_left reachable connect_ms advice listening outside outside_ms greeting" \
 	"$(json_get '" ".join(d["ports"][0].keys())' <<<"$js")"
 check_eq "status json: verdict, gateway, external address" "open $GW_LAN_IP $EXT_IP False" \
 	"$(json_get 'd["verdict"]+" "+d["gateway"]+" "+d["external_address"]+" "+str(d["double_nat"])' <<<"$js")"

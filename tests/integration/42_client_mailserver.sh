@@ -11,6 +11,8 @@ MAIL_PORTS="25 587 465 110 995 143 993 80 443 8008 8443 8843"
 mapped_count() { ph_ctl list | awk -v ip="$MAIL_IP" '$3 ~ "^"ip":" {n++} END {print n+0}'; }
 
 check "portholed starts" ph_start
+gw_masquerade
+check "a reflector starts on the WAN host" reflector_start
 ip netns exec "$NS_MAIL" "$BIN/examples/mailserver" -v -s "$STATE" -i 1 -l 600 \
 	>"$LAB_DIR/mailserver.log" 2>&1 &
 MS=$!
@@ -21,9 +23,10 @@ check_match "it listens on them" "listening on 12 ports" "$(cat "$LAB_DIR/mailse
 check_match "it logged each mapping" "mapped tcp/8843 \(carddav-tls\) -> $EXT_IP:8843 via pcp" \
 	"$(cat "$LAB_DIR/mailserver.log")"
 
-out=$(in_mail "$BIN/porthole" -s "$STATE" status); rc=$?
+out=$(in_mail "$BIN/porthole" -s "$STATE" status --reflector "$REFLECTOR_URL"); rc=$?
 check_eq "porthole status: exit 0" 0 $rc
-check_match "porthole status: every port open" "^verdict: open: all 12 ports open at $EXT_IP" "$out"
+check_match "porthole status: every port open from outside" \
+	"^verdict: open: all 12 ports open from outside at $EXT_IP" "$out"
 for p in $MAIL_PORTS; do
 	check_match "status row: port $p mapped and reachable" \
 		" tcp/$p +mapped +pcp +$EXT_IP:$p .* open \(" "$out"

@@ -34,6 +34,9 @@ add_port(struct porthole_report *r, const char *name, uint16_t port,
 	c->reach = reach;
 	c->connect_ms = reach == PORTHOLE_REACH_UNTESTED ? -1 : 3;
 	c->listening = reach == PORTHOLE_REACH_REFUSED ? 0 : -1;
+	/* The same result from outside, unless a test says otherwise. */
+	c->outside = reach;
+	c->outside_ms = c->connect_ms;
 	c->lease_left = 3599;
 	if (st == PORTHOLE_PORT_MAPPED) {
 		c->m.external_addr = ip("203.0.113.1");
@@ -61,7 +64,7 @@ verdicts(void **state)
 	add_port(&r, "imaps", 993, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_OPEN);
 	phc_verdict(&r);
 	assert_int_equal(r.verdict, PORTHOLE_VERDICT_OPEN);
-	assert_string_equal(r.summary, "all 2 ports open at 203.0.113.1");
+	assert_string_equal(r.summary, "all 2 ports open from outside at 203.0.113.1");
 	assert_string_equal(r.port[0].advice, "");
 
 	add_port(&r, "pop3", 110, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_REFUSED);
@@ -84,14 +87,41 @@ verdicts(void **state)
 	assert_int_equal(r.verdict, PORTHOLE_VERDICT_CLOSED);
 	assert_non_null(strstr(r.summary, "no mappings known"));
 
-	/* UDP cannot be connection-tested: mapped and untested counts as open. */
+	/* UDP cannot be tested from outside: mapped is never called open. */
 	report_init(&r);
 	add_port(&r, "sip", 5060, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_UNTESTED);
 	r.port[0].m.proto = IPPROTO_UDP;
 	r.double_nat = true;
 	phc_verdict(&r);
-	assert_int_equal(r.verdict, PORTHOLE_VERDICT_OPEN);
+	assert_int_equal(r.verdict, PORTHOLE_VERDICT_UNTESTED);
 	assert_non_null(strstr(r.summary, "double NAT"));
+
+	/* No reflector: the hairpin alone never makes a port open. */
+	report_init(&r);
+	add_port(&r, "smtp", 25, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_OPEN);
+	r.port[0].outside = PORTHOLE_REACH_UNTESTED;
+	phc_verdict(&r);
+	assert_int_equal(r.verdict, PORTHOLE_VERDICT_UNTESTED);
+	assert_non_null(strstr(r.summary, "not tested from outside: run `porthole status "
+	    "--reflector URL`"));
+	assert_string_equal(r.port[0].advice, "");
+
+	/* Dropped before the router (the hairpin works), and a router without loopback. */
+	report_init(&r);
+	r.public_addr = ip("203.0.113.1");
+	add_port(&r, "smtp", 25, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_OPEN);
+	r.port[0].outside = PORTHOLE_REACH_TIMEOUT;
+	r.port[0].listening = 1;
+	add_port(&r, "imaps", 993, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_TIMEOUT);
+	r.port[1].outside = PORTHOLE_REACH_OPEN;
+	phc_verdict(&r);
+	assert_int_equal(r.verdict, PORTHOLE_VERDICT_PARTIAL);
+	assert_non_null(strstr(r.port[0].advice, "no answer from outside at 203.0.113.1:25: "
+	    "the ISP or a firewall in front blocks it"));
+	assert_non_null(strstr(r.port[1].advice, "get NAT loopback on the router, or split DNS"));
+	r.double_nat = true;
+	phc_verdict(&r);
+	assert_non_null(strstr(r.port[0].advice, "a second NAT in front drops it"));
 
 	/* Each state has its own advice. */
 	report_init(&r);
@@ -105,7 +135,7 @@ verdicts(void **state)
 	assert_non_null(strstr(r.port[0].advice, "restarted"));
 	assert_non_null(strstr(r.port[1].advice, "lease ran out"));
 	assert_non_null(strstr(r.port[2].advice, "policy refuses"));
-	assert_non_null(strstr(r.port[3].advice, "did not answer"));
+	assert_non_null(strstr(r.port[3].advice, "no answer from outside"));
 
 	/* Refused, but the service answers on our own address: no hairpin. */
 	report_init(&r);
@@ -113,8 +143,9 @@ verdicts(void **state)
 	r.port[0].listening = 1;
 	add_port(&r, "imap", 143, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_TIMEOUT);
 	r.port[1].listening = 0;
+	r.port[0].outside = r.port[1].outside = PORTHOLE_REACH_UNTESTED;
 	phc_verdict(&r);
-	assert_int_equal(r.verdict, PORTHOLE_VERDICT_PARTIAL);
+	assert_int_equal(r.verdict, PORTHOLE_VERDICT_UNTESTED);
 	assert_non_null(strstr(r.port[0].advice, "the router itself refused 203.0.113.1:25 "
 	    "(no hairpin NAT)"));
 	assert_non_null(strstr(r.port[1].advice, "nothing listens on tcp/143"));
@@ -151,6 +182,8 @@ json_fields(void **state)
 	add_port(&r, "smtp", 25, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_OPEN);
 	add_port(&r, "we\"ird\\", 26, PORTHOLE_PORT_NOT_MAPPED, PORTHOLE_REACH_UNTESTED);
 	snprintf(r.warning, sizeof(r.warning), "line\nbreak");
+	snprintf(r.port[0].greeting, sizeof(r.port[0].greeting), "220 mx ESMTP");
+	r.public_addr = ip("203.0.113.1");
 	phc_verdict(&r);
 	out = render(&r, true);
 	assert_non_null(strstr(out, "{\"version\": 1, \"gateway\": \"192.168.77.1\", "
@@ -160,7 +193,10 @@ json_fields(void **state)
 	assert_non_null(strstr(out, "{\"name\": \"smtp\", \"protocol\": \"tcp\", \"port\": 25, "
 	    "\"state\": \"mapped\", \"method\": \"pcp\", \"external_address\": \"203.0.113.1\", "
 	    "\"external_port\": 25, \"lease_left\": 3599, \"reachable\": \"open\", "
-	    "\"connect_ms\": 3, \"advice\": null, \"listening\": null}"));
+	    "\"connect_ms\": 3, \"advice\": null, \"listening\": null, \"outside\": \"open\", "
+	    "\"outside_ms\": 3, \"greeting\": \"220 mx ESMTP\"}"));
+	assert_non_null(strstr(out, "\"public_address\": \"203.0.113.1\", \"reflector_error\": "
+	    "null, \"ports\": ["));
 	assert_non_null(strstr(out, "{\"name\": \"we\\\"ird\\\\\", \"protocol\": \"tcp\", "
 	    "\"port\": 26, \"state\": \"not_mapped\", \"method\": null, \"external_address\": "
 	    "null, \"external_port\": null, \"lease_left\": null, \"reachable\": \"untested\", "
@@ -183,9 +219,9 @@ table(void **state)
 	phc_verdict(&r);
 	out = render(&r, false);
 	assert_non_null(strstr(out, "gateway 192.168.77.1, protocol pcp, external address "
-	    "203.0.113.1\n"));
+	    "203.0.113.1, seen from outside as (not tested)\n"));
 	assert_non_null(strstr(out, "smtp           tcp/25     mapped     pcp     "
-	    "203.0.113.1:25        59m59s     open (3 ms)\n"));
+	    "203.0.113.1:25        59m59s     open (3 ms)        open (3 ms)\n"));
 	assert_non_null(strstr(out, "0m59s"));
 	assert_non_null(strstr(out, "  imap tcp/143: mapped, but nothing listens"));
 	assert_non_null(strstr(out, "verdict: partial: 1 of 2 ports open"));

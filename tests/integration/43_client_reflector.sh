@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# `porthole reflect` on the WAN host, and the checkup that uses it: the
+# reflector connects back only to the request's source, refuses what it
+# must (17 ports, a named address, a flood, a missing token, malformed
+# bodies) and stays up; `porthole status --reflector` says open only for
+# what was reached from outside, and names an ISP-side drop of tcp/25, a
+# router without NAT loopback, and a reflector that would not test.
+. "$(dirname "$0")/../lib.sh"
+lab_up
+
+export PORTHOLE_STATE=$LAB_DIR/state
+PH="$BIN/porthole"
+ph_mail() { in_mail "$PH" -t 1500 "$@"; }
+json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+# post NS URL BODY: POST BODY from namespace NS; prints "HTTP-CODE BODY".
+post() {
+	ip netns exec "$1" curl -s -m 20 -o "$LAB_DIR/post.out" -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary "$3" "$2"
+	printf ' %s' "$(cat "$LAB_DIR/post.out")"
+}
+
+gw_masquerade
+# An SMTP server on the second WAN host that notes who connects to it.
+printf '#!/bin/sh\necho "$SOCAT_PEERADDR" >>%s\nprintf "220 wan2.example ESMTP\\r\\n"\nsleep 1\n' \
+	"$LAB_DIR/wan2.conns" >"$LAB_DIR/greeter.sh"
+chmod +x "$LAB_DIR/greeter.sh"
+: >"$LAB_DIR/wan2.conns"
+ip netns exec "$NS_WAN2" socat TCP-LISTEN:25,fork,reuseaddr EXEC:"$LAB_DIR/greeter.sh" \
+	2>/dev/null &
+LAB_PIDS+=($!)
+wait_listen "$NS_WAN2" tcp 25
+
+# --- the reflector itself ---
+check "the reflector starts on the WAN host" reflector_start --rate 600 --allow-ports 25,587,2525
+out=$(post "$NS_WAN2" "$REFLECTOR_URL" '{"ports": [25, 2525, 80]}')
+check_match "a request is answered (200) with the address it came from" \
+	'^200 \{"address":"203\.0\.113\.3"' "$out"
+body=${out#200 }
+check_eq "per port: open with the greeting, refused, and not_allowed (no connection)" \
+	"25 open 220 wan2.example ESMTP|2525 refused None|80 not_allowed None" \
+	"$(json_get '"|".join("%d %s %s" % (p["port"], p["result"], p.get("greeting")) for p in d["ports"])' <<<"$body")"
+check_eq "it connected back to the source, from the reflector's address" "$WAN_IP" \
+	"$(cat "$LAB_DIR/wan2.conns")"
+
+out=$(post "$NS_MAIL" "$REFLECTOR_URL" '{"ports": [25], "address": "203.0.113.3"}')
+check_match "a request naming another address is refused (400) and says why" \
+	'^400 .*tests only the address the request comes from' "$out"
+check_eq "and nothing connected to the address it named" 1 "$(wc -l <"$LAB_DIR/wan2.conns")"
+
+ports16=$(seq -s, 2001 2016)
+check_match "16 ports in one request are tested (200)" '^200 ' \
+	"$(post "$NS_WAN2" "$REFLECTOR_URL" "{\"ports\": [$ports16]}")"
+check_match "17 ports in one request are refused (400)" '^400 .*more than 16 ports' \
+	"$(post "$NS_WAN2" "$REFLECTOR_URL" "{\"ports\": [$ports16, 2017]}")"
+
+# Malformed bodies, each refused with a 4xx; the reflector stays up.
+head -c 2000000 /dev/zero | tr '\0' 'x' >"$LAB_DIR/big.body"
+python3 -c "print('[' * 5000 + ']' * 5000)" >"$LAB_DIR/deep.body"
+head -c 3000 /dev/urandom >"$LAB_DIR/random.body"
+bad=0
+for body in '' '{' '[]' 'null' '{"ports": "25"}' '{"ports": [0]}' '{"ports": [70000]}' \
+	'{"ports": [25.5]}' '{"ports": [25, 25]}' '{"ports": []}' '{"ports": [25]} x' \
+	'{"ports": [25], "ports": {"a": 1}}' $'{"ports": [25], "\xff\xfe": 1}' \
+	"@$LAB_DIR/big.body" "@$LAB_DIR/deep.body" "@$LAB_DIR/random.body"; do
+	code=$(post "$NS_WAN2" "$REFLECTOR_URL" "$body" | cut -d' ' -f1)
+	case $code in 4??) ;; *) bad=$((bad + 1)); echo "    body ${body:0:40}: HTTP $code";; esac
+done
+check_eq "16 malformed bodies each get a 4xx" 0 $bad
+code=$(ip netns exec "$NS_WAN2" curl -s -m 5 -o /dev/null -w '%{http_code}' "$REFLECTOR_URL")
+check_eq "a GET is refused (405)" 405 "$code"
+printf 'GARBAGE\r\n\r\n\x00\x01' | ip netns exec "$NS_WAN2" socat -T2 - TCP:$WAN_IP:8025 >/dev/null 2>&1
+printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n{"ports":' |
+	ip netns exec "$NS_WAN2" socat -T2 - TCP:$WAN_IP:8025 >/dev/null 2>&1
+check "the reflector is still running" kill -0 "$REFL_PID"
+check_match "and still answers a good request" '^200 .*"result":"open"' \
+	"$(post "$NS_WAN2" "$REFLECTOR_URL" '{"ports": [25]}')"
+
+# A shared token: asked for, refused without it, accepted with it.
+printf 's3cret-token\n' >"$LAB_DIR/token"
+ip netns exec "$NS_WAN" "$PH" reflect --listen $WAN_IP:8026 --token-file "$LAB_DIR/token" \
+	>>"$LAB_DIR/reflect-token.log" 2>&1 &
+LAB_PIDS+=($!)
+wait_listen "$NS_WAN" tcp 8026
+check_match "with a token set, a request without it is refused (401)" '^401 ' \
+	"$(post "$NS_WAN2" http://$WAN_IP:8026/ '{"ports": [25]}')"
+code=$(ip netns exec "$NS_WAN2" curl -s -m 20 -o /dev/null -w '%{http_code}' \
+	-H 'Authorization: Bearer s3cret-token' --data-binary '{"ports": [25]}' http://$WAN_IP:8026/)
+check_eq "and one with it is answered (200)" 200 "$code"
+
+# A flood from one source: 3 requests a minute, then 429; another source still served.
+ip netns exec "$NS_WAN" "$PH" reflect --listen $WAN_IP:8027 --rate 3 \
+	>>"$LAB_DIR/reflect-rate.log" 2>&1 &
+LAB_PIDS+=($!)
+wait_listen "$NS_WAN" tcp 8027
+codes=""
+for _ in $(seq 8); do
+	codes+="$(post "$NS_WAN2" http://$WAN_IP:8027/ '{"ports": [2525]}' | cut -d' ' -f1) "
+done
+check_eq "a flood of 8 requests from one source: 3 answered, 5 refused (429)" \
+	"200 200 200 429 429 429 429 429 " "$codes"
+check_match "meanwhile another source is answered" '^200 ' \
+	"$(post "$NS_MAIL" http://$WAN_IP:8027/ '{"ports": [2525]}')"
+
+# --- the checkup with a reflector ---
+check "portholed starts" ph_start
+serve_tcp "$NS_MAIL" 25
+serve_tcp "$NS_MAIL" 587
+check "map tcp/25 and tcp/587" ph_mail --port tcp/25 --port tcp/587 map
+
+out=$(ph_mail status); rc=$?
+check_eq "without a reflector: status exits 1 (not tested is not open)" 1 $rc
+check_match "without a reflector: verdict untested, and how to test" \
+	"^verdict: untested: 2 ports mapped at $EXT_IP, but not tested from outside: run .porthole status --reflector URL." "$out"
+js=$(ph_mail status --json)
+check_eq "without a reflector (json): mapped, hairpin open, outside untested" \
+	"mapped open untested|mapped open untested" \
+	"$(json_get '"|".join(p["state"]+" "+p["reachable"]+" "+p["outside"] for p in d["ports"])' <<<"$js")"
+
+out=$(ph_mail status --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "with the reflector: status exits 0" 0 $rc
+check_match "with the reflector: verdict open from outside" \
+	"^verdict: open: all 2 ports open from outside at $EXT_IP" "$out"
+check_match "the table shows what the service said to the reflector" \
+	"tcp-25 tcp/25 greets: $WAN_IP" "$out"
+js=$(PORTHOLE_REFLECTOR=$REFLECTOR_URL ph_mail status --json); rc=$?
+check_eq "PORTHOLE_REFLECTOR works the same (exit 0)" 0 $rc
+check_eq "json: outside open, the greeting came from the WAN host, hairpin open" \
+	"open $WAN_IP open|open $WAN_IP open" \
+	"$(json_get '"|".join(p["outside"]+" "+p["greeting"]+" "+p["reachable"] for p in d["ports"])' <<<"$js")"
+check_eq "json: the public address seen from outside, no double NAT, no reflector error" \
+	"$EXT_IP False None open" \
+	"$(json_get 'd["public_address"]+" "+str(d["double_nat"])+" "+str(d["reflector_error"])+" "+d["verdict"]' <<<"$js")"
+
+# The ISP drops tcp/25 before it reaches the router.
+in_gw nft -f - <<'NFT'
+table netdev isp {
+	chain in { type filter hook ingress device "wan0" priority 0; tcp dport 25 drop; }
+}
+NFT
+js=$(ph_mail status --json --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "WAN-side drop of tcp/25: status exits 1" 1 $rc
+check_eq "tcp/25 times out from outside (hairpin still open); tcp/587 is open" \
+	"timeout open|open open" \
+	"$(json_get '"|".join(p["outside"]+" "+p["reachable"] for p in d["ports"])' <<<"$js")"
+check_eq "verdict partial, the advice blames what is in front of the router" \
+	"partial no answer from outside at $EXT_IP:25: the ISP or a firewall in front blocks it" \
+	"$(json_get 'd["verdict"]+" "+d["ports"][0]["advice"].split(": ask")[0]' <<<"$js")"
+in_gw nft delete table netdev isp
+check "without the drop, open again" ph_mail status --reflector "$REFLECTOR_URL"
+
+# A router without NAT loopback: open from outside, not through the public address here.
+in_gw nft -f - <<NFT
+table netdev noloop {
+	chain in { type filter hook ingress device "lan-mail" priority 0; ip daddr $EXT_IP tcp dport 25 drop; }
+}
+NFT
+js=$(ph_mail status --json --reflector "$REFLECTOR_URL")
+check_eq "no hairpin: tcp/25 open from outside, timeout through the public address" \
+	"open timeout" "$(json_get 'd["ports"][0]["outside"]+" "+d["ports"][0]["reachable"]' <<<"$js")"
+check_match "no hairpin: the advice names NAT loopback and split DNS" \
+	"colleagues cannot use the public name; get NAT loopback on the router, or split DNS" \
+	"$(json_get 'd["ports"][0]["advice"]' <<<"$js")"
+check_eq "no hairpin: still open from outside, so verdict open" open "$(json_get 'd["verdict"]' <<<"$js")"
+in_gw nft delete table netdev noloop
+
+# A reflector that will not test (its token is missing): said, and never open.
+out=$(ph_mail status --reflector http://$WAN_IP:8026/); rc=$?
+check_eq "a reflector that refuses: exit 1" 1 $rc
+check_match "it says the reflector refused, and why" \
+	"warning: reflector http://$WAN_IP:8026/ refused the test \(HTTP 401\): this reflector wants its token" "$out"
+out=$(PORTHOLE_REFLECTOR_TOKEN=s3cret-token ph_mail status --reflector http://$WAN_IP:8026/); rc=$?
+check_eq "with PORTHOLE_REFLECTOR_TOKEN it tests (exit 0)" 0 $rc
+
+# No gateway: nothing is claimed open.
+ph_stop
+js=$(ph_mail status --json --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "no gateway: exit 3" 3 $rc
+check_eq "no gateway: every port untested, through the hairpin and from outside" \
+	"untested untested None|untested untested None" \
+	"$(json_get '"|".join(p["reachable"]+" "+p["outside"]+" "+str(p["connect_ms"]) for p in d["ports"])' <<<"$js")"
+check_not "no gateway: no advice says success" grep -q '"advice": "success"' <<<"$js"
