@@ -278,6 +278,24 @@ cmd_unmap(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 	return ret;
 }
 
+/* Mappings the checkup renewed (the router's epoch went back) go to the state file. */
+static int
+save_renewed(const struct cli *c, struct porthole_mapping *st, size_t n,
+    const struct porthole_report *r)
+{
+	struct porthole_mapping *m;
+	bool changed = false;
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->port[i].renewed &&
+		    (m = find(st, n, r->port[i].m.proto, r->port[i].m.internal_port)) != NULL) {
+			*m = r->port[i].m;
+			changed = true;
+		}
+	return changed ? save_state(c, st, n) : 0;
+}
+
 static int
 cmd_status(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 {
@@ -315,6 +333,10 @@ cmd_status(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return EXIT_LOCAL;
 	rc = porthole_checkup(ph, sel, k, c->o.timeout_ms, r);
+	if (save_renewed(c, st, n, r) != 0) {
+		free(r);
+		return EXIT_LOCAL;
+	}
 	if (c->json)
 		porthole_report_json(r, stdout);
 	else

@@ -89,7 +89,9 @@ port_advice(const struct porthole_report *r, struct porthole_port_check *c)
 		mapped_advice(r, c);
 		break;
 	case PORTHOLE_PORT_NOT_MAPPED:
-		snprintf(c->advice, sizeof(c->advice), "not mapped: run `porthole map`");
+		snprintf(c->advice, sizeof(c->advice), "%s: run `porthole map`",
+		    c->m.external_port != 0 ? "the router no longer has this mapping (removed "
+		    "there?)" : "not mapped");
 		break;
 	case PORTHOLE_PORT_TAKEN:
 		snprintf(c->advice, sizeof(c->advice), "held by %s: free it there, or remove "
@@ -188,6 +190,26 @@ find_holder(struct porthole *ph, struct porthole_port_check *c)
 	c->state = PORTHOLE_PORT_TAKEN;
 }
 
+/*
+ * PCP and NAT-PMP cannot list mappings, and their epoch does not change
+ * when the router's admin removes one; the router's UPnP side lists every
+ * mapping, whoever made it, so ask it when it is there.
+ */
+static bool
+gone_from_router(struct porthole *ph, struct porthole_port_check *c)
+{
+	struct in_addr who;
+
+	if (c->m.method == PORTHOLE_UPNP || phc_upnp_holder(ph, &c->m, &who) != 0)
+		return false;
+	if (who.s_addr == ph->local.s_addr)
+		return false;
+	c->m.holder = who;
+	c->m.error = who.s_addr == 0 ? PORTHOLE_ERR_NOTMAPPED : PORTHOLE_ERR_TAKEN;
+	c->state = who.s_addr == 0 ? PORTHOLE_PORT_NOT_MAPPED : PORTHOLE_PORT_TAKEN;
+	return true;
+}
+
 static void
 check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, int64_t now)
 {
@@ -207,7 +229,19 @@ check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, in
 		return;
 	}
 	rc = porthole_query(ph, &c->m);
+	/*
+	 * The epoch went back: the router restarted, or its external address
+	 * changed (RFC 6887 §8.5 resets it then too). Renewing, with the same
+	 * nonce, tells which, and leaves the mapping as it should be.
+	 */
+	if (rc == PORTHOLE_ERR_LOST && c->m.method != PORTHOLE_UPNP &&
+	    porthole_renew(ph, &c->m) == 0) {
+		c->renewed = true;
+		rc = 0;
+	}
 	c->m.error = rc;
+	if (rc == 0 && !c->renewed && gone_from_router(ph, c))
+		return;
 	if (rc == PORTHOLE_ERR_LOST || rc == PORTHOLE_ERR_TAKEN) {
 		c->state = rc == PORTHOLE_ERR_LOST ? PORTHOLE_PORT_LOST : PORTHOLE_PORT_TAKEN;
 		return;
@@ -406,6 +440,9 @@ porthole_report_table(const struct porthole_report *r, FILE *out)
 		if (r->port[i].greeting[0] != '\0')
 			fprintf(out, "  %s %s greets: %s\n", r->port[i].m.name, port,
 			    r->port[i].greeting);
+		if (r->port[i].renewed)
+			fprintf(out, "  %s %s: renewed: the router's epoch went back (a restart or "
+			    "a new external address); the mapping stands\n", r->port[i].m.name, port);
 		if (r->port[i].advice[0] != '\0')
 			fprintf(out, "  %s %s: %s\n", r->port[i].m.name, port, r->port[i].advice);
 	}
@@ -469,7 +506,7 @@ json_port(FILE *out, const struct porthole_port_check *c)
 		fputs("null", out);
 	fputs(", \"greeting\": ", out);
 	json_str(out, c->greeting);
-	fputc('}', out);
+	fprintf(out, ", \"renewed\": %s}", c->renewed ? "true" : "false");
 }
 
 PORTHOLE_API int

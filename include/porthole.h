@@ -262,6 +262,12 @@ struct porthole_port_check {
 	enum porthole_reach		outside;
 	int				outside_ms;	/* reflector's time to the answer, or -1 */
 	char				greeting[PORTHOLE_GREETING_MAX];	/* its first line */
+	/*
+	 * The router's epoch went back (a restart, or a new external address)
+	 * and the checkup renewed the mapping (same PCP nonce): m is the
+	 * renewed one, to be saved by the caller.
+	 */
+	bool				renewed;
 };
 
 struct porthole_report {

@@ -91,7 +91,7 @@ check_eq "status json: the documented fields" \
 	"version gateway method external_address double_nat verdict summary warning public_address reflector_error ports" \
 	"$(json_get '" ".join(d.keys())' <<<"$js")"
 check_eq "status json: per-port fields" \
-	"name protocol port state method external_address external_port lease_left reachable connect_ms advice listening outside outside_ms greeting" \
+	"name protocol port state method external_address external_port lease_left reachable connect_ms advice listening outside outside_ms greeting renewed" \
 	"$(json_get '" ".join(d["ports"][0].keys())' <<<"$js")"
 check_eq "status json: verdict, gateway, external address" "open $GW_LAN_IP $EXT_IP False" \
 	"$(json_get 'd["verdict"]+" "+d["gateway"]+" "+d["external_address"]+" "+str(d["double_nat"])' <<<"$js")"

@@ -171,6 +171,34 @@ check_match "it says the reflector refused, and why" \
 out=$(PORTHOLE_REFLECTOR_TOKEN=s3cret-token ph_mail status --reflector http://$WAN_IP:8026/); rc=$?
 check_eq "with PORTHOLE_REFLECTOR_TOKEN it tests (exit 0)" 0 $rc
 
+# The router's admin removes the mappings: PCP's epoch does not change, UPnP's list does.
+ph_ctl flush >/dev/null
+js=$(ph_mail status --json --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "after a flush on the router: exit 1" 1 $rc
+check_eq "after a flush: both not mapped, said so (not blamed on the hairpin)" \
+	"not_mapped the router no longer has this mapping (removed there?)|not_mapped the router no longer has this mapping (removed there?)" \
+	"$(json_get '"|".join(p["state"]+" "+p["advice"].split(": run")[0] for p in d["ports"])' <<<"$js")"
+check "map them again" ph_mail --port tcp/25 --port tcp/587 map
+check "and open again" ph_mail status --reflector "$REFLECTOR_URL"
+
+# The router's WAN address changes: it resets its epoch (CONFORMANCE 31), the
+# mappings stay. The checkup renews them and reports what is true.
+in_gw sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1
+NEW_EXT=203.0.113.5
+ip -n "$NS_GW" addr add $NEW_EXT/24 dev wan0
+ip -n "$NS_GW" addr del $EXT_IP/24 dev wan0
+status_says() { ph_ctl status | grep -q "$1"; }
+wait_until 50 status_says "external_address=$NEW_EXT"
+js=$(ph_mail status --json --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "after a WAN address change: status exits 0" 0 $rc
+check_eq "renewed, open from outside at the new address, seen there by the reflector" \
+	"open $NEW_EXT $NEW_EXT True True" \
+	"$(json_get 'd["verdict"]+" "+d["external_address"]+" "+d["public_address"]+" "+str(d["ports"][0]["renewed"])+" "+str(d["ports"][1]["renewed"])' <<<"$js")"
+check_match "the state file holds the renewed mappings" "map tcp-25 tcp 25 pcp $MAIL_IP $NEW_EXT 25 " \
+	"$(cat "$PORTHOLE_STATE")"
+js=$(ph_mail status --json --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "the next status needs no renewal (exit 0)" "0 False" "$rc $(json_get 'str(d["ports"][0]["renewed"])' <<<"$js")"
+
 # No gateway: nothing is claimed open.
 ph_stop
 js=$(ph_mail status --json --reflector "$REFLECTOR_URL"); rc=$?

@@ -194,7 +194,7 @@ json_fields(void **state)
 	    "\"state\": \"mapped\", \"method\": \"pcp\", \"external_address\": \"203.0.113.1\", "
 	    "\"external_port\": 25, \"lease_left\": 3599, \"reachable\": \"open\", "
 	    "\"connect_ms\": 3, \"advice\": null, \"listening\": null, \"outside\": \"open\", "
-	    "\"outside_ms\": 3, \"greeting\": \"220 mx ESMTP\"}"));
+	    "\"outside_ms\": 3, \"greeting\": \"220 mx ESMTP\", \"renewed\": false}"));
 	assert_non_null(strstr(out, "\"public_address\": \"203.0.113.1\", \"reflector_error\": "
 	    "null, \"ports\": ["));
 	assert_non_null(strstr(out, "{\"name\": \"we\\\"ird\\\\\", \"protocol\": \"tcp\", "
