@@ -63,8 +63,9 @@ usage(FILE *out)
 	    "options:\n"
 	    "  -g, --gateway A.B.C.D   the router (default: the default route)\n"
 	    "  -P, --protocol P        auto (PCP, NAT-PMP, UPnP in turn), pcp, natpmp, upnp\n"
-	    "  -s, --state FILE        state file (default $PORTHOLE_STATE or\n"
-	    "                          /var/lib/porthole/state)\n"
+	    "  -s, --state FILE        state file (default $PORTHOLE_STATE, else for root\n"
+	    "                          /var/lib/porthole/state, for others\n"
+	    "                          ~/.local/state/porthole/state)\n"
 	    "  -l, --lifetime S        lease to ask for, seconds (default 3600)\n"
 	    "  -t, --timeout MS        wait per protocol try (default 2000)\n"
 	    "  -p, --profile mail|FILE port list; FILE lines: NAME tcp/N [optional]\n"
@@ -190,6 +191,17 @@ gateway_error(int rc)
 	    rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED;
 }
 
+/* Before anything is mapped: a mapping nobody remembers cannot be unmapped. */
+static int
+state_writable(const struct cli *c)
+{
+	if (porthole_state_writable(c->state) == 0)
+		return 0;
+	fprintf(stderr, "porthole: cannot write state file %s: %s: nothing mapped; use --state "
+	    "or set PORTHOLE_STATE to a writable path\n", c->state, strerror(errno));
+	return -1;
+}
+
 static int
 cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 {
@@ -198,7 +210,7 @@ cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 	size_t n, i, ok = 0, tried = 0;
 	int rc, last = 0;
 
-	if (load_state(c, st, &n) != 0)
+	if (load_state(c, st, &n) != 0 || state_writable(c) != 0)
 		return EXIT_LOCAL;
 	for (i = 0; i < p->n; i++) {
 		const struct porthole_port *pp = &p->port[i];
@@ -376,6 +388,8 @@ cmd_keep(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (state_writable(c) != 0)
+		return EXIT_LOCAL;
 	if (porthole_keeper_new(ph, p, c->state, c->check_interval, &k) != 0) {
 		fprintf(stderr, "porthole: cannot start the keeper: out of memory\n");
 		return EXIT_LOCAL;

@@ -25,12 +25,30 @@
 #define STATE_FILE_MAX	(PORTHOLE_PROFILE_MAX * STATE_LINE_MAX)
 #define STATE_FIELDS	15
 
+/*
+ * root: /var/lib/porthole/state (the system's, for porthole-keep). Anyone
+ * else cannot write there, and a mapping made without a state file to
+ * remember it is orphaned: their own XDG state directory instead.
+ */
 PORTHOLE_API const char *
 porthole_state_default(void)
 {
-	const char *e = getenv("PORTHOLE_STATE");
+	static _Thread_local char path[PATH_MAX];
+	const char *e = getenv("PORTHOLE_STATE"), *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
 
-	return e != NULL && e[0] != '\0' ? e : PHC_DEFAULT_STATE;
+	if (e != NULL && e[0] != '\0')
+		return e;
+	if (geteuid() == 0)
+		return PHC_DEFAULT_STATE;
+	/* XDG: a relative XDG_STATE_HOME is invalid and is ignored. */
+	if (xdg != NULL && xdg[0] == '/' &&
+	    (size_t)snprintf(path, sizeof(path), "%s/porthole/state", xdg) < sizeof(path))
+		return path;
+	if (home != NULL && home[0] == '/' && (size_t)snprintf(path, sizeof(path),
+	    "%s/.local/state/porthole/state", home) < sizeof(path))
+		return path;
+	return PHC_DEFAULT_STATE;
 }
 
 static bool
@@ -207,11 +225,12 @@ phc_state_format(char *buf, size_t len, const struct porthole_mapping *m, size_t
 	return (int)pos;
 }
 
+/* Creates the directories above path (0700 below an existing one, as XDG asks). */
 static int
 mkdir_parent(const char *path)
 {
 	char dir[PATH_MAX];
-	char *slash;
+	char *slash, *p, c;
 
 	if (strlen(path) >= sizeof(dir))
 		return -1;
@@ -219,8 +238,39 @@ mkdir_parent(const char *path)
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		return -1;
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+			return -1;
+		if ((*p = c) == '\0')
+			return 0;
+	}
+}
+
+static void
+tmp_name(char *tmp, size_t len, const char *path)
+{
+	/* Per process: a keeper and a CLI may save at the same moment. */
+	snprintf(tmp, len, "%s.%ld.tmp", path, (long)getpid());
+}
+
+PORTHOLE_API int
+porthole_state_writable(const char *path)
+{
+	char tmp[PATH_MAX + 32];
+	int fd;
+
+	if (path == NULL || strlen(path) >= PATH_MAX)
+		return PORTHOLE_ERR_INVAL;
+	tmp_name(tmp, sizeof(tmp), path);
+	if (mkdir_parent(path) == -1 ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1)
+		return PORTHOLE_ERR_SYSTEM;
+	close(fd);
+	unlink(tmp);
 	return 0;
 }
 
@@ -239,8 +289,7 @@ porthole_state_save(const char *path, const struct porthole_mapping *m, size_t n
 		free(buf);
 		return len;
 	}
-	/* Per process: a keeper and a CLI may save at the same moment. */
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	tmp_name(tmp, sizeof(tmp), path);
 	if (mkdir_parent(path) == -1 ||
 	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1) {
 		free(buf);

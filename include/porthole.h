@@ -209,8 +209,18 @@ PORTHOLE_API int	porthole_state_save(const char *path, const struct porthole_map
 /* A missing file is no mappings (0). PORTHOLE_ERR_SYSTEM (errno) or _STATE. */
 PORTHOLE_API int	porthole_state_load(const char *path, struct porthole_mapping *m,
 			    size_t *n);
-/* $PORTHOLE_STATE, else /var/lib/porthole/state. */
+/*
+ * $PORTHOLE_STATE, else for root /var/lib/porthole/state, for anyone else
+ * $XDG_STATE_HOME/porthole/state, else ~/.local/state/porthole/state. The
+ * string is the caller thread's until its next call.
+ */
 PORTHOLE_API const char *porthole_state_default(void);
+/*
+ * Can path be saved (its directory made, a file written there)? Call it
+ * before mapping: a mapping that cannot be remembered is orphaned. 0, or
+ * PORTHOLE_ERR_SYSTEM with errno.
+ */
+PORTHOLE_API int	porthole_state_writable(const char *path);
 
 /*
  * Checkup. Separate facts per port: mapped by the router or not (which

@@ -363,7 +363,11 @@ state_file(void **state)
 	setenv("PORTHOLE_STATE", "/x/y", 1);
 	assert_string_equal(porthole_state_default(), "/x/y");
 	unsetenv("PORTHOLE_STATE");
-	assert_string_equal(porthole_state_default(), "/var/lib/porthole/state");
+	setenv("XDG_STATE_HOME", "/xdg", 1);
+	/* root keeps the system's file; anyone else their XDG state directory. */
+	assert_string_equal(porthole_state_default(), geteuid() == 0 ?
+	    "/var/lib/porthole/state" : "/xdg/porthole/state");
+	unsetenv("XDG_STATE_HOME");
 }
 
 int
