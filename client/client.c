@@ -234,6 +234,38 @@ give_back(struct porthole *ph, struct porthole_mapping *m)
 	    "router", label, gw, got, m->internal_port);
 }
 
+/*
+ * The router refused the port or offered another one: PCP and NAT-PMP do
+ * not say why, and UPnP's 718 does not say who. The router's UPnP side
+ * lists every mapping, whoever made it, so it is asked who holds the
+ * port: another host, a static mapping, or nobody (its rules refuse it).
+ */
+static int
+explain_refusal(struct porthole *ph, struct porthole_mapping *m, int rc)
+{
+	char who[INET_ADDRSTRLEN], label[16];
+	struct in_addr holder;
+	uint32_t lease;
+
+	if ((rc != PORTHOLE_ERR_DENIED && rc != PORTHOLE_ERR_TAKEN) ||
+	    phc_upnp_holder(ph, m, &holder, &lease) != 0)
+		return rc;
+	phc_port_label(label, sizeof(label), m);
+	inet_ntop(AF_INET, &holder, who, sizeof(who));
+	if (holder.s_addr == 0)
+		return phc_fail(ph, PORTHOLE_ERR_DENIED, "%s: refused by the router's rules "
+		    "(nobody holds port %u): allow this host and port in its port-mapping "
+		    "settings", label, m->internal_port);
+	m->holder = holder;
+	if (lease == 0)
+		return phc_fail(ph, PORTHOLE_ERR_STATIC, "%s: held by %s (a static mapping): "
+		    "remove it on the router, or use it as it is", label, who);
+	if (holder.s_addr == ph->local.s_addr)
+		return rc;	/* ours, made by another program: what was said stands */
+	return phc_fail(ph, PORTHOLE_ERR_TAKEN, "%s: held by %s on the LAN: free it there, "
+	    "or remove that mapping in the router", label, who);
+}
+
 /* A mapping behind a second NAT opens nothing to the Internet: say so, once. */
 static void
 warn_address(struct porthole *ph, struct in_addr ext)
@@ -256,6 +288,45 @@ warn_address(struct porthole *ph, struct in_addr ext)
 	ph->warned = true;
 }
 
+/*
+ * The protocol in use went silent for this one port (miniupnpd never
+ * answers a PCP MAP its rules deny): the others are asked for it, in
+ * order. The handle keeps its protocol for the other ports. The answer
+ * that says most (a refusal over a silence) is the one kept.
+ */
+static int
+map_next_protocols(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime, int rc)
+{
+	static const enum porthole_method order[] = { PORTHOLE_PCP, PORTHOLE_NATPMP,
+	    PORTHOLE_UPNP };
+	char label[16], said[PORTHOLE_MSG_MAX];
+	enum porthole_method silent = m->method;
+	const struct phc_method *ops;
+	size_t i;
+	int r;
+
+	phc_port_label(label, sizeof(label), m);
+	snprintf(said, sizeof(said), "%s", ph->err);
+	phc_log(ph, LOG_INFO, "%s: no answer over %s for this port; trying the other "
+	    "protocols", label, porthole_method_name(silent));
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (order[i] <= silent)
+			continue;
+		phc_log(ph, LOG_DEBUG, "%s: trying %s", label, porthole_method_name(order[i]));
+		ops = phc_method_ops(order[i]);
+		m->method = order[i];
+		if ((r = ops->probe(ph)) == 0 && (r = ops->map(ph, m, lifetime)) == 0)
+			return 0;
+		if (r != PORTHOLE_ERR_TIMEOUT && r != PORTHOLE_ERR_UNSUPPORTED) {
+			rc = r;
+			snprintf(said, sizeof(said), "%s", ph->err);
+		}
+	}
+	m->method = silent;
+	snprintf(ph->err, sizeof(ph->err), "%s", said);
+	return rc;
+}
+
 static int
 map_with(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 {
@@ -266,6 +337,8 @@ map_with(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	m->method = ph->method;
 	m->internal_addr = ph->local;
 	rc = phc_method_ops(ph->method)->map(ph, m, lifetime);
+	if (rc == PORTHOLE_ERR_TIMEOUT && lifetime != 0 && ph->o.method == PORTHOLE_AUTO)
+		rc = map_next_protocols(ph, m, lifetime, rc);
 	if (rc == 0) {
 		m->obtained = (int64_t)time(NULL);
 		m->epoch = ph->epoch;
@@ -274,6 +347,8 @@ map_with(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 		rc = give_back(ph, m);
 	if (rc == 0)
 		warn_address(ph, m->external_addr);
+	else
+		rc = explain_refusal(ph, m, rc);
 	forget_method(ph, rc);
 	return m->error = rc;
 }
@@ -360,7 +435,7 @@ porthole_renew(struct porthole *ph, struct porthole_mapping *m)
 		if (m->external_port != m->internal_port)
 			rc = give_back(ph, m);
 	}
-	return m->error = rc;
+	return m->error = explain_refusal(ph, m, rc);
 }
 
 PORTHOLE_API int

@@ -267,12 +267,14 @@ upnp_query(struct porthole *ph, struct porthole_mapping *m)
 /*
  * Who holds m's port on the gateway, asked over UPnP whatever protocol we
  * map with (the lease table behind it is one): 0 with *holder (0.0.0.0 when
- * nobody), or an error when there is no IGD to ask.
+ * nobody) and *lease (seconds left, 0 = permanent; lease may be NULL), or
+ * an error when there is no IGD to ask.
  */
 int
-phc_upnp_holder(struct porthole *ph, const struct porthole_mapping *m, struct in_addr *holder)
+phc_upnp_holder(struct porthole *ph, const struct porthole_mapping *m, struct in_addr *holder,
+    uint32_t *lease)
 {
-	uint32_t left;
+	uint32_t left = 0;
 	int r;
 
 	if (ph->upnp_absent)
@@ -284,8 +286,10 @@ phc_upnp_holder(struct porthole *ph, const struct porthole_mapping *m, struct in
 	r = upnp_lookup(ph, m, holder, &left);
 	if (r == UPNP_ERR_NO_SUCH_ENTRY) {
 		holder->s_addr = 0;
-		return 0;
+		r = 0;
 	}
+	if (lease != NULL)
+		*lease = left;
 	return r == 0 ? 0 : upnp_code(r);
 }
 

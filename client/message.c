@@ -77,6 +77,9 @@ porthole_strerror(int err)
 	case PORTHOLE_ERR_LOST:
 		return "the router restarted and forgot the mapping: map again "
 		    "(`porthole keep` does it by itself)";
+	case PORTHOLE_ERR_STATIC:
+		return "the port is held by a static mapping on the router: remove it there, "
+		    "or use it as it is";
 	case PORTHOLE_ERR_REFLECTOR:
 		return "the reflector could not test from outside: is it running, is the URL "
 		    "right, and does it allow these ports?";

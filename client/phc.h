@@ -58,7 +58,7 @@ extern const struct phc_method phc_natpmp;	/* client_natpmp.c */
 extern const struct phc_method phc_upnp;	/* client_upnp.c */
 int	phc_natpmp_address(struct porthole *ph, struct in_addr *ext);
 int	phc_upnp_holder(struct porthole *ph, const struct porthole_mapping *m,
-	    struct in_addr *holder);
+	    struct in_addr *holder, uint32_t *lease);
 
 /* message.c: failures, logs and labels (a leaf: protocols call it, not client.c) */
 int	phc_fail(struct porthole *ph, int err, const char *fmt, ...)

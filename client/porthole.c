@@ -236,8 +236,11 @@ cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 			    m->external_port, porthole_method_name(m->method), m->lifetime);
 		} else {
 			last = rc;
-			/* A gateway that does not answer is said once, below. */
-			if (gateway_error(rc) && ok == 0)
+			/*
+			 * A gateway that answers nothing is said once, below; one
+			 * silent on a single port does not stop the others.
+			 */
+			if (gateway_error(rc) && rc != PORTHOLE_ERR_TIMEOUT && ok == 0)
 				break;
 			printf("%-14s %s/%u not mapped: %s\n", pp->name,
 			    pp->proto == IPPROTO_UDP ? "udp" : "tcp", pp->port,

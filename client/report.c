@@ -94,9 +94,13 @@ port_advice(const struct porthole_report *r, struct porthole_port_check *c)
 		    "there?)" : "not mapped");
 		break;
 	case PORTHOLE_PORT_TAKEN:
-		snprintf(c->advice, sizeof(c->advice), "held by %s: free it there, or remove "
-		    "that mapping in the router", c->m.holder.s_addr != 0 ? who :
-		    "another host on the LAN");
+		if (c->m.error == PORTHOLE_ERR_STATIC)
+			snprintf(c->advice, sizeof(c->advice), "held by %s (a static mapping): "
+			    "remove it on the router, or use it as it is", who);
+		else
+			snprintf(c->advice, sizeof(c->advice), "held by %s: free it there, or "
+			    "remove that mapping in the router", c->m.holder.s_addr != 0 ? who :
+			    "another host on the LAN");
 		break;
 	case PORTHOLE_PORT_LOST:
 		snprintf(c->advice, sizeof(c->advice), "the router restarted and forgot it: "
@@ -183,7 +187,7 @@ find_holder(struct porthole *ph, struct porthole_port_check *c)
 
 	if (c->state != PORTHOLE_PORT_TAKEN && c->state != PORTHOLE_PORT_NOT_MAPPED)
 		return;
-	if (c->m.holder.s_addr != 0 || phc_upnp_holder(ph, &c->m, &who) != 0 ||
+	if (c->m.holder.s_addr != 0 || phc_upnp_holder(ph, &c->m, &who, NULL) != 0 ||
 	    who.s_addr == 0 || who.s_addr == ph->local.s_addr)
 		return;
 	c->m.holder = who;
@@ -200,7 +204,7 @@ gone_from_router(struct porthole *ph, struct porthole_port_check *c)
 {
 	struct in_addr who;
 
-	if (c->m.method == PORTHOLE_UPNP || phc_upnp_holder(ph, &c->m, &who) != 0)
+	if (c->m.method == PORTHOLE_UPNP || phc_upnp_holder(ph, &c->m, &who, NULL) != 0)
 		return false;
 	if (who.s_addr == ph->local.s_addr)
 		return false;
@@ -218,7 +222,8 @@ check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, in
 
 	c->lease_left = porthole_lease_left(&c->m, now);
 	if (c->m.external_port == 0) {
-		c->state = c->m.error == PORTHOLE_ERR_TAKEN ? PORTHOLE_PORT_TAKEN :
+		c->state = c->m.error == PORTHOLE_ERR_TAKEN || c->m.error == PORTHOLE_ERR_STATIC ?
+		    PORTHOLE_PORT_TAKEN :
 		    c->m.error == 0 || c->m.error == PORTHOLE_ERR_NOTMAPPED ?
 		    PORTHOLE_PORT_NOT_MAPPED : PORTHOLE_PORT_FAILED;
 		find_holder(ph, c);

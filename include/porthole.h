@@ -90,6 +90,7 @@ enum porthole_error {
 	PORTHOLE_ERR_UNSUPPORTED = -14,	/* the forced protocol is not offered */
 	PORTHOLE_ERR_LOST = -15,	/* the gateway restarted and forgot the mapping */
 	PORTHOLE_ERR_REFLECTOR = -16,	/* the reflector could not be asked, or refused */
+	PORTHOLE_ERR_STATIC = -17,	/* the port is held by a static mapping (holder) */
 };
 
 /* One port of a profile. proto is IPPROTO_TCP or IPPROTO_UDP. */

@@ -51,6 +51,41 @@ out=$(ph_mail -v --port tcp/25 map 2>&1)
 check_match "auto picks PCP first" "speaks pcp" "$out"
 ph_mail unmap >/dev/null
 
+# --- one port PCP does not answer (as miniupnpd, looping on a port its rules
+# deny): the other protocols are asked for that port, and the other ports go on ---
+ph_stop
+conf=$(ph_config)
+sed -i "/^allow/i deny 25 $LAN_NET 25" "$conf"
+check "portholed restarts denying port 25" ph_start "$conf"
+in_gw nft -f - <<'NFT'
+table inet pcpsilent {
+	chain in { type filter hook input priority -10; udp dport 5351 @th,64,8 2 @th,384,16 25 drop; }
+}
+NFT
+out=$(ph_mail -v --port tcp/25 --port tcp/587 map 2>&1); rc=$?
+check_eq "PCP silent for one port: map exits 1 (that port refused), not 3" 1 $rc
+check_match "the other port is mapped, by PCP" "tcp/587 -> $EXT_IP:587 via pcp" "$out"
+check_match "tcp/25: the next protocol was tried (NAT-PMP answered)" \
+	"tcp/25: no answer over pcp for this port; trying the other protocols.*tcp/25: trying natpmp" \
+	"$(tr '\n' ' ' <<<"$out")"
+check_match "tcp/25: the reason given is the router's rules, not the silence" \
+	"tcp-25 +tcp/25 not mapped: tcp/25: refused by the router's rules \(nobody holds port 25\)" "$out"
+check_not "tcp/25 is not mapped" grep -q "tcp  *25 " <<<"$(ph_ctl list)"
+ph_mail unmap >/dev/null
+in_gw nft delete table inet pcpsilent
+ph_stop
+# IGD:1 has no 606: a refusal by the rules comes as 718, which names no holder.
+conf=$(ph_config igd_version=1)
+sed -i "/^allow/i deny 25 $LAN_NET 25" "$conf"
+check "portholed restarts as IGD:1, denying port 25" ph_start "$conf"
+out=$(ph_mail -P upnp --port tcp/25 map 2>&1); rc=$?
+check_eq "IGD:1, port 25 denied by the rules: exit 1" 1 $rc
+check_match "IGD:1 718 with nobody holding the port: refused by the router's rules" \
+	"tcp/25: refused by the router's rules \(nobody holds port 25\)" "$out"
+check_not "(not blamed on another host)" grep -q "held by\|another host" <<<"$out"
+ph_stop
+check "portholed restarts" ph_start
+
 # --- a gateway without PCP: NAT-PMP; without both: UPnP ---
 ph_stop
 check "portholed restarts without PCP" ph_start "$(ph_config enable_pcp=no)"
@@ -128,7 +163,7 @@ ph_mail unmap >/dev/null
 check "the workstation takes tcp/25 (NAT-PMP)" in_ws natpmpc -g $GW_LAN_IP -a 25 25 tcp 3600
 out=$(ph_mail -P pcp --port tcp/25 --port tcp/587 map 2>&1); rc=$?
 check_eq "PCP: a taken port makes map exit 1" 1 $rc
-check_match "PCP: map says another host holds it" "another host holds 25" "$out"
+check_match "PCP: map names the host that holds it" "tcp/25: held by $WS_IP on the LAN" "$out"
 check_match "PCP: the other port is mapped" "tcp/587 -> $EXT_IP:587" "$out"
 check_absent "PCP: the stand-in port was given back" "$MAIL_IP:25 " ph_ctl list
 out=$(ph_mail status); rc=$?
@@ -148,6 +183,19 @@ js=$(ph_mail status --json)
 check_eq "status json: taken, with advice naming the holder" "taken held by $WS_IP" \
 	"$(json_get 'd["ports"][0]["state"]+" "+d["ports"][0]["advice"].split(":")[0]' <<<"$js")"
 ph_ctl flush >/dev/null
+rm -f "$PORTHOLE_STATE"
+
+# --- a static mapping on the router holds the port (PCP offers another port) ---
+check "the router's admin adds a static mapping of tcp/25 to the workstation" \
+	ph_ctl add tcp 25 $WS_IP 25 0 oldmail
+out=$(ph_mail -P pcp --port tcp/25 map 2>&1); rc=$?
+check_eq "PCP against a static mapping: exit 1" 1 $rc
+check_match "it is named as a static mapping, with its holder" \
+	"tcp/25: held by $WS_IP \(a static mapping\): remove it on the router, or use it as it is" "$out"
+check_not "(no advice to allow this host)" grep -q "allow this host" <<<"$out"
+check_match "status says the same" "tcp-25 tcp/25: held by $WS_IP \(a static mapping\)" \
+	"$(ph_mail status --port tcp/25)"
+ph_ctl del tcp 25 >/dev/null
 rm -f "$PORTHOLE_STATE"
 
 # --- the keeper: renews, and maps again after a gateway restart ---

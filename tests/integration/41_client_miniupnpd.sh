@@ -102,7 +102,7 @@ check_eq "miniupnpd, upnp: a taken port: exit 1" 1 $rc
 check_match "miniupnpd, upnp: names the holder" "held by $WS_IP" "$out"
 out=$(ph_mail -P pcp --port tcp/25 map 2>&1); rc=$?
 check_eq "miniupnpd, pcp: a taken port: exit 1" 1 $rc
-check_match "miniupnpd, pcp: says another host holds it" "another host holds 25|held by another host|CANNOT_PROVIDE_EXTERNAL" "$out"
+check_match "miniupnpd, pcp: names the holder (looked up over UPnP)" "tcp/25: held by $WS_IP on the LAN" "$out"
 check_match "miniupnpd: the workstation's mapping is untouched" "dnat ip to $WS_IP:25" "$(rules)"
 out=$(ph_mail --port tcp/25 status)
 check_match "status reports it taken" "tcp-25 +tcp/25 +taken" "$out"
@@ -130,3 +130,4 @@ for proto in natpmp upnp; do
 	kill -TERM $KEEP; wait $KEEP
 	check_absent "keep ($proto): removed on exit" "dport 25 " rules
 done
+
