@@ -3,7 +3,9 @@
  *
  *   porthole [options] map [--profile mail|FILE] [--port tcp/N]... [--enable NAME]
  *   porthole [options] unmap [--port tcp/N]...
- *   porthole [options] status [--json]
+ *   porthole [options] status [--json] [--reflector URL]
+ *   porthole [options] check [--reflector URL]      (a monitoring plugin)
+ *   porthole reflect --listen ADDR:PORT [...]       (the reflector, outside)
  *   porthole [options] keep [--profile ...] [--check-interval S] [--no-unmap]
  *
  * What was mapped is remembered in the state file so that later commands
@@ -55,10 +57,13 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: porthole [options] map|unmap|status|keep [command options]\n"
+	    "usage: porthole [options] map|unmap|status|check|keep [command options]\n"
 	    "  map     map the profile's ports (default: the mail profile)\n"
 	    "  unmap   remove the mappings made before (or only --port ones)\n"
-	    "  status  checkup: per port mapped?, how, lease, reachable? (--json)\n"
+	    "  status  checkup: per port mapped?, how, lease, reached from outside? (--json)\n"
+	    "  check   the checkup as a monitoring plugin: one line, exit 0 OK,\n"
+	    "          1 WARNING, 2 CRITICAL, 3 UNKNOWN\n"
+	    "  reflect serve as the reflector outside (porthole reflect --help)\n"
 	    "  keep    map and keep mapped in the foreground (for systemd)\n"
 	    "options:\n"
 	    "  -g, --gateway A.B.C.D   the router (default: the default route)\n"
@@ -311,13 +316,15 @@ save_renewed(const struct cli *c, struct porthole_mapping *st, size_t n,
 	return changed ? save_state(c, st, n) : 0;
 }
 
+/* The checkup of the ports asked about; *out is the report (to free). */
 static int
-cmd_status(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
+checkup(struct cli *c, struct porthole *ph, const struct porthole_profile *p,
+    struct porthole_report **out)
 {
 	struct porthole_mapping st[PORTHOLE_PROFILE_MAX], sel[PORTHOLE_PROFILE_MAX], *m;
 	struct porthole_report *r;
 	size_t n, i, k = 0;
-	int rc, ret;
+	int rc;
 
 	if (load_state(c, st, &n) != 0)
 		return EXIT_LOCAL;
@@ -352,31 +359,67 @@ cmd_status(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 		free(r);
 		return EXIT_LOCAL;
 	}
+	*out = r;
+	return rc != 0 || r->verdict == PORTHOLE_VERDICT_NO_GATEWAY ? EXIT_GATEWAY :
+	    r->verdict == PORTHOLE_VERDICT_OPEN ? EXIT_OK : EXIT_PARTIAL;
+}
+
+static int
+cmd_status(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
+{
+	struct porthole_report *r = NULL;
+	int ret = checkup(c, ph, p, &r);
+
+	if (r == NULL)
+		return ret;
 	if (c->json)
 		porthole_report_json(r, stdout);
 	else
 		porthole_report_table(r, stdout);
-	ret = rc != 0 || r->verdict == PORTHOLE_VERDICT_NO_GATEWAY ? EXIT_GATEWAY :
-	    r->verdict == PORTHOLE_VERDICT_OPEN ? EXIT_OK : EXIT_PARTIAL;
 	free(r);
 	return ret;
 }
 
-/* status without a gateway still answers, in the format asked for. */
-static void
-no_gateway_report(const struct cli *c)
+static int
+plugin_unknown(const char *why)
+{
+	printf("PORTHOLE UNKNOWN - %s\n", why);
+	return 3;
+}
+
+/* A monitoring plugin: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
+static int
+cmd_check(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
+{
+	struct porthole_report *r = NULL;
+	int ret;
+
+	checkup(c, ph, p, &r);
+	if (r == NULL)
+		return plugin_unknown("the checkup could not run (see its error)");
+	ret = porthole_report_check(r, stdout);
+	free(r);
+	return ret;
+}
+
+/* status and check without a gateway still answer, in the format asked for. */
+static int
+no_gateway_report(const struct cli *c, bool check, int ret)
 {
 	struct porthole_report *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return;
+		return ret;
 	r->verdict = PORTHOLE_VERDICT_NO_GATEWAY;
 	snprintf(r->summary, sizeof(r->summary), "%s", porthole_strerror(PORTHOLE_ERR_NOGATEWAY));
-	if (c->json)
+	if (check)
+		ret = porthole_report_check(r, stdout);
+	else if (c->json)
 		porthole_report_json(r, stdout);
 	else
 		porthole_report_table(r, stdout);
 	free(r);
+	return ret;
 }
 
 static int
@@ -527,11 +570,12 @@ main(int argc, char **argv)
 		int (*fn)(struct cli *, struct porthole *, const struct porthole_profile *);
 	} cmds[] = {
 		{ "map", cmd_map }, { "unmap", cmd_unmap }, { "status", cmd_status },
-		{ "keep", cmd_keep },
+		{ "keep", cmd_keep }, { "check", cmd_check },
 	};
 	struct porthole_profile p;
 	struct porthole *ph;
 	struct cli c;
+	bool check;
 	size_t i;
 	int rc;
 
@@ -548,9 +592,11 @@ main(int argc, char **argv)
 	if (c.reflector != NULL && c.reflector[0] == '\0')
 		c.reflector = NULL;
 	c.reflector_token = getenv("PORTHOLE_REFLECTOR_TOKEN");
+	/* A monitoring plugin says UNKNOWN (3) when it cannot even run. */
+	check = argc >= 2 && strcmp(argv[argc - 1], "check") == 0;
 	if (parse_args(&c, argc, argv) != 0 || optind != argc - 1) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return check ? plugin_unknown("bad options") : EXIT_USAGE;
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[optind], cmds[i].name) == 0)
@@ -561,11 +607,11 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (build_profile(&c, &p) != 0)
-		return EXIT_USAGE;
+		return check ? plugin_unknown("bad profile or port") : EXIT_USAGE;
 	if ((rc = open_client(&c, &ph)) != 0) {
-		if (cmds[i].fn == cmd_status && rc == EXIT_GATEWAY)
-			no_gateway_report(&c);
-		return rc;
+		if ((check || cmds[i].fn == cmd_status) && rc == EXIT_GATEWAY)
+			return no_gateway_report(&c, check, rc);
+		return check ? plugin_unknown("cannot start (see the error)") : rc;
 	}
 	rc = cmds[i].fn(&c, ph, &p);
 	porthole_close(ph);

@@ -315,6 +315,14 @@ PORTHOLE_API int	porthole_checkup(struct porthole *ph, const struct porthole_map
 /* Writes the report as an aligned table, or as JSON (fields in porthole(1)). */
 PORTHOLE_API int	porthole_report_table(const struct porthole_report *r, FILE *out);
 PORTHOLE_API int	porthole_report_json(const struct porthole_report *r, FILE *out);
+/*
+ * Writes the report as a monitoring plugin's line (Nagios, Icinga,
+ * monitoring-plugins): "PORTHOLE OK - summary | ports_open=N;;;0;T
+ * ports_mapped=M;;;0;T lease_left=Ss;;;0". Returns the plugin's status: 0 OK
+ * (verdict open), 1 WARNING (partial, or untested from outside), 2 CRITICAL
+ * (nothing reachable from outside, nothing mapped, no gateway), 3 UNKNOWN.
+ */
+PORTHOLE_API int	porthole_report_check(const struct porthole_report *r, FILE *out);
 PORTHOLE_API const char *porthole_port_state_name(enum porthole_port_state s);
 PORTHOLE_API const char *porthole_reach_name(enum porthole_reach r);
 PORTHOLE_API const char *porthole_verdict_name(enum porthole_verdict v);

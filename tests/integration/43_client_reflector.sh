@@ -111,6 +111,9 @@ out=$(ph_mail status); rc=$?
 check_eq "without a reflector: status exits 1 (not tested is not open)" 1 $rc
 check_match "without a reflector: verdict untested, and how to test" \
 	"^verdict: untested: 2 ports mapped at $EXT_IP, but not tested from outside: run .porthole status --reflector URL." "$out"
+out=$(ph_mail check); rc=$?
+check_eq "check without a reflector: WARNING (exit 1)" 1 $rc
+check_match "check: one line, untested" "^PORTHOLE WARNING - 2 ports mapped at $EXT_IP, but not tested from outside" "$out"
 js=$(ph_mail status --json)
 check_eq "without a reflector (json): mapped, hairpin open, outside untested" \
 	"mapped open untested|mapped open untested" \
@@ -122,6 +125,11 @@ check_match "with the reflector: verdict open from outside" \
 	"^verdict: open: all 2 ports open from outside at $EXT_IP" "$out"
 check_match "the table shows what the service said to the reflector" \
 	"tcp-25 tcp/25 greets: $WAN_IP" "$out"
+out=$(ph_mail check --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "check (monitoring plugin): OK, exit 0" 0 $rc
+check_match "check: one line, the verdict and the perfdata" \
+	"^PORTHOLE OK - all 2 ports open from outside at $EXT_IP \| ports_open=2;;;0;2 ports_mapped=2;;;0;2 lease_left=[0-9]+s;;;0$" "$out"
+check_eq "check: exactly one line" 1 "$(wc -l <<<"$out")"
 js=$(PORTHOLE_REFLECTOR=$REFLECTOR_URL ph_mail status --json); rc=$?
 check_eq "PORTHOLE_REFLECTOR works the same (exit 0)" 0 $rc
 check_eq "json: outside open, the greeting came from the WAN host, hairpin open" \
@@ -145,6 +153,14 @@ check_eq "tcp/25 times out from outside (hairpin still open); tcp/587 is open" \
 check_eq "verdict partial, the advice blames what is in front of the router" \
 	"partial no answer from outside at $EXT_IP:25: the ISP or a firewall in front blocks it" \
 	"$(json_get 'd["verdict"]+" "+d["ports"][0]["advice"].split(": ask")[0]' <<<"$js")"
+out=$(ph_mail check --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "check with tcp/25 dropped: WARNING (exit 1), 1 of 2 open" "1 ports_open=1;;;0;2" \
+	"$rc $(grep -o 'ports_open=[^ ]*' <<<"$out")"
+in_gw nft add rule netdev isp in tcp dport 587 drop
+out=$(ph_mail check --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "check with both dropped: CRITICAL (exit 2), none open" "2 ports_open=0;;;0;2" \
+	"$rc $(grep -o 'ports_open=[^ ]*' <<<"$out")"
+check_match "check: CRITICAL names it" "^PORTHOLE CRITICAL - 0 of 2 ports open from outside" "$out"
 in_gw nft delete table netdev isp
 check "without the drop, open again" ph_mail status --reflector "$REFLECTOR_URL"
 
@@ -207,3 +223,8 @@ check_eq "no gateway: every port untested, through the hairpin and from outside"
 	"untested untested None|untested untested None" \
 	"$(json_get '"|".join(p["reachable"]+" "+p["outside"]+" "+str(p["connect_ms"]) for p in d["ports"])' <<<"$js")"
 check_not "no gateway: no advice says success" grep -q '"advice": "success"' <<<"$js"
+out=$(ph_mail check --reflector "$REFLECTOR_URL"); rc=$?
+check_eq "check with no gateway: CRITICAL (exit 2)" 2 $rc
+check_match "check: says the router does not answer" "^PORTHOLE CRITICAL - gateway $GW_LAN_IP" "$out"
+out=$(ph_mail --bogus check 2>/dev/null); rc=$?
+check_eq "check with a bad option: UNKNOWN (exit 3)" "3 PORTHOLE UNKNOWN - bad options" "$rc $out"

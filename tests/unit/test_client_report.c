@@ -229,6 +229,45 @@ table(void **state)
 }
 
 static void
+check_line(void **state)
+{
+	struct porthole_report r;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	report_init(&r);
+	add_port(&r, "smtp", 25, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_OPEN);
+	add_port(&r, "imap", 143, PORTHOLE_PORT_MAPPED, PORTHOLE_REACH_OPEN);
+	r.port[1].lease_left = 59;
+	phc_verdict(&r);
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(porthole_report_check(&r, f), 0);
+	fclose(f);
+	assert_string_equal(buf, "PORTHOLE OK - all 2 ports open from outside at 203.0.113.1 | "
+	    "ports_open=2;;;0;2 ports_mapped=2;;;0;2 lease_left=59s;;;0\n");
+	free(buf);
+
+	/* One blocked from outside: WARNING; all of them: CRITICAL. */
+	assert_non_null(f = fopen("/dev/null", "w"));
+	r.port[0].outside = PORTHOLE_REACH_TIMEOUT;
+	phc_verdict(&r);
+	assert_int_equal(porthole_report_check(&r, f), 1);
+	r.port[1].outside = PORTHOLE_REACH_TIMEOUT;
+	phc_verdict(&r);
+	assert_int_equal(porthole_report_check(&r, f), 2);
+	/* Not tested from outside: never OK. */
+	r.port[0].outside = r.port[1].outside = PORTHOLE_REACH_UNTESTED;
+	phc_verdict(&r);
+	assert_int_equal(r.verdict, PORTHOLE_VERDICT_UNTESTED);
+	assert_int_equal(porthole_report_check(&r, f), 1);
+	r.verdict = PORTHOLE_VERDICT_NO_GATEWAY;
+	assert_int_equal(porthole_report_check(&r, f), 2);
+	fclose(f);
+}
+
+static void
 names(void **state)
 {
 	enum porthole_method m;
@@ -377,6 +416,7 @@ main(void)
 		cmocka_unit_test(verdicts),
 		cmocka_unit_test(json_fields),
 		cmocka_unit_test(table),
+		cmocka_unit_test(check_line),
 		cmocka_unit_test(names),
 		cmocka_unit_test(state_roundtrip),
 		cmocka_unit_test(state_corrupt),
