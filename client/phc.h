@@ -128,6 +128,11 @@ int	phc_reflect_error_parse(const char *body, size_t len, char *msg, size_t msgl
 int	phc_reflect_query(struct porthole *ph, const uint16_t *ports, size_t n,
 	    struct in_addr *seen, struct phc_reflect_result *res, size_t *nres);
 
+/* addrflags.c: a DHCP (not permanent) address, from the kernel's IFA_F_PERMANENT. */
+int	phc_addr_dynamic(struct in_addr addr, bool *dynamic);
+int	phc_addr_dynamic_parse(const uint8_t *buf, size_t len, struct in_addr addr,
+	    bool *dynamic, bool *done);
+
 /* reach.c */
 int	phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms,
 	    enum porthole_reach *reach);

@@ -347,6 +347,7 @@ porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n
     int connect_timeout_ms, struct porthole_report *r)
 {
 	int64_t now = (int64_t)time(NULL);
+	bool dynamic;
 	size_t i;
 	int rc;
 
@@ -370,6 +371,10 @@ porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n
 	for (i = 0; i < n && r->external_addr.s_addr == 0; i++)
 		r->external_addr = m[i].external_addr;
 	r->double_nat = phc_addr_private(r->external_addr);
+	r->local_addr = ph->local;
+	r->local_dynamic = -1;
+	if (phc_addr_dynamic(ph->local, &dynamic) == 0)
+		r->local_dynamic = dynamic;
 	for (i = 0; i < n; i++)
 		check_one(ph, &r->port[i], connect_timeout_ms, now);
 	if (ph->reflector != NULL)
@@ -422,6 +427,11 @@ porthole_report_table(const struct porthole_report *r, FILE *out)
 		fprintf(out, "warning: %s\n", r->warning);
 	if (r->reflector_error[0] != '\0')
 		fprintf(out, "warning: %s\n", r->reflector_error);
+	inet_ntop(AF_INET, &r->local_addr, ext, sizeof(ext));
+	if (r->local_dynamic == 1)
+		fprintf(out, "warning: this host's address %s is a DHCP lease: the mappings point "
+		    "at it and break when the lease moves; use a static address outside the "
+		    "DHCP scope\n", ext);
 	fprintf(out, "%-14s %-10s %-10s %-7s %-21s %-10s %-18s %s\n", "NAME", "PORT", "STATE",
 	    "VIA", "EXTERNAL", "LEASE", "OUTSIDE", "HAIRPIN");
 	for (i = 0; i < r->n; i++) {
@@ -538,6 +548,11 @@ porthole_report_json(const struct porthole_report *r, FILE *out)
 	json_str(out, r->public_addr.s_addr != 0 ? ext : NULL);
 	fputs(", \"reflector_error\": ", out);
 	json_str(out, r->reflector_error);
+	inet_ntop(AF_INET, &r->local_addr, ext, sizeof(ext));
+	fputs(", \"local_address\": ", out);
+	json_str(out, r->local_addr.s_addr != 0 ? ext : NULL);
+	fprintf(out, ", \"local_address_dynamic\": %s", r->local_dynamic < 0 ? "null" :
+	    r->local_dynamic ? "true" : "false");
 	fputs(", \"ports\": [", out);
 	for (i = 0; i < r->n; i++) {
 		fputs(i == 0 ? "\n  " : ",\n  ", out);

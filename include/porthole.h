@@ -295,6 +295,13 @@ struct porthole_report {
 	struct in_addr			public_addr;
 	/* Why the reflector could not test (unreachable, refused); "" when it did. */
 	char				reflector_error[PORTHOLE_MSG_MAX];
+	/*
+	 * This host's address toward the router, the one mappings point at,
+	 * and whether it is a DHCP lease (the kernel's address is not
+	 * permanent): 1 yes, 0 no, -1 unknown.
+	 */
+	struct in_addr			local_addr;
+	int				local_dynamic;
 };
 
 /*

@@ -187,6 +187,17 @@ check_match "it says the reflector refused, and why" \
 out=$(PORTHOLE_REFLECTOR_TOKEN=s3cret-token ph_mail status --reflector http://$WAN_IP:8026/); rc=$?
 check_eq "with PORTHOLE_REFLECTOR_TOKEN it tests (exit 0)" 0 $rc
 
+# A DHCP address on the mail host (a lease, not permanent): warned of.
+check_eq "a static address: not called dynamic (json)" "$MAIL_IP False" \
+	"$(ph_mail status --json | json_get 'd["local_address"]+" "+str(d["local_address_dynamic"])')"
+ip -n "$NS_MAIL" addr change $MAIL_IP/24 dev eth0 valid_lft 3600 preferred_lft 3600
+check_eq "a DHCP lease (valid_lft 3600): dynamic (json)" "$MAIL_IP True" \
+	"$(ph_mail status --json | json_get 'd["local_address"]+" "+str(d["local_address_dynamic"])')"
+check_match "the table warns, and says what to do" \
+	"^warning: this host's address $MAIL_IP is a DHCP lease: .* use a static address outside the DHCP scope" \
+	"$(ph_mail status)"
+ip -n "$NS_MAIL" addr change $MAIL_IP/24 dev eth0 valid_lft forever preferred_lft forever
+
 # The router's admin removes the mappings: PCP's epoch does not change, UPnP's list does.
 ph_ctl flush >/dev/null
 js=$(ph_mail status --json --reflector "$REFLECTOR_URL"); rc=$?

@@ -16,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
 #include "phc.h"
 
 
@@ -196,7 +199,7 @@ json_fields(void **state)
 	    "\"connect_ms\": 3, \"advice\": null, \"listening\": null, \"outside\": \"open\", "
 	    "\"outside_ms\": 3, \"greeting\": \"220 mx ESMTP\", \"renewed\": false}"));
 	assert_non_null(strstr(out, "\"public_address\": \"203.0.113.1\", \"reflector_error\": "
-	    "null, \"ports\": ["));
+	    "null, \"local_address\": null, \"local_address_dynamic\": false, \"ports\": ["));
 	assert_non_null(strstr(out, "{\"name\": \"we\\\"ird\\\\\", \"protocol\": \"tcp\", "
 	    "\"port\": 26, \"state\": \"not_mapped\", \"method\": null, \"external_address\": "
 	    "null, \"external_port\": null, \"lease_left\": null, \"reachable\": \"untested\", "
@@ -265,6 +268,53 @@ check_line(void **state)
 	r.verdict = PORTHOLE_VERDICT_NO_GATEWAY;
 	assert_int_equal(porthole_report_check(&r, f), 2);
 	fclose(f);
+}
+
+/* An RTM_NEWADDR message for addr with flags, as the kernel sends it. */
+static size_t
+newaddr(uint8_t *buf, const char *addr, uint32_t flags, bool ifa_flags_attr)
+{
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	struct ifaddrmsg *ifa = NLMSG_DATA(nh);
+	struct rtattr *rta = IFA_RTA(ifa);
+	struct in_addr a = ip(addr);
+
+	memset(buf, 0, 128);
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_flags = (uint8_t)flags;
+	rta->rta_type = IFA_LOCAL;
+	rta->rta_len = RTA_LENGTH(4);
+	memcpy(RTA_DATA(rta), &a, 4);
+	nh->nlmsg_len = NLMSG_LENGTH(sizeof(*ifa)) + RTA_ALIGN(rta->rta_len);
+	if (ifa_flags_attr) {
+		rta = (struct rtattr *)(buf + nh->nlmsg_len);
+		rta->rta_type = IFA_FLAGS;
+		rta->rta_len = RTA_LENGTH(4);
+		memcpy(RTA_DATA(rta), &flags, 4);
+		nh->nlmsg_len += RTA_ALIGN(rta->rta_len);
+	}
+	nh->nlmsg_type = RTM_NEWADDR;
+	return nh->nlmsg_len;
+}
+
+static void
+dynamic_address(void **state)
+{
+	uint8_t buf[512] __attribute__((aligned(4)));
+	bool dyn = false, done = false;
+	size_t len;
+
+	(void)state;
+	len = newaddr(buf, "192.168.77.10", 0, true);
+	len += newaddr(buf + len, "192.168.77.11", IFA_F_PERMANENT, false);
+	assert_int_equal(phc_addr_dynamic_parse(buf, len, ip("192.168.77.10"), &dyn, &done), 0);
+	assert_true(dyn);
+	assert_int_equal(phc_addr_dynamic_parse(buf, len, ip("192.168.77.11"), &dyn, &done), 0);
+	assert_false(dyn);
+	assert_int_equal(phc_addr_dynamic_parse(buf, len, ip("192.168.77.12"), &dyn, &done), -1);
+	/* Cut short: nothing read past the end. */
+	assert_int_equal(phc_addr_dynamic_parse(buf, len - 20, ip("192.168.77.11"), &dyn, &done),
+	    -1);
 }
 
 static void
@@ -417,6 +467,7 @@ main(void)
 		cmocka_unit_test(json_fields),
 		cmocka_unit_test(table),
 		cmocka_unit_test(check_line),
+		cmocka_unit_test(dynamic_address),
 		cmocka_unit_test(names),
 		cmocka_unit_test(state_roundtrip),
 		cmocka_unit_test(state_corrupt),
