@@ -20,7 +20,7 @@ CFLAGS	 += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Icommon -Idaemon -Iclient -
 CFLAGS	 += -DPORTHOLE_VERSION='"$(VERSION)"'
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS_DAEMON) $(PKGS_CLIENT) 2>/dev/null)
 LIBS_DAEMON = $(shell pkg-config --libs $(PKGS_DAEMON) 2>/dev/null)
-LIBS_CLIENT = $(shell pkg-config --libs $(PKGS_CLIENT) 2>/dev/null) -lnatpmp
+LIBS_CLIENT = $(shell pkg-config --libs $(PKGS_CLIENT) 2>/dev/null) -lnatpmp -lresolv
 SANITIZE ?=
 ifneq ($(SANITIZE),)
 CFLAGS	 += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer

@@ -75,6 +75,7 @@ porthole_close(struct porthole *ph)
 	phc_upnp.fini(ph);
 	free(ph->reflector);
 	free(ph->reflector_token);
+	free(ph->domain);
 	free(ph->desc);
 	free(ph);
 }

@@ -38,6 +38,7 @@ struct porthole {
 	struct phc_upnp		*upnp;
 	char			*reflector;	/* URL of a `porthole reflect`, or NULL */
 	char			*reflector_token;
+	char			*domain;	/* mail domain to look up, or NULL */
 	char			 err[PORTHOLE_MSG_MAX];
 };
 
@@ -101,6 +102,11 @@ int	phc_announce_parse(const uint8_t *buf, size_t len, struct phc_announce *a);
 
 /* report.c */
 void	phc_verdict(struct porthole_report *r);
+void	phc_json_str(FILE *out, const char *s);	/* NULL or "" -> null */
+
+/* report_dns.c */
+void	phc_dns_table(const struct porthole_dns_check *d, FILE *out);
+void	phc_dns_json(const struct porthole_dns_check *d, FILE *out);
 
 /* reflect_wire.c: the reflector's JSON messages (both ends). */
 #define PHC_REFLECT_PORTS_MAX	16
@@ -132,6 +138,12 @@ int	phc_reflect_query(struct porthole *ph, const uint16_t *ports, size_t n,
 int	phc_addr_dynamic(struct in_addr addr, bool *dynamic);
 int	phc_addr_dynamic_parse(const uint8_t *buf, size_t len, struct in_addr addr,
 	    bool *dynamic, bool *done);
+
+/* dnscheck.c: MX, A/AAAA and PTR of a mail domain, through libc's resolver. */
+#define PHC_DNS_REC_LEN	(1025 + 8)	/* NS_MAXDNAME, and "PREF " of an MX */
+void	phc_dns_check(const char *domain, struct in_addr pub, struct porthole_dns_check *d);
+int	phc_dns_answer_parse(const uint8_t *msg, size_t len, int type,
+	    char out[][PHC_DNS_REC_LEN], size_t max);
 
 /* reach.c */
 int	phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms,

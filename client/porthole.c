@@ -45,6 +45,7 @@ struct cli {
 	int			 n_enable;
 	const char		*reflector;
 	const char		*reflector_token;
+	const char		*domain;
 	bool			 json;
 	bool			 verbose;
 	bool			 no_unmap;
@@ -79,6 +80,8 @@ usage(FILE *out)
 	    "  -j, --json              status as JSON\n"
 	    "  -R, --reflector URL     status: test from outside through a `porthole\n"
 	    "                          reflect` there (default $PORTHOLE_REFLECTOR)\n"
+	    "  -D, --domain NAME       status: check the mail domain's MX, A/AAAA and the\n"
+	    "                          public address's PTR against this network\n"
 	    "  -i, --check-interval S  keep: look at the gateway every S s (default 60)\n"
 	    "  -n, --no-unmap          keep: leave the mappings when stopped\n"
 	    "  -v, --verbose           log renewals and protocol choices too\n"
@@ -352,6 +355,10 @@ checkup(struct cli *c, struct porthole *ph, const struct porthole_profile *p,
 		    "https://...\n", c->reflector);
 		return EXIT_USAGE;
 	}
+	if (c->domain != NULL && porthole_set_domain(ph, c->domain) != 0) {
+		fprintf(stderr, "porthole: bad domain '%s'\n", c->domain);
+		return EXIT_USAGE;
+	}
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return EXIT_LOCAL;
 	rc = porthole_checkup(ph, sel, k, c->o.timeout_ms, r);
@@ -502,6 +509,7 @@ parse_args(struct cli *c, int argc, char **argv)
 		{ "enable", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "reflector", required_argument, NULL, 'R' },
+		{ "domain", required_argument, NULL, 'D' },
 		{ "check-interval", required_argument, NULL, 'i' },
 		{ "no-unmap", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -511,7 +519,7 @@ parse_args(struct cli *c, int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "g:P:s:l:t:p:o:e:jR:i:nvhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "g:P:s:l:t:p:o:e:jR:D:i:nvhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'g':
 			c->o.gateway = optarg;
@@ -542,6 +550,9 @@ parse_args(struct cli *c, int argc, char **argv)
 			break;
 		case 'R':
 			c->reflector = optarg[0] != '\0' ? optarg : NULL;
+			break;
+		case 'D':
+			c->domain = optarg;
 			break;
 		case 'n':
 			c->no_unmap = true;

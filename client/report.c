@@ -380,6 +380,9 @@ porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n
 	if (ph->reflector != NULL)
 		check_outside(ph, r);
 	address_warning(ph, r);
+	if (ph->domain != NULL)
+		phc_dns_check(ph->domain, r->public_addr.s_addr != 0 ? r->public_addr :
+		    r->double_nat ? (struct in_addr){ 0 } : r->external_addr, &r->dns);
 	phc_verdict(r);
 	return 0;
 }
@@ -461,12 +464,13 @@ porthole_report_table(const struct porthole_report *r, FILE *out)
 		if (r->port[i].advice[0] != '\0')
 			fprintf(out, "  %s %s: %s\n", r->port[i].m.name, port, r->port[i].advice);
 	}
+	phc_dns_table(&r->dns, out);
 	fprintf(out, "verdict: %s: %s\n", porthole_verdict_name(r->verdict), r->summary);
 	return ferror(out) ? PORTHOLE_ERR_SYSTEM : 0;
 }
 
-static void
-json_str(FILE *out, const char *s)
+void
+phc_json_str(FILE *out, const char *s)
 {
 	if (s == NULL || s[0] == '\0') {
 		fputs("null", out);
@@ -494,12 +498,12 @@ json_port(FILE *out, const struct porthole_port_check *c)
 
 	inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
 	fputs("{\"name\": ", out);
-	json_str(out, c->m.name);
+	phc_json_str(out, c->m.name);
 	fprintf(out, ", \"protocol\": \"%s\", \"port\": %u, \"state\": \"%s\", \"method\": ",
 	    phc_proto_name(c->m.proto), c->m.internal_port, porthole_port_state_name(c->state));
-	json_str(out, mapped ? porthole_method_name(c->m.method) : NULL);
+	phc_json_str(out, mapped ? porthole_method_name(c->m.method) : NULL);
 	fputs(", \"external_address\": ", out);
-	json_str(out, mapped ? ext : NULL);
+	phc_json_str(out, mapped ? ext : NULL);
 	if (mapped)
 		fprintf(out, ", \"external_port\": %u, \"lease_left\": %lld", c->m.external_port,
 		    (long long)c->lease_left);
@@ -511,7 +515,7 @@ json_port(FILE *out, const struct porthole_port_check *c)
 	else
 		fputs("null", out);
 	fputs(", \"advice\": ", out);
-	json_str(out, c->advice);
+	phc_json_str(out, c->advice);
 	fprintf(out, ", \"listening\": %s", c->listening < 0 ? "null" : c->listening ? "true" :
 	    "false");
 	fprintf(out, ", \"outside\": \"%s\", \"outside_ms\": ", porthole_reach_name(c->outside));
@@ -520,7 +524,7 @@ json_port(FILE *out, const struct porthole_port_check *c)
 	else
 		fputs("null", out);
 	fputs(", \"greeting\": ", out);
-	json_str(out, c->greeting);
+	phc_json_str(out, c->greeting);
 	fprintf(out, ", \"renewed\": %s}", c->renewed ? "true" : "false");
 }
 
@@ -533,26 +537,28 @@ porthole_report_json(const struct porthole_report *r, FILE *out)
 	inet_ntop(AF_INET, &r->gateway, gw, sizeof(gw));
 	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
 	fputs("{\"version\": 1, \"gateway\": ", out);
-	json_str(out, r->gateway.s_addr != 0 ? gw : NULL);
+	phc_json_str(out, r->gateway.s_addr != 0 ? gw : NULL);
 	fputs(", \"method\": ", out);
-	json_str(out, r->method != PORTHOLE_AUTO ? porthole_method_name(r->method) : NULL);
+	phc_json_str(out, r->method != PORTHOLE_AUTO ? porthole_method_name(r->method) : NULL);
 	fputs(", \"external_address\": ", out);
-	json_str(out, r->external_addr.s_addr != 0 ? ext : NULL);
+	phc_json_str(out, r->external_addr.s_addr != 0 ? ext : NULL);
 	fprintf(out, ", \"double_nat\": %s, \"verdict\": \"%s\", \"summary\": ",
 	    r->double_nat ? "true" : "false", porthole_verdict_name(r->verdict));
-	json_str(out, r->summary);
+	phc_json_str(out, r->summary);
 	fputs(", \"warning\": ", out);
-	json_str(out, r->warning);
+	phc_json_str(out, r->warning);
 	inet_ntop(AF_INET, &r->public_addr, ext, sizeof(ext));
 	fputs(", \"public_address\": ", out);
-	json_str(out, r->public_addr.s_addr != 0 ? ext : NULL);
+	phc_json_str(out, r->public_addr.s_addr != 0 ? ext : NULL);
 	fputs(", \"reflector_error\": ", out);
-	json_str(out, r->reflector_error);
+	phc_json_str(out, r->reflector_error);
 	inet_ntop(AF_INET, &r->local_addr, ext, sizeof(ext));
 	fputs(", \"local_address\": ", out);
-	json_str(out, r->local_addr.s_addr != 0 ? ext : NULL);
+	phc_json_str(out, r->local_addr.s_addr != 0 ? ext : NULL);
 	fprintf(out, ", \"local_address_dynamic\": %s", r->local_dynamic < 0 ? "null" :
 	    r->local_dynamic ? "true" : "false");
+	fputs(", \"domain\": ", out);
+	phc_dns_json(&r->dns, out);
 	fputs(", \"ports\": [", out);
 	for (i = 0; i < r->n; i++) {
 		fputs(i == 0 ? "\n  " : ",\n  ", out);

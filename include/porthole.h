@@ -281,6 +281,31 @@ struct porthole_port_check {
 	bool				renewed;
 };
 
+/* The DNS of a mail domain (porthole_set_domain), as the checkup found it. */
+#define PORTHOLE_MX_MAX		8
+#define PORTHOLE_DNAME_MAX	256
+struct porthole_mx {
+	char			host[PORTHOLE_DNAME_MAX];
+	uint16_t		preference;
+	bool			implicit;	/* no MX: the domain's own address */
+	size_t			n_a;
+	struct in_addr		a[4];
+	size_t			n_aaaa;
+	char			aaaa[2][INET6_ADDRSTRLEN];
+	bool			points_here;	/* an A record is the public address */
+};
+
+struct porthole_dns_check {
+	bool			checked;	/* false: no domain given, or it failed */
+	char			domain[PORTHOLE_DNAME_MAX];
+	struct in_addr		public_addr;	/* what was compared (0: unknown) */
+	size_t			n_mx;
+	struct porthole_mx	mx[PORTHOLE_MX_MAX];
+	char			ptr[PORTHOLE_DNAME_MAX];	/* "" when none */
+	bool			ptr_confirmed;	/* the PTR name resolves back to it */
+	char			error[PORTHOLE_MSG_MAX];
+};
+
 struct porthole_report {
 	struct in_addr			gateway;
 	struct in_addr			external_addr;	/* 0 when unknown */
@@ -302,7 +327,15 @@ struct porthole_report {
 	 */
 	struct in_addr			local_addr;
 	int				local_dynamic;
+	struct porthole_dns_check	dns;
 };
+
+/*
+ * A mail domain for porthole_checkup() to look up (MX, their A/AAAA, the
+ * PTR of the public address) through the system's resolver; copied; NULL
+ * removes it. 0 or PORTHOLE_ERR_INVAL / _SYSTEM.
+ */
+PORTHOLE_API int	porthole_set_domain(struct porthole *ph, const char *domain);
 
 /*
  * A reflector (`porthole reflect` on a host outside the network) for

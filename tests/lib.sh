@@ -51,6 +51,8 @@ lab_down() {
 	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
+		# A namespace's own resolv.conf (ip netns exec mounts it), if a test made one.
+		rm -rf "/etc/netns/$ns"
 	done
 	rm -rf "$LAB_DIR"
 }

@@ -187,6 +187,31 @@ check_match "it says the reflector refused, and why" \
 out=$(PORTHOLE_REFLECTOR_TOKEN=s3cret-token ph_mail status --reflector http://$WAN_IP:8026/); rc=$?
 check_eq "with PORTHOLE_REFLECTOR_TOKEN it tests (exit 0)" 0 $rc
 
+# The mail domain's DNS: a real DNS server (dnsmasq) on the WAN host, one
+# domain whose MX points here, one whose MX points elsewhere; a PTR for us.
+in_wan dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+	--listen-address=$WAN_IP --port=53 --user=root --group=root --pid-file="$LAB_DIR/dnsmasq.pid" \
+	--mx-host=good.example,mail.good.example,10 --host-record=mail.good.example,$EXT_IP \
+	--mx-host=bad.example,mail.bad.example,10 --host-record=mail.bad.example,192.0.2.7 \
+	--ptr-record=1.113.0.203.in-addr.arpa,mail.good.example 2>>"$LAB_DIR/dnsmasq.log" &
+LAB_PIDS+=($!)
+wait_listen "$NS_WAN" udp 53
+mkdir -p "/etc/netns/$NS_MAIL"
+echo "nameserver $WAN_IP" >"/etc/netns/$NS_MAIL/resolv.conf"
+out=$(ph_mail status --reflector "$REFLECTOR_URL" --domain good.example); rc=$?
+check_eq "--domain with a right MX: still exit 0" 0 $rc
+check_match "the MX host and its address are shown" "^  MX mail.good.example -> $EXT_IP$" "$out"
+check_match "the public address's PTR, confirmed" \
+	"^  PTR $EXT_IP -> mail.good.example \(which resolves back to it\)" "$out"
+check_not "no DNS warning for the right MX" grep -q "^warning: MX" <<<"$out"
+js=$(ph_mail status --json --reflector "$REFLECTOR_URL" --domain bad.example)
+check_eq "--domain with a wrong MX (json): its address, not here; the PTR still ours" \
+	"mail.bad.example 192.0.2.7 False mail.good.example" \
+	"$(json_get 'd["domain"]["mx"][0]["host"]+" "+d["domain"]["mx"][0]["a"][0]+" "+str(d["domain"]["mx"][0]["points_here"])+" "+d["domain"]["ptr"]' <<<"$js")"
+check_match "the table names the mismatch and the public address" \
+	"^warning: MX mail.bad.example -> 192.0.2.7, but this network's public address is $EXT_IP$" \
+	"$(ph_mail status --reflector "$REFLECTOR_URL" --domain bad.example)"
+
 # A DHCP address on the mail host (a lease, not permanent): warned of.
 check_eq "a static address: not called dynamic (json)" "$MAIL_IP False" \
 	"$(ph_mail status --json | json_get 'd["local_address"]+" "+str(d["local_address_dynamic"])')"

@@ -1,6 +1,7 @@
 /*
- * Unit tests for the reflector's messages (client/reflect_wire.c): what a
- * request may say, what a reply must say, and the greeting's sanitising.
+ * Unit tests for what the checkup reads from the network: the reflector's
+ * messages (client/reflect_wire.c: what a request may say, what a reply
+ * must say, the greeting's sanitising) and DNS answers (dnscheck.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/nameser.h>
 
 #include "phc.h"
 
@@ -109,6 +112,25 @@ sanitise(void **state)
 	assert_string_equal(out, "?");
 }
 
+/* A DNS answer with one MX record (the name compressed), as a resolver returns it. */
+static void
+dns_answers(void **state)
+{
+	static const uint8_t mx[] = {
+		0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+		4, 'g', 'o', 'o', 'd', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 15, 0, 1,
+		0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 1, 44, 0, 9, 0, 10, 4, 'm', 'a', 'i', 'l', 0xc0, 0x0c,
+	};
+	char out[2][PHC_DNS_REC_LEN];
+
+	(void)state;
+	assert_int_equal(phc_dns_answer_parse(mx, sizeof(mx), ns_t_mx, out, 2), 1);
+	assert_string_equal(out[0], "10 mail.good.example");
+	assert_int_equal(phc_dns_answer_parse(mx, sizeof(mx), ns_t_a, out, 2), 0);
+	/* Cut inside the record: malformed, not read past the end. */
+	assert_int_equal(phc_dns_answer_parse(mx, sizeof(mx) - 3, ns_t_mx, out, 2), -1);
+}
+
 int
 main(void)
 {
@@ -116,6 +138,7 @@ main(void)
 		cmocka_unit_test(requests),
 		cmocka_unit_test(replies),
 		cmocka_unit_test(sanitise),
+		cmocka_unit_test(dns_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

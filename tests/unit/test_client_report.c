@@ -199,7 +199,8 @@ json_fields(void **state)
 	    "\"connect_ms\": 3, \"advice\": null, \"listening\": null, \"outside\": \"open\", "
 	    "\"outside_ms\": 3, \"greeting\": \"220 mx ESMTP\", \"renewed\": false}"));
 	assert_non_null(strstr(out, "\"public_address\": \"203.0.113.1\", \"reflector_error\": "
-	    "null, \"local_address\": null, \"local_address_dynamic\": false, \"ports\": ["));
+	    "null, \"local_address\": null, \"local_address_dynamic\": false, \"domain\": null, "
+	    "\"ports\": ["));
 	assert_non_null(strstr(out, "{\"name\": \"we\\\"ird\\\\\", \"protocol\": \"tcp\", "
 	    "\"port\": 26, \"state\": \"not_mapped\", \"method\": null, \"external_address\": "
 	    "null, \"external_port\": null, \"lease_left\": null, \"reachable\": \"untested\", "
