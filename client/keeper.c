@@ -7,8 +7,6 @@
  * external address make every port due at once. Each change is logged once.
  */
 #include <arpa/inet.h>
-#include <assert.h>
-#include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +38,7 @@ struct porthole_keeper {
 	int			 fd;
 	size_t			 n;
 	struct keep_entry	 e[PORTHOLE_PROFILE_MAX];
+	struct porthole_mapping	 view[PORTHOLE_PROFILE_MAX];	/* for keeper_mappings */
 };
 
 /* Joins 224.0.0.1 on port 5350; without it the periodic check still works. */
@@ -126,12 +125,16 @@ porthole_keeper_fd(const struct porthole_keeper *k)
 	return k->fd;
 }
 
+/* The mappings as one array (the entries hold more than the mapping). */
 PORTHOLE_API const struct porthole_mapping *
-porthole_keeper_mappings(const struct porthole_keeper *k, size_t *n)
+porthole_keeper_mappings(struct porthole_keeper *k, size_t *n)
 {
-	static_assert(offsetof(struct keep_entry, m) == 0, "mapping first");
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		k->view[i] = k->e[i].m;
 	*n = k->n;
-	return k->n > 0 ? &k->e[0].m : NULL;
+	return k->n > 0 ? k->view : NULL;
 }
 
 static void

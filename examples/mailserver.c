@@ -8,10 +8,15 @@
  * runs the libporthole keeper in the same poll loop: mapped at start,
  * renewed at half the lifetime, mapped again after a router restart, and
  * removed on SIGTERM. The state file lets `porthole status` show the
- * mappings this process made.
+ * mappings this process made. With -c it also runs the checkup every so
+ * often and prints its facts: per port mapped, reached from outside (with
+ * -R, a `porthole reflect` outside), through the public address, listening;
+ * the public address, double NAT, a DHCP address, and with -D the domain's
+ * MX and PTR.
  *
  *   mailserver [-g gateway] [-P auto|pcp|natpmp|upnp] [-p mail|FILE] [-e rdp]
- *              [-s statefile] [-l lifetime] [-i check-interval] [-v]
+ *              [-s statefile] [-l lifetime] [-i check-interval]
+ *              [-c checkup-interval] [-R reflector-url] [-D domain] [-v]
  *
  * Build: cc mailserver.c $(pkg-config --cflags --libs libporthole)
  */
@@ -26,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <porthole.h>
@@ -36,6 +42,9 @@ struct server {
 	uint16_t		 port[PORTHOLE_PROFILE_MAX];
 	size_t			 n_listen;
 	bool			 verbose;
+	unsigned		 checkup_s;	/* 0: no checkups */
+	const char		*reflector;
+	const char		*domain;
 };
 
 static volatile sig_atomic_t quit;
@@ -124,8 +133,17 @@ parse_args(int argc, char **argv, struct server *s, struct porthole_opts *o,
 	char err[300];
 	int ch, n_enable = 0, i;
 
-	while ((ch = getopt(argc, argv, "g:P:p:e:s:l:i:v")) != -1) {
+	while ((ch = getopt(argc, argv, "g:P:p:e:s:l:i:c:R:D:v")) != -1) {
 		switch (ch) {
+		case 'c':
+			s->checkup_s = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'R':
+			s->reflector = optarg;
+			break;
+		case 'D':
+			s->domain = optarg;
+			break;
 		case 'g':
 			o->gateway = optarg;
 			break;
@@ -171,9 +189,84 @@ parse_args(int argc, char **argv, struct server *s, struct porthole_opts *o,
 	return 0;
 }
 
+/* The facts of one port, as a mail server's log would want them. */
 static void
-run(struct server *s, struct porthole_keeper *k)
+print_port(const struct porthole_port_check *c)
 {
+	char ext[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
+	fprintf(stderr, "mailserver: checkup %s tcp/%u: %s", c->m.name, c->m.internal_port,
+	    porthole_port_state_name(c->state));
+	if (c->state == PORTHOLE_PORT_MAPPED)
+		fprintf(stderr, " by %s at %s:%u, lease %lld s", porthole_method_name(c->m.method),
+		    ext, c->m.external_port, (long long)c->lease_left);
+	fprintf(stderr, "; from outside %s", porthole_reach_name(c->outside));
+	if (c->greeting[0] != '\0')
+		fprintf(stderr, " (\"%s\")", c->greeting);
+	fprintf(stderr, "; through the public address %s; listening %s\n",
+	    porthole_reach_name(c->reach), c->listening < 0 ? "untested" :
+	    c->listening ? "yes" : "no");
+	if (c->advice[0] != '\0')
+		fprintf(stderr, "mailserver:   %s\n", c->advice);
+}
+
+static void
+print_domain(const struct porthole_dns_check *d)
+{
+	char a[INET_ADDRSTRLEN];
+	size_t i;
+
+	if (!d->checked)
+		return;
+	for (i = 0; i < d->n_mx; i++)
+		fprintf(stderr, "mailserver: checkup MX %s -> %s%s\n", d->mx[i].host,
+		    d->mx[i].n_a > 0 ? inet_ntop(AF_INET, &d->mx[i].a[0], a, sizeof(a)) :
+		    "(no IPv4 address)", d->mx[i].points_here ? " (here)" : " (NOT here)");
+	fprintf(stderr, "mailserver: checkup PTR of the public address: %s%s\n",
+	    d->ptr[0] != '\0' ? d->ptr : "none", d->ptr_confirmed ? " (resolves back)" : "");
+}
+
+static void
+checkup(struct porthole *ph, struct porthole_keeper *k)
+{
+	struct porthole_report *r = malloc(sizeof(*r));
+	const struct porthole_mapping *m;
+	char pub[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN];
+	size_t n, i;
+
+	m = porthole_keeper_mappings(k, &n);
+	if (r == NULL || porthole_checkup(ph, m, n, 0, r) != 0) {
+		fprintf(stderr, "mailserver: checkup: %s\n", porthole_last_error(ph));
+		free(r);
+		return;
+	}
+	inet_ntop(AF_INET, &r->public_addr, pub, sizeof(pub));
+	inet_ntop(AF_INET, &r->local_addr, local, sizeof(local));
+	fprintf(stderr, "mailserver: checkup: public address %s, double NAT %s, this host %s%s\n",
+	    r->public_addr.s_addr != 0 ? pub : "untested", r->double_nat ? "yes" : "no", local,
+	    r->local_dynamic == 1 ? " (a DHCP lease: use a static address)" : "");
+	for (i = 0; i < r->n; i++)
+		print_port(&r->port[i]);
+	print_domain(&r->dns);
+	fprintf(stderr, "mailserver: checkup verdict %s: %s\n",
+	    porthole_verdict_name(r->verdict), r->summary);
+	free(r);
+}
+
+static int64_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void
+run(struct server *s, struct porthole *ph, struct porthole_keeper *k)
+{
+	int64_t next = s->checkup_s ? now_s() + s->checkup_s : -1;
 	size_t i, n = s->n_listen;
 	int wait_ms;
 
@@ -181,6 +274,12 @@ run(struct server *s, struct porthole_keeper *k)
 	s->pfd[n].events = POLLIN;
 	while (!quit) {
 		wait_ms = porthole_keeper_run(k);
+		if (next >= 0 && now_s() >= next) {
+			checkup(ph, k);
+			next = now_s() + s->checkup_s;
+		}
+		if (next >= 0 && wait_ms > 1000)
+			wait_ms = 1000;
 		if (quit || poll(s->pfd, n + 1, wait_ms) <= 0)
 			continue;
 		for (i = 0; i < n; i++)
@@ -207,7 +306,8 @@ main(int argc, char **argv)
 	o.log_arg = &s;
 	if (parse_args(argc, argv, &s, &o, &state, &interval) != 0) {
 		fprintf(stderr, "usage: mailserver [-g gateway] [-P auto|pcp|natpmp|upnp] "
-		    "[-p mail|FILE] [-e NAME] [-s statefile] [-l lifetime] [-i interval] [-v]\n");
+		    "[-p mail|FILE] [-e NAME] [-s statefile] [-l lifetime] [-i interval]\n"
+		    "       [-c checkup-interval] [-R reflector-url] [-D domain] [-v]\n");
 		return 2;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -225,7 +325,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "mailserver: cannot start the keeper\n");
 		return 1;
 	}
-	run(&s, k);
+	if ((s.reflector != NULL && porthole_set_reflector(ph, s.reflector, NULL) != 0) ||
+	    (s.domain != NULL && porthole_set_domain(ph, s.domain) != 0)) {
+		fprintf(stderr, "mailserver: bad -R URL or -D domain\n");
+		return 2;
+	}
+	run(&s, ph, k);
 	fprintf(stderr, "mailserver: stopping, removing the mappings\n");
 	porthole_keeper_free(k, true);
 	porthole_close(ph);

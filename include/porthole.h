@@ -387,8 +387,9 @@ PORTHOLE_API int	porthole_keeper_new(struct porthole *ph, const struct porthole_
 PORTHOLE_API int	porthole_keeper_run(struct porthole_keeper *k);
 /* A socket that receives the gateway's restart announcements, or -1. */
 PORTHOLE_API int	porthole_keeper_fd(const struct porthole_keeper *k);
+/* The keeper's mappings as an array of *n, valid until the next keeper call. */
 PORTHOLE_API const struct porthole_mapping *porthole_keeper_mappings(
-			    const struct porthole_keeper *k, size_t *n);
+			    struct porthole_keeper *k, size_t *n);
 /* Unmaps everything when unmap is true (clean shutdown), then frees. */
 PORTHOLE_API void	porthole_keeper_free(struct porthole_keeper *k, bool unmap);
 

@@ -14,7 +14,7 @@ check "portholed starts" ph_start
 gw_masquerade
 check "a reflector starts on the WAN host" reflector_start
 ip netns exec "$NS_MAIL" "$BIN/examples/mailserver" -v -s "$STATE" -i 1 -l 600 \
-	>"$LAB_DIR/mailserver.log" 2>&1 &
+	-c 3 -R "$REFLECTOR_URL" >"$LAB_DIR/mailserver.log" 2>&1 &
 MS=$!
 LAB_PIDS+=($MS)
 for _ in $(seq 100); do [ "$(mapped_count)" = 12 ] && break; sleep 0.1; done
@@ -31,6 +31,13 @@ for p in $MAIL_PORTS; do
 	check_match "status row: port $p mapped and reachable" \
 		" tcp/$p +mapped +pcp +$EXT_IP:$p .* open \(" "$out"
 done
+wait_until 100 grep -q "checkup verdict" "$LAB_DIR/mailserver.log"
+log=$(cat "$LAB_DIR/mailserver.log")
+check_match "its own checkup (libporthole): the public address the reflector saw" \
+	"checkup: public address $EXT_IP, double NAT no, this host $MAIL_IP$" "$log"
+check_match "its own checkup: each port mapped, reached from outside and through the public address" \
+	"checkup smtp tcp/25: mapped by pcp at $EXT_IP:25, lease [0-9]+ s; from outside open; through the public address open; listening yes" "$log"
+check_match "its own checkup: verdict open" "checkup verdict open: all 12 ports open from outside" "$log"
 check_eq "WAN host reaches SMTP" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 25)"
 check_eq "WAN host reaches IMAPS" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 993)"
 check_eq "workstation reaches submission through the public address" "$EXT_IP" \
