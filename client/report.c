@@ -42,10 +42,13 @@ porthole_verdict_name(enum porthole_verdict v)
 static void
 mapped_advice(const struct porthole_report *r, struct porthole_port_check *c)
 {
-	char ext[INET_ADDRSTRLEN];
+	char ext[INET_ADDRSTRLEN], pub[INET_ADDRSTRLEN];
 	const char *proto = phc_proto_name(c->m.proto);
 
 	inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
+	/* Where the reflector knocked: the public address, past any second NAT. */
+	inet_ntop(AF_INET, r->public_addr.s_addr != 0 ? &r->public_addr : &c->m.external_addr,
+	    pub, sizeof(pub));
 	if (c->listening == 0 && c->outside != PORTHOLE_REACH_OPEN) {
 		snprintf(c->advice, sizeof(c->advice), "mapped, but nothing listens on %s/%u on "
 		    "this host: start the service", proto, c->m.internal_port);
@@ -54,15 +57,19 @@ mapped_advice(const struct porthole_report *r, struct porthole_port_check *c)
 			snprintf(c->advice, sizeof(c->advice), "open from outside, not through %s "
 			    "from inside: colleagues cannot use the public name; get NAT loopback "
 			    "on the router, or split DNS", ext);
+	} else if (c->outside != PORTHOLE_REACH_UNTESTED && r->double_nat) {
+		snprintf(c->advice, sizeof(c->advice), "%s from outside at %s:%u: a second NAT in "
+		    "front stops it: forward the port there too, or ask the ISP for a public "
+		    "address", c->outside == PORTHOLE_REACH_REFUSED ? "refused" : "no answer", pub,
+		    c->m.external_port);
 	} else if (c->outside == PORTHOLE_REACH_REFUSED) {
 		snprintf(c->advice, sizeof(c->advice), "refused from outside at %s:%u although the "
-		    "service answers here: a firewall on the way rejects it", ext,
+		    "service answers here: a firewall on the way rejects it", pub,
 		    c->m.external_port);
 	} else if (c->outside == PORTHOLE_REACH_TIMEOUT) {
-		snprintf(c->advice, sizeof(c->advice), "no answer from outside at %s:%u: %s", ext,
-		    c->m.external_port, r->double_nat ? "a second NAT in front drops it: "
-		    "ask the ISP for a public address" :
-		    "the ISP or a firewall in front blocks it: ask the ISP to open it");
+		snprintf(c->advice, sizeof(c->advice), "no answer from outside at %s:%u: the ISP "
+		    "or a firewall in front blocks it: ask the ISP to open it", pub,
+		    c->m.external_port);
 	} else if (r->public_addr.s_addr != 0) {
 		snprintf(c->advice, sizeof(c->advice), "not tested from outside: the reflector "
 		    "%s", c->m.proto == IPPROTO_TCP ? "does not test this port (its "

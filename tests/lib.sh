@@ -19,6 +19,7 @@ NS_WAN=$LAB_ID-wan
 NS_WAN2=$LAB_ID-wan2
 NS_MAIL=$LAB_ID-mail
 NS_WS=$LAB_ID-ws
+NS_OUTER=$LAB_ID-outer		# only with lab_double_nat
 EXT_IP=203.0.113.1
 WAN_IP=203.0.113.2
 WAN2_IP=203.0.113.3
@@ -48,7 +49,7 @@ lab_down() {
 	for pid in "${LAB_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
-	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS"; do
+	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS" "$NS_OUTER"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 		# A namespace's own resolv.conf (ip netns exec mounts it), if a test made one.
@@ -309,7 +310,7 @@ check_match() {
 gw_masquerade() {
 	in_gw nft -f - <<'NFT'
 table ip labnat {
-	chain post { type nat hook postrouting priority srcnat + 10; oifname "wan0" masquerade; }
+	chain postrouting { type nat hook postrouting priority srcnat + 10; oifname "wan0" masquerade; }
 }
 NFT
 }
@@ -323,4 +324,56 @@ reflector_start() {
 	REFL_PID=$!
 	LAB_PIDS+=("$REFL_PID")
 	wait_listen "$NS_WAN" tcp 8025
+}
+
+# lab_double_nat: after lab_up, puts a second NAT (an ISP's box, namespace
+# $NS_OUTER) between the gateway and the WAN, with the shared address space
+# (RFC 6598) between them:
+#
+#   wan 203.0.113.2 ── br ── outer 203.0.113.1 (OUTER_IP, public) ── 100.64.0.1
+#                                        100.64.0.0/10 ── gateway wan0 100.64.0.2 (GW_WAN_IP)
+#
+# The outer box masquerades what comes from 100.64.0.0/10 and forwards
+# nothing inward until outer_forward says so. EXT_IP stays the public address.
+OUTER_IP=$EXT_IP
+OUTER_LAN_IP=100.64.0.1
+GW_WAN_IP=100.64.0.2
+lab_double_nat() {
+	set -e
+	ip netns add "$NS_OUTER"
+	ip -n "$NS_OUTER" link set lo up
+	ip -n "$NS_GW" link del wan0
+	ip link add wan0 netns "$NS_OUTER" type veth peer name gwport netns "$NS_WAN"
+	ip -n "$NS_WAN" link set gwport master br0 up
+	ip -n "$NS_OUTER" addr add $OUTER_IP/24 dev wan0
+	ip -n "$NS_OUTER" link set wan0 up
+	ip link add lan0 netns "$NS_OUTER" type veth peer name wan0 netns "$NS_GW"
+	ip -n "$NS_OUTER" addr add $OUTER_LAN_IP/10 dev lan0
+	ip -n "$NS_OUTER" link set lan0 up
+	ip -n "$NS_GW" addr add $GW_WAN_IP/10 dev wan0
+	ip -n "$NS_GW" link set wan0 up
+	ip -n "$NS_GW" route add default via $OUTER_LAN_IP
+	ip netns exec "$NS_OUTER" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$NS_OUTER" nft -f - <<'NFT'
+table ip isp {
+	map forwards {
+		type inet_proto . inet_service : ipv4_addr . inet_service
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat
+		iifname "wan0" dnat ip to meta l4proto . th dport map @forwards
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat
+		oifname "wan0" masquerade
+	}
+}
+NFT
+	set +e
+}
+
+# outer_forward tcp|udp PORT: the outer box forwards PORT to the gateway, as
+# an ISP's box does when its owner sets a port forward there.
+outer_forward() {
+	ip netns exec "$NS_OUTER" nft add element ip isp forwards "{ $1 . $2 : $GW_WAN_IP . $2 }"
 }
