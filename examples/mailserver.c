@@ -9,7 +9,8 @@
  * renewed at half the lifetime, mapped again after a router restart, and
  * removed on SIGTERM. The state file lets `porthole status` show the
  * mappings this process made. With -c it also runs the checkup every so
- * often and prints its facts: per port mapped, reached from outside (with
+ * often (in a child process, so serving goes on) and prints its facts: per
+ * port mapped, reached from outside (with
  * -R, a `porthole reflect` outside), through the public address, listening;
  * the public address, double NAT, a DHCP address, and with -D the domain's
  * MX and PTR.
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -227,19 +229,30 @@ print_domain(const struct porthole_dns_check *d)
 	    d->ptr[0] != '\0' ? d->ptr : "none", d->ptr_confirmed ? " (resolves back)" : "");
 }
 
+/*
+ * The checkup takes seconds (the reflector connects back and waits for
+ * our greeting), so it runs in a child: the server goes on serving, and
+ * answers the reflector too.
+ */
 static void
 checkup(struct porthole *ph, struct porthole_keeper *k)
 {
-	struct porthole_report *r = malloc(sizeof(*r));
+	struct porthole_report *r;
 	const struct porthole_mapping *m;
 	char pub[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN];
 	size_t n, i;
+	pid_t pid;
 
 	m = porthole_keeper_mappings(k, &n);
+	if ((pid = fork()) != 0) {
+		if (pid == -1)
+			fprintf(stderr, "mailserver: checkup: fork: %s\n", strerror(errno));
+		return;
+	}
+	r = malloc(sizeof(*r));
 	if (r == NULL || porthole_checkup(ph, m, n, 0, r) != 0) {
 		fprintf(stderr, "mailserver: checkup: %s\n", porthole_last_error(ph));
-		free(r);
-		return;
+		_exit(1);
 	}
 	inet_ntop(AF_INET, &r->public_addr, pub, sizeof(pub));
 	inet_ntop(AF_INET, &r->local_addr, local, sizeof(local));
@@ -251,7 +264,7 @@ checkup(struct porthole *ph, struct porthole_keeper *k)
 	print_domain(&r->dns);
 	fprintf(stderr, "mailserver: checkup verdict %s: %s\n",
 	    porthole_verdict_name(r->verdict), r->summary);
-	free(r);
+	_exit(0);
 }
 
 static int64_t
@@ -278,6 +291,8 @@ run(struct server *s, struct porthole *ph, struct porthole_keeper *k)
 			checkup(ph, k);
 			next = now_s() + s->checkup_s;
 		}
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;	/* checkups done */
 		if (next >= 0 && wait_ms > 1000)
 			wait_ms = 1000;
 		if (quit || poll(s->pfd, n + 1, wait_ms) <= 0)

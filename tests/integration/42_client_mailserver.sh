@@ -36,7 +36,7 @@ log=$(cat "$LAB_DIR/mailserver.log")
 check_match "its own checkup (libporthole): the public address the reflector saw" \
 	"checkup: public address $EXT_IP, double NAT no, this host $MAIL_IP$" "$log"
 check_match "its own checkup: each port mapped, reached from outside and through the public address" \
-	"checkup smtp tcp/25: mapped by pcp at $EXT_IP:25, lease [0-9]+ s; from outside open; through the public address open; listening yes" "$log"
+	"checkup smtp tcp/25: mapped by pcp at $EXT_IP:25, lease [0-9]+ s; from outside open \(\"$WAN_IP\"\); through the public address open; listening yes" "$log"
 check_match "its own checkup: verdict open" "checkup verdict open: all 12 ports open from outside" "$log"
 check_eq "WAN host reaches SMTP" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 25)"
 check_eq "WAN host reaches IMAPS" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 993)"
