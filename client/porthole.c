@@ -214,8 +214,9 @@ static int
 cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 {
 	struct porthole_mapping st[PORTHOLE_PROFILE_MAX], *m;
-	char ext[INET_ADDRSTRLEN];
+	char ext[INET_ADDRSTRLEN], silent[16] = "";
 	size_t n, i, ok = 0, tried = 0;
+	bool fell_silent = false;
 	int rc, last = 0;
 
 	if (load_state(c, st, &n) != 0 || state_writable(c) != 0)
@@ -244,6 +245,10 @@ cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 			    m->external_port, porthole_method_name(m->method), m->lifetime);
 		} else {
 			last = rc;
+			fell_silent |= silent[0] != '\0' && gateway_error(rc);
+			if (rc == PORTHOLE_ERR_TIMEOUT && silent[0] == '\0')
+				snprintf(silent, sizeof(silent), "%s/%u", pp->proto == IPPROTO_UDP ?
+				    "udp" : "tcp", pp->port);
 			/*
 			 * A gateway that answers nothing is said once, below; one
 			 * silent on a single port does not stop the others.
@@ -255,6 +260,11 @@ cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 			    porthole_last_error(ph));
 		}
 	}
+	/* It answered, then nothing more after one port's request: say which. */
+	if (fell_silent)
+		fprintf(stderr, "porthole: the gateway went silent after the request for %s: "
+		    "some routers (miniupnpd) hang for minutes on a port their rules deny; allow "
+		    "it on the router, or leave it out\n", silent);
 	if (last != 0 && gateway_error(last) && ok == 0) {
 		fprintf(stderr, "porthole: %s\n", porthole_last_error(ph));
 		return EXIT_GATEWAY;

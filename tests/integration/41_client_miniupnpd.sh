@@ -131,3 +131,27 @@ for proto in natpmp upnp; do
 	check_absent "keep ($proto): removed on exit" "dport 25 " rules
 done
 
+
+# Debian's stock rules deny ports below 1024. miniupnpd then loops on a PCP
+# or NAT-PMP request for port 25 (trying every other external port in turn)
+# and answers nothing, to anyone, for minutes. The client maps what it can
+# before, tries the other protocols for port 25, and names the port after
+# which the gateway went silent.
+mu_stop
+in_gw nft flush chain inet filter prerouting_miniupnpd
+sed -i "s|^allow 1-65535 $LAN_NET 1-65535|allow 1024-65535 $LAN_NET 1024-65535|" "$LAB_DIR/miniupnpd.conf"
+check "miniupnpd starts with Debian's stock rules (below 1024 denied)" mu_start
+serve_tcp "$NS_MAIL" 2525
+rm -f "$PORTHOLE_STATE"
+out=$(ph_mail -v --port tcp/2525 --port tcp/25 --port tcp/2526 map 2>&1); rc=$?
+check_eq "stock rules: map exits 1 (some ports mapped), not 3" 1 $rc
+check_match "the port before is mapped" "tcp/2525 -> $X_EXT:2525 via pcp" "$out"
+check_match "its DNAT rule is there" "dport 2525 dnat ip to $MAIL_IP:2525" "$(rules)"
+check_match "tcp/25: the other protocols were tried after PCP's silence" \
+	"tcp/25: no answer over pcp for this port; trying the other protocols.*tcp/25: trying natpmp.*tcp/25: trying upnp" \
+	"$(tr '\n' ' ' <<<"$out")"
+check_match "the port after the silence is reported, not dropped" "tcp-2526 +tcp/2526 not mapped" "$out"
+check_match "the cause is named: silent after tcp/25" \
+	"the gateway went silent after the request for tcp/25: some routers \(miniupnpd\) hang" "$out"
+check_match "the state file keeps what was mapped (unmap can remove it)" "map tcp-2525 tcp 2525 pcp " \
+	"$(cat "$PORTHOLE_STATE")"
