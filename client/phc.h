@@ -102,6 +102,8 @@ int	phc_announce_parse(const uint8_t *buf, size_t len, struct phc_announce *a);
 
 /* report.c */
 void	phc_verdict(struct porthole_report *r);
+
+/* json_out.c */
 void	phc_json_str(FILE *out, const char *s);	/* NULL or "" -> null */
 
 /* report_dns.c */

@@ -476,27 +476,6 @@ porthole_report_table(const struct porthole_report *r, FILE *out)
 	return ferror(out) ? PORTHOLE_ERR_SYSTEM : 0;
 }
 
-void
-phc_json_str(FILE *out, const char *s)
-{
-	if (s == NULL || s[0] == '\0') {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
 static void
 json_port(FILE *out, const struct porthole_port_check *c)
 {
