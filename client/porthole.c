@@ -86,7 +86,8 @@ usage(FILE *out)
 	    "  -n, --no-unmap          keep: leave the mappings when stopped\n"
 	    "  -v, --verbose           log renewals and protocol choices too\n"
 	    "  -h, --help / -V, --version\n"
-	    "exit: 0 ok, 1 some ports not mapped/open, 2 usage, 3 gateway not found or\n"
+	    "exit: 0 ok (status: every port reached from outside), 1 some ports not\n"
+	    "      mapped, not open or not tested from outside, 2 usage, 3 gateway not found or\n"
 	    "      speaks no mapping protocol, 4 local error (state file)\n");
 }
 
