@@ -232,8 +232,10 @@ print_domain(const struct porthole_dns_check *d)
 /*
  * The checkup takes seconds (the reflector connects back and waits for
  * our greeting), so it runs in a child: the server goes on serving, and
- * answers the reflector too.
+ * answers the reflector too. One at a time; its pid, or 0.
  */
+static pid_t checkup_pid;
+
 static void
 checkup(struct porthole *ph, struct porthole_keeper *k)
 {
@@ -243,10 +245,13 @@ checkup(struct porthole *ph, struct porthole_keeper *k)
 	size_t n, i;
 	pid_t pid;
 
+	if (checkup_pid > 0)
+		return;
 	m = porthole_keeper_mappings(k, &n);
 	if ((pid = fork()) != 0) {
 		if (pid == -1)
 			fprintf(stderr, "mailserver: checkup: fork: %s\n", strerror(errno));
+		checkup_pid = pid > 0 ? pid : 0;
 		return;
 	}
 	r = malloc(sizeof(*r));
@@ -291,8 +296,8 @@ run(struct server *s, struct porthole *ph, struct porthole_keeper *k)
 			checkup(ph, k);
 			next = now_s() + s->checkup_s;
 		}
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;	/* checkups done */
+		if (checkup_pid > 0 && waitpid(checkup_pid, NULL, WNOHANG) == checkup_pid)
+			checkup_pid = 0;
 		if (next >= 0 && wait_ms > 1000)
 			wait_ms = 1000;
 		if (quit || poll(s->pfd, n + 1, wait_ms) <= 0)
@@ -346,6 +351,14 @@ main(int argc, char **argv)
 		return 2;
 	}
 	run(&s, ph, k);
+	/*
+	 * A checkup still running may renew a mapping (after a router restart)
+	 * just after the keeper removed it: stop it first.
+	 */
+	if (checkup_pid > 0) {
+		kill(checkup_pid, SIGKILL);
+		waitpid(checkup_pid, NULL, 0);
+	}
 	fprintf(stderr, "mailserver: stopping, removing the mappings\n");
 	porthole_keeper_free(k, true);
 	porthole_close(ph);
