@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
+#include "clock.h"
 #include "reflect.h"
 
 #define GREETING_READ	512	/* bytes read looking for the first line */
@@ -41,7 +42,7 @@ start(struct conn *c, const struct sockaddr_storage *peer, uint16_t port, int co
 		((struct sockaddr_in *)&sa)->sin_port = htons(port);
 		len = sizeof(struct sockaddr_in);
 	}
-	c->start_ms = phc_now_ms();
+	c->start_ms = mono_ms();
 	c->deadline_ms = c->start_ms + connect_ms;
 	c->phase = CONNECTING;
 	c->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -61,7 +62,7 @@ connected(struct conn *c, int greet_ms, struct phc_reflect_result *out)
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
 		err = errno;
-	out->ms = (int)(phc_now_ms() - c->start_ms);
+	out->ms = (int)(mono_ms() - c->start_ms);
 	if (err != 0) {
 		out->result = err == ECONNREFUSED ? PORTHOLE_REACH_REFUSED : PORTHOLE_REACH_TIMEOUT;
 		c->phase = DONE;
@@ -69,7 +70,7 @@ connected(struct conn *c, int greet_ms, struct phc_reflect_result *out)
 	}
 	out->result = PORTHOLE_REACH_OPEN;
 	c->phase = READING;
-	c->deadline_ms = phc_now_ms() + greet_ms;
+	c->deadline_ms = mono_ms() + greet_ms;
 }
 
 static void
@@ -90,7 +91,7 @@ step(struct conn *c, size_t n, int greet_ms, struct phc_reflect_result *out)
 {
 	struct pollfd pfd[PHC_REFLECT_PORTS_MAX];
 	size_t idx[PHC_REFLECT_PORTS_MAX], k = 0, i;
-	int64_t now = phc_now_ms(), wait = -1;
+	int64_t now = mono_ms(), wait = -1;
 
 	for (i = 0; i < n; i++) {
 		if (c[i].phase == DONE)

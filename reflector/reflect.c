@@ -21,6 +21,7 @@
 
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "reflect.h"
 
 #define MAX_CONNS	64
@@ -161,7 +162,7 @@ screen(struct reflector *rf, struct MHD_Connection *c, const char *method, struc
 		return MHD_NO;
 	rq->refused = true;
 	/* Every request counts, well formed or not: a flood is a flood. */
-	if (!srclimit_allow(rf->limit, key, phc_now_ms()))
+	if (!srclimit_allow(rf->limit, key, mono_ms()))
 		return refuse(rf, c, rq->text, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests "
 		    "from this address: wait a minute");
 	if (!token_ok(rf, c))
