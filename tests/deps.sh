@@ -12,6 +12,7 @@ PACKAGES=(
 	natpmpc miniupnpc                                       # real clients
 	python3 libxml2-utils                                   # JSON and XML checks (xmllint)
 	miniupnpd-nftables                                      # the reference gateway
+	coturn                                                  # a real STUN server (upstream lab)
 	clang                                                   # fuzzing
 	chromium                                                # the status page, rendered
 )

@@ -20,6 +20,7 @@ NS_WAN2=$LAB_ID-wan2
 NS_MAIL=$LAB_ID-mail
 NS_WS=$LAB_ID-ws
 NS_OUTER=$LAB_ID-outer		# only with lab_double_nat
+NS_ISP=$LAB_ID-isp		# only with lab_up_double
 EXT_IP=203.0.113.1
 WAN_IP=203.0.113.2
 WAN2_IP=203.0.113.3
@@ -40,6 +41,7 @@ in_wan()  { ip netns exec "$NS_WAN" "$@"; }
 in_wan2() { ip netns exec "$NS_WAN2" "$@"; }
 in_mail() { ip netns exec "$NS_MAIL" "$@"; }
 in_ws()   { ip netns exec "$NS_WS" "$@"; }
+in_isp()  { ip netns exec "$NS_ISP" "$@"; }
 
 lab_down() {
 	local pid
@@ -49,7 +51,7 @@ lab_down() {
 	for pid in "${LAB_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
-	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS" "$NS_OUTER"; do
+	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS" "$NS_OUTER" "$NS_ISP"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 		# A namespace's own resolv.conf (ip netns exec mounts it), if a test made one.
@@ -124,6 +126,107 @@ lab_public_wan() {
 	ip -n "$NS_WAN" addr add "$2"/24 dev br0
 }
 
+# Two gateways in series (issue 17): the office router (portholed, $NS_GW)
+# sits behind an "ISP box" ($NS_ISP), whose WAN faces the Internet host.
+#
+#   Internet 198.51.100.0/24     ISP box                office router         LAN 192.168.77.0/24
+#   wan 198.51.100.2 ── br0 ── wan0 198.51.100.1      wan0 192.168.178.20   br-lan ┬─ mail .10
+#                              br-lan 192.168.178.1 ──┘  (default route)     .1    └─ ws   .20
+#
+# `lab_up_double cgnat` puts the office router's WAN in shared address space
+# (RFC 6598: 100.64.1.20/10, ISP box 100.64.0.1) instead of RFC 1918.
+# Both routers masquerade what their LAN sends out (table ip labnat), as
+# real ones do; port mappings are left to whatever runs in them. The
+# variables below name the addresses; $EXT_IP becomes the office WAN address.
+lab_up_double() {
+	lab_up
+	set -e
+	ISP_EXT_IP=198.51.100.1
+	NET_IP=198.51.100.2
+	if [ "${1:-}" = cgnat ]; then
+		ISP_LAN_IP=100.64.0.1 OFFICE_WAN_IP=100.64.1.20 OFFICE_WAN_PLEN=10
+	else
+		ISP_LAN_IP=192.168.178.1 OFFICE_WAN_IP=192.168.178.20 OFFICE_WAN_PLEN=24
+	fi
+	ISP_LAN_NET=$ISP_LAN_IP/$OFFICE_WAN_PLEN
+	EXT_IP=$OFFICE_WAN_IP
+	WAN_IP=$NET_IP
+	ip netns add "$NS_ISP"
+	ip -n "$NS_ISP" link set lo up
+	# The office router's wan0 moves from the Internet switch to the ISP box's LAN.
+	ip -n "$NS_GW" link del wan0
+	ip -n "$NS_WAN" addr flush dev br0
+	ip -n "$NS_WAN" addr add $NET_IP/24 dev br0
+	ip link add wan0 netns "$NS_ISP" type veth peer name ispport netns "$NS_WAN"
+	ip -n "$NS_WAN" link set ispport master br0 up
+	ip -n "$NS_ISP" addr add $ISP_EXT_IP/24 dev wan0
+	ip -n "$NS_ISP" link set wan0 up
+	ip -n "$NS_ISP" link add br-lan type bridge
+	ip link add wan0 netns "$NS_GW" type veth peer name lan-office netns "$NS_ISP"
+	ip -n "$NS_ISP" link set lan-office master br-lan up
+	ip -n "$NS_ISP" addr add $ISP_LAN_NET dev br-lan
+	ip -n "$NS_ISP" link set br-lan up
+	ip -n "$NS_ISP" route add default via $NET_IP
+	ip -n "$NS_GW" addr add $OFFICE_WAN_IP/$OFFICE_WAN_PLEN dev wan0
+	ip -n "$NS_GW" link set wan0 up
+	ip -n "$NS_GW" route add default via $ISP_LAN_IP
+	in_isp sysctl -qw net.ipv4.ip_forward=1
+	[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] &&
+		in_isp sysctl -qw net.bridge.bridge-nf-call-iptables=0
+	local ns
+	for ns in "$NS_ISP" "$NS_GW"; do
+		ip netns exec "$ns" nft -f - <<'NFT'
+table ip labnat {
+	chain postrouting { type nat hook postrouting priority srcnat + 10; oifname "wan0" masquerade; }
+}
+NFT
+	done
+	set +e
+}
+
+# Start portholed in the ISP box with config $1 (see isp_config); its control
+# socket is $ISP_SOCK, its log $LAB_DIR/isp.log, its pid $ISP_PID.
+isp_config() {
+	local conf=$LAB_DIR/isp.conf
+	ISP_SOCK=$LAB_DIR/isp.sock
+	cat >"$conf" <<CONF
+ext_ifname=wan0
+lan_ifname=br-lan
+table=porthole_isp
+control_socket=$ISP_SOCK
+allow 1-65535 $ISP_LAN_NET 1-65535
+CONF
+	printf '%s\n' "$@" >>"$conf"
+	echo "$conf"
+}
+
+isp_start() {
+	local conf=${1:-$(isp_config)} rc
+	ISP_SOCK=$LAB_DIR/isp.sock
+	portholed_start "$NS_ISP" "$conf" "$ISP_SOCK" "$LAB_DIR/isp.log"
+	rc=$?
+	ISP_PID=$STARTED_PID
+	return $rc
+}
+
+isp_stop() {
+	[ -n "${ISP_PID:-}" ] || return 0
+	kill -TERM "$ISP_PID" 2>/dev/null
+	wait "$ISP_PID" 2>/dev/null
+	ISP_PID=
+}
+
+isp_ctl() { in_isp "$BIN/portholectl" -s "$ISP_SOCK" "$@"; }
+
+# A real STUN server (coturn, STUN only) on the Internet host, udp/3478.
+stun_serve() {
+	ip netns exec "$NS_WAN" turnserver --stun-only --no-cli --no-tls --no-dtls \
+		--listening-ip "$NET_IP" --listening-port 3478 --log-file stdout --simple-log \
+		--no-software-attribute >>"$LAB_DIR/turnserver.log" 2>&1 &
+	LAB_PIDS+=($!)
+	wait_listen "$NS_WAN" udp 3478
+}
+
 # Write the lab's default config (plus any extra lines given) and print its path.
 ph_config() {
 	local conf=$LAB_DIR/portholed.conf
@@ -138,22 +241,33 @@ CONF
 	echo "$conf"
 }
 
-# Start portholed in the gateway with config file $1; wait until it answers.
-ph_start() {
-	local conf=${1:-$(ph_config)}
+# portholed_start NS CONF SOCK LOG: start portholed in namespace NS, wait until
+# its control socket answers; its pid in $STARTED_PID.
+portholed_start() {
+	local ns=$1 conf=$2 sock=$3 log=$4
 	# Not through in_gw: $! must be portholed itself (ip netns exec execs it),
 	# not a subshell, so that signals reach the daemon.
-	ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$conf" >>"$LAB_DIR/portholed.log" 2>&1 &
-	PH_PID=$!
-	LAB_PIDS+=("$PH_PID")
+	ip netns exec "$ns" "$BIN/portholed" -d -f "$conf" >>"$log" 2>&1 &
+	STARTED_PID=$!
+	LAB_PIDS+=("$STARTED_PID")
 	for _ in $(seq 100); do
-		[ -S "$CTL_SOCK" ] && in_gw "$BIN/portholectl" -s "$CTL_SOCK" list >/dev/null 2>&1 && return 0
-		kill -0 "$PH_PID" 2>/dev/null || break
+		[ -S "$sock" ] && ip netns exec "$ns" "$BIN/portholectl" -s "$sock" list >/dev/null 2>&1 &&
+			return 0
+		kill -0 "$STARTED_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	echo "portholed did not start; its log:" >&2
-	cat "$LAB_DIR/portholed.log" >&2
+	echo "portholed in $ns did not start; its log:" >&2
+	cat "$log" >&2
 	return 1
+}
+
+# Start portholed in the gateway with config file $1; wait until it answers.
+ph_start() {
+	local conf=${1:-$(ph_config)} rc
+	portholed_start "$NS_GW" "$conf" "$CTL_SOCK" "$LAB_DIR/portholed.log"
+	rc=$?
+	PH_PID=$STARTED_PID
+	return $rc
 }
 
 ph_stop() {
