@@ -16,6 +16,7 @@
 #include "backend/backend.h"
 #include "guard.h"
 #include "log.h"
+#include "netif.h"
 #include "strpool.h"
 #include "utf8.h"
 
@@ -69,7 +70,7 @@ static struct listener		 listeners[MAX_LISTENERS];
 static size_t			 n_listeners;
 static struct ext_listener	 ext_listeners[MAX_LISTENERS];
 static size_t			 n_ext_listeners;
-static struct in_addr		 external;
+static struct in_addr		 wan, public_addr, external;	/* external: what clients are told */
 
 static int
 pidx(uint8_t proto)
@@ -292,7 +293,7 @@ kernel_del(const struct lease *l)
 int
 lease_reinstall(void)
 {
-	int rc = backend->set_external(external), failed = 0;
+	int rc = backend->set_external(wan), failed = 0;
 
 	for (size_t i = 0; i < n_leases; i++)
 		if (kernel_add(dense[i]) < 0)
@@ -309,7 +310,7 @@ lease_init(const struct backend_ops *be, const struct lease_limits *lim)
 	lease_set_limits(lim);
 	n_listeners = 0;
 	n_ext_listeners = 0;
-	external.s_addr = 0;
+	wan.s_addr = public_addr.s_addr = external.s_addr = 0;
 	return 0;
 }
 
@@ -648,21 +649,51 @@ lease_traffic(void)
 	return t;
 }
 
-int
-lease_set_external(struct in_addr ext)
+/* What clients are told follows from the WAN and public addresses. */
+static void
+advertise(void)
 {
 	struct in_addr old = external;
+
+	external = wan.s_addr && public_addr.s_addr && netif_is_private(wan) ? public_addr : wan;
+	if (old.s_addr == external.s_addr)
+		return;
+	for (size_t i = 0; i < n_ext_listeners; i++)
+		ext_listeners[i].fn(old, external, ext_listeners[i].arg);
+}
+
+int
+lease_set_external(struct in_addr next)
+{
 	int rc;
 
-	if (old.s_addr == ext.s_addr)
+	if (wan.s_addr == next.s_addr)
 		return 0;
-	rc = backend->set_external(ext);
+	rc = backend->set_external(next);
 	if (rc < 0)
 		return rc;
-	external = ext;
-	for (size_t i = 0; i < n_ext_listeners; i++)
-		ext_listeners[i].fn(old, ext, ext_listeners[i].arg);
+	wan = next;
+	advertise();
 	return 0;
+}
+
+void
+lease_set_public(struct in_addr pub)
+{
+	public_addr = pub;
+	advertise();
+}
+
+struct in_addr
+lease_wan(void)
+{
+	return wan;
+}
+
+struct in_addr
+lease_public(void)
+{
+	return public_addr;
 }
 
 struct in_addr

@@ -156,10 +156,21 @@ struct lease_traffic *lease_traffic(void);
 /* Listeners are called after every change, in registration order. */
 int	 lease_listen(lease_listener fn, void *arg);
 
-/* The external address now in force (set by the WAN watcher / config). */
-int	 lease_set_external(struct in_addr ext);
+/*
+ * Addresses. The WAN address (set by the WAN watcher / config) is where the
+ * kernel's mappings live. Behind another NAT it is private or shared
+ * (RFC 1918, RFC 6598), and the address the Internet sees is learned apart
+ * (STUN, the upstream gateway): lease_set_public. lease_external() is the
+ * address clients are told: the public one when the WAN address is
+ * private or shared and the public one is known, else the WAN address.
+ */
+int	 lease_set_external(struct in_addr wan);
+struct in_addr lease_wan(void);
+/* 0.0.0.0 = not known (any more). */
+void	 lease_set_public(struct in_addr pub);
+struct in_addr lease_public(void);
 struct in_addr lease_external(void);
-/* Called after the external address changed (announcements, GENA). */
+/* Called after the address clients are told changed (announcements, GENA). */
 typedef void (*lease_ext_listener)(struct in_addr old_ext, struct in_addr new_ext, void *arg);
 int	 lease_listen_external(lease_ext_listener fn, void *arg);
 

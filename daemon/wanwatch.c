@@ -23,7 +23,7 @@ static char ifname[64];
 int
 wanwatch_poll(void)
 {
-	struct in_addr now = { 0 }, old = lease_external();
+	struct in_addr now = { 0 }, old = lease_wan();
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
 	netif_ipv4(ifname, &now, NULL);
