@@ -3,6 +3,7 @@
  * reported as "FILE:LINE: what is wrong" so the admin can fix it at once.
  */
 #include "config.h"
+#include "stun_msg.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -38,6 +39,7 @@ static int set_bool(const struct directive *, const char *, struct config *, cha
 static int set_number(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_ipv4(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_uuid(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_stun_server(const struct directive *, const char *, struct config *, char *, size_t);
 
 /*
  * Every key: its setter (which is its validator), its field and bounds, and
@@ -64,6 +66,7 @@ static const struct directive directives[] = {
 	{ "max_per_host", set_number, FIELD(max_per_host), 0, 131070, RELOADS },
 	{ "rate_limit", set_number, FIELD(rate_limit), 0, 100000, RELOADS },
 	{ "secure_mode", set_bool, FIELD(secure_mode), 0, 0, RELOADS },
+	{ "stun_server", set_stun_server, FIELD(stun_server), 0, 0, RESTART },
 };
 #define N_DIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
 
@@ -268,6 +271,18 @@ set_uuid(const struct directive *d, const char *v, struct config *cfg, char *why
 		snprintf(why, whylen, "'%s' is not a UUID (want 8-4-4-4-12 hex digits)", v);
 		return -EINVAL;
 	}
+	return set_string(d, v, cfg, why, whylen);
+}
+
+static int
+set_stun_server(const struct directive *d, const char *v, struct config *cfg, char *why,
+    size_t whylen)
+{
+	char host[STUN_HOST_MAX];
+	uint16_t port;
+
+	if (stun_server_parse(v, host, &port, why, whylen) < 0)
+		return -EINVAL;
 	return set_string(d, v, cfg, why, whylen);
 }
 

@@ -41,6 +41,7 @@ struct config {
 	size_t		max_per_host;
 	uint32_t	rate_limit;		/* requests/s per host; 0 = off */
 	bool		secure_mode;		/* UPnP: host may map only itself */
+	char		stun_server[CONFIG_PATH_MAX];	/* "host[:port]"; "" = no STUN */
 
 	struct policy	policy;
 };

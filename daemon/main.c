@@ -31,6 +31,7 @@
 #include "ratelimit.h"
 #include "sdnotify.h"
 #include "stats.h"
+#include "stun.h"
 #include "wanwatch.h"
 
 /* The protocols first, so clients are answered as soon as possible after a
@@ -257,9 +258,10 @@ initial_external(void)
 
 	if (!ext.s_addr && netif_ipv4(cfg->ext_ifname, &ext, NULL) < 0)
 		log_warnx("WAN interface %s has no IPv4 address yet", cfg->ext_ifname);
-	if (ext.s_addr && netif_is_private(ext))
+	if (ext.s_addr && netif_is_private(ext) && !cfg->stun_server[0])
 		log_warnx("external address %s is private: this router is behind another NAT "
-		    "(double NAT); mappings will not be reachable from the Internet",
+		    "(double NAT); mappings will not be reachable from the Internet, and "
+		    "clients are told the private address (set stun_server to learn the public one)",
 		    inet_ntoa(ext));
 	return ext;
 }
@@ -352,6 +354,8 @@ main(int argc, char **argv)
 		log_warnx("cannot install the external address: %s", strerror(-rc));
 	if (!cfg->ext_ip.s_addr && (rc = wanwatch_init(cfg->ext_ifname)) < 0)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
+	if ((rc = stun_init(cfg->stun_server)) < 0)
+		log_warnx("stun: not started (%s); clients are told the WAN address", strerror(-rc));
 	if (cfg->lease_file[0] &&
 	    leasestore_init(cfg->lease_file, restore_permitted, err, sizeof(err)) < 0)
 		log_warnx("lease file %s: %s; leases will not survive a restart",
@@ -394,6 +398,7 @@ main(int argc, char **argv)
 	control_fini();
 	kernwatch_fini();
 	leasestore_fini();
+	stun_fini();
 	wanwatch_fini();
 	lease_fini();
 	neigh_fini();

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "netif.h"
 #include "nlwatch.h"
+#include "stun.h"
 
 static struct mnl_socket *nl;
 static char ifname[64];
@@ -38,6 +39,7 @@ wanwatch_poll(void)
 		    "(double NAT)", b);
 	if (lease_set_external(now) < 0)
 		log_warnx("WAN address: the kernel refused the new external address");
+	stun_refresh();		/* behind another NAT the public address may have moved too */
 	return 1;
 }
 
