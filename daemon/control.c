@@ -21,6 +21,7 @@
 #include "frontend.h"
 #include "lease.h"
 #include "log.h"
+#include "pubaddr.h"
 #include "sbuf.h"
 #include "stats.h"
 
@@ -217,14 +218,14 @@ cmd_flush(char **argv, int argc, struct sbuf *r)
 static void
 cmd_status(struct sbuf *r)
 {
-	struct in_addr ext = lease_external();
-	char ea[INET_ADDRSTRLEN];
 	size_t by_owner[OWNER_COUNT];
+	struct pubaddr pa;
 
-	inet_ntop(AF_INET, &ext, ea, sizeof(ea));
+	pubaddr_describe(&pa);
 	lease_count_owners(by_owner);
-	sbuf_printf(r, CTL_REC_STATUS " external_address=%s mappings=%zu", ext.s_addr ? ea : "none",
-	    lease_count());
+	sbuf_printf(r, CTL_REC_STATUS " external_address=%s wan_address=%s public_address=%s "
+	    "public_source=%s behind_nat=%s mappings=%zu", pa.external, pa.wan, pa.public_, pa.source,
+	    pa.behind_nat ? "yes" : "no", lease_count());
 	for (int o = 0; o < OWNER_COUNT; o++)
 		sbuf_printf(r, " mappings_%s=%zu", lease_owner_name(o), by_owner[o]);
 	sbuf_printf(r, "\nOK\n");

@@ -18,7 +18,9 @@
  * changing one needs CTL_VERSION raised.
  *   mapping proto=tcp ext_port=2525 int_addr=192.168.1.10 int_port=25 owner=static
  *           lease=permanent|SECONDS remote=any|ADDR packets=N bytes=N desc=TEXT
- *   status external_address=ADDR|none mappings=N mappings_static=N ...
+ *   status external_address=ADDR|none wan_address=ADDR|none public_address=ADDR|none
+ *          public_source=stun:HOST:PORT|upstream:PROTOCOL|none behind_nat=yes|no
+ *          mappings=N mappings_static=N ...
  */
 #ifndef PORTHOLE_CTL_PROTO_H
 #define PORTHOLE_CTL_PROTO_H

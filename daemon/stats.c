@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pubaddr.h"
 #include "sbuf.h"
 
 static uint64_t requests[OWNER_COUNT], errors[OWNER_COUNT];
@@ -168,5 +169,12 @@ stats_prometheus(void)
 	    "porthole_mapping_events_total{event=\"removed\"} %llu\n"
 	    "porthole_mapping_events_total{event=\"expired\"} %llu\n",
 	    (unsigned long long)added, (unsigned long long)removed, (unsigned long long)expired);
+	struct pubaddr pa;
+	pubaddr_describe(&pa);
+	sbuf_printf(&b, "# HELP porthole_address_info The WAN address, the public address learned "
+	    "behind another NAT, and the one clients are told (\"none\": unknown).\n"
+	    "# TYPE porthole_address_info gauge\n"
+	    "porthole_address_info{wan=\"%s\",public=\"%s\",external=\"%s\",behind_nat=\"%s\"} 1\n",
+	    pa.wan, pa.public_, pa.external, pa.behind_nat ? "yes" : "no");
 	return sbuf_take(&b, NULL);
 }

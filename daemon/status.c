@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lease.h"
+#include "pubaddr.h"
 #include "sbuf.h"
 #include "stats.h"
 
@@ -30,6 +31,20 @@ json_string(struct sbuf *d, const char *s)
 			sbuf_addn(d, s, 1);
 	}
 	sbuf_add(d, "\"");
+}
+
+/* "name":"A.B.C.D" or "name":null ("none"); name may start with the
+ * previous member's comma and quote. */
+static void
+json_address(struct sbuf *d, const char *name, const char *addr)
+{
+	if (name[0] != ',')
+		sbuf_add(d, "\"");
+	sbuf_printf(d, "%s\":", name);
+	if (strcmp(addr, "none"))
+		sbuf_printf(d, "\"%s\"", addr);
+	else
+		sbuf_add(d, "null");
 }
 
 /* One lease as both formats print it. */
@@ -59,16 +74,6 @@ page_end(size_t *first)
 	return n - *first > STATUS_PAGE_ROWS ? *first + STATUS_PAGE_ROWS : n;
 }
 
-static const char *
-ext_text(char *buf, size_t len)
-{
-	struct in_addr ext = lease_external();
-
-	if (!ext.s_addr)
-		return "none";
-	return inet_ntop(AF_INET, &ext, buf, (socklen_t)len);
-}
-
 static void
 html_pager(struct sbuf *d, size_t first, size_t end)
 {
@@ -89,8 +94,9 @@ status_html(size_t first)
 	size_t end = page_end(&first);
 
 	sbuf_init(&d);
-	char ext[INET_ADDRSTRLEN];
+	struct pubaddr pa;
 
+	pubaddr_describe(&pa);
 	sbuf_printf(&d, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<meta http-equiv=\"refresh\" content=\"30\"><title>porthole: port mappings</title>"
 	    "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
@@ -98,8 +104,11 @@ status_html(size_t first)
 	    "td.n{text-align:right}</style></head><body>\n");
 	sbuf_printf(&d, "<h1>Port mappings</h1>\n<p>External address: <strong id=\"external\">%s</strong>"
 	    " &middot; %zu mappings &middot; <a href=\"/status.json\">JSON</a>"
-	    " &middot; <a href=\"/metrics\">metrics</a></p>\n",
-	    ext_text(ext, sizeof(ext)), lease_count());
+	    " &middot; <a href=\"/metrics\">metrics</a></p>\n", pa.external, lease_count());
+	if (pa.behind_nat)
+		sbuf_printf(&d, "<p>Behind another NAT: WAN address <span id=\"wan\">%s</span>,"
+		    " public address <span id=\"public\">%s</span> (from <span id=\"source\">%s</span>)"
+		    "</p>\n", pa.wan, pa.public_, pa.source);
 	html_pager(&d, first, end);
 	sbuf_printf(&d, "<table id=\"mappings\"><thead><tr><th>Protocol</th><th>External port</th>"
 	    "<th>Client</th><th>Owner</th><th>Lease left</th><th>Remote host</th>"
@@ -135,13 +144,16 @@ status_json(size_t first)
 	size_t end = page_end(&first);
 
 	sbuf_init(&d);
-	char ext[INET_ADDRSTRLEN];
+	struct pubaddr pa;
 
-	sbuf_printf(&d, "{\"external_address\":");
-	if (lease_external().s_addr)
-		sbuf_printf(&d, "\"%s\"", ext_text(ext, sizeof(ext)));
-	else
-		sbuf_printf(&d, "null");
+	pubaddr_describe(&pa);
+	sbuf_printf(&d, "{");
+	json_address(&d, "external_address", pa.external);
+	json_address(&d, ",\"wan_address", pa.wan);
+	json_address(&d, ",\"public_address", pa.public_);
+	sbuf_printf(&d, ",\"public_source\":");
+	json_string(&d, pa.source);
+	sbuf_printf(&d, ",\"behind_nat\":%s", pa.behind_nat ? "true" : "false");
 	sbuf_printf(&d, ",\"total\":%zu,\"start\":%zu,\"next_start\":", lease_count(), first);
 	if (end < lease_count())
 		sbuf_printf(&d, "%zu", end);
