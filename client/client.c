@@ -355,6 +355,24 @@ map_with(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 }
 
 PORTHOLE_API int
+porthole_set_request(struct porthole *ph, uint32_t lifetime, const char *description)
+{
+	char *d;
+
+	if (ph == NULL)
+		return PORTHOLE_ERR_INVAL;
+	if (description != NULL) {
+		if ((d = strdup(description)) == NULL)
+			return PORTHOLE_ERR_SYSTEM;
+		free(ph->desc);
+		ph->desc = d;
+		ph->o.description = d;
+	}
+	ph->o.lifetime = lifetime ? lifetime : PHC_DEFAULT_LIFETIME;
+	return 0;
+}
+
+PORTHOLE_API int
 porthole_map(struct porthole *ph, const struct porthole_port *port, struct porthole_mapping *m)
 {
 	if (ph == NULL || port == NULL || m == NULL || port->port == 0 ||

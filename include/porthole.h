@@ -178,6 +178,14 @@ PORTHOLE_API int	porthole_profile_add(struct porthole_profile *p, const char *sp
 /* Parses "tcp/25" into proto and port. */
 PORTHOLE_API int	porthole_port_parse(const char *spec, uint8_t *proto, uint16_t *port);
 
+/*
+ * What the next map/renew calls ask for: lifetime (0 = the default, 3600)
+ * and the description (NULL = unchanged). For a program that maps on
+ * others' behalf (portholed forwarding its leases upstream).
+ */
+PORTHOLE_API int	porthole_set_request(struct porthole *ph, uint32_t lifetime,
+			    const char *description);
+
 /* Mapping. m is filled in (m->error too) whether or not it succeeds. */
 PORTHOLE_API int	porthole_map(struct porthole *ph, const struct porthole_port *port,
 			    struct porthole_mapping *m);
