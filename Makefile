@@ -73,8 +73,9 @@ $(B)/daemon/upnp/describe.o $(FUZZ_B)/daemon/upnp/describe.o: $(wildcard xml/*.x
 $(B)/libportholed.a: $(DAEMON_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/portholed: $(B)/daemon/main.o $(B)/libportholed.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)
+# portholed maps upstream through libporthole (daemon/upstream_worker.c, a thread).
+$(B)/portholed: $(B)/daemon/main.o $(B)/libportholed.a $(B)/libporthole.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CLIENT) -pthread
 
 $(B)/portholectl: $(B)/daemon/portholectl.o $(B)/daemon/ctl_proto.o
 	$(CC) $(LDFLAGS) -o $@ $^

@@ -40,6 +40,7 @@ static int set_number(const struct directive *, const char *, struct config *, c
 static int set_ipv4(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_uuid(const struct directive *, const char *, struct config *, char *, size_t);
 static int set_stun_server(const struct directive *, const char *, struct config *, char *, size_t);
+static int set_upstream(const struct directive *, const char *, struct config *, char *, size_t);
 
 /*
  * Every key: its setter (which is its validator), its field and bounds, and
@@ -67,7 +68,20 @@ static const struct directive directives[] = {
 	{ "rate_limit", set_number, FIELD(rate_limit), 0, 100000, RELOADS },
 	{ "secure_mode", set_bool, FIELD(secure_mode), 0, 0, RELOADS },
 	{ "stun_server", set_stun_server, FIELD(stun_server), 0, 0, RESTART },
+	{ "upstream", set_upstream, FIELD(upstream), 0, 0, RESTART },
+	{ "upstream_required", set_bool, FIELD(upstream_required), 0, 0, RESTART },
 };
+
+static const char *const upstream_names[] = {
+	[UPSTREAM_MODE_AUTO] = "auto", [UPSTREAM_MODE_OFF] = "off", [UPSTREAM_MODE_PCP] = "pcp",
+	[UPSTREAM_MODE_NATPMP] = "natpmp", [UPSTREAM_MODE_UPNP] = "upnp",
+};
+
+const char *
+config_upstream_name(enum upstream_mode m)
+{
+	return m <= UPSTREAM_MODE_UPNP ? upstream_names[m] : "?";
+}
 #define N_DIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
 
 void
@@ -86,6 +100,8 @@ config_defaults(struct config *cfg)
 	cfg->max_per_host = 256;
 	cfg->rate_limit = 0;
 	cfg->secure_mode = true;
+	cfg->upstream = UPSTREAM_MODE_AUTO;
+	cfg->upstream_required = true;
 }
 
 void
@@ -284,6 +300,20 @@ set_stun_server(const struct directive *d, const char *v, struct config *cfg, ch
 	if (stun_server_parse(v, host, &port, why, whylen) < 0)
 		return -EINVAL;
 	return set_string(d, v, cfg, why, whylen);
+}
+
+static int
+set_upstream(const struct directive *d, const char *v, struct config *cfg, char *why,
+    size_t whylen)
+{
+	(void)d;
+	for (int m = UPSTREAM_MODE_AUTO; m <= UPSTREAM_MODE_UPNP; m++)
+		if (!strcmp(v, upstream_names[m])) {
+			cfg->upstream = (enum upstream_mode)m;
+			return 0;
+		}
+	snprintf(why, whylen, "upstream is auto, off, pcp, natpmp or upnp, not '%s'", v);
+	return -EINVAL;
 }
 
 static int

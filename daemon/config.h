@@ -18,6 +18,15 @@
 #define CONFIG_PATH_MAX	256
 #define CONFIG_UUID_LEN	36	/* 8-4-4-4-12 hex digits */
 
+/* upstream=: whether leases are also mapped on the gateway in front. */
+enum upstream_mode {
+	UPSTREAM_MODE_AUTO = 0,	/* when the WAN address is private or shared */
+	UPSTREAM_MODE_OFF,
+	UPSTREAM_MODE_PCP,		/* forced protocols */
+	UPSTREAM_MODE_NATPMP,
+	UPSTREAM_MODE_UPNP,
+};
+
 struct config {
 	char		ext_ifname[CONFIG_NAME_MAX];
 	struct in_addr	ext_ip;			/* 0 = read from ext_ifname */
@@ -42,6 +51,8 @@ struct config {
 	uint32_t	rate_limit;		/* requests/s per host; 0 = off */
 	bool		secure_mode;		/* UPnP: host may map only itself */
 	char		stun_server[CONFIG_PATH_MAX];	/* "host[:port]"; "" = no STUN */
+	enum upstream_mode upstream;
+	bool		upstream_required;	/* refused upstream = refused here */
 
 	struct policy	policy;
 };
@@ -68,5 +79,6 @@ void	config_defaults(struct config *cfg);
 /* Is u a UUID in the 8-4-4-4-12 form (without "uuid:")? */
 bool	config_uuid_valid(const char *u);
 void	config_free(struct config *cfg);
+const char *config_upstream_name(enum upstream_mode m);
 
 #endif

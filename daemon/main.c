@@ -32,6 +32,7 @@
 #include "sdnotify.h"
 #include "stats.h"
 #include "stun.h"
+#include "upstream.h"
 #include "wanwatch.h"
 
 /* The protocols first, so clients are answered as soon as possible after a
@@ -258,10 +259,11 @@ initial_external(void)
 
 	if (!ext.s_addr && netif_ipv4(cfg->ext_ifname, &ext, NULL) < 0)
 		log_warnx("WAN interface %s has no IPv4 address yet", cfg->ext_ifname);
-	if (ext.s_addr && netif_is_private(ext) && !cfg->stun_server[0])
+	if (ext.s_addr && netif_is_private(ext) && !cfg->stun_server[0] &&
+	    cfg->upstream == UPSTREAM_MODE_OFF)
 		log_warnx("external address %s is private: this router is behind another NAT "
 		    "(double NAT); mappings will not be reachable from the Internet, and "
-		    "clients are told the private address (set stun_server to learn the public one)",
+		    "clients are told the private address (set upstream=auto or stun_server)",
 		    inet_ntoa(ext));
 	return ext;
 }
@@ -381,6 +383,10 @@ main(int argc, char **argv)
 			log_warn("daemon");
 		if ((rc = privdrop_apply()) < 0)
 			log_warnx("cannot drop capabilities: %s", strerror(-rc));
+		/* After the drop: the upstream worker thread must not keep capabilities. */
+		if ((rc = upstream_init(cfg)) < 0)
+			log_warnx("upstream: cannot forward mappings to the gateway in front: %s",
+			    strerror(-rc));
 		if (backend == &backend_null)
 			log_info("portholed started: dry run (-N), nothing is put into the kernel; "
 			    "%d LAN interface(s)", gw.n_lan);
@@ -395,6 +401,7 @@ main(int argc, char **argv)
 	while (started-- > 0)
 		if (frontend_enabled(frontends[started]))
 			frontends[started]->fini();
+	upstream_fini();
 	control_fini();
 	kernwatch_fini();
 	leasestore_fini();

@@ -23,6 +23,7 @@ static const char *const refusal_names[REFUSED_COUNT] = {
 	[REFUSED_CONFLICT] = "conflict", [REFUSED_QUOTA] = "quota",
 	[REFUSED_FULL] = "full", [REFUSED_RATE] = "rate_limit",
 	[REFUSED_MALFORMED] = "malformed", [REFUSED_KERNEL] = "kernel",
+	[REFUSED_UPSTREAM] = "upstream",
 };
 
 static const char *const refusal_text[REFUSED_COUNT] = {
@@ -34,6 +35,7 @@ static const char *const refusal_text[REFUSED_COUNT] = {
 	[REFUSED_RATE] = "over the per-host rate limit",
 	[REFUSED_MALFORMED] = "malformed request",
 	[REFUSED_KERNEL] = "the kernel refused it",
+	[REFUSED_UPSTREAM] = "the gateway in front refused it or did not answer",
 };
 
 const char *

@@ -22,6 +22,7 @@ enum refusal {
 	REFUSED_RATE,		/* rate_limit */
 	REFUSED_MALFORMED,	/* bad packet or request */
 	REFUSED_KERNEL,		/* the backend failed */
+	REFUSED_UPSTREAM,	/* the gateway in front refused or did not answer */
 	REFUSED_COUNT
 };
 

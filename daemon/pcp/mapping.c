@@ -164,3 +164,30 @@ map_pick_port(const struct config *cfg, uint8_t proto, uint16_t want,
 	}
 	return denied ? -EACCES : -ENOSPC;
 }
+
+enum upstream_verdict
+map_upstream(const struct pcp_env *env, uint8_t proto, uint16_t port, enum lease_owner owner,
+    struct in_addr *ext, uint32_t *lifetime)
+{
+	enum upstream_verdict v = upstream_answer(proto, port, ext, lifetime);
+	struct lease *l;
+
+	switch (v) {
+	case UPSTREAM_LOCAL:
+	case UPSTREAM_MAPPED:
+		return v;
+	case UPSTREAM_KEPT_LOCAL:
+		*ext = lease_wan();	/* only reachable on this router's own WAN */
+		return v;
+	case UPSTREAM_PENDING:
+		if (!env->wait)
+			return UPSTREAM_FAILED;
+		*env->wait = (struct pcp_wait){ true, proto, port };
+		return v;
+	default:
+		/* Refused in front: a mapping here alone would be a lie. */
+		if ((l = lease_find(proto, port)) && l->owner == owner)
+			lease_remove(l, LEASE_REMOVED);
+		return v;
+	}
+}

@@ -21,6 +21,7 @@
 struct map_result {
 	uint16_t		ext_port;
 	uint32_t		lifetime;
+	bool			wait;	/* the gateway in front has not answered yet */
 	struct request_result	res;	/* res.wire is the result code */
 };
 
@@ -129,6 +130,33 @@ do_delete(struct in_addr src, uint8_t proto, const struct natpmp_req *r, struct 
 	lease_remove(l, LEASE_REMOVED);
 }
 
+/* Behind another NAT: the gateway in front has its say (RFC 7648 §4). */
+static void
+via_upstream(const struct pcp_env *env, uint8_t proto, struct map_result *mr)
+{
+	struct in_addr ext;
+
+	switch (map_upstream(env, proto, mr->ext_port, OWNER_NATPMP, &ext, &mr->lifetime)) {
+	case UPSTREAM_LOCAL:
+	case UPSTREAM_MAPPED:
+	case UPSTREAM_KEPT_LOCAL:
+		return;
+	case UPSTREAM_PENDING:
+		mr->wait = true;
+		return;
+	case UPSTREAM_DENIED:
+		request_refuse(&mr->res, NATPMP_NOT_AUTHORIZED, REFUSED_UPSTREAM);
+		return;
+	case UPSTREAM_FAILED:
+		request_refuse(&mr->res, NATPMP_NETWORK_FAILURE, REFUSED_UPSTREAM);
+		return;
+	case UPSTREAM_TAKEN:
+	case UPSTREAM_NO_RESOURCES:
+		request_refuse(&mr->res, NATPMP_NO_RESOURCES, REFUSED_UPSTREAM);
+		return;
+	}
+}
+
 /* One request in, one reply out (its length), or 0: send nothing. */
 size_t
 natpmp_handle(const struct pcp_env *env, struct in_addr src,
@@ -164,10 +192,15 @@ natpmp_handle(const struct pcp_env *env, struct in_addr src,
 	proto = r.op == NATPMP_OP_MAP_UDP ? IPPROTO_UDP : IPPROTO_TCP;
 	mr.res.l4proto = proto;
 	mr.res.ext_port = r.ext_port;
-	if (r.lifetime)
+	if (r.lifetime) {
 		do_map(env, src, proto, &r, &mr);
-	else
+		if (!mr.res.wire)
+			via_upstream(env, proto, &mr);
+		if (mr.wait)
+			return 0;
+	} else {
 		do_delete(src, proto, &r, &mr);
+	}
 	if (mr.res.wire)
 		mr.ext_port = mr.lifetime = 0;
 	pcp_report(env, &mr.res);

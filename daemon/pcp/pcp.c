@@ -32,8 +32,6 @@
 
 #define RECV_BUF	2048	/* > 1100, so an oversized request is seen as such */
 #define BATCH		32	/* datagrams per wake-up, so one socket cannot starve others */
-/* One way out for every refused datagram: a rate-limited line naming the sender. */
-#define DROP(reason)	do { why = (reason); goto drop; } while (0)
 
 static struct {
 	const struct gateway	*gw;
@@ -110,36 +108,65 @@ receive(int fd, uint8_t *buf, struct sockaddr_in *from, unsigned *ifindex)
 }
 
 static void
-serve_one(int fd, const struct gw_lan *lan, const uint8_t *buf, size_t len,
+drop(const struct sockaddr_in *from, const char *why)
+{
+	char peer[INET_ADDRSTRLEN + 8];
+
+	snprintf(peer, sizeof(peer), "%s:%u", inet_ntoa(from->sin_addr), ntohs(from->sin_port));
+	log_drop("pcp", peer, why);
+}
+
+/* Answer an accepted request now, or keep it until the gateway in front has
+ * answered (upstream.h); pending.c then calls this again. */
+static void
+answer(int fd, const struct gw_lan *lan, const uint8_t *buf, size_t len,
     const struct sockaddr_in *from, unsigned ifindex)
 {
 	static uint8_t out[PCP_MAX_MSG + 4];
 	struct request_result res = { 0 };
-	struct pcp_env env = { pc.cfg, pcp_epoch(), &res };
-	char peer[INET_ADDRSTRLEN + 8];
-	const char *why;
+	struct pcp_wait wait = { false, 0, 0 };
+	struct pcp_env env = { pc.cfg, pcp_epoch(), &res, &wait };
 	size_t n;
 
-	if (ifindex != lan->ifindex || gateway_lan_of(pc.gw, from->sin_addr) != lan)
-		DROP("not from this LAN interface's prefix");
-	if (from->sin_port == 0)
-		DROP("source port 0");
-	/* §8.2: an overloaded server may drop silently; clients retransmit. */
-	if (!ratelimit_allow(from->sin_addr, mono_ms()))
-		DROP("over the per-host rate limit");
 	n = pcp_dispatch(&env, from->sin_addr, ntohs(from->sin_port), buf, len, out, sizeof(out));
-	if (n == 0)
-		DROP("malformed, a response, or too short to answer");
+	if (n == 0 && wait.set) {
+		pending_add(fd, lan, buf, len, from, ifindex, &wait);
+		return;
+	}
+	if (n == 0) {
+		drop(from, "malformed, a response, or too short to answer");
+		return;
+	}
 	/* The operator's view: counted, and a refusal logged with the reason the
 	 * protocol logic gave (stats.h). */
 	stats_result(out[0] == PCP_VERSION ? OWNER_PCP : OWNER_NATPMP, &res);
 	if (sendto(fd, out, n, 0, (const struct sockaddr *)from, sizeof(*from)) < 0)
 		log_debug("pcp: reply to %s:%u: %s", inet_ntoa(from->sin_addr),
 		    ntohs(from->sin_port), strerror(errno));
-	return;
-drop:
-	snprintf(peer, sizeof(peer), "%s:%u", inet_ntoa(from->sin_addr), ntohs(from->sin_port));
-	log_drop("pcp", peer, why);
+}
+
+/* One way out for every refused datagram: drop(), a rate-limited line naming the sender. */
+static void
+serve_one(int fd, const struct gw_lan *lan, const uint8_t *buf, size_t len,
+    const struct sockaddr_in *from, unsigned ifindex)
+{
+	if (ifindex != lan->ifindex || gateway_lan_of(pc.gw, from->sin_addr) != lan)
+		drop(from, "not from this LAN interface's prefix");
+	else if (from->sin_port == 0)
+		drop(from, "source port 0");
+	/* §8.2: an overloaded server may drop silently; clients retransmit. */
+	else if (!ratelimit_allow(from->sin_addr, mono_ms()))
+		drop(from, "over the per-host rate limit");
+	else
+		answer(fd, lan, buf, len, from, ifindex);
+}
+
+/* The gateway in front answered for (proto, port): serve who waited for it. */
+static void
+upstream_answered(uint8_t proto, uint16_t port)
+{
+	if (pc.n)
+		pending_replay(proto, port, answer);
 }
 
 static void
@@ -167,6 +194,7 @@ static void
 pcp_fini(void)
 {
 	announce_fini();
+	pending_reset();
 	for (int i = 0; i < pc.n; i++) {
 		if (pc.fds[i] < 0)
 			continue;
@@ -201,6 +229,8 @@ pcp_init(const struct gateway *gw)
 		    gw->lan[i].ifname);
 	}
 	announce_init(gw, pc.fds, pc.n, cfg->enable_natpmp, cfg->enable_pcp);
+	/* There is no unregister: after fini, pc.n == 0 makes the callback a no-op. */
+	upstream_listen(upstream_answered);
 	return 0;
 }
 

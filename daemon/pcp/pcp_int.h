@@ -10,6 +10,7 @@
  *   mapping.c     what both share: port choice, lifetime clamp, lookups
  *   announce.c    the epoch, restart/address-change announcements and
  *                 PCP mapping updates
+ *   pending.c     requests waiting for the gateway in front (upstream.h)
  *
  * Wire constants shared with the client are in common/pcp_wire.h.
  * The parsers and the protocol logic never touch a socket, so unit tests
@@ -27,6 +28,7 @@
 #include "lease.h"
 #include "pcp_wire.h"
 #include "stats.h"
+#include "upstream.h"
 
 struct gateway;
 
@@ -84,12 +86,20 @@ struct natpmp_req {
 	uint32_t	lifetime;
 };
 
+/* A request that must wait for the gateway in front (upstream.h). */
+struct pcp_wait {
+	bool		set;
+	uint8_t		proto;
+	uint16_t	port;
+};
+
 /* What the logic needs from the outside world, so tests can supply it,
  * and where it reports what it decided (NULL: nobody asks). */
 struct pcp_env {
 	const struct config	*cfg;
 	uint32_t		 epoch;
 	struct request_result	*result;
+	struct pcp_wait		*wait;	/* NULL: nothing may wait (tests) */
 };
 
 static inline void
@@ -159,6 +169,23 @@ int	map_port_usable(const struct config *cfg, uint8_t proto, uint16_t port,
 int	map_pick_port(const struct config *cfg, uint8_t proto, uint16_t want,
 	    struct in_addr int_addr, uint16_t int_port, struct in_addr requester, uint16_t *out);
 uint32_t map_lifetime_left(const struct lease *l);
+/*
+ * After a mapping of (proto, port) was made or found for owner: how the
+ * gateway in front answered (upstream.h). MAPPED narrows *ext and
+ * *lifetime; PENDING fills env->wait; a refusal removes owner's lease.
+ */
+enum upstream_verdict map_upstream(const struct pcp_env *env, uint8_t proto, uint16_t port,
+	    enum lease_owner owner, struct in_addr *ext, uint32_t *lifetime);
+
+/* pending.c */
+struct gw_lan;
+typedef void (*pending_serve_fn)(int fd, const struct gw_lan *lan, const uint8_t *b, size_t len,
+	    const struct sockaddr_in *from, unsigned ifindex);
+void	pending_add(int fd, const struct gw_lan *lan, const uint8_t *b, size_t len,
+	    const struct sockaddr_in *from, unsigned ifindex, const struct pcp_wait *w);
+/* Serves again every request waiting for (proto, port). */
+void	pending_replay(uint8_t proto, uint16_t port, pending_serve_fn serve);
+void	pending_reset(void);
 
 /* announce.c */
 uint32_t pcp_epoch(void);

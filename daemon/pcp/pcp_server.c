@@ -362,6 +362,39 @@ do_peer(struct ctx *c)
 	return PCP_SUCCESS;
 }
 
+#define PCP_WAIT	(-2)	/* no reply yet: the gateway in front is asked */
+
+/* Behind another NAT: the gateway in front has its say (RFC 7648 §4). */
+static int
+via_upstream(struct ctx *c)
+{
+	int rc;
+
+	switch (map_upstream(c->env, c->r->proto, c->a.ext_port, OWNER_PCP, &c->a.ext_ip,
+	    &c->a.lifetime)) {
+	case UPSTREAM_LOCAL:
+	case UPSTREAM_MAPPED:
+	case UPSTREAM_KEPT_LOCAL:
+		return PCP_SUCCESS;
+	case UPSTREAM_PENDING:
+		return PCP_WAIT;
+	case UPSTREAM_DENIED:
+		rc = PCP_NOT_AUTHORIZED;
+		break;
+	case UPSTREAM_TAKEN:
+		rc = PCP_CANNOT_PROVIDE_EXTERNAL;
+		break;
+	case UPSTREAM_NO_RESOURCES:
+		rc = PCP_NO_RESOURCES;
+		break;
+	default:
+		rc = PCP_NETWORK_FAILURE;
+		break;
+	}
+	request_refuse(&c->res, rc, REFUSED_UPSTREAM);
+	return rc;
+}
+
 size_t
 pcp_handle(const struct pcp_env *env, struct in_addr src, uint16_t sport,
     const uint8_t *b, size_t len, uint8_t *out, size_t outsz)
@@ -393,6 +426,8 @@ pcp_handle(const struct pcp_env *env, struct in_addr src, uint16_t sport,
 		rc = do_map(&c);
 	else if (r.opcode == PCP_OP_PEER)
 		rc = do_peer(&c);
+	if (rc == 0 && c.a.echo_ext && (rc = via_upstream(&c)) == PCP_WAIT)
+		return 0;
 	if (rc != 0 && !c.res.refused)
 		request_refuse(&c.res, rc, REFUSED_MALFORMED);
 	pcp_report(env, &c.res);
