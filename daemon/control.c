@@ -223,12 +223,15 @@ cmd_status(struct sbuf *r)
 
 	pubaddr_describe(&pa);
 	lease_count_owners(by_owner);
-	sbuf_printf(r, CTL_REC_STATUS " external_address=%s wan_address=%s public_address=%s "
-	    "public_source=%s behind_nat=%s mappings=%zu", pa.external, pa.wan, pa.public_, pa.source,
-	    pa.behind_nat ? "yes" : "no", lease_count());
+	sbuf_printf(r, CTL_REC_STATUS " external_address=%s mappings=%zu", pa.external, lease_count());
 	for (int o = 0; o < OWNER_COUNT; o++)
 		sbuf_printf(r, " mappings_%s=%zu", lease_owner_name(o), by_owner[o]);
-	sbuf_printf(r, "\nOK\n");
+	sbuf_printf(r, " wan_address=%s public_address=%s public_source=%s behind_nat=%s", pa.wan,
+	    pa.public_, pa.source, pa.behind_nat ? "yes" : "no");
+	sbuf_printf(r, "\n" CTL_REC_UPSTREAM " upstream=%s upstream_active=%s upstream_method=%s "
+	    "upstream_mapped=%zu upstream_pending=%zu upstream_refused=%zu upstream_restarts=%zu\nOK\n",
+	    pa.up.mode, pa.up.active ? "yes" : "no", pa.up.method, pa.up.mapped, pa.up.pending,
+	    pa.up.refused, pa.up.restarts);
 }
 
 void

@@ -18,9 +18,12 @@
  * changing one needs CTL_VERSION raised.
  *   mapping proto=tcp ext_port=2525 int_addr=192.168.1.10 int_port=25 owner=static
  *           lease=permanent|SECONDS remote=any|ADDR packets=N bytes=N desc=TEXT
- *   status external_address=ADDR|none wan_address=ADDR|none public_address=ADDR|none
+ *   status external_address=ADDR|none mappings=N mappings_static=N ...
+ *          wan_address=ADDR|none public_address=ADDR|none
  *          public_source=stun:HOST:PORT|upstream:PROTOCOL|none behind_nat=yes|no
- *          mappings=N mappings_static=N ...
+ *   upstream upstream=auto|off|pcp|natpmp|upnp upstream_active=yes|no
+ *            upstream_method=pcp|natpmp|upnp|none upstream_mapped=N upstream_pending=N
+ *            upstream_refused=N upstream_restarts=N
  */
 #ifndef PORTHOLE_CTL_PROTO_H
 #define PORTHOLE_CTL_PROTO_H
@@ -39,6 +42,7 @@
 
 #define CTL_REC_MAPPING	"mapping"
 #define CTL_REC_STATUS	"status"
+#define CTL_REC_UPSTREAM	"upstream"
 
 /* One record line split in place: its type and its pairs in order. */
 struct ctl_record {

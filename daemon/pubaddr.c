@@ -29,7 +29,12 @@ pubaddr_describe(struct pubaddr *p)
 	text(lease_public(), p->public_);
 	text(lease_external(), p->external);
 	p->behind_nat = wan.s_addr && netif_is_private(wan);
-	if (lease_public().s_addr && st->enabled && st->mapped.s_addr == lease_public().s_addr)
+	upstream_state(&p->up);
+	if (!lease_public().s_addr)
+		strcpy(p->source, "none");
+	else if (p->up.active && p->up.ext.s_addr == lease_public().s_addr)
+		snprintf(p->source, sizeof(p->source), "upstream:%s", p->up.method);
+	else if (st->enabled && st->mapped.s_addr == lease_public().s_addr)
 		snprintf(p->source, sizeof(p->source), "stun:%s", st->server);
 	else
 		strcpy(p->source, "none");

@@ -178,5 +178,18 @@ stats_prometheus(void)
 	    "# TYPE porthole_address_info gauge\n"
 	    "porthole_address_info{wan=\"%s\",public=\"%s\",external=\"%s\",behind_nat=\"%s\"} 1\n",
 	    pa.wan, pa.public_, pa.external, pa.behind_nat ? "yes" : "no");
+	sbuf_printf(&b, "# HELP porthole_upstream_mappings Mappings forwarded to the gateway in front, "
+	    "by state (all 0 when upstream forwarding is off).\n"
+	    "# TYPE porthole_upstream_mappings gauge\n"
+	    "porthole_upstream_mappings{state=\"mapped\"} %zu\n"
+	    "porthole_upstream_mappings{state=\"pending\"} %zu\n"
+	    "porthole_upstream_mappings{state=\"refused\"} %zu\n"
+	    "# HELP porthole_upstream_active Whether mappings are forwarded to the gateway in front.\n"
+	    "# TYPE porthole_upstream_active gauge\n"
+	    "porthole_upstream_active{method=\"%s\"} %d\n"
+	    "# HELP porthole_upstream_restarts_total Times the gateway in front lost our mappings.\n"
+	    "# TYPE porthole_upstream_restarts_total counter\n"
+	    "porthole_upstream_restarts_total %zu\n", pa.up.mapped, pa.up.pending, pa.up.refused,
+	    pa.up.method, pa.up.active, pa.up.restarts);
 	return sbuf_take(&b, NULL);
 }

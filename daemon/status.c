@@ -109,6 +109,10 @@ status_html(size_t first)
 		sbuf_printf(&d, "<p>Behind another NAT: WAN address <span id=\"wan\">%s</span>,"
 		    " public address <span id=\"public\">%s</span> (from <span id=\"source\">%s</span>)"
 		    "</p>\n", pa.wan, pa.public_, pa.source);
+	if (pa.up.active)
+		sbuf_printf(&d, "<p>Mappings forwarded to the gateway in front (<span id=\"upstream\">%s"
+		    "</span>): <span id=\"upstream-mapped\">%zu</span> mapped there, %zu waiting, "
+		    "%zu refused</p>\n", pa.up.method, pa.up.mapped, pa.up.pending, pa.up.refused);
 	html_pager(&d, first, end);
 	sbuf_printf(&d, "<table id=\"mappings\"><thead><tr><th>Protocol</th><th>External port</th>"
 	    "<th>Client</th><th>Owner</th><th>Lease left</th><th>Remote host</th>"
@@ -153,7 +157,10 @@ status_json(size_t first)
 	json_address(&d, ",\"public_address", pa.public_);
 	sbuf_printf(&d, ",\"public_source\":");
 	json_string(&d, pa.source);
-	sbuf_printf(&d, ",\"behind_nat\":%s", pa.behind_nat ? "true" : "false");
+	sbuf_printf(&d, ",\"behind_nat\":%s,\"upstream\":{\"active\":%s,\"method\":\"%s\","
+	    "\"mapped\":%zu,\"pending\":%zu,\"refused\":%zu}",
+	    pa.behind_nat ? "true" : "false", pa.up.active ? "true" : "false", pa.up.method,
+	    pa.up.mapped, pa.up.pending, pa.up.refused);
 	sbuf_printf(&d, ",\"total\":%zu,\"start\":%zu,\"next_start\":", lease_count(), first);
 	if (end < lease_count())
 		sbuf_printf(&d, "%zu", end);
