@@ -28,7 +28,8 @@ enum up_state { UP_NONE = 0, UP_PENDING, UP_MAPPED, UP_REFUSED };
 struct up_entry {
 	uint8_t		state;		/* enum up_state */
 	uint8_t		verdict;	/* UP_REFUSED: enum upstream_verdict */
-	uint32_t	until_s;	/* monotonic seconds: mapped until / refusal stands until */
+	uint32_t	until_s;	/* UP_REFUSED: monotonic seconds the refusal stands */
+	uint32_t	granted;	/* UP_MAPPED: the lifetime the gateway in front grants */
 };
 
 static struct {
@@ -107,11 +108,10 @@ lease_changed(enum lease_event ev, const struct lease *l, void *arg)
 		forward(l, e);
 		return;
 	case LEASE_UPDATED:
-		/* Renewed past what upstream holds (or never mapped there): ask again. */
-		if (e->state == UP_PENDING || (e->state == UP_REFUSED && now_s() < e->until_s))
-			return;
-		if (e->state == UP_MAPPED && (lease_permanent(l) ? e->until_s > now_s() +
-		    UPSTREAM_PERMANENT_S / 2 : e->until_s >= now_s() + lease_seconds_left(l)))
+		/* The worker renews what it mapped, for as long as the lease lives;
+		 * only a lease not mapped in front (its refusal lapsed) is asked again. */
+		if (e->state == UP_PENDING || e->state == UP_MAPPED ||
+		    (e->state == UP_REFUSED && now_s() < e->until_s))
 			return;
 		forward(l, e);
 		return;
@@ -152,7 +152,7 @@ on_mapped(const struct upw_result *r, struct up_entry *e, struct lease *l)
 		log_info("upstream: %s %u mapped on the gateway in front (%s, %u s)",
 		    lease_proto_name(r->proto), r->port, porthole_method_name(r->method), r->lifetime);
 	e->state = UP_MAPPED;
-	e->until_s = now_s() + r->lifetime;
+	e->granted = r->lifetime;
 	up.method = r->method;
 	if (r->ext.s_addr && r->ext.s_addr != up.ext.s_addr) {
 		up.ext = r->ext;
@@ -192,8 +192,10 @@ on_address(const struct upw_result *r)
 		return;
 	}
 	inet_ntop(AF_INET, &r->ext, a, sizeof(a));
-	log_info("upstream: the gateway in front has external address %s", a);
+	log_info("upstream: the gateway in front has external address %s (%s)", a,
+	    porthole_method_name(r->method));
 	up.ext = r->ext;
+	up.method = r->method;
 	if (!netif_is_private(r->ext))
 		lease_set_public(r->ext);	/* announced to clients when it changed */
 }
@@ -302,14 +304,14 @@ upstream_answer(uint8_t proto, uint16_t port, struct in_addr *ext, uint32_t *lif
 		return UPSTREAM_LOCAL;
 	e = entry(proto, port);
 	switch (e->state) {
-	case UP_MAPPED: {
-		uint32_t left = e->until_s > now_s() ? e->until_s - now_s() : 0;
+	case UP_MAPPED:
+		/* The worker renews in front while the lease lives here: the client
+		 * is told the shorter of the two grants. */
 		if (up.ext.s_addr)
 			*ext = up.ext;
-		if (left < *lifetime)
-			*lifetime = left;
+		if (e->granted && e->granted < *lifetime)
+			*lifetime = e->granted;
 		return UPSTREAM_MAPPED;
-	}
 	case UP_REFUSED:
 		if (now_s() >= e->until_s)
 			return UPSTREAM_PENDING;	/* old news; a new request went out */

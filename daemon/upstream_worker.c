@@ -215,6 +215,34 @@ restore_all(void)
 	}
 }
 
+/* Keep what the loop still wants alive: renew at half the granted lifetime. */
+static void
+renew_due(void)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	for (size_t i = 0; i < 2 * PORTS; i++) {
+		struct made *mk = w.made[i];
+		uint8_t proto;
+		uint16_t port;
+		int rc;
+
+		if (!mk || mk->m.obtained + mk->m.lifetime / 2 > now)
+			continue;
+		proto = mk->m.proto;
+		port = mk->m.internal_port;
+		porthole_set_request(w.ph, mk->lifetime, mk->desc);
+		if ((rc = porthole_renew(w.ph, &mk->m)) == 0) {
+			report_mapped(mk);
+			continue;
+		}
+		w.made[i] = NULL;
+		w.n_made--;
+		free(mk);
+		report_error(UPW_REFUSED, proto, port, rc);
+	}
+}
+
 /* Every UPW_CHECK_MS: the gateway's address, and whether it still knows us. */
 static void
 check_gateway(void)
@@ -223,7 +251,9 @@ check_gateway(void)
 	int rc = porthole_external_address(w.ph, &ext);
 
 	if (rc != 0 || ext.s_addr != w.ext.s_addr) {
-		struct upw_result r = { .kind = UPW_ADDRESS, .err = rc, .ext = ext };
+		struct upw_result r = {
+			.kind = UPW_ADDRESS, .err = rc, .ext = ext, .method = porthole_method_used(w.ph),
+		};
 		if (rc)
 			snprintf(r.why, sizeof(r.why), "%s", porthole_last_error(w.ph));
 		if (rc == 0 || w.ext.s_addr)
@@ -281,6 +311,7 @@ worker(void *arg)
 			continue;
 		pthread_mutex_unlock(&w.mu);
 		check_gateway();
+		renew_due();
 		clock_gettime(CLOCK_MONOTONIC, &due);
 		due.tv_sec += UPW_CHECK_MS / 1000;
 		pthread_mutex_lock(&w.mu);

@@ -10,7 +10,8 @@
  * local requests becomes at most one upstream request per port in flight.
  * Every 2 s the worker also asks the gateway for its address and whether
  * it still holds our mappings (epoch, UPnP entry); after a restart it
- * maps everything again and says so.
+ * maps everything again and says so. It renews what it made at half the
+ * granted lifetime until told to remove it.
  */
 #ifndef PORTHOLE_UPSTREAM_WORKER_H
 #define PORTHOLE_UPSTREAM_WORKER_H
