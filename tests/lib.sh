@@ -184,8 +184,10 @@ NFT
 	set +e
 }
 
-# Start portholed in the ISP box with config $1 (see isp_config); its control
-# socket is $ISP_SOCK, its log $LAB_DIR/isp.log, its pid $ISP_PID.
+# isp_config [LINE...]: the ISP box's config; the given lines come before its
+# allow rule, so a deny among them wins. Prints its path.
+# isp_start [CONF]: portholed in the ISP box; its control socket is $ISP_SOCK,
+# its log $LAB_DIR/isp.log, its pid $ISP_PID.
 isp_config() {
 	local conf=$LAB_DIR/isp.conf
 	ISP_SOCK=$LAB_DIR/isp.sock
@@ -194,9 +196,8 @@ ext_ifname=wan0
 lan_ifname=br-lan
 table=porthole_isp
 control_socket=$ISP_SOCK
-allow 1-65535 $ISP_LAN_NET 1-65535
 CONF
-	printf '%s\n' "$@" >>"$conf"
+	printf '%s\n' "$@" "allow 1-65535 $ISP_LAN_NET 1-65535" >>"$conf"
 	echo "$conf"
 }
 

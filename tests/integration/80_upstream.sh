@@ -2,6 +2,9 @@
 # Behind another NAT (issue 17, CONFORMANCE H): the office router runs
 # portholed behind an ISP box (lab_up_double: office WAN 192.168.178.20,
 # ISP box WAN 198.51.100.1, coturn as a real STUN server on the Internet host).
+#   1. STUN alone (upstream=off): the public address is learned and told.
+#   2. The ISP box is a second portholed: every mapping is made there too.
+#   3. The ISP box speaks no protocol: refused, or kept per upstream_required.
 . "$(dirname "$0")/../lib.sh"
 if ! command -v turnserver >/dev/null; then
 	echo "SKIP coturn not installed: apt-get install coturn (tests/deps.sh)"
@@ -14,12 +17,12 @@ status_of() { ph_ctl status | grep "^$1=" | cut -d= -f2; }
 check "the Internet host's STUN server (coturn) listens" stun_serve
 
 # --- positive control: without stun_server the private WAN address is all we know ---
-check "portholed starts without stun_server" ph_start
+check "portholed starts without stun_server" ph_start "$(ph_config upstream=off)"
 out=$(in_mail natpmpc -g $GW_LAN_IP 2>&1)
 check_match "61 control: NAT-PMP op 0 names the WAN address while nothing better is known" \
 	"Public IP address : $OFFICE_WAN_IP" "$out"
 check_match "61 control: the log says the router is behind another NAT and what to set" \
-	"is private: this router is behind another NAT.*set stun_server" "$(cat "$LAB_DIR/portholed.log")"
+	"is private: this router is behind another NAT.*stun_server" "$(cat "$LAB_DIR/portholed.log")"
 ph_stop
 
 # --- 61: with stun_server, every protocol names the public address ---
@@ -27,7 +30,7 @@ in_ws "$P" -m $WS_IP -t 8000 >"$LAB_DIR/announce.out" &
 ANN=$!
 LAB_PIDS+=($ANN)
 sleep 0.3
-check "portholed starts with stun_server=$NET_IP" ph_start "$(ph_config "stun_server=$NET_IP" http_port=5000)"
+check "portholed starts with stun_server=$NET_IP" ph_start "$(ph_config "stun_server=$NET_IP" http_port=5000 upstream=off)"
 check "61 STUN answers within 3 s (public_address in portholectl status)" \
 	wait_until 30 bash -c "[ \"\$(ip netns exec $NS_GW $BIN/portholectl -s $CTL_SOCK status |
 		grep ^public_address=)\" = public_address=$ISP_EXT_IP ]"
@@ -57,3 +60,118 @@ check_match "/metrics names both addresses" \
 check_match "/status.json names both addresses" \
 	"\"external_address\":\"$ISP_EXT_IP\",\"wan_address\":\"$OFFICE_WAN_IP\",\"public_address\":\"$ISP_EXT_IP\"" \
 	"$(in_ws curl -s "http://$GW_LAN_IP:5000/status.json")"
+ph_stop
+
+# --- 2. the ISP box runs portholed: mappings are made in front too (62, 63) ---
+isp_listed() { isp_ctl list | grep -E "^$1 +$2 +$OFFICE_WAN_IP:$2 "; }
+isp_gone() { ! isp_listed "$@"; }
+check "the ISP box's portholed starts (max_lifetime 300, internal port 23 denied)" \
+	isp_start "$(isp_config max_lifetime=300 "deny 1-65535 0.0.0.0/0 23")"
+isp_ctl add tcp 2000 ${ISP_LAN_IP%.*}.99 2000 0 "another customer" >/dev/null
+check "the office router starts with upstream=auto (the default)" ph_start "$(ph_config http_port=5000)"
+check_eq "portholectl status: upstream forwarding is active (the WAN address is private)" yes \
+	"$(status_of upstream_active)"
+check "61 the ISP box's address is learned from it within 3 s" \
+	wait_until 30 bash -c "ip netns exec $NS_GW $BIN/portholectl -s $CTL_SOCK status |
+		grep -qx public_address=$ISP_EXT_IP"
+check_eq "portholectl status: the public address came from the gateway in front" "upstream:pcp" \
+	"$(status_of public_source)"
+serve_tcp "$NS_MAIL" 25
+serve_tcp "$NS_MAIL" 465
+serve_tcp "$NS_MAIL" 587
+check_not "control: before any mapping the Internet host does not reach the mail server" \
+	probe_tcp "$NS_WAN" $ISP_EXT_IP 25
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 25 25 tcp 600 2>&1)
+check_match "62 natpmpc maps tcp/25; the lifetime is the shorter one (the ISP box grants 300)" \
+	"Mapped public port 25 protocol TCP to local port 25 liftime 300" "$out"
+check_match "61 natpmpc names the ISP box's public address" "Public IP address : $ISP_EXT_IP" "$out"
+check "62 the ISP box holds tcp 25 -> the office router's WAN address" isp_listed tcp 25
+check_eq "62 the Internet host reaches the mail server through both NATs" "$NET_IP" \
+	"$(probe_tcp "$NS_WAN" $ISP_EXT_IP 25 | cut -d: -f1)"
+check_eq "62 the workstation reaches it through the public address (hairpin at the ISP box)" \
+	"$ISP_EXT_IP" "$(probe_tcp "$NS_WS" $ISP_EXT_IP 25 | cut -d: -f1)"
+out=$(in_mail "$P" -o map -p tcp -i 587 -e 587 -l 600 $GW_LAN_IP)
+check_match "62 a PCP MAP names the public address and port, and the shorter lifetime" \
+	"result_name=SUCCESS lifetime=300 .*ext_port=587 ext_ip=$ISP_EXT_IP" "$out"
+R=$(in_mail timeout 20 upnpc -i -e "smtps" -a $MAIL_IP 465 465 TCP 600 2>&1)
+check_match "62 upnpc maps tcp/465" "external $ISP_EXT_IP:465 TCP is redirected to internal $MAIL_IP:465" "$R"
+check "62 ... and the ISP box holds it within 3 s" wait_until 30 isp_listed tcp 465
+check_eq "portholectl status: three mappings forwarded" 3 "$(status_of upstream_mapped)"
+
+# refusals in front become refusals here (62)
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 23 23 tcp 600 2>&1)
+check_match "62 the ISP box denies tcp/23: natpmpc gets NOT_AUTHORIZED (result 2)" \
+	"[Nn]ot [Aa]uthorized|NOTAUTHORIZED" "$out"
+check_not "62 ... and no local mapping of tcp 23 is left" bash -c "ip netns exec $NS_GW \
+	$BIN/portholectl -s $CTL_SOCK list | grep -E '^tcp +23 '"
+out=$(in_mail "$P" -o map -p tcp -i 23 -e 23 -l 600 $GW_LAN_IP)
+check_match "62 a PCP MAP for tcp/23 gets NOT_AUTHORIZED" "result_name=NOT_AUTHORIZED" "$out"
+out=$(in_mail "$P" -o map -p tcp -i 2000 -e 2000 -l 600 $GW_LAN_IP)
+check_match "62 tcp/2000 is another customer's at the ISP box: CANNOT_PROVIDE_EXTERNAL" \
+	"result_name=CANNOT_PROVIDE_EXTERNAL" "$out"
+check_match "62 the refusals are logged with the gateway's reason" \
+	"upstream: tcp 23 refused by the gateway in front .*removed here too" \
+	"$(cat "$LAB_DIR/portholed.log")"
+
+# deletion and expiry propagate (63)
+in_mail natpmpc -g $GW_LAN_IP -a 25 25 tcp 0 >/dev/null 2>&1
+check "63 natpmpc deletes tcp/25: the ISP box drops it within 3 s" wait_until 30 isp_gone tcp 25
+check "63 ... the other mappings stay there (control)" isp_listed tcp 587
+check_not "63 ... and the Internet host no longer reaches port 25" probe_tcp "$NS_WAN" $ISP_EXT_IP 25
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 2600 2600 udp 3 2>&1)
+check_match "63 a 3-second NAT-PMP mapping (udp/2600)" "Mapped public port 2600 protocol UDP .* liftime 3" "$out"
+check "63 ... is held by the ISP box" isp_listed udp 2600
+check "63 ... and gone from it within 8 s of its expiry here" wait_until 80 isp_gone udp 2600
+
+# the ISP box restarts and forgets everything (63)
+isp_stop
+check "63 the ISP box restarts without its mappings" isp_start "$(isp_config max_lifetime=300)"
+check "63 the office router maps them there again within 5 s" wait_until 50 isp_listed tcp 587
+check "63 ... all of them" wait_until 20 isp_listed tcp 465
+check_eq "63 ... made anew in the restarted ISP box (its log: added twice)" 2 \
+	"$(grep -c 'mapping added: pcp tcp 587 ' "$LAB_DIR/isp.log")"
+check_eq "portholectl status: one restart of the gateway in front seen" 1 "$(status_of upstream_restarts)"
+check_eq "63 the Internet host reaches the mail server again" "$NET_IP" \
+	"$(probe_tcp "$NS_WAN" $ISP_EXT_IP 587 | cut -d: -f1)"
+check_match "63 the log says the gateway in front lost them" "lost our mappings" \
+	"$(cat "$LAB_DIR/portholed.log")"
+
+# the ISP box's address changes: LAN clients are told (63)
+NEW_EXT=198.51.100.9
+in_ws "$P" -m $WS_IP -t 7000 >"$LAB_DIR/announce2.out" &
+ANN=$!
+LAB_PIDS+=($ANN)
+sleep 0.3
+ip -n "$NS_ISP" addr flush dev wan0
+ip -n "$NS_ISP" addr add $NEW_EXT/24 dev wan0
+ip -n "$NS_ISP" route add default via $NET_IP
+check "63 the office router learns the new address within 5 s" wait_until 50 bash -c \
+	"ip netns exec $NS_GW $BIN/portholectl -s $CTL_SOCK status | grep -qx external_address=$NEW_EXT"
+wait $ANN
+check_match "63 NAT-PMP and PCP announcements on the LAN name the new address" \
+	"version=0 opcode=0 r=1 result=0 .*ext_ip=$NEW_EXT" "$(cat "$LAB_DIR/announce2.out")"
+R=$(in_mail timeout 20 upnpc -i -s 2>&1)
+check_match "63 UPnP GetExternalIPAddress names the new address" "ExternalIPAddress = $NEW_EXT" "$R"
+check_eq "63 the Internet host reaches the mail server at the new address" "$NET_IP" \
+	"$(probe_tcp "$NS_WAN" $NEW_EXT 587 | cut -d: -f1)"
+ph_stop
+
+# --- 3. the box in front speaks no protocol ---
+isp_stop
+check "the office router starts with STUN and nothing answering in front" \
+	ph_start "$(ph_config "stun_server=$NET_IP")"
+check "61 STUN still tells the public address" wait_until 30 bash -c \
+	"ip netns exec $NS_GW $BIN/portholectl -s $CTL_SOCK status | grep -qx external_address=$NEW_EXT"
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 110 110 tcp 600 2>&1)
+check_match "62 upstream_required=yes: natpmpc gets NETWORK_FAILURE (result 3)" \
+	"[Nn]etwork failure|NETWORKFAILURE" "$out"
+check_not "62 ... and no local mapping of tcp 110 is left" bash -c "ip netns exec $NS_GW \
+	$BIN/portholectl -s $CTL_SOCK list | grep -E '^tcp +110 '"
+ph_stop
+check "the office router starts with upstream_required=no" \
+	ph_start "$(ph_config "stun_server=$NET_IP" upstream_required=no)"
+out=$(in_mail "$P" -o map -p tcp -i 110 -e 110 -l 600 -t 15000 $GW_LAN_IP)
+check_match "62 upstream_required=no: PCP MAP succeeds, naming the WAN address it only holds on" \
+	"result_name=SUCCESS .*ext_port=110 ext_ip=$OFFICE_WAN_IP" "$out"
+check_match "62 ... and the log says it is kept here only" "tcp 110 refused by the gateway in front .*kept here only" \
+	"$(cat "$LAB_DIR/portholed.log")"
