@@ -20,6 +20,7 @@
 #include "policy.h"
 #include "stats.h"
 #include "upnp.h"
+#include "upstream.h"
 
 #define V2_MAX_LEASE	604800
 #define LIST_MAX	1000	/* entries in one GetListOfPortMappings answer */
@@ -256,6 +257,30 @@ authorize_port(struct act *a, const struct add_args *x, uint16_t ext)
 	}
 }
 
+/*
+ * Behind another NAT (upstream.h): a refusal standing at the gateway in
+ * front is this action's error too, and the mapping goes. A new mapping's
+ * answer from there comes later; a SOAP reply cannot wait for it, so the
+ * mapping is granted now and removed when the gateway in front refuses it.
+ */
+static int
+upstream_refusal(struct act *a, struct lease *l)
+{
+	struct in_addr ext;
+	uint32_t lifetime = UINT32_MAX;
+	int code;
+
+	switch (upstream_answer(l->proto, l->ext_port, &ext, &lifetime)) {
+	case UPSTREAM_DENIED: code = UPNP_NOT_AUTHORIZED; break;
+	case UPSTREAM_TAKEN: code = UPNP_CONFLICT; break;
+	case UPSTREAM_NO_RESOURCES: code = UPNP_NO_PORT_MAPS; break;
+	case UPSTREAM_FAILED: code = UPNP_ACTION_FAILED; break;
+	default: return 0;
+	}
+	lease_remove(l, LEASE_REMOVED);
+	return refuse(a, code, REFUSED_UPSTREAM);
+}
+
 static int
 add_lease(struct act *a, const struct add_args *x, uint16_t ext)
 {
@@ -271,7 +296,7 @@ add_lease(struct act *a, const struct add_args *x, uint16_t ext)
 
 	switch (rc) {
 	case 0:
-		return 0;
+		return upstream_refusal(a, l);
 	case -EEXIST:
 	case -EADDRINUSE:	/* the gateway's own port */
 		return refuse(a, UPNP_CONFLICT, stats_refusal_of(rc));
