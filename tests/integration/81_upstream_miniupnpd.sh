@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Behind another NAT (issue 17) with Debian's miniupnpd as the ISP box: the
+# office router's portholed forwards its mappings to it (libporthole picks
+# PCP, which miniupnpd speaks), and follows its restart.
+#
+# miniupnpd refuses to map while its own WAN address is private or reserved,
+# documentation ranges included, so the ISP box's WAN gets a routable-looking
+# prefix here (192.0.3.0/24, as 41_client_miniupnpd.sh does); it exists only
+# inside the lab's namespaces. miniupnpd's rules match its WAN interface only,
+# so it does no hairpin: the workstation's path through the public address is
+# not checked here (80_upstream.sh checks it with portholed in front).
+. "$(dirname "$0")/../lib.sh"
+MINIUPNPD=/usr/sbin/miniupnpd
+if [ ! -x "$MINIUPNPD" ]; then
+	trap lab_finish EXIT
+	skip "every check with miniupnpd in front" "not installed: apt-get install miniupnpd-nftables (tests/deps.sh)"
+	exit 0
+fi
+lab_up_double
+X_EXT=192.0.3.1
+X_NET=192.0.3.2
+ip -n "$NS_ISP" addr flush dev wan0
+ip -n "$NS_ISP" addr add $X_EXT/24 dev wan0
+ip -n "$NS_ISP" route add default via $X_NET
+ip -n "$NS_WAN" addr flush dev br0
+ip -n "$NS_WAN" addr add $X_NET/24 dev br0
+P="$BIN/tests/pcptest"
+
+# The chains miniupnpd fills (its nft_init.sh layout), in the ISP box.
+in_isp nft -f - <<'NFT'
+table inet filter {
+	chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }
+	chain miniupnpd { }
+	chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
+	chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }
+	chain prerouting_miniupnpd { }
+	chain postrouting_miniupnpd { }
+}
+NFT
+cat >"$LAB_DIR/miniupnpd.conf" <<CONF
+ext_ifname=wan0
+listening_ip=br-lan
+http_port=0
+enable_natpmp=yes
+enable_upnp=yes
+system_uptime=no
+min_lifetime=120
+uuid=4d8c9e3f-2031-4d7b-8b2f-123456789abc
+allow 1-65535 $ISP_LAN_NET 1-65535
+deny 0-65535 0.0.0.0/0 0-65535
+CONF
+mu_start() {
+	ip netns exec "$NS_ISP" "$MINIUPNPD" -d -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" \
+		>>"$LAB_DIR/miniupnpd.log" 2>&1 &
+	MU_PID=$!
+	LAB_PIDS+=($MU_PID)
+	wait_until 50 bash -c "ip netns exec $NS_ISP ss -H -lun 'sport = :5351' | grep -q ."
+}
+mu_stop() { kill -TERM "$MU_PID" 2>/dev/null; wait "$MU_PID" 2>/dev/null; }
+rules() { in_isp nft list chain inet filter prerouting_miniupnpd; }
+has_rule() { rules | grep -q "dport $1 dnat ip to $OFFICE_WAN_IP:$1"; }
+no_rule() { ! rules | grep -q "dport $1 "; }
+
+check "miniupnpd starts in the ISP box" mu_start
+check "the office router's portholed starts (upstream=auto)" ph_start
+serve_tcp "$NS_MAIL" 25
+serve_tcp "$NS_MAIL" 587
+check_not "control: before any mapping the Internet host does not reach the mail server" \
+	probe_tcp "$NS_WAN" $X_EXT 25
+
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 25 25 tcp 600 2>&1)
+check_match "62 natpmpc maps tcp/25 through the office router" \
+	"Mapped public port 25 protocol TCP to local port 25" "$out"
+check_match "61 natpmpc names miniupnpd's public address" "Public IP address : $X_EXT" "$out"
+check "62 miniupnpd's DNAT rule points tcp/25 at the office router" has_rule 25
+check_eq "62 the Internet host reaches the mail server through both NATs" "$X_NET" \
+	"$(probe_tcp "$NS_WAN" $X_EXT 25 | cut -d: -f1)"
+out=$(in_mail "$P" -o map -p tcp -i 587 -e 587 -l 600 $GW_LAN_IP)
+check_match "62 a PCP MAP names miniupnpd's address and the same port" \
+	"result_name=SUCCESS .*ext_port=587 ext_ip=$X_EXT" "$out"
+check_match "the office router speaks PCP to miniupnpd" "upstream_method=pcp" "$(ph_ctl status)"
+
+in_mail natpmpc -g $GW_LAN_IP -a 25 25 tcp 0 >/dev/null 2>&1
+check "63 deleting tcp/25 removes miniupnpd's rule within 3 s" wait_until 30 no_rule 25
+check "63 ... tcp/587 stays (control)" has_rule 587
+check_not "63 ... and the Internet host no longer reaches port 25" probe_tcp "$NS_WAN" $X_EXT 25
+
+sleep 3		# past the resolution of miniupnpd's epoch (seconds since its start)
+mu_stop
+# A box that reboots loses its ruleset; miniupnpd alone leaves it.
+in_isp nft flush chain inet filter prerouting_miniupnpd
+in_isp nft flush chain inet filter miniupnpd
+check "miniupnpd starts again, without our mapping" mu_start
+check "63 the office router maps tcp/587 there again within 5 s" wait_until 50 has_rule 587
+check_eq "63 the Internet host reaches the mail server again" "$X_NET" \
+	"$(probe_tcp "$NS_WAN" $X_EXT 587 | cut -d: -f1)"
+check_match "63 portholectl status counts the restart" "upstream_restarts=1" "$(ph_ctl status)"
