@@ -7,7 +7,8 @@
 #   3. The ISP box speaks no protocol: refused, or kept per upstream_required.
 . "$(dirname "$0")/../lib.sh"
 if ! command -v turnserver >/dev/null; then
-	echo "SKIP coturn not installed: apt-get install coturn (tests/deps.sh)"
+	trap lab_finish EXIT
+	skip "every check behind another NAT" "coturn not installed: apt-get install coturn (tests/deps.sh)"
 	exit 0
 fi
 lab_up_double
@@ -102,6 +103,9 @@ check_eq "portholectl status: three mappings forwarded" 3 "$(status_of upstream_
 out=$(in_mail natpmpc -g $GW_LAN_IP -a 23 23 tcp 600 2>&1)
 check_match "62 the ISP box denies tcp/23: natpmpc gets NOT_AUTHORIZED (result 2)" \
 	"[Nn]ot [Aa]uthorized|NOTAUTHORIZED" "$out"
+R=$(in_mail timeout 20 upnpc -i -a $MAIL_IP 23 23 TCP 600 2>&1)
+check_match "62 ... and UPnP AddPortMapping of tcp/23 (refusal standing) gets 606" \
+	"AddPortMapping\\(23, 23, $MAIL_IP\\) failed with code 606" "$R"
 check_not "62 ... and no local mapping of tcp 23 is left" bash -c "ip netns exec $NS_GW \
 	$BIN/portholectl -s $CTL_SOCK list | grep -E '^tcp +23 '"
 out=$(in_mail "$P" -o map -p tcp -i 23 -e 23 -l 600 $GW_LAN_IP)
