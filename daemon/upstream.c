@@ -299,6 +299,7 @@ enum upstream_verdict
 upstream_answer(uint8_t proto, uint16_t port, struct in_addr *ext, uint32_t *lifetime)
 {
 	struct up_entry *e;
+	struct lease *l;
 
 	if (!up.active)
 		return UPSTREAM_LOCAL;
@@ -313,13 +314,18 @@ upstream_answer(uint8_t proto, uint16_t port, struct in_addr *ext, uint32_t *lif
 			*lifetime = e->granted;
 		return UPSTREAM_MAPPED;
 	case UP_REFUSED:
-		if (now_s() >= e->until_s)
-			return UPSTREAM_PENDING;	/* old news; a new request went out */
-		return up.required ? (enum upstream_verdict)e->verdict :
-		    UPSTREAM_KEPT_LOCAL;
-	default:
+		if (now_s() < e->until_s)
+			return up.required ? (enum upstream_verdict)e->verdict :
+			    UPSTREAM_KEPT_LOCAL;
+		break;		/* old news: ask again */
+	case UP_PENDING:
 		return UPSTREAM_PENDING;
 	}
+	/* Not asked in front (a refusal lapsed, a lease kept here only): ask now,
+	 * so whoever waits for the answer gets one. */
+	if ((l = lease_find(proto, port)))
+		forward(l, e);
+	return e->state == UP_PENDING ? UPSTREAM_PENDING : UPSTREAM_FAILED;
 }
 
 void

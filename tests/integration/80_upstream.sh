@@ -179,3 +179,9 @@ check_match "62 upstream_required=no: PCP MAP succeeds, naming the WAN address i
 	"result_name=SUCCESS .*ext_port=110 ext_ip=$OFFICE_WAN_IP" "$out"
 check_match "62 ... and the log says it is kept here only" "tcp 110 refused by the gateway in front .*kept here only" \
 	"$(cat "$LAB_DIR/portholed.log")"
+sleep 10	# past the 10 s a refusal stands
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 110 110 tcp 600 2>&1)
+check_match "62 once the refusal lapsed, asking again is asked in front again, and answered" \
+	"Mapped public port 110 protocol TCP to local port 110" "$out"
+check_eq "62 ... refused in front twice by then (logged each time)" 2 \
+	"$(grep -c 'tcp 110 refused by the gateway in front .*kept here only' "$LAB_DIR/portholed.log")"
