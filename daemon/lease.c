@@ -295,6 +295,9 @@ lease_reinstall(void)
 {
 	int rc = backend->set_external(wan), failed = 0;
 
+	if (rc == 0 && backend->set_public && external.s_addr != wan.s_addr)
+		rc = backend->set_public(external);
+
 	for (size_t i = 0; i < n_leases; i++)
 		if (kernel_add(dense[i]) < 0)
 			failed++;
@@ -649,7 +652,8 @@ lease_traffic(void)
 	return t;
 }
 
-/* What clients are told follows from the WAN and public addresses. */
+/* What clients are told follows from the WAN and public addresses; the
+ * kernel maps the told one too, so the LAN reaches mappings through it. */
 static void
 advertise(void)
 {
@@ -658,6 +662,9 @@ advertise(void)
 	external = wan.s_addr && public_addr.s_addr && netif_is_private(wan) ? public_addr : wan;
 	if (old.s_addr == external.s_addr)
 		return;
+	if (backend->set_public && backend->set_public(external.s_addr != wan.s_addr ?
+	    external : (struct in_addr){ 0 }) < 0)
+		log_warnx("lease: the kernel refused the public address for hairpin");
 	for (size_t i = 0; i < n_ext_listeners; i++)
 		ext_listeners[i].fn(old, external, ext_listeners[i].arg);
 }

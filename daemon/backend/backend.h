@@ -39,6 +39,12 @@ struct backend_ops {
 	void (*close)(void);
 	/* The WAN address(es) that DNAT matches; 0.0.0.0 = none known. */
 	int  (*set_external)(struct in_addr ext);
+	/*
+	 * Optional (NULL: not offered): behind another NAT, the public address
+	 * DNAT matches as well, so LAN hosts reach mappings through it even when
+	 * the NAT in front does not hairpin. 0.0.0.0 = none.
+	 */
+	int  (*set_public)(struct in_addr pub);
 	int  (*add)(const struct lease *l);
 	int  (*del)(const struct lease *l);
 	/* Every mapping's counters in one pass (one request, whatever their number). */

@@ -283,9 +283,13 @@ nft_counters(backend_counter_fn fn, void *arg)
 	return 0;
 }
 
+/* The addresses DNAT matches: the WAN one, and behind another NAT the public one. */
+static struct in_addr ext_wan, ext_public;
+
 static int
-nft_set_external(struct in_addr ext)
+write_external(void)
 {
+	struct in_addr both[2] = { ext_wan, ext_public };
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
 
@@ -298,14 +302,30 @@ nft_set_external(struct in_addr ext)
 	nlh = nft_batch_msg(NFT_MSG_DELSETELEM, 0, "flush external address set");
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	if (ext.s_addr) {
-		if (!(s = set_one(NFT_SET_EXT, &ext.s_addr, 4, NULL, 0)))
+	for (int i = 0; i < 2; i++) {
+		if (!both[i].s_addr || (i == 1 && both[1].s_addr == both[0].s_addr))
+			continue;
+		if (!(s = set_one(NFT_SET_EXT, &both[i].s_addr, 4, NULL, 0)))
 			return -ENOMEM;
 		nlh = nft_batch_msg(NFT_MSG_NEWSETELEM, NLM_F_CREATE, "add external address");
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 		nftnl_set_free(s);
 	}
 	return nft_batch_commit(0);
+}
+
+static int
+nft_set_external(struct in_addr ext)
+{
+	ext_wan = ext;
+	return write_external();
+}
+
+static int
+nft_set_public(struct in_addr pub)
+{
+	ext_public = pub;
+	return write_external();
 }
 
 static int
@@ -360,6 +380,7 @@ const struct backend_ops backend_nft = {
 	.open = nft_open,
 	.close = nft_close,
 	.set_external = nft_set_external,
+	.set_public = nft_set_public,
 	.add = nft_add,
 	.del = nft_del,
 	.counters = nft_counters,

@@ -89,7 +89,7 @@ check_match "61 natpmpc names the ISP box's public address" "Public IP address :
 check "62 the ISP box holds tcp 25 -> the office router's WAN address" isp_listed tcp 25
 check_eq "62 the Internet host reaches the mail server through both NATs" "$NET_IP" \
 	"$(probe_tcp "$NS_WAN" $ISP_EXT_IP 25 | cut -d: -f1)"
-check_eq "62 the workstation reaches it through the public address (hairpin at the ISP box)" \
+check_eq "62 the workstation reaches it through the public address (hairpin)" \
 	"$ISP_EXT_IP" "$(probe_tcp "$NS_WS" $ISP_EXT_IP 25 | cut -d: -f1)"
 out=$(in_mail "$P" -o map -p tcp -i 587 -e 587 -l 600 $GW_LAN_IP)
 check_match "62 a PCP MAP names the public address and port, and the shorter lifetime" \

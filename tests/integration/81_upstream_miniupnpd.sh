@@ -7,8 +7,8 @@
 # documentation ranges included, so the ISP box's WAN gets a routable-looking
 # prefix here (192.0.3.0/24, as 41_client_miniupnpd.sh does); it exists only
 # inside the lab's namespaces. miniupnpd's rules match its WAN interface only,
-# so it does no hairpin: the workstation's path through the public address is
-# not checked here (80_upstream.sh checks it with portholed in front).
+# so it does no hairpin: the office router's own table maps the public
+# address too, and the workstation gets through that way.
 . "$(dirname "$0")/../lib.sh"
 MINIUPNPD=/usr/sbin/miniupnpd
 if [ ! -x "$MINIUPNPD" ]; then
@@ -79,6 +79,10 @@ out=$(in_mail "$P" -o map -p tcp -i 587 -e 587 -l 600 $GW_LAN_IP)
 check_match "62 a PCP MAP names miniupnpd's address and the same port" \
 	"result_name=SUCCESS .*ext_port=587 ext_ip=$X_EXT" "$out"
 check_match "the office router speaks PCP to miniupnpd" "upstream_method=pcp" "$(ph_ctl status)"
+check_match "the office router's table maps the public address too (hairpin)" \
+	"elements = \\{ .*$X_EXT" "$(in_gw nft list set inet porthole ext4 | tr -d '\n')"
+check_eq "62 the workstation reaches the mail server through the public address (office hairpin)" \
+	"$X_EXT" "$(probe_tcp "$NS_WS" $X_EXT 587 | cut -d: -f1)"
 
 in_mail natpmpc -g $GW_LAN_IP -a 25 25 tcp 0 >/dev/null 2>&1
 check "63 deleting tcp/25 removes miniupnpd's rule within 3 s" wait_until 30 no_rule 25
