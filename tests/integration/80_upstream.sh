@@ -31,7 +31,7 @@ in_ws "$P" -m $WS_IP -t 8000 >"$LAB_DIR/announce.out" &
 ANN=$!
 LAB_PIDS+=($ANN)
 sleep 0.3
-check "portholed starts with stun_server=$NET_IP" ph_start "$(ph_config "stun_server=$NET_IP" http_port=5000 upstream=off)"
+check "portholed starts with stun_server=$NET_IP" ph_start "$(ph_config "stun_server=$NET_IP" status_port=5380 upstream=off)"
 check "61 STUN answers within 3 s (public_address in portholectl status)" \
 	wait_until 30 bash -c "[ \"\$(ip netns exec $NS_GW $BIN/portholectl -s $CTL_SOCK status |
 		grep ^public_address=)\" = public_address=$ISP_EXT_IP ]"
@@ -54,13 +54,13 @@ check_match "63 the NAT-PMP announcement on the LAN names the public address onc
 	"version=0 opcode=0 r=1 result=0 .*ext_ip=$ISP_EXT_IP" "$(cat "$LAB_DIR/announce.out")"
 check_match "the status page shows both addresses" \
 	"id=\"external\">$ISP_EXT_IP<.*id=\"wan\">$OFFICE_WAN_IP<.*id=\"public\">$ISP_EXT_IP<" \
-	"$(in_ws curl -s "http://$GW_LAN_IP:5000/status" | tr -d "\n")"
+	"$(in_ws curl -s "http://$GW_LAN_IP:5380/status" | tr -d "\n")"
 check_match "/metrics names both addresses" \
 	"porthole_address_info\\{wan=\"$OFFICE_WAN_IP\",public=\"$ISP_EXT_IP\",external=\"$ISP_EXT_IP\",behind_nat=\"yes\"\\} 1" \
-	"$(in_ws curl -s "http://$GW_LAN_IP:5000/metrics")"
+	"$(in_ws curl -s "http://$GW_LAN_IP:5380/metrics")"
 check_match "/status.json names both addresses" \
 	"\"external_address\":\"$ISP_EXT_IP\",\"wan_address\":\"$OFFICE_WAN_IP\",\"public_address\":\"$ISP_EXT_IP\"" \
-	"$(in_ws curl -s "http://$GW_LAN_IP:5000/status.json")"
+	"$(in_ws curl -s "http://$GW_LAN_IP:5380/status.json")"
 ph_stop
 
 # --- 2. the ISP box runs portholed: mappings are made in front too (62, 63) ---
@@ -69,7 +69,7 @@ isp_gone() { ! isp_listed "$@"; }
 check "the ISP box's portholed starts (max_lifetime 300, internal port 23 denied)" \
 	isp_start "$(isp_config max_lifetime=300 "deny 1-65535 0.0.0.0/0 23")"
 isp_ctl add tcp 2000 ${ISP_LAN_IP%.*}.99 2000 0 "another customer" >/dev/null
-check "the office router starts with upstream=auto (the default)" ph_start "$(ph_config http_port=5000)"
+check "the office router starts with upstream=auto (the default)" ph_start "$(ph_config status_port=5380)"
 check_eq "portholectl status: upstream forwarding is active (the WAN address is private)" yes \
 	"$(status_of upstream_active)"
 check "61 the ISP box's address is learned from it within 3 s" \
