@@ -69,7 +69,8 @@ isp_gone() { ! isp_listed "$@"; }
 check "the ISP box's portholed starts (max_lifetime 300, internal port 23 denied)" \
 	isp_start "$(isp_config max_lifetime=300 "deny 1-65535 0.0.0.0/0 23")"
 isp_ctl add tcp 2000 ${ISP_LAN_IP%.*}.99 2000 0 "another customer" >/dev/null
-check "the office router starts with upstream=auto (the default)" ph_start "$(ph_config status_port=5380)"
+check "the office router starts with upstream=auto (the default)" \
+	ph_start "$(ph_config status_port=5380 http_port=5000)"
 check_eq "portholectl status: upstream forwarding is active (the WAN address is private)" yes \
 	"$(status_of upstream_active)"
 check "61 the ISP box's address is learned from it within 3 s" \
@@ -142,6 +143,15 @@ check_match "63 the log says the gateway in front lost them" "lost our mappings"
 
 # the ISP box's address changes: LAN clients are told (63)
 NEW_EXT=198.51.100.9
+# A GENA subscriber on the mail host: every NOTIFY lands in a file.
+ip netns exec "$NS_MAIL" socat -T2 TCP-LISTEN:5100,fork,reuseaddr \
+	SYSTEM:"timeout 1 cat >>$LAB_DIR/notify.out" 2>/dev/null &
+LAB_PIDS+=($!)
+wait_listen "$NS_MAIL" tcp 5100
+printf 'SUBSCRIBE /evt/IPConn2 HTTP/1.1\r\nHOST: %s:5000\r\nCALLBACK: <http://%s:5100/>\r\nNT: upnp:event\r\nTIMEOUT: Second-300\r\nCONNECTION: close\r\n\r\n' \
+	$GW_LAN_IP $MAIL_IP | in_mail socat -T3 - TCP:$GW_LAN_IP:5000 >"$LAB_DIR/subscribe.out" 2>&1
+check_match "a GENA subscription to the office router's WANIPConnection" "^HTTP/1.1 200" \
+	"$(cat "$LAB_DIR/subscribe.out")"
 in_ws "$P" -m $WS_IP -t 7000 >"$LAB_DIR/announce2.out" &
 ANN=$!
 LAB_PIDS+=($ANN)
@@ -156,6 +166,8 @@ check_match "63 NAT-PMP and PCP announcements on the LAN name the new address" \
 	"version=0 opcode=0 r=1 result=0 .*ext_ip=$NEW_EXT" "$(cat "$LAB_DIR/announce2.out")"
 R=$(in_mail timeout 20 upnpc -i -s 2>&1)
 check_match "63 UPnP GetExternalIPAddress names the new address" "ExternalIPAddress = $NEW_EXT" "$R"
+check "63 GENA: a NOTIFY names the new ExternalIPAddress within 3 s" wait_until 30 \
+	grep -q "<ExternalIPAddress>$NEW_EXT</ExternalIPAddress>" "$LAB_DIR/notify.out"
 check_eq "63 the Internet host reaches the mail server at the new address" "$NET_IP" \
 	"$(probe_tcp "$NS_WAN" $NEW_EXT 587 | cut -d: -f1)"
 ph_stop
