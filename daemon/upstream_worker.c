@@ -163,9 +163,8 @@ do_map(const struct job *j)
 	snprintf(mk->desc, sizeof(mk->desc), "%s", j->desc);
 	porthole_set_request(w.ph, j->lifetime, j->desc);
 	if (fresh) {
+		/* No port name: PCP's DESCRIPTION (and UPnP's) is then the lease's own. */
 		struct porthole_port p = { .proto = j->proto, .port = j->port, .enabled = true };
-		snprintf(p.name, sizeof(p.name), "%s-%u", j->proto == IPPROTO_UDP ? "udp" : "tcp",
-		    j->port);
 		rc = porthole_map(w.ph, &p, &mk->m);
 	} else {
 		rc = porthole_renew(w.ph, &mk->m);

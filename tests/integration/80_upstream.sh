@@ -98,6 +98,8 @@ check_match "62 a PCP MAP names the public address and port, and the shorter lif
 R=$(in_mail timeout 20 upnpc -i -e "smtps" -a $MAIL_IP 465 465 TCP 600 2>&1)
 check_match "62 upnpc maps tcp/465" "external $ISP_EXT_IP:465 TCP is redirected to internal $MAIL_IP:465" "$R"
 check "62 ... and the ISP box holds it within 3 s" wait_until 30 isp_listed tcp 465
+check_match "62 ... with the local lease's description (PCP DESCRIPTION)" "^tcp +465 .* smtps$" \
+	"$(isp_ctl list)"
 check_eq "portholectl status: three mappings forwarded" 3 "$(status_of upstream_mapped)"
 
 # refusals in front become refusals here (62)
