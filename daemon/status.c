@@ -153,14 +153,6 @@ status_json(size_t first)
 	pubaddr_describe(&pa);
 	sbuf_printf(&d, "{");
 	json_address(&d, "external_address", pa.external);
-	json_address(&d, ",\"wan_address", pa.wan);
-	json_address(&d, ",\"public_address", pa.public_);
-	sbuf_printf(&d, ",\"public_source\":");
-	json_string(&d, pa.source);
-	sbuf_printf(&d, ",\"behind_nat\":%s,\"upstream\":{\"active\":%s,\"method\":\"%s\","
-	    "\"mapped\":%zu,\"pending\":%zu,\"refused\":%zu}",
-	    pa.behind_nat ? "true" : "false", pa.up.active ? "true" : "false", pa.up.method,
-	    pa.up.mapped, pa.up.pending, pa.up.refused);
 	sbuf_printf(&d, ",\"total\":%zu,\"start\":%zu,\"next_start\":", lease_count(), first);
 	if (end < lease_count())
 		sbuf_printf(&d, "%zu", end);
@@ -191,7 +183,17 @@ status_json(size_t first)
 		json_string(&d, l->desc);
 		sbuf_printf(&d, "}");
 	}
-	sbuf_printf(&d, "]}\n");
+	/* Behind another NAT: after the mappings, so the paging fields stay where
+	 * readers of the first page look for them. */
+	sbuf_printf(&d, "]");
+	json_address(&d, ",\"wan_address", pa.wan);
+	json_address(&d, ",\"public_address", pa.public_);
+	sbuf_printf(&d, ",\"public_source\":");
+	json_string(&d, pa.source);
+	sbuf_printf(&d, ",\"behind_nat\":%s,\"upstream\":{\"active\":%s,\"method\":\"%s\","
+	    "\"mapped\":%zu,\"pending\":%zu,\"refused\":%zu}}\n",
+	    pa.behind_nat ? "true" : "false", pa.up.active ? "true" : "false", pa.up.method,
+	    pa.up.mapped, pa.up.pending, pa.up.refused);
 	free(t);
 	return sbuf_take(&d, NULL);
 }

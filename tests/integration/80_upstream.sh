@@ -58,9 +58,11 @@ check_match "the status page shows both addresses" \
 check_match "/metrics names both addresses" \
 	"porthole_address_info\\{wan=\"$OFFICE_WAN_IP\",public=\"$ISP_EXT_IP\",external=\"$ISP_EXT_IP\",behind_nat=\"yes\"\\} 1" \
 	"$(in_ws curl -s "http://$GW_LAN_IP:5380/metrics")"
-check_match "/status.json names both addresses" \
-	"\"external_address\":\"$ISP_EXT_IP\",\"wan_address\":\"$OFFICE_WAN_IP\",\"public_address\":\"$ISP_EXT_IP\"" \
-	"$(in_ws curl -s "http://$GW_LAN_IP:5380/status.json")"
+out=$(in_ws curl -s "http://$GW_LAN_IP:5380/status.json")
+check_match "/status.json names the address told" "\"external_address\":\"$ISP_EXT_IP\"" "$out"
+check_match "/status.json names the WAN and public addresses" \
+	"\"wan_address\":\"$OFFICE_WAN_IP\",\"public_address\":\"$ISP_EXT_IP\"" "$out"
+check "/status.json is valid JSON" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$out"
 ph_stop
 
 # --- 2. the ISP box runs portholed: mappings are made in front too (62, 63) ---

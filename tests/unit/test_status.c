@@ -115,7 +115,7 @@ pages_are_bounded(void **state)
 	assert_non_null(strstr(j, "\"start\":1000,\"next_start\":null,\"mappings\":[{"));
 	free(j);
 	j = status_json(99999);
-	assert_non_null(strstr(j, "\"start\":1202,\"next_start\":null,\"mappings\":[]}"));
+	assert_non_null(strstr(j, "\"start\":1202,\"next_start\":null,\"mappings\":[]"));
 	free(j);
 	h = status_html(500);
 	assert_int_equal(count_of(h, "<tr><td>"), STATUS_PAGE_ROWS);
