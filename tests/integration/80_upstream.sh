@@ -104,6 +104,20 @@ check_match "62 ... with the local lease's description (PCP DESCRIPTION)" "^tcp 
 	"$(isp_ctl list)"
 check_eq "portholectl status: three mappings forwarded" 3 "$(status_of upstream_mapped)"
 
+# The mail admin's own checkup, from the mail host: porthole maps through the
+# office router (which forwards to the ISP box) and the reflector on the
+# Internet host connects back through both NATs.
+serve_tcp "$NS_MAIL" 993
+REFLECTOR_URL=http://$WAN_IP:8025/
+check "a reflector starts on the Internet host" reflector_start --rate 600
+export PORTHOLE_STATE=$LAB_DIR/porthole.state
+check "porthole maps tcp/993 through both NATs" in_mail "$BIN/porthole" -t 1500 --port tcp/993 map
+js=$(in_mail "$BIN/porthole" -t 1500 --port tcp/993 status --json --reflector "$REFLECTOR_URL")
+rc=$?
+check_eq "porthole status: exit 0, verdict open, reached from outside, at the public address" \
+	"0 open open $ISP_EXT_IP" "$rc $(python3 -c 'import json,sys; d=json.load(sys.stdin)
+print(d["verdict"], d["ports"][0]["outside"], d["public_address"])' <<<"$js")"
+
 # refusals in front become refusals here (62)
 out=$(in_mail natpmpc -g $GW_LAN_IP -a 23 23 tcp 600 2>&1)
 check_match "62 the ISP box denies tcp/23: natpmpc gets NOT_AUTHORIZED (result 2)" \
