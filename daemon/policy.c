@@ -82,6 +82,30 @@ parse_prefix(char *s, struct in_addr *addr, uint8_t *plen, char *err, size_t err
 	return 0;
 }
 
+/* "X:X::X" or "X:X::X/LEN"; IPv6 rules govern pinholes (policy_check6). */
+static int
+parse_prefix6(char *s, struct in6_addr *addr, uint8_t *plen, char *err, size_t errlen)
+{
+	char *slash = strchr(s, '/');
+	uint16_t len = 128;
+
+	if (slash) {
+		*slash = '\0';
+		if (parse_u16(slash + 1, &len) < 0 || len > 128) {
+			snprintf(err, errlen, "prefix length /%s is not 0 to 128", slash + 1);
+			return -EINVAL;
+		}
+	}
+	if (inet_pton(AF_INET6, s, addr) != 1) {
+		snprintf(err, errlen, "'%s' is not an IPv6 address (want X:X::X/LEN)", s);
+		return -EINVAL;
+	}
+	*plen = (uint8_t)len;
+	for (unsigned bit = len; bit < 128; bit++)
+		addr->s6_addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+	return 0;
+}
+
 int
 policy_parse_rule(const char *line, struct policy_rule *out, char *err, size_t errlen)
 {
@@ -113,8 +137,13 @@ policy_parse_rule(const char *line, struct policy_rule *out, char *err, size_t e
 		snprintf(err, errlen, "bad external port range (want N or N-M, 0-65535)");
 		return -EINVAL;
 	}
-	if (parse_prefix(tok[2], &out->addr, &out->plen, err, errlen) < 0)
+	if (strchr(tok[2], ':')) {
+		if (parse_prefix6(tok[2], &out->addr6, &out->plen, err, errlen) < 0)
+			return -EINVAL;
+		out->v6 = true;
+	} else if (parse_prefix(tok[2], &out->addr, &out->plen, err, errlen) < 0) {
 		return -EINVAL;
+	}
 	if (parse_range(tok[3], &out->int_lo, &out->int_hi) < 0) {
 		snprintf(err, errlen, "bad internal port range (want N or N-M, 0-65535)");
 		return -EINVAL;
@@ -139,8 +168,11 @@ static bool
 rule_matches(const struct policy_rule *r, uint16_t ext_port, struct in_addr addr,
     uint16_t int_port)
 {
-	uint32_t mask = r->plen ? htonl(~0u << (32 - r->plen)) : 0;
+	uint32_t mask;
 
+	if (r->v6)
+		return false;
+	mask = r->plen ? htonl(~0u << (32 - r->plen)) : 0;
 	return ext_port >= r->ext_lo && ext_port <= r->ext_hi &&
 	    int_port >= r->int_lo && int_port <= r->int_hi &&
 	    (addr.s_addr & mask) == r->addr.s_addr;
@@ -157,6 +189,35 @@ policy_check(const struct policy *p, uint16_t ext_port, struct in_addr int_addr,
 		if (!r->allow)
 			return POLICY_DENY;
 		if (requester.s_addr != int_addr.s_addr && !r->third_party)
+			return POLICY_THIRD_PARTY;
+		return POLICY_ALLOW;
+	}
+	return POLICY_DENY;
+}
+
+static bool
+in_prefix6(const struct in6_addr *a, const struct in6_addr *net, uint8_t plen)
+{
+	unsigned full = plen / 8, rest = plen % 8;
+
+	if (memcmp(a->s6_addr, net->s6_addr, full) != 0)
+		return false;
+	return rest == 0 ||
+	    ((a->s6_addr[full] ^ net->s6_addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+enum policy_verdict
+policy_check6(const struct policy *p, uint16_t port, const struct in6_addr *int_addr,
+    bool same_host)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		if (!r->v6 || port < r->ext_lo || port > r->ext_hi || port < r->int_lo ||
+		    port > r->int_hi || !in_prefix6(int_addr, &r->addr6, r->plen))
+			continue;
+		if (!r->allow)
+			return POLICY_DENY;
+		if (!same_host && !r->third_party)
 			return POLICY_THIRD_PARTY;
 		return POLICY_ALLOW;
 	}
