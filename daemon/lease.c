@@ -710,6 +710,12 @@ lease_external(void)
 }
 
 const char *
+lease_desc_pooled(const char *desc)
+{
+	return pooled_desc(desc);
+}
+
+const char *
 lease_owner_name(enum lease_owner o)
 {
 	static const char *names[OWNER_COUNT] = {

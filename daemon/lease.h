@@ -174,6 +174,9 @@ struct in_addr lease_external(void);
 typedef void (*lease_ext_listener)(struct in_addr old_ext, struct in_addr new_ext, void *arg);
 int	 lease_listen_external(lease_ext_listener fn, void *arg);
 
+/* A description as every table keeps it (bounded, cleaned, pooled; strpool_put
+ * it when done); NULL when out of memory. The pinhole table uses it too. */
+const char *lease_desc_pooled(const char *desc);
 const char *lease_owner_name(enum lease_owner o);
 const char *lease_proto_name(uint8_t proto);
 int	 lease_proto_parse(const char *s, uint8_t *proto);

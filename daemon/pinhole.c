@@ -1,0 +1,404 @@
+/*
+ * pinhole: the table of IPv6 pinholes (see pinhole.h for its shape). As in
+ * lease.c every change goes to the kernel first and the table changes only
+ * when the kernel took it, so the two never disagree after an error.
+ */
+#include "pinhole.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "strpool.h"
+
+#define KEY_BUCKETS	4096		/* power of two */
+#define ID_BUCKETS	1024		/* power of two */
+#define MAX_LISTENERS	8
+#define MAX_IDS		65535
+
+struct listener {
+	pinhole_listener fn;
+	void		*arg;
+};
+
+static const struct pinhole_backend *backend;
+static size_t			 max_pinholes;
+static struct pinhole		*by_key[KEY_BUCKETS];
+static struct pinhole		*by_id[ID_BUCKETS];
+static struct pinhole		**dense;
+static size_t			 n_pinholes, dense_cap;
+static uint16_t			 last_id;
+static struct listener		 listeners[MAX_LISTENERS];
+static size_t			 n_listeners;
+
+static size_t
+key_hash(uint8_t proto, const struct in6_addr *a, uint16_t port)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a->s6_addr[i]) * 16777619u;
+	h = (h ^ port) * 16777619u;
+	h = (h ^ proto) * 16777619u;
+	return (h ^ h >> 16) & (KEY_BUCKETS - 1);
+}
+
+static struct pinhole **
+id_slot(uint16_t id)
+{
+	return &by_id[id & (ID_BUCKETS - 1)];
+}
+
+bool
+pinhole_addr_ok(const struct in6_addr *a)
+{
+	return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_LOOPBACK(a) &&
+	    !IN6_IS_ADDR_MULTICAST(a) && !IN6_IS_ADDR_LINKLOCAL(a) &&
+	    !IN6_IS_ADDR_V4MAPPED(a) && !IN6_IS_ADDR_V4COMPAT(a);
+}
+
+static bool
+proto_ok(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+}
+
+static int
+be_add(const struct pinhole *p)
+{
+	return backend && backend->add ? backend->add(p) : 0;
+}
+
+static int
+be_del(const struct pinhole *p)
+{
+	return backend && backend->del ? backend->del(p) : 0;
+}
+
+static void
+notify(enum lease_event ev, const struct pinhole *p)
+{
+	for (size_t i = 0; i < n_listeners; i++)
+		listeners[i].fn(ev, p, listeners[i].arg);
+}
+
+int
+pinhole_listen(pinhole_listener fn, void *arg)
+{
+	/* Once is enough: a module started again (the lease file) asks again. */
+	for (size_t i = 0; i < n_listeners; i++)
+		if (listeners[i].fn == fn && listeners[i].arg == arg)
+			return 0;
+	if (n_listeners == MAX_LISTENERS)
+		return -ENOSPC;
+	listeners[n_listeners++] = (struct listener){ fn, arg };
+	return 0;
+}
+
+static void
+expiry_fired(struct ev_timer *t)
+{
+	struct pinhole *p = (struct pinhole *)((char *)t - offsetof(struct pinhole, expiry));
+
+	pinhole_remove(p, LEASE_EXPIRED);
+}
+
+int
+pinhole_init(const struct pinhole_backend *be, size_t max)
+{
+	backend = be;
+	max_pinholes = max && max < MAX_IDS ? max : PINHOLE_MAX_DEFAULT;
+	n_listeners = 0;
+	return 0;
+}
+
+int
+pinhole_reinstall(void)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < n_pinholes; i++)
+		if (be_add(dense[i]) < 0)
+			failed++;
+	if (failed)
+		log_warnx("pinhole: %d pinholes could not be put back into the kernel", failed);
+	return failed ? -EIO : 0;
+}
+
+static void
+unlink_pinhole(struct pinhole *p)
+{
+	struct pinhole **pp = &by_key[key_hash(p->proto, &p->int_addr, p->int_port)];
+
+	while (*pp && *pp != p)
+		pp = &(*pp)->key_next;
+	if (*pp)
+		*pp = p->key_next;
+	for (pp = id_slot(p->id); *pp && *pp != p; pp = &(*pp)->id_next)
+		;
+	if (*pp)
+		*pp = p->id_next;
+	dense[p->dense_idx] = dense[--n_pinholes];
+	dense[p->dense_idx]->dense_idx = p->dense_idx;
+	ev_timer_cancel(&p->expiry);
+}
+
+static void
+free_pinhole(struct pinhole *p)
+{
+	strpool_put(p->desc);
+	free(p);
+}
+
+void
+pinhole_fini(void)
+{
+	while (n_pinholes) {
+		struct pinhole *p = dense[n_pinholes - 1];
+		unlink_pinhole(p);
+		free_pinhole(p);
+	}
+	free(dense);
+	dense = NULL;
+	dense_cap = 0;
+	backend = NULL;
+}
+
+static void
+set_lifetime(struct pinhole *p, uint32_t lifetime)
+{
+	p->permanent = lifetime == 0;
+	if (lifetime == 0)
+		ev_timer_cancel(&p->expiry);
+	else
+		ev_timer_at(&p->expiry, mono_ms() + (uint64_t)lifetime * 1000);
+}
+
+static void
+fill_from_req(struct pinhole *p, const struct pinhole_req *req)
+{
+	p->proto = req->proto;
+	p->int_addr = req->int_addr;
+	p->int_port = req->int_port;
+	p->remote = req->remote;
+	p->remote_port = req->remote_port;
+	p->owner = req->owner;
+	if (req->nonce)
+		memcpy(p->nonce, req->nonce, LEASE_NONCE_LEN);
+}
+
+/* The same owner asks again: a new filter goes to the kernel first. */
+static int
+update_pinhole(struct pinhole *p, const struct pinhole_req *req)
+{
+	bool moved = memcmp(&p->remote, &req->remote, sizeof(p->remote)) ||
+	    p->remote_port != req->remote_port;
+	const char *desc = lease_desc_pooled(req->desc);
+
+	if (!desc)
+		return -ENOMEM;
+	if (moved) {
+		struct pinhole next = *p;
+		fill_from_req(&next, req);
+		be_del(p);
+		if (be_add(&next) < 0) {
+			be_add(p);
+			strpool_put(desc);
+			return -EIO;
+		}
+	}
+	fill_from_req(p, req);
+	strpool_put(p->desc);
+	p->desc = desc;
+	set_lifetime(p, req->lifetime);
+	notify(LEASE_UPDATED, p);
+	return 0;
+}
+
+/* The next free id after the last one given (ids are reused only after
+ * 65,535 others, so a client holding an old id rarely names a new pinhole). */
+static uint16_t
+free_id(uint16_t want)
+{
+	if (want && !pinhole_find_id(want))
+		return want;
+	for (uint32_t n = 0; n < MAX_IDS; n++) {
+		last_id = last_id == MAX_IDS ? 1 : last_id + 1;
+		if (!pinhole_find_id(last_id))
+			return last_id;
+	}
+	return 0;
+}
+
+static int
+valid_req(const struct pinhole_req *req)
+{
+	if (!proto_ok(req->proto) || req->int_port == 0 || req->owner >= OWNER_COUNT ||
+	    !pinhole_addr_ok(&req->int_addr))
+		return -EINVAL;
+	if (!IN6_IS_ADDR_UNSPECIFIED(&req->remote) && (IN6_IS_ADDR_MULTICAST(&req->remote) ||
+	    IN6_IS_ADDR_LOOPBACK(&req->remote) || IN6_IS_ADDR_V4MAPPED(&req->remote)))
+		return -EINVAL;
+	return 0;
+}
+
+static int
+grow_dense(void)
+{
+	size_t ncap = dense_cap ? dense_cap * 2 : 64;
+	struct pinhole **nd = realloc(dense, ncap * sizeof(*nd));
+
+	if (!nd)
+		return -ENOMEM;
+	dense = nd;
+	dense_cap = ncap;
+	return 0;
+}
+
+int
+pinhole_add(const struct pinhole_req *req, struct pinhole **out)
+{
+	struct pinhole *p;
+	int rc;
+
+	if ((rc = valid_req(req)) < 0)
+		return rc;
+	if ((p = pinhole_find(req->proto, &req->int_addr, req->int_port))) {
+		if (p->owner != req->owner || p->owner == OWNER_STATIC)
+			return -EEXIST;
+		if ((rc = update_pinhole(p, req)) == 0 && out)
+			*out = p;
+		return rc;
+	}
+	if (n_pinholes >= max_pinholes)
+		return -ENOSPC;
+	if (n_pinholes == dense_cap && grow_dense() < 0)
+		return -ENOMEM;
+	if (!(p = calloc(1, sizeof(*p))))
+		return -ENOMEM;
+	fill_from_req(p, req);
+	if (!(p->id = free_id(req->id)) || !(p->desc = lease_desc_pooled(req->desc))) {
+		rc = p->id ? -ENOMEM : -ENOSPC;
+		free_pinhole(p);
+		return rc;
+	}
+	if (be_add(p) < 0) {
+		free_pinhole(p);
+		return -EIO;
+	}
+	ev_timer_init(&p->expiry, expiry_fired);
+	struct pinhole **head = &by_key[key_hash(p->proto, &p->int_addr, p->int_port)];
+	p->key_next = *head;
+	*head = p;
+	head = id_slot(p->id);
+	p->id_next = *head;
+	*head = p;
+	p->dense_idx = (uint32_t)n_pinholes;
+	dense[n_pinholes++] = p;
+	set_lifetime(p, req->lifetime);
+	notify(LEASE_ADDED, p);
+	if (out)
+		*out = p;
+	return 0;
+}
+
+int
+pinhole_renew(struct pinhole *p, uint32_t lifetime)
+{
+	set_lifetime(p, lifetime);
+	notify(LEASE_UPDATED, p);
+	return 0;
+}
+
+void
+pinhole_remove(struct pinhole *p, enum lease_event reason)
+{
+	if (be_del(p) < 0)
+		log_warnx("pinhole: kernel refused to remove pinhole %u; dropping it anyway", p->id);
+	unlink_pinhole(p);
+	notify(reason, p);
+	free_pinhole(p);
+}
+
+size_t
+pinhole_flush(int owner)
+{
+	size_t removed = 0;
+
+	for (size_t i = n_pinholes; i-- > 0;) {
+		if (i >= n_pinholes)
+			continue;
+		if (owner >= 0 && dense[i]->owner != (enum lease_owner)owner)
+			continue;
+		pinhole_remove(dense[i], LEASE_REMOVED);
+		removed++;
+	}
+	return removed;
+}
+
+struct pinhole *
+pinhole_find(uint8_t proto, const struct in6_addr *addr, uint16_t port)
+{
+	struct pinhole *p = by_key[key_hash(proto, addr, port)];
+
+	for (; p; p = p->key_next)
+		if (p->proto == proto && p->int_port == port &&
+		    memcmp(&p->int_addr, addr, sizeof(*addr)) == 0)
+			return p;
+	return NULL;
+}
+
+struct pinhole *
+pinhole_find_id(uint16_t id)
+{
+	struct pinhole *p = *id_slot(id);
+
+	while (p && p->id != id)
+		p = p->id_next;
+	return p;
+}
+
+struct pinhole *
+pinhole_at(size_t idx)
+{
+	return idx < n_pinholes ? dense[idx] : NULL;
+}
+
+size_t
+pinhole_count(void)
+{
+	return n_pinholes;
+}
+
+uint32_t
+pinhole_seconds_left(const struct pinhole *p)
+{
+	uint64_t now = mono_ms(), expires = p->expiry.when_ms;
+
+	if (p->permanent || expires <= now)
+		return 0;
+	return (uint32_t)((expires - now + 999) / 1000);
+}
+
+static void
+traffic_of(uint8_t proto, const struct in6_addr *addr, uint16_t port, uint64_t packets,
+    uint64_t bytes, void *arg)
+{
+	struct lease_traffic *t = arg;
+	const struct pinhole *p = pinhole_find(proto, addr, port);
+
+	if (p)
+		t[p->dense_idx] = (struct lease_traffic){ packets, bytes };
+}
+
+struct lease_traffic *
+pinhole_traffic(void)
+{
+	struct lease_traffic *t = calloc(n_pinholes ? n_pinholes : 1, sizeof(*t));
+
+	if (t && backend && backend->counters)
+		backend->counters(traffic_of, t);
+	return t;
+}
