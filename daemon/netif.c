@@ -48,6 +48,17 @@ netif_in_prefix(struct in_addr addr, struct in_addr net, uint8_t plen)
 }
 
 int
+netif_in_prefix6(const struct in6_addr *a, const struct in6_addr *net, uint8_t plen)
+{
+	unsigned full = plen > 128 ? 16 : plen / 8, rest = plen > 128 ? 0 : plen % 8;
+
+	if (memcmp(a->s6_addr, net->s6_addr, full) != 0)
+		return 0;
+	return rest == 0 ||
+	    ((a->s6_addr[full] ^ net->s6_addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+int
 netif_is_private(struct in_addr addr)
 {
 	static const struct { const char *net; uint8_t plen; } reserved[] = {

@@ -12,6 +12,8 @@
 int	netif_ipv4(const char *ifname, struct in_addr *addr, uint8_t *plen);
 /* Is addr inside net/plen? */
 int	netif_in_prefix(struct in_addr addr, struct in_addr net, uint8_t plen);
+/* Is addr inside net/plen (IPv6, plen 0..128)? */
+int	netif_in_prefix6(const struct in6_addr *addr, const struct in6_addr *net, uint8_t plen);
 /* RFC 1918, 100.64.0.0/10 (shared), loopback, link-local: not a public address. */
 int	netif_is_private(struct in_addr addr);
 /*

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netif.h"
+
 static int
 parse_u16(const char *s, uint16_t *out)
 {
@@ -195,17 +197,6 @@ policy_check(const struct policy *p, uint16_t ext_port, struct in_addr int_addr,
 	return POLICY_DENY;
 }
 
-static bool
-in_prefix6(const struct in6_addr *a, const struct in6_addr *net, uint8_t plen)
-{
-	unsigned full = plen / 8, rest = plen % 8;
-
-	if (memcmp(a->s6_addr, net->s6_addr, full) != 0)
-		return false;
-	return rest == 0 ||
-	    ((a->s6_addr[full] ^ net->s6_addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
-}
-
 enum policy_verdict
 policy_check6(const struct policy *p, uint16_t port, const struct in6_addr *int_addr,
     bool same_host)
@@ -213,7 +204,7 @@ policy_check6(const struct policy *p, uint16_t port, const struct in6_addr *int_
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct policy_rule *r = &p->rules[i];
 		if (!r->v6 || port < r->ext_lo || port > r->ext_hi || port < r->int_lo ||
-		    port > r->int_hi || !in_prefix6(int_addr, &r->addr6, r->plen))
+		    port > r->int_hi || !netif_in_prefix6(int_addr, &r->addr6, r->plen))
 			continue;
 		if (!r->allow)
 			return POLICY_DENY;
