@@ -26,6 +26,7 @@
 #include "leasestore.h"
 #include "neigh.h"
 #include "netif.h"
+#include "pinhole.h"
 #include "precheck.h"
 #include "privdrop.h"
 #include "ratelimit.h"
@@ -83,10 +84,13 @@ rebuild_kernel_state(void)
 
 	if (rc == 0)
 		rc = lease_reinstall();
+	if (rc == 0)
+		rc = pinhole_reinstall();
 	if (rc < 0)
 		log_warnx("nftables: rebuilding table inet %s failed: %s", cfg->table, strerror(-rc));
 	else
-		log_info("nftables: table inet %s rebuilt with %zu mappings", cfg->table, lease_count());
+		log_info("nftables: table inet %s rebuilt with %zu mappings and %zu pinholes",
+		    cfg->table, lease_count(), pinhole_count());
 }
 
 static void
@@ -169,6 +173,28 @@ switch_config(struct config *next)
 	free(old);
 }
 
+/* Pinholes the running rules forbid (as for mappings: judged as if the host
+ * asked for itself; a third-party grant is not re-checked). */
+static size_t
+pinholes_no_longer_permitted(void)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t dropped = 0;
+
+	for (size_t i = pinhole_count(); i-- > 0;) {
+		struct pinhole *p = pinhole_at(i);
+		if (!p || p->owner == OWNER_STATIC ||
+		    policy_check6(&cfg->policy, p->int_port, &p->int_addr, true) == POLICY_ALLOW)
+			continue;
+		log_info("SIGHUP: %s pinhole %s [%s]:%u no longer permitted; removed",
+		    lease_owner_name(p->owner), lease_proto_name(p->proto),
+		    inet_ntop(AF_INET6, &p->int_addr, a, sizeof(a)), p->int_port);
+		pinhole_remove(p, LEASE_REMOVED);
+		dropped++;
+	}
+	return dropped;
+}
+
 /* Mappings the running rules no longer permit (static ones are the admin's own). */
 static size_t
 drop_unpermitted(void)
@@ -211,8 +237,9 @@ reload(void)
 		log_warnx("SIGHUP: changed %s: these take effect only at a restart; "
 		    "running with the old values", restart);
 	switch_config(next);
-	log_info("SIGHUP: configuration reloaded from %s; %zu mappings removed", cfg_path,
-	    drop_unpermitted());
+	size_t maps = drop_unpermitted(), pins = pinholes_no_longer_permitted();
+	log_info("SIGHUP: configuration reloaded from %s; %zu mappings and %zu pinholes removed",
+	    cfg_path, maps, pins);
 }
 
 static void
@@ -350,6 +377,7 @@ main(int argc, char **argv)
 	if ((rc = backend->open(&bc)) < 0)
 		fatalx("cannot create nftables table inet %s: %s", cfg->table, strerror(-rc));
 	lease_init(backend, &(struct lease_limits){ cfg->max_leases, cfg->max_per_host, host_key });
+	pinhole_init(backend == &backend_nft ? backend_nft_pinholes(cfg->table) : NULL, 0);
 	ratelimit_set(cfg->rate_limit);
 	stats_init();
 	if ((rc = lease_set_external(initial_external())) < 0)
@@ -407,6 +435,7 @@ main(int argc, char **argv)
 	leasestore_fini();
 	stun_fini();
 	wanwatch_fini();
+	pinhole_fini();
 	lease_fini();
 	neigh_fini();
 	guard_fini();

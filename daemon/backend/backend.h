@@ -52,6 +52,9 @@ struct backend_ops {
 };
 
 extern const struct backend_ops backend_nft;
+/* IPv6 pinholes in the same table (nft_pinhole.c); NULL if the name is too long. */
+struct pinhole_backend;
+const struct pinhole_backend *backend_nft_pinholes(const char *table);
 extern const struct backend_ops backend_null;
 
 #endif

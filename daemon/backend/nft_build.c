@@ -32,6 +32,18 @@
  * server sees the external address (RFC 4787 REQ-9, RFC 5382 REQ-8) and the
  * rule needs no change when the external address does.
  *
+ * IPv6 pinholes (nothing translated) are elements of three counted sets and
+ * one chain that marks what they let in (see nft_pinhole.c):
+ *
+ *   set pin6   { type ipv6_addr . inet_proto . inet_service; counter; }
+ *   set pin6r  { type ipv6_addr . inet_proto . inet_service . ipv6_addr; counter; }
+ *   set pin6rp { type ipv6_addr . inet_proto . inet_service . ipv6_addr
+ *                . inet_service; counter; }
+ *   chain pinhole { type filter hook forward priority -200;
+ *     ip6 daddr . meta l4proto . th dport . ip6 saddr . th sport @pin6rp
+ *       meta mark set meta mark | 0x00100000 accept
+ *     (the same with @pin6r without th sport, and @pin6 without ip6 saddr) }
+ *
  * The expression lists mirror what `nft --debug=netlink` prints for the
  * rules above (nft 1.0.6).
  */
@@ -58,6 +70,7 @@
 
 /* nft's datatype numbers, so `nft list` prints our sets with their types. */
 #define TYPE_IPADDR		7
+#define TYPE_IP6ADDR		8
 #define TYPE_INET_PROTOCOL	12
 #define TYPE_INET_SERVICE	13
 #define CONCAT(a, b)		(((a) << 6) | (b))
@@ -212,6 +225,16 @@ is_ipv4(struct nftnl_rule *r)
 	cmp(r, NFT_CMP_EQ, &v4, sizeof(v4));
 }
 
+/* meta nfproto ipv6 */
+static void
+is_ipv6(struct nftnl_rule *r)
+{
+	uint8_t v6 = NFPROTO_IPV6;
+
+	meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	cmp(r, NFT_CMP_EQ, &v6, sizeof(v6));
+}
+
 /* ct status dnat */
 static void
 ct_dnat(struct nftnl_rule *r)
@@ -329,6 +352,54 @@ rule_forward(void)
 	rule_queue(r, "add forward rule");
 }
 
+/* meta mark set meta mark | NFT_PINHOLE_MARK (nft's OR: and ~bit, xor bit) */
+static void
+mark_pinhole(struct nftnl_rule *r)
+{
+	uint32_t keep = ~NFT_PINHOLE_MARK, set = NFT_PINHOLE_MARK;
+	struct nftnl_expr *e;
+
+	meta(r, NFT_META_MARK, NFT_REG_1);
+	if ((e = expr("bitwise"))) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &keep, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &set, 4);
+	}
+	put(r, e);
+	if ((e = expr("meta"))) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	}
+	put(r, e);
+}
+
+/* ip6 daddr . meta l4proto . th dport [. ip6 saddr [. th sport]] @SET mark accept */
+static void
+rule_pinhole(enum key_shape shape)
+{
+	static const struct { const char *set; uint32_t id; } sets[] = {
+		[KEY_HOSTPORT] = { NFT_SET_PIN6RP, NFT_ID_PIN6RP },
+		[KEY_HOST] = { NFT_SET_PIN6R, NFT_ID_PIN6R },
+		[KEY_ANY] = { NFT_SET_PIN6, NFT_ID_PIN6 },
+	};
+	struct nftnl_rule *r = rule_new("pinhole");
+
+	is_ipv6(r);
+	payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_00);
+	meta(r, NFT_META_L4PROTO, NFT_REG32_04);
+	payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_05);
+	if (shape != KEY_ANY)
+		payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_06);
+	if (shape == KEY_HOSTPORT)
+		payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG32_10);
+	lookup(r, sets[shape].set, sets[shape].id, false);
+	mark_pinhole(r);
+	accept_verdict(r);
+	rule_queue(r, "add pinhole rule");
+}
+
 static void
 chain_queue(const char *name, const char *type, uint32_t hook, int32_t prio)
 {
@@ -394,6 +465,23 @@ table_queue(uint16_t type, uint16_t flags, const char *what)
 	nftnl_table_free(t);
 }
 
+/* The pinhole sets, their chain, and its three rules, most specific first. */
+static void
+build_pinholes(void)
+{
+	const uint32_t end = CONCAT(CONCAT(TYPE_IP6ADDR, TYPE_INET_PROTOCOL), TYPE_INET_SERVICE);
+
+	set_queue(NFT_SET_PIN6, NFT_ID_PIN6, end, NFT_PIN6_KEY_LEN, 0, 0, true);
+	set_queue(NFT_SET_PIN6R, NFT_ID_PIN6R, CONCAT(end, TYPE_IP6ADDR), NFT_PIN6_KEY_LEN + 16,
+	    0, 0, true);
+	set_queue(NFT_SET_PIN6RP, NFT_ID_PIN6RP, CONCAT(CONCAT(end, TYPE_IP6ADDR),
+	    TYPE_INET_SERVICE), NFT_PIN6_KEY_LEN + 20, 0, 0, true);
+	chain_queue("pinhole", "filter", NF_INET_FORWARD, NFT_PINHOLE_PRIORITY);
+	rule_pinhole(KEY_HOSTPORT);
+	rule_pinhole(KEY_HOST);
+	rule_pinhole(KEY_ANY);
+}
+
 int
 nft_build_table(const struct backend_config *cfg)
 {
@@ -440,6 +528,7 @@ nft_build_table(const struct backend_config *cfg)
 	}
 	if (hairpins == 0)
 		log_warnx("nft: no LAN prefix: hairpin connections will not be translated");
+	build_pinholes();
 	rule_count(IPPROTO_TCP, NFT_SET_COUNT_TCP, NFT_ID_COUNT_TCP);
 	rule_count(IPPROTO_UDP, NFT_SET_COUNT_UDP, NFT_ID_COUNT_UDP);
 	rule_forward();

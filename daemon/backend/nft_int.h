@@ -24,8 +24,20 @@ struct lease;
 #define NFT_SET_COUNT_TCP	"cnt4tcp"	/* ext port, with counters */
 #define NFT_SET_COUNT_UDP	"cnt4udp"
 
+/* IPv6 pinholes (nft_pinhole.c): counted sets keyed on the internal end
+ * first, then the remote filter, each part in whole 32-bit registers. */
+#define NFT_SET_PIN6		"pin6"		/* daddr . l4proto . dport */
+#define NFT_SET_PIN6R		"pin6r"		/* ... . saddr */
+#define NFT_SET_PIN6RP		"pin6rp"	/* ... . saddr . sport */
+#define NFT_PIN6_KEY_LEN	24		/* 16 + 4 + 4 */
+/* The mark a pinhole puts on the packets it lets in, for the admin's own
+ * firewall to accept (README: "IPv6 pinholes beside your own firewall"). */
+#define NFT_PINHOLE_MARK	0x00100000u
+#define NFT_PINHOLE_PRIORITY	(-200)		/* before any filter chain at 0 */
+
 /* Set ids used to reference sets created in the same batch. */
-enum { NFT_ID_EXT = 1, NFT_ID_ANY, NFT_ID_HOST, NFT_ID_HOSTPORT, NFT_ID_COUNT_TCP, NFT_ID_COUNT_UDP };
+enum { NFT_ID_EXT = 1, NFT_ID_ANY, NFT_ID_HOST, NFT_ID_HOSTPORT, NFT_ID_COUNT_TCP, NFT_ID_COUNT_UDP,
+	NFT_ID_PIN6, NFT_ID_PIN6R, NFT_ID_PIN6RP };
 
 /*
  * A mapping's element as the kernel keeps it: each part of a concatenation
