@@ -3,6 +3,11 @@
  * neighbour table at the moment of the question (one RTM_GETNEIGH). The
  * addresses of one host (aliases, a host speaking for itself under several
  * addresses) share it, which is what per-host quotas count by.
+ *
+ * The same test for IPv6 pinholes: two IPv6 addresses with the same
+ * link-layer address belong to one host (a privacy address and the stable
+ * one, RFC 8981), so a request sent from one may open a pinhole to the other
+ * without a `third-party` rule.
  */
 #ifndef PORTHOLE_NEIGH_H
 #define PORTHOLE_NEIGH_H
@@ -13,6 +18,15 @@
 /* 0 and the address's link-layer address folded into *key; -ENOENT when the
  * neighbour table has no usable entry for it on ifindex; -errno otherwise. */
 int	neigh_key(struct in_addr addr, unsigned ifindex, uint64_t *key);
+enum neigh_verdict {
+	NEIGH_SAME,		/* both known, same link-layer address */
+	NEIGH_OTHER,		/* both known, different hosts */
+	NEIGH_UNKNOWN,		/* one is not in the table (yet): a probe was sent */
+};
+
+/* Does `other` have the link-layer address of `requester`? Never for
+ * addresses the table does not know: that would trust anyone. */
+enum neigh_verdict neigh_compare(const struct in6_addr *requester, const struct in6_addr *other);
 void	neigh_fini(void);
 
 #endif
