@@ -50,6 +50,7 @@ const struct gw_lan *gateway_lan_of(const struct gateway *gw, struct in_addr add
 int	gateway_resolve(struct gateway *gw, const struct config *cfg, char *err, size_t errlen);
 
 extern const struct frontend frontend_pcp;	/* daemon/pcp/: NAT-PMP and PCP, udp/5351 */
+extern const struct frontend frontend_pcp6;	/* daemon/pcp/pcp6.c: PCP over IPv6, udp/5351 */
 extern const struct frontend frontend_upnp;	/* daemon/upnp/: SSDP, HTTP, SOAP, GENA */
 extern const struct frontend frontend_status;	/* status_http.c: the operator's pages */
 

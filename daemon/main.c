@@ -21,9 +21,10 @@
 #include "frontend.h"
 #include "guard.h"
 #include "kernwatch.h"
+#include "lan6.h"
 #include "lease.h"
-#include "log.h"
 #include "leasestore.h"
+#include "log.h"
 #include "neigh.h"
 #include "netif.h"
 #include "pinhole.h"
@@ -39,7 +40,7 @@
 /* The protocols first, so clients are answered as soon as possible after a
  * restart; the operator's pages after them. */
 static const struct frontend *const frontends[] = {
-	&frontend_pcp, &frontend_upnp, &frontend_status,
+	&frontend_pcp, &frontend_pcp6, &frontend_upnp, &frontend_status,
 };
 #define N_FRONTENDS (sizeof(frontends) / sizeof(frontends[0]))
 
@@ -69,6 +70,8 @@ frontend_enabled(const struct frontend *fe)
 {
 	if (fe == &frontend_pcp)
 		return cfg->enable_natpmp || cfg->enable_pcp;
+	if (fe == &frontend_pcp6)
+		return cfg->enable_pcp;
 	if (fe == &frontend_upnp)
 		return cfg->enable_upnp;
 	if (fe == &frontend_status)
@@ -390,6 +393,8 @@ main(int argc, char **argv)
 	    leasestore_init(cfg->lease_file, restore_permitted, err, sizeof(err)) < 0)
 		log_warnx("lease file %s: %s; leases will not survive a restart",
 		    cfg->lease_file, err);
+	if ((rc = lan6_init(&gw)) < 0)
+		log_warnx("cannot read the LAN's IPv6 prefixes: %s; no pinholes", strerror(-rc));
 	if ((rc = kernwatch_init(cfg->table, rebuild_kernel_state)) < 0)
 		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
 	if ((rc = control_init(cfg->control_socket, &gw)) < 0) {
@@ -434,6 +439,7 @@ main(int argc, char **argv)
 	kernwatch_fini();
 	leasestore_fini();
 	stun_fini();
+	lan6_fini();
 	wanwatch_fini();
 	pinhole_fini();
 	lease_fini();

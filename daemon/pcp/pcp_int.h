@@ -11,6 +11,9 @@
  *   announce.c    the epoch, restart/address-change announcements and
  *                 PCP mapping updates
  *   pending.c     requests waiting for the gateway in front (upstream.h)
+ *   pcp6.c        the IPv6 sockets (one per LAN interface) and their
+ *                 announcements; PCP only
+ *   pcp_pinhole.c PCP over IPv6: MAP opens a pinhole (pinhole.h)
  *
  * Wire constants shared with the client are in common/pcp_wire.h.
  * The parsers and the protocol logic never touch a socket, so unit tests
@@ -46,6 +49,7 @@ struct pcp_filter {
 /* A PCP request as parsed; ext/remote addresses stay in wire form. */
 struct pcp_req {
 	uint8_t		 opcode;
+	bool		 v6;		/* from an IPv6 source: every address is IPv6 */
 	uint32_t	 lifetime;
 	uint8_t		 client_ip[16];
 	/* MAP and PEER */
@@ -72,6 +76,8 @@ struct pcp_answer {
 	uint32_t	 lifetime;
 	uint16_t	 ext_port;
 	struct in_addr	 ext_ip;
+	bool		 ext_is_v6;	/* a pinhole: ext_ip6 (the internal address) instead */
+	struct in6_addr	 ext_ip6;
 	bool		 echo_ext;	/* false: copy the suggested fields back (deletes) */
 	bool		 echo_filters;
 	bool		 echo_desc;	/* the description the lease now carries is r->desc */
@@ -118,7 +124,7 @@ size_t	natpmp_build_unsupp_version(uint8_t *out, uint32_t epoch);
 size_t	natpmp_build_unsupp_opcode(uint8_t *out, size_t outsz, const uint8_t *req, size_t len);
 
 /* pcp_msg.c */
-int	pcp_parse(const uint8_t *b, size_t len, struct in_addr src, struct pcp_req *r);
+int	pcp_parse(const uint8_t *b, size_t len, const uint8_t src[16], struct pcp_req *r);
 uint32_t pcp_error_lifetime(int result);
 size_t	pcp_build_error(uint8_t *out, size_t outsz, const uint8_t *req, size_t len,
 	    int result, uint32_t lifetime, uint32_t epoch, bool parsed);
@@ -150,6 +156,10 @@ void	pcp_clients_forget(uint8_t proto, uint16_t ext_port);
 /* Builds the unsolicited MAP/PEER response for a lease (mapping update). */
 size_t	pcp_build_update(uint8_t *out, size_t outsz, const struct lease *l,
 	    const struct pcp_client_ref *c, uint32_t epoch);
+
+/* pcp_pinhole.c: a PCP request from an IPv6 LAN source; 0 = send nothing. */
+size_t	pcp6_handle(const struct pcp_env *env, const struct in6_addr *src, const uint8_t *b,
+	    size_t len, uint8_t *out, size_t outsz);
 
 /* Byte 0 picks NAT-PMP or PCP; 0 = send nothing (pcp.c, pure). */
 size_t	pcp_dispatch(const struct pcp_env *env, struct in_addr src, uint16_t sport,

@@ -96,7 +96,8 @@ parse_filter(const uint8_t *d, struct pcp_req *r)
 	if (f->plen > 128)
 		return PCP_MALFORMED_OPTION;
 	/* The remote peer is always in the internal address's family (§10). */
-	if (f->plen != 0 && (!pcp_is_v4mapped(f->addr, NULL) || f->plen < 96))
+	if (f->plen != 0 && (r->v6 ? pcp_is_v4mapped(f->addr, NULL) :
+	    !pcp_is_v4mapped(f->addr, NULL) || f->plen < 96))
 		return PCP_MALFORMED_OPTION;
 	r->n_filters++;
 	return 0;
@@ -109,7 +110,7 @@ parse_option(uint8_t code, const uint8_t *d, size_t olen, struct pcp_req *r)
 	case PCP_OPT_THIRD_PARTY:
 		if (r->opcode == PCP_OP_ANNOUNCE || r->third_party || olen != 16)
 			return PCP_MALFORMED_OPTION;
-		if (!pcp_is_v4mapped(d, NULL) || pcp_is_unspecified(d))
+		if (pcp_is_v4mapped(d, NULL) == r->v6 || pcp_is_unspecified(d))
 			return PCP_MALFORMED_OPTION;
 		r->third_party = true;
 		memcpy(r->tp_addr, d, 16);
@@ -139,9 +140,8 @@ parse_option(uint8_t code, const uint8_t *d, size_t olen, struct pcp_req *r)
 }
 
 static int
-parse_options(const uint8_t *p, size_t len, struct in_addr src, struct pcp_req *r)
+parse_options(const uint8_t *p, size_t len, const uint8_t src[16], struct pcp_req *r)
 {
-	struct in_addr tp;
 	int rc;
 
 	if ((rc = check_option_structure(p, len)) != 0)
@@ -158,19 +158,20 @@ parse_options(const uint8_t *p, size_t len, struct in_addr src, struct pcp_req *
 	if (r->n_filters && r->lifetime == 0)
 		return PCP_MALFORMED_OPTION;
 	/* §13.1: naming yourself as the third party is a malformed request. */
-	if (r->third_party && pcp_is_v4mapped(r->tp_addr, &tp) && tp.s_addr == src.s_addr)
+	if (r->third_party && memcmp(r->tp_addr, src, 16) == 0)
 		return PCP_MALFORMED_REQUEST;
 	return 0;
 }
 
 /*
  * Returns PCP_DROP (say nothing), 0 with *r filled, or the result code for
- * an error response. src is the packet's source address.
+ * an error response. src is the packet's source address in the PCP form
+ * (IPv4-mapped for IPv4); its family is the family of every address the
+ * request may name (§10).
  */
 int
-pcp_parse(const uint8_t *b, size_t len, struct in_addr src, struct pcp_req *r)
+pcp_parse(const uint8_t *b, size_t len, const uint8_t src[16], struct pcp_req *r)
 {
-	struct in_addr cip;
 	size_t need;
 	int rc;
 
@@ -184,10 +185,11 @@ pcp_parse(const uint8_t *b, size_t len, struct in_addr src, struct pcp_req *r)
 	r->opcode = b[1];
 	r->lifetime = get32(b + 4);
 	memcpy(r->client_ip, b + 8, 16);
+	r->v6 = !pcp_is_v4mapped(src, NULL);
 	need = pcp_opcode_len(r->opcode);
 	if (len > PCP_MAX_MSG || len % 4 != 0 || len < need)
 		return PCP_MALFORMED_REQUEST;
-	if (!pcp_is_v4mapped(r->client_ip, &cip) || cip.s_addr != src.s_addr)
+	if (memcmp(r->client_ip, src, 16) != 0)
 		return PCP_ADDRESS_MISMATCH;
 	if (need == 0)
 		return PCP_UNSUPP_OPCODE;
@@ -286,7 +288,10 @@ pcp_build_success(uint8_t *out, size_t outsz, const struct pcp_req *r,
 		memcpy(out + 24, r->nonce, LEASE_NONCE_LEN);
 		out[36] = r->proto;
 		put16(out + 40, r->int_port);
-		if (a->echo_ext) {
+		if (a->echo_ext && a->ext_is_v6) {
+			put16(out + 42, a->ext_port);
+			memcpy(out + 44, &a->ext_ip6, 16);
+		} else if (a->echo_ext) {
 			put16(out + 42, a->ext_port);
 			pcp_v4mapped(a->ext_ip, out + 44);
 		} else {

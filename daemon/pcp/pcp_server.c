@@ -401,10 +401,12 @@ pcp_handle(const struct pcp_env *env, struct in_addr src, uint16_t sport,
 {
 	struct pcp_req r;
 	struct ctx c;
+	uint8_t src16[16];
 	size_t n;
 	int rc;
 
-	rc = pcp_parse(b, len, src, &r);
+	pcp_v4mapped(src, src16);
+	rc = pcp_parse(b, len, src16, &r);
 	if (rc == PCP_DROP)
 		return 0;
 	if (rc != 0) {

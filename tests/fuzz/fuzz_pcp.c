@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct config cfg;
 static struct pcp_env env;
 static struct in_addr src;
+static uint8_t src16[16];
 
 static void
 setup(void)
@@ -38,6 +39,7 @@ setup(void)
 	inet_pton(AF_INET, "203.0.113.1", &ext);
 	lease_set_external(ext);
 	inet_pton(AF_INET, "192.168.77.10", &src);
+	pcp_v4mapped(src, src16);
 	env.cfg = &cfg;
 }
 
@@ -49,7 +51,7 @@ run(const uint8_t *b, size_t len)
 	struct pcpc_msg m;
 	size_t n;
 
-	pcp_parse(b, len, src, &r);
+	pcp_parse(b, len, src16, &r);
 	n = pcp_dispatch(&env, src, 40000, b, len, out, sizeof(out));
 	if (n && pcpc_parse(out, n, &m) != 0 && out[0] == PCP_VERSION)
 		__builtin_trap();	/* our own replies must parse */

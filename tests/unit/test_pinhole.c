@@ -43,15 +43,6 @@ rec_del(const struct pinhole *p)
 	return 0;
 }
 
-static struct in6_addr
-ip6(const char *s)
-{
-	struct in6_addr a = IN6ADDR_ANY_INIT;
-
-	inet_pton(AF_INET6, s, &a);
-	return a;
-}
-
 /* The kernel's view: traffic on the mail server's port 25 and on a stranger. */
 static int
 rec_counters(void (*fn)(uint8_t, const struct in6_addr *, uint16_t, uint64_t, uint64_t, void *),

@@ -17,4 +17,14 @@ ip(const char *s)
 	return a;
 }
 
+/* The same for IPv6 literals. */
+static inline struct in6_addr
+ip6(const char *s)
+{
+	struct in6_addr a = IN6ADDR_ANY_INIT;
+
+	inet_pton(AF_INET6, s, &a);
+	return a;
+}
+
 #endif
