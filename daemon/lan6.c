@@ -84,12 +84,19 @@ read_addresses(void)
 	return 0;
 }
 
-/* Pinholes whose address is in no LAN prefix any more (renumbering). */
+/*
+ * Pinholes whose address is in no LAN prefix any more (renumbering). While
+ * the LAN has no prefix at all (IPv6 not up yet at boot, a delegation not
+ * yet received) nothing is judged: the pinholes restored from the lease
+ * file wait for it.
+ */
 static void
 drop_stranded(void)
 {
 	char a[INET6_ADDRSTRLEN];
 
+	if (l6.n == 0)
+		return;
 	for (size_t i = pinhole_count(); i-- > 0;) {
 		struct pinhole *p = pinhole_at(i);
 		if (!p || lan6_prefix_of(&p->int_addr, 0))

@@ -32,7 +32,9 @@
 
 #include "event.h"
 #include "lease.h"
+#include "leasestore6.h"
 #include "log.h"
+#include "pinhole.h"
 #include "sbuf.h"
 
 #define SYNC_DELAY_MS	50
@@ -113,6 +115,16 @@ create_tmp(void)
 	return fd;
 }
 
+static void
+write_pinholes(FILE *f, long long now)
+{
+	char line[LEASESTORE6_LINE_MAX];
+
+	for (size_t i = 0; i < pinhole_count(); i++)
+		if (leasestore6_format(pinhole_at(i), now, line, sizeof(line)) < (int)sizeof(line))
+			fprintf(f, "%s\n", line);
+}
+
 /* The whole table as a new snapshot; then the journal starts again, empty. */
 static int
 write_snapshot(void)
@@ -136,6 +148,7 @@ write_snapshot(void)
 		fputs(line, f);
 		fputc('\n', f);
 	}
+	write_pinholes(f, now);
 	if (fflush(f) != 0 || fsync(fd) != 0) {
 		log_warn("leasestore: cannot write %s.tmp", store_path);
 		fclose(f);
@@ -181,7 +194,8 @@ append_pending(void)
 	if (!pending_lines)
 		return 0;
 	if (pending.oom ||
-	    journal_lines + pending_lines > (lease_count() > MIN_COMPACT ? lease_count() : MIN_COMPACT)) {
+	    journal_lines + pending_lines > (lease_count() + pinhole_count() > MIN_COMPACT ?
+	    lease_count() + pinhole_count() : MIN_COMPACT)) {
 		pending_clear();
 		return write_snapshot();
 	}
@@ -208,6 +222,20 @@ sync_due(struct ev_timer *t)
 		log_warn("leasestore: cannot sync %s.journal", store_path);
 }
 
+/* One journal line for a change: kept, appended now, synced a moment later. */
+static void
+journal(const char *line, int n, size_t cap)
+{
+	if (n > 0 && (size_t)n < cap) {
+		sbuf_addn(&pending, line, (size_t)n);
+		sbuf_addn(&pending, "\n", 1);
+		pending_lines++;
+	}
+	append_pending();
+	if (!ev_timer_armed(&sync_timer))
+		ev_timer_in(&sync_timer, SYNC_DELAY_MS);
+}
+
 static void
 table_changed(enum lease_event ev, const struct lease *l, void *arg)
 {
@@ -226,14 +254,27 @@ table_changed(enum lease_event ev, const struct lease *l, void *arg)
 	} else {
 		n = snprintf(line, sizeof(line), "- %s %u", lease_proto_name(l->proto), l->ext_port);
 	}
-	if (n > 0 && (size_t)n < sizeof(line)) {
-		sbuf_addn(&pending, line, (size_t)n);
-		sbuf_addn(&pending, "\n", 1);
-		pending_lines++;
+	journal(line, n, sizeof(line));
+}
+
+/* The pinhole table's changes, journalled like the leases'. */
+static void
+pinholes_changed(enum lease_event ev, const struct pinhole *p, void *arg)
+{
+	char line[LEASESTORE6_LINE_MAX + 2];
+	int n;
+
+	(void)arg;
+	if (restoring)
+		return;
+	if (ev == LEASE_ADDED || ev == LEASE_UPDATED) {
+		line[0] = '+';
+		line[1] = ' ';
+		n = 2 + leasestore6_format(p, wall_now(), line + 2, sizeof(line) - 2);
+	} else {
+		n = leasestore6_format_removal(p, line, sizeof(line));
 	}
-	append_pending();
-	if (!ev_timer_armed(&sync_timer))
-		ev_timer_in(&sync_timer, SYNC_DELAY_MS);
+	journal(line, n, sizeof(line));
 }
 
 /* --- reading a line back: every field checked, nothing trusted ------------ */
@@ -384,6 +425,45 @@ replay_removal(const char *line)
 	return 0;
 }
 
+/* A pinhole's snapshot line, or a journal line about one. */
+static void
+restore_pinhole(const char *line, const char *file, unsigned lineno, long long now,
+    struct restore_count *c)
+{
+	char desc[LEASE_DESC_MAX];
+	uint8_t nonce[LEASE_NONCE_LEN];
+	struct pinhole_req req;
+	struct pinhole *p;
+	int rc;
+
+	if (line[0] == '-') {
+		if (leasestore6_parse_removal(line, &req) < 0)
+			count_bad(c, file, lineno, "not a pinhole removal line");
+		else if ((p = pinhole_find(req.proto, &req.int_addr, req.int_port)))
+			pinhole_remove(p, LEASE_REMOVED);
+		return;
+	}
+	rc = leasestore6_parse(line + (line[0] == '+' ? 2 : 0), now, &req, desc, sizeof(desc), nonce);
+	if (rc == -ETIME) {
+		/* expired while we were away; an older line may have put it in */
+		if ((p = pinhole_find(req.proto, &req.int_addr, req.int_port)))
+			pinhole_remove(p, LEASE_REMOVED);
+		c->expired++;
+		return;
+	}
+	if (rc < 0) {
+		count_bad(c, file, lineno, rc == -ERANGE ? "expiry too far ahead" : "not a pinhole line");
+		return;
+	}
+	/* The pinhole table's own checks (address, quota, size); the LAN prefix
+	 * is judged by lan6 once it has read the interfaces. */
+	if (pinhole_add(&req, NULL) < 0) {
+		c->refused++;
+		return;
+	}
+	c->restored++;
+}
+
 static void
 restore_line(const char *line, const char *file, unsigned lineno, long long now,
     struct restore_count *c)
@@ -394,6 +474,10 @@ restore_line(const char *line, const char *file, unsigned lineno, long long now,
 	int journal = (line[0] == '+' || line[0] == '-') && line[1] == ' ';
 	int rc;
 
+	if (leasestore6_is_pinhole(line)) {
+		restore_pinhole(line, file, lineno, now, c);
+		return;
+	}
 	if (journal && line[0] == '-') {
 		if (replay_removal(line) < 0)
 			count_bad(c, file, lineno, "not a removal line");
@@ -528,7 +612,7 @@ leasestore_init(const char *path, leasestore_check check, char *err, size_t errl
 	restore_file(journal_name, jlabel, now, &c);
 	restoring = 0;
 	if (c.restored || c.expired || c.refused || c.bad)
-		log_info("leasestore: restored %u leases from %s; dropped %u expired, "
+		log_info("leasestore: restored %u leases and pinholes from %s; dropped %u expired, "
 		    "%u no longer permitted, %u unreadable%s%s%s", c.restored, store_path,
 		    c.expired, c.refused, c.bad, c.bad ? " (first: " : "", c.first_bad,
 		    c.bad ? ")" : "");
@@ -544,7 +628,8 @@ leasestore_init(const char *path, leasestore_check check, char *err, size_t errl
 		snprintf(err, errlen, "cannot write %s (see the line above)", store_path);
 		goto fail;
 	}
-	if ((rc = lease_listen(table_changed, NULL)) < 0) {
+	if ((rc = lease_listen(table_changed, NULL)) < 0 ||
+	    (rc = pinhole_listen(pinholes_changed, NULL)) < 0) {
 		snprintf(err, errlen, "%s", strerror(-rc));
 		goto fail;
 	}
