@@ -21,6 +21,7 @@
 #include "frontend.h"
 #include "lease.h"
 #include "log.h"
+#include "pinhole.h"
 #include "pubaddr.h"
 #include "sbuf.h"
 #include "stats.h"
@@ -40,6 +41,31 @@ static const struct gateway *lan_gw;	/* the LAN prefixes a static mapping may us
 static int listen_fd = -1;
 static char sock_path[108];
 static struct ctl_client clients[MAX_CLIENTS];
+
+/* The pinholes after the mappings, as pinhole records. */
+static void
+list_pinholes(struct sbuf *r)
+{
+	struct lease_traffic *t = pinhole_traffic();
+	char line[CTL_LINE_MAX];
+
+	for (size_t i = 0; i < pinhole_count(); i++) {
+		const struct pinhole *p = pinhole_at(i);
+		struct ctl_pinhole c = {
+			.addr = p->int_addr, .port = p->int_port, .id = p->id,
+			.permanent = p->permanent, .lease_left = pinhole_seconds_left(p),
+			.remote = p->remote, .remote_port = p->remote_port,
+			.packets = t ? t[i].packets : 0, .bytes = t ? t[i].bytes : 0,
+		};
+
+		snprintf(c.proto, sizeof(c.proto), "%s", lease_proto_name(p->proto));
+		snprintf(c.owner, sizeof(c.owner), "%s", lease_owner_name(p->owner));
+		snprintf(c.desc, sizeof(c.desc), "%s", p->desc);
+		if (ctl_pinhole_format(&c, line, sizeof(line)) >= 0)
+			sbuf_printf(r, "%s\n", line);
+	}
+	free(t);
+}
 
 static void
 cmd_list(struct sbuf *r)
@@ -63,6 +89,7 @@ cmd_list(struct sbuf *r)
 			sbuf_printf(r, "%s\n", line);
 	}
 	free(t);
+	list_pinholes(r);
 	sbuf_printf(r, "OK %zu mappings\n", lease_count());
 }
 

@@ -129,3 +129,52 @@ ctl_mapping_parse(const struct ctl_record *r, struct ctl_mapping *m)
 	m->lease_left = (uint32_t)left;
 	return 0;
 }
+
+int
+ctl_pinhole_format(const struct ctl_pinhole *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN] = "any", lease[16] = "permanent";
+	int n;
+
+	inet_ntop(AF_INET6, &p->addr, a, sizeof(a));
+	if (!IN6_IS_ADDR_UNSPECIFIED(&p->remote))
+		inet_ntop(AF_INET6, &p->remote, ra, sizeof(ra));
+	if (!p->permanent)
+		snprintf(lease, sizeof(lease), "%u", p->lease_left);
+	n = snprintf(buf, len, CTL_REC_PINHOLE " proto=%s addr=%s port=%u id=%u owner=%s "
+	    "lease=%s remote=%s remote_port=%u packets=%llu bytes=%llu " CTL_TAIL_KEY "=%s",
+	    p->proto, a, p->port, p->id, p->owner, lease, ra, p->remote_port,
+	    (unsigned long long)p->packets, (unsigned long long)p->bytes, p->desc);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+int
+ctl_pinhole_parse(const struct ctl_record *r, struct ctl_pinhole *p)
+{
+	const char *lease = ctl_record_get(r, "lease"), *remote = ctl_record_get(r, "remote");
+	const char *a = ctl_record_get(r, "addr");
+	uint64_t port, id, rport, left = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (strcmp(r->type, CTL_REC_PINHOLE) || !lease || !remote || !a ||
+	    text(ctl_record_get(r, "proto"), p->proto, sizeof(p->proto)) < 0 ||
+	    text(ctl_record_get(r, "owner"), p->owner, sizeof(p->owner)) < 0 ||
+	    text(ctl_record_get(r, CTL_TAIL_KEY), p->desc, sizeof(p->desc)) < 0 ||
+	    number(ctl_record_get(r, "port"), 65535, &port) < 0 ||
+	    number(ctl_record_get(r, "id"), 65535, &id) < 0 ||
+	    number(ctl_record_get(r, "remote_port"), 65535, &rport) < 0 ||
+	    number(ctl_record_get(r, "packets"), UINT64_MAX, &p->packets) < 0 ||
+	    number(ctl_record_get(r, "bytes"), UINT64_MAX, &p->bytes) < 0 ||
+	    inet_pton(AF_INET6, a, &p->addr) != 1)
+		return -1;
+	p->permanent = !strcmp(lease, "permanent");
+	if (!p->permanent && number(lease, UINT32_MAX, &left) < 0)
+		return -1;
+	if (strcmp(remote, "any") && inet_pton(AF_INET6, remote, &p->remote) != 1)
+		return -1;
+	p->port = (uint16_t)port;
+	p->id = (uint16_t)id;
+	p->remote_port = (uint16_t)rport;
+	p->lease_left = (uint32_t)left;
+	return 0;
+}

@@ -18,6 +18,8 @@
  * changing one needs CTL_VERSION raised.
  *   mapping proto=tcp ext_port=2525 int_addr=192.168.1.10 int_port=25 owner=static
  *           lease=permanent|SECONDS remote=any|ADDR packets=N bytes=N desc=TEXT
+ *   pinhole proto=tcp addr=2001:db8:1::10 port=25 id=N owner=pcp
+ *           lease=permanent|SECONDS remote=any|ADDR remote_port=N packets=N bytes=N desc=TEXT
  *   status external_address=ADDR|none mappings=N mappings_static=N ...
  *          wan_address=ADDR|none public_address=ADDR|none
  *          public_source=stun:HOST:PORT|upstream:PROTOCOL|none behind_nat=yes|no
@@ -43,6 +45,7 @@
 #define CTL_REC_MAPPING	"mapping"
 #define CTL_REC_STATUS	"status"
 #define CTL_REC_UPSTREAM	"upstream"
+#define CTL_REC_PINHOLE	"pinhole"
 
 /* One record line split in place: its type and its pairs in order. */
 struct ctl_record {
@@ -65,6 +68,21 @@ struct ctl_mapping {
 	char		desc[128];
 };
 
+/* One IPv6 pinhole as list sends it (the port is external and internal). */
+struct ctl_pinhole {
+	char		proto[4];
+	struct in6_addr	addr;
+	uint16_t	port;
+	uint16_t	id;		/* UPnP's UniqueID */
+	char		owner[8];
+	bool		permanent;
+	uint32_t	lease_left;
+	struct in6_addr	remote;		/* :: = any */
+	uint16_t	remote_port;	/* 0 = any */
+	uint64_t	packets, bytes;	/* inbound */
+	char		desc[128];
+};
+
 /* "porthole-ctl 1": is line the version line, and of which version? -1 if not one. */
 int	ctl_hello_version(const char *line);
 /* 0, or -1 when line is no record (no type, a pair without '=', too many pairs). */
@@ -76,5 +94,8 @@ const char *ctl_record_get(const struct ctl_record *r, const char *key);
 int	ctl_mapping_format(const struct ctl_mapping *m, char *buf, size_t len);
 /* A split "mapping" record into m; 0, or -1 when a field is missing or malformed. */
 int	ctl_mapping_parse(const struct ctl_record *r, struct ctl_mapping *m);
+/* The same for a pinhole record. */
+int	ctl_pinhole_format(const struct ctl_pinhole *p, char *buf, size_t len);
+int	ctl_pinhole_parse(const struct ctl_record *r, struct ctl_pinhole *p);
 
 #endif

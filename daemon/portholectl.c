@@ -95,6 +95,51 @@ print_pairs(const struct ctl_record *r)
 		printf("%s=%s\n", r->pair[i].key, r->pair[i].val);
 }
 
+/* One pinhole record as a row of the same table: [address]:port, the port
+ * being the external one too; REMOTE is address or [address]:port. */
+static int
+print_pinhole(const struct ctl_record *r)
+{
+	char a[INET6_ADDRSTRLEN], target[INET6_ADDRSTRLEN + 8], lease[24], remote[INET6_ADDRSTRLEN + 8];
+	char ext[8], pk[24], by[24];
+	struct ctl_pinhole p;
+
+	if (ctl_pinhole_parse(r, &p) < 0)
+		return -1;
+	inet_ntop(AF_INET6, &p.addr, a, sizeof(a));
+	snprintf(target, sizeof(target), "[%s]:%u", a, p.port);
+	if (p.permanent)
+		snprintf(lease, sizeof(lease), "permanent");
+	else
+		snprintf(lease, sizeof(lease), "%us", p.lease_left);
+	snprintf(remote, sizeof(remote), "any");
+	if (!IN6_IS_ADDR_UNSPECIFIED(&p.remote)) {
+		inet_ntop(AF_INET6, &p.remote, a, sizeof(a));
+		if (p.remote_port)
+			snprintf(remote, sizeof(remote), "[%s]:%u", a, p.remote_port);
+		else
+			snprintf(remote, sizeof(remote), "%s", a);
+	}
+	snprintf(ext, sizeof(ext), "%u", p.port);
+	snprintf(pk, sizeof(pk), "%llu", (unsigned long long)p.packets);
+	snprintf(by, sizeof(by), "%llu", (unsigned long long)p.bytes);
+	printf(LIST_FMT, p.proto, ext, target, p.owner, lease, remote, pk, by, p.desc);
+	return 0;
+}
+
+/* A record of the list as a row; 0, or -1 when it does not parse. */
+static int
+print_row(const struct ctl_record *r)
+{
+	if (!strcmp(r->type, CTL_REC_MAPPING))
+		return print_mapping(r);
+	if (!strcmp(r->type, CTL_REC_PINHOLE))
+		return print_pinhole(r);
+	print_pairs(r);
+	return 0;
+}
+
+
 /*
  * One reply line. The version line comes first; then records, and the final
  * OK (exit 0) or ERR (exit 1). Returns the exit status so far: 2 until the
@@ -123,7 +168,7 @@ reply_line(char *line, int *version)
 		return 1;
 	}
 	if (ctl_record_split(line, &r) < 0 ||
-	    (!strcmp(r.type, CTL_REC_MAPPING) ? print_mapping(&r) : (print_pairs(&r), 0)) < 0) {
+	    print_row(&r) < 0) {
 		fprintf(stderr, "portholectl: cannot read the daemon's line '%s'\n", line);
 		return -2;
 	}

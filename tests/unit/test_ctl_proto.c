@@ -102,6 +102,38 @@ malformed_records_are_refused(void **state)
 }
 
 static void
+pinhole_round_trip(void **state)
+{
+	struct ctl_pinhole p = {
+		.proto = "tcp", .addr = ip6("2001:db8:1::10"), .port = 25, .id = 65535,
+		.owner = "upnp", .permanent = false, .lease_left = 600,
+		.remote = ip6("2001:db8:ffff::2"), .remote_port = 4000, .packets = 7, .bytes = 700,
+		.desc = "UPnP pinhole",
+	}, back;
+	struct ctl_record r;
+	char line[CTL_LINE_MAX];
+	char bad[] = "pinhole proto=tcp addr=10.0.0.1 port=25 id=1 owner=pcp lease=1 remote=any "
+	    "remote_port=0 packets=0 bytes=0 desc=";
+
+	(void)state;
+	assert_true(ctl_pinhole_format(&p, line, sizeof(line)) > 0);
+	assert_int_equal(ctl_record_split(line, &r), 0);
+	assert_string_equal(r.type, CTL_REC_PINHOLE);
+	assert_int_equal(ctl_pinhole_parse(&r, &back), 0);
+	assert_memory_equal(&back.addr, &p.addr, 16);
+	assert_memory_equal(&back.remote, &p.remote, 16);
+	assert_int_equal(back.port, 25);
+	assert_int_equal(back.id, 65535);
+	assert_int_equal(back.remote_port, 4000);
+	assert_int_equal(back.lease_left, 600);
+	assert_string_equal(back.desc, p.desc);
+	/* a mapping record is not a pinhole, nor an IPv4 address a pinhole's */
+	assert_int_equal(ctl_mapping_parse(&r, &(struct ctl_mapping){ 0 }), -1);
+	assert_int_equal(ctl_record_split(bad, &r), 0);
+	assert_int_equal(ctl_pinhole_parse(&r, &back), -1);
+}
+
+static void
 hello_versions(void **state)
 {
 	(void)state;
@@ -120,6 +152,7 @@ main(void)
 		cmocka_unit_test(mapping_round_trip),
 		cmocka_unit_test(permanent_and_any),
 		cmocka_unit_test(malformed_records_are_refused),
+		cmocka_unit_test(pinhole_round_trip),
 		cmocka_unit_test(hello_versions),
 	};
 
