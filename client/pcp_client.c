@@ -236,6 +236,25 @@ pcpc_local_addr(struct in_addr server, struct in_addr *local)
 	return rc;
 }
 
+int
+pcpc_local_addr6(const struct in6_addr *server, uint32_t scope_id, struct in6_addr *local)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(PCP_SERVER_PORT),
+	    .sin6_addr = *server, .sin6_scope_id = scope_id };
+	socklen_t sl = sizeof(sa);
+	int s, rc = 0;
+
+	if ((s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(s, (struct sockaddr *)&sa, &sl) < 0)
+		rc = -errno;
+	else
+		*local = sa.sin6_addr;
+	close(s);
+	return rc;
+}
+
 /* (1 + RAND) * base, RAND uniform in [-0.1, +0.1] (§8.1.1). */
 static int64_t
 jitter(int64_t base)
@@ -252,19 +271,30 @@ typedef bool (*accept_fn)(const uint8_t *b, size_t len, void *arg);
 static int
 open_connected(const struct pcpc_xfer *x)
 {
-	struct sockaddr_in sa = {
-		.sin_family = AF_INET, .sin_port = htons(x->port ? x->port : PCP_SERVER_PORT),
-		.sin_addr = x->server,
-	};
-	struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons(x->local_port) };
-	int one = 1, s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint16_t port = htons(x->port ? x->port : PCP_SERVER_PORT);
+	union { struct sockaddr sa; struct sockaddr_in v4; struct sockaddr_in6 v6; } to, local;
+	socklen_t len = x->v6 ? sizeof(to.v6) : sizeof(to.v4);
+	int one = 1, s = socket(x->v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
+	memset(&to, 0, sizeof(to));
+	memset(&local, 0, sizeof(local));
+	if (x->v6) {
+		to.v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = port,
+		    .sin6_addr = x->server6, .sin6_scope_id = x->scope_id };
+		local.v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+		    .sin6_port = htons(x->local_port) };
+	} else {
+		to.v4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = port,
+		    .sin_addr = x->server };
+		local.v4 = (struct sockaddr_in){ .sin_family = AF_INET,
+		    .sin_port = htons(x->local_port) };
+	}
 	if (s < 0)
 		return -errno;
 	if ((x->local_port &&
 	    (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(s, (struct sockaddr *)&local, sizeof(local)) < 0)) ||
-	    connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	    bind(s, &local.sa, len) < 0)) ||
+	    connect(s, &to.sa, len) < 0) {
 		int err = -errno;
 		close(s);
 		return err;

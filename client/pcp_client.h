@@ -57,6 +57,9 @@ struct pcpc_msg {
 /* Where and how patiently to ask (§8.1.1: IRT 3 s, MRT 1024 s). */
 struct pcpc_xfer {
 	struct in_addr	server;
+	bool		v6;		/* ask server6 instead (PCP over IPv6) */
+	struct in6_addr	server6;
+	uint32_t	scope_id;	/* server6's interface, when link-local */
 	uint16_t	port;		/* 0 = 5351 */
 	unsigned	irt_ms;		/* first wait; 0 = 3000 */
 	unsigned	mrc;		/* transmissions at most; 0 = no limit */
@@ -82,6 +85,8 @@ bool	pcpc_matches(const struct pcpc_msg *req, const struct pcpc_msg *resp);
 
 /* Our address toward server (what goes into the client IP field). */
 int	pcpc_local_addr(struct in_addr server, struct in_addr *local);
+/* The same over IPv6: the source address the kernel picks toward server6. */
+int	pcpc_local_addr6(const struct in6_addr *server, uint32_t scope_id, struct in6_addr *local);
 /*
  * Sends len bytes to the server and waits, retransmitting, for the first
  * datagram from it; only the server's address and port are accepted

@@ -5,13 +5,16 @@
  * to check each CONFORMANCE item from a LAN host.
  *
  *   pcptest [request options] SERVER       one request, one line per reply
+ *                                          (SERVER IPv4, or IPv6[%IFNAME])
  *   pcptest -m IFADDR [-t MS]              multicast 224.0.0.1:5350 listener
+ *   pcptest -M IFNAME [-t MS]              multicast [ff02::1]:5350 listener
  *   pcptest -u PORT [-t MS]                unicast listener on PORT
  *
  * Exit status: 0 a reply was printed, 2 none came, 1 bad usage.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +38,7 @@ struct opts {
 	unsigned	 wait_ms;
 	bool		 dump;			/* -D: print the request too */
 	const char	*mcast_if;
+	const char	*mcast6_if;
 	uint16_t	 listen_port;
 };
 
@@ -48,6 +52,7 @@ usage(void)
 	    "               [-X CODE:LEN[:HEX]]... [-L LEN] [-x HEX] [-s SRCPORT]\n"
 	    "               [-t MS] [-k TRIES] [-D] SERVER\n"
 	    "       pcptest -m IFADDR [-t MS]     (multicast announcements on 5350)\n"
+	    "       pcptest -M IFNAME [-t MS]     (the same on [ff02::1]:5350)\n"
 	    "       pcptest -u PORT [-t MS]       (unicast listener)\n");
 	exit(1);
 }
@@ -177,7 +182,7 @@ parse_args(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "o:V:l:p:i:e:E:n:c:r:T:PF:X:L:x:s:t:k:m:u:Dd:")) != -1) {
+	while ((c = getopt(argc, argv, "o:V:l:p:i:e:E:n:c:r:T:PF:X:L:x:s:t:k:m:M:u:Dd:")) != -1) {
 		switch (c) {
 		case 'o': o->m.opcode = parse_opcode(optarg); break;
 		case 'V': o->m.version = (uint8_t)atoi(optarg); break;
@@ -203,6 +208,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 't': o->wait_ms = (unsigned)atoi(optarg); break;
 		case 'k': o->x.mrc = (unsigned)atoi(optarg); break;
 		case 'm': o->mcast_if = optarg; break;
+		case 'M': o->mcast6_if = optarg; break;
 		case 'u': o->listen_port = (uint16_t)atoi(optarg); break;
 		case 'D': o->dump = true; break;
 		default: usage();
@@ -250,15 +256,34 @@ print_options(const struct pcpc_msg *m)
 		printf(" description=\"%s\"", m->description);
 }
 
+/* "A.B.C.D:PORT" or "[X:X::X]:PORT" */
+static const char *
+peer_str(const struct sockaddr_storage *ss)
+{
+	static char out[INET6_ADDRSTRLEN + 8];
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(out, sizeof(out), "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(out, sizeof(out), "%s:%u", a, ntohs(s4->sin_port));
+	}
+	return out;
+}
+
 /* One line per datagram: what pcpc_parse made of it, plus the raw bytes. */
 static void
-print_reply(const char *what, const struct sockaddr_in *from, const uint8_t *b, size_t len)
+print_reply(const char *what, const struct sockaddr_storage *from, const uint8_t *b, size_t len)
 {
 	struct pcpc_msg m;
 	static const uint8_t zero[12];
 	int rc = pcpc_parse(b, len, &m);
 
-	printf("%s from=%s:%u len=%zu", what, inet_ntoa(from->sin_addr), ntohs(from->sin_port), len);
+	printf("%s from=%s len=%zu", what, peer_str(from), len);
 	if (len >= 4)
 		printf(" version=%u opcode=%u r=%u", b[0], b[1] & 0x7f, b[1] >> 7);
 	if (len >= 8 && b[0] == 0) {		/* NAT-PMP: 16-bit result at 2, epoch at 4 */
@@ -293,8 +318,23 @@ print_reply(const char *what, const struct sockaddr_in *from, const uint8_t *b, 
 	fflush(stdout);
 }
 
+/* The client IP field: our source address toward the server. */
+static int
+fill_client(struct opts *o)
+{
+	struct in_addr local;
+
+	if (o->x.v6)
+		return pcpc_local_addr6(&o->x.server6, o->x.scope_id,
+		    (struct in6_addr *)o->m.client_ip);
+	if (pcpc_local_addr(o->x.server, &local) < 0)
+		return -1;
+	pcp_v4mapped(local, o->m.client_ip);
+	return 0;
+}
+
 static size_t
-build_request(struct opts *o, struct in_addr server, uint8_t *buf, size_t cap)
+build_request(struct opts *o, uint8_t *buf, size_t cap)
 {
 	size_t len;
 
@@ -302,12 +342,8 @@ build_request(struct opts *o, struct in_addr server, uint8_t *buf, size_t cap)
 		memcpy(buf, o->raw, o->raw_len < cap ? o->raw_len : cap);
 		len = o->raw_len < cap ? o->raw_len : cap;
 	} else {
-		if (!o->client_set) {
-			struct in_addr local;
-			if (pcpc_local_addr(server, &local) < 0)
-				return 0;
-			pcp_v4mapped(local, o->m.client_ip);
-		}
+		if (!o->client_set && fill_client(o) < 0)
+			return 0;
 		if ((len = pcpc_build(&o->m, buf, cap)) == 0)
 			return 0;
 		if (len + o->extra_len > cap)
@@ -325,18 +361,43 @@ build_request(struct opts *o, struct in_addr server, uint8_t *buf, size_t cap)
 	return len;
 }
 
+/* SERVER: A.B.C.D, or X:X::X with %IFNAME when link-local; from = it, port 5351. */
+static void
+parse_server(struct opts *o, const char *server, struct sockaddr_storage *from)
+{
+	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *pct;
+
+	memset(from, 0, sizeof(*from));
+	if (inet_pton(AF_INET, server, &o->x.server) == 1) {
+		*(struct sockaddr_in *)from = (struct sockaddr_in){ .sin_family = AF_INET,
+		    .sin_port = htons(PCP_SERVER_PORT), .sin_addr = o->x.server };
+		return;
+	}
+	if (strlen(server) >= sizeof(buf))
+		usage();
+	snprintf(buf, sizeof(buf), "%s", server);
+	if ((pct = strchr(buf, '%'))) {
+		*pct++ = '\0';
+		if (!(o->x.scope_id = if_nametoindex(pct)))
+			usage();
+	}
+	if (inet_pton(AF_INET6, buf, &o->x.server6) != 1)
+		usage();
+	o->x.v6 = true;
+	*(struct sockaddr_in6 *)from = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+	    .sin6_port = htons(PCP_SERVER_PORT), .sin6_addr = o->x.server6 };
+}
+
 static int
 do_request(struct opts *o, const char *server)
 {
 	uint8_t buf[PCP_MAX_MSG * 2], resp[PCP_MAX_MSG * 2];
-	struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(PCP_SERVER_PORT) };
+	struct sockaddr_storage from;
 	size_t len;
 	ssize_t n;
 
-	if (inet_pton(AF_INET, server, &o->x.server) != 1)
-		usage();
-	from.sin_addr = o->x.server;
-	if ((len = build_request(o, o->x.server, buf, sizeof(buf))) == 0 && o->send_len != 0) {
+	parse_server(o, server, &from);
+	if ((len = build_request(o, buf, sizeof(buf))) == 0 && o->send_len != 0) {
 		fprintf(stderr, "pcptest: cannot build that request\n");
 		return 1;
 	}
@@ -354,6 +415,27 @@ do_request(struct opts *o, const char *server)
 	}
 	print_reply("reply", &from, resp, (size_t)n);
 	return 0;
+}
+
+/* [ff02::1]:5350 on one interface: the IPv6 announcements. */
+static int
+open_listener6(struct opts *o)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(PCP_CLIENT_PORT) };
+	struct ipv6_mreq mr = { .ipv6mr_interface = if_nametoindex(o->mcast6_if) };
+	int one = 1, s = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	inet_pton(AF_INET6, "ff02::1", &mr.ipv6mr_multiaddr);
+	if (!mr.ipv6mr_interface)
+		usage();
+	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    bind(s, (struct sockaddr *)&sin6, sizeof(sin6)) < 0) {
+		perror("pcptest: listener");
+		exit(1);
+	}
+	setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr));
+	return s;
 }
 
 static int
@@ -392,7 +474,7 @@ now_ms(void)
 static int
 do_listen(struct opts *o)
 {
-	int s = open_listener(o), got = 0;
+	int s = o->mcast6_if ? open_listener6(o) : open_listener(o), got = 0;
 	int64_t start = now_ms(), first = -1;
 
 	printf("listening\n");
@@ -403,7 +485,7 @@ do_listen(struct opts *o)
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			break;
 		uint8_t b[PCP_MAX_MSG * 2];
-		struct sockaddr_in from;
+		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(s, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
 		if (n < 0)
@@ -437,7 +519,7 @@ main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	if (o.m.opcode == PCP_OP_ANNOUNCE && !o.lifetime_set)
 		o.m.lifetime = 0;		/* §14.1.2 */
-	if (o.mcast_if || o.listen_port)
+	if (o.mcast_if || o.mcast6_if || o.listen_port)
 		return do_listen(&o);
 	if (optind != argc - 1)
 		usage();
