@@ -492,3 +492,83 @@ NFT
 outer_forward() {
 	ip netns exec "$NS_OUTER" nft add element ip isp forwards "{ $1 . $2 : $GW_WAN_IP . $2 }"
 }
+
+# --- IPv6 (issue 16): call lab_ipv6 after lab_up. Nothing is translated:
+#   WAN 2001:db8:ffff::/64  wan ::2, wan2 ::3, gateway wan0 ::1
+#   LAN 2001:db8:1::/64 (routed)  gateway br-lan ::1, mail ::10, ws ::20
+# and the admin's own firewall, RFC 6092 simple security in its own table
+# (forward policy drop; established/related; ICMPv6 as RFC 4890 asks;
+# outbound from the LAN) plus the one rule README.md tells admins to add.
+EXT6=2001:db8:ffff::1
+WAN6=2001:db8:ffff::2
+WAN2_6=2001:db8:ffff::3
+GW_LAN6=2001:db8:1::1
+MAIL6=2001:db8:1::10
+WS6=2001:db8:1::20
+LAN6_NET=2001:db8:1::/64
+PINHOLE_RULE='meta mark & 0x00100000 == 0x00100000 accept'
+
+lab_ipv6() {
+	local ns
+	set -e
+	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS"; do
+		# No duplicate address detection: addresses are usable at once.
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
+	done
+	in_gw sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip -n "$NS_GW" addr add $EXT6/64 dev wan0 nodad
+	ip -n "$NS_GW" addr add $GW_LAN6/64 dev br-lan nodad
+	ip -n "$NS_WAN" addr add $WAN6/64 dev br0 nodad
+	ip -n "$NS_WAN" route add $LAN6_NET via $EXT6
+	ip -n "$NS_WAN2" addr add $WAN2_6/64 dev eth0 nodad
+	ip -n "$NS_WAN2" route add $LAN6_NET via $EXT6
+	ip -n "$NS_MAIL" addr add $MAIL6/64 dev eth0 nodad
+	ip -n "$NS_MAIL" -6 route add default via $GW_LAN6
+	ip -n "$NS_WS" addr add $WS6/64 dev eth0 nodad
+	ip -n "$NS_WS" -6 route add default via $GW_LAN6
+	lab_ipv6_firewall
+	set +e
+}
+
+# The admin's firewall alone (again, after a test flushed the ruleset).
+lab_ipv6_firewall() {
+	in_gw nft -f - <<NFT
+table ip6 adminfw {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		ct state invalid drop
+		icmpv6 type { destination-unreachable, packet-too-big, time-exceeded,
+			parameter-problem, echo-request, echo-reply } accept
+		iifname "br-lan" accept
+		$PINHOLE_RULE
+	}
+}
+NFT
+}
+
+# The same probes over IPv6: probe_tcp6 NS ADDR PORT.
+probe_tcp6() {
+	ip netns exec "$1" socat -T2 - "TCP6:[$2]:$3,connect-timeout=2" </dev/null 2>/dev/null
+}
+probe_udp6() {
+	local out
+	for _ in 1 2 3; do
+		out=$(echo ping | ip netns exec "$1" socat -T1 - "UDP6:[$2]:$3" 2>/dev/null)
+		[ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
+	done
+	return 1
+}
+serve_tcp6() {
+	ip netns exec "$1" socat TCP6-LISTEN:"$2",fork,reuseaddr,ipv6only=1 \
+		SYSTEM:'echo $SOCAT_PEERADDR' 2>/dev/null &
+	LAB_PIDS+=($!)
+	wait_listen "$1" tcp "$2"
+}
+serve_udp6() {
+	ip netns exec "$1" socat UDP6-RECVFROM:"$2",fork,reuseaddr,ipv6only=1 \
+		SYSTEM:'echo $SOCAT_PEERADDR' 2>/dev/null &
+	LAB_PIDS+=($!)
+	wait_listen "$1" udp "$2"
+}
