@@ -217,22 +217,28 @@ pcpc_matches(const struct pcpc_msg *req, const struct pcpc_msg *resp)
 	return true;
 }
 
+/* Connect a datagram socket to sa (no packet leaves) and read back our end into sa. */
+static int
+source_toward(struct sockaddr *sa, socklen_t len)
+{
+	int s, rc = 0;
+
+	if ((s = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (connect(s, sa, len) < 0 || getsockname(s, sa, &len) < 0)
+		rc = -errno;
+	close(s);
+	return rc;
+}
+
 int
 pcpc_local_addr(struct in_addr server, struct in_addr *local)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCP_SERVER_PORT) };
-	socklen_t sl = sizeof(sa);
-	int s, rc = 0;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCP_SERVER_PORT),
+	    .sin_addr = server };
+	int rc = source_toward((struct sockaddr *)&sa, sizeof(sa));
 
-	sa.sin_addr = server;
-	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return -errno;
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(s, (struct sockaddr *)&sa, &sl) < 0)
-		rc = -errno;
-	else
-		*local = sa.sin_addr;
-	close(s);
+	*local = rc == 0 ? sa.sin_addr : (struct in_addr){ 0 };
 	return rc;
 }
 
@@ -241,17 +247,9 @@ pcpc_local_addr6(const struct in6_addr *server, uint32_t scope_id, struct in6_ad
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(PCP_SERVER_PORT),
 	    .sin6_addr = *server, .sin6_scope_id = scope_id };
-	socklen_t sl = sizeof(sa);
-	int s, rc = 0;
+	int rc = source_toward((struct sockaddr *)&sa, sizeof(sa));
 
-	if ((s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return -errno;
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(s, (struct sockaddr *)&sa, &sl) < 0)
-		rc = -errno;
-	else
-		*local = sa.sin6_addr;
-	close(s);
+	*local = rc == 0 ? sa.sin6_addr : in6addr_any;
 	return rc;
 }
 
