@@ -157,11 +157,12 @@ neigh_compare(const struct in6_addr *requester, const struct in6_addr *other)
 		log_warnx("neigh: cannot read the neighbour table: %s", strerror(-rc));
 		return NEIGH_OTHER;
 	}
-	for (int i = 0; i < 2; i++)
-		if (!lk.ll_len[i]) {
-			probe(lk.want[i]);
-			return NEIGH_UNKNOWN;
-		}
+	if (!lk.ll_len[0] || !lk.ll_len[1]) {
+		for (int i = 0; i < 2; i++)
+			if (!lk.ll_len[i])
+				probe(lk.want[i]);
+		return NEIGH_UNKNOWN;
+	}
 	return lk.ll_len[0] == lk.ll_len[1] && memcmp(lk.ll[0], lk.ll[1], lk.ll_len[0]) == 0 ?
 	    NEIGH_SAME : NEIGH_OTHER;
 }
