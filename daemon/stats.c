@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pinhole.h"
 #include "pubaddr.h"
 #include "sbuf.h"
 
@@ -150,6 +151,8 @@ stats_prometheus(void)
 	    "# TYPE porthole_mappings gauge\n");
 	for (int o = 0; o < OWNER_COUNT; o++)
 		sbuf_printf(&b, "porthole_mappings{protocol=\"%s\"} %zu\n", lease_owner_name(o), by_owner[o]);
+	sbuf_printf(&b, "# HELP porthole_pinholes IPv6 pinholes in the lease table.\n"
+	    "# TYPE porthole_pinholes gauge\nporthole_pinholes %zu\n", pinhole_count());
 	sbuf_printf(&b, "# HELP porthole_requests_total Requests handled, by protocol.\n"
 	    "# TYPE porthole_requests_total counter\n");
 	for (int o = 0; o < OWNER_COUNT; o++)

@@ -3,7 +3,9 @@
  * internal_address, internal_port, owner, lease_seconds (null = permanent),
  * remote_host (null = any), packets, bytes, description. The JSON document
  * also says total (mappings in the table), start, and next_start (null on
- * the last page).
+ * the last page). IPv6 pinholes beside them (all on the first page):
+ * protocol, address, port, owner, lease_seconds, remote_host, remote_port
+ * (0 = any), packets (inbound), bytes, unique_id, description.
  */
 #include "status.h"
 
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "lease.h"
+#include "pinhole.h"
 #include "pubaddr.h"
 #include "sbuf.h"
 #include "stats.h"
@@ -87,6 +90,80 @@ html_pager(struct sbuf *d, size_t first, size_t end)
 	sbuf_printf(d, "</p>\n");
 }
 
+/* One pinhole's addresses as text, and its counters. */
+struct row6 {
+	char			 addr[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
+	unsigned long long	 packets, bytes;
+};
+
+static void
+row6_of(const struct pinhole *p, const struct lease_traffic *t, struct row6 *r)
+{
+	inet_ntop(AF_INET6, &p->int_addr, r->addr, sizeof(r->addr));
+	inet_ntop(AF_INET6, &p->remote, r->remote, sizeof(r->remote));
+	r->packets = t ? t->packets : 0;
+	r->bytes = t ? t->bytes : 0;
+}
+
+static void
+pinholes_html(struct sbuf *d)
+{
+	struct lease_traffic *t = pinhole_traffic();
+
+	sbuf_printf(d, "<h2>IPv6 pinholes</h2>\n<table id=\"pinholes\"><thead><tr><th>Protocol</th>"
+	    "<th>Address</th><th>Port</th><th>Owner</th><th>Lease left</th><th>Remote host</th>"
+	    "<th>Packets in</th><th>Bytes in</th><th>Description</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < pinhole_count(); i++) {
+		const struct pinhole *p = pinhole_at(i);
+		struct row6 r;
+
+		row6_of(p, t ? &t[i] : NULL, &r);
+		sbuf_printf(d, "<tr><td>%s</td><td>%s</td><td class=\"n\">%u</td><td>%s</td>",
+		    lease_proto_name(p->proto), r.addr, p->int_port, lease_owner_name(p->owner));
+		if (!p->permanent)
+			sbuf_printf(d, "<td class=\"n\">%us</td>", pinhole_seconds_left(p));
+		else
+			sbuf_printf(d, "<td>permanent</td>");
+		sbuf_printf(d, "<td>%s</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td>",
+		    IN6_IS_ADDR_UNSPECIFIED(&p->remote) ? "any" : r.remote, r.packets, r.bytes);
+		sbuf_xml(d, p->desc);
+		sbuf_printf(d, "</td></tr>\n");
+	}
+	sbuf_printf(d, "</tbody></table>\n");
+	free(t);
+}
+
+static void
+pinholes_json(struct sbuf *d)
+{
+	struct lease_traffic *t = pinhole_traffic();
+
+	sbuf_printf(d, ",\"pinholes\":[");
+	for (size_t i = 0; i < pinhole_count(); i++) {
+		const struct pinhole *p = pinhole_at(i);
+		struct row6 r;
+
+		row6_of(p, t ? &t[i] : NULL, &r);
+		sbuf_printf(d, "%s{\"protocol\":\"%s\",\"address\":\"%s\",\"port\":%u,"
+		    "\"owner\":\"%s\",\"lease_seconds\":", i ? "," : "", lease_proto_name(p->proto),
+		    r.addr, p->int_port, lease_owner_name(p->owner));
+		if (!p->permanent)
+			sbuf_printf(d, "%u", pinhole_seconds_left(p));
+		else
+			sbuf_printf(d, "null");
+		if (IN6_IS_ADDR_UNSPECIFIED(&p->remote))
+			sbuf_printf(d, ",\"remote_host\":null");
+		else
+			sbuf_printf(d, ",\"remote_host\":\"%s\"", r.remote);
+		sbuf_printf(d, ",\"remote_port\":%u,\"packets\":%llu,\"bytes\":%llu,\"unique_id\":%u,"
+		    "\"description\":", p->remote_port, r.packets, r.bytes, p->id);
+		json_string(d, p->desc);
+		sbuf_printf(d, "}");
+	}
+	sbuf_printf(d, "]");
+	free(t);
+}
+
 char *
 status_html(size_t first)
 {
@@ -136,7 +213,10 @@ status_html(size_t first)
 		sbuf_xml(&d, l->desc);	/* control characters never reach a lease */
 		sbuf_printf(&d, "</td></tr>\n");
 	}
-	sbuf_printf(&d, "</tbody></table>\n</body></html>\n");
+	sbuf_printf(&d, "</tbody></table>\n");
+	if (first == 0)		/* the pinholes with the first page */
+		pinholes_html(&d);
+	sbuf_printf(&d, "</body></html>\n");
 	free(t);
 	return sbuf_take(&d, NULL);
 }
@@ -186,6 +266,8 @@ status_json(size_t first)
 	/* Behind another NAT: after the mappings, so the paging fields stay where
 	 * readers of the first page look for them. */
 	sbuf_printf(&d, "]");
+	if (first == 0)
+		pinholes_json(&d);
 	json_address(&d, ",\"wan_address", pa.wan);
 	json_address(&d, ",\"public_address", pa.public_);
 	sbuf_printf(&d, ",\"public_source\":");

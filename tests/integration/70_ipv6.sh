@@ -16,7 +16,8 @@ RULES=(
 	"deny 1-1023 ::/0 1-1023"
 	"allow 1024-65535 $LAN6_NET 1024-65535"
 )
-CONF=$(ph_config "${RULES[@]}" "lease_file=$LAB_DIR/leases" "min_lifetime=2")
+HTTP_PORT=8080
+CONF=$(ph_config "${RULES[@]}" "lease_file=$LAB_DIR/leases" "min_lifetime=2" "http_port=$HTTP_PORT")
 
 field() { printf '%s\n' "$2" | grep -o " $1=[^ ]*" | head -1 | cut -d= -f2; }
 # pcp6 NS ARGS...: one request over IPv6 to the gateway's LAN address, with
@@ -27,6 +28,10 @@ pinholes() { ph_ctl list | grep -F '['; }
 # reach NS ADDR PORT: a TCP connection from NS gets the server's answer.
 reach() { probe_tcp6 "$1" "$2" "$3" | grep -q .; }
 in_set() { in_gw nft list set inet porthole "$1" | grep -q "$2"; }
+http_get() {
+	printf 'GET %s HTTP/1.0\r\nHost: %s:%s\r\n\r\n' "$1" $GW_LAN_IP $HTTP_PORT |
+		in_mail socat -T2 - TCP:$GW_LAN_IP:$HTTP_PORT
+}
 
 # --- G57: the restart ANNOUNCE on [ff02::1]:5350, heard by a LAN host ---
 in_ws "$P" -M eth0 -t 3000 >"$LAB_DIR/announce6.out" &
@@ -74,6 +79,10 @@ check_not "G60 the same port of another host stays closed ([$WS6]:25)" reach "$N
 check_match "pinhole listed by portholectl with its counters" \
 	"^tcp +25 +\[$MAIL6\]:25 +pcp +[0-9]+s +any +[1-9][0-9]* " "$(pinholes)"
 check "nft: one element in pin6" in_set pin6 "$MAIL6 . tcp . 25"
+check_match "/status.json lists the pinhole" \
+	'"pinholes":\[\{"protocol":"tcp","address":"2001:db8:1::10","port":25,"owner":"pcp","lease_seconds":[0-9]+,"remote_host":null' \
+	"$(http_get /status.json)"
+check_match "/metrics counts it" "^porthole_pinholes 1.?$" "$(http_get /metrics)"
 out=$(pcp6 "$NS_MAIL" -p udp -i 5060 -l 600)
 check_eq "G55 UDP MAP -> SUCCESS" SUCCESS "$(field result_name "$out")"
 check_match "G55 the WAN reaches [$MAIL6]:5060/udp" "ffff" "$(probe_udp6 "$NS_WAN" $MAIL6 5060)"
