@@ -2,8 +2,8 @@
  * neigh: see neigh.h. Entries the kernel is still resolving, or failed to,
  * name no host: they count as no entry.
  *
- * The pinhole test (neigh_compare) reads one RTM_GETNEIGH dump of the IPv6
- * table per question, asked only for THIRD_PARTY-style requests (a router's
+ * The pinhole test (neigh_compare) reads one RTM_GETNEIGH dump (IPv4 and
+ * IPv6) per question, asked only for THIRD_PARTY-style requests (a router's
  * table is small). An address the table does not know gets a probe datagram
  * (to the discard port), which makes the kernel solicit it; the client's
  * retransmission then finds it.
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -78,19 +79,29 @@ neigh_cb(const struct nlmsghdr *nlh, void *arg)
 	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a, *dst = NULL, *ll = NULL;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nd)) || nd->ndm_family != AF_INET6 ||
+	struct in6_addr addr = IN6ADDR_ANY_INIT;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nd)) ||
+	    (nd->ndm_family != AF_INET6 && nd->ndm_family != AF_INET) ||
 	    !(nd->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)))
 		return MNL_CB_OK;
 	mnl_attr_for_each(a, nlh, sizeof(*nd)) {
-		if (mnl_attr_get_type(a) == NDA_DST && mnl_attr_get_payload_len(a) == 16)
+		if (mnl_attr_get_type(a) == NDA_DST &&
+		    mnl_attr_get_payload_len(a) == (nd->ndm_family == AF_INET6 ? 16u : 4u))
 			dst = a;
 		else if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) <= LLADDR_MAX)
 			ll = a;
 	}
 	if (!dst || !ll || mnl_attr_get_payload_len(ll) == 0)
 		return MNL_CB_OK;
+	if (nd->ndm_family == AF_INET6) {
+		memcpy(&addr, mnl_attr_get_payload(dst), 16);
+	} else {	/* IPv4 as ::ffff:a.b.c.d, the form callers ask in */
+		addr.s6_addr[10] = addr.s6_addr[11] = 0xff;
+		memcpy(&addr.s6_addr[12], mnl_attr_get_payload(dst), 4);
+	}
 	for (int i = 0; i < 2; i++)
-		if (memcmp(mnl_attr_get_payload(dst), lk->want[i], 16) == 0) {
+		if (memcmp(&addr, lk->want[i], 16) == 0) {
 			lk->ll_len[i] = mnl_attr_get_payload_len(ll);
 			memcpy(lk->ll[i], mnl_attr_get_payload(ll), lk->ll_len[i]);
 		}
@@ -122,7 +133,7 @@ dump(struct lookup *lk)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
-	nd->ndm_family = AF_INET6;
+	nd->ndm_family = AF_UNSPEC;
 	if (mnl_socket_sendto(dump_nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
@@ -137,13 +148,23 @@ dump(struct lookup *lk)
 static void
 probe(const struct in6_addr *addr)
 {
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(9),
-	    .sin6_addr = *addr };
-	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	union { struct sockaddr sa; struct sockaddr_in v4; struct sockaddr_in6 v6; } to;
+	bool v4 = IN6_IS_ADDR_V4MAPPED(addr);
+	int s = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (s < 0)
 		return;
-	(void)sendto(s, "", 0, 0, (struct sockaddr *)&sin6, sizeof(sin6));
+	memset(&to, 0, sizeof(to));
+	if (v4) {
+		to.v4.sin_family = AF_INET;
+		to.v4.sin_port = htons(9);
+		memcpy(&to.v4.sin_addr, &addr->s6_addr[12], 4);
+	} else {
+		to.v6.sin6_family = AF_INET6;
+		to.v6.sin6_port = htons(9);
+		to.v6.sin6_addr = *addr;
+	}
+	(void)sendto(s, "", 0, 0, &to.sa, v4 ? sizeof(to.v4) : sizeof(to.v6));
 	close(s);
 }
 
@@ -165,6 +186,19 @@ neigh_compare(const struct in6_addr *requester, const struct in6_addr *other)
 	}
 	return lk.ll_len[0] == lk.ll_len[1] && memcmp(lk.ll[0], lk.ll[1], lk.ll_len[0]) == 0 ?
 	    NEIGH_SAME : NEIGH_OTHER;
+}
+
+enum neigh_verdict
+neigh_compare_wait(const struct in6_addr *requester, const struct in6_addr *other,
+    unsigned max_ms)
+{
+	enum neigh_verdict v = neigh_compare(requester, other);
+
+	for (unsigned waited = 0; v == NEIGH_UNKNOWN && waited < max_ms; waited += 10) {
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		v = neigh_compare(requester, other);
+	}
+	return v;
 }
 
 void

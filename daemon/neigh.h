@@ -7,7 +7,9 @@
  * The same test for IPv6 pinholes: two IPv6 addresses with the same
  * link-layer address belong to one host (a privacy address and the stable
  * one, RFC 8981), so a request sent from one may open a pinhole to the other
- * without a `third-party` rule.
+ * without a `third-party` rule. An IPv4 requester (a UPnP control point) is
+ * asked for as ::ffff:a.b.c.d and found in the IPv4 table: the same host
+ * over either family.
  */
 #ifndef PORTHOLE_NEIGH_H
 #define PORTHOLE_NEIGH_H
@@ -27,6 +29,11 @@ enum neigh_verdict {
 /* Does `other` have the link-layer address of `requester`? Never for
  * addresses the table does not know: that would trust anyone. */
 enum neigh_verdict neigh_compare(const struct in6_addr *requester, const struct in6_addr *other);
+/* The same, waiting up to max_ms for the probed addresses to resolve: for a
+ * protocol whose clients do not retransmit (UPnP). It blocks; a LAN answers
+ * neighbour solicitations in a millisecond or two. */
+enum neigh_verdict neigh_compare_wait(const struct in6_addr *requester,
+	    const struct in6_addr *other, unsigned max_ms);
 void	neigh_fini(void);
 
 #endif
