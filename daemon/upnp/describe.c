@@ -29,6 +29,7 @@ XML_BLOB(upnp_xml_ipc2, "xml/WANIPConnection2.xml");
 XML_BLOB(upnp_xml_ipc1, "xml/WANIPConnection1.xml");
 XML_BLOB(upnp_xml_cic1, "xml/WANCommonInterfaceConfig1.xml");
 XML_BLOB(upnp_xml_l3f1, "xml/Layer3Forwarding1.xml");
+XML_BLOB(upnp_xml_v6fc1, "xml/WANIPv6FirewallControl1.xml");
 
 struct doc {
 	const char	*path;
@@ -45,6 +46,7 @@ static struct doc docs[] = {
 	{ "/scpd/WANIPConnection1.xml", upnp_xml_ipc1, 1, NULL, 0 },
 	{ "/scpd/WANCommonInterfaceConfig1.xml", upnp_xml_cic1, 0, NULL, 0 },
 	{ "/scpd/Layer3Forwarding1.xml", upnp_xml_l3f1, 1, NULL, 0 },
+	{ "/scpd/WANIPv6FirewallControl1.xml", upnp_xml_v6fc1, 2, NULL, 0 },
 };
 #define NDOCS (sizeof(docs) / sizeof(docs[0]))
 

@@ -43,6 +43,7 @@ enum {
 	IPC_ALL_V1 = 15, IPC_ALL_V2 = 31,
 	CIC_LINK = 1, CIC_ENABLED = 2, CIC_ALL = 3,
 	L3F_DEFAULT = 1, L3F_ALL = 1,
+	V6FC_STATUS = 1, V6FC_ALL = 1,
 };
 
 struct gena_sub {
@@ -69,6 +70,7 @@ all_vars(enum upnp_svc svc)
 	case SVC_WANIPC1: return IPC_ALL_V1;
 	case SVC_WANCIC1: return CIC_ALL;
 	case SVC_L3F1: return L3F_ALL;
+	case SVC_V6FC1: return V6FC_ALL;
 	default: return 0;
 	}
 }
@@ -113,6 +115,10 @@ gena_propertyset(enum upnp_svc svc, unsigned mask, struct sbuf *b)
 			prop(b, "PhysicalLinkStatus", "Up");
 		if (mask & CIC_ENABLED)
 			prop(b, "EnabledForInternet", "1");
+	} else if (svc == SVC_V6FC1 && (mask & V6FC_STATUS)) {
+		/* Pinholes are offered whenever the service is (README: the admin's rule). */
+		prop(b, "FirewallEnabled", "1");
+		prop(b, "InboundPinholeAllowed", "1");
 	} else if (svc == SVC_L3F1 && (mask & L3F_DEFAULT)) {
 		snprintf(conn, sizeof(conn),
 		    "uuid:%s:WANConnectionDevice:1,urn:upnp-org:serviceId:WANIPConn1",

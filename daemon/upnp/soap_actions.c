@@ -775,6 +775,8 @@ run_action(struct act *a)
 		return UPNP_INVALID_ACTION;
 	/* Answer in the namespace asked in: a v1 client may call a v2 service. */
 	snprintf(a->type, sizeof(a->type), "%s", a->rq->service);
+	if (a->svc == SVC_V6FC1)
+		return soap_pinhole_action(a->rq, a->type, a->peer, a->out);
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if ((actions[i].svcs & 1u << a->svc) && strcmp(actions[i].name, a->rq->action) == 0)
 			return actions[i].fn(a);

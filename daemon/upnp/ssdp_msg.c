@@ -21,6 +21,8 @@ static const struct upnp_service services[SVC_COUNT] = {
 			  "/scpd/WANCommonInterfaceConfig1.xml" },
 	[SVC_L3F1]    = { "Layer3Forwarding", 1, "/ctl/L3F", "/evt/L3F",
 			  "/scpd/Layer3Forwarding1.xml" },
+	[SVC_V6FC1]   = { "WANIPv6FirewallControl", 1, "/ctl/IP6FCtl", "/evt/IP6FCtl",
+			  "/scpd/WANIPv6FirewallControl1.xml" },
 };
 
 /* Order matters: it is the order of ssdp:all replies and NOTIFYs. */
@@ -29,6 +31,7 @@ static const struct upnp_adv advs_v2[] = {
 	{ UPNP_DEV_WAN, false, "WANDevice", 2 },
 	{ UPNP_DEV_WAN, true, "WANCommonInterfaceConfig", 1 },
 	{ UPNP_DEV_CONN, false, "WANConnectionDevice", 2 },
+	{ UPNP_DEV_CONN, true, "WANIPv6FirewallControl", 1 },
 	{ UPNP_DEV_CONN, true, "WANIPConnection", 2 },
 };
 
@@ -45,7 +48,7 @@ static const struct upnp_tree trees[2] = {
 	{ 1, "/igd1.xml", advs_v1, sizeof(advs_v1) / sizeof(advs_v1[0]),
 	  1u << SVC_WANIPC1 | 1u << SVC_WANCIC1 | 1u << SVC_L3F1 },
 	{ 2, "/igd2.xml", advs_v2, sizeof(advs_v2) / sizeof(advs_v2[0]),
-	  1u << SVC_WANIPC2 | 1u << SVC_WANCIC1 },
+	  1u << SVC_WANIPC2 | 1u << SVC_WANCIC1 | 1u << SVC_V6FC1 },
 };
 
 const struct upnp_tree *

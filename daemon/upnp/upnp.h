@@ -16,6 +16,7 @@
  * ssdp.c (SSDP socket), describe.c (xml/ templates), http.c (libmicrohttpd),
  * http_req.c (the HTTP glue's decisions, pure),
  * soap.c (SOAP parse/format, pure), soap_actions.c (actions -> lease table),
+ * soap_pinhole.c (WANIPv6FirewallControl:1 -> pinhole table),
  * gena_msg.c (GENA header parsing, pure), gena.c (subscriptions, NOTIFY),
  * wanif.c (WAN interface counters and link state).
  */
@@ -45,6 +46,7 @@ enum upnp_svc {
 	SVC_WANIPC1,		/* WANIPConnection:1 (IGD:1 tree) */
 	SVC_WANCIC1,		/* WANCommonInterfaceConfig:1 (both trees) */
 	SVC_L3F1,		/* Layer3Forwarding:1 (IGD:1 tree) */
+	SVC_V6FC1,		/* WANIPv6FirewallControl:1 (IGD:2 tree): pinholes */
 	SVC_COUNT
 };
 
@@ -187,7 +189,16 @@ void	 http_fini(void);
 	X(UPNP_MAPPING_NOT_FOUND,         730, "PortMappingNotFound") \
 	X(UPNP_READ_ONLY,                 731, "ReadOnly") \
 	X(UPNP_WILDCARD_INT_PORT,         732, "WildCardNotPermittedInIntPort") \
-	X(UPNP_INCONSISTENT_PARAMS,       733, "InconsistentParameters")
+	X(UPNP_INCONSISTENT_PARAMS,       733, "InconsistentParameters") \
+	/* WANIPv6FirewallControl:1 §2.5 (its 703, InboundPinholeNotAllowed, is never sent) */ \
+	X(UPNP_PINHOLE_SPACE_EXHAUSTED,   701, "PinholeSpaceExhausted") \
+	X(UPNP_FIREWALL_DISABLED,         702, "FirewallDisabled") \
+	X(UPNP_NO_SUCH_PINHOLE,           704, "NoSuchEntry") \
+	X(UPNP_PROTOCOL_NOT_SUPPORTED,    705, "ProtocolNotSupported") \
+	X(UPNP_WILDCARD_INT_PORT_V6,      706, "InternalPortWildcardingNotAllowed") \
+	X(UPNP_WILDCARD_PROTOCOL,         707, "ProtocolWildcardingNotAllowed") \
+	X(UPNP_WILDCARD_INT_CLIENT,       708, "WildCardNotPermittedInSrcIP") \
+	X(UPNP_NO_PACKET_SENT,            709, "NoPacketSent")
 
 enum upnp_error {
 #define UPNP_ERROR_ENUM(name, code, text)	name = code,
@@ -241,6 +252,9 @@ struct request_result;
 /* res (may be NULL): what was answered, and for a refused mapping why (stats.h). */
 int	 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
 	    struct in_addr peer, struct sbuf *out, struct request_result *res);
+/* soap_pinhole.c: a WANIPv6FirewallControl:1 action; 0 or a UPnP error code. */
+int	 soap_pinhole_action(const struct soap_req *rq, const char *svc_type, struct in_addr peer,
+	    struct sbuf *out);
 /* Service type string "urn:schemas-upnp-org:service:NAME:VER". */
 void	 upnp_service_type(enum upnp_svc svc, char *buf, size_t len);
 

@@ -1,8 +1,10 @@
 /*
  * libFuzzer harness: the SOAP envelope parser (soap_parse, libxml2 behind
  * it) and every action behind soap_dispatch, on the real lease table over
- * the null backend. The first byte picks the service and the requesting
- * LAN host, the rest is the HTTP body.
+ * the null backend, and WANIPv6FirewallControl on the pinhole table with one
+ * LAN prefix. The first byte picks the service and the requesting LAN host,
+ * the rest is the HTTP body. Pinhole calls run without secure_mode, so no
+ * input waits on the neighbour table.
  */
 #include <arpa/inet.h>
 #include <stddef.h>
@@ -12,7 +14,9 @@
 #include "backend/backend.h"
 #include "config.h"
 #include "event.h"
+#include "lan6.h"
 #include "lease.h"
+#include "pinhole.h"
 #include "upnp/upnp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,13 +29,19 @@ setup(void)
 	char err[256];
 	struct in_addr ext;
 
+	struct in6_addr gw;
+
 	config_parse_buffer("fuzz", "ext_ifname=lo\nlan_ifname=lo\n"
-	    "allow 1-65535 192.168.77.0/24 1-65535\n", &cfg, err, sizeof(err));
+	    "allow 1-65535 192.168.77.0/24 1-65535\n"
+	    "allow 1-65535 2001:db8:1::/64 1-65535\n", &cfg, err, sizeof(err));
 	ev_init();
 	soap_init();
 	lease_init(&backend_null, &(struct lease_limits){ .max_leases = 4096 });
 	inet_pton(AF_INET, "203.0.113.1", &ext);
 	lease_set_external(ext);
+	pinhole_init(NULL, 512);
+	inet_pton(AF_INET6, "2001:db8:1::1", &gw);
+	lan6_add(2, &gw, 64);
 	upnp_st.cfg = &cfg;
 	upnp_st.primary = 2;
 }
@@ -51,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	enum upnp_svc svc = (enum upnp_svc)(data[0] % SVC_COUNT);
-	cfg.secure_mode = !(data[0] & 0x80);
+	cfg.secure_mode = !(data[0] & 0x80) && svc != SVC_V6FC1;
 	inet_pton(AF_INET, data[0] & 0x40 ? "192.168.77.20" : "192.168.77.10", &peer);
 	if (soap_parse((const char *)data + 1, size - 1, &rq) != 0)
 		return 0;
@@ -59,5 +69,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	soap_dispatch(svc, (data[0] & 0x20) ? "x#y" : NULL, &rq, peer, &out, NULL);
 	sbuf_free(&out);
 	lease_flush(-1);	/* each input starts from an empty table: a crash replays */
+	pinhole_flush(-1);
 	return 0;
 }

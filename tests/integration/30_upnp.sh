@@ -20,8 +20,9 @@ notify_nts() {
 	awk -v nts="NTS: ssdp:$2" 'BEGIN { RS = "----\n" } index($0, nts) &&
 		match($0, /\nNT: [^\r\n]*/) { print substr($0, RSTART + 5, RLENGTH - 5) }' "$1" | sort -u
 }
-# 14 NTs: the IGD:2 tree's 9 and the 5 types only the IGD:1 tree has.
-all_alive() { [ "$(notify_nts "$LAB_DIR/notify1" alive | wc -l)" -ge 14 ]; }
+# 15 NTs: the IGD:2 tree's 10 (its third service is WANIPv6FirewallControl) and the 5
+# types only the IGD:1 tree has.
+all_alive() { [ "$(notify_nts "$LAB_DIR/notify1" alive | wc -l)" -ge 15 ]; }
 wait_until 40 all_alive
 # The WAN listener's positive control: a NOTIFY sent on the WAN side is heard.
 in_wan2 ip route add 224.0.0.0/4 dev eth0
@@ -32,9 +33,9 @@ wait_until 20 grep -q 'NT: lab:control' "$LAB_DIR/notify_wan"
 N=$(cat "$LAB_DIR/notify1")
 check_match "E39 byebye is sent before the first alive" \
 	'^byebye alive' "$(grep -o 'NTS: ssdp:[a-z]*' <<<"$N" | sed 's/NTS: ssdp://' | uniq | tr '\n' ' ')"
-check_eq "E39 NOTIFY alive for all 14 NTs (distinct) in the first round" 14 \
+check_eq "E39 NOTIFY alive for all 15 NTs (distinct) in the first round" 15 \
 	"$(notify_nts "$LAB_DIR/notify1" alive | wc -l)"
-check "E39 NOTIFYs were heard ($(grep -c '^#ms=' <<<"$N"))" test "$(grep -c '^#ms=' <<<"$N")" -ge 14
+check "E39 NOTIFYs were heard ($(grep -c '^#ms=' <<<"$N"))" test "$(grep -c '^#ms=' <<<"$N")" -ge 15
 check_eq "E39 ... every one sent with TTL 2" "" "$(grep '^#ms=' <<<"$N" | grep -v 'ttl=2$')"
 check_match "E39 the WAN-side listener ran and heard a WAN host's NOTIFY (control)" \
 	'NT: lab:control' "$(cat "$LAB_DIR/notify_wan")"
@@ -64,7 +65,7 @@ R=$(ssdp "$NS_MAIL" 239.255.255.250 urn:schemas-upnp-org:device:InternetGatewayD
 check_eq "E34 a higher version than ours gets no answer" "" "$R"
 
 R=$(ssdp "$NS_MAIL" 239.255.255.250 ssdp:all 2 2500)
-check_eq "E35 ssdp:all gets 3+2d+k = 9 replies, + 5 IGD:1-only types = 14" 14 "$(grep -c '^USN: ' <<<"$R")"
+check_eq "E35 ssdp:all gets 3+2d+k = 10 replies, + 5 IGD:1-only types = 15" 15 "$(grep -c '^USN: ' <<<"$R")"
 ROOT_UUID=$(sed -n 's/^USN: uuid:\([^:]*\)::upnp:rootdevice.*/\1/p' <<<"$R" | tr -d '\r')
 check_match "E35 rootdevice USN is uuid::upnp:rootdevice" '^[0-9a-f-]{36}$' "$ROOT_UUID"
 R=$(ssdp "$NS_MAIL" 239.255.255.250 "uuid:$ROOT_UUID" 1 1500)
@@ -206,9 +207,9 @@ in_mail "$BIN/tests/ssdp_probe" listen $MAIL_IP 2000 >"$LAB_DIR/notify2" &
 LAB_PIDS+=($!)
 wait_until 30 grep -q '^#listening' "$LAB_DIR/notify2"
 upnp_stop
-all_byebye() { [ "$(notify_nts "$LAB_DIR/notify2" byebye | wc -l)" -ge 14 ]; }
+all_byebye() { [ "$(notify_nts "$LAB_DIR/notify2" byebye | wc -l)" -ge 15 ]; }
 wait_until 20 all_byebye
-check_eq "E39 a clean stop says byebye for all 14 NTs (distinct)" 14 "$(notify_nts "$LAB_DIR/notify2" byebye | wc -l)"
+check_eq "E39 a clean stop says byebye for all 15 NTs (distinct)" 15 "$(notify_nts "$LAB_DIR/notify2" byebye | wc -l)"
 sleep 1.1
 upnp_start || exit 1
 R=$(ssdp "$NS_MAIL" 239.255.255.250 upnp:rootdevice 1 1500)

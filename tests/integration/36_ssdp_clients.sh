@@ -45,12 +45,12 @@ timed() {
 # --- timing (E37, E38) ------------------------------------------------------
 timed "E37 multicast IGD:1, MX=2" 239.255.255.250 $IGD1 2 50 1 2500
 timed "E37 multicast IGD:2, MX=5" 239.255.255.250 $IGD2 5 50 1 5500
-timed "E37 multicast ssdp:all (14 replies), MX=2" 239.255.255.250 ssdp:all 2 50 14 2500
+timed "E37 multicast ssdp:all (15 replies), MX=2" 239.255.255.250 ssdp:all 2 50 15 2500
 timed "E38 unicast upnp:rootdevice" $GW_LAN_IP upnp:rootdevice - 50 1 1000
 
 # --- ssdp:all lists both trees (E35, E41) -------------------------------------
 R=$(ssdp "$NS_MAIL" 239.255.255.250 ssdp:all 1 1500)
-check_eq "E35 ssdp:all in IGD:2 mode: 9 of the IGD:2 tree + 5 types only IGD:1 has = 14" 14 \
+check_eq "E35 ssdp:all in IGD:2 mode: 10 of the IGD:2 tree + 5 types only IGD:1 has = 15" 15 \
 	"$(grep -c '^USN: ' <<<"$R")"
 check_eq "E35 ssdp:all: every USN once" "" "$(grep '^USN: ' <<<"$R" | sort | uniq -d)"
 check_match "E41 ssdp:all names InternetGatewayDevice:1 with the IGD:1 description" \
@@ -67,7 +67,7 @@ check_match "E35 ... and so does the last one" \
 
 # Which IGD clients end up with. upnpc (miniupnpc 2.2) searches IGD:1 first and
 # so always took the IGD:1 tree; a client that prefers IGD:2 searches for it
-# first; one that searches ssdp:all lets UPNP_GetValidIGD choose among all 14.
+# first; one that searches ssdp:all lets UPNP_GetValidIGD choose among all 15.
 R=$(in_mail timeout 20 upnpc -i -s)
 echo "  upnpc: $(grep -m1 -E 'Found .*IGD' <<<"$R")"
 check_match "E41 upnpc (IGD:1 searched first) gets the IGD:1 tree, as before" \

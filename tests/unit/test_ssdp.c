@@ -101,11 +101,12 @@ match_all(void **state)
 	(void)state;
 	/*
 	 * 3 + 2d + k for the primary tree: root (3), two embedded devices (2
-	 * each), k services; in IGD:2 mode plus the 5 types only the IGD:1 tree
+	 * each), k services (IGD:2: WANIPConnection, WANCommonInterfaceConfig,
+	 * WANIPv6FirewallControl); in IGD:2 mode plus the 5 types only the IGD:1 tree
 	 * has (IGD:1, Layer3Forwarding:1, WANDevice:1, WANConnectionDevice:1,
 	 * WANIPConnection:1).
 	 */
-	assert_int_equal(match(2, "ssdp:all", a), 3 + 2 * 2 + 2 + 5);
+	assert_int_equal(match(2, "ssdp:all", a), 3 + 2 * 2 + 3 + 5);
 	assert_int_equal(match(1, "ssdp:all", a), 3 + 2 * 2 + 3);
 	assert_int_equal(a[0].kind, SSDP_ANS_ROOT);
 	assert_int_equal(match(2, "upnp:rootdevice", a), 1);
