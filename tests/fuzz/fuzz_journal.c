@@ -19,6 +19,7 @@
 #include "event.h"
 #include "lease.h"
 #include "leasestore.h"
+#include "pinhole.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,7 +47,7 @@ start(void)
 	char err[256];
 
 	ev_init();
-	if (lease_init(&backend_null, NULL) < 0)
+	if (lease_init(&backend_null, NULL) < 0 || pinhole_init(NULL, 512) < 0)
 		abort();
 	leasestore_init(path, NULL, err, sizeof(err));
 }
@@ -55,6 +56,7 @@ static void
 stop(void)
 {
 	leasestore_fini();
+	pinhole_fini();
 	lease_fini();
 	ev_fini();
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "leasestore6.h"
 #include "pinhole.h"
 #include "policy.h"
 
@@ -228,6 +229,59 @@ ids_asked_for_and_traffic(void **state)
 	free(t);
 }
 
+/* The lease file's pinhole lines read back what was written; bad ones are refused. */
+static void
+lease_file_lines(void **state)
+{
+	struct pinhole_req r = req(IPPROTO_UDP, "2001:db8:1::10", 5060, OWNER_PCP), back;
+	struct pinhole *p;
+	char line[LEASESTORE6_LINE_MAX], desc[LEASE_DESC_MAX];
+	uint8_t nonce[LEASE_NONCE_LEN];
+	const long long now = 1000000;
+
+	(void)state;
+	r.remote = ip6("2001:db8:ffff::2");
+	r.remote_port = 4000;
+	r.lifetime = 600;
+	r.desc = "a desc with spaces";
+	assert_int_equal(pinhole_add(&r, &p), 0);
+	assert_true(leasestore6_format(p, now, line, sizeof(line)) < (int)sizeof(line));
+	assert_true(leasestore6_is_pinhole(line));
+	assert_int_equal(leasestore6_parse(line, now, &back, desc, sizeof(desc), nonce), 0);
+	assert_int_equal(back.proto, IPPROTO_UDP);
+	assert_memory_equal(&back.int_addr, &r.int_addr, 16);
+	assert_memory_equal(&back.remote, &r.remote, 16);
+	assert_int_equal(back.remote_port, 4000);
+	assert_int_equal(back.owner, OWNER_PCP);
+	assert_int_equal(back.id, p->id);
+	assert_in_range(back.lifetime, 599, 600);
+	assert_string_equal(back.desc, "a desc with spaces");
+	assert_int_equal(leasestore6_parse(line, now + 601, &back, desc, sizeof(desc), nonce),
+	    -ETIME);
+	assert_true(leasestore6_format_removal(p, line, sizeof(line)) > 0);
+	assert_true(leasestore6_is_pinhole(line));
+	assert_int_equal(leasestore6_parse_removal(line, &back), 0);
+	assert_int_equal(back.int_port, 5060);
+
+	const char *bad[] = {
+		"pin6 tcp 2001:db8:1::10 0 :: 0 pcp 0 000000000000000000000000 1 x",
+		"pin6 tcp 10.0.0.1 25 :: 0 pcp 0 000000000000000000000000 1 x",
+		"pin6 icmp 2001:db8:1::10 25 :: 0 pcp 0 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 :: 0 nobody 0 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 :: 0 pcp -5 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 :: 0 pcp 0 00000000000000000000000g 1 x",
+		"pin6 tcp 2001:db8:1::10 25 :: 0 pcp 0 000000000000000000000000 0 x",
+		"pin6 tcp 2001:db8:1::10 25 :: 70000 pcp 0 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 :: 0 pcp 0 000000000000000000000000",
+		"tcp 25 192.168.1.10 25 0.0.0.0 0 pcp 0 000000000000000000000000 x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (leasestore6_parse(bad[i], now, &back, desc, sizeof(desc), nonce) != -EINVAL)
+			fail_msg("'%s' was read as a pinhole", bad[i]);
+	assert_int_equal(leasestore6_parse_removal("- pin6 tcp 2001:db8:1::10 25 extra", &back),
+	    -EINVAL);
+}
+
 static void
 ipv6_rules(void **state)
 {
@@ -280,6 +334,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(bad_requests_and_full_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(expiry_removes_and_tells, setup, teardown),
 		cmocka_unit_test_setup_teardown(ids_asked_for_and_traffic, setup, teardown),
+		cmocka_unit_test_setup_teardown(lease_file_lines, setup, teardown),
 		cmocka_unit_test(ipv6_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
