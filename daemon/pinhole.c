@@ -14,6 +14,7 @@
 #include "strpool.h"
 
 #define KEY_BUCKETS	4096		/* power of two */
+#define HOST_BUCKETS	1024		/* power of two */
 #define ID_BUCKETS	1024		/* power of two */
 #define MAX_LISTENERS	8
 #define MAX_IDS		65535
@@ -23,8 +24,16 @@ struct listener {
 	void		*arg;
 };
 
+/* Pinholes per /64: a host picks any address of its /64, so that is the host. */
+struct host64 {
+	uint8_t		 prefix[8];
+	size_t		 n;
+	struct host64	*next;
+};
+
 static const struct pinhole_backend *backend;
-static size_t			 max_pinholes;
+static size_t			 max_pinholes, max_per_host;
+static struct host64		*hosts[HOST_BUCKETS];
 static struct pinhole		*by_key[KEY_BUCKETS];
 static struct pinhole		*by_id[ID_BUCKETS];
 static struct pinhole		**dense;
@@ -43,6 +52,55 @@ key_hash(uint8_t proto, const struct in6_addr *a, uint16_t port)
 	h = (h ^ port) * 16777619u;
 	h = (h ^ proto) * 16777619u;
 	return (h ^ h >> 16) & (KEY_BUCKETS - 1);
+}
+
+static struct host64 **
+host_slot(const struct in6_addr *a)
+{
+	uint32_t h = 2166136261u;
+	struct host64 **pp;
+
+	for (int i = 0; i < 8; i++)
+		h = (h ^ a->s6_addr[i]) * 16777619u;
+	pp = &hosts[(h ^ h >> 16) & (HOST_BUCKETS - 1)];
+	while (*pp && memcmp((*pp)->prefix, a->s6_addr, 8) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+size_t
+pinhole_count_host(const struct in6_addr *a)
+{
+	struct host64 *h = *host_slot(a);
+
+	return h ? h->n : 0;
+}
+
+static int
+host_adjust(const struct in6_addr *a, int delta)
+{
+	struct host64 **pp = host_slot(a);
+
+	if (!*pp) {
+		if (delta < 0)
+			return 0;
+		if (!(*pp = calloc(1, sizeof(**pp))))
+			return -ENOMEM;
+		memcpy((*pp)->prefix, a->s6_addr, 8);
+	}
+	(*pp)->n += delta;
+	if ((*pp)->n == 0) {
+		struct host64 *dead = *pp;
+		*pp = dead->next;
+		free(dead);
+	}
+	return 0;
+}
+
+void
+pinhole_set_quota(size_t per_host)
+{
+	max_per_host = per_host;
 }
 
 static struct pinhole **
@@ -142,6 +200,7 @@ unlink_pinhole(struct pinhole *p)
 		*pp = p->id_next;
 	dense[p->dense_idx] = dense[--n_pinholes];
 	dense[p->dense_idx]->dense_idx = p->dense_idx;
+	host_adjust(&p->int_addr, -1);
 	ev_timer_cancel(&p->expiry);
 }
 
@@ -272,6 +331,9 @@ pinhole_add(const struct pinhole_req *req, struct pinhole **out)
 			*out = p;
 		return rc;
 	}
+	if (req->owner != OWNER_STATIC && max_per_host &&
+	    pinhole_count_host(&req->int_addr) >= max_per_host)
+		return -EDQUOT;
 	if (n_pinholes >= max_pinholes)
 		return -ENOSPC;
 	if (n_pinholes == dense_cap && grow_dense() < 0)
@@ -284,7 +346,12 @@ pinhole_add(const struct pinhole_req *req, struct pinhole **out)
 		free_pinhole(p);
 		return rc;
 	}
+	if (host_adjust(&p->int_addr, +1) < 0) {
+		free_pinhole(p);
+		return -ENOMEM;
+	}
 	if (be_add(p) < 0) {
+		host_adjust(&p->int_addr, -1);
 		free_pinhole(p);
 		return -EIO;
 	}

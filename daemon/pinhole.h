@@ -75,12 +75,18 @@ int	 pinhole_reinstall(void);
  * same owner. Returns 0 and sets *out (may be NULL), or:
  *   -EINVAL  bad protocol, port 0, or an address that cannot be a LAN host's
  *   -EEXIST  held by another owner (or a static pinhole)
+ *   -EDQUOT  the host (its /64) holds its quota already (not for static ones)
  *   -ENOSPC  the table is full;  -EIO  the kernel refused (nothing changed)
  */
 int	 pinhole_add(const struct pinhole_req *req, struct pinhole **out);
 int	 pinhole_renew(struct pinhole *p, uint32_t lifetime);
 void	 pinhole_remove(struct pinhole *p, enum lease_event reason);
 size_t	 pinhole_flush(int owner);
+
+/* max_per_host for pinholes: per /64, since a host may use any address of it;
+ * 0 = no limit. */
+void	 pinhole_set_quota(size_t per_host);
+size_t	 pinhole_count_host(const struct in6_addr *addr);
 
 struct pinhole *pinhole_find(uint8_t proto, const struct in6_addr *addr, uint16_t port);
 struct pinhole *pinhole_find_id(uint16_t id);

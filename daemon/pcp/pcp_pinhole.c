@@ -50,6 +50,8 @@ add_error(int rc)
 	switch (rc) {
 	case -EIO:
 		return PCP_NETWORK_FAILURE;
+	case -EDQUOT:
+		return PCP_USER_EX_QUOTA;
 	case -EINVAL:
 	case -EEXIST:
 		return PCP_NOT_AUTHORIZED;

@@ -95,6 +95,7 @@ add_error(int rc)
 {
 	switch (rc) {
 	case -ENOSPC:
+	case -EDQUOT:		/* the host's share of the space is used up */
 		return 701;
 	case -EEXIST:
 	case -EINVAL:

@@ -208,6 +208,31 @@ expiry_removes_and_tells(void **state)
 	assert_int_equal(dels, 1);
 }
 
+/* max_per_host counts a host's /64; static pinholes are the admin's and free. */
+static void
+quota_per_64(void **state)
+{
+	struct pinhole_req r = req(IPPROTO_TCP, "2001:db8:1::10", 2000, OWNER_PCP);
+
+	(void)state;
+	pinhole_set_quota(2);
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	r.int_addr = ip6("2001:db8:1::abcd");	/* another address, the same /64 */
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	r.int_port = 2001;
+	assert_int_equal(pinhole_add(&r, NULL), -EDQUOT);
+	r.owner = OWNER_STATIC;
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	r = req(IPPROTO_TCP, "2001:db8:2::10", 2000, OWNER_PCP);	/* another /64: its own */
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	assert_int_equal(pinhole_count_host(&r.int_addr), 1);
+	pinhole_flush(OWNER_PCP);
+	assert_int_equal(pinhole_count_host(&r.int_addr), 0);
+	r = req(IPPROTO_TCP, "2001:db8:1::10", 2000, OWNER_PCP);
+	assert_int_equal(pinhole_count_host(&r.int_addr), 1);	/* the static one */
+	pinhole_set_quota(0);
+}
+
 static void
 ids_asked_for_and_traffic(void **state)
 {
@@ -333,6 +358,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(other_owner_and_static_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_and_full_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(expiry_removes_and_tells, setup, teardown),
+		cmocka_unit_test_setup_teardown(quota_per_64, setup, teardown),
 		cmocka_unit_test_setup_teardown(ids_asked_for_and_traffic, setup, teardown),
 		cmocka_unit_test_setup_teardown(lease_file_lines, setup, teardown),
 		cmocka_unit_test(ipv6_rules),
