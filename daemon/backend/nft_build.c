@@ -40,6 +40,7 @@
  *   set pin6rp { type ipv6_addr . inet_proto . inet_service . ipv6_addr
  *                . inet_service; counter; }
  *   chain pinhole { type filter hook forward priority -200;
+ *     meta nfproto ipv4 accept
  *     ip6 daddr . meta l4proto . th dport . ip6 saddr . th sport @pin6rp
  *       meta mark set meta mark | 0x00100000 accept
  *     (the same with @pin6r without th sport, and @pin6 without ip6 saddr) }
@@ -375,6 +376,18 @@ mark_pinhole(struct nftnl_rule *r)
 	put(r, e);
 }
 
+/* meta nfproto ipv4 accept: an IPv4 packet leaves the pinhole chain after one
+ * comparison (accept ends this chain only; every other chain still runs). */
+static void
+rule_pinhole_skip_ipv4(void)
+{
+	struct nftnl_rule *r = rule_new("pinhole");
+
+	is_ipv4(r);
+	accept_verdict(r);
+	rule_queue(r, "add pinhole rule");
+}
+
 /* ip6 daddr . meta l4proto . th dport [. ip6 saddr [. th sport]] @SET mark accept */
 static void
 rule_pinhole(enum key_shape shape)
@@ -477,6 +490,7 @@ build_pinholes(void)
 	set_queue(NFT_SET_PIN6RP, NFT_ID_PIN6RP, CONCAT(CONCAT(end, TYPE_IP6ADDR),
 	    TYPE_INET_SERVICE), NFT_PIN6_KEY_LEN + 20, 0, 0, true);
 	chain_queue("pinhole", "filter", NF_INET_FORWARD, NFT_PINHOLE_PRIORITY);
+	rule_pinhole_skip_ipv4();
 	rule_pinhole(KEY_HOSTPORT);
 	rule_pinhole(KEY_HOST);
 	rule_pinhole(KEY_ANY);
