@@ -237,9 +237,9 @@ cmd_flush(char **argv, int argc, struct sbuf *r)
 			return;
 		}
 	}
-	size_t n = lease_flush(owner);
-	log_info("control: flushed %zu mappings", n);
-	sbuf_printf(r, "OK %zu removed\n", n);
+	size_t n = lease_flush(owner), pins = pinhole_flush(owner);
+	log_info("control: flushed %zu mappings and %zu pinholes", n, pins);
+	sbuf_printf(r, "OK %zu removed\n", n + pins);
 }
 
 static void
@@ -253,6 +253,7 @@ cmd_status(struct sbuf *r)
 	sbuf_printf(r, CTL_REC_STATUS " external_address=%s mappings=%zu", pa.external, lease_count());
 	for (int o = 0; o < OWNER_COUNT; o++)
 		sbuf_printf(r, " mappings_%s=%zu", lease_owner_name(o), by_owner[o]);
+	sbuf_printf(r, " pinholes=%zu", pinhole_count());
 	sbuf_printf(r, " wan_address=%s public_address=%s public_source=%s behind_nat=%s", pa.wan,
 	    pa.public_, pa.source, pa.behind_nat ? "yes" : "no");
 	sbuf_printf(r, "\n" CTL_REC_UPSTREAM " upstream=%s upstream_active=%s upstream_method=%s "

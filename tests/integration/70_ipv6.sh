@@ -175,3 +175,14 @@ check "renumbering: pinholes into the old prefix are removed" \
 	wait_until 60 bash -c "! ip netns exec $NS_GW nft list set inet porthole pin6 | grep -q 2001:db8:1::"
 check_match "renumbering: logged" "left the LAN's IPv6 prefixes; pinhole [0-9]+ removed" \
 	"$(cat "$LAB_DIR/portholed.log")"
+
+# --- portholectl status and flush see pinholes ---
+check_match "status counts the pinholes (none left)" "^pinholes=0$" "$(ph_ctl status)"
+ip -n "$NS_GW" addr add $GW_LAN6/64 dev br-lan nodad
+map_back() { [ "$(result6 "$NS_MAIL" -i 8026 -l 600)" = SUCCESS ]; }
+check "the prefix is back: a MAP succeeds again (within the 2 s re-read)" wait_until 50 map_back
+check_match "status counts it" "^pinholes=1$" "$(ph_ctl status)"
+check_eq "flush upnp leaves a PCP pinhole" "0 removed" "$(ph_ctl flush upnp)"
+check_eq "flush pcp removes it" "1 removed" "$(ph_ctl flush pcp)"
+check "... and its element leaves pin6" bash -c \
+	"! ip netns exec $NS_GW nft list set inet porthole pin6 | grep -q '. 8026 '"
