@@ -65,6 +65,7 @@ static const struct directive directives[] = {
 	{ "max_lifetime", set_number, FIELD(max_lifetime), 1, 604800, RELOADS },
 	{ "max_leases", set_number, FIELD(max_leases), 1, 131070, RELOADS },
 	{ "max_per_host", set_number, FIELD(max_per_host), 0, 131070, RELOADS },
+	{ "max_pinholes", set_number, FIELD(max_pinholes), 1, 65535, RELOADS },
 	{ "rate_limit", set_number, FIELD(rate_limit), 0, 100000, RELOADS },
 	{ "secure_mode", set_bool, FIELD(secure_mode), 0, 0, RELOADS },
 	{ "stun_server", set_stun_server, FIELD(stun_server), 0, 0, RESTART },
@@ -98,6 +99,7 @@ config_defaults(struct config *cfg)
 	cfg->max_lifetime = 86400;
 	cfg->max_leases = 131070;
 	cfg->max_per_host = 256;
+	cfg->max_pinholes = 4096;
 	cfg->rate_limit = 0;
 	cfg->secure_mode = true;
 	cfg->upstream = UPSTREAM_MODE_AUTO;

@@ -48,6 +48,7 @@ struct config {
 	uint32_t	max_lifetime;
 	size_t		max_leases;
 	size_t		max_per_host;
+	size_t		max_pinholes;		/* IPv6 pinholes in the table */
 	uint32_t	rate_limit;		/* requests/s per host; 0 = off */
 	bool		secure_mode;		/* UPnP: host may map only itself */
 	char		stun_server[CONFIG_PATH_MAX];	/* "host[:port]"; "" = no STUN */

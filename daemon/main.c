@@ -169,7 +169,7 @@ switch_config(struct config *next)
 	backend_config_from(&bc);
 	ratelimit_set(cfg->rate_limit);
 	lease_set_limits(&(struct lease_limits){ cfg->max_leases, cfg->max_per_host, host_key });
-	pinhole_set_quota(cfg->max_per_host);
+	pinhole_set_limits(cfg->max_pinholes, cfg->max_per_host);
 	for (size_t i = 0; i < N_FRONTENDS; i++)
 		if (frontend_enabled(frontends[i]) && frontends[i]->reconfigure)
 			frontends[i]->reconfigure(cfg);
@@ -381,8 +381,9 @@ main(int argc, char **argv)
 	if ((rc = backend->open(&bc)) < 0)
 		fatalx("cannot create nftables table inet %s: %s", cfg->table, strerror(-rc));
 	lease_init(backend, &(struct lease_limits){ cfg->max_leases, cfg->max_per_host, host_key });
-	pinhole_init(backend == &backend_nft ? backend_nft_pinholes(cfg->table) : NULL, 0);
-	pinhole_set_quota(cfg->max_per_host);
+	pinhole_init(backend == &backend_nft ? backend_nft_pinholes(cfg->table) : NULL,
+	    cfg->max_pinholes);
+	pinhole_set_limits(cfg->max_pinholes, cfg->max_per_host);
 	ratelimit_set(cfg->rate_limit);
 	stats_init();
 	if ((rc = lease_set_external(initial_external())) < 0)

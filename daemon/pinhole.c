@@ -98,8 +98,9 @@ host_adjust(const struct in6_addr *a, int delta)
 }
 
 void
-pinhole_set_quota(size_t per_host)
+pinhole_set_limits(size_t max, size_t per_host)
 {
+	max_pinholes = max && max <= MAX_IDS ? max : PINHOLE_MAX_DEFAULT;
 	max_per_host = per_host;
 }
 
@@ -167,7 +168,7 @@ int
 pinhole_init(const struct pinhole_backend *be, size_t max)
 {
 	backend = be;
-	max_pinholes = max && max < MAX_IDS ? max : PINHOLE_MAX_DEFAULT;
+	pinhole_set_limits(max, 0);
 	n_listeners = 0;
 	return 0;
 }

@@ -83,9 +83,10 @@ int	 pinhole_renew(struct pinhole *p, uint32_t lifetime);
 void	 pinhole_remove(struct pinhole *p, enum lease_event reason);
 size_t	 pinhole_flush(int owner);
 
-/* max_per_host for pinholes: per /64, since a host may use any address of it;
- * 0 = no limit. */
-void	 pinhole_set_quota(size_t per_host);
+/* New limits (start, SIGHUP): the table's size (0 = PINHOLE_MAX_DEFAULT) and
+ * max_per_host, counted per /64 since a host may use any address of it (0 =
+ * no limit). Pinholes already held are kept. */
+void	 pinhole_set_limits(size_t max, size_t per_host);
 size_t	 pinhole_count_host(const struct in6_addr *addr);
 
 struct pinhole *pinhole_find(uint8_t proto, const struct in6_addr *addr, uint16_t port);

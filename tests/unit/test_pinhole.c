@@ -215,7 +215,7 @@ quota_per_64(void **state)
 	struct pinhole_req r = req(IPPROTO_TCP, "2001:db8:1::10", 2000, OWNER_PCP);
 
 	(void)state;
-	pinhole_set_quota(2);
+	pinhole_set_limits(4, 2);
 	assert_int_equal(pinhole_add(&r, NULL), 0);
 	r.int_addr = ip6("2001:db8:1::abcd");	/* another address, the same /64 */
 	assert_int_equal(pinhole_add(&r, NULL), 0);
@@ -230,7 +230,7 @@ quota_per_64(void **state)
 	assert_int_equal(pinhole_count_host(&r.int_addr), 0);
 	r = req(IPPROTO_TCP, "2001:db8:1::10", 2000, OWNER_PCP);
 	assert_int_equal(pinhole_count_host(&r.int_addr), 1);	/* the static one */
-	pinhole_set_quota(0);
+	pinhole_set_limits(4, 0);
 }
 
 static void
