@@ -7,6 +7,8 @@
  *   bench_pcp GW add PROTO FIRST COUNT LIFETIME MAXSEC
  *   bench_pcp GW del PROTO FIRST COUNT MAXSEC	(lifetime 0, same nonce)
  *
+ * GW may be an IPv6 address: then every MAP opens a pinhole (PCP over IPv6).
+ *
  * Every mapping of a run uses one fixed nonce, so a later `del` run owns
  * them (§11.2 ties a mapping to its nonce). Prints ops= fail= secs= rate=
  * capped= and, for add, moved= (another external port than asked).
@@ -27,14 +29,33 @@
 #define TRIES		BENCH_NATPMP_TRIES
 #define WAIT_MS		BENCH_NATPMP_WAIT_MS
 
+/* A socket connected to GW (IPv4 or IPv6); the client IP field goes in cip. */
 static int
-open_server(struct in_addr gw)
+open_server(const char *gw, uint8_t cip[16])
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCP_SERVER_PORT),
-	    .sin_addr = gw };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	union { struct sockaddr sa; struct sockaddr_in v4; struct sockaddr_in6 v6; } to;
+	struct in_addr me;
+	socklen_t len;
+	int s;
 
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	memset(&to, 0, sizeof(to));
+	if (inet_pton(AF_INET6, gw, &to.v6.sin6_addr) == 1) {
+		to.v6.sin6_family = AF_INET6;
+		to.v6.sin6_port = htons(PCP_SERVER_PORT);
+		len = sizeof(to.v6);
+		if (pcpc_local_addr6(&to.v6.sin6_addr, 0, (struct in6_addr *)cip) < 0)
+			return -1;
+	} else {
+		to.v4.sin_family = AF_INET;
+		to.v4.sin_port = htons(PCP_SERVER_PORT);
+		to.v4.sin_addr = bench_addr(gw);
+		len = sizeof(to.v4);
+		if (pcpc_local_addr(to.v4.sin_addr, &me) < 0)
+			return -1;
+		pcp_v4mapped(me, cip);
+	}
+	s = socket(to.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, &to.sa, len) < 0) {
 		perror("bench_pcp: socket");
 		exit(2);
 	}
@@ -74,7 +95,6 @@ main(int argc, char **argv)
 {
 	int add = argc == 8 && !strcmp(argv[2], "add");
 	struct pcpc_msg req, resp;
-	struct in_addr gw, me;
 	struct bench_run r;
 	unsigned first, count, moved = 0;
 	char extra[32];
@@ -84,7 +104,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_pcp GW add|del PROTO FIRST COUNT [LIFETIME] MAXSEC\n");
 		return 2;
 	}
-	gw = bench_addr(argv[1]);
 	memset(&req, 0, sizeof(req));
 	req.version = PCP_VERSION;
 	req.opcode = PCP_OP_MAP;
@@ -93,13 +112,11 @@ main(int argc, char **argv)
 	count = bench_num(argv[5], 65535 - first + 1, "count");
 	req.lifetime = add ? bench_num(argv[6], 0xffffffffUL, "lifetime") : 0;
 	memset(req.nonce, 0x5b, sizeof(req.nonce));
-	if (first == 0 || pcpc_local_addr(gw, &me) < 0) {
+	pcp_v4mapped((struct in_addr){ 0 }, req.ext_ip);	/* no preference */
+	if (first == 0 || (s = open_server(argv[1], req.client_ip)) < 0) {
 		fprintf(stderr, "bench_pcp: bad first port or no route to %s\n", argv[1]);
 		return 2;
 	}
-	pcp_v4mapped(me, req.client_ip);
-	pcp_v4mapped((struct in_addr){ 0 }, req.ext_ip);	/* no preference */
-	s = open_server(gw);
 	bench_begin(&r, bench_num(argv[add ? 7 : 6], 86400, "seconds"));
 	for (unsigned i = 0; i < count && bench_in_time(&r); i++) {
 		req.int_port = first + i;
