@@ -9,9 +9,9 @@
  * inside a LAN prefix of that interface; anything else, NAT-PMP (versions 0
  * and 1, IPv4 only) and responses are dropped unanswered.
  *
- * At start each socket sends the restart ANNOUNCE to [ff02::1]:5350 ten
- * times, 250 ms apart at first and doubling, as announce.c does for IPv4
- * (§14.1.3).
+ * At start, and after the epoch was reset (the external address changed:
+ * announce.c), each socket sends the ANNOUNCE to [ff02::1]:5350 ten times,
+ * 250 ms apart at first and doubling, as announce.c does for IPv4 (§14.1.3).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,6 +47,8 @@ static struct {
 	struct ev_timer		 burst;
 	int			 burst_sent;
 	uint64_t		 burst_gap;
+	bool			 running;
+	bool			 listening;	/* lease_listen_external has no unregister */
 } p6;
 
 static int
@@ -201,8 +203,29 @@ burst_due(struct ev_timer *t)
 }
 
 static void
+burst_start(void)
+{
+	ev_timer_cancel(&p6.burst);
+	p6.burst_sent = 0;
+	p6.burst_gap = BURST_FIRST_MS;
+	burst_due(&p6.burst);
+}
+
+/* announce.c, registered first, has reset the epoch already. */
+static void
+external_changed(struct in_addr old_ext, struct in_addr new_ext, void *arg)
+{
+	(void)old_ext;
+	(void)new_ext;
+	(void)arg;
+	if (p6.running)
+		burst_start();
+}
+
+static void
 pcp6_fini(void)
 {
+	p6.running = false;
 	ev_timer_cancel(&p6.burst);
 	for (int i = 0; i < p6.n; i++) {
 		ev_fd_del(p6.s[i].fd);
@@ -236,9 +259,10 @@ pcp6_init(const struct gateway *gw)
 		    PCP_SERVER_PORT, gw->lan[i].ifname);
 	}
 	ev_timer_init(&p6.burst, burst_due);
-	p6.burst_sent = 0;
-	p6.burst_gap = BURST_FIRST_MS;
-	burst_due(&p6.burst);
+	if (!p6.listening && lease_listen_external(external_changed, NULL) == 0)
+		p6.listening = true;
+	p6.running = true;
+	burst_start();
 	return 0;
 }
 

@@ -186,3 +186,17 @@ check_eq "flush upnp leaves a PCP pinhole" "0 removed" "$(ph_ctl flush upnp)"
 check_eq "flush pcp removes it" "1 removed" "$(ph_ctl flush pcp)"
 check "... and its element leaves pin6" bash -c \
 	"! ip netns exec $NS_GW nft list set inet porthole pin6 | grep -q '. 8026 '"
+
+# --- G57: an external address change resets the epoch and is announced on IPv6 too ---
+in_ws "$P" -M eth0 -t 2500 >"$LAB_DIR/announce6b.out" &
+lpid=$!
+sleep 0.3
+in_gw ip addr del $EXT_IP/24 dev wan0
+in_gw ip addr add 203.0.113.5/24 dev wan0
+wait $lpid
+# A new burst: 0, 250, 750, 1750 ms; the start burst's rounds are 32 s apart by now.
+check "G57 after the address change a new burst of ANNOUNCEs (epoch 0-2) reached [ff02::1]:5350" \
+	test "$(grep -c 'packet .*opcode=0 r=1 .*result_name=SUCCESS lifetime=0 epoch=[0-2] ' \
+	"$LAB_DIR/announce6b.out")" -ge 3
+in_gw ip addr del 203.0.113.5/24 dev wan0
+in_gw ip addr add $EXT_IP/24 dev wan0
