@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <libnftnl/expr.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
@@ -209,53 +208,27 @@ nft_del(const struct lease *l)
 	return rc;
 }
 
-static int
-counter_cb(struct nftnl_expr *e, void *arg)
-{
-	struct backend_counters *out = arg;
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-
-	if (name && strcmp(name, "counter") == 0) {
-		out->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-		out->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
-	}
-	return 0;
-}
-
 struct count_dump {
 	uint8_t			 proto;
 	backend_counter_fn	 fn;
 	void			*arg;
 };
 
-/* One message of a counter set's dump: each element is { ext_port } : counter. */
+/* An element of a counter set: { ext_port } with its counter. */
+static void
+count_one(const uint8_t *key, uint32_t len, uint64_t packets, uint64_t bytes, void *arg)
+{
+	const struct count_dump *d = arg;
+	struct backend_counters c = { packets, bytes };
+
+	if (len >= 2)
+		d->fn(d->proto, (uint16_t)(key[0] << 8 | key[1]), &c, d->arg);
+}
+
 static int
 count_reply(const struct nlmsghdr *nlh, void *arg)
 {
-	const struct count_dump *d = arg;
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *se;
-	int rc = 0;
-
-	if (!s)
-		return -ENOMEM;
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
-		rc = -EBADMSG;
-	} else if ((it = nftnl_set_elems_iter_create(s))) {
-		while ((se = nftnl_set_elems_iter_next(it))) {
-			struct backend_counters c = { 0, 0 };
-			uint32_t len = 0;
-			const uint8_t *key = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY, &len);
-			if (!key || len < 2)
-				continue;
-			nftnl_set_elem_expr_foreach(se, counter_cb, &c);
-			d->fn(d->proto, (uint16_t)(key[0] << 8 | key[1]), &c, d->arg);
-		}
-		nftnl_set_elems_iter_destroy(it);
-	}
-	nftnl_set_free(s);
-	return rc;
+	return nft_counted_elems(nlh, count_one, arg);
 }
 
 /* Both counter sets, one dump each, so a listing costs two requests. */

@@ -5,6 +5,8 @@
  *   nft_build.c    the table, its sets, chains and rules, as one batch
  *   nft_nl.c       the netlink socket: batches, acknowledgements, errors
  *   nft_bridge.c   a warning for the hairpin case br_netfilter breaks
+ *   nft_pinhole.c  IPv6 pinholes: elements of counted sets (backend.h)
+ *   nft_count.c    reading a counted set's dump, for both
  */
 #ifndef PORTHOLE_NFT_INT_H
 #define PORTHOLE_NFT_INT_H
@@ -58,6 +60,11 @@ void	 nft_elem_of(const struct lease *l, struct nft_elem *e);
 /* nft_build.c */
 /* Queue the messages that (re)create the whole table (cfg->table) into the open batch. */
 int	 nft_build_table(const struct backend_config *cfg);
+
+/* nft_count.c: fn for each element of one dump message, with its counter. */
+typedef void (*nft_counted_fn)(const uint8_t *key, uint32_t key_len, uint64_t packets,
+    uint64_t bytes, void *arg);
+int	 nft_counted_elems(const struct nlmsghdr *nlh, nft_counted_fn fn, void *arg);
 
 /* nft_bridge.c */
 void	 nft_bridge_check(const struct backend_config *cfg);

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <libnftnl/expr.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -151,49 +150,23 @@ struct count_dump {
 	void		*arg;
 };
 
-static int
-counter_cb(struct nftnl_expr *e, void *arg)
+/* An element of a pinhole set: the internal end is its first 24 bytes. */
+static void
+count_one(const uint8_t *key, uint32_t len, uint64_t packets, uint64_t bytes, void *arg)
 {
-	uint64_t *pb = arg;
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const struct count_dump *d = arg;
+	struct in6_addr addr;
 
-	if (name && strcmp(name, "counter") == 0) {
-		pb[0] += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-		pb[1] += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
-	}
-	return 0;
+	if (len < NFT_PIN6_KEY_LEN)
+		return;
+	memcpy(&addr, key, 16);
+	d->fn(key[16], &addr, (uint16_t)(key[20] << 8 | key[21]), packets, bytes, d->arg);
 }
 
-/* One message of a dump: each element's key starts with the internal end. */
 static int
 count_reply(const struct nlmsghdr *nlh, void *arg)
 {
-	const struct count_dump *d = arg;
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *se;
-	int rc = 0;
-
-	if (!s)
-		return -ENOMEM;
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
-		rc = -EBADMSG;
-	} else if ((it = nftnl_set_elems_iter_create(s))) {
-		while ((se = nftnl_set_elems_iter_next(it))) {
-			uint64_t pb[2] = { 0, 0 };
-			uint32_t len = 0;
-			const uint8_t *key = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY, &len);
-			struct in6_addr addr;
-			if (!key || len < NFT_PIN6_KEY_LEN)
-				continue;
-			memcpy(&addr, key, 16);
-			nftnl_set_elem_expr_foreach(se, counter_cb, pb);
-			d->fn(key[16], &addr, (uint16_t)(key[20] << 8 | key[21]), pb[0], pb[1], d->arg);
-		}
-		nftnl_set_elems_iter_destroy(it);
-	}
-	nftnl_set_free(s);
-	return rc;
+	return nft_counted_elems(nlh, count_one, arg);
 }
 
 /* One dump per set: three requests whatever the number of pinholes. */
