@@ -54,6 +54,7 @@ static const struct directive directives[] = {
 	{ "table", set_table, FIELD(table), 0, 0, RESTART },
 	{ "control_socket", set_path, FIELD(control_socket), 0, 0, RESTART },
 	{ "lease_file", set_path, FIELD(lease_file), 0, 0, RESTART },
+	{ "user", set_string, FIELD(user), 0, 0, RESTART },
 	{ "enable_natpmp", set_bool, FIELD(enable_natpmp), 0, 0, RESTART },
 	{ "enable_pcp", set_bool, FIELD(enable_pcp), 0, 0, RESTART },
 	{ "enable_upnp", set_bool, FIELD(enable_upnp), 0, 0, RESTART },

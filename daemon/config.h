@@ -35,6 +35,7 @@ struct config {
 	char		table[CONFIG_NAME_MAX];		/* nftables table (inet) */
 	char		control_socket[CONFIG_PATH_MAX];
 	char		lease_file[CONFIG_PATH_MAX];	/* "" = leases not kept */
+	char		user[CONFIG_NAME_MAX];		/* "" = one process; else privsep.h */
 
 	bool		enable_natpmp;
 	bool		enable_pcp;

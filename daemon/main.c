@@ -30,6 +30,7 @@
 #include "pinhole.h"
 #include "precheck.h"
 #include "privdrop.h"
+#include "privsep.h"
 #include "ratelimit.h"
 #include "sdnotify.h"
 #include "stats.h"
@@ -370,6 +371,8 @@ main(int argc, char **argv)
 	if (check_only)
 		return check_machine();
 	log_init("portholed", foreground, verbose);
+	if (cfg->user[0] && backend == &backend_nft && privsep_start(cfg, &foreground) == 0)
+		backend = &backend_privsep;	/* the parent never returns from there */
 	if (ev_init() < 0 || signals_init() < 0)
 		fatal("cannot set up the event loop");
 	if (gateway_resolve(&gw, cfg, err, sizeof(err)) < 0)
@@ -388,7 +391,10 @@ main(int argc, char **argv)
 	stats_init();
 	if ((rc = lease_set_external(initial_external())) < 0)
 		log_warnx("cannot install the external address: %s", strerror(-rc));
-	if (!cfg->ext_ip.s_addr && (rc = wanwatch_init(cfg->ext_ifname)) < 0)
+	/* With privsep the parent watches the kernel, and tells the child. */
+	if (backend == &backend_privsep)
+		privsep_on_kernel(rebuild_kernel_state, wanwatch_poll);
+	else if (!cfg->ext_ip.s_addr && (rc = wanwatch_init(cfg->ext_ifname)) < 0)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
 	if ((rc = stun_init(cfg->stun_server)) < 0)
 		log_warnx("stun: not started (%s); clients are told the WAN address", strerror(-rc));
@@ -398,7 +404,8 @@ main(int argc, char **argv)
 		    cfg->lease_file, err);
 	if ((rc = lan6_init(&gw)) < 0)
 		log_warnx("cannot read the LAN's IPv6 prefixes: %s; no pinholes", strerror(-rc));
-	if ((rc = kernwatch_init(cfg->table, rebuild_kernel_state)) < 0)
+	if (backend != &backend_privsep &&
+	    (rc = kernwatch_init(cfg->table, rebuild_kernel_state)) < 0)
 		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
 	if ((rc = control_init(cfg->control_socket, &gw)) < 0) {
 		backend->close();
@@ -417,7 +424,9 @@ main(int argc, char **argv)
 	if (started == N_FRONTENDS) {
 		if (!foreground && daemon(0, 0) < 0)
 			log_warn("daemon");
-		if ((rc = privdrop_apply()) < 0)
+		if (backend == &backend_privsep)
+			privsep_drop();
+		else if ((rc = privdrop_apply()) < 0)
 			log_warnx("cannot drop capabilities: %s", strerror(-rc));
 		/* After the drop: the upstream worker thread must not keep capabilities. */
 		if ((rc = upstream_init(cfg)) < 0)

@@ -1,0 +1,386 @@
+/*
+ * parent: the privileged half of portholed (see privsep.h). It parses no
+ * network input: it reads fixed-size messages from its own child, checks
+ * each against invariants it knows from its own configuration and from the
+ * kernel, and carries it out with the nftables backend. A message it cannot
+ * make sense of means the child is not the program it started: it kills the
+ * child and exits, leaving the kernel table for the next start to rebuild.
+ */
+#include "privsep.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "config.h"
+#include "event.h"
+#include "kernwatch.h"
+#include "lease.h"
+#include "log.h"
+#include "netif.h"
+#include "privsep_proto.h"
+
+static int child_fd = -1;
+static pid_t child;
+static const struct config *pcfg;
+static struct backend_config bc;
+static bool opened, rebuilt_pending, closing;
+static struct mnl_socket *rtnl;
+static struct ps_msg batch;
+
+static void __attribute__((noreturn))
+finish(int status)
+{
+	int st;
+
+	if (waitpid(child, &st, 0) == child && !WIFEXITED(st))
+		log_warnx("privsep: child ended by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	exit(status);
+}
+
+/* The child broke the protocol: it is not to be trusted with another word. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+violation(const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	kill(child, SIGKILL);
+	log_warnx("privsep: malformed message from the child (%s); stopping both processes, "
+	    "table inet %s kept for the next start", why, pcfg->table);
+	finish(1);
+}
+
+static void
+reply(struct ps_msg *m)
+{
+	m->len = sizeof(*m);
+	send(child_fd, m, sizeof(*m), MSG_NOSIGNAL);	/* a gone child shows as EOF */
+}
+
+/* Is addr one of the gateway's own (on ifname, or on any interface)? */
+static bool
+own_address(struct in_addr addr, const char *ifname)
+{
+	struct ifaddrs *ifs, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifs) < 0)
+		return true;	/* cannot tell: assume the worst */
+	for (i = ifs; i && !found; i = i->ifa_next)
+		found = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    (!ifname || strcmp(i->ifa_name, ifname) == 0) &&
+		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == addr.s_addr;
+	freeifaddrs(ifs);
+	return found;
+}
+
+/* NULL when a mapping may point at addr, else why not. */
+static const char *
+target_refused(struct in_addr addr)
+{
+	for (int i = 0; i < bc.n_lan; i++) {
+		uint8_t plen = bc.lan_plen[i];
+		uint32_t mask = plen ? htonl(~0u << (32 - plen)) : 0;
+		if (!netif_in_prefix(addr, bc.lan_net[i], plen))
+			continue;
+		if (plen <= 30 && (addr.s_addr & ~mask) == 0)
+			return "the LAN prefix's network address";
+		if (plen <= 30 && (addr.s_addr & ~mask) == ~mask)
+			return "the LAN prefix's broadcast address";
+		if (own_address(addr, NULL))
+			return "an address of the gateway itself";
+		return NULL;
+	}
+	return "outside every LAN prefix";
+}
+
+static const char *
+external_refused(struct in_addr ext)
+{
+	if (!ext.s_addr || ext.s_addr == pcfg->ext_ip.s_addr)
+		return NULL;
+	if (!pcfg->ext_ip.s_addr && own_address(ext, pcfg->ext_ifname))
+		return NULL;
+	return "not an address of the WAN interface";
+}
+
+static void
+lease_of(const struct ps_mapping *p, struct lease *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->int_addr.s_addr = p->int_addr;
+	l->remote.s_addr = p->remote;
+	l->ext_port = p->ext_port;
+	l->int_port = p->int_port;
+	l->remote_port = p->remote_port;
+	l->proto = p->proto;
+}
+
+static int
+do_mapping(const struct ps_msg *m)
+{
+	const struct ps_mapping *p = &m->u.map;
+	struct lease l;
+	const char *why;
+	char a[INET_ADDRSTRLEN];
+
+	if ((p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) || p->zero ||
+	    !p->ext_port || !p->int_port)
+		violation("mapping with protocol %u, ports %u -> %u", p->proto, p->ext_port,
+		    p->int_port);
+	lease_of(p, &l);
+	if (m->type == PS_DEL)
+		return backend_nft.del(&l);
+	if ((why = target_refused(l.int_addr))) {
+		log_warnx("privsep: refused mapping %s %u -> %s:%u: %s",
+		    lease_proto_name(l.proto), l.ext_port,
+		    inet_ntop(AF_INET, &l.int_addr, a, sizeof(a)), l.int_port, why);
+		return -EPERM;
+	}
+	return backend_nft.add(&l);
+}
+
+static void
+flush_batch(void)
+{
+	batch.type = PS_COUNTER_BATCH;
+	reply(&batch);
+	batch.count = 0;
+}
+
+static void
+count_one(uint8_t proto, uint16_t ext_port, const struct backend_counters *c, void *arg)
+{
+	(void)arg;
+	batch.u.ctr[batch.count++] = (struct ps_counter){ .packets = c->packets,
+	    .bytes = c->bytes, .ext_port = ext_port, .proto = proto };
+	if (batch.count == PS_COUNTERS_PER_MSG)
+		flush_batch();
+}
+
+static int
+dispatch(const struct ps_msg *m)
+{
+	struct in_addr ext;
+	const char *why;
+	int rc;
+
+	switch (m->type) {
+	case PS_OPEN:
+		if (rebuilt_pending) {	/* we rebuilt it already, on the kernel's news */
+			rebuilt_pending = false;
+			return 0;
+		}
+		rc = backend_nft.open(&bc);
+		opened = opened || rc == 0;
+		return rc;
+	case PS_CLOSE:
+		closing = true;
+		backend_nft.close();
+		return 0;
+	case PS_SET_EXT:
+		ext.s_addr = m->u.ext;
+		if ((why = external_refused(ext))) {
+			log_warnx("privsep: refused external address %s: %s", inet_ntoa(ext), why);
+			return -EPERM;
+		}
+		return backend_nft.set_external(ext);
+	case PS_ADD:
+	case PS_DEL:
+		return do_mapping(m);
+	case PS_COUNTERS:
+		batch.count = 0;
+		rc = backend_nft.counters(count_one, NULL);
+		if (batch.count)
+			flush_batch();
+		return rc;
+	default:
+		violation("type %u", m->type);
+	}
+}
+
+static void
+child_readable(int fd, short revents, void *arg)
+{
+	struct ps_msg m;
+	ssize_t n;
+
+	(void)revents;
+	(void)arg;
+	while ((n = recv(fd, &m, sizeof(m), MSG_DONTWAIT)) != 0) {
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			break;
+		}
+		if (n != (ssize_t)sizeof(m) || m.len != sizeof(m))
+			violation("%zd bytes, length field %u, want %zu", n,
+			    n >= 8 ? m.len : 0, sizeof(m));
+		if (m.result || (m.type != PS_COUNTERS && m.count))
+			violation("type %u with stray fields", m.type);
+		int rc = dispatch(&m);
+		memset(&m, 0, sizeof(m));
+		m.type = PS_RESULT;
+		m.result = rc;
+		reply(&m);
+	}
+	if (closing) {
+		log_debug("privsep: child done; parent exits");
+		finish(0);
+	}
+	log_warnx("privsep: the child exited unexpectedly; table inet %s kept for the next "
+	    "start", pcfg->table);
+	finish(1);
+}
+
+static void
+tell_child(uint32_t type)
+{
+	struct ps_msg m = { .type = type };
+
+	reply(&m);
+}
+
+static void
+table_lost(void)
+{
+	int rc;
+
+	if (!opened || closing)
+		return;
+	if ((rc = backend_nft.open(&bc)) < 0) {
+		log_warnx("nftables: rebuilding table inet %s failed: %s", pcfg->table,
+		    strerror(-rc));
+		return;
+	}
+	rebuilt_pending = true;
+	tell_child(PS_TABLE_LOST);
+}
+
+static void
+rtnl_readable(int fd, short revents, void *arg)
+{
+	char buf[8192];
+
+	(void)fd;
+	(void)revents;
+	(void)arg;
+	while (mnl_socket_recvfrom(rtnl, buf, sizeof(buf)) > 0)
+		;
+	tell_child(PS_WAN_CHANGED);
+}
+
+static int
+rtnl_watch(void)
+{
+	if (!(rtnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC)))
+		return -errno;
+	if (mnl_socket_bind(rtnl, RTMGRP_IPV4_IFADDR | RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	return ev_fd_add(mnl_socket_get_fd(rtnl), POLLIN, rtnl_readable, NULL);
+}
+
+/* SIGTERM, SIGINT, SIGHUP go on to the child, which does the work and then
+ * closes the table through us; SIGCHLD is seen as EOF on the socket. */
+static void
+signal_readable(int fd, short revents, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	(void)arg;
+	while (read(fd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo != SIGCHLD)
+			kill(child, (int)si.ssi_signo);
+}
+
+static void
+parent_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    ev_fd_add(fd, POLLIN, signal_readable, NULL) < 0)
+		fatal("privsep: parent signals");
+}
+
+/* Only CAP_NET_ADMIN (nftables) and CAP_KILL (signals on to the child). */
+static void
+parent_caps(void)
+{
+	static const cap_value_t keep[] = { CAP_NET_ADMIN, CAP_KILL };
+	cap_t caps = cap_init();
+
+	if (!caps || cap_set_flag(caps, CAP_PERMITTED, 2, keep, CAP_SET) < 0 ||
+	    cap_set_flag(caps, CAP_EFFECTIVE, 2, keep, CAP_SET) < 0 || cap_set_proc(caps) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fatal("privsep: parent cannot drop capabilities");
+	cap_free(caps);
+}
+
+/* The LAN prefixes as the kernel has them, not as the child says. */
+static void
+parent_config(void)
+{
+	memset(&bc, 0, sizeof(bc));
+	bc.table = pcfg->table;
+	bc.ext_ifname = pcfg->ext_ifname;
+	for (int i = 0; i < pcfg->n_lan; i++) {
+		bc.lan_ifnames[i] = pcfg->lan_ifname[i];
+		if (netif_ipv4(pcfg->lan_ifname[i], &bc.lan_net[i], &bc.lan_plen[i]) < 0)
+			fatalx("LAN interface %s has no IPv4 address", pcfg->lan_ifname[i]);
+		bc.n_lan++;
+	}
+}
+
+void
+parent_main(const struct config *cfg, int fd, int child_pid)
+{
+	int rc;
+
+	pcfg = cfg;
+	child = child_pid;
+	child_fd = fd;
+	if (ev_init() < 0)
+		fatal("privsep: parent event loop");
+	parent_signals();
+	parent_config();
+	if ((rc = kernwatch_init(cfg->table, table_lost)) < 0)
+		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
+	if (!cfg->ext_ip.s_addr && (rc = rtnl_watch()) < 0)
+		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
+	if (ev_fd_add(fd, POLLIN, child_readable, NULL) < 0)
+		fatal("privsep: parent event loop");
+	parent_caps();
+	log_info("privsep: parent %d keeps the nftables socket; child %d parses the network",
+	    (int)getpid(), child_pid);
+	rc = ev_run();
+	fatalx("privsep: parent event loop ended: %s", strerror(-rc));
+}

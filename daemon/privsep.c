@@ -1,0 +1,377 @@
+/*
+ * privsep: the child's half (see privsep.h). Backend calls are synchronous,
+ * as the lease table expects: send one message, read until the PS_RESULT.
+ * The parent's news (table lost, WAN address changed) can arrive at any
+ * time, also while a call waits; it is noted and acted on from a timer, so
+ * the lease table is never re-entered in the middle of a change.
+ */
+#include "privsep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "event.h"
+#include "lease.h"
+#include "log.h"
+#include "netif.h"
+#include "privsep_proto.h"
+
+static int sock = -1;
+static pid_t parent_pid;
+static uid_t child_uid;
+static gid_t child_gid;
+static char user[CONFIG_NAME_MAX];
+static char lease_dir[CONFIG_PATH_MAX];
+static char lan0[CONFIG_NAME_MAX];	/* for the test hook's addresses */
+
+static void (*table_lost_cb)(void);
+static int (*wan_changed_cb)(void);
+static bool table_lost, wan_changed;
+static struct ev_timer news_timer;
+
+static backend_counter_fn counter_fn;
+static void *counter_arg;
+
+/* The lease file's directory: the one place the child may write. */
+static void
+lease_dir_of(const struct config *cfg)
+{
+	char copy[CONFIG_PATH_MAX];
+	struct stat st;
+
+	lease_dir[0] = '\0';
+	if (!cfg->lease_file[0])
+		return;
+	snprintf(copy, sizeof(copy), "%s", cfg->lease_file);
+	snprintf(lease_dir, sizeof(lease_dir), "%s", dirname(copy));
+	if (stat(lease_dir, &st) < 0)
+		fatal("lease file directory %s", lease_dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != child_uid)
+		fatalx("lease file directory %s must be a directory owned by user %s, who keeps "
+		    "the lease file (chown %s %s)", lease_dir, user, user, lease_dir);
+}
+
+int
+privsep_start(const struct config *cfg, bool *foreground)
+{
+	struct passwd *pw = getpwnam(cfg->user);
+	int sv[2];
+	pid_t pid;
+
+	if (!pw)
+		fatalx("user %s does not exist: create it (useradd --system --no-create-home "
+		    "--shell /usr/sbin/nologin %s) or name another with user= in the "
+		    "configuration", cfg->user, cfg->user);
+	if (pw->pw_uid == 0)
+		fatalx("user %s is root: the network-facing process must not be", cfg->user);
+	snprintf(user, sizeof(user), "%s", cfg->user);
+	snprintf(lan0, sizeof(lan0), "%s", cfg->lan_ifname[0]);
+	child_uid = pw->pw_uid;
+	child_gid = pw->pw_gid;
+	lease_dir_of(cfg);
+	if (!*foreground && daemon(0, 0) < 0)
+		fatal("daemon");
+	*foreground = true;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		fatal("socketpair");
+	parent_pid = getpid();
+	if ((pid = fork()) < 0)
+		fatal("fork");
+	if (pid > 0) {
+		close(sv[1]);
+		parent_main(cfg, sv[0], pid);
+	}
+	close(sv[0]);
+	sock = sv[1];
+	return 0;
+}
+
+static void
+send_msg(struct ps_msg *m)
+{
+	m->len = sizeof(*m);
+	if (send(sock, m, sizeof(*m), MSG_NOSIGNAL) != (ssize_t)sizeof(*m))
+		fatal("privsep: cannot reach the privileged parent");
+}
+
+static void
+news_due(struct ev_timer *t)
+{
+	(void)t;
+	if (table_lost) {
+		table_lost = false;
+		if (table_lost_cb)
+			table_lost_cb();
+	}
+	if (wan_changed) {
+		wan_changed = false;
+		if (wan_changed_cb)
+			wan_changed_cb();
+	}
+}
+
+/* One message from the parent; news is noted, a result returned (1). */
+static int
+receive(struct ps_msg *m, int flags)
+{
+	ssize_t n = recv(sock, m, sizeof(*m), flags);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return -1;
+	if (n == 0)
+		fatalx("privsep: the privileged parent is gone; exiting (leases are in the "
+		    "lease file, mappings in the kernel)");
+	if (n != (ssize_t)sizeof(*m) || m->len != sizeof(*m))
+		fatalx("privsep: malformed message from the parent (%zd bytes)", n);
+	switch (m->type) {
+	case PS_RESULT:
+		return 1;
+	case PS_COUNTER_BATCH:
+		if (m->count > PS_COUNTERS_PER_MSG)
+			fatalx("privsep: counter batch of %u", m->count);
+		for (uint32_t i = 0; i < m->count && counter_fn; i++) {
+			const struct ps_counter *c = &m->u.ctr[i];
+			counter_fn(c->proto, c->ext_port,
+			    &(struct backend_counters){ c->packets, c->bytes }, counter_arg);
+		}
+		return 0;
+	case PS_TABLE_LOST:
+		table_lost = true;
+		break;
+	case PS_WAN_CHANGED:
+		wan_changed = true;
+		break;
+	default:
+		fatalx("privsep: message of type %u from the parent", m->type);
+	}
+	if (!ev_timer_armed(&news_timer))
+		ev_timer_in(&news_timer, 0);
+	return 0;
+}
+
+static int
+call(struct ps_msg *m)
+{
+	send_msg(m);
+	for (;;)
+		if (receive(m, 0) == 1)
+			return m->result;
+}
+
+static void
+sock_readable(int fd, short revents, void *arg)
+{
+	struct ps_msg m;
+
+	(void)fd;
+	(void)revents;
+	(void)arg;
+	while (receive(&m, MSG_DONTWAIT) >= 0)
+		;
+}
+
+void
+privsep_on_kernel(void (*lost)(void), int (*wan)(void))
+{
+	table_lost_cb = lost;
+	wan_changed_cb = wan;
+}
+
+static int
+ps_open(const struct backend_config *bc)
+{
+	static bool watching;
+
+	(void)bc;	/* the parent builds the table from its own configuration */
+	if (!watching) {
+		ev_timer_init(&news_timer, news_due);
+		if (ev_fd_add(sock, POLLIN, sock_readable, NULL) < 0)
+			return -ENOMEM;
+		watching = true;
+	}
+	return call(&(struct ps_msg){ .type = PS_OPEN });
+}
+
+static void
+ps_close(void)
+{
+	if (sock < 0)
+		return;
+	call(&(struct ps_msg){ .type = PS_CLOSE });
+	ev_timer_cancel(&news_timer);
+	ev_fd_del(sock);
+	close(sock);
+	sock = -1;
+}
+
+static int
+ps_set_external(struct in_addr ext)
+{
+	return call(&(struct ps_msg){ .type = PS_SET_EXT, .u.ext = ext.s_addr });
+}
+
+static int
+mapping_call(uint32_t type, const struct lease *l)
+{
+	struct ps_msg m = { .type = type };
+
+	m.u.map = (struct ps_mapping){
+		.int_addr = l->int_addr.s_addr, .remote = l->remote.s_addr,
+		.ext_port = l->ext_port, .int_port = l->int_port,
+		.remote_port = l->remote_port, .proto = l->proto,
+	};
+	return call(&m);
+}
+
+static int
+ps_add(const struct lease *l)
+{
+	return mapping_call(PS_ADD, l);
+}
+
+static int
+ps_del(const struct lease *l)
+{
+	return mapping_call(PS_DEL, l);
+}
+
+static int
+ps_counters(backend_counter_fn fn, void *arg)
+{
+	int rc;
+
+	counter_fn = fn;
+	counter_arg = arg;
+	rc = call(&(struct ps_msg){ .type = PS_COUNTERS });
+	counter_fn = NULL;
+	return rc;
+}
+
+const struct backend_ops backend_privsep = {
+	.name = "privsep",
+	.open = ps_open,
+	.close = ps_close,
+	.set_external = ps_set_external,
+	.add = ps_add,
+	.del = ps_del,
+	.counters = ps_counters,
+};
+
+/*
+ * Read-only everywhere but the lease directory, in a mount namespace of the
+ * child's own. Sockets are already bound, the lease file already read.
+ */
+static void
+restrict_files(void)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID };
+	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+
+	if (unshare(CLONE_NEWNS) < 0)
+		fatal("privsep: cannot make a mount namespace for the child");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fatal("privsep: mount --make-rprivate /");
+	if (lease_dir[0] && mount(lease_dir, lease_dir, NULL, MS_BIND, NULL) < 0)
+		fatal("privsep: bind mount of %s", lease_dir);
+	if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+		fatal("privsep: cannot make the file system read-only for the child");
+	if (lease_dir[0] && mount_setattr(AT_FDCWD, lease_dir, 0, &rw, sizeof(rw)) < 0)
+		fatal("privsep: cannot keep %s writable", lease_dir);
+}
+
+static void test_hook(const char *what);
+
+void
+privsep_drop(void)
+{
+	cap_t none;
+
+	restrict_files();
+	for (int c = 0; c <= (int)cap_max_bits() - 1; c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			fatal("privsep: dropping capability %d from the bounding set", c);
+	if (setgroups(1, &child_gid) < 0 || setresgid(child_gid, child_gid, child_gid) < 0 ||
+	    setresuid(child_uid, child_uid, child_uid) < 0)
+		fatal("privsep: cannot become user %s", user);
+	if (!(none = cap_init()) || cap_set_proc(none) < 0)
+		fatal("privsep: cannot clear capabilities");
+	cap_free(none);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		fatal("privsep: cannot clear ambient capabilities");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fatal("privsep: no_new_privs");
+	/* setresuid() cleared it: the parent's death ends the child too. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent_pid)
+		fatalx("privsep: the privileged parent is gone");
+	log_info("privsep: child %d runs as %s (uid %u), no capabilities, file system "
+	    "read-only%s%s", (int)getpid(), user, (unsigned)child_uid,
+	    lease_dir[0] ? " but " : "", lease_dir);
+	const char *t = getenv("PORTHOLED_PRIVSEP_TEST");
+	if (t && *t)
+		test_hook(t);
+}
+
+/*
+ * Test hook (PORTHOLED_PRIVSEP_TEST in the environment; tests only): the
+ * child behaves as a compromised one would. "short", "len", "type": a
+ * malformed message, on which the parent must exit. "dnat": mappings the
+ * parent must refuse, each answer logged.
+ */
+static void
+test_dnat(const char *label, struct in_addr to)
+{
+	struct ps_msg m = { .type = PS_ADD };
+	char a[INET_ADDRSTRLEN];
+
+	m.u.map = (struct ps_mapping){ .int_addr = to.s_addr, .ext_port = 2222,
+	    .int_port = 22, .proto = IPPROTO_TCP };
+	int rc = call(&m);
+	inet_ntop(AF_INET, &to, a, sizeof(a));
+	log_warnx("privsep test: mapping tcp 2222 -> %s:22 (%s): the parent answered %s", a,
+	    label, rc == 0 ? "OK" : strerror(-rc));
+}
+
+static void
+test_hook(const char *what)
+{
+	struct ps_msg m = { .type = PS_COUNTERS, .len = sizeof(m) };
+	struct in_addr gw, net;
+	uint8_t plen;
+
+	log_warnx("privsep test: %s", what);
+	if (strcmp(what, "short") == 0) {
+		send(sock, &m, 8, MSG_NOSIGNAL);
+	} else if (strcmp(what, "len") == 0) {
+		m.len = 8;
+		send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+	} else if (strcmp(what, "type") == 0) {
+		m.type = 99;
+		send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+	} else if (strcmp(what, "dnat") == 0 && netif_ipv4(lan0, &gw, &plen) == 0) {
+		uint32_t mask = plen ? htonl(~0u << (32 - plen)) : 0;
+		net.s_addr = gw.s_addr & mask;
+		test_dnat("the gateway's own address", gw);
+		test_dnat("the LAN's network address", net);
+		test_dnat("the LAN's broadcast address",
+		    (struct in_addr){ net.s_addr | ~mask });
+		test_dnat("outside every LAN", (struct in_addr){ htonl(0xc6336407) });
+		test_dnat("loopback", (struct in_addr){ htonl(INADDR_LOOPBACK) });
+	}
+}

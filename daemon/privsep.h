@@ -1,0 +1,40 @@
+/*
+ * privsep: the daemon as two processes (config key `user`).
+ *
+ *   parent (parent.c): root with CAP_NET_ADMIN and CAP_KILL only; holds
+ *     the nftables netlink socket and watches nftables and rtnetlink events;
+ *     checks each request against invariants of its own and carries it out
+ *     with the nftables backend. Parses nothing from the network.
+ *   child (the rest of the daemon): runs as `user` with no capabilities,
+ *     no_new_privs and a read-only view of the file system except the lease
+ *     file's directory; its backend is backend_privsep, which turns each
+ *     call into one message (privsep_proto.h) and waits for the answer.
+ */
+#ifndef PORTHOLE_PRIVSEP_H
+#define PORTHOLE_PRIVSEP_H
+
+#include <stdbool.h>
+
+#include "backend/backend.h"
+
+struct config;
+
+/* The child's backend: every call is a message to the parent. */
+extern const struct backend_ops backend_privsep;
+
+/*
+ * Fork. The parent runs parent_main() and never returns; the child gets 0
+ * back, still root, to open its sockets and the lease file before
+ * privsep_drop(). *foreground is set when the daemon already detached.
+ */
+int	privsep_start(const struct config *cfg, bool *foreground);
+/* The parent saw our table removed (and rebuilt it empty) / the WAN address change. */
+void	privsep_on_kernel(void (*table_lost)(void), int (*wan_changed)(void));
+/* Child: become `user`, drop every capability, no_new_privs, read-only file
+ * system but for the lease directory. Fatal when any step fails. */
+void	privsep_drop(void);
+
+/* parent.c: the privileged loop over fd (the child's end is closed); exits. */
+void	parent_main(const struct config *cfg, int fd, int child_pid) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * privsep_proto: the messages between the unprivileged child (front-ends,
+ * policy, lease table, lease file) and the privileged parent (nftables,
+ * kernel events). Both ends include this one definition.
+ *
+ * Every message is one struct ps_msg, whole, on a SOCK_SEQPACKET socketpair:
+ * a datagram of any other length, a `len` that is not sizeof(struct ps_msg)
+ * or a type the receiver does not expect is a protocol violation, and the
+ * parent exits on it (fatalx) rather than guess.
+ */
+#ifndef PORTHOLE_PRIVSEP_PROTO_H
+#define PORTHOLE_PRIVSEP_PROTO_H
+
+#include <stdint.h>
+
+enum ps_type {
+	/* child -> parent: one per backend call; answered by PS_RESULT */
+	PS_OPEN = 1,		/* build (or rebuild) the table; no fields */
+	PS_CLOSE,		/* remove the table; the parent exits after */
+	PS_SET_EXT,		/* u.ext: the WAN address DNAT matches */
+	PS_ADD,			/* u.map */
+	PS_DEL,			/* u.map */
+	PS_COUNTERS,		/* answered by PS_COUNTER_BATCH..., then PS_RESULT */
+	/* parent -> child */
+	PS_RESULT,		/* result: 0 or -errno */
+	PS_COUNTER_BATCH,	/* u.ctr[0 .. count-1] */
+	PS_TABLE_LOST,		/* someone removed our table; the parent rebuilt it empty */
+	PS_WAN_CHANGED,		/* rtnetlink: the WAN interface's addresses changed */
+	PS_TYPE_MAX
+};
+
+/* A mapping's kernel half: what the DNAT element is made of. Network order. */
+struct ps_mapping {
+	uint32_t	int_addr;
+	uint32_t	remote;		/* 0 = any */
+	uint16_t	ext_port;	/* host order, as in struct lease */
+	uint16_t	int_port;
+	uint16_t	remote_port;	/* 0 = any */
+	uint8_t		proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t		zero;		/* must be 0 */
+};
+
+struct ps_counter {
+	uint64_t	packets;
+	uint64_t	bytes;
+	uint16_t	ext_port;
+	uint8_t		proto;
+	uint8_t		zero[5];
+};
+
+/* Counters travel 64 to a message: a listing of n mappings is n/64 messages. */
+#define PS_COUNTERS_PER_MSG	64
+
+struct ps_msg {
+	uint32_t	type;		/* enum ps_type */
+	uint32_t	len;		/* sizeof(struct ps_msg), always */
+	int32_t		result;		/* PS_RESULT */
+	uint32_t	count;		/* PS_COUNTER_BATCH: entries used */
+	union {
+		struct ps_mapping	map;
+		uint32_t		ext;	/* network order; 0 = none */
+		struct ps_counter	ctr[PS_COUNTERS_PER_MSG];
+	} u;
+};
+
+#endif
