@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Privilege separation (user=): two processes, what each may do, mappings
+# end to end, kill -9 of either losing nothing, and a child that sends what
+# a compromised one would (the PORTHOLED_PRIVSEP_TEST hook): mappings the
+# parent refuses on its own, and malformed messages that stop both.
+. "$(dirname "$0")/../lib.sh"
+# The child's user; a system user made for the lab when the machine has none.
+if ! id porthole >/dev/null 2>&1; then
+	useradd --system --no-create-home --shell /usr/sbin/nologin porthole || exit 1
+fi
+lab_up
+serve_tcp "$NS_MAIL" 25
+# The child reaches its lease directory (and the configuration, on SIGHUP)
+# through the lab's directory.
+chmod 711 "$LAB_DIR"
+state=$LAB_DIR/state
+mkdir "$state"
+chown porthole: "$state"
+
+status_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+child_of() { pgrep -P "$1" -x portholed | head -1; }
+# nf_sockets PID: the inodes of its NETLINK_NETFILTER (12) sockets.
+nf_sockets() {
+	comm -12 <(ls -l "/proc/$1/fd" | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | sort) \
+		<(awk '$2 == 12 { print $10 }' "/proc/$1/net/netlink" | sort)
+}
+
+# --- a start refused with a clear error: no such user; a lease directory
+# the child would not own ---
+# (ph_config writes one file: each bad one is copied aside first)
+bad=$LAB_DIR/bad.conf
+cp "$(ph_config "user=nosuchuser-ph" "lease_file=$state/leases")" "$bad"
+out=$(ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$bad" 2>&1)
+check_match "user= naming no user: the start fails and says how to fix it" \
+	"user nosuchuser-ph does not exist: create it \(useradd --system" "$out"
+cp "$(ph_config "user=porthole" "lease_file=$LAB_DIR/leases")" "$bad"
+out=$(ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$bad" 2>&1)
+check_match "a lease directory the child does not own: the start fails and says so" \
+	"must be a directory owned by user porthole" "$out"
+check_not "... and nothing was put into the kernel" in_gw nft list table inet porthole
+
+# --- two processes, each with only what it needs ---
+conf=$(ph_config "user=porthole" "lease_file=$state/leases")
+ph_start "$conf"
+parent=$PH_PID
+child=$(child_of "$parent")
+check "a child process runs beside the parent (pid ${child:-none})" test -n "$child"
+LAB_PIDS+=(${child:-})
+check_eq "the parent is root" 0 "$(status_field "$parent" Uid | cut -f1)"
+# CAP_NET_ADMIN (bit 12) and CAP_KILL (bit 5): 0x1020.
+check_eq "the parent keeps CAP_NET_ADMIN and CAP_KILL only" 0000000000001020 \
+	"$(status_field "$parent" CapEff)"
+check_eq "the child runs as user porthole" "$(id -u porthole)" \
+	"$(status_field "${child:-0}" Uid | cut -f1)"
+check_eq "the child has no effective capabilities" 0000000000000000 \
+	"$(status_field "${child:-0}" CapEff)"
+check_eq "... none permitted" 0000000000000000 "$(status_field "${child:-0}" CapPrm)"
+check_eq "... and an empty bounding set" 0000000000000000 "$(status_field "${child:-0}" CapBnd)"
+check_eq "the child has no_new_privs" 1 "$(status_field "${child:-0}" NoNewPrivs)"
+check_eq "the parent has no_new_privs" 1 "$(status_field "$parent" NoNewPrivs)"
+# Who holds which socket: the network listeners are the child's.
+check_match "udp/5351 is the child's" "pid=$child," "$(in_gw ss -Hulnp 'sport = :5351')"
+check_absent "the parent holds no network listener" "pid=$parent," in_gw ss -Htulnp
+check_absent "the child holds no nftables (NETLINK_NETFILTER) socket" . nf_sockets "$child"
+check_match "... the parent does (the control)" "[0-9]" "$(nf_sockets "$parent")"
+mnt=$(awk '$5 == "/" { print $6 }' "/proc/$child/mountinfo")
+check_match "the child's root is mounted read-only" "(^|,)ro(,|$)" "$mnt"
+mnt=$(awk -v d="$state" '$5 == d { print $6 }' "/proc/$child/mountinfo")
+check_match "... its lease directory read-write" "(^|,)rw(,|$)" "$mnt"
+mnt=$(awk '$5 == "/" { print $6 }' "/proc/$parent/mountinfo")
+check_match "the control: the parent's root is read-write" "(^|,)rw(,|$)" "$mnt"
+
+# --- mappings end to end, through each protocol's parser in the child ---
+check "portholectl adds a mapping" ph_ctl add tcp 2525 $MAIL_IP 25 0 smtp
+check_eq "... the WAN host reaches the mail host through it" "$WAN_IP" \
+	"$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+serve_tcp "$NS_MAIL" 587
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 7587 587 tcp 600 2>&1)
+check_match "NAT-PMP maps tcp 7587 -> mail:587" "Mapped public port 7587 " "$out"
+check_eq "... the WAN host reaches it" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 7587)"
+check_match "the counters come back through the parent" "2525 .*$MAIL_IP:25" "$(ph_ctl list)"
+check "a mapping is removed" ph_ctl del tcp 7587
+check_not "... and no longer carries traffic" probe_tcp "$NS_WAN" $EXT_IP 7587
+
+# --- nft flush ruleset: the parent notices, the child re-sends its leases ---
+in_gw nft flush ruleset
+wait_until 50 bash -c "ip netns exec $NS_GW nft list map inet porthole fwd4 2>/dev/null | grep -q 2525"
+check_match "after nft flush ruleset the table is rebuilt with the mapping" "2525" \
+	"$(in_gw nft list map inet porthole fwd4 2>&1)"
+check_eq "... which carries traffic again" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+
+# --- kill -9 of the child, then of the parent: no mapping lost ---
+kill -9 "$child"
+wait "$parent" 2>/dev/null
+rc=$?
+check_eq "kill -9 of the child: the parent exits with status 1" 1 "$rc"
+check_match "... saying the table is kept" "the child exited unexpectedly; table inet porthole kept" \
+	"$(cat "$LAB_DIR/portholed.log")"
+check_eq "... the mapping still carries traffic while nothing runs" "$WAN_IP" \
+	"$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+PH_PID=
+ph_start "$conf"
+check_match "after the restart the lease is back (lease file)" "tcp +2525 +$MAIL_IP:25 +static" \
+	"$(ph_ctl list)"
+check_eq "... and carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+parent=$PH_PID
+child=$(child_of "$parent")
+kill -9 "$parent"
+wait "$parent" 2>/dev/null
+wait_until 50 bash -c "! kill -0 $child 2>/dev/null"
+check_not "kill -9 of the parent: the child is gone too" kill -0 "$child"
+PH_PID=
+ph_start "$conf"
+check_match "after the restart the lease is back" "tcp +2525 +$MAIL_IP:25 +static" "$(ph_ctl list)"
+check_eq "... and carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+ph_stop
+check_not "a clean stop (SIGTERM to the parent) removes the table" in_gw nft list table inet porthole
+check_not "... and leaves no process behind" pgrep -P "$parent"
+
+# --- a compromised child: mappings the parent refuses on its own ---
+: >"$LAB_DIR/portholed.log"
+PORTHOLED_PRIVSEP_TEST=dnat ph_start "$conf"
+wait_until 50 grep -q "privsep test: .*loopback" "$LAB_DIR/portholed.log"
+log=$(cat "$LAB_DIR/portholed.log")
+for what in "$GW_LAN_IP:22 (the gateway's own address)" \
+	"192.168.77.0:22 (the LAN's network address)" \
+	"192.168.77.255:22 (the LAN's broadcast address)" \
+	"198.51.100.7:22 (outside every LAN)" "127.0.0.1:22 (loopback)"; do
+	check_match "a DNAT to $what: refused by the parent" \
+		"mapping tcp 2222 -> ${what//[()]/.}: the parent answered Operation not permitted" "$log"
+done
+check_match "... and the parent logs each refusal with its reason" \
+	"privsep: refused mapping tcp 2222 -> $GW_LAN_IP:22: an address of the gateway itself" "$log"
+check_absent "none of them reached the kernel" "2222" in_gw nft list table inet porthole
+check "the parent still serves: a good mapping after the refusals" \
+	ph_ctl add tcp 2527 $MAIL_IP 25
+check_eq "... carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2527)"
+ph_stop
+
+# --- malformed messages: the parent stops, and takes the child with it ---
+for kind in short len type; do
+	: >"$LAB_DIR/portholed.log"
+	PORTHOLED_PRIVSEP_TEST=$kind ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$conf" \
+		>>"$LAB_DIR/portholed.log" 2>&1 &
+	pid=$!
+	LAB_PIDS+=($pid)
+	wait_until 100 bash -c "! kill -0 $pid 2>/dev/null"
+	wait "$pid" 2>/dev/null
+	rc=$?
+	check_eq "malformed message ($kind): the parent exits with status 1" 1 "$rc"
+	check_match "... saying why" "privsep: malformed message from the child" \
+		"$(cat "$LAB_DIR/portholed.log")"
+	check_not "... and no portholed of this lab is left" pgrep -f "portholed -d -f $conf"
+	check_match "... the lease file is intact: tcp 2525 is still in it" "tcp 2525 $MAIL_IP 25" \
+		"$(cat "$state"/leases*)"
+done
+ph_start "$conf"
+check_match "the control: a normal start after them restores the lease" "tcp +2525 +$MAIL_IP:25" \
+	"$(ph_ctl list)"
+ph_stop
