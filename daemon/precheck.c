@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "netif.h"
+#include "privsep.h"
 
 /* Can a file be created in the directory of path? */
 static int
@@ -78,8 +79,13 @@ unsigned
 precheck_run(const struct precheck *pc, const struct config *cfg)
 {
 	unsigned errors = 0;
+	char why[512];
 
 	check_interfaces(pc, cfg, &errors);
 	check_paths(pc, cfg, &errors);
+	if (cfg->user[0] && privsep_user_problem(cfg, why, sizeof(why))) {
+		fprintf(pc->out, "portholed: %s: error: user=%s: %s\n", pc->name, cfg->user, why);
+		errors++;
+	}
 	return errors;
 }

@@ -49,43 +49,51 @@ static struct ev_timer news_timer;
 static backend_counter_fn counter_fn;
 static void *counter_arg;
 
-/* The lease file's directory: the one place the child may write. */
-static void
-lease_dir_of(const struct config *cfg)
+const char *
+privsep_user_problem(const struct config *cfg, char *buf, size_t len)
 {
-	char copy[CONFIG_PATH_MAX];
+	struct passwd *pw = getpwnam(cfg->user);
+	char copy[CONFIG_PATH_MAX], *dir;
 	struct stat st;
 
-	lease_dir[0] = '\0';
+	if (!pw) {
+		snprintf(buf, len, "user %s does not exist: create it (useradd --system "
+		    "--no-create-home --shell /usr/sbin/nologin %s) or name another with user=",
+		    cfg->user, cfg->user);
+		return buf;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(buf, len, "user %s is root: the process that reads the network must not be",
+		    cfg->user);
+		return buf;
+	}
+	child_uid = pw->pw_uid;
+	child_gid = pw->pw_gid;
 	if (!cfg->lease_file[0])
-		return;
+		return NULL;
+	/* The lease file's directory: the one place the child may write. */
 	snprintf(copy, sizeof(copy), "%s", cfg->lease_file);
-	snprintf(lease_dir, sizeof(lease_dir), "%s", dirname(copy));
-	if (stat(lease_dir, &st) < 0)
-		fatal("lease file directory %s", lease_dir);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != child_uid)
-		fatalx("lease file directory %s must be a directory owned by user %s, who keeps "
-		    "the lease file (chown %s %s)", lease_dir, user, user, lease_dir);
+	dir = dirname(copy);
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != pw->pw_uid) {
+		snprintf(buf, len, "lease file directory %s must be a directory owned by user %s, "
+		    "who keeps the lease file (chown %s %s)", dir, cfg->user, cfg->user, dir);
+		return buf;
+	}
+	snprintf(lease_dir, sizeof(lease_dir), "%s", dir);
+	return NULL;
 }
 
 int
 privsep_start(const struct config *cfg, bool *foreground)
 {
-	struct passwd *pw = getpwnam(cfg->user);
+	char why[512];
 	int sv[2];
 	pid_t pid;
 
-	if (!pw)
-		fatalx("user %s does not exist: create it (useradd --system --no-create-home "
-		    "--shell /usr/sbin/nologin %s) or name another with user= in the "
-		    "configuration", cfg->user, cfg->user);
-	if (pw->pw_uid == 0)
-		fatalx("user %s is root: the network-facing process must not be", cfg->user);
+	if (privsep_user_problem(cfg, why, sizeof(why)))
+		fatalx("%s", why);
 	snprintf(user, sizeof(user), "%s", cfg->user);
 	snprintf(lan0, sizeof(lan0), "%s", cfg->lan_ifname[0]);
-	child_uid = pw->pw_uid;
-	child_gid = pw->pw_gid;
-	lease_dir_of(cfg);
 	if (!*foreground && daemon(0, 0) < 0)
 		fatal("daemon");
 	*foreground = true;

@@ -14,6 +14,7 @@
 #define PORTHOLE_PRIVSEP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "backend/backend.h"
 
@@ -28,6 +29,9 @@ extern const struct backend_ops backend_privsep;
  * privsep_drop(). *foreground is set when the daemon already detached.
  */
 int	privsep_start(const struct config *cfg, bool *foreground);
+/* NULL when cfg->user can run the child (it exists, is not root, owns the
+ * lease file's directory); else what is wrong and what to do, in buf. */
+const char *privsep_user_problem(const struct config *cfg, char *buf, size_t len);
 /* The parent saw our table removed (and rebuilt it empty) / the WAN address change. */
 void	privsep_on_kernel(void (*table_lost)(void), int (*wan_changed)(void));
 /* Child: become `user`, drop every capability, no_new_privs, read-only file
