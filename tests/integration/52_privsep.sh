@@ -30,6 +30,9 @@ nf_sockets() {
 # (ph_config writes one file: each bad one is copied aside first)
 bad=$LAB_DIR/bad.conf
 cp "$(ph_config "user=nosuchuser-ph" "lease_file=$state/leases")" "$bad"
+out=$(in_gw "$BIN/portholed" -n -f "$bad" 2>&1); rc=$?
+check_eq "-n fails on user= naming no user" 1 "$rc"
+check_match "... and says so" "error: user=nosuchuser-ph: user nosuchuser-ph does not exist" "$out"
 out=$(ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$bad" 2>&1)
 check_match "user= naming no user: the start fails and says how to fix it" \
 	"user nosuchuser-ph does not exist: create it \(useradd --system" "$out"
@@ -38,9 +41,13 @@ out=$(ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$bad" 2>&1)
 check_match "a lease directory the child does not own: the start fails and says so" \
 	"must be a directory owned by user porthole" "$out"
 check_not "... and nothing was put into the kernel" in_gw nft list table inet porthole
+check_match "-n says the same" "error: user=porthole: lease file directory $LAB_DIR must be" \
+	"$(in_gw "$BIN/portholed" -n -f "$bad" 2>&1)"
 
 # --- two processes, each with only what it needs ---
 conf=$(ph_config "user=porthole" "lease_file=$state/leases")
+check_match "the control: -n passes with the user's own lease directory" "configuration OK" \
+	"$(in_gw "$BIN/portholed" -n -f "$conf" 2>&1)"
 ph_start "$conf"
 parent=$PH_PID
 child=$(child_of "$parent")
