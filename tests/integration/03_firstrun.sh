@@ -48,7 +48,8 @@ check_eq "-n fails on the unedited example config (no eth0 in the gateway)" 1 "$
 check_match "... and says which interface is missing and what to do" \
 	"ext_ifname=eth0: no such interface here .*set your WAN interface" "$out"
 ok=$LAB_DIR/example-ok.conf
-sed -e 's/^ext_ifname=eth0 /ext_ifname=wan0 /' -e "s|^lease_file=.*|lease_file=$LAB_DIR/leases|" \
+# user= (two processes) is 52_privsep.sh's: its lease directory must be the user's.
+sed -e 's/^ext_ifname=eth0 /ext_ifname=wan0 /' -e "s|^lease_file=.*|lease_file=$LAB_DIR/leases|" -e '/^user=/d' \
 	-e "s|^control_socket=.*|control_socket=$CTL_SOCK|" "$ROOT/examples/portholed.conf" >"$ok"
 out=$(in_gw "$BIN/portholed" -n -f "$ok" 2>&1); rc=$?
 check_eq "control: -n passes the example with the lab's WAN interface" 0 "$rc"
@@ -138,7 +139,7 @@ ph_stop
 # the lab's 192.168.77.x); its rules are used as written.
 ex=$LAB_DIR/example.conf
 sed -e 's/^ext_ifname=eth0 /ext_ifname=wan0 /' -e "s|^lease_file=.*|lease_file=$LAB_DIR/leases|" \
-	-e "s|^control_socket=.*|control_socket=$CTL_SOCK|" -e 's/192\.168\.1\./192.168.77./g' \
+	-e "s|^control_socket=.*|control_socket=$CTL_SOCK|" -e 's/192\.168\.1\./192.168.77./g' -e '/^user=/d' \
 	"$ROOT/examples/portholed.conf" >"$ex"
 check_match "the example's rules are in the test's copy" "^allow .*192.168.77.10/32" "$(cat "$ex")"
 check "portholed starts with the example config" ph_start "$ex"
