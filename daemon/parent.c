@@ -76,21 +76,70 @@ reply(struct ps_msg *m)
 	send(child_fd, m, sizeof(*m), MSG_NOSIGNAL);	/* a gone child shows as EOF */
 }
 
-/* Is addr one of the gateway's own (on ifname, or on any interface)? */
+/*
+ * The gateway's own IPv4 addresses, read with getifaddrs() (a netlink dump:
+ * too dear for every mapping) once and again after rtnetlink says addresses
+ * changed; the socket is also drained right before each use, so a change
+ * not yet seen by the event loop still counts.
+ */
+#define OWN_MAX 256
+static struct own_addr {
+	struct in_addr	addr;
+	bool		wan;	/* on ext_ifname */
+} own[OWN_MAX];
+static int n_own;
+static bool own_stale = true;
+
 static bool
-own_address(struct in_addr addr, const char *ifname)
+rtnl_drain(void)
+{
+	char buf[8192];
+	bool any = false;
+
+	while (rtnl && mnl_socket_recvfrom(rtnl, buf, sizeof(buf)) > 0)
+		any = true;
+	return any;
+}
+
+static void
+own_refresh(void)
 {
 	struct ifaddrs *ifs, *i;
-	bool found = false;
 
-	if (getifaddrs(&ifs) < 0)
-		return true;	/* cannot tell: assume the worst */
-	for (i = ifs; i && !found; i = i->ifa_next)
-		found = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-		    (!ifname || strcmp(i->ifa_name, ifname) == 0) &&
-		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == addr.s_addr;
+	if (rtnl_drain())
+		own_stale = true;
+	if (!own_stale && rtnl)
+		return;
+	n_own = 0;
+	if (getifaddrs(&ifs) < 0) {
+		n_own = -1;	/* cannot tell: every address counts as the gateway's */
+		return;
+	}
+	for (i = ifs; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		if (n_own == OWN_MAX) {
+			n_own = -1;
+			break;
+		}
+		own[n_own++] = (struct own_addr){ ((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+		    strcmp(i->ifa_name, pcfg->ext_ifname) == 0 };
+	}
 	freeifaddrs(ifs);
-	return found;
+	own_stale = n_own < 0;
+}
+
+/* Is addr one of the gateway's own (on the WAN interface only, or on any)? */
+static bool
+own_address(struct in_addr addr, bool wan_only)
+{
+	own_refresh();
+	if (n_own < 0)
+		return !wan_only;	/* assume the worst */
+	for (int i = 0; i < n_own; i++)
+		if (own[i].addr.s_addr == addr.s_addr && (own[i].wan || !wan_only))
+			return true;
+	return false;
 }
 
 /* NULL when a mapping may point at addr, else why not. */
@@ -106,7 +155,7 @@ target_refused(struct in_addr addr)
 			return "the LAN prefix's network address";
 		if (plen <= 30 && (addr.s_addr & ~mask) == ~mask)
 			return "the LAN prefix's broadcast address";
-		if (own_address(addr, NULL))
+		if (own_address(addr, false))
 			return "an address of the gateway itself";
 		return NULL;
 	}
@@ -118,7 +167,7 @@ external_refused(struct in_addr ext)
 {
 	if (!ext.s_addr || ext.s_addr == pcfg->ext_ip.s_addr)
 		return NULL;
-	if (!pcfg->ext_ip.s_addr && own_address(ext, pcfg->ext_ifname))
+	if (!pcfg->ext_ip.s_addr && own_address(ext, true))
 		return NULL;
 	return "not an address of the WAN interface";
 }
@@ -286,7 +335,9 @@ rtnl_readable(int fd, short revents, void *arg)
 	(void)arg;
 	while (mnl_socket_recvfrom(rtnl, buf, sizeof(buf)) > 0)
 		;
-	tell_child(PS_WAN_CHANGED);
+	own_stale = true;
+	if (!pcfg->ext_ip.s_addr)
+		tell_child(PS_WAN_CHANGED);
 }
 
 static int
@@ -374,7 +425,7 @@ parent_main(const struct config *cfg, int fd, int child_pid)
 	parent_config();
 	if ((rc = kernwatch_init(cfg->table, table_lost)) < 0)
 		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
-	if (!cfg->ext_ip.s_addr && (rc = rtnl_watch()) < 0)
+	if ((rc = rtnl_watch()) < 0)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
 	if (ev_fd_add(fd, POLLIN, child_readable, NULL) < 0)
 		fatal("privsep: parent event loop");
