@@ -226,6 +226,8 @@ count_one(uint8_t proto, uint16_t ext_port, const struct backend_counters *c, vo
 		flush_batch();
 }
 
+static void table_lost(void);
+
 static int
 dispatch(const struct ps_msg *m)
 {
@@ -239,8 +241,13 @@ dispatch(const struct ps_msg *m)
 			rebuilt_pending = false;
 			return 0;
 		}
-		rc = backend_nft.open(&bc);
-		opened = opened || rc == 0;
+		if ((rc = backend_nft.open(&bc)) == 0 && !opened) {
+			opened = true;
+			/* Only now: replacing a stale table at start is no news. */
+			if ((rc = kernwatch_init(pcfg->table, table_lost)) < 0)
+				log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
+			rc = 0;
+		}
 		return rc;
 	case PS_CLOSE:
 		closing = true;
@@ -423,8 +430,6 @@ parent_main(const struct config *cfg, int fd, int child_pid)
 		fatal("privsep: parent event loop");
 	parent_signals();
 	parent_config();
-	if ((rc = kernwatch_init(cfg->table, table_lost)) < 0)
-		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
 	if ((rc = rtnl_watch()) < 0)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
 	if (ev_fd_add(fd, POLLIN, child_readable, NULL) < 0)
