@@ -39,6 +39,10 @@ PATH_NEW=5
 PH_LEASES=${BENCH_PH_LEASES:-1}
 [ "$PH_LEASES" = 0 ] && PH_LEASES=
 ONLY=${BENCH_ONLY:-}
+# BENCH_PH_USER=porthole: portholed as two processes (user=, see
+# daemon/privsep.h), its lease file in a directory that user owns; CPU and
+# RSS are then those of both.
+PH_USER=${BENCH_PH_USER:-}
 LIFE=86400
 HTTP_PORT=49000
 TCP_BASE=2000		# fill: TCP 2000..31999, then UDP 6000..35999 (skips 5350/5351)
@@ -83,7 +87,13 @@ ROOTURL=
 ph_up() {
 	DAEMON=portholed REPS=$PH_REPS WCAP=$CAP
 	ROOTURL=http://$GW_LAN_IP:$HTTP_PORT/igd2.xml
-	PH_CONF=$(ph_config ${PH_LEASES:+"lease_file=$LAB_DIR/ph.leases"} "http_port=$HTTP_PORT" \
+	local dir=$LAB_DIR
+	if [ -n "$PH_USER" ]; then
+		dir=$LAB_DIR/phstate
+		mkdir -p "$dir" && chown "$PH_USER": "$dir" && chmod 711 "$LAB_DIR" || exit 1
+	fi
+	PH_CONF=$(ph_config ${PH_LEASES:+"lease_file=$dir/ph.leases"} ${PH_USER:+"user=$PH_USER"} \
+		"http_port=$HTTP_PORT" \
 		"secure_mode=no" "rate_limit=0" "max_per_host=0" "max_lifetime=$LIFE")
 	ph_start "$PH_CONF" || exit 1
 	DPID=$PH_PID
@@ -209,13 +219,22 @@ wait_ready() {
 	field ready_s "$out"
 }
 
-rss_kb() { awk "/^${1:-VmRSS}:/ { print \$2 }" "/proc/$DPID/status"; }
+# The daemon's processes: itself and, split in two (BENCH_PH_USER), its child.
+dpids() { echo "$DPID" $(pgrep -P "$DPID" -x portholed); }
+
+rss_kb() {
+	local p sum=0 kb
+	for p in $(dpids); do
+		kb=$(awk "/^${1:-VmRSS}:/ { print \$2 }" "/proc/$p/status") && sum=$((sum + kb))
+	done
+	echo $sum
+}
 
 # CPU time the daemon has used, in ns, its own and the kernel's work in its
 # system calls (the netlink commit, the lease file), summed over its threads.
 cpu_ns() {
 	local t ns sum=0
-	for t in /proc/"$DPID"/task/*/schedstat; do
+	for t in $(for p in $(dpids); do echo /proc/"$p"/task/*/schedstat; done); do
 		read -r ns _ <"$t" 2>/dev/null && sum=$((sum + ns))
 	done
 	echo $sum
