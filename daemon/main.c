@@ -392,9 +392,10 @@ main(int argc, char **argv)
 	if ((rc = lease_set_external(initial_external())) < 0)
 		log_warnx("cannot install the external address: %s", strerror(-rc));
 	/* With privsep the parent watches the kernel, and tells the child. */
-	if (backend == &backend_privsep)
+	if (backend == &backend_privsep) {
+		wanwatch_follow(cfg->ext_ifname);
 		privsep_on_kernel(rebuild_kernel_state, wanwatch_poll);
-	else if (!cfg->ext_ip.s_addr && (rc = wanwatch_init(cfg->ext_ifname)) < 0)
+	} else if (!cfg->ext_ip.s_addr && (rc = wanwatch_init(cfg->ext_ifname)) < 0)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
 	if ((rc = stun_init(cfg->stun_server)) < 0)
 		log_warnx("stun: not started (%s); clients are told the WAN address", strerror(-rc));

@@ -57,6 +57,12 @@ nl_readable(int fd, short revents, void *arg)
 	wanwatch_poll();
 }
 
+void
+wanwatch_follow(const char *ext_ifname)
+{
+	snprintf(ifname, sizeof(ifname), "%s", ext_ifname);
+}
+
 int
 wanwatch_init(const char *ext_ifname)
 {

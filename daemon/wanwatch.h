@@ -8,6 +8,9 @@
 
 int	wanwatch_init(const char *ext_ifname);
 void	wanwatch_fini(void);
+/* Follow ext_ifname without a socket of our own: the privsep parent watches
+ * rtnetlink and the child calls wanwatch_poll() on its news. */
+void	wanwatch_follow(const char *ext_ifname);
 /* Re-read the address now; returns 1 when it changed. */
 int	wanwatch_poll(void);
 

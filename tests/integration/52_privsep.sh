@@ -96,6 +96,21 @@ check_match "after nft flush ruleset the table is rebuilt with the mapping" "252
 	"$(in_gw nft list map inet porthole fwd4 2>&1)"
 check_eq "... which carries traffic again" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 
+# --- the WAN address changes: the parent hears it, the child follows ---
+ext_is() { ph_ctl status | grep -q "external_address=$1\b"; }
+check "the control: status names the first WAN address" ext_is $EXT_IP
+in_gw ip addr del $EXT_IP/24 dev wan0
+in_gw ip addr add 203.0.113.9/24 dev wan0
+wait_until 50 ext_is 203.0.113.9
+check_match "status follows the new WAN address" "external_address=203.0.113.9" "$(ph_ctl status)"
+check_match "... the parent let it into the kernel" "203.0.113.9" \
+	"$(in_gw nft list set inet porthole ext4 2>&1)"
+check_eq "... and mappings work on it" "$WAN_IP" "$(probe_tcp "$NS_WAN" 203.0.113.9 2525)"
+in_gw ip addr del 203.0.113.9/24 dev wan0
+in_gw ip addr add $EXT_IP/24 dev wan0
+wait_until 50 ext_is $EXT_IP
+check "back to the first address" ext_is $EXT_IP
+
 # --- kill -9 of the child, then of the parent: no mapping lost ---
 kill -9 "$child"
 wait "$parent" 2>/dev/null
