@@ -43,13 +43,18 @@ static bool opened, rebuilt_pending, closing;
 static struct mnl_socket *rtnl;
 static struct ps_msg batch;
 
+/* Exit once the child is reaped; a child that failed makes the daemon fail. */
 static void __attribute__((noreturn))
 finish(int status)
 {
 	int st;
 
-	if (waitpid(child, &st, 0) == child && !WIFEXITED(st))
-		log_warnx("privsep: child ended by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	if (waitpid(child, &st, 0) == child) {
+		if (WIFSIGNALED(st))
+			log_warnx("privsep: child ended by signal %d", WTERMSIG(st));
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			status = status ? status : 1;
+	}
 	exit(status);
 }
 
@@ -303,8 +308,11 @@ child_readable(int fd, short revents, void *arg)
 		log_debug("privsep: child done; parent exits");
 		finish(0);
 	}
-	log_warnx("privsep: the child exited unexpectedly; table inet %s kept for the next "
-	    "start", pcfg->table);
+	if (opened)
+		log_warnx("privsep: the child exited unexpectedly; table inet %s kept for the next "
+		    "start", pcfg->table);
+	else
+		log_warnx("privsep: the child exited before the table was built");
 	finish(1);
 }
 

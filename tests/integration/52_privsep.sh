@@ -43,6 +43,13 @@ check_match "a lease directory the child does not own: the start fails and says 
 check_not "... and nothing was put into the kernel" in_gw nft list table inet porthole
 check_match "-n says the same" "error: user=porthole: lease file directory $LAB_DIR must be" \
 	"$(in_gw "$BIN/portholed" -n -f "$bad" 2>&1)"
+# A start the child cannot finish (after the fork) fails the daemon too.
+cp "$(ph_config "user=porthole" "lease_file=$state/leases")" "$bad"
+sed -i "s|^control_socket=.*|control_socket=$LAB_DIR/no/such/dir/s.sock|" "$bad"
+out=$(in_gw timeout 20 "$BIN/portholed" -d -f "$bad" 2>&1); rc=$?
+check_eq "the child cannot open the control socket: the daemon exits with status 1" 1 "$rc"
+check_match "... saying why" "cannot open control socket" "$out"
+check_not "... and leaves no table behind" in_gw nft list table inet porthole
 
 # --- two processes, each with only what it needs ---
 conf=$(ph_config "user=porthole" "lease_file=$state/leases")
