@@ -34,6 +34,7 @@
 #include "privsep_proto.h"
 
 static int sock = -1;
+static int ready_fd = -1;	/* detach(): the starting command waits on it */
 static pid_t parent_pid;
 static uid_t child_uid;
 static gid_t child_gid;
@@ -83,6 +84,35 @@ privsep_user_problem(const struct config *cfg, char *buf, size_t len)
 	return NULL;
 }
 
+/*
+ * Without -d: detach as daemon(3) would, but the command that started us
+ * returns only when the child is ready (0) or has failed (1), as it did
+ * when the one process detached after its start.
+ */
+static void
+detach(void)
+{
+	int p[2], fd;
+	char c;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
+		fatal("daemon");
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	if (setsid() < 0 || chdir("/") < 0 || (fd = open("/dev/null", O_RDWR)) < 0)
+		fatal("daemon");
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
 int
 privsep_start(const struct config *cfg, bool *foreground)
 {
@@ -94,8 +124,8 @@ privsep_start(const struct config *cfg, bool *foreground)
 		fatalx("%s", why);
 	snprintf(user, sizeof(user), "%s", cfg->user);
 	snprintf(lan0, sizeof(lan0), "%s", cfg->lan_ifname[0]);
-	if (!*foreground && daemon(0, 0) < 0)
-		fatal("daemon");
+	if (!*foreground)
+		detach();
 	*foreground = true;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("socketpair");
@@ -104,6 +134,8 @@ privsep_start(const struct config *cfg, bool *foreground)
 		fatal("fork");
 	if (pid > 0) {
 		close(sv[1]);
+		if (ready_fd >= 0)
+			close(ready_fd);	/* the child's to write */
 		parent_main(cfg, sv[0], pid);
 	}
 	close(sv[0]);
@@ -331,6 +363,11 @@ privsep_drop(void)
 	log_info("privsep: child %d runs as %s (uid %u), no capabilities, file system "
 	    "read-only%s%s", (int)getpid(), user, (unsigned)child_uid,
 	    lease_dir[0] ? " but " : "", lease_dir);
+	if (ready_fd >= 0) {
+		(void)!write(ready_fd, "1", 1);
+		close(ready_fd);
+		ready_fd = -1;
+	}
 	const char *t = getenv("PORTHOLED_PRIVSEP_TEST");
 	if (t && *t)
 		test_hook(t);

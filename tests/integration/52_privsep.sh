@@ -50,6 +50,8 @@ out=$(in_gw timeout 20 "$BIN/portholed" -d -f "$bad" 2>&1); rc=$?
 check_eq "the child cannot open the control socket: the daemon exits with status 1" 1 "$rc"
 check_match "... saying why" "cannot open control socket" "$out"
 check_not "... and leaves no table behind" in_gw nft list table inet porthole
+out=$(in_gw timeout 20 "$BIN/portholed" -f "$bad" 2>&1); rc=$?
+check_eq "... also without -d: the start command waits for the child and returns 1" 1 "$rc"
 
 # --- two processes, each with only what it needs ---
 conf=$(ph_config "user=porthole" "lease_file=$state/leases")
@@ -83,6 +85,23 @@ mnt=$(awk -v d="$state" '$5 == d { print $6 }' "/proc/$child/mountinfo")
 check_match "... its lease directory read-write" "(^|,)rw(,|$)" "$mnt"
 mnt=$(awk '$5 == "/" { print $6 }' "/proc/$parent/mountinfo")
 check_match "the control: the parent's root is read-write" "(^|,)rw(,|$)" "$mnt"
+
+# --- without -d: detached, the start command returns 0 once the child serves ---
+ph_stop
+out=$(in_gw timeout 20 "$BIN/portholed" -f "$conf" 2>&1); rc=$?
+check_eq "without -d the start command returns 0" 0 "$rc"
+check "... and the detached daemon already answers" ph_ctl status
+dchild=$(in_gw ss -Hxlp src "$CTL_SOCK" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+dparent=$(status_field "${dchild:-0}" PPid)
+check_eq "... its child runs as porthole" "$(id -u porthole)" "$(status_field "${dchild:-0}" Uid | cut -f1)"
+check_eq "... under a root parent" 0 "$(status_field "${dparent:-0}" Uid | cut -f1)"
+[ -n "$dparent" ] && kill -TERM "$dparent"
+wait_until 50 bash -c "! kill -0 ${dparent:-0} 2>/dev/null"
+check_not "... SIGTERM to the parent stops it and removes the table" in_gw nft list table inet porthole
+ph_start "$conf"
+parent=$PH_PID
+child=$(child_of "$parent")
+LAB_PIDS+=(${child:-})
 
 # --- mappings end to end, through each protocol's parser in the child ---
 check "portholectl adds a mapping" ph_ctl add tcp 2525 $MAIL_IP 25 0 smtp
