@@ -62,5 +62,9 @@ struct ps_msg {
 		struct ps_counter	ctr[PS_COUNTERS_PER_MSG];
 	} u;
 };
+/* No padding anywhere: every byte sent is a field the receiver checks or ignores on purpose. */
+_Static_assert(sizeof(struct ps_mapping) == 16, "ps_mapping is packed as written");
+_Static_assert(sizeof(struct ps_counter) == 24, "ps_counter is packed as written");
+_Static_assert(sizeof(struct ps_msg) == 16 + PS_COUNTERS_PER_MSG * 24, "ps_msg is fixed");
 
 #endif
