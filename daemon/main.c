@@ -311,6 +311,17 @@ guard_from_gateway(void)
 	return guard_configure(lans, gw.n_lan, gw.ext_ifindex);
 }
 
+static void
+restore_leases(void)
+{
+	char err[512];
+
+	if (cfg->lease_file[0] &&
+	    leasestore_init(cfg->lease_file, restore_permitted, err, sizeof(err)) < 0)
+		log_warnx("lease file %s: %s; leases will not survive a restart",
+		    cfg->lease_file, err);
+}
+
 /* -n: the file parsed; now what a start would find on this machine. */
 static int
 check_machine(void)
@@ -399,10 +410,8 @@ main(int argc, char **argv)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
 	if ((rc = stun_init(cfg->stun_server)) < 0)
 		log_warnx("stun: not started (%s); clients are told the WAN address", strerror(-rc));
-	if (cfg->lease_file[0] &&
-	    leasestore_init(cfg->lease_file, restore_permitted, err, sizeof(err)) < 0)
-		log_warnx("lease file %s: %s; leases will not survive a restart",
-		    cfg->lease_file, err);
+	if (backend != &backend_privsep)
+		restore_leases();
 	if ((rc = lan6_init(&gw)) < 0)
 		log_warnx("cannot read the LAN's IPv6 prefixes: %s; no pinholes", strerror(-rc));
 	if (backend != &backend_privsep &&
@@ -425,9 +434,11 @@ main(int argc, char **argv)
 	if (started == N_FRONTENDS) {
 		if (!foreground && daemon(0, 0) < 0)
 			log_warn("daemon");
-		if (backend == &backend_privsep)
+		if (backend == &backend_privsep) {
 			privsep_drop();
-		else if ((rc = privdrop_apply()) < 0)
+			/* The child writes the lease file: never read it as root. */
+			restore_leases();
+		} else if ((rc = privdrop_apply()) < 0)
 			log_warnx("cannot drop capabilities: %s", strerror(-rc));
 		/* After the drop: the upstream worker thread must not keep capabilities. */
 		if ((rc = upstream_init(cfg)) < 0)

@@ -150,6 +150,8 @@ PH_PID=
 ph_start "$conf"
 check_match "after the restart the lease is back (lease file)" "tcp +2525 +$MAIL_IP:25 +static" \
 	"$(ph_ctl list)"
+check_eq "the lease files are the child's, never created as root" "porthole" \
+	"$(stat -c %U "$state"/leases* | sort -u | paste -sd,)"
 check_eq "... and carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 parent=$PH_PID
 child=$(child_of "$parent")
