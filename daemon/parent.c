@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
@@ -29,6 +30,7 @@
 #include "backend/backend.h"
 #include "config.h"
 #include "event.h"
+#include "guard.h"
 #include "kernwatch.h"
 #include "lease.h"
 #include "log.h"
@@ -81,90 +83,21 @@ reply(struct ps_msg *m)
 	send(child_fd, m, sizeof(*m), MSG_NOSIGNAL);	/* a gone child shows as EOF */
 }
 
-/*
- * The gateway's own IPv4 addresses, read with getifaddrs() (a netlink dump:
- * too dear for every mapping) once and again after rtnetlink says addresses
- * changed; the socket is also drained right before each use, so a change
- * not yet seen by the event loop still counts.
- */
-#define OWN_MAX 256
-static struct own_addr {
-	struct in_addr	addr;
-	bool		wan;	/* on ext_ifname */
-} own[OWN_MAX];
-static int n_own;
-static bool own_stale = true;
-
+/* Is addr an address of the WAN interface? (set_external only: rare.) */
 static bool
-rtnl_drain(void)
-{
-	char buf[8192];
-	bool any = false;
-
-	while (rtnl && mnl_socket_recvfrom(rtnl, buf, sizeof(buf)) > 0)
-		any = true;
-	return any;
-}
-
-static void
-own_refresh(void)
+wan_address(struct in_addr addr)
 {
 	struct ifaddrs *ifs, *i;
+	bool found = false;
 
-	if (rtnl_drain())
-		own_stale = true;
-	if (!own_stale && rtnl)
-		return;
-	n_own = 0;
-	if (getifaddrs(&ifs) < 0) {
-		n_own = -1;	/* cannot tell: every address counts as the gateway's */
-		return;
-	}
-	for (i = ifs; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
-			continue;
-		if (n_own == OWN_MAX) {
-			n_own = -1;
-			break;
-		}
-		own[n_own++] = (struct own_addr){ ((struct sockaddr_in *)i->ifa_addr)->sin_addr,
-		    strcmp(i->ifa_name, pcfg->ext_ifname) == 0 };
-	}
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i && !found; i = i->ifa_next)
+		found = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    strcmp(i->ifa_name, pcfg->ext_ifname) == 0 &&
+		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == addr.s_addr;
 	freeifaddrs(ifs);
-	own_stale = n_own < 0;
-}
-
-/* Is addr one of the gateway's own (on the WAN interface only, or on any)? */
-static bool
-own_address(struct in_addr addr, bool wan_only)
-{
-	own_refresh();
-	if (n_own < 0)
-		return !wan_only;	/* assume the worst */
-	for (int i = 0; i < n_own; i++)
-		if (own[i].addr.s_addr == addr.s_addr && (own[i].wan || !wan_only))
-			return true;
-	return false;
-}
-
-/* NULL when a mapping may point at addr, else why not. */
-static const char *
-target_refused(struct in_addr addr)
-{
-	for (int i = 0; i < bc.n_lan; i++) {
-		uint8_t plen = bc.lan_plen[i];
-		uint32_t mask = plen ? htonl(~0u << (32 - plen)) : 0;
-		if (!netif_in_prefix(addr, bc.lan_net[i], plen))
-			continue;
-		if (plen <= 30 && (addr.s_addr & ~mask) == 0)
-			return "the LAN prefix's network address";
-		if (plen <= 30 && (addr.s_addr & ~mask) == ~mask)
-			return "the LAN prefix's broadcast address";
-		if (own_address(addr, false))
-			return "an address of the gateway itself";
-		return NULL;
-	}
-	return "outside every LAN prefix";
+	return found;
 }
 
 static const char *
@@ -172,7 +105,7 @@ external_refused(struct in_addr ext)
 {
 	if (!ext.s_addr || ext.s_addr == pcfg->ext_ip.s_addr)
 		return NULL;
-	if (!pcfg->ext_ip.s_addr && own_address(ext, true))
+	if (!pcfg->ext_ip.s_addr && wan_address(ext))
 		return NULL;
 	return "not an address of the WAN interface";
 }
@@ -194,7 +127,6 @@ do_mapping(const struct ps_msg *m)
 {
 	const struct ps_mapping *p = &m->u.map;
 	struct lease l;
-	const char *why;
 	char a[INET_ADDRSTRLEN];
 
 	if ((p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) || p->zero ||
@@ -204,10 +136,13 @@ do_mapping(const struct ps_msg *m)
 	lease_of(p, &l);
 	if (m->type == PS_DEL)
 		return backend_nft.del(&l);
-	if ((why = target_refused(l.int_addr))) {
-		log_warnx("privsep: refused mapping %s %u -> %s:%u: %s",
+	/* The same rule the child's lease table applies (guard.h), applied again here
+	 * with the parent's own copy of the LAN prefixes. */
+	if (guard_target(l.int_addr) < 0) {
+		log_warnx("privsep: refused mapping %s %u -> %s:%u: not a LAN host (the gateway's "
+		    "own address, a prefix's network or broadcast address, or outside them)",
 		    lease_proto_name(l.proto), l.ext_port,
-		    inet_ntop(AF_INET, &l.int_addr, a, sizeof(a)), l.int_port, why);
+		    inet_ntop(AF_INET, &l.int_addr, a, sizeof(a)), l.int_port);
 		return -EPERM;
 	}
 	return backend_nft.add(&l);
@@ -350,9 +285,7 @@ rtnl_readable(int fd, short revents, void *arg)
 	(void)arg;
 	while (mnl_socket_recvfrom(rtnl, buf, sizeof(buf)) > 0)
 		;
-	own_stale = true;
-	if (!pcfg->ext_ip.s_addr)
-		tell_child(PS_WAN_CHANGED);
+	tell_child(PS_WAN_CHANGED);
 }
 
 static int
@@ -415,6 +348,8 @@ parent_caps(void)
 static void
 parent_config(void)
 {
+	struct guard_lan lans[GUARD_MAX_LAN];
+
 	memset(&bc, 0, sizeof(bc));
 	bc.table = pcfg->table;
 	bc.ext_ifname = pcfg->ext_ifname;
@@ -422,8 +357,11 @@ parent_config(void)
 		bc.lan_ifnames[i] = pcfg->lan_ifname[i];
 		if (netif_ipv4(pcfg->lan_ifname[i], &bc.lan_net[i], &bc.lan_plen[i]) < 0)
 			fatalx("LAN interface %s has no IPv4 address", pcfg->lan_ifname[i]);
+		lans[i] = (struct guard_lan){ bc.lan_net[i], bc.lan_plen[i] };
 		bc.n_lan++;
 	}
+	if (guard_configure(lans, bc.n_lan, if_nametoindex(pcfg->ext_ifname)) < 0)
+		fatalx("privsep: too many LAN interfaces");
 }
 
 void
@@ -438,7 +376,7 @@ parent_main(const struct config *cfg, int fd, int child_pid)
 		fatal("privsep: parent event loop");
 	parent_signals();
 	parent_config();
-	if ((rc = rtnl_watch()) < 0)
+	if (!cfg->ext_ip.s_addr && (rc = rtnl_watch()) < 0)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
 	if (ev_fd_add(fd, POLLIN, child_readable, NULL) < 0)
 		fatal("privsep: parent event loop");
