@@ -311,6 +311,32 @@ guard_from_gateway(void)
 	return guard_configure(lans, gw.n_lan, gw.ext_ifindex);
 }
 
+/*
+ * The privilege split does not carry pinholes to the parent yet: refuse
+ * them there rather than grant what the kernel never gets.
+ */
+static int
+pinhole_refused(const struct pinhole *p)
+{
+	(void)p;
+	return -EOPNOTSUPP;
+}
+
+static const struct pinhole_backend pinholes_refused = { .add = pinhole_refused };
+
+static const struct pinhole_backend *
+pinhole_backend_for(const struct backend_ops *be)
+{
+	if (be == &backend_nft)
+		return backend_nft_pinholes(cfg->table);
+	if (be == &backend_privsep) {
+		log_warnx("user=: IPv6 pinholes are not carried over the privilege split yet; "
+		    "pinhole requests are refused");
+		return &pinholes_refused;
+	}
+	return NULL;	/* the null backend: a dry run */
+}
+
 static void
 restore_leases(void)
 {
@@ -395,8 +421,7 @@ main(int argc, char **argv)
 	if ((rc = backend->open(&bc)) < 0)
 		fatalx("cannot create nftables table inet %s: %s", cfg->table, strerror(-rc));
 	lease_init(backend, &(struct lease_limits){ cfg->max_leases, cfg->max_per_host, host_key });
-	pinhole_init(backend == &backend_nft ? backend_nft_pinholes(cfg->table) : NULL,
-	    cfg->max_pinholes);
+	pinhole_init(pinhole_backend_for(backend), cfg->max_pinholes);
 	pinhole_set_limits(cfg->max_pinholes, cfg->max_per_host);
 	ratelimit_set(cfg->rate_limit);
 	stats_init();
