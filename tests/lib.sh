@@ -290,9 +290,14 @@ serve_tcp() {
 }
 
 # The same for UDP: each datagram is answered with the sender's address.
+# The answering command reads the datagram before it answers: socat's child
+# writes the datagram to the command, and when a bare `echo` had already
+# exited that write fails (EPIPE), the child exits 1 without sending the
+# answer, and the parent then also drops the next datagram. Under load that
+# lost every retry of a probe.
 serve_udp() {
-	ip netns exec "$1" socat UDP-RECVFROM:"$2",fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' \
-		2>/dev/null &
+	ip netns exec "$1" socat UDP-RECVFROM:"$2",fork,reuseaddr \
+		SYSTEM:'head -c1 >/dev/null; echo $SOCAT_PEERADDR' 2>/dev/null &
 	LAB_PIDS+=($!)
 	wait_listen "$1" udp "$2"
 }
