@@ -4,6 +4,7 @@
  * id (12); then attributes: type (2), length (2), value padded to 4.
  */
 #include "stun_msg.h"
+#include "wire.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -17,32 +18,6 @@
 #define ATTR_MAPPED		0x0001
 #define ATTR_XOR_MAPPED		0x0020
 #define FAMILY_IPV4		0x01
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 size_t
 stun_build_request(uint8_t out[STUN_HDR_LEN], const uint8_t txid[STUN_TXID_LEN])

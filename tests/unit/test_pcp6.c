@@ -21,6 +21,7 @@
 #include "lan6.h"
 #include "pcp/pcp_int.h"
 #include "pinhole.h"
+#include "wire.h"
 
 #define MAIL6	"2001:db8:1::10"
 #define WS6	"2001:db8:1::20"
@@ -29,20 +30,6 @@
 static struct config cfg;
 static struct pcp_env env;
 static const uint8_t nonce1[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /* A MAP request from client (the client IP field), with options appended later. */
 static size_t
