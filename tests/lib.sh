@@ -577,3 +577,39 @@ serve_udp6() {
 	LAB_PIDS+=($!)
 	wait_listen "$1" udp "$2"
 }
+
+# miniupnpd_setup NS ALLOW_NET [CONF_LINE...]: Debian's miniupnpd in namespace
+# NS as its nft_init.sh lays out its chains (table inet filter, forward ->
+# miniupnpd, nat prerouting/postrouting -> *_miniupnpd), with a config that
+# allows ALLOW_NET and denies the rest. miniupnpd_start runs it and waits for
+# udp/5351; MU_PID is its pid.
+miniupnpd_setup() {
+	MU_NS=$1
+	local allow=$2
+	shift 2
+	ip netns exec "$MU_NS" nft -f - <<'NFT'
+table inet filter {
+	chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }
+	chain miniupnpd { }
+	chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
+	chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }
+	chain prerouting_miniupnpd { }
+	chain postrouting_miniupnpd { }
+}
+NFT
+	{
+		printf '%s\n' ext_ifname=wan0 listening_ip=br-lan http_port=0 enable_natpmp=yes \
+			enable_upnp=yes system_uptime=no min_lifetime=120 \
+			uuid=3c7b8d2e-1f20-4c6a-9a1e-0123456789ab "$@"
+		echo "allow 1-65535 $allow 1-65535"
+		echo "deny 0-65535 0.0.0.0/0 0-65535"
+	} >"$LAB_DIR/miniupnpd.conf"
+}
+
+miniupnpd_start() {
+	ip netns exec "$MU_NS" /usr/sbin/miniupnpd -d -f "$LAB_DIR/miniupnpd.conf" \
+		-P "$LAB_DIR/miniupnpd.pid" >>"$LAB_DIR/miniupnpd.log" 2>&1 &
+	MU_PID=$!
+	LAB_PIDS+=($MU_PID)
+	wait_until 50 bash -c "ip netns exec $MU_NS ss -H -lun 'sport = :5351' | grep -q ."
+}

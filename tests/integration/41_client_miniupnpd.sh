@@ -19,43 +19,8 @@ X_EXT=192.0.3.1
 X_WAN=192.0.3.2
 lab_public_wan $X_EXT $X_WAN
 
-# The chains miniupnpd fills (its nft_init.sh layout: table inet filter,
-# forward -> miniupnpd, nat prerouting/postrouting -> *_miniupnpd).
-in_gw nft -f - <<'NFT'
-table inet filter {
-	chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }
-	chain miniupnpd { }
-	chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
-	chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }
-	chain prerouting_miniupnpd { }
-	chain postrouting_miniupnpd { }
-}
-NFT
-cat >"$LAB_DIR/miniupnpd.conf" <<CONF
-ext_ifname=wan0
-listening_ip=br-lan
-http_port=0
-enable_natpmp=yes
-enable_upnp=yes
-secure_mode=no
-system_uptime=no
-min_lifetime=120
-uuid=3c7b8d2e-1f20-4c6a-9a1e-0123456789ab
-allow 1-65535 $LAN_NET 1-65535
-deny 0-65535 0.0.0.0/0 0-65535
-CONF
-
-mu_start() {
-	ip netns exec "$NS_GW" "$MINIUPNPD" -d -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" \
-		>>"$LAB_DIR/miniupnpd.log" 2>&1 &
-	MU_PID=$!
-	LAB_PIDS+=($MU_PID)
-	for _ in $(seq 50); do
-		in_gw ss -H -lun "sport = :5351" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
+miniupnpd_setup "$NS_GW" "$LAN_NET" secure_mode=no
+mu_start() { miniupnpd_start; }
 mu_stop() { kill -TERM "$MU_PID"; wait "$MU_PID" 2>/dev/null; }
 rules() { in_gw nft list chain inet filter prerouting_miniupnpd; }
 

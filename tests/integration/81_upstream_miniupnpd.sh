@@ -26,36 +26,8 @@ ip -n "$NS_WAN" addr flush dev br0
 ip -n "$NS_WAN" addr add $X_NET/24 dev br0
 P="$BIN/tests/pcptest"
 
-# The chains miniupnpd fills (its nft_init.sh layout), in the ISP box.
-in_isp nft -f - <<'NFT'
-table inet filter {
-	chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }
-	chain miniupnpd { }
-	chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
-	chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }
-	chain prerouting_miniupnpd { }
-	chain postrouting_miniupnpd { }
-}
-NFT
-cat >"$LAB_DIR/miniupnpd.conf" <<CONF
-ext_ifname=wan0
-listening_ip=br-lan
-http_port=0
-enable_natpmp=yes
-enable_upnp=yes
-system_uptime=no
-min_lifetime=120
-uuid=4d8c9e3f-2031-4d7b-8b2f-123456789abc
-allow 1-65535 $ISP_LAN_NET 1-65535
-deny 0-65535 0.0.0.0/0 0-65535
-CONF
-mu_start() {
-	ip netns exec "$NS_ISP" "$MINIUPNPD" -d -f "$LAB_DIR/miniupnpd.conf" -P "$LAB_DIR/miniupnpd.pid" \
-		>>"$LAB_DIR/miniupnpd.log" 2>&1 &
-	MU_PID=$!
-	LAB_PIDS+=($MU_PID)
-	wait_until 50 bash -c "ip netns exec $NS_ISP ss -H -lun 'sport = :5351' | grep -q ."
-}
+miniupnpd_setup "$NS_ISP" "$ISP_LAN_NET"
+mu_start() { miniupnpd_start; }
 mu_stop() { kill -TERM "$MU_PID" 2>/dev/null; wait "$MU_PID" 2>/dev/null; }
 rules() { in_isp nft list chain inet filter prerouting_miniupnpd; }
 has_rule() { rules | grep -q "dport $1 dnat ip to $OFFICE_WAN_IP:$1"; }
