@@ -67,13 +67,23 @@ lab_finish() {
 	[ "$FAILS" -eq 0 ] && [ $rc -eq 0 ] || exit 1
 }
 
+# lab_ns_add NS: a lab host's namespace, loopback up. Its interfaces skip
+# IPv6 duplicate address detection: on a lab's own links no address repeats,
+# and an address still tentative (or one a slow machine took long to
+# confirm) would make a client that binds its link-local address fail.
+lab_ns_add() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0
+}
+
 lab_up() {
 	trap lab_finish EXIT
 	trap 'exit 1' INT TERM
 	set -e
 	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS"; do
-		ip netns add "$ns"
-		ip -n "$ns" link set lo up
+		lab_ns_add "$ns"
 	done
 	# WAN: a switch (bridge) inside the wan namespace, the gateway's wan0 on it.
 	ip -n "$NS_WAN" link add br0 type bridge
@@ -151,8 +161,7 @@ lab_up_double() {
 	ISP_LAN_NET=$ISP_LAN_IP/$OFFICE_WAN_PLEN
 	EXT_IP=$OFFICE_WAN_IP
 	WAN_IP=$NET_IP
-	ip netns add "$NS_ISP"
-	ip -n "$NS_ISP" link set lo up
+	lab_ns_add "$NS_ISP"
 	# The office router's wan0 moves from the Internet switch to the ISP box's LAN.
 	ip -n "$NS_GW" link del wan0
 	ip -n "$NS_WAN" addr flush dev br0
@@ -460,8 +469,7 @@ OUTER_LAN_IP=100.64.0.1
 GW_WAN_IP=100.64.0.2
 lab_double_nat() {
 	set -e
-	ip netns add "$NS_OUTER"
-	ip -n "$NS_OUTER" link set lo up
+	lab_ns_add "$NS_OUTER"
 	ip -n "$NS_GW" link del wan0
 	ip link add wan0 netns "$NS_OUTER" type veth peer name gwport netns "$NS_WAN"
 	ip -n "$NS_WAN" link set gwport master br0 up
@@ -514,13 +522,8 @@ LAN6_NET=2001:db8:1::/64
 PINHOLE_RULE='meta mark & 0x00100000 == 0x00100000 accept'
 
 lab_ipv6() {
-	local ns
 	set -e
-	for ns in "$NS_GW" "$NS_WAN" "$NS_WAN2" "$NS_MAIL" "$NS_WS"; do
-		# No duplicate address detection: addresses are usable at once.
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0
-	done
+	# (lab_ns_add made the hosts skip duplicate address detection)
 	in_gw sysctl -qw net.ipv6.conf.all.forwarding=1
 	ip -n "$NS_GW" addr add $EXT6/64 dev wan0 nodad
 	ip -n "$NS_GW" addr add $GW_LAN6/64 dev br-lan nodad

@@ -19,8 +19,7 @@ LAN3_HOST=192.168.99.10
 trap 'rc=$?; ip netns del "$NS_LAN2" 2>/dev/null; ip netns del "$NS_LAN3" 2>/dev/null; (exit $rc); lab_finish' EXIT
 # add_lan NS IFNAME GW_ADDR HOST_ADDR: a LAN interface on the gateway, one host on it.
 add_lan() {
-	ip netns add "$1"
-	ip -n "$1" link set lo up
+	lab_ns_add "$1"
 	ip link add eth0 netns "$1" type veth peer name "$2" netns "$NS_GW"
 	ip -n "$NS_GW" addr add "$3"/24 dev "$2"
 	ip -n "$NS_GW" link set "$2" up
