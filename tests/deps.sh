@@ -8,7 +8,7 @@ PACKAGES=(
 	dnsmasq-base                                            # the lab's DNS server
 	libcmocka-dev                                           # unit tests
 	libupnp-dev                                             # a libupnp control point (SSDP test)
-	iproute2 nftables socat tcpdump procps curl             # the lab
+	iproute2 nftables socat tcpdump procps curl strace      # the lab
 	natpmpc miniupnpc                                       # real clients
 	python3 libxml2-utils                                   # JSON and XML checks (xmllint)
 	miniupnpd-nftables                                      # the reference gateway

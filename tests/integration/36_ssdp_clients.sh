@@ -83,16 +83,36 @@ check_match "E41 a libminiupnpc client searching ssdp:all gets WANIPConnection:2
 
 # --- libupnp (pupnp) control point ---------------------------------------------
 # libupnp binds the interface's IPv6 link-local address too (and then sends
-# its IPv6 searches before the IPv4 one, as on a real LAN): wait until
-# duplicate address detection has made it usable, or UpnpInit2 fails to bind.
-wait_until 50 bash -c "! ip -n $NS_MAIL -6 addr show dev eth0 tentative | grep -q inet6"
-echo "  the client's IPv6 link-local address: $(ip -n $NS_MAIL -6 -br addr show dev eth0 | awk '{print $3}')"
-ok1=0 ok2=0
+# its IPv6 searches before the IPv4 one, as on a real LAN), so UpnpInit2
+# needs that address usable (the lab skips duplicate address detection).
+LL=$(ip -n "$NS_MAIL" -6 -o addr show dev eth0 scope link)
+echo "  the client's IPv6 link-local address: $(awk '{print $4, $5, $6, $7, $8}' <<<"$LL")"
+check "the client has a usable IPv6 link-local address (libupnp binds it)" \
+	bash -c "grep -q 'inet6 fe80::' <<<'$LL' && ! grep -qE 'tentative|dadfailed' <<<'$LL'"
+# libupnp_diagnose: what stood in libupnp's way when UpnpInit2 failed: the
+# mail host's addresses, its UDP sockets, and the binds libupnp tried.
+libupnp_diagnose() {
+	echo "    the mail host's addresses:"
+	ip -n "$NS_MAIL" -o addr show | sed 's/^/      /'
+	echo "    its UDP sockets:"
+	in_mail ss -uanp | sed 's/^/      /'
+	if command -v strace >/dev/null; then
+		echo "    libupnp's failed binds:"
+		in_mail strace -f -e trace=bind timeout 20 "$BIN/tests/libupnp_search" eth0 2 $IGD1 2>&1 |
+			grep -E '^(\[pid +[0-9]+\] )?bind\(.*= -1' | sed -E 's/^\[pid +[0-9]+\] //; s/htons\([0-9]+\)/htons(N)/' |
+			sort | uniq -c | head -5 | sed 's/^/      /'
+	fi
+}
+ok1=0 ok2=0 diagnosed=0
 for i in $(seq 20); do
 	out=$(in_mail timeout 20 "$BIN/tests/libupnp_search" eth0 2 $IGD1 $IGD2 2>&1)
 	grep -q "^found $IGD1 " <<<"$out" && ok1=$((ok1 + 1))
 	grep -q "^found $IGD2 " <<<"$out" && ok2=$((ok2 + 1))
 	grep -q '^found' <<<"$out" || printf '    run %d: %s\n' "$i" "$out"
+	if grep -q 'UpnpInit2' <<<"$out" && [ $diagnosed -eq 0 ]; then
+		libupnp_diagnose
+		diagnosed=1
+	fi
 done
 echo "  libupnp found IGD:1 $ok1/20, IGD:2 $ok2/20"
 check_eq "E37 libupnp UpnpSearchAsync MX=2 finds InternetGatewayDevice:1 in 20 runs of 20" 20 $ok1
