@@ -312,6 +312,16 @@ serve_udp() {
 }
 
 # wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds, at most TENTHS times.
+# bin_for_others NAME: a copy of build binary NAME that any user may run,
+# in the lab's directory. The checkout itself may sit where other users
+# cannot reach it (under /root, or in a mktemp directory).
+bin_for_others() {
+	mkdir -p "$LAB_DIR/bin"
+	chmod 711 "$LAB_DIR" "$LAB_DIR/bin"
+	install -m 755 "$BIN/$1" "$LAB_DIR/bin/$1"
+	echo "$LAB_DIR/bin/$1"
+}
+
 wait_until() {
 	local n=$1
 	shift

@@ -311,30 +311,30 @@ ph_mail unmap >/dev/null
 
 # --- not root: the state file in the user's own directory, or nothing mapped ---
 # as_nobody ENV...: run porthole as nobody on the mail host, without PORTHOLE_STATE.
-chmod 711 "$LAB_DIR"
+PH_ANY=$(bin_for_others porthole)
 mkdir -p "$LAB_DIR/home" "$LAB_DIR/xdg"
 chown 65534:65534 "$LAB_DIR/home" "$LAB_DIR/xdg"
 as_nobody() {
 	ip netns exec "$NS_MAIL" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		env -u PORTHOLE_STATE -u XDG_STATE_HOME "$@"
 }
-out=$(as_nobody HOME="$LAB_DIR/home" "$PH" --port tcp/2526 map 2>&1); rc=$?
+out=$(as_nobody HOME="$LAB_DIR/home" "$PH_ANY" --port tcp/2526 map 2>&1); rc=$?
 check_eq "not root: map exits 0" 0 $rc
 check_match "not root: the state is in ~/.local/state/porthole/state" "map tcp-2526 tcp 2526 " \
 	"$(cat "$LAB_DIR/home/.local/state/porthole/state" 2>&1)"
-out=$(as_nobody HOME="$LAB_DIR/home" XDG_STATE_HOME="$LAB_DIR/xdg" "$PH" --port tcp/2527 map 2>&1); rc=$?
+out=$(as_nobody HOME="$LAB_DIR/home" XDG_STATE_HOME="$LAB_DIR/xdg" "$PH_ANY" --port tcp/2527 map 2>&1); rc=$?
 check_eq "not root, XDG_STATE_HOME set: map exits 0" 0 $rc
 check_match "not root: the state is in \$XDG_STATE_HOME/porthole/state" "map tcp-2527 tcp 2527 " \
 	"$(cat "$LAB_DIR/xdg/porthole/state" 2>&1)"
-out=$(as_nobody HOME="$LAB_DIR/home" "$PH" --state /var/lib/porthole-test/state --port tcp/2528 map 2>&1); rc=$?
+out=$(as_nobody HOME="$LAB_DIR/home" "$PH_ANY" --state /var/lib/porthole-test/state --port tcp/2528 map 2>&1); rc=$?
 check_eq "a state file it cannot write: exit 4" 4 $rc
 check_match "and says so, and that nothing was mapped" \
 	"cannot write state file /var/lib/porthole-test/state: Permission denied: nothing mapped" "$out"
 check_not "nothing was mapped on the router" grep -q "tcp  *2528 " <<<"$(ph_ctl list)"
 check_match "(while the positive controls are there)" "tcp +2527 +$MAIL_IP:2527" "$(ph_ctl list)"
-check "not root: unmap from the user's own state file" as_nobody HOME="$LAB_DIR/home" "$PH" unmap
+check "not root: unmap from the user's own state file" as_nobody HOME="$LAB_DIR/home" "$PH_ANY" unmap
 check_not "and the mapping is gone" grep -q "tcp  *2526 " <<<"$(ph_ctl list)"
-as_nobody HOME="$LAB_DIR/home" XDG_STATE_HOME="$LAB_DIR/xdg" "$PH" unmap >/dev/null
+as_nobody HOME="$LAB_DIR/home" XDG_STATE_HOME="$LAB_DIR/xdg" "$PH_ANY" unmap >/dev/null
 
 # --- a dead gateway: a clear error, exit 3 ---
 ph_stop
