@@ -130,8 +130,15 @@ else
 		failed=$((failed + f))
 		skipped=$((skipped + s))
 		[ "$f" -eq 0 ] || failed_names+=("$t")
+		grep -E '^FAIL ' "$outdir/$i" | sed "s|^|$(basename "$t"): |" >>"$outdir/failures"
 	done
 	wait "$launcher"
+	# Every failure again at the end, where a log that keeps only its tail
+	# (a CI summary) still shows what failed and why.
+	if [ -s "$outdir/failures" ]; then
+		echo "== every failure ($(wc -l <"$outdir/failures"), the first 40):"
+		head -40 "$outdir/failures"
+	fi
 	# This run's figures first; those of scripts not run this time are kept.
 	cat "$outdir"/*.secs "$DURATIONS" 2>/dev/null | awk '!seen[$1]++' >"$outdir/durations"
 	mv "$outdir/durations" "$DURATIONS"
