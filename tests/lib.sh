@@ -304,14 +304,15 @@ serve_tcp() {
 # exited that write fails (EPIPE), the child exits 1 without sending the
 # answer, and the parent then also drops the next datagram. Under load that
 # lost every retry of a probe.
-serve_udp() {
-	ip netns exec "$1" socat UDP-RECVFROM:"$2",fork,reuseaddr \
+serve_udp() { serve_udp_on "$1" "$2" UDP-RECVFROM:"$2",fork,reuseaddr; }
+# serve_udp_on NS PORT SOCAT_ADDRESS: the same, on socat's address given whole.
+serve_udp_on() {
+	ip netns exec "$1" socat "$3" \
 		SYSTEM:'head -c1 >/dev/null; echo $SOCAT_PEERADDR' 2>/dev/null &
 	LAB_PIDS+=($!)
 	wait_listen "$1" udp "$2"
 }
 
-# wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds, at most TENTHS times.
 # bin_for_others NAME: a copy of build binary NAME that any user may run,
 # in the lab's directory. The checkout itself may sit where other users
 # cannot reach it (under /root, or in a mktemp directory).
@@ -322,6 +323,7 @@ bin_for_others() {
 	echo "$LAB_DIR/bin/$1"
 }
 
+# wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds, at most TENTHS times.
 wait_until() {
 	local n=$1
 	shift
@@ -349,10 +351,12 @@ probe_tcp() {
 
 # UDP may lose a datagram (the server's fork, a neighbour lookup): try three
 # times, waiting 1, 2 and 3 s for the answer (a loaded machine forks slowly).
-probe_udp() {
+probe_udp() { probe_udp_to "$1" UDP:"$2":"$3"; }
+# probe_udp_to NS SOCAT_ADDRESS: the same, to socat's address given whole.
+probe_udp_to() {
 	local out t
 	for t in 1 2 3; do
-		out=$(echo ping | ip netns exec "$1" socat -T$t - UDP:"$2":"$3" 2>/dev/null)
+		out=$(echo ping | ip netns exec "$1" socat -T$t - "$2" 2>/dev/null)
 		[ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
 	done
 	return 1
@@ -570,26 +574,14 @@ NFT
 probe_tcp6() {
 	ip netns exec "$1" socat -T2 - "TCP6:[$2]:$3,connect-timeout=2" </dev/null 2>/dev/null
 }
-probe_udp6() {
-	local out
-	for _ in 1 2 3; do
-		out=$(echo ping | ip netns exec "$1" socat -T1 - "UDP6:[$2]:$3" 2>/dev/null)
-		[ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
-	done
-	return 1
-}
+probe_udp6() { probe_udp_to "$1" "UDP6:[$2]:$3"; }
 serve_tcp6() {
 	ip netns exec "$1" socat TCP6-LISTEN:"$2",fork,reuseaddr,ipv6only=1 \
 		SYSTEM:'echo $SOCAT_PEERADDR' 2>/dev/null &
 	LAB_PIDS+=($!)
 	wait_listen "$1" tcp "$2"
 }
-serve_udp6() {
-	ip netns exec "$1" socat UDP6-RECVFROM:"$2",fork,reuseaddr,ipv6only=1 \
-		SYSTEM:'echo $SOCAT_PEERADDR' 2>/dev/null &
-	LAB_PIDS+=($!)
-	wait_listen "$1" udp "$2"
-}
+serve_udp6() { serve_udp_on "$1" "$2" UDP6-RECVFROM:"$2",fork,reuseaddr,ipv6only=1; }
 
 # miniupnpd_setup NS ALLOW_NET [CONF_LINE...]: Debian's miniupnpd in namespace
 # NS as its nft_init.sh lays out its chains (table inet filter, forward ->
