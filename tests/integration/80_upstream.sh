@@ -186,8 +186,11 @@ R=$(in_mail timeout 20 upnpc -i -s 2>&1)
 check_match "63 UPnP GetExternalIPAddress names the new address" "ExternalIPAddress = $NEW_EXT" "$R"
 check "63 GENA: a NOTIFY names the new ExternalIPAddress within 3 s" wait_until 30 \
 	grep -q "<ExternalIPAddress>$NEW_EXT</ExternalIPAddress>" "$LAB_DIR/notify.out"
-check_eq "63 the Internet host reaches the mail server at the new address" "$NET_IP" \
-	"$(probe_tcp "$NS_WAN" $NEW_EXT 587 | cut -d: -f1)"
+# (the ISP box moves its own rules to the new address as it learns it, and
+# the Internet host resolves the new neighbour: allow both a loaded machine's time)
+reaches() { [ "$(probe_tcp "$1" "$2" "$3" | cut -d: -f1)" = "$4" ]; }
+check "63 the Internet host reaches the mail server at the new address (tried for a while)" \
+	wait_until 50 reaches "$NS_WAN" $NEW_EXT 587 "$NET_IP"
 ph_stop
 
 # --- 3. the box in front speaks no protocol ---
