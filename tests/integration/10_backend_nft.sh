@@ -7,8 +7,6 @@
 . "$(dirname "$0")/../lib.sh"
 lab_up
 
-# UDP may lose the very first datagram while neighbours are resolved: one retry.
-probe_udp2() { local r; r=$(probe_udp "$@"); [ -n "$r" ] || r=$(probe_udp "$@"); echo "$r"; }
 nft_gw() { in_gw nft list table inet porthole; }
 
 # A table of the admin's own, there before the daemon starts.
@@ -48,11 +46,11 @@ check "nft reads back what it lists (save/restore keeps working)" \
 check_eq "WAN → ext:2525/tcp reaches the mail server, which sees the WAN host" \
 	"$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 check_eq "WAN → ext:2525/udp reaches the mail server, which sees the WAN host" \
-	"$WAN_IP" "$(probe_udp2 "$NS_WAN" $EXT_IP 2525)"
+	"$WAN_IP" "$(probe_udp "$NS_WAN" $EXT_IP 2525)"
 check_eq "CONFORMANCE 53: hairpin TCP, server sees the external address" \
 	"$EXT_IP" "$(probe_tcp "$NS_WS" $EXT_IP 2525)"
 check_eq "CONFORMANCE 52: hairpin UDP, server sees the external address" \
-	"$EXT_IP" "$(probe_udp2 "$NS_WS" $EXT_IP 2525)"
+	"$EXT_IP" "$(probe_udp "$NS_WS" $EXT_IP 2525)"
 check_eq "the gateway itself reaches ext:2525" \
 	"$EXT_IP" "$(probe_tcp "$NS_GW" $EXT_IP 2525)"
 
@@ -84,7 +82,7 @@ check_absent "kernel: tcp element gone" "tcp \. 2525" nft_gw
 check_match "kernel: udp element stays" "udp \. 2525" "$(nft_gw)"
 check_eq "after del, WAN → ext:2525/tcp fails" "" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 check_eq "after del, hairpin to ext:2525/tcp fails" "" "$(probe_tcp "$NS_WS" $EXT_IP 2525)"
-check_eq "udp mapping still works" "$WAN_IP" "$(probe_udp2 "$NS_WAN" $EXT_IP 2525)"
+check_eq "udp mapping still works" "$WAN_IP" "$(probe_udp "$NS_WAN" $EXT_IP 2525)"
 
 # --- a remote-host filter (UPnP NewRemoteHost): only that host gets in ---
 out=$(in_mail upnpc -i -e filtered -a $MAIL_IP 26 2626 TCP 3600 $WAN_IP 2>&1)
@@ -122,7 +120,7 @@ check_eq "forward policy drop elsewhere blocks the mapping" "" \
 	"$(probe_udp "$NS_WAN" $EXT_IP 2525)"
 in_gw nft add rule inet userfw forward ct status dnat accept
 check_eq "... until the admin adds 'ct status dnat accept' to it" "$WAN_IP" \
-	"$(probe_udp2 "$NS_WAN" $EXT_IP 2525)"
+	"$(probe_udp "$NS_WAN" $EXT_IP 2525)"
 in_gw nft delete table inet userfw
 
 # --- someone else's table is never touched; ours leaves with the daemon ---
