@@ -280,7 +280,8 @@ open_connected(const struct pcpc_xfer *x)
 		to.v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = port,
 		    .sin6_addr = x->server6, .sin6_scope_id = x->scope_id };
 		local.v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
-		    .sin6_port = htons(x->local_port) };
+		    .sin6_port = htons(x->local_port), .sin6_addr = x->source6,
+		    .sin6_scope_id = IN6_IS_ADDR_LINKLOCAL(&x->source6) ? x->scope_id : 0 };
 	} else {
 		to.v4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = port,
 		    .sin_addr = x->server };
@@ -289,7 +290,7 @@ open_connected(const struct pcpc_xfer *x)
 	}
 	if (s < 0)
 		return -errno;
-	if ((x->local_port &&
+	if (((x->local_port || (x->v6 && !IN6_IS_ADDR_UNSPECIFIED(&x->source6))) &&
 	    (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(s, &local.sa, len) < 0)) ||
 	    connect(s, &to.sa, len) < 0) {

@@ -60,6 +60,7 @@ struct pcpc_xfer {
 	bool		v6;		/* ask server6 instead (PCP over IPv6) */
 	struct in6_addr	server6;
 	uint32_t	scope_id;	/* server6's interface, when link-local */
+	struct in6_addr	source6;	/* send from this address; :: = the kernel's choice */
 	uint16_t	port;		/* 0 = 5351 */
 	unsigned	irt_ms;		/* first wait; 0 = 3000 */
 	unsigned	mrc;		/* transmissions at most; 0 = no limit */
