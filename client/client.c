@@ -22,12 +22,27 @@ porthole_opts_init(struct porthole_opts *o)
 	o->timeout_ms = PHC_DEFAULT_TIMEOUT;
 }
 
+/* The IPv4 gateway, given or the default route's, and our address toward it. */
+static int
+open4(struct porthole *ph, const struct porthole_opts *o)
+{
+	int rc;
+
+	if (o->gateway != NULL) {
+		if (inet_pton(AF_INET, o->gateway, &ph->gw) != 1)
+			return PORTHOLE_ERR_INVAL;
+	} else if ((rc = phc_default_gateway(&ph->gw)) != 0) {
+		return rc;
+	}
+	return phc_local_addr(ph->gw, &ph->local);
+}
+
 PORTHOLE_API int
 porthole_open(struct porthole **out, const struct porthole_opts *o)
 {
 	struct porthole *ph;
 	struct porthole_opts def;
-	int rc;
+	int rc = 0;
 
 	*out = NULL;
 	if (o == NULL) {
@@ -50,19 +65,29 @@ porthole_open(struct porthole **out, const struct porthole_opts *o)
 		free(ph);
 		return PORTHOLE_ERR_SYSTEM;
 	}
-	if (o->gateway != NULL) {
-		if (inet_pton(AF_INET, o->gateway, &ph->gw) != 1) {
-			porthole_close(ph);
-			return PORTHOLE_ERR_INVAL;
-		}
-	} else if ((rc = phc_default_gateway(&ph->gw)) != 0) {
+	if (o->family != AF_UNSPEC && o->family != AF_INET && o->family != AF_INET6) {
+		porthole_close(ph);
+		return PORTHOLE_ERR_INVAL;
+	}
+	/*
+	 * The IPv4 gateway is looked for even for IPv6 alone: its UPnP IGD,
+	 * found over IPv4, is the second way to open pinholes.
+	 */
+	if ((rc = open4(ph, o)) != 0 && o->family != AF_INET6 &&
+	    (o->family == AF_INET || rc != PORTHOLE_ERR_NOGATEWAY)) {
 		porthole_close(ph);
 		return rc;
 	}
-	if ((rc = phc_local_addr(ph->gw, &ph->local)) != 0) {
+	ph->has4 = o->family != AF_INET6 && rc == 0;
+	ph->o.gateway6 = NULL;
+	/* Without a stable global address (or a route) IPv6 is simply not used. */
+	if (o->family != AF_INET &&
+	    (rc = phc_gateway6(o->gateway6, &ph->gw6, &ph->gw6_scope, &ph->local6)) != 0 &&
+	    (o->family == AF_INET6 || rc == PORTHOLE_ERR_INVAL || !ph->has4)) {
 		porthole_close(ph);
 		return rc;
 	}
+	ph->has6 = o->family != AF_INET && rc == 0;
 	*out = ph;
 	return 0;
 }
@@ -90,6 +115,16 @@ PORTHOLE_API struct in_addr
 porthole_gateway(const struct porthole *ph)
 {
 	return ph->gw;
+}
+
+PORTHOLE_API int
+porthole_families(const struct porthole *ph, struct in6_addr *addr6, struct in6_addr *gw6)
+{
+	if (ph->has6 && addr6 != NULL)
+		*addr6 = ph->local6;
+	if (ph->has6 && gw6 != NULL)
+		*gw6 = ph->gw6;
+	return ph->has4 && ph->has6 ? AF_UNSPEC : ph->has6 ? AF_INET6 : AF_INET;
 }
 
 PORTHOLE_API enum porthole_method
@@ -189,12 +224,62 @@ phc_select(struct porthole *ph)
 	    "nor UPnP: is port mapping enabled on the router?", gw);
 }
 
+/*
+ * The same for IPv6 pinholes: PCP over IPv6, then UPnP's
+ * WANIPv6FirewallControl. NAT-PMP has no IPv6.
+ */
+int
+phc_select6(struct porthole *ph)
+{
+	static const enum porthole_method order[] = { PORTHOLE_PCP, PORTHOLE_UPNP };
+	const struct phc_method *ops;
+	char gw[INET6_ADDRSTRLEN + 2];
+	size_t i;
+	int rc;
+
+	if (!ph->has6)
+		return phc_fail(ph, PORTHOLE_ERR_NOGATEWAY, "no IPv6 here: this host has no "
+		    "stable global IPv6 address with an IPv6 default route");
+	if (ph->method6 != PORTHOLE_AUTO)
+		return 0;
+	phc_gw_text(ph, AF_INET6, gw, sizeof(gw));
+	if (ph->o.method != PORTHOLE_AUTO) {
+		ops = phc_method_ops(ph->o.method);
+		if (ops->probe6 == NULL)
+			return phc_fail(ph, PORTHOLE_ERR_UNSUPPORTED, "%s has no IPv6: IPv6 "
+			    "pinholes are opened with pcp or upnp (or use -4)",
+			    porthole_method_name(ph->o.method));
+		if ((rc = ops->probe6(ph)) == 0)
+			ph->method6 = ph->o.method;
+		return rc;
+	}
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		rc = phc_method_ops(order[i])->probe6(ph);
+		if (rc == 0) {
+			ph->method6 = order[i];
+			phc_log(ph, LOG_DEBUG, "gateway %s opens IPv6 pinholes with %s", gw,
+			    porthole_method_name(order[i]));
+			return 0;
+		}
+		if (rc == PORTHOLE_ERR_SYSTEM)
+			return rc;
+		phc_log(ph, LOG_DEBUG, "%s", ph->err);
+	}
+	return phc_fail(ph, PORTHOLE_ERR_NOPROTO, "gateway %s opens no IPv6 pinholes: neither "
+	    "PCP over IPv6 nor UPnP (WANIPv6FirewallControl) answered: is it enabled on the "
+	    "router? (-4 maps IPv4 only)", gw);
+}
+
 /* A gateway that stopped answering may come back speaking another protocol. */
 static void
-forget_method(struct porthole *ph, int rc)
+forget_method(struct porthole *ph, int family, int rc)
 {
-	if (ph->o.method == PORTHOLE_AUTO &&
-	    (rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED))
+	if (ph->o.method != PORTHOLE_AUTO ||
+	    (rc != PORTHOLE_ERR_TIMEOUT && rc != PORTHOLE_ERR_UNSUPPORTED))
+		return;
+	if (family == AF_INET6)
+		ph->method6 = PORTHOLE_AUTO;
+	else
 		ph->method = PORTHOLE_AUTO;
 }
 
@@ -207,7 +292,7 @@ porthole_external_address(struct porthole *ph, struct in_addr *out)
 		if ((rc = phc_select(ph)) != 0)
 			return rc;
 	} else if ((rc = phc_method_ops(ph->method)->probe(ph)) != 0) {
-		forget_method(ph, rc);
+		forget_method(ph, AF_INET, rc);
 		return rc;
 	}
 	*out = ph->ext;
@@ -222,13 +307,13 @@ porthole_external_address(struct porthole *ph, struct in_addr *out)
 static int
 give_back(struct porthole *ph, struct porthole_mapping *m)
 {
-	char gw[INET_ADDRSTRLEN], label[16];
+	char gw[INET6_ADDRSTRLEN + 2], label[16];
 	uint16_t got = m->external_port;
 
 	phc_method_ops(m->method)->map(ph, m, 0);
 	m->external_port = 0;
 	m->lifetime = 0;
-	inet_ntop(AF_INET, &ph->gw, gw, sizeof(gw));
+	phc_gw_text(ph, m->family, gw, sizeof(gw));
 	phc_port_label(label, sizeof(label), m);
 	return phc_fail(ph, PORTHOLE_ERR_TAKEN, "%s: gateway %s offered external port %u "
 	    "instead: another host holds %u; free it there or remove that mapping in the "
@@ -303,6 +388,7 @@ map_next_protocols(struct porthole *ph, struct porthole_mapping *m, uint32_t lif
 	char label[16], said[PORTHOLE_MSG_MAX];
 	enum porthole_method silent = m->method;
 	const struct phc_method *ops;
+	int (*probe)(struct porthole *);
 	size_t i;
 	int r;
 
@@ -313,10 +399,12 @@ map_next_protocols(struct porthole *ph, struct porthole_mapping *m, uint32_t lif
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if (order[i] <= silent)
 			continue;
-		phc_log(ph, LOG_DEBUG, "%s: trying %s", label, porthole_method_name(order[i]));
 		ops = phc_method_ops(order[i]);
+		if ((probe = m->family == AF_INET6 ? ops->probe6 : ops->probe) == NULL)
+			continue;
+		phc_log(ph, LOG_DEBUG, "%s: trying %s", label, porthole_method_name(order[i]));
 		m->method = order[i];
-		if ((r = ops->probe(ph)) == 0 && (r = ops->map(ph, m, lifetime)) == 0)
+		if ((r = probe(ph)) == 0 && (r = ops->map(ph, m, lifetime)) == 0)
 			return 0;
 		if (r != PORTHOLE_ERR_TIMEOUT && r != PORTHOLE_ERR_UNSUPPORTED) {
 			rc = r;
@@ -328,29 +416,40 @@ map_next_protocols(struct porthole *ph, struct porthole_mapping *m, uint32_t lif
 	return rc;
 }
 
+/* Where the mapping points: this host's address in m's family. */
+static void
+point_here(const struct porthole *ph, struct porthole_mapping *m)
+{
+	if (m->family == AF_INET6)
+		m->address6 = ph->local6;
+	else
+		m->internal_addr = ph->local;
+}
+
 static int
 map_with(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 {
+	bool v6 = m->family == AF_INET6;
 	int rc;
 
-	if ((rc = phc_select(ph)) != 0)
+	if ((rc = v6 ? phc_select6(ph) : phc_select(ph)) != 0)
 		return m->error = rc;
-	m->method = ph->method;
-	m->internal_addr = ph->local;
-	rc = phc_method_ops(ph->method)->map(ph, m, lifetime);
+	m->method = v6 ? ph->method6 : ph->method;
+	point_here(ph, m);
+	rc = phc_method_ops(m->method)->map(ph, m, lifetime);
 	if (rc == PORTHOLE_ERR_TIMEOUT && lifetime != 0 && ph->o.method == PORTHOLE_AUTO)
 		rc = map_next_protocols(ph, m, lifetime, rc);
 	if (rc == 0) {
 		m->obtained = (int64_t)time(NULL);
-		m->epoch = ph->epoch;
+		m->epoch = v6 ? ph->epoch6 : ph->epoch;
 	}
 	if (rc == 0 && m->external_port != m->internal_port)
 		rc = give_back(ph, m);
-	if (rc == 0)
+	if (rc == 0 && !v6)
 		warn_address(ph, m->external_addr);
-	else
+	else if (rc != 0 && !v6)
 		rc = explain_refusal(ph, m, rc);
-	forget_method(ph, rc);
+	forget_method(ph, m->family, rc);
 	return m->error = rc;
 }
 
@@ -373,52 +472,70 @@ porthole_set_request(struct porthole *ph, uint32_t lifetime, const char *descrip
 }
 
 PORTHOLE_API int
-porthole_map(struct porthole *ph, const struct porthole_port *port, struct porthole_mapping *m)
+porthole_map_family(struct porthole *ph, const struct porthole_port *port, int family,
+    struct porthole_mapping *m)
 {
 	if (ph == NULL || port == NULL || m == NULL || port->port == 0 ||
-	    (port->proto != IPPROTO_TCP && port->proto != IPPROTO_UDP))
+	    (port->proto != IPPROTO_TCP && port->proto != IPPROTO_UDP) ||
+	    (family != AF_INET && family != AF_INET6))
 		return PORTHOLE_ERR_INVAL;
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", port->name);
 	m->proto = port->proto;
 	m->internal_port = port->port;
+	m->family = family;
 	return map_with(ph, m, ph->o.lifetime);
 }
 
 PORTHOLE_API int
+porthole_map(struct porthole *ph, const struct porthole_port *port, struct porthole_mapping *m)
+{
+	if (ph == NULL)
+		return PORTHOLE_ERR_INVAL;
+	return porthole_map_family(ph, port, ph->has4 ? AF_INET : AF_INET6, m);
+}
+
+/* Every enabled port of p in each family, port by port; the protocol order per family. */
+PORTHOLE_API int
 porthole_map_profile(struct porthole *ph, const struct porthole_profile *p,
     struct porthole_mapping *out, size_t *n)
 {
-	size_t i, used = 0;
-	int rc, first = 0;
+	int fam[2], dead[2] = { 0, 0 }, rc, first = 0;
+	size_t i, f, nf = 0, used = 0;
 
 	if (ph == NULL || p == NULL || out == NULL || n == NULL)
 		return PORTHOLE_ERR_INVAL;
+	if (ph->has4)
+		fam[nf++] = AF_INET;
+	if (ph->has6)
+		fam[nf++] = AF_INET6;
 	for (i = 0; i < p->n; i++)
-		used += p->port[i].enabled;
+		used += p->port[i].enabled * nf;
 	if (used > *n)
 		return PORTHOLE_ERR_INVAL;	/* checked before any request goes out */
 	used = 0;
 	for (i = 0; i < p->n; i++) {
 		if (!p->port[i].enabled)
 			continue;
-		rc = porthole_map(ph, &p->port[i], &out[used++]);
-		if (rc != 0 && first == 0)
-			first = rc;
-		/* No gateway or no protocol: the other ports would fail alike. */
-		if (rc == PORTHOLE_ERR_NOPROTO || rc == PORTHOLE_ERR_NOGATEWAY) {
-			i++;
-			break;
+		for (f = 0; f < nf; f++) {
+			struct porthole_mapping *m = &out[used++];
+
+			/* No gateway or no protocol: the family's other ports would fail alike. */
+			if (dead[f] != 0) {
+				memset(m, 0, sizeof(*m));
+				snprintf(m->name, sizeof(m->name), "%s", p->port[i].name);
+				m->proto = p->port[i].proto;
+				m->internal_port = p->port[i].port;
+				m->family = fam[f];
+				m->error = dead[f];
+				continue;
+			}
+			rc = porthole_map_family(ph, &p->port[i], fam[f], m);
+			if (rc != 0 && first == 0)
+				first = rc;
+			if (rc == PORTHOLE_ERR_NOPROTO || rc == PORTHOLE_ERR_NOGATEWAY)
+				dead[f] = rc;
 		}
-	}
-	for (; i < p->n; i++) {
-		if (!p->port[i].enabled)
-			continue;
-		memset(&out[used], 0, sizeof(out[used]));
-		snprintf(out[used].name, sizeof(out[used].name), "%s", p->port[i].name);
-		out[used].proto = p->port[i].proto;
-		out[used].internal_port = p->port[i].port;
-		out[used++].error = first;
 	}
 	*n = used;
 	return first;
@@ -441,20 +558,20 @@ porthole_renew(struct porthole *ph, struct porthole_mapping *m)
 	if (ops == NULL || m->external_port == 0 ||
 	    (ph->o.method != PORTHOLE_AUTO && ph->o.method != m->method))
 		return map_with(ph, m, ph->o.lifetime);
-	m->internal_addr = ph->local;
+	point_here(ph, m);
 	rc = ops->map(ph, m, ph->o.lifetime);
 	if (rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED) {
-		if (ph->method == m->method)
-			forget_method(ph, rc);
+		if ((m->family == AF_INET6 ? ph->method6 : ph->method) == m->method)
+			forget_method(ph, m->family, rc);
 		return map_with(ph, m, ph->o.lifetime);
 	}
 	if (rc == 0) {
 		m->obtained = (int64_t)time(NULL);
-		m->epoch = ph->epoch;
+		m->epoch = m->family == AF_INET6 ? ph->epoch6 : ph->epoch;
 		if (m->external_port != m->internal_port)
 			rc = give_back(ph, m);
 	}
-	return m->error = explain_refusal(ph, m, rc);
+	return m->error = m->family == AF_INET6 ? rc : explain_refusal(ph, m, rc);
 }
 
 PORTHOLE_API int

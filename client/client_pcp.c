@@ -18,10 +18,13 @@
 #define PCP_FIRST_WAIT_MS	250
 
 static void
-xfer_init(const struct porthole *ph, struct pcpc_xfer *x)
+xfer_init(const struct porthole *ph, int family, struct pcpc_xfer *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->server = ph->gw;
+	x->v6 = family == AF_INET6;
+	x->server6 = ph->gw6;
+	x->scope_id = ph->gw6_scope;
 	x->irt_ms = PCP_FIRST_WAIT_MS;
 	x->mrd_ms = (unsigned)ph->o.timeout_ms;
 }
@@ -49,11 +52,11 @@ pcp_code(int result)
 }
 
 static int
-pcp_fail(struct porthole *ph, int rc, const char *what, int result)
+pcp_fail(struct porthole *ph, int family, int rc, const char *what, int result)
 {
-	char gw[INET_ADDRSTRLEN];
+	char gw[INET6_ADDRSTRLEN + 2];
 
-	inet_ntop(AF_INET, &ph->gw, gw, sizeof(gw));
+	phc_gw_text(ph, family, gw, sizeof(gw));
 	switch (rc) {
 	case PORTHOLE_ERR_TIMEOUT:
 		return phc_fail(ph, rc, "%s: gateway %s did not answer PCP within %d ms: is it "
@@ -72,15 +75,23 @@ pcp_fail(struct porthole *ph, int rc, const char *what, int result)
 	    pcp_result_name(result), porthole_strerror(rc));
 }
 
-/* One request; the porthole code, with resp filled on 0. */
+/*
+ * One request over family; the porthole code, with resp filled on 0. Over
+ * IPv6 the client IP field is our stable address (§8.1: the source the
+ * server sees), which the request is sent from: the kernel might pick a
+ * privacy address instead.
+ */
 static int
-pcp_ask(struct porthole *ph, const struct pcpc_msg *req, struct pcpc_msg *resp, int *result)
+pcp_ask(struct porthole *ph, int family, const struct pcpc_msg *req, struct pcpc_msg *resp,
+    int *result)
 {
 	struct pcpc_xfer x;
 	int r;
 
 	*result = -1;
-	xfer_init(ph, &x);
+	xfer_init(ph, family, &x);
+	if (x.v6)
+		memcpy(&x.source6, req->client_ip, 16);
 	r = pcpc_request(&x, req, resp);
 	if (r == -ETIMEDOUT)
 		return PORTHOLE_ERR_TIMEOUT;
@@ -98,20 +109,38 @@ pcp_ask(struct porthole *ph, const struct pcpc_msg *req, struct pcpc_msg *resp, 
 	return pcp_code(resp->result);
 }
 
+/* The header every request of ours starts with, from our address in family. */
+static void
+req_init(const struct porthole *ph, int family, uint8_t opcode, struct pcpc_msg *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->version = PCP_VERSION;
+	req->opcode = opcode;
+	if (family == AF_INET6)
+		memcpy(req->client_ip, &ph->local6, 16);
+}
+
+static void
+epoch_heard(struct porthole *ph, int family, uint32_t epoch)
+{
+	if (family == AF_INET6)
+		phc_epoch6_update(ph, epoch);
+	else
+		phc_epoch_update(ph, epoch);
+}
+
 /* ANNOUNCE: is PCP there, and what is its epoch? */
 static int
-pcp_announce(struct porthole *ph, uint32_t *epoch)
+pcp_announce(struct porthole *ph, int family, uint32_t *epoch)
 {
 	struct pcpc_msg req, resp;
 	int rc, result;
 
-	memset(&req, 0, sizeof(req));
-	req.version = PCP_VERSION;
-	req.opcode = PCP_OP_ANNOUNCE;
-	if ((rc = pcp_ask(ph, &req, &resp, &result)) != 0)
-		return pcp_fail(ph, rc, "announce", result);
+	req_init(ph, family, PCP_OP_ANNOUNCE, &req);
+	if ((rc = pcp_ask(ph, family, &req, &resp, &result)) != 0)
+		return pcp_fail(ph, family, rc, "announce", result);
 	*epoch = resp.epoch;
-	phc_epoch_update(ph, resp.epoch);
+	epoch_heard(ph, family, resp.epoch);
 	return 0;
 }
 
@@ -122,10 +151,47 @@ pcp_probe(struct porthole *ph)
 	uint32_t epoch;
 	int rc;
 
-	if ((rc = pcp_announce(ph, &epoch)) != 0)
+	if ((rc = pcp_announce(ph, AF_INET, &epoch)) != 0)
 		return rc;
 	if (phc_natpmp_address(ph, &ext) == 0)
 		ph->ext = ext;
+	return 0;
+}
+
+static int
+pcp_probe6(struct porthole *ph)
+{
+	uint32_t epoch;
+
+	return pcp_announce(ph, AF_INET6, &epoch);
+}
+
+/*
+ * The reply's external end (§11.4). Over IPv4 NAT: what the gateway
+ * assigned. An IPv6 pinhole translates nothing (§11.3, a firewall): the
+ * address must be ours, the port is checked by the caller.
+ */
+static int
+take_external(struct porthole *ph, struct porthole_mapping *m, const struct pcpc_msg *resp,
+    const char *label)
+{
+	struct in_addr ext;
+
+	if (resp->ext_port == 0 || resp->lifetime == 0)
+		return pcp_fail(ph, m->family, PORTHOLE_ERR_PROTOCOL, label, PCP_SUCCESS);
+	if (m->family == AF_INET6) {
+		if (memcmp(resp->ext_ip, &m->address6, 16) != 0)
+			return phc_fail(ph, PORTHOLE_ERR_PROTOCOL, "%s: the gateway (PCP over "
+			    "IPv6) answered with another external address: it translates IPv6 "
+			    "(NPTv6?), which porthole does not follow", label);
+	} else {
+		if (!pcp_is_v4mapped(resp->ext_ip, &ext))
+			return pcp_fail(ph, m->family, PORTHOLE_ERR_PROTOCOL, label, PCP_SUCCESS);
+		m->external_addr = ext;
+		ph->ext = ext;
+	}
+	m->external_port = resp->ext_port;
+	m->lifetime = resp->lifetime;
 	return 0;
 }
 
@@ -134,7 +200,7 @@ pcp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 {
 	static const uint8_t zero[PCP_NONCE_LEN];
 	struct pcpc_msg req, resp;
-	struct in_addr ext = { 0 };
+	struct in_addr none = { 0 };
 	char label[16];
 	int rc, result;
 
@@ -142,40 +208,38 @@ pcp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	if (memcmp(m->nonce, zero, sizeof(zero)) == 0 && pcpc_nonce(m->nonce) != 0)
 		return phc_fail(ph, PORTHOLE_ERR_SYSTEM, "%s: no random bytes for a PCP nonce",
 		    label);
-	memset(&req, 0, sizeof(req));
-	req.version = PCP_VERSION;
-	req.opcode = PCP_OP_MAP;
+	req_init(ph, m->family, PCP_OP_MAP, &req);
 	req.lifetime = lifetime;
 	memcpy(req.nonce, m->nonce, sizeof(req.nonce));
 	req.proto = m->proto;
 	req.int_port = m->internal_port;
 	req.ext_port = lifetime != 0 ? m->internal_port : m->external_port;
-	pcp_v4mapped(lifetime != 0 ? ext : m->external_addr, req.ext_ip);
+	if (m->family == AF_INET6) {
+		/* Asked from the pinhole's own address (a delete: the one it was for). */
+		memcpy(req.client_ip, &m->address6, 16);
+		memcpy(req.ext_ip, &m->address6, 16);
+	} else {
+		pcp_v4mapped(lifetime != 0 ? none : m->external_addr, req.ext_ip);
+	}
 	/* RFC 7220: the gateway's listing names the service ("porthole smtp"). */
 	if (lifetime != 0)
 		snprintf(req.description, sizeof(req.description), "%s%s%s", ph->desc,
 		    m->name[0] ? " " : "", m->name);
-	rc = pcp_ask(ph, &req, &resp, &result);
+	rc = pcp_ask(ph, m->family, &req, &resp, &result);
 	/* Some servers (miniupnpd 2.3) misread an option whose length is not a
 	 * multiple of 4 and answer MALFORMED_OPTION: ask again without it. */
 	if (rc != 0 && result == PCP_MALFORMED_OPTION && req.description[0]) {
 		phc_log(ph, LOG_DEBUG, "%s: gateway refused the PCP DESCRIPTION option; "
 		    "asking without it", label);
 		req.description[0] = '\0';
-		rc = pcp_ask(ph, &req, &resp, &result);
+		rc = pcp_ask(ph, m->family, &req, &resp, &result);
 	}
 	if (rc != 0)
-		return pcp_fail(ph, rc, label, result);
-	phc_epoch_update(ph, resp.epoch);
+		return pcp_fail(ph, m->family, rc, label, result);
+	epoch_heard(ph, m->family, resp.epoch);
 	if (lifetime == 0)
 		return 0;
-	if (!pcp_is_v4mapped(resp.ext_ip, &ext) || resp.ext_port == 0 || resp.lifetime == 0)
-		return pcp_fail(ph, PORTHOLE_ERR_PROTOCOL, label, PCP_SUCCESS);
-	m->external_addr = ext;
-	m->external_port = resp.ext_port;
-	m->lifetime = resp.lifetime;
-	ph->ext = ext;
-	return 0;
+	return take_external(ph, m, &resp, label);
 }
 
 /* PCP cannot list mappings; a gateway whose epoch went back has lost them. */
@@ -186,7 +250,7 @@ pcp_query(struct porthole *ph, struct porthole_mapping *m)
 	uint32_t epoch;
 	int rc;
 
-	if ((rc = pcp_announce(ph, &epoch)) != 0)
+	if ((rc = pcp_announce(ph, m->family, &epoch)) != 0)
 		return rc;
 	if (phc_epoch_lost(m->epoch, m->obtained * 1000, epoch, (int64_t)time(NULL) * 1000)) {
 		phc_port_label(label, sizeof(label), m);
@@ -205,6 +269,7 @@ pcp_fini(struct porthole *ph)
 const struct phc_method phc_pcp = {
 	.id = PORTHOLE_PCP,
 	.probe = pcp_probe,
+	.probe6 = pcp_probe6,
 	.map = pcp_map,
 	.query = pcp_query,
 	.fini = pcp_fini,

@@ -20,6 +20,8 @@
 #define UPNP_ERR_CONFLICT		718
 #define UPNP_ERR_ONLY_PERMANENT		725
 #define UPNP_ERR_NOT_AUTHORIZED		606
+#define UPNP_ERR_PINHOLE_NO_SUCH_ENTRY	704	/* WANIPv6FirewallControl:1 */
+#define PINHOLE_LEASE_MAX		86400	/* its LeaseTime's range */
 
 struct phc_upnp {
 	struct UPNPUrls	urls;
@@ -28,13 +30,20 @@ struct phc_upnp {
 };
 
 static void
+forget(struct phc_upnp **u)
+{
+	if (*u == NULL)
+		return;
+	FreeUPNPUrls(&(*u)->urls);
+	free(*u);
+	*u = NULL;
+}
+
+static void
 upnp_fini(struct porthole *ph)
 {
-	if (ph->upnp == NULL)
-		return;
-	FreeUPNPUrls(&ph->upnp->urls);
-	free(ph->upnp);
-	ph->upnp = NULL;
+	forget(&ph->upnp);
+	forget(&ph->upnp6);
 }
 
 /* True when the description URL's host is the gateway's address. */
@@ -56,23 +65,20 @@ url_on_gateway(const char *url, struct in_addr gw)
 	return inet_pton(AF_INET, host, &a) == 1 && a.s_addr == gw.s_addr;
 }
 
+/* One search round for st; the IGD served from the gateway's address into *slot. */
 static int
-upnp_discover(struct porthole *ph)
+discover(struct porthole *ph, const char *st, struct phc_upnp **slot)
 {
 	struct UPNPDev *devs, *d;
 	struct phc_upnp *u;
 	int err = 0, ok = 0;
 
-	if (ph->upnp != NULL)
+	if (*slot != NULL)
 		return 0;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return PORTHOLE_ERR_SYSTEM;
-	/*
-	 * One search round: IGD:2 devices answer a search for IGD:1 too,
-	 * whereas upnpDiscover() waits out one round per device type.
-	 */
-	devs = upnpDiscoverDevice("urn:schemas-upnp-org:device:InternetGatewayDevice:1",
-	    ph->o.timeout_ms, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2, &err);
+	devs = upnpDiscoverDevice(st, ph->o.timeout_ms, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2,
+	    &err);
 	for (d = devs; d != NULL && !ok; d = d->pNext)
 		if (url_on_gateway(d->descURL, ph->gw) && strstr(d->st, "InternetGatewayDevice"))
 			ok = UPNP_GetIGDFromUrl(d->descURL, &u->urls, &u->data, u->lanaddr,
@@ -88,16 +94,26 @@ upnp_discover(struct porthole *ph)
 		free(u);
 		return PORTHOLE_ERR_UNSUPPORTED;
 	}
-	ph->upnp = u;
+	*slot = u;
 	return 0;
+}
+
+/*
+ * One search round: IGD:2 devices answer a search for IGD:1 too, whereas
+ * upnpDiscover() waits out one round per device type.
+ */
+static int
+upnp_discover(struct porthole *ph)
+{
+	return discover(ph, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", &ph->upnp);
 }
 
 static int
 upnp_fail(struct porthole *ph, int rc, const char *what, int code)
 {
-	char gw[INET_ADDRSTRLEN];
+	char gw[INET6_ADDRSTRLEN + 2];
 
-	inet_ntop(AF_INET, &ph->gw, gw, sizeof(gw));
+	phc_gw_text(ph, AF_INET, gw, sizeof(gw));
 	if (rc == PORTHOLE_ERR_UNSUPPORTED)
 		return phc_fail(ph, rc, "%s: no UPnP IGD answered from gateway %s within %d ms: "
 		    "is UPnP enabled on the router?", what, gw, ph->o.timeout_ms);
@@ -144,6 +160,7 @@ upnp_code(int r)
 	case UPNP_ERR_NOT_AUTHORIZED:
 		return PORTHOLE_ERR_DENIED;
 	case UPNP_ERR_NO_SUCH_ENTRY:
+	case UPNP_ERR_PINHOLE_NO_SUCH_ENTRY:
 		return PORTHOLE_ERR_NOTMAPPED;
 	case 728:
 		return PORTHOLE_ERR_NORESOURCES;
@@ -201,6 +218,112 @@ upnp_add(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	return 0;
 }
 
+/*
+ * IPv6 pinholes through the IGD's WANIPv6FirewallControl:1, the IGD found
+ * over IPv4 (the gateway decides by its neighbour table that our IPv6
+ * address is ours). Offered only when it says inbound pinholes are allowed.
+ */
+static bool
+has_6fc(const struct phc_upnp *u)
+{
+	return u != NULL && u->urls.controlURL_6FC != NULL && u->urls.controlURL_6FC[0] != '\0' &&
+	    u->data.IPv6FC.servicetype[0] != '\0';
+}
+
+/*
+ * The IGD with the firewall service: the one already found for IPv4 when
+ * its description has it; else a search for the service itself (an IGD:2
+ * answers a search for IGD:1 with its IGD:1 tree, which has none, as
+ * portholed does); else the IGD:1 search after all.
+ */
+static const struct phc_upnp *
+fc6(struct porthole *ph)
+{
+	if (has_6fc(ph->upnp))
+		return ph->upnp;
+	if (discover(ph, "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1",
+	    &ph->upnp6) == 0 && has_6fc(ph->upnp6))
+		return ph->upnp6;
+	return upnp_discover(ph) == 0 && has_6fc(ph->upnp) ? ph->upnp : NULL;
+}
+
+static int
+upnp_probe6(struct porthole *ph)
+{
+	const struct phc_upnp *u = fc6(ph);
+	int enabled = 0, allowed = 0, r;
+
+	if (u == NULL)
+		return phc_fail(ph, PORTHOLE_ERR_UNSUPPORTED, "no UPnP IGD with a "
+		    "WANIPv6FirewallControl service answered: the router opens no IPv6 pinholes "
+		    "over UPnP");
+	r = UPNP_GetFirewallStatus(u->urls.controlURL_6FC, u->data.IPv6FC.servicetype, &enabled,
+	    &allowed);
+	if (r != 0) {
+		upnp_fini(ph);	/* discover again next time: it may have restarted */
+		return upnp_fail(ph, r < 0 ? PORTHOLE_ERR_TIMEOUT : upnp_code(r),
+		    "IPv6 firewall status", r > 0 ? r : 0);
+	}
+	if (!allowed)
+		return phc_fail(ph, PORTHOLE_ERR_UNSUPPORTED, "the router's UPnP IGD says it "
+		    "allows no inbound IPv6 pinholes (InboundPinholeAllowed=0)");
+	return 0;
+}
+
+static int
+pinhole_add(const struct phc_upnp *u, struct porthole_mapping *m, const char *lease)
+{
+	char port[8], client[INET6_ADDRSTRLEN], uid[16] = "", proto[4];
+	unsigned long id;
+	char *end;
+	int r;
+
+	snprintf(port, sizeof(port), "%u", m->internal_port);
+	snprintf(proto, sizeof(proto), "%u", m->proto);
+	inet_ntop(AF_INET6, &m->address6, client, sizeof(client));
+	/* Any remote host and port: "" is how miniupnpc's own tools say the wildcard. */
+	r = UPNP_AddPinhole(u->urls.controlURL_6FC, u->data.IPv6FC.servicetype, "", "0", client,
+	    port, proto, lease, uid);
+	if (r != 0)
+		return r;
+	id = strtoul(uid, &end, 10);
+	if (uid[0] == '\0' || *end != '\0' || id > 65535)
+		return UPNPCOMMAND_INVALID_RESPONSE;
+	m->pinhole_id = (uint32_t)id;
+	return 0;
+}
+
+/* A renewal updates the UniqueID it has; a pinhole the router forgot is added again. */
+static int
+pinhole_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
+{
+	const struct phc_upnp *u = fc6(ph);
+	const char *ctl = u->urls.controlURL_6FC, *st = u->data.IPv6FC.servicetype;
+	char label[16], lease[16], uid[16];
+	int r;
+
+	phc_port_label(label, sizeof(label), m);
+	snprintf(uid, sizeof(uid), "%u", m->pinhole_id);
+	if (lifetime == 0) {
+		r = UPNP_DeletePinhole(ctl, st, uid);
+		return r == 0 || r == UPNP_ERR_PINHOLE_NO_SUCH_ENTRY ? 0 :
+		    upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+	}
+	if (lifetime > PINHOLE_LEASE_MAX)
+		lifetime = PINHOLE_LEASE_MAX;
+	snprintf(lease, sizeof(lease), "%u", lifetime);
+	r = m->external_port != 0 ? UPNP_UpdatePinhole(ctl, st, uid, lease) :
+	    UPNP_ERR_PINHOLE_NO_SUCH_ENTRY;
+	if (r == UPNP_ERR_PINHOLE_NO_SUCH_ENTRY)
+		r = pinhole_add(u, m, lease);
+	if (r != 0)
+		return upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+	m->external_port = m->internal_port;
+	m->lifetime = lifetime;
+	m->epoch = 0;
+	return 0;
+}
+
 static int
 upnp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 {
@@ -210,6 +333,8 @@ upnp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	int r, rc;
 
 	phc_port_label(label, sizeof(label), m);
+	if (m->family == AF_INET6)
+		return (rc = upnp_probe6(ph)) != 0 ? rc : pinhole_map(ph, m, lifetime);
 	if ((rc = upnp_probe(ph)) != 0)
 		return rc;
 	if (lifetime == 0) {
@@ -238,6 +363,26 @@ upnp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	return 0;
 }
 
+/* A pinhole stands while the router still counts packets for its UniqueID. */
+static int
+pinhole_query(struct porthole *ph, struct porthole_mapping *m, const char *label)
+{
+	const struct phc_upnp *u;
+	char uid[16];
+	int packets = 0, r, rc;
+
+	if ((rc = upnp_probe6(ph)) != 0)
+		return rc;
+	u = fc6(ph);
+	snprintf(uid, sizeof(uid), "%u", m->pinhole_id);
+	r = UPNP_GetPinholePackets(u->urls.controlURL_6FC, u->data.IPv6FC.servicetype, uid,
+	    &packets);
+	if (r == UPNP_ERR_PINHOLE_NO_SUCH_ENTRY)
+		return phc_fail(ph, PORTHOLE_ERR_LOST, "%s: the gateway no longer has this IPv6 "
+		    "pinhole (restarted, or removed by hand): map again", label);
+	return r == 0 ? 0 : upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+}
+
 /* The entry must still exist and still point at us. */
 static int
 upnp_query(struct porthole *ph, struct porthole_mapping *m)
@@ -248,6 +393,8 @@ upnp_query(struct porthole *ph, struct porthole_mapping *m)
 	int r, rc;
 
 	phc_port_label(label, sizeof(label), m);
+	if (m->family == AF_INET6)
+		return pinhole_query(ph, m, label);
 	if ((rc = upnp_probe(ph)) != 0)
 		return rc;
 	r = upnp_lookup(ph, m, &who, &left);
@@ -296,6 +443,7 @@ phc_upnp_holder(struct porthole *ph, const struct porthole_mapping *m, struct in
 const struct phc_method phc_upnp = {
 	.id = PORTHOLE_UPNP,
 	.probe = upnp_probe,
+	.probe6 = upnp_probe6,
 	.map = upnp_map,
 	.query = upnp_query,
 	.fini = upnp_fini,

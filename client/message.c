@@ -4,6 +4,7 @@
  * as text, and a port's label. Calls nothing else in the library, so the
  * protocol modules never call back into client.c.
  */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,4 +98,35 @@ int
 phc_port_label(char *buf, size_t len, const struct porthole_mapping *m)
 {
 	return snprintf(buf, len, "%s/%u", phc_proto_name(m->proto), m->internal_port);
+}
+
+const char *
+phc_gw_text(const struct porthole *ph, int family, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (family == AF_INET6) {
+		inet_ntop(AF_INET6, &ph->gw6, a, sizeof(a));
+		snprintf(buf, len, "[%s]", a);
+	} else {
+		inet_ntop(AF_INET, &ph->gw, a, sizeof(a));
+		snprintf(buf, len, "%s", a);
+	}
+	return buf;
+}
+
+/* Where a mapping is reached from outside: "203.0.113.1:25" or "[2001:db8::10]:25". */
+PORTHOLE_API const char *
+porthole_endpoint(const struct porthole_mapping *m, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (m->family == AF_INET6) {
+		inet_ntop(AF_INET6, &m->address6, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, m->external_port);
+	} else {
+		inet_ntop(AF_INET, &m->external_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, m->external_port);
+	}
+	return buf;
 }

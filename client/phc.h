@@ -36,19 +36,34 @@ struct porthole {
 	bool			 warned;	/* double NAT / reserved address said once */
 	bool			 upnp_absent;	/* a discovery found no IGD: don't wait again */
 	struct phc_upnp		*upnp;
+	struct phc_upnp		*upnp6;		/* the IGD with WANIPv6FirewallControl, when
+						   upnp is another (its IGD:1 tree) */
 	char			*reflector;	/* URL of a `porthole reflect`, or NULL */
 	char			*reflector_token;
 	char			*domain;	/* mail domain to look up, or NULL */
 	char			 err[PORTHOLE_MSG_MAX];
+	/* Which families are mapped: IPv4 (gw, local above), IPv6 (below). */
+	bool			 has4;
+	bool			 has6;
+	struct in6_addr		 gw6;
+	uint32_t		 gw6_scope;	/* gw6's interface when link-local */
+	struct in6_addr		 local6;	/* the stable address pinholes are for */
+	enum porthole_method	 method6;	/* PCP or UPnP over IPv6; AUTO until probed */
+	uint32_t		 epoch6;	/* PCP epoch heard over IPv6 */
+	int64_t			 epoch6_ms;
+	bool			 epoch6_valid;
 };
 
 /*
  * One mapping protocol. probe() learns the external address and epoch into
- * ph; map() with lifetime 0 deletes; query() only looks.
+ * ph; probe6() asks whether it opens IPv6 pinholes (NULL: it cannot);
+ * map() with lifetime 0 deletes; query() only looks. map() and query()
+ * follow m->family.
  */
 struct phc_method {
 	enum porthole_method	id;
 	int	(*probe)(struct porthole *ph);
+	int	(*probe6)(struct porthole *ph);
 	int	(*map)(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime);
 	int	(*query)(struct porthole *ph, struct porthole_mapping *m);
 	void	(*fini)(struct porthole *ph);
@@ -72,6 +87,7 @@ int	phc_port_label(char *buf, size_t len, const struct porthole_mapping *m);
 /* client.c */
 const struct phc_method *phc_method_ops(enum porthole_method m);
 int	phc_select(struct porthole *ph);
+int	phc_select6(struct porthole *ph);
 
 /* gateway.c: the default route and our address toward the gateway. */
 int	phc_route_parse(const char *text, size_t len, struct in_addr *gw);
@@ -80,13 +96,36 @@ int	phc_local_addr(struct in_addr gw, struct in_addr *local);
 bool	phc_addr_private(struct in_addr a);
 bool	phc_addr_reserved(struct in_addr a);
 
+/* gateway6.c: the IPv6 default route and this host's stable address. */
+struct phc_route6 {
+	bool		found;
+	struct in6_addr	gw;
+	uint32_t	oif;
+	uint32_t	metric;
+};
+struct phc_addr6 {
+	uint32_t	oif;		/* in: the interface; 0 = any */
+	int		rank;		/* out: 0 = none found */
+	struct in6_addr	addr;
+};
+/* Each returns 1 once the dump ended, else 0 (more to read). */
+int	phc_route6_parse(const uint8_t *buf, size_t len, struct phc_route6 *r);
+int	phc_addr6_parse(const uint8_t *buf, size_t len, struct phc_addr6 *p);
+/* given: the router's address as text, or NULL for the default route's. */
+int	phc_gateway6(const char *given, struct in6_addr *gw, uint32_t *scope,
+	    struct in6_addr *local);
+/* message.c: the router's address in family (IPv6 in brackets, without the zone). */
+const char *phc_gw_text(const struct porthole *ph, int family, char *buf, size_t len);
+
+
 /* timing.c: the keeper's pure timing rules, and RFC 6886 §3.6 / RFC 6887
  * §8.5's lost-state test. */
 int64_t	phc_renew_due(int64_t obtained_ms, uint32_t lifetime);
 int64_t	phc_retry_delay(unsigned failures);
 bool	phc_epoch_lost(uint32_t prev_epoch, int64_t prev_ms, uint32_t epoch, int64_t now_ms);
-/* Records a fresh epoch; returns true when the gateway lost its state. */
+/* Records a fresh epoch (heard over IPv4, or IPv6); true when the gateway lost its state. */
 bool	phc_epoch_update(struct porthole *ph, uint32_t epoch);
+bool	phc_epoch6_update(struct porthole *ph, uint32_t epoch);
 
 /* state.c */
 int	phc_state_parse(const char *text, size_t len, struct porthole_mapping *m, size_t *n);

@@ -61,17 +61,38 @@ phc_epoch_lost(uint32_t prev_epoch, int64_t prev_ms, uint32_t epoch, int64_t now
 	return false;
 }
 
+/* The §8.5 test against what was heard before, then the epoch remembered. */
+static bool
+epoch_track(uint32_t *prev, int64_t *prev_ms, bool *valid, uint32_t epoch)
+{
+	int64_t now = mono_ms();
+	bool lost = *valid && phc_epoch_lost(*prev, *prev_ms, epoch, now);
+
+	*prev = epoch;
+	*prev_ms = now;
+	*valid = true;
+	return lost;
+}
+
+/*
+ * IPv4 and IPv6 epochs are tracked apart: a gateway may answer NAT-PMP on
+ * one and PCP on the other, with clocks that need not agree.
+ */
 bool
 phc_epoch_update(struct porthole *ph, uint32_t epoch)
 {
-	int64_t now = mono_ms();
-	bool lost = false;
+	bool lost = epoch_track(&ph->epoch, &ph->epoch_ms, &ph->epoch_valid, epoch);
 
-	if (ph->epoch_valid)
-		lost = phc_epoch_lost(ph->epoch, ph->epoch_ms, epoch, now);
-	ph->epoch = epoch;
-	ph->epoch_ms = now;
-	ph->epoch_valid = true;
+	if (lost)
+		ph->epoch_lost = true;
+	return lost;
+}
+
+bool
+phc_epoch6_update(struct porthole *ph, uint32_t epoch)
+{
+	bool lost = epoch_track(&ph->epoch6, &ph->epoch6_ms, &ph->epoch6_valid, epoch);
+
 	if (lost)
 		ph->epoch_lost = true;
 	return lost;

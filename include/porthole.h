@@ -28,9 +28,9 @@
  *
  *	struct porthole_opts o;
  *	struct porthole_profile p;
- *	struct porthole_mapping m[PORTHOLE_PROFILE_MAX];
+ *	struct porthole_mapping m[PORTHOLE_MAPPING_MAX];
  *	struct porthole *ph;
- *	size_t n = PORTHOLE_PROFILE_MAX;
+ *	size_t n = PORTHOLE_MAPPING_MAX;
  *
  *	porthole_opts_init(&o);			// gateway: the default route
  *	if (porthole_open(&ph, &o) != 0) ...	// no gateway
@@ -62,6 +62,8 @@ extern "C" {
 #define PORTHOLE_PROFILE_MAX	64	/* ports in one profile */
 #define PORTHOLE_MSG_MAX	256
 #define PORTHOLE_GREETING_MAX	128	/* a service's first line, as a reflector read it */
+/* Mappings of one profile in both families (IPv4 mapping, IPv6 pinhole per port). */
+#define PORTHOLE_MAPPING_MAX	(2 * PORTHOLE_PROFILE_MAX)
 
 /* Mapping protocols, in the order PORTHOLE_AUTO tries them. */
 enum porthole_method {
@@ -127,6 +129,15 @@ struct porthole_mapping {
 	uint8_t			nonce[12];	/* PCP mapping nonce */
 	int			error;		/* result of the last attempt */
 	struct in_addr		holder;		/* for PORTHOLE_ERR_TAKEN, when known */
+	/*
+	 * AF_INET6: an IPv6 pinhole, not a NAT mapping. Nothing is translated:
+	 * the gateway lets connections to address6 (this host's stable
+	 * address) and internal_port in; external_port is that port too.
+	 * Anything else (0 included) is IPv4, and the fields above apply.
+	 */
+	int			family;
+	struct in6_addr		address6;
+	uint32_t		pinhole_id;	/* UPnP's UniqueID (method upnp) */
 };
 
 typedef void (*porthole_log_fn)(void *arg, int level, const char *msg);
@@ -139,6 +150,15 @@ struct porthole_opts {
 	int			 timeout_ms;	/* per protocol try; default 2000 */
 	const char		*description;	/* default "porthole"; UPnP sends it as is,
 						 * PCP with the port's name ("porthole smtp") */
+	/*
+	 * AF_INET: IPv4 only. AF_INET6: IPv6 pinholes only. AF_UNSPEC (0, the
+	 * default): IPv4 when there is an IPv4 default route, and IPv6 too
+	 * when this host has a global IPv6 address (stable, not deprecated)
+	 * and an IPv6 default route.
+	 */
+	int			 family;
+	const char		*gateway6;	/* the router over IPv6 ("fe80::1%eth0",
+						 * "2001:db8::1"); NULL = the default route */
 	porthole_log_fn		 log;		/* syslog levels; NULL = silent */
 	void			*log_arg;
 };
@@ -158,6 +178,13 @@ PORTHOLE_API struct in_addr porthole_gateway(const struct porthole *ph);
 PORTHOLE_API enum porthole_method porthole_method_used(const struct porthole *ph);
 /* Asks the gateway for its external address (probing the protocols). */
 PORTHOLE_API int	porthole_external_address(struct porthole *ph, struct in_addr *out);
+/*
+ * The families this handle maps in (AF_INET, AF_INET6 or AF_UNSPEC for
+ * both), as porthole_open() found them; with IPv6, *addr6 (may be NULL) is
+ * the address pinholes are opened for and *gw6 the router over IPv6.
+ */
+PORTHOLE_API int	porthole_families(const struct porthole *ph, struct in6_addr *addr6,
+			    struct in6_addr *gw6);
 
 /* Profiles. "mail" is built in; see porthole_profile_parse for the file format. */
 PORTHOLE_API int	porthole_profile_builtin(const char *name, struct porthole_profile *p);
@@ -186,13 +213,22 @@ PORTHOLE_API int	porthole_port_parse(const char *spec, uint8_t *proto, uint16_t 
 PORTHOLE_API int	porthole_set_request(struct porthole *ph, uint32_t lifetime,
 			    const char *description);
 
-/* Mapping. m is filled in (m->error too) whether or not it succeeds. */
+/*
+ * Mapping. m is filled in (m->error too) whether or not it succeeds.
+ * porthole_map() maps over IPv4, or opens an IPv6 pinhole on a handle that
+ * is IPv6 only; porthole_map_family() says which (AF_INET or AF_INET6).
+ * An IPv6 pinhole is asked for with PCP over IPv6, then UPnP's
+ * WANIPv6FirewallControl (AddPinhole); NAT-PMP has no IPv6.
+ */
 PORTHOLE_API int	porthole_map(struct porthole *ph, const struct porthole_port *port,
 			    struct porthole_mapping *m);
+PORTHOLE_API int	porthole_map_family(struct porthole *ph, const struct porthole_port *port,
+			    int family, struct porthole_mapping *m);
 /*
- * Maps every enabled port of p into out[0..*n) (*n in: room, out: used).
- * Returns 0 when all succeeded, else the first error; each out[i].error
- * tells which.
+ * Maps every enabled port of p, in each family of the handle (IPv4 first,
+ * then the IPv6 pinhole, port by port), into out[0..*n) (*n in: room, out:
+ * used; PORTHOLE_MAPPING_MAX is always enough). Returns 0 when all
+ * succeeded, else the first error; each out[i].error tells which.
  */
 PORTHOLE_API int	porthole_map_profile(struct porthole *ph, const struct porthole_profile *p,
 			    struct porthole_mapping *out, size_t *n);
@@ -205,6 +241,14 @@ PORTHOLE_API int	porthole_unmap(struct porthole *ph, struct porthole_mapping *m)
  * error.
  */
 PORTHOLE_API int	porthole_query(struct porthole *ph, struct porthole_mapping *m);
+
+/*
+ * Where m is reached from outside, as text: "203.0.113.1:25", or for an IPv6
+ * pinhole "[2001:db8::10]:25". Returns buf.
+ */
+#define PORTHOLE_ENDPOINT_LEN	(INET6_ADDRSTRLEN + 8)
+PORTHOLE_API const char *porthole_endpoint(const struct porthole_mapping *m, char *buf,
+			    size_t len);
 
 /* Seconds of lease left at wall time now (0 when expired; -1 = permanent). */
 PORTHOLE_API int64_t	porthole_lease_left(const struct porthole_mapping *m, int64_t now);
@@ -323,7 +367,7 @@ struct porthole_report {
 	char				summary[PORTHOLE_MSG_MAX];
 	char				warning[PORTHOLE_MSG_MAX];	/* "" when none */
 	size_t				n;
-	struct porthole_port_check	port[PORTHOLE_PROFILE_MAX];
+	struct porthole_port_check	port[PORTHOLE_MAPPING_MAX];
 	/* The public address the reflector saw the request come from; 0 = untested. */
 	struct in_addr			public_addr;
 	/* Why the reflector could not test (unreachable, refused); "" when it did. */
@@ -336,6 +380,15 @@ struct porthole_report {
 	struct in_addr			local_addr;
 	int				local_dynamic;
 	struct porthole_dns_check	dns;
+	/*
+	 * IPv6 (any zero when the handle has no IPv6): the address pinholes
+	 * are for, and the one the reflector saw the IPv6 request come from
+	 * (it connects back there only, so the request is sent from local_addr6).
+	 */
+	struct in6_addr			local_addr6;
+	struct in6_addr			public_addr6;
+	struct in6_addr			gateway6;
+	enum porthole_method		method6;	/* PCP or UPnP; AUTO: none answered */
 };
 
 /*

@@ -155,6 +155,7 @@ keeper_schedule(void **state)
 	assert_int_equal(pthread_create(&t, NULL, responder_run, &r), 0);
 
 	porthole_opts_init(&o);
+	o.family = AF_INET;	/* IPv4 only, whatever IPv6 this machine has */
 	o.gateway = "127.0.0.1";
 	o.method = PORTHOLE_PCP;
 	o.lifetime = 2;
@@ -209,6 +210,7 @@ profile_without_gateway(void **state)
 
 	(void)state;
 	porthole_opts_init(&o);
+	o.family = AF_INET;	/* IPv4 only, whatever IPv6 this machine has */
 	o.gateway = "127.0.0.1";
 	o.timeout_ms = 200;
 	assert_int_equal(porthole_open(&ph, &o), 0);

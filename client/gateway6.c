@@ -1,0 +1,227 @@
+/*
+ * gateway6: the router over IPv6 and the address pinholes are for. The
+ * IPv6 default route (lowest metric, main table) gives the router, usually
+ * its link-local address on the route's interface; the address is this
+ * host's stable one on that interface: global scope, not a temporary
+ * (privacy) address, not deprecated, tentative or failed, a static one
+ * before one from SLAAC, a global unicast one before a ULA. Both come from
+ * one rtnetlink dump each; the parsers do no I/O and take the bytes as
+ * hostile (exact attribute lengths, a bounded walk).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include "phc.h"
+
+#define DUMP_BUF	(32 * 1024)
+#define DUMP_READS	64
+
+static bool
+is_ula(const struct in6_addr *a)
+{
+	return (a->s6_addr[0] & 0xfe) == 0xfc;
+}
+
+static void
+route_msg(const struct nlmsghdr *nh, void *arg)
+{
+	struct phc_route6 *r = arg;
+	const struct rtmsg *rtm = NLMSG_DATA(nh);
+	const struct rtattr *rta;
+	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rtm));
+	uint32_t table, oif = 0, prio = 0;
+	struct in6_addr gw = IN6ADDR_ANY_INIT;
+	bool has_gw = false;
+
+	if (len < 0 || rtm->rtm_family != AF_INET6 || rtm->rtm_dst_len != 0 ||
+	    rtm->rtm_type != RTN_UNICAST)
+		return;
+	table = rtm->rtm_table;
+	for (rta = RTM_RTA(rtm); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == RTA_GATEWAY && RTA_PAYLOAD(rta) == 16) {
+			memcpy(&gw, RTA_DATA(rta), 16);
+			has_gw = true;
+		} else if (rta->rta_type == RTA_OIF && RTA_PAYLOAD(rta) == 4) {
+			memcpy(&oif, RTA_DATA(rta), 4);
+		} else if (rta->rta_type == RTA_PRIORITY && RTA_PAYLOAD(rta) == 4) {
+			memcpy(&prio, RTA_DATA(rta), 4);
+		} else if (rta->rta_type == RTA_TABLE && RTA_PAYLOAD(rta) == 4) {
+			memcpy(&table, RTA_DATA(rta), 4);
+		}
+	}
+	if (!has_gw || oif == 0 || table != RT_TABLE_MAIN || (r->found && prio >= r->metric))
+		return;
+	r->gw = gw;
+	r->oif = oif;
+	r->metric = prio;
+	r->found = true;
+}
+
+/* Hands each message of type to fn; 1 once the dump ended, else 0. */
+static int
+walk(const uint8_t *buf, size_t len, uint16_t type, void (*fn)(const struct nlmsghdr *, void *),
+    void *arg)
+{
+	const struct nlmsghdr *nh;
+	int rest = len > DUMP_BUF ? DUMP_BUF : (int)len;
+
+	for (nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, rest); nh = NLMSG_NEXT(nh, rest)) {
+		if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR)
+			return 1;
+		if (nh->nlmsg_type == type)
+			fn(nh, arg);
+	}
+	return 0;
+}
+
+int
+phc_route6_parse(const uint8_t *buf, size_t len, struct phc_route6 *r)
+{
+	return walk(buf, len, RTM_NEWROUTE, route_msg, r);
+}
+
+/* How good an address is for pinholes: 0 unusable, higher better. */
+static int
+addr_rank(const struct in6_addr *a, uint32_t flags)
+{
+	if (flags & (IFA_F_TEMPORARY | IFA_F_DEPRECATED | IFA_F_TENTATIVE | IFA_F_DADFAILED))
+		return 0;
+	if (IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_MULTICAST(a) ||
+	    IN6_IS_ADDR_V4MAPPED(a) || IN6_IS_ADDR_UNSPECIFIED(a))
+		return 0;
+	return 1 + !is_ula(a) * 2 + !!(flags & IFA_F_PERMANENT);
+}
+
+static void
+addr_msg(const struct nlmsghdr *nh, void *arg)
+{
+	struct phc_addr6 *p = arg;
+	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
+	const struct rtattr *rta;
+	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifa)), rank;
+	struct in6_addr a = IN6ADDR_ANY_INIT;
+	bool has = false;
+	uint32_t flags;
+
+	if (len < 0 || ifa->ifa_family != AF_INET6 || ifa->ifa_scope != RT_SCOPE_UNIVERSE ||
+	    (p->oif != 0 && ifa->ifa_index != p->oif))
+		return;
+	flags = ifa->ifa_flags;
+	for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == IFA_ADDRESS && RTA_PAYLOAD(rta) == 16) {
+			memcpy(&a, RTA_DATA(rta), 16);
+			has = true;
+		} else if (rta->rta_type == IFA_FLAGS && RTA_PAYLOAD(rta) == 4) {
+			memcpy(&flags, RTA_DATA(rta), 4);
+		}
+	}
+	if (!has || (rank = addr_rank(&a, flags)) <= p->rank)
+		return;
+	p->addr = a;
+	p->rank = rank;
+}
+
+int
+phc_addr6_parse(const uint8_t *buf, size_t len, struct phc_addr6 *p)
+{
+	return walk(buf, len, RTM_NEWADDR, addr_msg, p);
+}
+
+/* One rtnetlink dump of type for IPv6, each read handed to parse until it says done. */
+static int
+dump6(uint16_t type, int (*parse)(const uint8_t *, size_t, void *), void *arg)
+{
+	/* The family is the first byte of both an rtmsg and an ifaddrmsg. */
+	struct {
+		struct nlmsghdr	nh;
+		struct rtmsg	rt;
+	} req = {
+		.nh = { .nlmsg_len = NLMSG_LENGTH(type == RTM_GETROUTE ? sizeof(struct rtmsg) :
+		    sizeof(struct ifaddrmsg)), .nlmsg_type = type,
+		    .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.rt = { .rtm_family = AF_INET6 },
+	};
+	static _Thread_local uint8_t buf[DUMP_BUF] __attribute__((aligned(4)));
+	ssize_t r;
+	int s, i, rc = PORTHOLE_ERR_SYSTEM;
+
+	if ((s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) == -1)
+		return PORTHOLE_ERR_SYSTEM;
+	if (send(s, &req, req.nh.nlmsg_len, 0) != (ssize_t)req.nh.nlmsg_len) {
+		close(s);
+		return PORTHOLE_ERR_SYSTEM;
+	}
+	for (i = 0; i < DUMP_READS; i++) {
+		if ((r = recv(s, buf, sizeof(buf), 0)) <= 0)
+			break;
+		if (parse(buf, (size_t)r, arg) != 0) {
+			rc = 0;
+			break;
+		}
+	}
+	close(s);
+	return rc;
+}
+
+static int
+route_cb(const uint8_t *buf, size_t len, void *arg)
+{
+	return phc_route6_parse(buf, len, arg);
+}
+
+static int
+addr_cb(const uint8_t *buf, size_t len, void *arg)
+{
+	return phc_addr6_parse(buf, len, arg);
+}
+
+/* "fe80::1%eth0" or "2001:db8::1": the address and its interface. */
+static int
+parse_gateway6(const char *text, struct in6_addr *gw, uint32_t *scope)
+{
+	struct addrinfo hints = { .ai_family = AF_INET6, .ai_flags = AI_NUMERICHOST };
+	struct addrinfo *res;
+
+	if (getaddrinfo(text, NULL, &hints, &res) != 0)
+		return PORTHOLE_ERR_INVAL;
+	*gw = ((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+	*scope = ((struct sockaddr_in6 *)res->ai_addr)->sin6_scope_id;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int
+phc_gateway6(const char *given, struct in6_addr *gw, uint32_t *scope, struct in6_addr *local)
+{
+	struct phc_route6 r = { 0 };
+	struct phc_addr6 a = { 0 };
+	int rc;
+
+	if (dump6(RTM_GETROUTE, route_cb, &r) != 0)
+		return PORTHOLE_ERR_SYSTEM;
+	if (given != NULL) {
+		if ((rc = parse_gateway6(given, gw, scope)) != 0)
+			return rc;
+		if (*scope != 0)
+			r.oif = *scope;
+	} else if (!r.found) {
+		return PORTHOLE_ERR_NOGATEWAY;
+	} else {
+		*gw = r.gw;
+		*scope = IN6_IS_ADDR_LINKLOCAL(&r.gw) ? r.oif : 0;
+	}
+	a.oif = r.oif;
+	if (dump6(RTM_GETADDR, addr_cb, &a) != 0)
+		return PORTHOLE_ERR_SYSTEM;
+	if (a.rank == 0)
+		return PORTHOLE_ERR_NOGATEWAY;
+	*local = a.addr;
+	return 0;
+}
