@@ -4,8 +4,12 @@
  * PCP nonce, lease). One line a mapping with a fixed field count:
  *
  *   map NAME PROTO PORT METHOD INT_ADDR EXT_ADDR EXT_PORT LIFETIME
- *       OBTAINED EPOCH NONCE ERROR HOLDER
+ *       OBTAINED EPOCH NONCE ERROR HOLDER .
+ *   pin NAME PROTO PORT METHOD ADDR6 EXT_PORT LIFETIME
+ *       OBTAINED EPOCH NONCE PINHOLE_ID ERROR .
  *
+ * (map: an IPv4 mapping; pin: an IPv6 pinhole for ADDR6, the port the same
+ * outside and in.)
  * The parser takes the file as hostile and does no I/O; saving writes a
  * temporary file and renames it, so a reader never sees half a file.
  */
@@ -22,8 +26,9 @@
 
 #define STATE_MAGIC	"porthole-state 1"
 #define STATE_LINE_MAX	512
-#define STATE_FILE_MAX	(PORTHOLE_PROFILE_MAX * STATE_LINE_MAX)
+#define STATE_FILE_MAX	(PORTHOLE_MAPPING_MAX * STATE_LINE_MAX)
 #define STATE_FIELDS	15
+#define PIN_FIELDS	14
 
 /*
  * root: /var/lib/porthole/state (the system's, for porthole-keep). Anyone
@@ -104,19 +109,12 @@ hex_nonce(const char *s, uint8_t nonce[12])
 	return true;
 }
 
+/* NAME PROTO PORT METHOD: the fields both kinds of line start with. */
 static bool
-state_line(char *line, struct porthole_mapping *m)
+head_fields(char **f, struct porthole_mapping *m)
 {
-	char *f[STATE_FIELDS + 1], *save = NULL, *tok;
 	uint64_t v;
-	int64_t sv;
-	int n = 0;
 
-	for (tok = strtok_r(line, " ", &save); tok != NULL && n <= STATE_FIELDS;
-	    tok = strtok_r(NULL, " ", &save))
-		f[n++] = tok;
-	if (n != STATE_FIELDS || strcmp(f[0], "map") != 0)
-		return false;
 	memset(m, 0, sizeof(*m));
 	if (strlen(f[1]) >= sizeof(m->name))
 		return false;
@@ -130,28 +128,76 @@ state_line(char *line, struct porthole_mapping *m)
 	if (!num(f[3], 65535, &v) || v == 0)
 		return false;
 	m->internal_port = (uint16_t)v;
-	if (porthole_method_parse(f[4], &m->method) != 0)
-		return false;
-	if (inet_pton(AF_INET, f[5], &m->internal_addr) != 1 ||
-	    inet_pton(AF_INET, f[6], &m->external_addr) != 1)
-		return false;
-	if (!num(f[7], 65535, &v))
+	return porthole_method_parse(f[4], &m->method) == 0;
+}
+
+/* EXT_PORT LIFETIME OBTAINED EPOCH NONCE, from f[0] on. */
+static bool
+lease_fields(char **f, struct porthole_mapping *m)
+{
+	uint64_t v;
+
+	if (!num(f[0], 65535, &v))
 		return false;
 	m->external_port = (uint16_t)v;
-	if (!num(f[8], UINT32_MAX, &v))
+	if (!num(f[1], UINT32_MAX, &v))
 		return false;
 	m->lifetime = (uint32_t)v;
-	if (!signed_num(f[9], INT64_MIN, INT64_MAX, &m->obtained))
+	if (!signed_num(f[2], INT64_MIN, INT64_MAX, &m->obtained))
 		return false;
-	if (!num(f[10], UINT32_MAX, &v))
+	if (!num(f[3], UINT32_MAX, &v))
 		return false;
 	m->epoch = (uint32_t)v;
-	if (!hex_nonce(f[11], m->nonce))
-		return false;
-	if (!signed_num(f[12], -1000, 0, &sv))
+	return hex_nonce(f[4], m->nonce);
+}
+
+static bool
+error_field(const char *f, struct porthole_mapping *m)
+{
+	int64_t sv;
+
+	if (!signed_num(f, -1000, 0, &sv))
 		return false;
 	m->error = (int)sv;
-	return inet_pton(AF_INET, f[13], &m->holder) == 1 && strcmp(f[14], ".") == 0;
+	return true;
+}
+
+static bool
+map_line(char **f, struct porthole_mapping *m)
+{
+	return inet_pton(AF_INET, f[5], &m->internal_addr) == 1 &&
+	    inet_pton(AF_INET, f[6], &m->external_addr) == 1 && lease_fields(f + 7, m) &&
+	    error_field(f[12], m) && inet_pton(AF_INET, f[13], &m->holder) == 1 &&
+	    strcmp(f[14], ".") == 0;
+}
+
+static bool
+pin_line(char **f, struct porthole_mapping *m)
+{
+	uint64_t v;
+
+	m->family = AF_INET6;
+	if (inet_pton(AF_INET6, f[5], &m->address6) != 1 || !lease_fields(f + 6, m) ||
+	    !num(f[11], 65535, &v))
+		return false;
+	m->pinhole_id = (uint32_t)v;
+	return error_field(f[12], m) && strcmp(f[13], ".") == 0;
+}
+
+static bool
+state_line(char *line, struct porthole_mapping *m)
+{
+	char *f[STATE_FIELDS + 1], *save = NULL, *tok;
+	int n = 0;
+
+	for (tok = strtok_r(line, " ", &save); tok != NULL && n <= STATE_FIELDS;
+	    tok = strtok_r(NULL, " ", &save))
+		f[n++] = tok;
+	if (n == STATE_FIELDS && strcmp(f[0], "map") == 0)
+		return head_fields(f, m) && map_line(f, m);
+	if (n == PIN_FIELDS && strcmp(f[0], "pin") == 0)
+		return head_fields(f, m) && pin_line(f, m);
+	return false;
 }
 
 int
@@ -195,11 +241,34 @@ phc_state_parse(const char *text, size_t len, struct porthole_mapping *m, size_t
 	return 0;
 }
 
+static int
+format_line(char *buf, size_t len, const struct porthole_mapping *m)
+{
+	char ia[INET6_ADDRSTRLEN], ea[INET_ADDRSTRLEN], ha[INET_ADDRSTRLEN], nonce[25];
+	const char *name = m->name[0] != '\0' ? m->name : "-";
+	size_t j;
+
+	for (j = 0; j < 12; j++)
+		snprintf(nonce + 2 * j, 3, "%02x", m->nonce[j]);
+	if (m->family == AF_INET6) {
+		inet_ntop(AF_INET6, &m->address6, ia, sizeof(ia));
+		return snprintf(buf, len, "pin %s %s %u %s %s %u %u %lld %u %s %u %d .\n", name,
+		    phc_proto_name(m->proto), m->internal_port, porthole_method_name(m->method),
+		    ia, m->external_port, m->lifetime, (long long)m->obtained, m->epoch, nonce,
+		    m->pinhole_id, m->error);
+	}
+	inet_ntop(AF_INET, &m->internal_addr, ia, sizeof(ia));
+	inet_ntop(AF_INET, &m->external_addr, ea, sizeof(ea));
+	inet_ntop(AF_INET, &m->holder, ha, sizeof(ha));
+	return snprintf(buf, len, "map %s %s %u %s %s %s %u %u %lld %u %s %d %s .\n", name,
+	    phc_proto_name(m->proto), m->internal_port, porthole_method_name(m->method), ia, ea,
+	    m->external_port, m->lifetime, (long long)m->obtained, m->epoch, nonce, m->error, ha);
+}
+
 int
 phc_state_format(char *buf, size_t len, const struct porthole_mapping *m, size_t n)
 {
-	char ia[INET_ADDRSTRLEN], ea[INET_ADDRSTRLEN], ha[INET_ADDRSTRLEN], nonce[25];
-	size_t i, j, pos;
+	size_t i, pos;
 	int r;
 
 	r = snprintf(buf, len, "%s\n# mappings made by porthole; rewritten as they change\n",
@@ -208,16 +277,7 @@ phc_state_format(char *buf, size_t len, const struct porthole_mapping *m, size_t
 		return PORTHOLE_ERR_INVAL;
 	pos = (size_t)r;
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < 12; j++)
-			snprintf(nonce + 2 * j, 3, "%02x", m[i].nonce[j]);
-		inet_ntop(AF_INET, &m[i].internal_addr, ia, sizeof(ia));
-		inet_ntop(AF_INET, &m[i].external_addr, ea, sizeof(ea));
-		inet_ntop(AF_INET, &m[i].holder, ha, sizeof(ha));
-		r = snprintf(buf + pos, len - pos, "map %s %s %u %s %s %s %u %u %lld %u %s %d %s .\n",
-		    m[i].name[0] != '\0' ? m[i].name : "-", phc_proto_name(m[i].proto),
-		    m[i].internal_port, porthole_method_name(m[i].method), ia, ea,
-		    m[i].external_port, m[i].lifetime, (long long)m[i].obtained, m[i].epoch,
-		    nonce, m[i].error, ha);
+		r = format_line(buf + pos, len - pos, &m[i]);
 		if (r < 0 || (size_t)r >= len - pos)
 			return PORTHOLE_ERR_INVAL;
 		pos += (size_t)r;
@@ -281,7 +341,7 @@ porthole_state_save(const char *path, const struct porthole_mapping *m, size_t n
 	char *buf;
 	int len, fd, rc = 0;
 
-	if (path == NULL || n > PORTHOLE_PROFILE_MAX || strlen(path) >= PATH_MAX)
+	if (path == NULL || n > PORTHOLE_MAPPING_MAX || strlen(path) >= PATH_MAX)
 		return PORTHOLE_ERR_INVAL;
 	if ((buf = malloc(STATE_FILE_MAX)) == NULL)
 		return PORTHOLE_ERR_SYSTEM;

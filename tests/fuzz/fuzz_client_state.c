@@ -11,9 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct porthole_mapping m[PORTHOLE_PROFILE_MAX], again[PORTHOLE_PROFILE_MAX];
-	size_t n = PORTHOLE_PROFILE_MAX, n2 = PORTHOLE_PROFILE_MAX;
-	static char buf[PORTHOLE_PROFILE_MAX * 512];
+	struct porthole_mapping m[PORTHOLE_MAPPING_MAX], again[PORTHOLE_MAPPING_MAX];
+	size_t n = PORTHOLE_MAPPING_MAX, n2 = PORTHOLE_MAPPING_MAX;
+	static char buf[PORTHOLE_MAPPING_MAX * 512];
 	int len;
 
 	if (phc_state_parse((const char *)data, size, m, &n) != 0)
