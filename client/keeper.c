@@ -37,8 +37,8 @@ struct porthole_keeper {
 	enum porthole_method	 method;	/* the protocol the gateway answered last */
 	int			 fd;
 	size_t			 n;
-	struct keep_entry	 e[PORTHOLE_PROFILE_MAX];
-	struct porthole_mapping	 view[PORTHOLE_PROFILE_MAX];	/* for keeper_mappings */
+	struct keep_entry	 e[PORTHOLE_MAPPING_MAX];
+	struct porthole_mapping	 view[PORTHOLE_MAPPING_MAX];	/* for keeper_mappings */
 };
 
 /* Joins 224.0.0.1 on port 5350; without it the periodic check still works. */
@@ -65,19 +65,26 @@ announce_socket(struct porthole *ph)
 	return s;
 }
 
+/* The same port in the same family (an IPv4 mapping and an IPv6 pinhole are two). */
+static bool
+same_mapping(const struct porthole_mapping *a, const struct porthole_mapping *b)
+{
+	return a->proto == b->proto && a->internal_port == b->internal_port &&
+	    (a->family == AF_INET6) == (b->family == AF_INET6);
+}
+
 /* Takes over mappings a former run left in the state file (PCP nonces). */
 static void
 adopt_state(struct porthole_keeper *k)
 {
-	struct porthole_mapping old[PORTHOLE_PROFILE_MAX];
-	size_t n = PORTHOLE_PROFILE_MAX, i, j;
+	struct porthole_mapping old[PORTHOLE_MAPPING_MAX];
+	size_t n = PORTHOLE_MAPPING_MAX, i, j;
 
 	if (k->state_path == NULL || porthole_state_load(k->state_path, old, &n) != 0)
 		return;
 	for (i = 0; i < k->n; i++)
 		for (j = 0; j < n; j++)
-			if (old[j].proto == k->e[i].m.proto &&
-			    old[j].internal_port == k->e[i].m.internal_port) {
+			if (same_mapping(&old[j], &k->e[i].m)) {
 				memcpy(old[j].name, k->e[i].m.name, sizeof(old[j].name));
 				k->e[i].m = old[j];
 			}
@@ -88,7 +95,7 @@ porthole_keeper_new(struct porthole *ph, const struct porthole_profile *p,
     const char *state_path, unsigned check_interval, struct porthole_keeper **out)
 {
 	struct porthole_keeper *k;
-	size_t i;
+	size_t i, f;
 
 	*out = NULL;
 	if (ph == NULL || p == NULL)
@@ -101,16 +108,20 @@ porthole_keeper_new(struct porthole *ph, const struct porthole_profile *p,
 		return PORTHOLE_ERR_SYSTEM;
 	}
 	k->check_ms = (int64_t)(check_interval != 0 ? check_interval : 60) * 1000;
+	/* Each port in each family of the handle: an IPv4 mapping, an IPv6 pinhole. */
 	for (i = 0; i < p->n; i++) {
-		struct keep_entry *e;
+		for (f = 0; f < 2; f++) {
+			struct keep_entry *e;
 
-		if (!p->port[i].enabled)
-			continue;
-		e = &k->e[k->n++];
-		snprintf(e->m.name, sizeof(e->m.name), "%s", p->port[i].name);
-		e->m.proto = p->port[i].proto;
-		e->m.internal_port = p->port[i].port;
-		e->fresh = true;
+			if (!p->port[i].enabled || !(f == 0 ? ph->has4 : ph->has6))
+				continue;
+			e = &k->e[k->n++];
+			snprintf(e->m.name, sizeof(e->m.name), "%s", p->port[i].name);
+			e->m.proto = p->port[i].proto;
+			e->m.internal_port = p->port[i].port;
+			e->m.family = f == 0 ? AF_INET : AF_INET6;
+			e->fresh = true;
+		}
 	}
 	adopt_state(k);
 	k->next_check = mono_ms() + k->check_ms;
@@ -152,8 +163,8 @@ all_due(struct porthole_keeper *k, int64_t now)
 static void
 save(struct porthole_keeper *k)
 {
-	struct porthole_mapping m[PORTHOLE_PROFILE_MAX], old[PORTHOLE_PROFILE_MAX];
-	size_t i, j, n = 0, n_old = PORTHOLE_PROFILE_MAX;
+	struct porthole_mapping m[PORTHOLE_MAPPING_MAX], old[PORTHOLE_MAPPING_MAX];
+	size_t i, j, n = 0, n_old = PORTHOLE_MAPPING_MAX;
 	int rc;
 
 	if (k->state_path == NULL)
@@ -162,10 +173,9 @@ save(struct porthole_keeper *k)
 		n_old = 0;
 	for (j = 0; j < n_old; j++) {
 		for (i = 0; i < k->n; i++)
-			if (old[j].proto == k->e[i].m.proto &&
-			    old[j].internal_port == k->e[i].m.internal_port)
+			if (same_mapping(&old[j], &k->e[i].m))
 				break;
-		if (i == k->n && n < PORTHOLE_PROFILE_MAX - k->n)
+		if (i == k->n && n < PORTHOLE_MAPPING_MAX - k->n)
 			m[n++] = old[j];
 	}
 	for (i = 0; i < k->n; i++)
@@ -202,6 +212,28 @@ note_restart(struct porthole_keeper *k, int64_t now, const char *why)
 	all_due(k, now);
 }
 
+/*
+ * Does the gateway answer? Over IPv4 its external address says so; over
+ * IPv6 (a handle without IPv4, or pinholes beside the mappings) the
+ * protocol's own probe: PCP's ANNOUNCE brings the IPv6 epoch.
+ */
+static int
+gateway_answers(struct porthole *ph, struct in_addr *ext)
+{
+	int rc;
+
+	ext->s_addr = 0;
+	if (ph->has4 && (rc = porthole_external_address(ph, ext)) != 0)
+		return rc;
+	if (!ph->has6)
+		return 0;
+	if ((rc = phc_select6(ph)) == 0 && (rc = phc_method_ops(ph->method6)->probe6(ph)) != 0 &&
+	    ph->o.method == PORTHOLE_AUTO)
+		ph->method6 = PORTHOLE_AUTO;	/* it may come back speaking another one */
+	/* An IPv4 gateway that answers is up, whatever IPv6 says. */
+	return ph->has4 ? 0 : rc;
+}
+
 /* The periodic look at the gateway: address, epoch, UPnP entries. */
 static void
 check_gateway(struct porthole_keeper *k, int64_t now)
@@ -211,7 +243,7 @@ check_gateway(struct porthole_keeper *k, int64_t now)
 	int rc;
 
 	k->next_check = now + k->check_ms;
-	if ((rc = porthole_external_address(k->ph, &ext)) != 0) {
+	if ((rc = gateway_answers(k->ph, &ext)) != 0) {
 		if (!k->gw_down)
 			phc_log(k->ph, LOG_WARNING, "%s", porthole_last_error(k->ph));
 		k->gw_down = true;
@@ -246,16 +278,16 @@ static void
 log_mapped(struct porthole_keeper *k, const struct keep_entry *e,
     const struct porthole_mapping *before)
 {
-	char ext[INET_ADDRSTRLEN], label[16];
+	char ext[PORTHOLE_ENDPOINT_LEN], label[16];
 	bool same = before->external_port == e->m.external_port &&
 	    before->external_addr.s_addr == e->m.external_addr.s_addr &&
+	    memcmp(&before->address6, &e->m.address6, sizeof(e->m.address6)) == 0 &&
 	    before->method == e->m.method && e->failures == 0 && !e->fresh;
 
 	phc_port_label(label, sizeof(label), &e->m);
-	inet_ntop(AF_INET, &e->m.external_addr, ext, sizeof(ext));
 	phc_log(k->ph, same && !e->redo ? LOG_DEBUG : LOG_INFO,
-	    "%s %s (%s) -> %s:%u via %s, lease %u s", e->redo ? "mapped again" : same ?
-	    "renewed" : "mapped", label, e->m.name, ext, e->m.external_port,
+	    "%s %s (%s) -> %s via %s, lease %u s", e->redo ? "mapped again" : same ?
+	    "renewed" : "mapped", label, e->m.name, porthole_endpoint(&e->m, ext, sizeof(ext)),
 	    porthole_method_name(e->m.method), e->m.lifetime);
 }
 
@@ -283,7 +315,8 @@ map_entry(struct porthole_keeper *k, struct keep_entry *e, int64_t now)
 		e->failures = 0;
 		e->last_error = 0;
 		e->due = phc_renew_due(now, e->m.lifetime);
-		note_ext(k, e->m.external_addr, now);
+		if (e->m.family != AF_INET6)
+			note_ext(k, e->m.external_addr, now);
 		return true;
 	}
 	e->failures++;
