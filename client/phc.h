@@ -167,13 +167,18 @@ int	phc_reflect_request_format(char *buf, size_t len, const uint16_t *ports, siz
 char	*phc_reflect_reply_format(const char *address, const struct phc_reflect_result *res,
 	    size_t n);
 char	*phc_reflect_error_format(const char *msg);
-int	phc_reflect_reply_parse(const char *body, size_t len, struct in_addr *seen,
+/* seen: a struct in_addr, or in6_addr for family AF_INET6 (the address must be of it). */
+int	phc_reflect_reply_parse(const char *body, size_t len, int family, void *seen,
 	    struct phc_reflect_result *res, size_t *n);
 int	phc_reflect_error_parse(const char *body, size_t len, char *msg, size_t msglen);
 
-/* reflect_client.c: asks a reflector (libcurl) to test ports from outside. */
-int	phc_reflect_query(struct porthole *ph, const uint16_t *ports, size_t n,
-	    struct in_addr *seen, struct phc_reflect_result *res, size_t *nres);
+/*
+ * reflect_client.c: asks a reflector (libcurl) to test ports from outside,
+ * over IPv4, or over IPv6 from this host's stable address (seen as in
+ * phc_reflect_reply_parse).
+ */
+int	phc_reflect_query(struct porthole *ph, int family, const uint16_t *ports, size_t n,
+	    void *seen, struct phc_reflect_result *res, size_t *nres);
 
 /* addrflags.c: a DHCP (not permanent) address, from the kernel's IFA_F_PERMANENT. */
 int	phc_addr_dynamic(struct in_addr addr, bool *dynamic);
@@ -188,6 +193,8 @@ int	phc_dns_answer_parse(const uint8_t *msg, size_t len, int type,
 
 /* reach.c */
 int	phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms,
+	    enum porthole_reach *reach);
+int	phc_tcp_probe6(const struct in6_addr *addr, uint16_t port, int timeout_ms,
 	    enum porthole_reach *reach);
 
 #endif

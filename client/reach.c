@@ -12,19 +12,17 @@
 
 #include "phc.h"
 
-int
-phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms, enum porthole_reach *reach)
+static int
+probe(const struct sockaddr *sa, socklen_t len, int timeout_ms, enum porthole_reach *reach)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct pollfd pfd;
 	int64_t start = mono_ms();
 	socklen_t sl = sizeof(int);
 	int s, err = 0, r;
 
-	sa.sin_addr = addr;
-	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+	if ((s = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	r = connect(s, (struct sockaddr *)&sa, sizeof(sa));
+	r = connect(s, sa, len);
 	if (r == -1 && errno != EINPROGRESS) {
 		err = errno;
 	} else if (r == -1) {
@@ -46,4 +44,22 @@ phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms, enum porthole_
 	else
 		*reach = PORTHOLE_REACH_TIMEOUT;
 	return (int)(mono_ms() - start);
+}
+
+int
+phc_tcp_probe(struct in_addr addr, uint16_t port, int timeout_ms, enum porthole_reach *reach)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = addr };
+
+	return probe((struct sockaddr *)&sa, sizeof(sa), timeout_ms, reach);
+}
+
+int
+phc_tcp_probe6(const struct in6_addr *addr, uint16_t port, int timeout_ms,
+    enum porthole_reach *reach)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+	    .sin6_addr = *addr };
+
+	return probe((struct sockaddr *)&sa, sizeof(sa), timeout_ms, reach);
 }

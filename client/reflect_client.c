@@ -2,10 +2,13 @@
  * reflect_client: asks a reflector (`porthole reflect`, outside the
  * network) to connect back to us, over HTTP(S) with libcurl. The request
  * goes out over IPv4, so the address the reflector answers with is the one
- * our IPv4 mappings live on. The reply is read into a bounded buffer and
+ * our IPv4 mappings live on; or over IPv6 from our stable address, the one
+ * the pinholes are for (the reflector connects back only to the sender,
+ * and the kernel would rather send from a privacy address). The reply is read into a bounded buffer and
  * parsed by reflect_wire; the reflector is another party on the network,
  * so nothing it says is trusted further than that parser lets it.
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,9 +59,10 @@ collect(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 static CURL *
-request(struct porthole *ph, const char *json, struct curl_slist **hdr, struct body *b)
+request(struct porthole *ph, int family, const char *json, struct curl_slist **hdr,
+    struct body *b)
 {
-	char auth[300];
+	char auth[300], a[INET6_ADDRSTRLEN], from[INET6_ADDRSTRLEN + 8];
 	CURL *c;
 
 	if ((c = curl_easy_init()) == NULL)
@@ -70,7 +74,14 @@ request(struct porthole *ph, const char *json, struct curl_slist **hdr, struct b
 	}
 	curl_easy_setopt(c, CURLOPT_URL, ph->reflector);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+	if (family == AF_INET6) {
+		inet_ntop(AF_INET6, &ph->local6, a, sizeof(a));
+		snprintf(from, sizeof(from), "host!%s", a);
+		curl_easy_setopt(c, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V6);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, from);
+	} else {
+		curl_easy_setopt(c, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+	}
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)REFLECT_CONNECT_MS);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)REFLECT_TOTAL_MS);
@@ -95,7 +106,7 @@ refused(struct porthole *ph, long status, const struct body *b)
 }
 
 int
-phc_reflect_query(struct porthole *ph, const uint16_t *ports, size_t n, struct in_addr *seen,
+phc_reflect_query(struct porthole *ph, int family, const uint16_t *ports, size_t n, void *seen,
     struct phc_reflect_result *res, size_t *nres)
 {
 	struct curl_slist *hdr = NULL;
@@ -110,18 +121,20 @@ phc_reflect_query(struct porthole *ph, const uint16_t *ports, size_t n, struct i
 		return PORTHOLE_ERR_INVAL;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return PORTHOLE_ERR_SYSTEM;
-	if ((c = request(ph, json, &hdr, b)) == NULL) {
+	if ((c = request(ph, family, json, &hdr, b)) == NULL) {
 		free(b);
 		return phc_fail(ph, PORTHOLE_ERR_SYSTEM, "libcurl could not start a request");
 	}
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK)
-		rc = phc_fail(ph, PORTHOLE_ERR_REFLECTOR, "reflector %s: %s: is it running, and "
-		    "is the URL right?", ph->reflector, curl_easy_strerror(cc));
+		rc = phc_fail(ph, PORTHOLE_ERR_REFLECTOR, "reflector %s%s: %s: is it running, and "
+		    "is the URL right%s?", ph->reflector, family == AF_INET6 ? " over IPv6" : "",
+		    curl_easy_strerror(cc), family == AF_INET6 ? " (a name with an AAAA record, "
+		    "or an IPv6 address)" : "");
 	else if (status != 200)
 		rc = refused(ph, status, b);
-	else if (phc_reflect_reply_parse(b->buf, b->len, seen, res, nres) != 0)
+	else if (phc_reflect_reply_parse(b->buf, b->len, family, seen, res, nres) != 0)
 		rc = phc_fail(ph, PORTHOLE_ERR_REFLECTOR, "reflector %s sent a reply that is not "
 		    "a reflector's: is the URL right?", ph->reflector);
 	else

@@ -256,7 +256,7 @@ reply_result(json_object *p, struct phc_reflect_result *r)
 }
 
 int
-phc_reflect_reply_parse(const char *body, size_t len, struct in_addr *seen,
+phc_reflect_reply_parse(const char *body, size_t len, int family, void *seen,
     struct phc_reflect_result *res, size_t *n)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -267,7 +267,7 @@ phc_reflect_reply_parse(const char *body, size_t len, struct in_addr *seen,
 	if ((o = parse_object(body, len, PHC_REFLECT_REPLY_MAX)) == NULL)
 		return -1;
 	if (!string_field(o, "address", addr, sizeof(addr)) ||
-	    inet_pton(AF_INET, addr, seen) != 1 ||
+	    inet_pton(family, addr, seen) != 1 ||
 	    !json_object_object_get_ex(o, "ports", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		goto out;

@@ -38,6 +38,27 @@ porthole_verdict_name(enum porthole_verdict v)
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
 }
 
+/* Advice for an IPv6 pinhole: there is no hairpin and no second NAT to blame. */
+static void
+pinhole_advice(struct porthole_port_check *c)
+{
+	char ep[PORTHOLE_ENDPOINT_LEN];
+
+	porthole_endpoint(&c->m, ep, sizeof(ep));
+	if (c->listening == 0 && c->outside != PORTHOLE_REACH_OPEN)
+		snprintf(c->advice, sizeof(c->advice), "pinhole open, but nothing listens on %s "
+		    "on this host: start the service (on IPv6 too)", ep);
+	else if (c->outside == PORTHOLE_REACH_REFUSED)
+		snprintf(c->advice, sizeof(c->advice), "refused from outside at %s: a firewall on "
+		    "the way (this host's own?) rejects it", ep);
+	else if (c->outside == PORTHOLE_REACH_TIMEOUT)
+		snprintf(c->advice, sizeof(c->advice), "no answer from outside at %s: a firewall "
+		    "drops it (the router's own, or the ISP's)", ep);
+	else if (c->outside == PORTHOLE_REACH_UNTESTED && c->m.proto == IPPROTO_TCP)
+		snprintf(c->advice, sizeof(c->advice), "not tested from outside over IPv6: give a "
+		    "reflector reachable over IPv6 (--reflector)");
+}
+
 /* Advice for a port the router has mapped, from the facts about it. */
 static void
 mapped_advice(const struct porthole_report *r, struct porthole_port_check *c)
@@ -93,7 +114,10 @@ port_advice(const struct porthole_report *r, struct porthole_port_check *c)
 	c->advice[0] = '\0';
 	switch (c->state) {
 	case PORTHOLE_PORT_MAPPED:
-		mapped_advice(r, c);
+		if (c->m.family == AF_INET6)
+			pinhole_advice(c);
+		else
+			mapped_advice(r, c);
 		break;
 	case PORTHOLE_PORT_NOT_MAPPED:
 		snprintf(c->advice, sizeof(c->advice), "%s: run `porthole map`",
@@ -194,7 +218,8 @@ find_holder(struct porthole *ph, struct porthole_port_check *c)
 
 	if (c->state != PORTHOLE_PORT_TAKEN && c->state != PORTHOLE_PORT_NOT_MAPPED)
 		return;
-	if (c->m.holder.s_addr != 0 || phc_upnp_holder(ph, &c->m, &who, NULL) != 0 ||
+	if (c->m.family == AF_INET6 || c->m.holder.s_addr != 0 ||
+	    phc_upnp_holder(ph, &c->m, &who, NULL) != 0 ||
 	    who.s_addr == 0 || who.s_addr == ph->local.s_addr)
 		return;
 	c->m.holder = who;
@@ -211,7 +236,8 @@ gone_from_router(struct porthole *ph, struct porthole_port_check *c)
 {
 	struct in_addr who;
 
-	if (c->m.method == PORTHOLE_UPNP || phc_upnp_holder(ph, &c->m, &who, NULL) != 0)
+	if (c->m.family == AF_INET6 || c->m.method == PORTHOLE_UPNP ||
+	    phc_upnp_holder(ph, &c->m, &who, NULL) != 0)
 		return false;
 	if (who.s_addr == ph->local.s_addr)
 		return false;
@@ -265,6 +291,12 @@ check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, in
 	c->state = PORTHOLE_PORT_MAPPED;
 	if (c->m.proto != IPPROTO_TCP)
 		return;
+	/* Nothing translated on IPv6: no hairpin to test, only the service here. */
+	if (c->m.family == AF_INET6) {
+		phc_tcp_probe6(&c->m.address6, c->m.internal_port, timeout_ms, &local);
+		c->listening = local == PORTHOLE_REACH_OPEN;
+		return;
+	}
 	c->connect_ms = phc_tcp_probe(c->m.external_addr, c->m.external_port, timeout_ms,
 	    &c->reach);
 	phc_tcp_probe(ph->local, c->m.internal_port, timeout_ms, &local);
@@ -272,26 +304,31 @@ check_one(struct porthole *ph, struct porthole_port_check *c, int timeout_ms, in
 }
 
 /*
- * The test from outside: the mapped TCP ports (up to the reflector's 16)
- * go to the reflector, which connects back to the address it sees.
+ * The test from outside: the mapped TCP ports of one family (up to the
+ * reflector's 16) go to the reflector, which connects back to the address
+ * it sees: over IPv4 the public address, over IPv6 this host's own.
  */
 static void
-check_outside(struct porthole *ph, struct porthole_report *r)
+check_outside(struct porthole *ph, struct porthole_report *r, int family)
 {
 	struct phc_reflect_result res[PHC_REFLECT_PORTS_MAX];
 	struct porthole_port_check *asked[PHC_REFLECT_PORTS_MAX];
 	uint16_t ports[PHC_REFLECT_PORTS_MAX];
-	size_t i, j, n = 0, got = PHC_REFLECT_PORTS_MAX;
+	size_t i, j, n = 0, got = PHC_REFLECT_PORTS_MAX, used;
+	void *seen = family == AF_INET6 ? (void *)&r->public_addr6 : (void *)&r->public_addr;
 
 	for (i = 0; i < r->n && n < PHC_REFLECT_PORTS_MAX; i++)
-		if (r->port[i].state == PORTHOLE_PORT_MAPPED && r->port[i].m.proto == IPPROTO_TCP) {
+		if (r->port[i].state == PORTHOLE_PORT_MAPPED && r->port[i].m.proto == IPPROTO_TCP &&
+		    (r->port[i].m.family == AF_INET6) == (family == AF_INET6)) {
 			asked[n] = &r->port[i];
 			ports[n++] = r->port[i].m.external_port;
 		}
 	if (n == 0)
 		return;
-	if (phc_reflect_query(ph, ports, n, &r->public_addr, res, &got) != 0) {
-		snprintf(r->reflector_error, sizeof(r->reflector_error), "%s", ph->err);
+	if (phc_reflect_query(ph, family, ports, n, seen, res, &got) != 0) {
+		used = strlen(r->reflector_error);
+		snprintf(r->reflector_error + used, sizeof(r->reflector_error) - used, "%s%s",
+		    used ? "; " : "", ph->err);
 		return;
 	}
 	for (i = 0; i < got; i++)
@@ -312,6 +349,10 @@ report_init(struct porthole *ph, const struct porthole_mapping *m, size_t n,
 
 	memset(r, 0, sizeof(*r));
 	r->gateway = ph->gw;
+	if (ph->has6) {
+		r->gateway6 = ph->gw6;
+		r->local_addr6 = ph->local6;
+	}
 	r->n = n;
 	for (i = 0; i < n; i++) {
 		struct porthole_port_check *c = &r->port[i];
@@ -358,12 +399,14 @@ porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n
 	size_t i;
 	int rc;
 
-	if (ph == NULL || r == NULL || n > PORTHOLE_PROFILE_MAX || (n > 0 && m == NULL))
+	if (ph == NULL || r == NULL || n > PORTHOLE_MAPPING_MAX || (n > 0 && m == NULL))
 		return PORTHOLE_ERR_INVAL;
 	report_init(ph, m, n, r);
 	if (connect_timeout_ms <= 0)
 		connect_timeout_ms = PHC_DEFAULT_TIMEOUT;
-	if ((rc = porthole_external_address(ph, &r->external_addr)) != 0) {
+	/* The gateway must answer in the first family; IPv6 alone when there is no IPv4. */
+	rc = ph->has4 ? porthole_external_address(ph, &r->external_addr) : phc_select6(ph);
+	if (rc != 0) {
 		r->verdict = PORTHOLE_VERDICT_NO_GATEWAY;
 		snprintf(r->summary, sizeof(r->summary), "%s", porthole_last_error(ph));
 		for (i = 0; i < n; i++) {
@@ -374,6 +417,8 @@ porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n
 		return rc;
 	}
 	r->method = ph->method;
+	if (ph->has6 && phc_select6(ph) == 0)
+		r->method6 = ph->method6;
 	/* A PCP-only gateway tells its address only in MAP replies. */
 	for (i = 0; i < n && r->external_addr.s_addr == 0; i++)
 		r->external_addr = m[i].external_addr;
@@ -384,8 +429,10 @@ porthole_checkup(struct porthole *ph, const struct porthole_mapping *m, size_t n
 		r->local_dynamic = dynamic;
 	for (i = 0; i < n; i++)
 		check_one(ph, &r->port[i], connect_timeout_ms, now);
-	if (ph->reflector != NULL)
-		check_outside(ph, r);
+	if (ph->reflector != NULL && ph->has4)
+		check_outside(ph, r, AF_INET);
+	if (ph->reflector != NULL && ph->has6)
+		check_outside(ph, r, AF_INET6);
 	address_warning(ph, r);
 	if (ph->domain != NULL)
 		phc_dns_check(ph->domain, r->public_addr.s_addr != 0 ? r->public_addr :
@@ -418,11 +465,27 @@ fmt_reach(char *buf, size_t len, enum porthole_reach r, int ms)
 		snprintf(buf, len, "%s", porthole_reach_name(r));
 }
 
+/* The IPv6 line of the table's head: where pinholes point, and what the reflector saw. */
+static void
+table_ipv6(const struct porthole_report *r, FILE *out)
+{
+	char a[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN], pub[INET6_ADDRSTRLEN];
+
+	if (IN6_IS_ADDR_UNSPECIFIED(&r->local_addr6))
+		return;
+	inet_ntop(AF_INET6, &r->local_addr6, a, sizeof(a));
+	inet_ntop(AF_INET6, &r->gateway6, gw, sizeof(gw));
+	inet_ntop(AF_INET6, &r->public_addr6, pub, sizeof(pub));
+	fprintf(out, "IPv6: pinholes for %s, gateway %s, protocol %s, seen from outside as %s\n",
+	    a, gw, porthole_method_name(r->method6),
+	    IN6_IS_ADDR_UNSPECIFIED(&r->public_addr6) ? "(not tested)" : pub);
+}
+
 PORTHOLE_API int
 porthole_report_table(const struct porthole_report *r, FILE *out)
 {
-	char gw[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN], ep[32], port[16], lease[24], reach[32];
-	char outside[32];
+	char gw[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN], ep[PORTHOLE_ENDPOINT_LEN], port[16];
+	char lease[24], reach[32], outside[32];
 	size_t i;
 
 	inet_ntop(AF_INET, &r->gateway, gw, sizeof(gw));
@@ -433,6 +496,7 @@ porthole_report_table(const struct porthole_report *r, FILE *out)
 	inet_ntop(AF_INET, &r->public_addr, ext, sizeof(ext));
 	fprintf(out, ", seen from outside as %s\n", r->public_addr.s_addr != 0 ? ext :
 	    "(not tested)");
+	table_ipv6(r, out);
 	if (r->warning[0] != '\0')
 		fprintf(out, "warning: %s\n", r->warning);
 	if (r->reflector_error[0] != '\0')
@@ -448,11 +512,10 @@ porthole_report_table(const struct porthole_report *r, FILE *out)
 		const struct porthole_port_check *c = &r->port[i];
 
 		phc_port_label(port, sizeof(port), &c->m);
-		inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
 		if (c->state == PORTHOLE_PORT_MAPPED)
-			snprintf(ep, sizeof(ep), "%s:%u", ext, c->m.external_port);
+			porthole_endpoint(&c->m, ep, sizeof(ep));
 		else
-			snprintf(ep, sizeof(ep), "-");
+			snprintf(ep, sizeof(ep), c->m.family == AF_INET6 ? "- (IPv6)" : "-");
 		fmt_lease(lease, sizeof(lease), c);
 		fmt_reach(reach, sizeof(reach), c->reach, c->connect_ms);
 		fmt_reach(outside, sizeof(outside), c->outside, c->outside_ms);
@@ -479,10 +542,13 @@ porthole_report_table(const struct porthole_report *r, FILE *out)
 static void
 json_port(FILE *out, const struct porthole_port_check *c)
 {
-	char ext[INET_ADDRSTRLEN];
+	char ext[INET6_ADDRSTRLEN];
 	bool mapped = c->state == PORTHOLE_PORT_MAPPED;
 
-	inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
+	if (c->m.family == AF_INET6)
+		inet_ntop(AF_INET6, &c->m.address6, ext, sizeof(ext));
+	else
+		inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
 	fputs("{\"name\": ", out);
 	phc_json_str(out, c->m.name);
 	fprintf(out, ", \"protocol\": \"%s\", \"port\": %u, \"state\": \"%s\", \"method\": ",
@@ -511,7 +577,28 @@ json_port(FILE *out, const struct porthole_port_check *c)
 		fputs("null", out);
 	fputs(", \"greeting\": ", out);
 	phc_json_str(out, c->greeting);
-	fprintf(out, ", \"renewed\": %s}", c->renewed ? "true" : "false");
+	fprintf(out, ", \"renewed\": %s, \"family\": %d}", c->renewed ? "true" : "false",
+	    c->m.family == AF_INET6 ? 6 : 4);
+}
+
+static void
+json_addr6(FILE *out, const char *key, const struct in6_addr *a)
+{
+	char t[INET6_ADDRSTRLEN];
+
+	fprintf(out, ", \"%s\": ", key);
+	phc_json_str(out, IN6_IS_ADDR_UNSPECIFIED(a) ? NULL :
+	    inet_ntop(AF_INET6, a, t, sizeof(t)));
+}
+
+static void
+json_ipv6(const struct porthole_report *r, FILE *out)
+{
+	json_addr6(out, "gateway6", &r->gateway6);
+	fputs(", \"method6\": ", out);
+	phc_json_str(out, r->method6 != PORTHOLE_AUTO ? porthole_method_name(r->method6) : NULL);
+	json_addr6(out, "local_address6", &r->local_addr6);
+	json_addr6(out, "public_address6", &r->public_addr6);
 }
 
 PORTHOLE_API int
@@ -550,6 +637,8 @@ porthole_report_json(const struct porthole_report *r, FILE *out)
 		fputs(i == 0 ? "\n  " : ",\n  ", out);
 		json_port(out, &r->port[i]);
 	}
-	fputs("\n]}\n", out);
+	fputs("\n]", out);
+	json_ipv6(r, out);
+	fputs("}\n", out);
 	return ferror(out) ? PORTHOLE_ERR_SYSTEM : 0;
 }

@@ -19,7 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char msg[200];
 
 	phc_reflect_error_parse((const char *)data, size, msg, sizeof(msg));
-	if (phc_reflect_reply_parse((const char *)data, size, &seen, res, &n) != 0)
+	if (phc_reflect_reply_parse((const char *)data, size, AF_INET, &seen, res, &n) != 0)
 		return 0;
 	if (n > PHC_REFLECT_PORTS_MAX)
 		__builtin_trap();

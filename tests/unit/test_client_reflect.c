@@ -77,7 +77,7 @@ replies(void **state)
 	res[2] = (struct phc_reflect_result){ .port = 80, .allowed = false };
 	json = phc_reflect_reply_format("203.0.113.1", res, 3);
 	assert_non_null(json);
-	assert_int_equal(phc_reflect_reply_parse(json, strlen(json), &seen, got, &n), 0);
+	assert_int_equal(phc_reflect_reply_parse(json, strlen(json), AF_INET, &seen, got, &n), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(seen.s_addr, ip("203.0.113.1").s_addr);
 	assert_string_equal(got[0].greeting, "220 \"mx\" ESMTP");
@@ -89,10 +89,10 @@ replies(void **state)
 	/* Less room than results: refused, not truncated. */
 	json = phc_reflect_reply_format("203.0.113.1", res, 3);
 	n = 2;
-	assert_int_equal(phc_reflect_reply_parse(json, strlen(json), &seen, got, &n), -1);
+	assert_int_equal(phc_reflect_reply_parse(json, strlen(json), AF_INET, &seen, got, &n), -1);
 	free(json);
 	n = PHC_REFLECT_PORTS_MAX;
-	assert_int_equal(phc_reflect_reply_parse("{\"address\": \"x\", \"ports\": []}", 30, &seen,
+	assert_int_equal(phc_reflect_reply_parse("{\"address\": \"x\", \"ports\": []}", 30, AF_INET, &seen,
 	    got, &n), -1);
 	json = phc_reflect_error_format("too many requests");
 	assert_int_equal(phc_reflect_error_parse(json, strlen(json), msg, sizeof(msg)), 0);
