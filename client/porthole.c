@@ -67,7 +67,11 @@ usage(FILE *out)
 	    "  reflect serve as the reflector outside (porthole reflect --help)\n"
 	    "  keep    map and keep mapped in the foreground (for systemd)\n"
 	    "options:\n"
+	    "  -4, -6                  IPv4 mappings only / IPv6 pinholes only (default:\n"
+	    "                          both, IPv6 when this host has a global address)\n"
 	    "  -g, --gateway A.B.C.D   the router (default: the default route)\n"
+	    "  -G, --gateway6 ADDR     the router over IPv6, e.g. fe80::1%%eth0 (default:\n"
+	    "                          the IPv6 default route)\n"
 	    "  -P, --protocol P        auto (PCP, NAT-PMP, UPnP in turn), pcp, natpmp, upnp\n"
 	    "  -s, --state FILE        state file (default $PORTHOLE_STATE, else for root\n"
 	    "                          /var/lib/porthole/state, for others\n"
@@ -147,8 +151,14 @@ open_client(struct cli *c, struct porthole **ph)
 	if ((rc = porthole_open(ph, &c->o)) == 0)
 		return 0;
 	if (rc == PORTHOLE_ERR_INVAL)
-		fprintf(stderr, "porthole: bad gateway address '%s': give an IPv4 address\n",
-		    c->o.gateway);
+		fprintf(stderr, "porthole: bad gateway address '%s': --gateway takes an IPv4 "
+		    "address, --gateway6 an IPv6 one\n", c->o.gateway6 != NULL &&
+		    strchr(c->o.gateway6, ':') == NULL ? c->o.gateway6 : c->o.gateway != NULL ?
+		    c->o.gateway : c->o.gateway6);
+	else if (rc == PORTHOLE_ERR_NOGATEWAY && c->o.family == AF_INET6)
+		fprintf(stderr, "porthole: no IPv6 here: this host needs a stable global IPv6 "
+		    "address (not temporary, not deprecated) and an IPv6 default route, or "
+		    "--gateway6\n");
 	else
 		fprintf(stderr, "porthole: %s\n", porthole_strerror(rc));
 	return rc == PORTHOLE_ERR_INVAL ? EXIT_USAGE : rc == PORTHOLE_ERR_NOGATEWAY ?
@@ -160,7 +170,7 @@ load_state(const struct cli *c, struct porthole_mapping *m, size_t *n)
 {
 	int rc;
 
-	*n = PORTHOLE_PROFILE_MAX;
+	*n = PORTHOLE_MAPPING_MAX;
 	if ((rc = porthole_state_load(c->state, m, n)) == 0)
 		return 0;
 	if (rc == PORTHOLE_ERR_SYSTEM)
@@ -182,15 +192,44 @@ save_state(const struct cli *c, const struct porthole_mapping *m, size_t n)
 	return -1;
 }
 
+static bool
+is6(const struct porthole_mapping *m)
+{
+	return m->family == AF_INET6;
+}
+
 static struct porthole_mapping *
-find(struct porthole_mapping *m, size_t n, uint8_t proto, uint16_t port)
+find(struct porthole_mapping *m, size_t n, int family, uint8_t proto, uint16_t port)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (m[i].proto == proto && m[i].internal_port == port)
+		if (m[i].proto == proto && m[i].internal_port == port &&
+		    is6(&m[i]) == (family == AF_INET6))
 			return &m[i];
 	return NULL;
+}
+
+/* The families this run works in: the handle's (both, or what -4 / -6 left). */
+static int
+families(struct porthole *ph, int fam[2])
+{
+	int f = porthole_families(ph, NULL, NULL), n = 0;
+
+	if (f != AF_INET6)
+		fam[n++] = AF_INET;
+	if (f != AF_INET)
+		fam[n++] = AF_INET6;
+	return n;
+}
+
+/* Does this run work on m's family? */
+static bool
+in_families(struct porthole *ph, const struct porthole_mapping *m)
+{
+	int f = porthole_families(ph, NULL, NULL);
+
+	return f == AF_UNSPEC || (f == AF_INET6) == is6(m);
 }
 
 static bool
@@ -214,53 +253,54 @@ state_writable(const struct cli *c)
 static int
 cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 {
-	struct porthole_mapping st[PORTHOLE_PROFILE_MAX], *m;
-	char ext[INET_ADDRSTRLEN], silent[16] = "";
+	struct porthole_mapping st[PORTHOLE_MAPPING_MAX], *m;
+	char ext[PORTHOLE_ENDPOINT_LEN], silent[16] = "";
 	size_t n, i, ok = 0, tried = 0;
 	bool fell_silent = false;
-	int rc, last = 0;
+	int rc, last = 0, fam[2], nf = families(ph, fam), f;
 
 	if (load_state(c, st, &n) != 0 || state_writable(c) != 0)
 		return EXIT_LOCAL;
 	for (i = 0; i < p->n; i++) {
 		const struct porthole_port *pp = &p->port[i];
+		const char *proto = pp->proto == IPPROTO_UDP ? "udp" : "tcp";
 
-		if (!pp->enabled)
-			continue;
-		tried++;
-		if ((m = find(st, n, pp->proto, pp->port)) == NULL) {
-			if (n == PORTHOLE_PROFILE_MAX)
-				break;
-			m = &st[n++];
-			rc = porthole_map(ph, pp, m);
-		} else {
-			/* Renew what an earlier run made: same PCP nonce. */
-			snprintf(m->name, sizeof(m->name), "%s", pp->name);
-			rc = porthole_renew(ph, m);
-		}
-		if (rc == 0) {
-			ok++;
-			inet_ntop(AF_INET, &m->external_addr, ext, sizeof(ext));
-			printf("%-14s %s/%u -> %s:%u via %s, lease %u s\n", m->name,
-			    pp->proto == IPPROTO_UDP ? "udp" : "tcp", pp->port, ext,
-			    m->external_port, porthole_method_name(m->method), m->lifetime);
-		} else {
+		for (f = 0; f < nf && pp->enabled; f++) {
+			const char *v = fam[f] == AF_INET6 ? " (IPv6)" : "";
+
+			tried++;
+			if ((m = find(st, n, fam[f], pp->proto, pp->port)) == NULL) {
+				if (n == PORTHOLE_MAPPING_MAX)
+					break;
+				m = &st[n++];
+				rc = porthole_map_family(ph, pp, fam[f], m);
+			} else {
+				/* Renew what an earlier run made: same PCP nonce. */
+				snprintf(m->name, sizeof(m->name), "%s", pp->name);
+				rc = porthole_renew(ph, m);
+			}
+			if (rc == 0) {
+				ok++;
+				printf("%-14s %s/%u -> %s via %s, lease %u s\n", m->name, proto,
+				    pp->port, porthole_endpoint(m, ext, sizeof(ext)),
+				    porthole_method_name(m->method), m->lifetime);
+				continue;
+			}
 			last = rc;
 			fell_silent |= silent[0] != '\0' && gateway_error(rc);
 			if (rc == PORTHOLE_ERR_TIMEOUT && silent[0] == '\0')
-				snprintf(silent, sizeof(silent), "%s/%u", pp->proto == IPPROTO_UDP ?
-				    "udp" : "tcp", pp->port);
+				snprintf(silent, sizeof(silent), "%s/%u", proto, pp->port);
 			/*
 			 * A gateway that answers nothing is said once, below; one
 			 * silent on a single port does not stop the others.
 			 */
-			if (gateway_error(rc) && rc != PORTHOLE_ERR_TIMEOUT && ok == 0)
-				break;
-			printf("%-14s %s/%u not mapped: %s\n", pp->name,
-			    pp->proto == IPPROTO_UDP ? "udp" : "tcp", pp->port,
+			if (gateway_error(rc) && rc != PORTHOLE_ERR_TIMEOUT && ok == 0 && nf == 1)
+				goto out;
+			printf("%-14s %s/%u%s not mapped: %s\n", pp->name, proto, pp->port, v,
 			    porthole_last_error(ph));
 		}
 	}
+out:
 	/* It answered, then nothing more after one port's request: say which. */
 	if (fell_silent)
 		fprintf(stderr, "porthole: the gateway went silent after the request for %s: "
@@ -278,7 +318,8 @@ cmd_map(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 static int
 cmd_unmap(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 {
-	struct porthole_mapping st[PORTHOLE_PROFILE_MAX], keep[PORTHOLE_PROFILE_MAX];
+	struct porthole_mapping st[PORTHOLE_MAPPING_MAX], keep[PORTHOLE_MAPPING_MAX];
+	char ep[PORTHOLE_ENDPOINT_LEN];
 	size_t n, i, kept = 0;
 	int rc, ret = EXIT_OK;
 
@@ -291,16 +332,18 @@ cmd_unmap(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 		for (j = 0; j < p->n && !chosen; j++)
 			chosen = p->port[j].enabled && p->port[j].proto == st[i].proto &&
 			    p->port[j].port == st[i].internal_port;
-		if (!chosen) {
+		if (!chosen || !in_families(ph, &st[i])) {
 			keep[kept++] = st[i];
 			continue;
 		}
 		if (st[i].external_port == 0)
 			continue;
-		rc = porthole_unmap(ph, &st[i]);
+		rc = 0;
+		porthole_endpoint(&st[i], ep, sizeof(ep));
+		rc = rc == 0 ? porthole_unmap(ph, &st[i]) : rc;
 		if (rc == 0) {
-			printf("%-14s %s/%u unmapped\n", st[i].name,
-			    st[i].proto == IPPROTO_UDP ? "udp" : "tcp", st[i].internal_port);
+			printf("%-14s %s/%u unmapped (%s)\n", st[i].name,
+			    st[i].proto == IPPROTO_UDP ? "udp" : "tcp", st[i].internal_port, ep);
 		} else {
 			fprintf(stderr, "porthole: %s\n", porthole_last_error(ph));
 			keep[kept++] = st[i];
@@ -322,8 +365,8 @@ save_renewed(const struct cli *c, struct porthole_mapping *st, size_t n,
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		if (r->port[i].renewed &&
-		    (m = find(st, n, r->port[i].m.proto, r->port[i].m.internal_port)) != NULL) {
+		if (r->port[i].renewed && (m = find(st, n, r->port[i].m.family,
+		    r->port[i].m.proto, r->port[i].m.internal_port)) != NULL) {
 			*m = r->port[i].m;
 			changed = true;
 		}
@@ -335,29 +378,32 @@ static int
 checkup(struct cli *c, struct porthole *ph, const struct porthole_profile *p,
     struct porthole_report **out)
 {
-	struct porthole_mapping st[PORTHOLE_PROFILE_MAX], sel[PORTHOLE_PROFILE_MAX], *m;
+	struct porthole_mapping st[PORTHOLE_MAPPING_MAX], sel[PORTHOLE_MAPPING_MAX], *m;
 	struct porthole_report *r;
 	size_t n, i, k = 0;
-	int rc;
+	int rc, fam[2], nf = families(ph, fam), f;
 
 	if (load_state(c, st, &n) != 0)
 		return EXIT_LOCAL;
 	if (c->profile == NULL && c->n_ports == 0 && n > 0) {
-		memcpy(sel, st, n * sizeof(st[0]));
-		k = n;
+		for (i = 0; i < n; i++)
+			if (in_families(ph, &st[i]))
+				sel[k++] = st[i];
 	} else {
-		/* Every port asked about, as the state file knows it or as unmapped. */
+		/* Every port asked about, in each family, as the state file knows it or unmapped. */
 		for (i = 0; i < p->n; i++) {
-			if (!p->port[i].enabled)
-				continue;
-			if ((m = find(st, n, p->port[i].proto, p->port[i].port)) != NULL) {
-				sel[k++] = *m;
-				continue;
+			for (f = 0; f < nf && p->port[i].enabled; f++) {
+				m = find(st, n, fam[f], p->port[i].proto, p->port[i].port);
+				if (m != NULL) {
+					sel[k++] = *m;
+					continue;
+				}
+				memset(&sel[k], 0, sizeof(sel[k]));
+				snprintf(sel[k].name, sizeof(sel[k].name), "%s", p->port[i].name);
+				sel[k].proto = p->port[i].proto;
+				sel[k].family = fam[f];
+				sel[k++].internal_port = p->port[i].port;
 			}
-			memset(&sel[k], 0, sizeof(sel[k]));
-			snprintf(sel[k].name, sizeof(sel[k].name), "%s", p->port[i].name);
-			sel[k].proto = p->port[i].proto;
-			sel[k++].internal_port = p->port[i].port;
 		}
 	}
 	if (c->reflector != NULL &&
@@ -443,6 +489,8 @@ no_gateway_report(const struct cli *c, bool check, int ret)
 static int
 cmd_keep(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 {
+	char a6t[INET6_ADDRSTRLEN], gw6t[INET6_ADDRSTRLEN];
+	struct in6_addr a6, gw6;
 	struct porthole_keeper *k;
 	struct sigaction sa;
 	struct pollfd pfd;
@@ -458,8 +506,13 @@ cmd_keep(struct cli *c, struct porthole *ph, const struct porthole_profile *p)
 		fprintf(stderr, "porthole: cannot start the keeper: out of memory\n");
 		return EXIT_LOCAL;
 	}
-	fprintf(stderr, "porthole: keeping %s mapped through gateway %s\n", p->name,
-	    inet_ntoa(porthole_gateway(ph)));
+	if (porthole_families(ph, NULL, NULL) != AF_INET6)
+		fprintf(stderr, "porthole: keeping %s mapped through gateway %s\n", p->name,
+		    inet_ntoa(porthole_gateway(ph)));
+	if (porthole_families(ph, &a6, &gw6) != AF_INET)
+		fprintf(stderr, "porthole: keeping %s's IPv6 pinholes for %s open through "
+		    "gateway %s\n", p->name, inet_ntop(AF_INET6, &a6, a6t, sizeof(a6t)),
+		    inet_ntop(AF_INET6, &gw6, gw6t, sizeof(gw6t)));
 	pfd.fd = porthole_keeper_fd(k);
 	pfd.events = POLLIN;
 	while (!quit) {
@@ -511,6 +564,7 @@ parse_args(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "gateway", required_argument, NULL, 'g' },
+		{ "gateway6", required_argument, NULL, 'G' },
 		{ "protocol", required_argument, NULL, 'P' },
 		{ "state", required_argument, NULL, 's' },
 		{ "lifetime", required_argument, NULL, 'l' },
@@ -530,10 +584,23 @@ parse_args(struct cli *c, int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "g:P:s:l:t:p:o:e:jR:D:i:nvhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "46g:G:P:s:l:t:p:o:e:jR:D:i:nvhV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case '4':
+		case '6':
+			if (c->o.family != AF_UNSPEC &&
+			    c->o.family != (ch == '4' ? AF_INET : AF_INET6)) {
+				fprintf(stderr, "porthole: -4 and -6 exclude each other; without "
+				    "either both families are mapped\n");
+				return -1;
+			}
+			c->o.family = ch == '4' ? AF_INET : AF_INET6;
+			break;
 		case 'g':
 			c->o.gateway = optarg;
+			break;
+		case 'G':
+			c->o.gateway6 = optarg;
 			break;
 		case 'P':
 			if (porthole_method_parse(optarg, &c->o.method) != 0) {
