@@ -195,14 +195,13 @@ parse_args(int argc, char **argv, struct server *s, struct porthole_opts *o,
 static void
 print_port(const struct porthole_port_check *c)
 {
-	char ext[INET_ADDRSTRLEN];
+	char ext[PORTHOLE_ENDPOINT_LEN];
 
-	inet_ntop(AF_INET, &c->m.external_addr, ext, sizeof(ext));
-	fprintf(stderr, "mailserver: checkup %s tcp/%u: %s", c->m.name, c->m.internal_port,
-	    porthole_port_state_name(c->state));
+	fprintf(stderr, "mailserver: checkup %s tcp/%u%s: %s", c->m.name, c->m.internal_port,
+	    c->m.family == AF_INET6 ? " (IPv6)" : "", porthole_port_state_name(c->state));
 	if (c->state == PORTHOLE_PORT_MAPPED)
-		fprintf(stderr, " by %s at %s:%u, lease %lld s", porthole_method_name(c->m.method),
-		    ext, c->m.external_port, (long long)c->lease_left);
+		fprintf(stderr, " by %s at %s, lease %lld s", porthole_method_name(c->m.method),
+		    porthole_endpoint(&c->m, ext, sizeof(ext)), (long long)c->lease_left);
 	fprintf(stderr, "; from outside %s", porthole_reach_name(c->outside));
 	if (c->greeting[0] != '\0')
 		fprintf(stderr, " (\"%s\")", c->greeting);
