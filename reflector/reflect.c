@@ -83,7 +83,11 @@ refuse(const struct reflector *rf, struct MHD_Connection *c, const char *peer,
 	return send_json(c, status, phc_reflect_error_format(msg));
 }
 
-/* The source as an address to connect back to, its text, and a 16-byte key. */
+/*
+ * The source as an address to connect back to, its text, and a 16-byte
+ * key for the rate limit: the IPv4 address, or an IPv6 source's /64 (one
+ * host picks any address of its /64 at will, privacy addresses do).
+ */
 static bool
 source_of(struct MHD_Connection *c, struct sockaddr_storage *ss, char *text, size_t len,
     uint8_t key[16])
@@ -98,7 +102,8 @@ source_of(struct MHD_Connection *c, struct sockaddr_storage *ss, char *text, siz
 
 		if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 			*(struct sockaddr_in6 *)ss = *s6;
-			memcpy(key, &s6->sin6_addr, 16);
+			memcpy(key, &s6->sin6_addr, 8);
+			memset(key + 8, 0, 8);
 			return inet_ntop(AF_INET6, &s6->sin6_addr, text, (socklen_t)len) != NULL;
 		}
 		/* A dual-stack socket: connect back over IPv4. */

@@ -20,7 +20,7 @@
 /* reflect.c: `porthole reflect ARGS...` (argv[0] is "reflect"). */
 int	reflect_main(int argc, char **argv);
 
-/* srclimit.c: a token bucket per source address (IPv4 as ::ffff:a.b.c.d). */
+/* srclimit.c: a token bucket per source (IPv4 as ::ffff:a.b.c.d, IPv6 by its /64). */
 struct srclimit;
 struct srclimit *srclimit_new(unsigned per_minute, size_t max_sources);
 /* true when a request from addr (16 bytes) may go ahead now. Thread-safe. */

@@ -1,7 +1,8 @@
 /*
  * srclimit: how often one source address may ask the reflector. Each
  * request makes up to 16 connections, so a source gets `per_minute`
- * requests as a bucket that refills evenly over a minute. The table is
+ * requests as a bucket that refills evenly over a minute (an IPv6 source
+ * counts by its /64: the caller's key). The table is
  * bounded: when full, the source seen longest ago is forgotten (it had the
  * fullest bucket anyway, so forgetting it loses little). A mutex guards it,
  * as the HTTP server runs a thread per connection.

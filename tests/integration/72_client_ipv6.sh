@@ -89,6 +89,19 @@ check_match "status (both families) shows tcp/25 twice: IPv4 and the IPv6 pinhol
 tcp-25 +tcp/25 +mapped +pcp +\[$MAIL6\]:25 +[0-9hm]+s? +open" "$table"
 check_match "status names the IPv6 address and gateway" "^IPv6: pinholes for $MAIL6, gateway $GW_LAN6, protocol pcp" "$table"
 
+# The reflector's rate limit counts an IPv6 source by its /64 (a host picks
+# addresses there at will): mail and ws share one, wan2 has its own.
+in_wan "$PH" reflect --listen "[::]:8027" --rate 1 --allow-ports 25 >>"$LAB_DIR/reflect.log" 2>&1 &
+LAB_PIDS+=($!)
+wait_listen "$NS_WAN" tcp 8027
+post6() {
+	ip netns exec "$1" curl -s -m 20 -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary '{"ports": [25]}' "http://[$WAN6]:8027/"
+}
+check_eq "rate 1: the first request from [$MAIL6] is answered" 200 "$(post6 "$NS_MAIL")"
+check_eq "rate 1: the next from [$WS6], the same /64, is refused (429)" 429 "$(post6 "$NS_WS")"
+check_eq "control: one from [$WAN2_6], another /64, is answered" 200 "$(post6 "$NS_WAN2")"
+
 # --- keep renews the pinhole; stopping it removes it ---
 ph_mail -6 --port tcp/25 unmap >/dev/null
 check_not "unmap: the WAN cannot reach [$MAIL6]:25 any more" reach "$NS_WAN" $MAIL6 25
