@@ -123,10 +123,10 @@ check_match "status table: verdict open" "^verdict: open: all 12 ports open from
 check_eq "status table: 12 rows mapped and open" 12 "$(grep -cE ' mapped +pcp +203\.0\.113\.1:[0-9]+ .* open \(' <<<"$out")"
 js=$(ph_mail status --json)
 check_eq "status json: the documented fields" \
-	"version gateway method external_address double_nat verdict summary warning public_address reflector_error local_address local_address_dynamic domain ports" \
+	"version gateway method external_address double_nat verdict summary warning public_address reflector_error local_address local_address_dynamic domain ports gateway6 method6 local_address6 public_address6" \
 	"$(json_get '" ".join(d.keys())' <<<"$js")"
 check_eq "status json: per-port fields" \
-	"name protocol port state method external_address external_port lease_left reachable connect_ms advice listening outside outside_ms greeting renewed" \
+	"name protocol port state method external_address external_port lease_left reachable connect_ms advice listening outside outside_ms greeting renewed family" \
 	"$(json_get '" ".join(d["ports"][0].keys())' <<<"$js")"
 check_eq "status json: verdict, gateway, external address" "open $GW_LAN_IP $EXT_IP False" \
 	"$(json_get 'd["verdict"]+" "+d["gateway"]+" "+d["external_address"]+" "+str(d["double_nat"])' <<<"$js")"
