@@ -154,12 +154,30 @@ port_good(const struct porthole_port_check *c)
 	return c->state == PORTHOLE_PORT_MAPPED && c->outside == PORTHOLE_REACH_OPEN;
 }
 
+/* Where the ports are reached: the external address, this host's IPv6 one, or both. */
+static void
+where(const struct porthole_report *r, char *buf, size_t len)
+{
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	bool has4 = r->external_addr.s_addr != 0, has6 = false;
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		has6 |= r->port[i].m.family == AF_INET6;
+	inet_ntop(AF_INET, &r->external_addr, a4, sizeof(a4));
+	inet_ntop(AF_INET6, &r->local_addr6, a6, sizeof(a6));
+	if (has6 && !IN6_IS_ADDR_UNSPECIFIED(&r->local_addr6))
+		snprintf(buf, len, "%s%s[%s]", has4 ? a4 : "", has4 ? " and " : "", a6);
+	else
+		snprintf(buf, len, "%s", has4 ? a4 : "an unknown address");
+}
+
 static void
 summarise(struct porthole_report *r, size_t good, size_t mapped, size_t tested)
 {
-	char ext[INET_ADDRSTRLEN];
+	char ext[INET_ADDRSTRLEN + INET6_ADDRSTRLEN + 8];
 
-	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
+	where(r, ext, sizeof(ext));
 	if (r->n == 0) {
 		r->verdict = PORTHOLE_VERDICT_CLOSED;
 		snprintf(r->summary, sizeof(r->summary), "no mappings known: run `porthole map`");

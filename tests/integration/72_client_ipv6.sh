@@ -102,6 +102,20 @@ check_eq "rate 1: the first request from [$MAIL6] is answered" 200 "$(post6 "$NS
 check_eq "rate 1: the next from [$WS6], the same /64, is refused (429)" 429 "$(post6 "$NS_WS")"
 check_eq "control: one from [$WAN2_6], another /64, is answered" 200 "$(post6 "$NS_WAN2")"
 
+# --- one reflector name for both families (an A and an AAAA record, here in
+# the mail server's own hosts file): each family tested over its own ---
+mkdir -p "/etc/netns/$NS_MAIL"
+printf '%s reflector.test\n%s reflector.test\n' $WAN_IP $WAN6 >"/etc/netns/$NS_MAIL/hosts"
+trap 'rc=$?; rm -rf "/etc/netns/$NS_MAIL"; (exit $rc); lab_finish' EXIT
+gw_masquerade	# the IPv4 request leaves from the external address, as at home
+table=$(ph_mail --port tcp/25 status --reflector http://reflector.test:8025/)
+check_match "status, both families, one reflector name: IPv4 open from outside, seen as $EXT_IP" \
+	"^tcp-25 +tcp/25 +mapped +pcp +$EXT_IP:25 +[0-9hm]+s? +open" "$table"
+check_match "... and the IPv6 pinhole open from outside" \
+	"^tcp-25 +tcp/25 +mapped +pcp +\[$MAIL6\]:25 +[0-9hm]+s? +open" "$table"
+check_match "... verdict open at both addresses" \
+	"^verdict: open: all 2 ports open from outside at $EXT_IP and \[$MAIL6\]" "$table"
+
 # --- keep renews the pinhole; stopping it removes it ---
 ph_mail -6 --port tcp/25 unmap >/dev/null
 check_not "unmap: the WAN cannot reach [$MAIL6]:25 any more" reach "$NS_WAN" $MAIL6 25
