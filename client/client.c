@@ -80,6 +80,10 @@ porthole_open(struct porthole **out, const struct porthole_opts *o)
 	}
 	ph->has4 = o->family != AF_INET6 && rc == 0;
 	ph->o.gateway6 = NULL;
+	if (o->gateway6 != NULL && (ph->gateway6 = strdup(o->gateway6)) == NULL) {
+		porthole_close(ph);
+		return PORTHOLE_ERR_SYSTEM;
+	}
 	/* Without a stable global address (or a route) IPv6 is simply not used. */
 	if (o->family != AF_INET &&
 	    (rc = phc_gateway6(o->gateway6, &ph->gw6, &ph->gw6_scope, &ph->local6)) != 0 &&
@@ -98,6 +102,7 @@ porthole_close(struct porthole *ph)
 	if (ph == NULL)
 		return;
 	phc_upnp.fini(ph);
+	free(ph->gateway6);
 	free(ph->reflector);
 	free(ph->reflector_token);
 	free(ph->domain);
@@ -268,6 +273,31 @@ phc_select6(struct porthole *ph)
 	return phc_fail(ph, PORTHOLE_ERR_NOPROTO, "gateway %s opens no IPv6 pinholes: neither "
 	    "PCP over IPv6 nor UPnP (WANIPv6FirewallControl) answered: is it enabled on the "
 	    "router? (-4 maps IPv4 only)", gw);
+}
+
+/*
+ * Looks again for the router over IPv6 and this host's stable address (a
+ * new prefix, a changed default route). True when the address changed:
+ * pinholes must then be opened for the new one.
+ */
+bool
+phc_refresh6(struct porthole *ph, struct in6_addr *was)
+{
+	struct in6_addr gw, local;
+	uint32_t scope;
+
+	if (!ph->has6 || phc_gateway6(ph->gateway6, &gw, &scope, &local) != 0)
+		return false;
+	if (memcmp(&gw, &ph->gw6, sizeof(gw)) != 0 || scope != ph->gw6_scope) {
+		ph->gw6 = gw;
+		ph->gw6_scope = scope;
+		ph->method6 = ph->o.method == PORTHOLE_AUTO ? PORTHOLE_AUTO : ph->method6;
+	}
+	if (memcmp(&local, &ph->local6, sizeof(local)) == 0)
+		return false;
+	*was = ph->local6;
+	ph->local6 = local;
+	return true;
 }
 
 /* A gateway that stopped answering may come back speaking another protocol. */
@@ -558,6 +588,17 @@ porthole_renew(struct porthole *ph, struct porthole_mapping *m)
 	if (ops == NULL || m->external_port == 0 ||
 	    (ph->o.method != PORTHOLE_AUTO && ph->o.method != m->method))
 		return map_with(ph, m, ph->o.lifetime);
+	/*
+	 * This host's IPv6 address changed (a new prefix): the old pinhole is
+	 * removed where the router lets us (UPnP by its UniqueID; PCP cannot
+	 * send from an address that is gone, so it expires), a new one opened.
+	 */
+	if (m->family == AF_INET6 && memcmp(&m->address6, &ph->local6, sizeof(ph->local6)) != 0) {
+		ops->map(ph, m, 0);
+		m->external_port = 0;
+		m->pinhole_id = 0;
+		return map_with(ph, m, ph->o.lifetime);
+	}
 	point_here(ph, m);
 	rc = ops->map(ph, m, ph->o.lifetime);
 	if (rc == PORTHOLE_ERR_TIMEOUT || rc == PORTHOLE_ERR_UNSUPPORTED) {

@@ -234,6 +234,27 @@ gateway_answers(struct porthole *ph, struct in_addr *ext)
 	return ph->has4 ? 0 : rc;
 }
 
+/* A new stable IPv6 address (the prefix was renumbered): open the pinholes for it. */
+static void
+note_addr6(struct porthole_keeper *k, int64_t now)
+{
+	char was[INET6_ADDRSTRLEN], is[INET6_ADDRSTRLEN];
+	struct in6_addr old;
+	size_t i;
+
+	if (!phc_refresh6(k->ph, &old))
+		return;
+	inet_ntop(AF_INET6, &old, was, sizeof(was));
+	inet_ntop(AF_INET6, &k->ph->local6, is, sizeof(is));
+	phc_log(k->ph, LOG_NOTICE, "this host's IPv6 address changed from %s to %s: opening "
+	    "the pinholes for it", was, is);
+	for (i = 0; i < k->n; i++)
+		if (k->e[i].m.family == AF_INET6) {
+			k->e[i].due = now;
+			k->e[i].redo = true;
+		}
+}
+
 /* The periodic look at the gateway: address, epoch, UPnP entries. */
 static void
 check_gateway(struct porthole_keeper *k, int64_t now)
@@ -243,6 +264,7 @@ check_gateway(struct porthole_keeper *k, int64_t now)
 	int rc;
 
 	k->next_check = now + k->check_ms;
+	note_addr6(k, now);
 	if ((rc = gateway_answers(k->ph, &ext)) != 0) {
 		if (!k->gw_down)
 			phc_log(k->ph, LOG_WARNING, "%s", porthole_last_error(k->ph));

@@ -48,6 +48,7 @@ struct porthole {
 	struct in6_addr		 gw6;
 	uint32_t		 gw6_scope;	/* gw6's interface when link-local */
 	struct in6_addr		 local6;	/* the stable address pinholes are for */
+	char			*gateway6;	/* owned copy of o.gateway6, or NULL */
 	enum porthole_method	 method6;	/* PCP or UPnP over IPv6; AUTO until probed */
 	uint32_t		 epoch6;	/* PCP epoch heard over IPv6 */
 	int64_t			 epoch6_ms;
@@ -88,6 +89,7 @@ int	phc_port_label(char *buf, size_t len, const struct porthole_mapping *m);
 const struct phc_method *phc_method_ops(enum porthole_method m);
 int	phc_select(struct porthole *ph);
 int	phc_select6(struct porthole *ph);
+bool	phc_refresh6(struct porthole *ph, struct in6_addr *was);
 
 /* gateway.c: the default route and our address toward the gateway. */
 int	phc_route_parse(const char *text, size_t len, struct in_addr *gw);

@@ -131,6 +131,20 @@ check "keep: the pinhole opens" wait_until 50 reach "$NS_WAN" $MAIL6 25
 renewed() { [ "$(grep -c 'renewed tcp/25 (tcp-25) -> \['"$MAIL6"'\]:25 via pcp' "$LAB_DIR/keep.log")" -ge 2 ]; }
 check "keep: renewed twice (lease 4 s, renewed at half)" wait_until 150 renewed
 check "keep: still open after more than one lease" reach "$NS_WAN" $MAIL6 25
+# Renumbering: the stable address changes under the running keeper.
+NEW6=2001:db8:1::11
+ip -n "$NS_MAIL" addr add $NEW6/64 dev eth0 nodad
+ip -n "$NS_MAIL" addr del $MAIL6/64 dev eth0
+check "keep: after renumbering, the pinhole for the new [$NEW6]:25 opens" \
+	wait_until 100 reach "$NS_WAN" $NEW6 25
+check_match "keep: logged the new address" "IPv6 address changed from $MAIL6 to $NEW6" \
+	"$(cat "$LAB_DIR/keep.log")"
+gone_from_gw() { ! in_gw "$BIN/portholectl" -s "$CTL_SOCK" list | grep -qF "[$1]"; }
+check "keep: the old address's pinhole expires (PCP cannot ask from a gone address)" \
+	wait_until 100 gone_from_gw $MAIL6
+ip -n "$NS_MAIL" addr add $MAIL6/64 dev eth0 nodad
+ip -n "$NS_MAIL" addr del $NEW6/64 dev eth0
+check "keep: and back: [$MAIL6]:25 opens again" wait_until 100 reach "$NS_WAN" $MAIL6 25
 kill -TERM $KEEP_PID
 wait $KEEP_PID
 check_eq "keep stops on SIGTERM (exit 0)" 0 $?
