@@ -84,7 +84,14 @@ porthole_open(struct porthole **out, const struct porthole_opts *o)
 		porthole_close(ph);
 		return PORTHOLE_ERR_SYSTEM;
 	}
-	/* Without a stable global address (or a route) IPv6 is simply not used. */
+	/*
+	 * Without a stable global address (or a route) IPv6 is simply not
+	 * used; nor when NAT-PMP, which has no IPv6, is forced for both.
+	 */
+	if (o->family == AF_UNSPEC && o->method == PORTHOLE_NATPMP && ph->has4) {
+		*out = ph;
+		return 0;
+	}
 	if (o->family != AF_INET &&
 	    (rc = phc_gateway6(o->gateway6, &ph->gw6, &ph->gw6_scope, &ph->local6)) != 0 &&
 	    (o->family == AF_INET6 || rc == PORTHOLE_ERR_INVAL || !ph->has4)) {
