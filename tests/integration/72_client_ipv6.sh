@@ -2,8 +2,10 @@
 # The client over IPv6 (issue 16, "Client") in the IPv6 lab, against the
 # real portholed: `porthole map -6` opens a pinhole for the mail server's
 # stable address with PCP over IPv6, or with UPnP's AddPinhole when the
-# gateway's PCP is off; `keep` renews it, `unmap` closes it; `-4` opens none;
-# without -4/-6 both families are mapped. Every check of a pinhole is a real
+# gateway's PCP is off; `keep` renews it (and follows a renumbered address),
+# `unmap` closes it; `-4` and `-P natpmp` open none; without -4/-6 both
+# families are mapped (IPv6 alone on a host without IPv4); a host with a
+# privacy address gets its pinhole for the stable one. Every check of a pinhole is a real
 # TCP connection from a WAN host, with its negative control in the same run;
 # `status` over IPv6 asks a reflector on the WAN host, which connects back
 # to the mail server's IPv6 address.
@@ -159,6 +161,23 @@ out=$(ph_mail --port tcp/25 unmap)
 check_match "unmap removes both" "unmapped \($EXT_IP:25\).*
 .*unmapped \(\[$MAIL6\]:25\)" "$out"
 check_not "... and the pinhole is gone" reach "$NS_WAN" $MAIL6 25
+
+# --- NAT-PMP forced: IPv4 only (it has no IPv6) ---
+out=$(ph_mail -P natpmp --port tcp/2525 map)
+check_match "-P natpmp maps tcp/2525 over IPv4" "tcp/2525 -> $EXT_IP:2525 via natpmp" "$out"
+check_absent "-P natpmp opens no pinhole" '\[' echo "$out"
+check_absent "... none on the gateway either" '\[.*\]:2525' ph_ctl list
+ph_mail -P natpmp --port tcp/2525 unmap >/dev/null
+
+# --- a host without an IPv4 default route: IPv6 alone, by default ---
+ip -n "$NS_MAIL" route del default
+check_eq "no IPv4 route: map (no -6) opens the IPv6 pinhole alone, exit 0" \
+	"0 tcp/25 -> [$MAIL6]:25 via pcp" \
+	"$(ph_mail --port tcp/25 map >"$LAB_DIR/v6only.out"; echo "$? $(grep -o 'tcp/25 -> .* via [a-z]*' "$LAB_DIR/v6only.out")")"
+check "... which the WAN reaches" reach "$NS_WAN" $MAIL6 25
+ph_mail --port tcp/25 unmap >/dev/null
+check_not "... and unmap closes it" reach "$NS_WAN" $MAIL6 25
+ip -n "$NS_MAIL" route add default via $GW_LAN_IP
 
 # --- privacy addresses: the kernel sends from a temporary one; the pinhole is for the stable one ---
 ip netns exec "$NS_MAIL" sysctl -qw net.ipv6.conf.eth0.use_tempaddr=2 net.ipv6.conf.eth0.accept_dad=0
