@@ -185,7 +185,14 @@ do_map(const struct job *j)
 	report_mapped(mk);
 }
 
-/* Map everything again: the gateway restarted and forgot it. */
+/*
+ * Map everything again: the gateway's epoch went back. It may have
+ * restarted and forgotten the mappings, or only changed its external
+ * address (it resets its epoch then too) and kept them. Each mapping is
+ * asked for again as the same one (PCP: the same nonce, RFC 6887 §11.1),
+ * which remakes a forgotten mapping and refreshes a kept one; a new nonce
+ * would be refused as another client's (NOT_AUTHORIZED) wherever it was kept.
+ */
 static void
 restore_all(void)
 {
@@ -194,22 +201,18 @@ restore_all(void)
 	report(&r);
 	for (size_t i = 0; i < 2 * PORTS; i++) {
 		struct made *mk = w.made[i];
-		struct porthole_port p = { .enabled = true };
 		int rc;
 
 		if (!mk)
 			continue;
-		p.proto = mk->m.proto;
-		p.port = mk->m.internal_port;
-		snprintf(p.name, sizeof(p.name), "%s", mk->m.name);
 		porthole_set_request(w.ph, mk->lifetime, mk->desc);
-		if ((rc = porthole_map(w.ph, &p, &mk->m)) == 0) {
+		if ((rc = porthole_renew(w.ph, &mk->m)) == 0) {
 			report_mapped(mk);
 			continue;
 		}
 		w.made[i] = NULL;
 		w.n_made--;
-		report_error(UPW_REFUSED, p.proto, p.port, rc);
+		report_error(UPW_REFUSED, mk->m.proto, mk->m.internal_port, rc);
 		free(mk);
 	}
 }
