@@ -55,6 +55,17 @@ ratelimit_allow(struct in_addr host, uint64_t now_ms)
 	return true;
 }
 
+/* The /64 folded into 240.0.0.0/4, where no IPv4 host is, shares the table. */
+bool
+ratelimit_allow6(const struct in6_addr *host, uint64_t now_ms)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < 8; i++)
+		h = (h ^ host->s6_addr[i]) * 16777619u;
+	return ratelimit_allow((struct in_addr){ htonl(0xf0000000u | (h & 0x0fffffffu)) }, now_ms);
+}
+
 void
 ratelimit_fini(void)
 {

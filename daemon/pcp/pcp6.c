@@ -75,18 +75,6 @@ open_socket(const struct gw_lan *lan)
 	return fd;
 }
 
-/* The rate limiter keys IPv4 hosts; an IPv6 host is keyed by its /64 (it can
- * take any address in it), folded into 240.0.0.0/4, where no IPv4 host is. */
-static struct in_addr
-rate_key(const struct in6_addr *a)
-{
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < 8; i++)
-		h = (h ^ a->s6_addr[i]) * 16777619u;
-	return (struct in_addr){ htonl(0xf0000000u | (h & 0x0fffffffu)) };
-}
-
 static ssize_t
 receive(int fd, uint8_t *buf, struct sockaddr_in6 *from, struct in6_pktinfo *to)
 {
@@ -148,7 +136,7 @@ serve_one(const struct sock6 *s, const uint8_t *buf, size_t len,
 		DROP("source port 0");
 	if (len < 2 || buf[0] < PCP_VERSION)
 		DROP("NAT-PMP is IPv4 only");
-	if (!ratelimit_allow(rate_key(&from->sin6_addr), mono_ms()))
+	if (!ratelimit_allow6(&from->sin6_addr, mono_ms()))
 		DROP("over the per-host rate limit");
 	n = pcp6_handle(&env, &from->sin6_addr, buf, len, out, sizeof(out));
 	if (n == 0)

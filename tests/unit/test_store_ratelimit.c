@@ -333,6 +333,27 @@ rate_limit_per_host(void **state)
 	ratelimit_fini();
 }
 
+/* Every address of one /64 draws on one bucket; another /64 has its own. */
+static void
+rate_limit_ipv6_by_64(void **state)
+{
+	struct in6_addr a, a2, other;
+	int allowed = 0;
+
+	(void)state;
+	inet_pton(AF_INET6, "2001:db8:1::10", &a);
+	inet_pton(AF_INET6, "2001:db8:1::dead:beef", &a2);
+	inet_pton(AF_INET6, "2001:db8:2::10", &other);
+	ratelimit_set(10);
+	for (int i = 0; i < 50; i++) {
+		allowed += ratelimit_allow6(&a, 5000);
+		allowed += ratelimit_allow6(&a2, 5000);
+	}
+	assert_int_equal(allowed, 10);
+	assert_true(ratelimit_allow6(&other, 5000));
+	ratelimit_fini();
+}
+
 int
 main(void)
 {
@@ -344,6 +365,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(links_and_open_directories_refused, store_setup,
 		    store_teardown),
 		cmocka_unit_test(rate_limit_per_host),
+		cmocka_unit_test(rate_limit_ipv6_by_64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
