@@ -76,6 +76,25 @@ netif_is_private(struct in_addr addr)
 	return 0;
 }
 
+/* "[v6]" or "[v6]:port"; a zone ("%eth0", "%25eth0") is the client's, not checked. */
+static bool
+host_is_v6_literal(const char *host)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *end = strchr(host, ']');
+	struct in6_addr a;
+	size_t n;
+
+	if (!end || (end[1] != '\0' && end[1] != ':'))
+		return false;
+	n = strcspn(host + 1, "%]");
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, host + 1, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET6, buf, &a) == 1;
+}
+
 bool
 netif_host_is_address(const char *host)
 {
@@ -85,6 +104,8 @@ netif_host_is_address(const char *host)
 
 	if (!host)
 		return true;
+	if (host[0] == '[')
+		return host_is_v6_literal(host);
 	n = strcspn(host, ":");
 	if (n == 0 || n >= sizeof(buf))
 		return false;

@@ -17,7 +17,7 @@ int	netif_in_prefix6(const struct in6_addr *addr, const struct in6_addr *net, ui
 /* RFC 1918, 100.64.0.0/10 (shared), loopback, link-local: not a public address. */
 int	netif_is_private(struct in_addr addr);
 /*
- * An HTTP Host header ("A.B.C.D" or "A.B.C.D:PORT") that names the gateway
+ * An HTTP Host header ("A.B.C.D", "A.B.C.D:PORT", "[V6]" or "[V6]:PORT") that names the gateway
  * by address, or no Host at all (which no browser sends). A name is what
  * DNS rebinding looks like: a LAN browser's page whose name resolves to us.
  */

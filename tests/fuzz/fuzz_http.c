@@ -44,21 +44,29 @@ line(const uint8_t **p, const uint8_t *end, char *buf, size_t len)
 	return strlen(buf) == n ? buf : NULL;	/* a NUL inside: not a header */
 }
 
+/* What was accepted must be an address literal: "A.B.C.D[:...]" or "[v6[%zone]][:...]". */
 static void
 check_host(const char *host)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
 	struct in_addr a;
-	size_t n = strcspn(host, ":");
+	bool v6 = host[0] == '[';
+	size_t n = v6 ? strcspn(host + 1, "%]") : strcspn(host, ":");
 
 	if (!netif_host_is_address(host))
 		return;
 	if (n >= sizeof(ip))
 		__builtin_trap();
-	memcpy(ip, host, n);
+	memcpy(ip, host + v6, n);
 	ip[n] = '\0';
-	if (inet_pton(AF_INET, ip, &a) != 1)
+	if (v6 ? inet_pton(AF_INET6, ip, &a6) != 1 : inet_pton(AF_INET, ip, &a) != 1)
 		__builtin_trap();
+	if (v6) {
+		const char *end = strchr(host, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			__builtin_trap();
+	}
 }
 
 int

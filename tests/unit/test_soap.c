@@ -21,6 +21,7 @@
 #include "config.h"
 #include "event.h"
 #include "lease.h"
+#include "netif.h"
 #include "stats.h"
 #include "upnp/upnp.h"
 
@@ -464,6 +465,26 @@ gena_timeout(void **state)
 	assert_int_equal(gena_parse_timeout("junk"), 1800);
 }
 
+/* The DNS-rebinding guard: an address literal passes, IPv4 or bracketed IPv6. */
+static void
+host_header(void **state)
+{
+	static const char *good[] = {
+		NULL, "192.168.1.1", "192.168.1.1:8080", "[2001:db8:1::1]", "[2001:db8:1::1]:8080",
+		"[fe80::1%25br-lan]:8080", "[::ffff:192.168.1.1]:80",
+	};
+	static const char *bad[] = {
+		"", "router.example", "router.example:80", "[router.example]:80", "[2001:db8::1",
+		"[2001:db8::1]x", "[]:80", "2001:db8::1", "[2001:db8:1::1]]:80", "[%25eth0]",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(netif_host_is_address(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(netif_host_is_address(bad[i]));
+}
+
 int
 main(void)
 {
@@ -481,6 +502,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(dispatch_checks, setup, teardown),
 		cmocka_unit_test(gena_callback),
 		cmocka_unit_test(gena_timeout),
+		cmocka_unit_test(host_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
