@@ -1,10 +1,13 @@
 /*
  * http: libmicrohttpd serving descriptions, SOAP control and GENA
  * subscriptions, driven from the daemon's own event loop: one MHD daemon
- * per LAN address, in MHD_USE_EPOLL mode without threads, its epoll fd
+ * per LAN address and one per LAN interface for IPv6 ([::] bound to that
+ * device, so its link-local, global and ULA addresses however they change,
+ * and never the WAN), in MHD_USE_EPOLL mode without threads, its epoll fd
  * watched by ev_fd_add and its timeouts folded into the loop's poll
  * timeout through the idle hook. Connections from outside the LAN
- * prefixes are refused at accept, request bodies are capped at
+ * prefixes (IPv6: outside the link and its prefixes) are refused at
+ * accept, request bodies are capped at
  * UPNP_BODY_MAX, and headers by MHD's per-connection memory limit; those
  * decisions, free of sockets, are in http_req.c.
  */
@@ -15,11 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "event.h"
 #include "httpd.h"
+#include "lan6.h"
 #include "log.h"
 #include "netif.h"
 #include "stats.h"
@@ -42,7 +48,7 @@ struct http_srv {
 	int			 lan;
 };
 
-static struct http_srv	srvs[CONFIG_MAX_LAN];
+static struct http_srv	srvs[2 * CONFIG_MAX_LAN];	/* IPv4 and IPv6 of each LAN */
 static int		n_srvs;
 
 /* --- responses ------------------------------------------------------------ */
@@ -120,16 +126,52 @@ svc_by(const char *url, bool control)
 	return -1;
 }
 
-static struct in_addr
+/* The client's address; an IPv4 one as ::ffff:a.b.c.d. */
+static struct in6_addr
 peer_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	struct in_addr a = { INADDR_ANY };
+	struct in6_addr a = IN6ADDR_ANY_INIT;
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-		a = ((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr;
+	if (sa && sa->sa_family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	} else if (sa && sa->sa_family == AF_INET) {
+		a.s6_addr[10] = a.s6_addr[11] = 0xff;
+		memcpy(&a.s6_addr[12], &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	}
 	return a;
+}
+
+/* The peer's IPv4 address, or 0.0.0.0 for a peer on IPv6 (it has none here). */
+static struct in_addr
+peer4(const struct in6_addr *a)
+{
+	struct in_addr v4 = { INADDR_ANY };
+
+	if (IN6_IS_ADDR_V4MAPPED(a))
+		memcpy(&v4, &a->s6_addr[12], 4);
+	return v4;
+}
+
+static void
+peer_str(const struct in6_addr *a, char *buf, size_t len)
+{
+	struct in_addr v4 = peer4(a);
+
+	if (IN6_IS_ADDR_V4MAPPED(a))
+		inet_ntop(AF_INET, &v4, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+}
+
+static bool
+rate_ok(struct MHD_Connection *c)
+{
+	struct in6_addr a = peer_of(c);
+
+	return IN6_IS_ADDR_V4MAPPED(&a) ? upnp_rate_ok(peer4(&a)) : upnp_rate_ok6(&a);
 }
 
 static enum MHD_Result
@@ -142,10 +184,10 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 
 	if (rq->too_big)
 		return reply_fault(c, UPNP_ACTION_FAILED);
-	struct in_addr pa = peer_of(c);
-	char peer[INET_ADDRSTRLEN];
+	struct in6_addr pa = peer_of(c);
+	char peer[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &pa, peer, sizeof(peer));
+	peer_str(&pa, peer, sizeof(peer));
 	code = soap_parse(rq->body, rq->len, &sr);
 	if (code != 0) {
 		log_drop("upnp", peer, code == UPNP_INVALID_ARGS ? "SOAP body with a DTD" :
@@ -154,7 +196,7 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 	}
 	sbuf_init(&b);
 	code = soap_dispatch((enum upnp_svc)svc,
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"), &sr, pa, &b, &res);
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"), &sr, &pa, &b, &res);
 	log_debug("upnp: %s %s %s -> %d", peer, upnp_service((enum upnp_svc)svc)->control,
 	    sr.action, code ? code : 200);
 	stats_result(OWNER_UPNP, &res);	/* counted; a refusal logged with its reason */
@@ -172,13 +214,15 @@ do_gena(struct MHD_Connection *c, int svc, bool subscribe)
 	const char *sid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SID");
 	const char *to = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "TIMEOUT");
 	struct gena_result res;
+	struct in6_addr pa = peer_of(c);
 	struct MHD_Response *r;
 	char tbuf[32];
 
+	/* Callbacks are IPv4 URLs (gena_msg.c): a peer on IPv6 matches none. */
 	if (subscribe)
-		gena_subscribe((enum upnp_svc)svc, peer_of(c), cb, nt, sid, to, &res);
+		gena_subscribe((enum upnp_svc)svc, peer4(&pa), cb, nt, sid, to, &res);
 	else
-		gena_unsubscribe((enum upnp_svc)svc, peer_of(c), cb, nt, sid, &res);
+		gena_unsubscribe((enum upnp_svc)svc, peer4(&pa), cb, nt, sid, &res);
 	if (res.status != 200)
 		return reply_empty(c, (unsigned)res.status);
 	r = response((void *)"", 0, MHD_RESPMEM_PERSISTENT, NULL);
@@ -209,14 +253,14 @@ route(struct MHD_Connection *c, const char *url, const char *method, struct http
 	if (kind == HTTP_CONTROL) {
 		if ((svc = svc_by(url, true)) < 0)
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
-		if (!upnp_rate_ok(peer_of(c)))
+		if (!rate_ok(c))
 			return reply_empty(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 		return do_control(c, svc, rq);
 	}
 	if (kind == HTTP_SUBSCRIBE || kind == HTTP_UNSUBSCRIBE) {
 		if ((svc = svc_by(url, false)) < 0)
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
-		if (!upnp_rate_ok(peer_of(c)))
+		if (!rate_ok(c))
 			return reply_empty(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 		return do_gena(c, svc, kind == HTTP_SUBSCRIBE);
 	}
@@ -241,9 +285,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		/* DNS rebinding: control points address the gateway by the IP in LOCATION. */
 		if (!netif_host_is_address(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_HOST))) {
-			char peer[INET_ADDRSTRLEN];
-			struct in_addr pa = peer_of(c);
-			inet_ntop(AF_INET, &pa, peer, sizeof(peer));
+			char peer[INET6_ADDRSTRLEN];
+			struct in6_addr pa = peer_of(c);
+			peer_str(&pa, peer, sizeof(peer));
 			log_drop("upnp", peer, "Host is not an IP address (DNS rebinding?)");
 			return reply_empty(c, MHD_HTTP_FORBIDDEN);
 		}
@@ -276,11 +320,19 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* Only hosts inside a LAN prefix get a connection; the WAN gets nothing. */
+/*
+ * Only hosts inside a LAN prefix get a connection; the WAN gets nothing. The
+ * IPv6 listeners are bound to their LAN device, so a link-local peer is on
+ * that link.
+ */
 static enum MHD_Result
 accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	(void)cls;
+	if (addr->sa_family == AF_INET6 && addrlen >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)addr)->sin6_addr;
+		return IN6_IS_ADDR_LINKLOCAL(a) || lan6_prefix_of(a, 0) ? MHD_YES : MHD_NO;
+	}
 	if (addr->sa_family != AF_INET || addrlen < (socklen_t)sizeof(struct sockaddr_in))
 		return MHD_NO;
 	return upnp_lan_of(((const struct sockaddr_in *)(const void *)addr)->sin_addr) ?
@@ -326,6 +378,14 @@ after_poll(void)
 	}
 }
 
+/* The limits every listener has, IPv4 or IPv6. */
+#define HTTP_OPTIONS \
+	MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEM, \
+	MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS, \
+	MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP, \
+	MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, \
+	MHD_OPTION_NOTIFY_COMPLETED, completed, NULL
+
 static struct MHD_Daemon *
 start_one(int lan, uint16_t port)
 {
@@ -333,44 +393,95 @@ start_one(int lan, uint16_t port)
 				   .sin_addr = upnp_st.gw.lan[lan].addr };
 
 	return MHD_start_daemon(MHD_USE_EPOLL, port, accept_policy, NULL, handler, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEM,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_END);
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, HTTP_OPTIONS, MHD_OPTION_END);
+}
+
+/* [::]:port on the LAN device alone; -errno when IPv6 is not there. */
+static int
+listen6(const struct gw_lan *lan, uint16_t port)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				     .sin6_addr = IN6ADDR_ANY_INIT };
+	int one = 1, fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, lan->ifname,
+	    (socklen_t)strlen(lan->ifname)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 || listen(fd, 64) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static struct MHD_Daemon *
+start_one6(int lan, uint16_t port)
+{
+	int fd = listen6(&upnp_st.gw.lan[lan], port);
+	struct MHD_Daemon *d;
+
+	if (fd < 0) {
+		errno = -fd;
+		log_warn("upnp: no HTTP on [::]:%u of %s", port, upnp_st.gw.lan[lan].ifname);
+		return NULL;
+	}
+	d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_IPv6, port, accept_policy, NULL, handler,
+	    NULL, MHD_OPTION_LISTEN_SOCKET, fd, HTTP_OPTIONS, MHD_OPTION_END);
+	if (!d)
+		close(fd);
+	return d;
+}
+
+/* Watch a started server's epoll fd; false (server stopped) when that fails. */
+static bool
+watch(struct MHD_Daemon *d, int lan)
+{
+	struct http_srv *s = &srvs[n_srvs];
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+
+	s->d = d;
+	s->epfd = di ? di->epoll_fd : -1;
+	s->lan = lan;
+	if (s->epfd < 0 || ev_fd_add(s->epfd, POLLIN, on_epoll, s) < 0) {
+		MHD_stop_daemon(d);
+		return false;
+	}
+	n_srvs++;
+	return true;
 }
 
 int
 http_init(void)
 {
 	uint16_t port = upnp_st.cfg->http_port;
+	struct MHD_Daemon *d;
 
 	n_srvs = 0;
 	for (int i = 0; i < upnp_st.gw.n_lan; i++) {
-		struct http_srv *s = &srvs[n_srvs];
 		const union MHD_DaemonInfo *di;
 
-		s->d = start_one(i, port);
-		if (!s->d) {
+		if (!(d = start_one(i, port))) {
 			log_warnx("upnp: cannot serve HTTP on %s port %u",
 			    upnp_st.gw.lan[i].ifname, port);
 			http_fini();
 			return -EADDRINUSE;
 		}
 		/* Port 0 picks one; every LAN then uses the same, as LOCATION says. */
-		if (port == 0 && (di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT)))
+		if (port == 0 && (di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)))
 			port = di->port;
-		di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD);
-		s->epfd = di ? di->epoll_fd : -1;
-		s->lan = i;
-		n_srvs++;
-		if (s->epfd < 0 || ev_fd_add(s->epfd, POLLIN, on_epoll, s) < 0) {
+		if (!watch(d, i)) {
 			http_fini();
 			return -EIO;
 		}
 	}
+	/* IPv6 is an addition: without it (disabled, port taken) IPv4 still serves. */
+	for (int i = 0; i < upnp_st.gw.n_lan; i++)
+		if ((d = start_one6(i, port)) && watch(d, i))
+			log_info("upnp: HTTP on [::]:%u of %s", port, upnp_st.gw.lan[i].ifname);
 	upnp_st.http_port = port;
 	ev_set_idle_hook(max_sleep, after_poll);
 	return 0;

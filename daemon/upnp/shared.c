@@ -34,6 +34,12 @@ upnp_rate_ok(struct in_addr host)
 }
 
 bool
+upnp_rate_ok6(const struct in6_addr *host)
+{
+	return ratelimit_allow6(host, mono_ms());
+}
+
+bool
 upnp_svc_enabled(enum upnp_svc svc)
 {
 	const struct upnp_tree *p = upnp_tree(upnp_st.primary);

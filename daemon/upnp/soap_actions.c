@@ -30,7 +30,8 @@ struct act {
 	int			 ver;		/* WANIPConnection version */
 	const struct soap_req	*rq;
 	const char		*soapaction;	/* the header, NULL when absent */
-	struct in_addr		 peer;
+	struct in_addr		 peer;		/* 0.0.0.0 for a peer on IPv6 */
+	const struct in6_addr	*peer6;		/* IPv4 as ::ffff:a.b.c.d */
 	struct sbuf		*out;
 	char			 type[128];	/* service type echoed back */
 	struct request_result	 res;		/* for the operator: what was refused, why */
@@ -776,7 +777,7 @@ run_action(struct act *a)
 	/* Answer in the namespace asked in: a v1 client may call a v2 service. */
 	snprintf(a->type, sizeof(a->type), "%s", a->rq->service);
 	if (a->svc == SVC_V6FC1)
-		return soap_pinhole_action(a->rq, a->type, a->peer, a->out);
+		return soap_pinhole_action(a->rq, a->type, a->peer6, a->out);
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if ((actions[i].svcs & 1u << a->svc) && strcmp(actions[i].name, a->rq->action) == 0)
 			return actions[i].fn(a);
@@ -785,11 +786,16 @@ run_action(struct act *a)
 
 int
 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
-    struct in_addr peer, struct sbuf *out, struct request_result *res)
+    const struct in6_addr *peer, struct sbuf *out, struct request_result *res)
 {
-	struct act a = { .svc = svc, .ver = upnp_service(svc)->ver, .rq = rq,
-			 .soapaction = soapaction, .peer = peer, .out = out,
-			 .res = { .client = peer } };
+	struct in_addr v4 = { INADDR_ANY };
+	struct act a;
+
+	if (IN6_IS_ADDR_V4MAPPED(peer))
+		memcpy(&v4, &peer->s6_addr[12], 4);
+	a = (struct act){ .svc = svc, .ver = upnp_service(svc)->ver, .rq = rq,
+			  .soapaction = soapaction, .peer = v4, .peer6 = peer, .out = out,
+			  .res = { .client = v4 } };
 	bool adding = strncmp(rq->action, "Add", 3) == 0;
 	int code = run_action(&a);
 

@@ -309,7 +309,7 @@ check_working(struct call *c)
 }
 
 int
-soap_pinhole_action(const struct soap_req *rq, const char *svc_type, struct in_addr peer,
+soap_pinhole_action(const struct soap_req *rq, const char *svc_type, const struct in6_addr *peer,
     struct sbuf *out)
 {
 	static const struct { const char *name; int (*fn)(struct call *c); } actions[] = {
@@ -321,11 +321,8 @@ soap_pinhole_action(const struct soap_req *rq, const char *svc_type, struct in_a
 		{ "GetPinholePackets", get_packets },
 		{ "CheckPinholeWorking", check_working },
 	};
-	struct call c = { rq, svc_type, IN6ADDR_ANY_INIT, out };
+	struct call c = { rq, svc_type, *peer, out };
 
-	/* ::ffff:a.b.c.d, the form the neighbour table is asked in for IPv4 */
-	c.peer.s6_addr[10] = c.peer.s6_addr[11] = 0xff;
-	memcpy(&c.peer.s6_addr[12], &peer, 4);
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (strcmp(actions[i].name, rq->action) == 0)
 			return actions[i].fn(&c);

@@ -93,6 +93,7 @@ extern struct upnp_state upnp_st;
 const struct gw_lan *upnp_lan_of(struct in_addr addr);
 /* May this LAN host have more work done now (the shared per-host budget)? */
 bool	 upnp_rate_ok(struct in_addr host);
+bool	 upnp_rate_ok6(const struct in6_addr *host);
 bool	 upnp_svc_enabled(enum upnp_svc svc);
 /* 16 bytes as an RFC 4122 version-4 UUID string (37 bytes with NUL). */
 void	 upnp_uuid_format(const uint8_t b[16], char *out);
@@ -249,12 +250,14 @@ void	 soap_init(void);
 
 /* soap_actions.c: 0 (response in out) or a UPnP error code. */
 struct request_result;
-/* res (may be NULL): what was answered, and for a refused mapping why (stats.h). */
+/* peer: IPv4 as ::ffff:a.b.c.d. A peer on IPv6 has no IPv4 address of its own here,
+ * so WANIPConnection sees it as 0.0.0.0 (secure_mode refuses it every mapping).
+ * res (may be NULL): what was answered, and for a refused mapping why (stats.h). */
 int	 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
-	    struct in_addr peer, struct sbuf *out, struct request_result *res);
+	    const struct in6_addr *peer, struct sbuf *out, struct request_result *res);
 /* soap_pinhole.c: a WANIPv6FirewallControl:1 action; 0 or a UPnP error code. */
-int	 soap_pinhole_action(const struct soap_req *rq, const char *svc_type, struct in_addr peer,
-	    struct sbuf *out);
+int	 soap_pinhole_action(const struct soap_req *rq, const char *svc_type,
+	    const struct in6_addr *peer, struct sbuf *out);
 /* Service type string "urn:schemas-upnp-org:service:NAME:VER". */
 void	 upnp_service_type(enum upnp_svc svc, char *buf, size_t len);
 

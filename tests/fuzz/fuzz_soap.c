@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	struct soap_req rq;
-	struct in_addr peer;
+	struct in6_addr peer = IN6ADDR_ANY_INIT;
 	struct sbuf out;
 
 	if (!ready) {
@@ -62,11 +62,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	enum upnp_svc svc = (enum upnp_svc)(data[0] % SVC_COUNT);
 	cfg.secure_mode = !(data[0] & 0x80) && svc != SVC_V6FC1;
-	inet_pton(AF_INET, data[0] & 0x40 ? "192.168.77.20" : "192.168.77.10", &peer);
+	/* A peer on IPv4 (as ::ffff:a.b.c.d) or on IPv6. */
+	if (data[0] & 0x10) {
+		inet_pton(AF_INET6, data[0] & 0x40 ? "2001:db8:1::20" : "2001:db8:1::10", &peer);
+	} else {
+		peer.s6_addr[10] = peer.s6_addr[11] = 0xff;
+		inet_pton(AF_INET, data[0] & 0x40 ? "192.168.77.20" : "192.168.77.10",
+		    &peer.s6_addr[12]);
+	}
 	if (soap_parse((const char *)data + 1, size - 1, &rq) != 0)
 		return 0;
 	sbuf_init(&out);
-	soap_dispatch(svc, (data[0] & 0x20) ? "x#y" : NULL, &rq, peer, &out, NULL);
+	soap_dispatch(svc, (data[0] & 0x20) ? "x#y" : NULL, &rq, &peer, &out, NULL);
 	sbuf_free(&out);
 	lease_flush(-1);	/* each input starts from an empty table: a crash replays */
 	pinhole_flush(-1);

@@ -38,7 +38,9 @@ check "SEC-1e (control) HTTP to the LAN address is answered" http_answers "$NS_M
 check_not "SEC-1e HTTP to the WAN address gets no answer" http_answers "$NS_WAN" $EXT_IP
 check_match "SEC-1f the control socket is a UNIX socket held by portholed" "portholed" \
 	"$(in_gw ss -Hxlp src "$CTL_SOCK")"
-check_eq "SEC-1f portholed listens on TCP only at the LAN address (HTTP)" "$GW_LAN_IP:$UPNP_PORT" \
+# HTTP: the LAN's IPv4 address, and [::] bound to the LAN interface (its IPv6 addresses).
+check_eq "SEC-1f portholed listens on TCP only on the LAN (HTTP)" \
+	"$GW_LAN_IP:$UPNP_PORT [::]%br-lan:$UPNP_PORT" \
 	"$(in_gw ss -Hltnp | grep '"portholed"' | awk '{print $4}' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 check "SEC-1 the daemon ran through all of it" ph_alive
 

@@ -75,6 +75,7 @@ static int
 call(enum upnp_svc svc, const char *ns, const char *action, const char *args,
     const char *peer, char **resp)
 {
+	struct in6_addr from = ip4mapped(peer);
 	char body[4096];
 	struct soap_req rq;
 	struct sbuf out;
@@ -87,7 +88,7 @@ call(enum upnp_svc svc, const char *ns, const char *action, const char *args,
 	if (rc)
 		return rc;
 	sbuf_init(&out);
-	rc = soap_dispatch(svc, NULL, &rq, ip(peer), &out, &last);
+	rc = soap_dispatch(svc, NULL, &rq, &from, &out, &last);
 	if (resp)
 		*resp = sbuf_take(&out, NULL);
 	else

@@ -28,6 +28,7 @@
 
 static struct config cfg;
 static struct policy_rule rules[2];
+static struct in6_addr peer;	/* the control point calling */
 
 static int
 setup(void **state)
@@ -39,6 +40,7 @@ setup(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.secure_mode = false;
 	cfg.igd_version = 2;
+	peer = ip4mapped("192.168.77.10");
 	assert_int_equal(policy_parse_rule("deny 1-1023 ::/0 1-1023", &rules[0], err,
 	    sizeof(err)), 0);
 	assert_int_equal(policy_parse_rule("allow 1024-65535 2001:db8:1::/64 1024-65535",
@@ -80,7 +82,7 @@ call(const char *action, const char *args, char **resp)
 	if ((rc = soap_parse(body, strlen(body), &rq)) != 0)
 		return rc;
 	sbuf_init(&out);
-	rc = soap_dispatch(SVC_V6FC1, NULL, &rq, ip("192.168.77.10"), &out, NULL);
+	rc = soap_dispatch(SVC_V6FC1, NULL, &rq, &peer, &out, NULL);
 	if (resp)
 		*resp = sbuf_take(&out, NULL);
 	else
@@ -179,12 +181,27 @@ g58_errors(void **state)
 	assert_int_equal(call("NoSuchAction", "", NULL), 401);
 }
 
+/* G59: a control point on IPv6 opens its own address; with secure_mode a
+ * pinhole for another address needs the neighbour table (none here: 606). */
+static void
+g59_ipv6_peer(void **state)
+{
+	(void)state;
+	cfg.secure_mode = true;
+	peer = ip6(MAIL6);
+	assert_int_equal(add("", "0", MAIL6, "2525", "6", "600", NULL), 0);
+	assert_int_equal(pinhole_count(), 1);
+	assert_int_equal(add("", "0", "2001:db8:1::20", "2525", "6", "600", NULL), 606);
+	assert_int_equal(pinhole_count(), 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(g58_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(g58_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(g59_ipv6_peer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,4 +27,15 @@ ip6(const char *s)
 	return a;
 }
 
+/* An IPv4 literal as ::ffff:a.b.c.d, the form a peer of either family is passed in. */
+static inline struct in6_addr
+ip4mapped(const char *s)
+{
+	struct in6_addr a = IN6ADDR_ANY_INIT;
+
+	a.s6_addr[10] = a.s6_addr[11] = 0xff;
+	inet_pton(AF_INET, s, &a.s6_addr[12]);
+	return a;
+}
+
 #endif
