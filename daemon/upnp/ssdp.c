@@ -1,8 +1,11 @@
 /*
- * ssdp: the SSDP socket. udp/1900 joined to 239.255.255.250 on the LAN
+ * ssdp: the SSDP sockets. udp/1900 joined to 239.255.255.250 on the LAN
  * interfaces only; a datagram is served only when it arrived on a LAN
  * interface from an address inside that LAN's prefix, so nothing from the
- * WAN side is ever answered. Unicast searches are answered at once,
+ * WAN side is ever answered. The IPv6 socket (ssdp6.c: ff02::c, the same
+ * rule for the LAN's link and IPv6 prefixes) feeds the same answering,
+ * pending queue and budget, and is announced on alike; without IPv6 the
+ * IPv4 one serves alone. Unicast searches are answered at once,
  * multicast ones after a random 0-100 ms (ssdp_reply_delay_ms says why), all
  * within one budget of datagrams, so a flood of searches never becomes a
  * flood of answers. NOTIFY byebye goes out before the first alive, and alive
@@ -27,16 +30,24 @@
 #define SSDP_PENDING	32	/* delayed replies queued at once */
 #define SSDP_REFRESH_S	(UPNP_MAX_AGE / 3)
 
+/* Where an answer goes: a searcher or a group, IPv4 or IPv6. */
+union ssdp_to {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 in;
+	struct sockaddr_in6	 in6;
+};
+
 struct ssdp_pending {
 	struct ev_timer		 timer;		/* first member: timer -> slot */
 	bool			 used;
-	struct sockaddr_in	 to;
+	union ssdp_to		 to;
 	int			 lan;		/* index into upnp_st.gw.lan */
 	struct ssdp_answer	 ans[SSDP_MAX_ANSWERS];
 	size_t			 n;
 };
 
 static int			 ssdp_fd = -1;
+static int			 ssdp6_fd = -1;
 static struct in_addr		 ssdp_group;
 static struct ssdp_pending	 pending[SSDP_PENDING];
 static struct ev_timer		 refresh_timer;
@@ -54,19 +65,7 @@ rnd(void)
 }
 
 static void
-fmt_for(int lan, struct ssdp_fmt *f, char *host, size_t hostlen)
-{
-	inet_ntop(AF_INET, &upnp_st.gw.lan[lan].addr, host, (socklen_t)hostlen);
-	*f = (struct ssdp_fmt){
-		.uuid = upnp_st.uuid, .host = host, .port = upnp_st.http_port,
-		.bootid = upnp_st.bootid, .configid = upnp_st.configid, .now = time(NULL),
-		.server = upnp_st.server,
-	};
-}
-
-/* Send from the LAN address on the LAN interface, whatever the routes say. */
-static void
-send_on(int lan, const struct sockaddr_in *to, const char *buf, size_t len)
+send_v4(int lan, const struct sockaddr_in *to, const char *buf, size_t len)
 {
 	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 	struct iovec iov = { (void *)buf, len };
@@ -91,14 +90,40 @@ send_on(int lan, const struct sockaddr_in *to, const char *buf, size_t len)
 		log_debug("ssdp: send on %s: %s", upnp_st.gw.lan[lan].ifname, strerror(errno));
 }
 
+/* Send from the LAN address on the LAN interface, whatever the routes say. */
 static void
-send_answers(int lan, const struct sockaddr_in *to, enum ssdp_msg m,
+send_on(int lan, const union ssdp_to *to, const char *buf, size_t len)
+{
+	if (to->sa.sa_family == AF_INET6)
+		ssdp6_send(ssdp6_fd, upnp_st.gw.lan[lan].ifindex, &to->in6, buf, len);
+	else
+		send_v4(lan, &to->in, buf, len);
+}
+
+/* LOCATION's host: the LAN address, IPv6 in brackets; false when there is none. */
+static bool
+location_host(int lan, const union ssdp_to *to, char *host, size_t len)
+{
+	if (to->sa.sa_family == AF_INET6)
+		return ssdp6_location_host(upnp_st.gw.lan[lan].ifindex, &to->in6.sin6_addr,
+		    host, len);
+	return inet_ntop(AF_INET, &upnp_st.gw.lan[lan].addr, host, (socklen_t)len) != NULL;
+}
+
+static void
+send_answers(int lan, const union ssdp_to *to, enum ssdp_msg m,
     const struct ssdp_answer *ans, size_t n)
 {
-	char host[INET_ADDRSTRLEN], buf[1024];
+	char host[INET6_ADDRSTRLEN + 2], buf[1024];
 	struct ssdp_fmt f;
 
-	fmt_for(lan, &f, host, sizeof(host));
+	if (!location_host(lan, to, host, sizeof(host)))
+		return;
+	f = (struct ssdp_fmt){
+		.uuid = upnp_st.uuid, .host = host, .port = upnp_st.http_port,
+		.bootid = upnp_st.bootid, .configid = upnp_st.configid, .now = time(NULL),
+		.server = upnp_st.server, .ipv6 = to->sa.sa_family == AF_INET6,
+	};
 	for (size_t i = 0; i < n; i++) {
 		int len = ssdp_format(buf, sizeof(buf), m, &f, &ans[i]);
 		if (len > 0)
@@ -110,12 +135,17 @@ static void
 notify_all(enum ssdp_msg m)
 {
 	struct ssdp_answer ans[SSDP_MAX_ANSWERS];
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT),
-				  .sin_addr = ssdp_group };
-	size_t n = ssdp_all(upnp_st.primary, ans, SSDP_MAX_ANSWERS);
+	union ssdp_to to = { .in = { .sin_family = AF_INET, .sin_port = htons(SSDP_PORT),
+				     .sin_addr = ssdp_group } };
+	size_t n = ssdp_all(upnp_st.primary, true, ans, SSDP_MAX_ANSWERS);
 
 	for (int i = 0; i < upnp_st.gw.n_lan; i++)
 		send_answers(i, &to, m, ans, n);
+	n = ssdp_all(upnp_st.primary, false, ans, SSDP_MAX_ANSWERS);
+	for (int i = 0; ssdp6_fd >= 0 && i < upnp_st.gw.n_lan; i++) {
+		ssdp6_group(upnp_st.gw.lan[i].ifindex, &to.in6);
+		send_answers(i, &to, m, ans, n);
+	}
 }
 
 static void
@@ -148,11 +178,14 @@ lan_of_ifindex(int ifindex)
 }
 
 static void
-drop(const struct sockaddr_in *from, const char *why)
+drop(const union ssdp_to *from, const char *why)
 {
-	char peer[INET_ADDRSTRLEN + 8];
+	char peer[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &from->sin_addr, peer, sizeof(peer));
+	if (from->sa.sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &from->in6.sin6_addr, peer, sizeof(peer));
+	else
+		inet_ntop(AF_INET, &from->in.sin_addr, peer, sizeof(peer));
 	log_drop("ssdp", peer, why);
 }
 
@@ -166,7 +199,7 @@ free_slot(void)
 }
 
 static void
-handle_search(int lan, const struct sockaddr_in *from, bool multicast,
+handle_search(int lan, const union ssdp_to *from, bool multicast,
     const struct ssdp_search *s)
 {
 	struct ssdp_answer ans[SSDP_MAX_ANSWERS];
@@ -174,7 +207,8 @@ handle_search(int lan, const struct sockaddr_in *from, bool multicast,
 	uint32_t delay;
 	size_t n;
 
-	if (!upnp_rate_ok(from->sin_addr)) {
+	if (from->sa.sa_family == AF_INET6 ? !upnp_rate_ok6(&from->in6.sin6_addr) :
+	    !upnp_rate_ok(from->in.sin_addr)) {
 		drop(from, "over the request rate limit");
 		return;
 	}
@@ -182,7 +216,8 @@ handle_search(int lan, const struct sockaddr_in *from, bool multicast,
 		drop(from, "multicast M-SEARCH without MX");
 		return;
 	}
-	n = ssdp_match(upnp_st.primary, upnp_st.uuid, s->st, ans, SSDP_MAX_ANSWERS);
+	n = ssdp_match(upnp_st.primary, from->sa.sa_family != AF_INET6, upnp_st.uuid, s->st, ans,
+	    SSDP_MAX_ANSWERS);
 	if (n == 0)
 		return;
 	delay = ssdp_reply_delay_ms(multicast, s->mx, rnd());
@@ -206,20 +241,34 @@ handle_search(int lan, const struct sockaddr_in *from, bool multicast,
 	ev_timer_in(&p->timer, delay);
 }
 
+/* A datagram that passed its socket's checks: an M-SEARCH is answered. */
+static void
+serve(int lan, const union ssdp_to *from, bool multicast, const char *buf, size_t len)
+{
+	struct ssdp_search s;
+	const char *why;
+
+	if (ssdp_parse_msearch(buf, len, &s, &why) < 0) {
+		/* Other devices' NOTIFYs are normal traffic, not worth a log line. */
+		if (strcmp(why, "not an M-SEARCH") != 0)
+			drop(from, why);
+		return;
+	}
+	handle_search(lan, from, multicast, &s);
+}
+
 static void
 ssdp_read(int fd, short revents, void *arg)
 {
 	char buf[2048], cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-	struct sockaddr_in from;
+	union ssdp_to from;
 	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr msg = {
-		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_name = &from.in, .msg_namelen = sizeof(from.in),
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
 	struct in_pktinfo *pi = NULL;
-	struct ssdp_search s;
-	const char *why;
 	ssize_t len;
 	int lan;
 
@@ -233,10 +282,10 @@ ssdp_read(int fd, short revents, void *arg)
 			pi = (struct in_pktinfo *)CMSG_DATA(c);
 	/* Not from a LAN interface, or not from inside its prefix: silence. */
 	if (!pi || (lan = lan_of_ifindex(pi->ipi_ifindex)) < 0 ||
-	    from.sin_family != AF_INET ||
-	    !netif_in_prefix(from.sin_addr, upnp_st.gw.lan[lan].addr, upnp_st.gw.lan[lan].plen))
+	    from.in.sin_family != AF_INET ||
+	    !netif_in_prefix(from.in.sin_addr, upnp_st.gw.lan[lan].addr, upnp_st.gw.lan[lan].plen))
 		return;
-	if (from.sin_addr.s_addr == upnp_st.gw.lan[lan].addr.s_addr)
+	if (from.in.sin_addr.s_addr == upnp_st.gw.lan[lan].addr.s_addr)
 		return;		/* our own NOTIFY looped back */
 	bool multicast = pi->ipi_addr.s_addr == ssdp_group.s_addr;
 	if (!multicast && pi->ipi_addr.s_addr != upnp_st.gw.lan[lan].addr.s_addr)
@@ -245,13 +294,27 @@ ssdp_read(int fd, short revents, void *arg)
 		drop(&from, "datagram too long");
 		return;
 	}
-	if (ssdp_parse_msearch(buf, (size_t)len, &s, &why) < 0) {
-		/* Other devices' NOTIFYs are normal traffic, not worth a log line. */
-		if (strcmp(why, "not an M-SEARCH") != 0)
-			drop(&from, why);
+	serve(lan, &from, multicast, buf, (size_t)len);
+}
+
+static void
+ssdp6_read(int fd, short revents, void *arg)
+{
+	char buf[2048];
+	union ssdp_to from;
+	unsigned ifindex = 0;
+	bool multicast = false;
+	ssize_t len;
+	int lan;
+
+	(void)revents;
+	(void)arg;
+	len = ssdp6_recv(fd, buf, sizeof(buf), &from.in6, &ifindex, &multicast);
+	if (len == -2)
+		drop(&from, "datagram too long");
+	if (len < 0 || (lan = lan_of_ifindex((int)ifindex)) < 0)
 		return;
-	}
-	handle_search(lan, &from, multicast, &s);
+	serve(lan, &from, multicast, buf, (size_t)len);
 }
 
 static int
@@ -285,6 +348,22 @@ ssdp_socket(void)
 	return fd;
 }
 
+/* IPv6 is an addition: without it (disabled, port taken) IPv4 serves alone. */
+static void
+ssdp6_start(void)
+{
+	int fd = ssdp6_socket();
+
+	if (fd < 0) {
+		errno = -fd;
+		log_warn("ssdp: no SSDP over IPv6 (udp [::]:%d); IPv4 only", SSDP_PORT);
+	} else if (ev_fd_add(fd, POLLIN, ssdp6_read, NULL) < 0) {
+		close(fd);
+	} else {
+		ssdp6_fd = fd;
+	}
+}
+
 int
 ssdp_init(void)
 {
@@ -297,16 +376,16 @@ ssdp_init(void)
 		log_warn("ssdp: udp/%d", SSDP_PORT);
 		return fd;
 	}
+	if (ev_fd_add(fd, POLLIN, ssdp_read, NULL) < 0) {
+		close(fd);
+		return -ENOMEM;
+	}
 	ssdp_fd = fd;
+	ssdp6_start();
 	ssdp_budget_init(&budget, mono_ms());
 	for (size_t i = 0; i < SSDP_PENDING; i++) {
 		ev_timer_init(&pending[i].timer, pending_cb);
 		pending[i].used = false;
-	}
-	if (ev_fd_add(fd, POLLIN, ssdp_read, NULL) < 0) {
-		close(fd);
-		ssdp_fd = -1;
-		return -ENOMEM;
 	}
 	/* IGD2 wants stale state cleared before the first alive. */
 	notify_all(SSDP_BYEBYE);
@@ -328,4 +407,9 @@ ssdp_fini(void)
 	ev_fd_del(ssdp_fd);
 	close(ssdp_fd);
 	ssdp_fd = -1;
+	if (ssdp6_fd >= 0) {
+		ev_fd_del(ssdp6_fd);
+		close(ssdp6_fd);
+		ssdp6_fd = -1;
+	}
 }

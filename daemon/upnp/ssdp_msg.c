@@ -192,11 +192,11 @@ v1_only(const struct upnp_adv *a1)
 
 /* In IGD:2 mode, the types only the IGD:1 tree has, from the IGD:1 tree. */
 static size_t
-add_v1_only(int primary, struct ssdp_answer *out, size_t n, size_t max)
+add_v1_only(int primary, bool with_v1, struct ssdp_answer *out, size_t n, size_t max)
 {
 	const struct upnp_tree *v1 = upnp_tree(1);
 
-	for (size_t i = 0; primary == 2 && i < v1->n_advs; i++) {
+	for (size_t i = 0; primary == 2 && with_v1 && i < v1->n_advs; i++) {
 		const struct upnp_adv *a = &v1->advs[i];
 		if (v1_only(a))
 			n = add(out, n, max, (struct ssdp_answer){ v1, SSDP_ANS_TYPE, a->dev, a, a->ver });
@@ -213,7 +213,7 @@ add_v1_only(int primary, struct ssdp_answer *out, size_t n, size_t max)
  * both end up with the primary tree.
  */
 size_t
-ssdp_all(int primary, struct ssdp_answer *out, size_t max)
+ssdp_all(int primary, bool with_v1, struct ssdp_answer *out, size_t max)
 {
 	const struct upnp_tree *t = upnp_tree(primary);
 	size_t n = 0;
@@ -223,7 +223,7 @@ ssdp_all(int primary, struct ssdp_answer *out, size_t max)
 	for (size_t i = 0; i < t->n_advs; i++) {
 		const struct upnp_adv *a = &t->advs[i];
 		if (i == t->n_advs - 1)
-			n = add_v1_only(primary, out, n, max);
+			n = add_v1_only(primary, with_v1, out, n, max);
 		if (!a->svc && a->dev == UPNP_DEV_ROOT)
 			n = add(out, n, max, (struct ssdp_answer){ t, SSDP_ANS_ROOT, a->dev, NULL, 0 });
 		if (!a->svc)
@@ -265,12 +265,12 @@ parse_urn(const char *st, bool *svc, char *name, size_t namelen, unsigned *ver)
 /*
  * A search for an exact version the primary tree lacks but the IGD:1 tree
  * has (IGD:1, WANIPConnection:1 in IGD:2 mode) is answered from the IGD:1
- * tree, so the client reads a description it understands. Otherwise the
- * primary tree answers for its version and every lower one, echoing the
- * version asked for.
+ * tree, so the client reads a description it understands (unless with_v1
+ * is false). Otherwise the primary tree answers for its version and every
+ * lower one, echoing the version asked for.
  */
 static size_t
-match_type(int primary, const char *st, struct ssdp_answer *out, size_t max)
+match_type(int primary, bool with_v1, const char *st, struct ssdp_answer *out, size_t max)
 {
 	const struct upnp_tree *t = upnp_tree(primary);
 	const struct upnp_adv *a;
@@ -281,7 +281,7 @@ match_type(int primary, const char *st, struct ssdp_answer *out, size_t max)
 	if (!parse_urn(st, &svc, name, sizeof(name), &ver))
 		return 0;
 	a = find_adv(t, svc, name);
-	if (primary == 2 && (!a || a->ver != ver)) {
+	if (primary == 2 && with_v1 && (!a || a->ver != ver)) {
 		const struct upnp_adv *a1 = find_adv(upnp_tree(1), svc, name);
 		if (a1 && a1->ver == ver) {
 			t = upnp_tree(1);
@@ -294,7 +294,7 @@ match_type(int primary, const char *st, struct ssdp_answer *out, size_t max)
 }
 
 size_t
-ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
+ssdp_match(int primary, bool with_v1, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
     struct ssdp_answer *out, size_t max)
 {
 	const struct upnp_tree *t = upnp_tree(primary);
@@ -302,7 +302,7 @@ ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
 	if (!t || max == 0)
 		return 0;
 	if (strcmp(st, "ssdp:all") == 0)
-		return ssdp_all(primary, out, max);
+		return ssdp_all(primary, with_v1, out, max);
 	if (strcmp(st, "upnp:rootdevice") == 0)
 		return add(out, 0, max, (struct ssdp_answer){ t, SSDP_ANS_ROOT, UPNP_DEV_ROOT, NULL, 0 });
 	if (strncmp(st, "uuid:", 5) == 0) {
@@ -312,7 +312,7 @@ ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
 				    (struct ssdp_answer){ t, SSDP_ANS_UUID, (enum upnp_dev)d, NULL, 0 });
 		return 0;
 	}
-	return match_type(primary, st, out, max);
+	return match_type(primary, with_v1, st, out, max);
 }
 
 /* --- when and how much to answer ------------------------------------------ */
@@ -390,6 +390,7 @@ int
 ssdp_format(char *buf, size_t len, enum ssdp_msg m, const struct ssdp_fmt *f,
     const struct ssdp_answer *a)
 {
+	const char *group = f->ipv6 ? "[FF02::C]:1900" : "239.255.255.250:1900";
 	char nt[160], usn[220], date[64];
 	struct tm tm;
 	int n;
@@ -418,7 +419,7 @@ ssdp_format(char *buf, size_t len, enum ssdp_msg m, const struct ssdp_fmt *f,
 	case SSDP_ALIVE:
 		n = snprintf(buf, len,
 		    "NOTIFY * HTTP/1.1\r\n"
-		    "HOST: 239.255.255.250:1900\r\n"
+		    "HOST: %s\r\n"
 		    "CACHE-CONTROL: max-age=%u\r\n"
 		    "LOCATION: http://%s:%u%s\r\n"
 		    "NT: %s\r\n"
@@ -428,21 +429,21 @@ ssdp_format(char *buf, size_t len, enum ssdp_msg m, const struct ssdp_fmt *f,
 		    "BOOTID.UPNP.ORG: %u\r\n"
 		    "CONFIGID.UPNP.ORG: %u\r\n"
 		    "\r\n",
-		    UPNP_MAX_AGE, f->host, f->port, a->tree->location, nt, f->server, usn,
+		    group, UPNP_MAX_AGE, f->host, f->port, a->tree->location, nt, f->server, usn,
 		    f->bootid, f->configid);
 		break;
 	case SSDP_BYEBYE:
 	default:
 		n = snprintf(buf, len,
 		    "NOTIFY * HTTP/1.1\r\n"
-		    "HOST: 239.255.255.250:1900\r\n"
+		    "HOST: %s\r\n"
 		    "NT: %s\r\n"
 		    "NTS: ssdp:byebye\r\n"
 		    "USN: %s\r\n"
 		    "BOOTID.UPNP.ORG: %u\r\n"
 		    "CONFIGID.UPNP.ORG: %u\r\n"
 		    "\r\n",
-		    nt, usn, f->bootid, f->configid);
+		    group, nt, usn, f->bootid, f->configid);
 		break;
 	}
 	return n < 0 || (size_t)n >= len ? -1 : n;

@@ -13,7 +13,7 @@
  *
  * Files: upnp.c (frontend glue: start and stop), shared.c (the state and
  * helpers every module uses; calls none of them), ssdp_msg.c (SSDP parse/format, pure),
- * ssdp.c (SSDP socket), describe.c (xml/ templates), http.c (libmicrohttpd),
+ * ssdp.c (SSDP sockets and answering), ssdp6.c (the IPv6 socket), describe.c (xml/ templates), http.c (libmicrohttpd),
  * http_req.c (the HTTP glue's decisions, pure),
  * soap.c (SOAP parse/format, pure), soap_actions.c (actions -> lease table),
  * soap_pinhole.c (WANIPv6FirewallControl:1 -> pinhole table),
@@ -120,21 +120,28 @@ struct ssdp_answer {
 enum ssdp_msg { SSDP_REPLY, SSDP_ALIVE, SSDP_BYEBYE };
 struct ssdp_fmt {
 	const char	(*uuid)[UPNP_UUID_LEN + 1];
-	const char	*host;		/* dotted LAN address for LOCATION */
+	const char	*host;		/* LOCATION's host: dotted, or IPv6 in brackets */
 	uint16_t	 port;
 	uint32_t	 bootid, configid;
 	time_t		 now;
 	const char	*server;	/* SERVER header */
+	bool		 ipv6;		/* NOTIFY to [FF02::C] rather than 239.255.255.250 */
 };
 const struct upnp_tree *upnp_tree(int igd_ver);
 const struct upnp_service *upnp_service(enum upnp_svc svc);
 /* 0, or -1 with *why set: not an M-SEARCH or malformed. */
 int	 ssdp_parse_msearch(const char *buf, size_t len, struct ssdp_search *out,
 	    const char **why);
-size_t	 ssdp_match(int primary, const char (*uuid)[UPNP_UUID_LEN + 1], const char *st,
-	    struct ssdp_answer *out, size_t max);
+/*
+ * with_v1: in IGD:2 mode, also offer the IGD:1 tree to searches for IGD:1
+ * types (over IPv4, for clients that ignore IGD:2). Over IPv6 it is false:
+ * only the IGD:2 tree has WANIPv6FirewallControl, the one service a control
+ * point on IPv6 comes for, and IGD:2 answers IGD:1 searches as UDA says.
+ */
+size_t	 ssdp_match(int primary, bool with_v1, const char (*uuid)[UPNP_UUID_LEN + 1],
+	    const char *st, struct ssdp_answer *out, size_t max);
 /* Every advertisement in IGD:primary mode: for NOTIFY and ssdp:all. */
-size_t	 ssdp_all(int primary, struct ssdp_answer *out, size_t max);
+size_t	 ssdp_all(int primary, bool with_v1, struct ssdp_answer *out, size_t max);
 /* How long to hold an answer back: 0 for unicast, 0..SSDP_SPREAD_MS for multicast. */
 uint32_t ssdp_reply_delay_ms(bool multicast, int mx, uint32_t rnd);
 /* The daemon's whole SSDP answer budget, a token bucket of datagrams. */
@@ -152,6 +159,21 @@ int	 ssdp_format(char *buf, size_t len, enum ssdp_msg m, const struct ssdp_fmt *
 /* ssdp.c */
 int	 ssdp_init(void);
 void	 ssdp_fini(void);
+
+/* ssdp6.c: the IPv6 socket (ff02::c and ff05::c on the LAN interfaces) */
+int	 ssdp6_socket(void);
+/* A datagram that may be answered: its length, with the LAN interface it came
+ * in on and whether it went to a group; -1 to ignore; -2 cut short (too long). */
+ssize_t	 ssdp6_recv(int fd, char *buf, size_t len, struct sockaddr_in6 *from,
+	    unsigned *ifindex, bool *multicast);
+void	 ssdp6_send(int fd, unsigned ifindex, const struct sockaddr_in6 *to, const char *buf,
+	    size_t len);
+/* "[addr]": the gateway's address in peer's prefix (peer may be NULL), else its
+ * first global or ULA one on ifindex; false when it has none there. */
+bool	 ssdp6_location_host(unsigned ifindex, const struct in6_addr *peer, char *buf,
+	    size_t len);
+/* [ff02::c]:1900 on ifindex. */
+void	 ssdp6_group(unsigned ifindex, struct sockaddr_in6 *to);
 
 /* describe.c */
 int	 describe_init(void);

@@ -90,7 +90,7 @@ parse_long_st(void **state)
 static size_t
 match(int primary, const char *st, struct ssdp_answer *a)
 {
-	return ssdp_match(primary, uuids, st, a, SSDP_MAX_ANSWERS);
+	return ssdp_match(primary, true, uuids, st, a, SSDP_MAX_ANSWERS);
 }
 
 static void
@@ -112,7 +112,7 @@ match_all(void **state)
 	assert_int_equal(match(2, "upnp:rootdevice", a), 1);
 	assert_int_equal(a[0].kind, SSDP_ANS_ROOT);
 	/* Cut to the room given, never past it. */
-	assert_int_equal(ssdp_match(2, uuids, "ssdp:all", a, 4), 4);
+	assert_int_equal(ssdp_match(2, true, uuids, "ssdp:all", a, 4), 4);
 }
 
 /* The ST an answer carries, as a search for it would name it. */
@@ -170,8 +170,8 @@ match_all_both_trees(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(all[i].tree->igd_ver, 1);
 	/* NOTIFY announces what ssdp:all answers. */
-	assert_int_equal(ssdp_all(2, one, SSDP_MAX_ANSWERS), match(2, "ssdp:all", all));
-	assert_int_equal(ssdp_all(3, one, SSDP_MAX_ANSWERS), 0);
+	assert_int_equal(ssdp_all(2, true, one, SSDP_MAX_ANSWERS), match(2, "ssdp:all", all));
+	assert_int_equal(ssdp_all(3, true, one, SSDP_MAX_ANSWERS), 0);
 }
 
 /* E37/E38: unicast and MX 0 at once, multicast within SSDP_SPREAD_MS whatever MX says. */
@@ -325,6 +325,43 @@ format_notify(void **state)
 	assert_non_null(strstr(buf, "CONFIGID.UPNP.ORG: 9\r\n"));
 }
 
+/*
+ * Over IPv6 (with_v1 false) only the IGD:2 tree answers, an IGD:1 search
+ * too (UDA: a device answers for lower versions); LOCATION names the address
+ * in brackets and a NOTIFY goes to [FF02::C]:1900.
+ */
+static void
+ipv6_igd2_only(void **state)
+{
+	static const struct ssdp_fmt f6 = {
+		.uuid = uuids, .host = "[2001:db8:1::1]", .port = 5000, .bootid = 7, .configid = 9,
+		.server = "Linux/6.1 UPnP/1.1 porthole/0.1", .ipv6 = true,
+	};
+	struct ssdp_answer a[SSDP_MAX_ANSWERS];
+	char buf[1024];
+	size_t n;
+
+	(void)state;
+	n = ssdp_match(2, false, uuids, "ssdp:all", a, SSDP_MAX_ANSWERS);
+	assert_int_equal(n, 3 + 2 * 2 + 3);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(a[i].tree->igd_ver, 2);
+	assert_int_equal(ssdp_all(2, false, a, SSDP_MAX_ANSWERS), n);
+	assert_int_equal(ssdp_match(2, false, uuids,
+	    "urn:schemas-upnp-org:device:InternetGatewayDevice:1", a, SSDP_MAX_ANSWERS), 1);
+	assert_int_equal(a[0].tree->igd_ver, 2);
+	assert_true(ssdp_format(buf, sizeof(buf), SSDP_REPLY, &f6, &a[0]) > 0);
+	assert_non_null(strstr(buf, "LOCATION: http://[2001:db8:1::1]:5000/igd2.xml\r\n"));
+	assert_non_null(strstr(buf, "ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"));
+	assert_true(ssdp_format(buf, sizeof(buf), SSDP_ALIVE, &f6, &a[0]) > 0);
+	assert_non_null(strstr(buf, "NOTIFY * HTTP/1.1\r\nHOST: [FF02::C]:1900\r\n"));
+	assert_true(ssdp_format(buf, sizeof(buf), SSDP_BYEBYE, &f6, &a[0]) > 0);
+	assert_non_null(strstr(buf, "HOST: [FF02::C]:1900\r\n"));
+	/* WANIPv6FirewallControl:1 is found over IPv6 as over IPv4 */
+	assert_int_equal(ssdp_match(2, false, uuids,
+	    "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1", a, SSDP_MAX_ANSWERS), 1);
+}
+
 /* The xml/ templates, rendered: UDNs filled in, well-formed, version-gated. */
 static void
 descriptions(void **state)
@@ -383,6 +420,7 @@ main(void)
 		cmocka_unit_test(match_uuid),
 		cmocka_unit_test(format_reply),
 		cmocka_unit_test(format_notify),
+		cmocka_unit_test(ipv6_igd2_only),
 		cmocka_unit_test(descriptions),
 	};
 
