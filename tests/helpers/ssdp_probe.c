@@ -3,6 +3,7 @@
  *
  *   ssdp_probe search DST ST MX WAIT_MS   send one M-SEARCH (MX "-" = no MX
  *                                         header) to DST:1900, print replies
+ *                                         (DST IPv4 or IPv6, "ff02::c%eth0")
  *   ssdp_probe listen LOCAL_ADDR WAIT_MS  join 239.255.255.250 on the
  *                                         interface with LOCAL_ADDR, print
  *                                         every NOTIFY heard
@@ -22,8 +23,10 @@
  * first search to the end of the wait).
  */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,34 +71,52 @@ print_all(int fd, long wait_ms)
 
 /* An M-SEARCH for ST (MX "-" = no MX header) into msg; its length. */
 static size_t
-msearch(char *msg, size_t size, const char *st, const char *mx)
+msearch(char *msg, size_t size, const char *st, const char *mx, bool v6)
 {
 	char mxh[32] = "";
 
 	if (strcmp(mx, "-") != 0)
 		snprintf(mxh, sizeof(mxh), "MX: %s\r\n", mx);
 	int len = snprintf(msg, size, "M-SEARCH * HTTP/1.1\r\n"
-	    "HOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n%sST: %s\r\n\r\n", mxh, st);
+	    "HOST: %s\r\nMAN: \"ssdp:discover\"\r\n%sST: %s\r\n\r\n",
+	    v6 ? "[FF02::C]:1900" : "239.255.255.250:1900", mxh, st);
 	return len < 0 || (size_t)len >= size ? 0 : (size_t)len;
+}
+
+/* DST (IPv4, or IPv6 with an optional %zone) port 1900 into to; false if not an address. */
+static bool
+dst_addr(const char *dst, struct sockaddr_storage *to, socklen_t *tolen)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_DGRAM }, *ai;
+
+	if (getaddrinfo(dst, "1900", &hints, &ai) != 0)
+		return false;
+	memcpy(to, ai->ai_addr, ai->ai_addrlen);
+	*tolen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return true;
 }
 
 /* A new socket with one M-SEARCH sent from it to DST:1900; -1 on error. */
 static int
 send_search(const char *dst, const char *st, const char *mx)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(1900) };
+	struct sockaddr_storage to;
+	socklen_t tolen = 0;
 	char msg[1024];
-	size_t len = msearch(msg, sizeof(msg), st, mx);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+	bool ok = dst_addr(dst, &to, &tolen);
+	size_t len = ok ? msearch(msg, sizeof(msg), st, mx, to.ss_family == AF_INET6) : 0;
+	int fd = ok ? socket(to.ss_family, SOCK_DGRAM, 0) : -1, one = 1;
 
-	if (fd < 0 || len == 0 || inet_pton(AF_INET, dst, &to.sin_addr) != 1) {
+	if (fd < 0 || len == 0) {
 		fprintf(stderr, "ssdp_probe: bad address or ST\n");
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
-	if (sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+	if (to.ss_family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
+	if (sendto(fd, msg, len, 0, (struct sockaddr *)&to, tolen) < 0) {
 		perror("sendto");
 		close(fd);
 		return -1;
@@ -172,18 +193,20 @@ time_searches(const char *dst, const char *st, const char *mx, long count, long 
 static int
 flood(const char *dst, const char *st, const char *mx, long count, long wait_ms)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(1900) };
+	struct sockaddr_storage to;
+	socklen_t tolen = 0;
 	char msg[1024];
-	size_t len = msearch(msg, sizeof(msg), st, mx);
+	bool ok = dst_addr(dst, &to, &tolen);
+	size_t len = ok ? msearch(msg, sizeof(msg), st, mx, to.ss_family == AF_INET6) : 0;
 	long sent = 0, got, start = now_ms();
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), rcvbuf = 4 << 20;
+	int fd = ok ? socket(to.ss_family, SOCK_DGRAM, 0) : -1, rcvbuf = 4 << 20;
 
-	if (fd < 0 || len == 0 || inet_pton(AF_INET, dst, &to.sin_addr) != 1)
+	if (fd < 0 || len == 0)
 		return 2;
 	/* Room for every reply the daemon could send, so none is lost here. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	for (long i = 0; i < count; i++)
-		if (sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len)
+		if (sendto(fd, msg, len, 0, (struct sockaddr *)&to, tolen) == (ssize_t)len)
 			sent++;
 	await_replies(fd, now_ms(), 1L << 30, wait_ms, &got);
 	printf("sent %ld replies %ld ms %ld\n", sent, got, now_ms() - start);
