@@ -39,13 +39,21 @@ parse_mapping(const uint8_t *b, struct pcp_req *r)
 	}
 }
 
-/* A remote peer we could ever exchange packets with (§12.3). */
+/* A remote peer we could ever exchange packets with (§12.3), of the request's family. */
 static bool
-peer_addr_valid(const uint8_t ip[16])
+peer_addr_valid(const uint8_t ip[16], bool v6)
 {
+	struct in6_addr a6;
 	struct in_addr a;
 	uint32_t h;
 
+	if (v6) {
+		/* beyond the WAN: not unspecified, loopback, multicast, link-local or IPv4 */
+		memcpy(&a6, ip, 16);
+		return !pcp_is_v4mapped(ip, NULL) && !IN6_IS_ADDR_UNSPECIFIED(&a6) &&
+		    !IN6_IS_ADDR_LOOPBACK(&a6) && !IN6_IS_ADDR_MULTICAST(&a6) &&
+		    !IN6_IS_ADDR_LINKLOCAL(&a6);
+	}
 	if (!pcp_is_v4mapped(ip, &a))
 		return false;
 	h = ntohl(a.s_addr);
@@ -59,7 +67,8 @@ check_fields(const struct pcp_req *r)
 	if (r->opcode == PCP_OP_MAP && r->proto == 0 && r->int_port != 0)
 		return PCP_MALFORMED_REQUEST;
 	if (r->opcode == PCP_OP_PEER &&
-	    (r->proto == 0 || r->int_port == 0 || r->rem_port == 0 || !peer_addr_valid(r->rem_ip)))
+	    (r->proto == 0 || r->int_port == 0 || r->rem_port == 0 ||
+	    !peer_addr_valid(r->rem_ip, r->v6)))
 		return PCP_MALFORMED_REQUEST;
 	return 0;
 }

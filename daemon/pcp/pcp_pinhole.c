@@ -16,8 +16,15 @@
  *  - FILTER: one remote host (prefix 128, maybe a port) per pinhole, as the
  *    kernel sets hold it; a wider prefix is EXCESSIVE_REMOTE_PEERS, never a
  *    silently widened filter. Prefix 0 removes the filter.
- *  - PEER is not supported over IPv6 (UNSUPP_OPCODE): an outbound flow needs
- *    no pinhole on a stateful firewall.
+ *  - PEER (§12.3) opens the pinhole for the one remote peer, or extends it:
+ *    the internal address and port limited to the peer's address and port,
+ *    which is the firewall's form of a dynamic mapping (the external end is
+ *    the internal one, so any other suggestion is CANNOT_PROVIDE_EXTERNAL).
+ *    As over IPv4 PEER never shortens (§15): lifetime 0 only queries. A
+ *    pinhole that already lets the peer in (no filter, or that one) but is
+ *    someone else's or another flow's is reported, not changed; one limited
+ *    to another remote peer is NO_RESOURCES, as the table holds one remote
+ *    per port.
  *  - NAT-PMP does not exist over IPv6: pcp6.c answers version 0 with nothing.
  */
 #include <errno.h>
@@ -211,6 +218,69 @@ do_map(struct ctx6 *c)
 	return PCP_SUCCESS;
 }
 
+/* Does p let rem:rport in? */
+static bool
+admits(const struct pinhole *p, const struct in6_addr *rem, uint16_t rport)
+{
+	if (IN6_IS_ADDR_UNSPECIFIED(&p->remote))
+		return true;
+	return memcmp(&p->remote, rem, 16) == 0 && (p->remote_port == 0 || p->remote_port == rport);
+}
+
+static int
+peer_create(struct ctx6 *c, const struct in6_addr *rem, uint32_t lifetime)
+{
+	const struct pcp_req *r = c->r;
+	struct pinhole_req req = {
+		.proto = r->proto, .int_addr = c->ia, .int_port = r->int_port,
+		.remote = *rem, .remote_port = r->rem_port, .lifetime = lifetime,
+		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PEER,
+	};
+	int rc;
+
+	if ((rc = pinhole_add(&req, NULL)) < 0)
+		return add_error(rc);
+	answer(c, lifetime);
+	return PCP_SUCCESS;
+}
+
+static int
+do_peer(struct ctx6 *c)
+{
+	const struct pcp_req *r = c->r;
+	uint32_t lifetime = map_clamp(c->env->cfg, r->lifetime);
+	struct pinhole *p = pinhole_find(r->proto, &c->ia, r->int_port);
+	struct in6_addr rem;
+	int rc;
+
+	if (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP)
+		return PCP_UNSUPP_PROTOCOL;
+	if ((rc = permitted(c)) != 0)
+		return rc;
+	if (!suggestion_ok(c))
+		return PCP_CANNOT_PROVIDE_EXTERNAL;	/* §12.3: PEER suggestions bind */
+	memcpy(&rem, r->rem_ip, 16);
+	if (!p)
+		return peer_create(c, &rem, lifetime);
+	if (!admits(p, &rem, r->rem_port))
+		return PCP_NO_RESOURCES;
+	/* The peer's own pinhole (by PEER, or MAP with its FILTER): extended. */
+	if (p->owner == OWNER_PCP && !IN6_IS_ADDR_UNSPECIFIED(&p->remote) &&
+	    p->remote_port == r->rem_port) {
+		if (memcmp(p->nonce, r->nonce, LEASE_NONCE_LEN) != 0)
+			return refuse_nonce(c, p);
+		if (lifetime < pinhole_seconds_left(p))
+			lifetime = pinhole_seconds_left(p);
+		pinhole_renew(p, lifetime);
+		answer(c, lifetime);
+		c->a.echo_filters = false;
+		return PCP_SUCCESS;
+	}
+	answer(c, p->permanent ? UINT32_MAX : pinhole_seconds_left(p));
+	c->a.echo_filters = false;
+	return PCP_SUCCESS;
+}
+
 size_t
 pcp6_handle(const struct pcp_env *env, const struct in6_addr *src, const uint8_t *b,
     size_t len, uint8_t *out, size_t outsz)
@@ -233,7 +303,7 @@ pcp6_handle(const struct pcp_env *env, const struct in6_addr *src, const uint8_t
 	if (r.opcode == PCP_OP_MAP)
 		rc = do_map(&c);
 	else if (r.opcode == PCP_OP_PEER)
-		rc = PCP_UNSUPP_OPCODE;
+		rc = do_peer(&c);
 	if (rc == PCP_DROP)
 		return 0;
 	if (rc != 0)

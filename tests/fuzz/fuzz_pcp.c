@@ -5,7 +5,7 @@
  * (pcpc_parse). Each input runs twice: as sent, and with the client address
  * field patched to match the source, so the fuzzer gets past
  * ADDRESS_MISMATCH into the opcode and option logic. The same bytes then go
- * the IPv6 way (pcp6_handle: MAP opens a pinhole on the pinhole table, one
+ * the IPv6 way (pcp6_handle: MAP and PEER open pinholes on the pinhole table, one
  * LAN prefix, a third-party rule so the neighbour table is never asked).
  */
 #include <arpa/inet.h>

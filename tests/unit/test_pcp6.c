@@ -1,7 +1,7 @@
 /*
  * Unit tests for PCP over IPv6 (pcp_pinhole.c): MAP opens a pinhole to the
  * requester's own address and port, on the pinhole table with no kernel.
- * Each test names its CONFORMANCE item (G54-G59); the lab checks the same
+ * Each test names its CONFORMANCE item (G54-G59, G62); the lab checks the same
  * with real traffic in tests/integration/70_ipv6.sh.
  */
 #include <stdarg.h>
@@ -47,6 +47,21 @@ map_req(uint8_t *b, const char *client, uint8_t proto, uint16_t port, uint32_t l
 	put16(b + 40, port);
 	put16(b + 42, port);
 	return PCP_MAP_LEN;
+}
+
+/* A PEER request: the MAP fields, then the remote peer (§12.1). */
+static size_t
+peer_req(uint8_t *b, const char *client, uint8_t proto, uint16_t port, uint32_t lifetime,
+    const char *remote, uint16_t rport)
+{
+	struct in6_addr r = ip6(remote);
+
+	map_req(b, client, proto, port, lifetime);
+	memset(b + PCP_MAP_LEN, 0, PCP_PEER_LEN - PCP_MAP_LEN);
+	b[1] = PCP_OP_PEER;
+	put16(b + 60, rport);
+	memcpy(b + 64, &r, 16);
+	return PCP_PEER_LEN;
 }
 
 static size_t
@@ -187,10 +202,9 @@ rules_prefixes_protocols(void **state)
 	n = map_req(b, WS6, 0, 0, 600);				/* wildcard */
 	assert_true(ask(WS6, b, n, out) > 0);
 	assert_int_equal(out[3], PCP_UNSUPP_PROTOCOL);
-	n = map_req(b, WS6, IPPROTO_UDP, 5060, 600);
-	b[1] = PCP_OP_PEER;
-	assert_true(ask(WS6, b, PCP_PEER_LEN, out) > 0);
-	assert_int_not_equal(out[3], PCP_SUCCESS);
+	n = peer_req(b, WS6, IPPROTO_UDP, 5060, 600, "::", 4000);	/* no remote peer */
+	assert_true(ask(WS6, b, n, out) > 0);
+	assert_int_equal(out[3], PCP_MALFORMED_REQUEST);
 	assert_int_equal(pinhole_count(), 0);
 }
 
@@ -243,6 +257,70 @@ g59_third_party_rule(void **state)
 	assert_int_equal(out[3], PCP_MALFORMED_REQUEST);
 }
 
+/* G62: PEER opens the pinhole for one remote peer, extends it, never shortens it. */
+static void
+g62_peer(void **state)
+{
+	uint8_t b[OUT_CAP], out[OUT_CAP];
+	struct in6_addr ws = ip6(WS6), wan = ip6("2001:db8:ffff::2"), any = IN6ADDR_ANY_INIT;
+	struct pinhole *p;
+	size_t n;
+
+	(void)state;
+	n = peer_req(b, WS6, IPPROTO_TCP, 2000, 600, "2001:db8:ffff::2", 4000);
+	assert_int_equal(ask(WS6, b, n, out), PCP_PEER_LEN);
+	assert_int_equal(out[3], PCP_SUCCESS);
+	assert_int_equal(get16(out + 42), 2000);		/* external end = internal end */
+	assert_memory_equal(out + 44, &ws, 16);
+	assert_int_equal(get16(out + 60), 4000);		/* the remote peer echoed */
+	assert_memory_equal(out + 64, &wan, 16);
+	assert_non_null(p = pinhole_find(IPPROTO_TCP, &ws, 2000));
+	assert_memory_equal(&p->remote, &wan, 16);
+	assert_int_equal(p->remote_port, 4000);
+	assert_string_equal(p->desc, MAP_DESC_PEER);
+	/* extended by the same nonce; lifetime 0 only asks (§15: PEER never shortens) */
+	n = peer_req(b, WS6, IPPROTO_TCP, 2000, 900, "2001:db8:ffff::2", 4000);
+	assert_int_equal(ask(WS6, b, n, out), PCP_PEER_LEN);
+	assert_in_range(pinhole_seconds_left(p), 899, 900);
+	n = peer_req(b, WS6, IPPROTO_TCP, 2000, 0, "2001:db8:ffff::2", 4000);
+	assert_int_equal(ask(WS6, b, n, out), PCP_PEER_LEN);
+	assert_int_equal(out[3], PCP_SUCCESS);
+	assert_in_range(get32(out + 4), 899, 900);
+	assert_int_equal(pinhole_count(), 1);
+	/* another nonce may not touch it; another peer does not fit the port's one filter */
+	n = peer_req(b, WS6, IPPROTO_TCP, 2000, 600, "2001:db8:ffff::2", 4000);
+	b[24] ^= 0xff;
+	assert_true(ask(WS6, b, n, out) > 0);
+	assert_int_equal(out[3], PCP_NOT_AUTHORIZED);
+	n = peer_req(b, WS6, IPPROTO_TCP, 2000, 600, "2001:db8:ffff::3", 4000);
+	assert_true(ask(WS6, b, n, out) > 0);
+	assert_int_equal(out[3], PCP_NO_RESOURCES);
+	/* a MAP pinhole open to everyone already admits the peer: reported, not changed */
+	n = map_req(b, WS6, IPPROTO_UDP, 3000, 600);
+	assert_int_equal(ask(WS6, b, n, out), n);
+	n = peer_req(b, WS6, IPPROTO_UDP, 3000, 1200, "2001:db8:ffff::2", 4000);
+	assert_int_equal(ask(WS6, b, n, out), PCP_PEER_LEN);
+	assert_int_equal(out[3], PCP_SUCCESS);
+	assert_non_null(p = pinhole_find(IPPROTO_UDP, &ws, 3000));
+	assert_memory_equal(&p->remote, &any, 16);
+	assert_in_range(pinhole_seconds_left(p), 599, 600);
+	/* the rules, the suggestion, and remote peers no IPv6 packet comes from */
+	n = peer_req(b, WS6, IPPROTO_TCP, 25, 600, "2001:db8:ffff::2", 4000);
+	assert_true(ask(WS6, b, n, out) > 0);
+	assert_int_equal(out[3], PCP_NOT_AUTHORIZED);
+	n = peer_req(b, WS6, IPPROTO_TCP, 2100, 600, "2001:db8:ffff::2", 4000);
+	put16(b + 42, 2101);
+	assert_true(ask(WS6, b, n, out) > 0);
+	assert_int_equal(out[3], PCP_CANNOT_PROVIDE_EXTERNAL);
+	static const char *bad[] = { "::ffff:203.0.113.2", "fe80::1", "ff02::1", "::", "::1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = peer_req(b, WS6, IPPROTO_TCP, 2200, 600, bad[i], 4000);
+		assert_true(ask(WS6, b, n, out) > 0);
+		assert_int_equal(out[3], PCP_MALFORMED_REQUEST);
+	}
+	assert_int_equal(pinhole_count(), 2);
+}
+
 int
 main(void)
 {
@@ -252,6 +330,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(rules_prefixes_protocols, setup, teardown),
 		cmocka_unit_test_setup_teardown(g57_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(g59_third_party_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(g62_peer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
