@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# IPv6 pinholes (issue 16, CONFORMANCE G54-G60) in the IPv6 lab: a routed
+# IPv6 pinholes (issue 16, CONFORMANCE G54-G60, G62) in the IPv6 lab: a routed
 # LAN /64 behind the gateway, the admin's own firewall (RFC 6092 simple
 # security, forward policy drop) plus the one rule README.md names, PCP
 # over IPv6 from the project's PCP client (pcptest), and real TCP and UDP
@@ -129,6 +129,33 @@ check_not "G57 another WAN host does not" reach "$NS_WAN" $MAIL6 26
 check "nft: the filtered pinhole is in pin6r" in_set pin6r "$MAIL6 . tcp . 26 . $WAN2_6"
 check_eq "G57 FILTER with a /64 -> EXCESSIVE_REMOTE_PEERS (never widened)" \
 	EXCESSIVE_REMOTE_PEERS "$(result6 "$NS_MAIL" -i 2600 -l 600 -F 2001:db8:ffff::/64)"
+
+# --- G62: PEER over IPv6 opens the pinhole for one remote peer (address and port) ---
+# reach_from NS ADDR PORT SRCPORT: as reach, from source port SRCPORT.
+reach_from() {
+	ip netns exec "$1" socat -T2 - "TCP6:[$2]:$3,connect-timeout=2,sourceport=$4,reuseaddr" \
+		</dev/null 2>/dev/null | grep -q .
+}
+serve_tcp6 "$NS_MAIL" 2700
+check_not "G62 control: before PEER the peer cannot reach [$MAIL6]:2700" \
+	reach_from "$NS_WAN2" $MAIL6 2700 4000
+out=$(pcp6 "$NS_MAIL" -o peer -i 2700 -n $N1 -r $WAN2_6:4000 -l 600)
+check_eq "G62 PEER over IPv6 -> SUCCESS" SUCCESS "$(field result_name "$out")"
+check_match "G62 ... the external end is the internal one, the peer echoed" \
+	"ext_port=2700 ext_ip=$MAIL6 rem_port=4000 rem_ip=$WAN2_6" "$out"
+check "G62 the peer reaches [$MAIL6]:2700 from its port 4000" \
+	reach_from "$NS_WAN2" $MAIL6 2700 4000
+check_not "G62 ... not from its port 4001" reach_from "$NS_WAN2" $MAIL6 2700 4001
+check_not "G62 another WAN host does not" reach_from "$NS_WAN" $MAIL6 2700 4000
+check "nft: the PEER pinhole is in pin6rp" in_set pin6rp "$MAIL6 . tcp . 2700 . $WAN2_6 . 4000"
+check_match "G62 listed as a PCP PEER pinhole limited to the peer" \
+	"^tcp +2700 +\[$MAIL6\]:2700 +pcp +[0-9]+s +\[$WAN2_6\]:4000 .*PCP PEER" "$(ph_ctl list)"
+out=$(pcp6 "$NS_MAIL" -o peer -i 2700 -n $N1 -r $WAN2_6:4000 -l 1200)
+check_match "G62 PEER again with its nonce extends it" "result_name=SUCCESS lifetime=1200 " "$out"
+check_eq "G62 PEER for another peer on the same port -> NO_RESOURCES (one remote per port)" \
+	NO_RESOURCES "$(result6 "$NS_MAIL" -o peer -i 2700 -n $N1 -r $WAN6:4000 -l 600)"
+check_eq "G62 PEER to a port the rules refuse -> NOT_AUTHORIZED" NOT_AUTHORIZED \
+	"$(result6 "$NS_WS" -o peer -i 25 -r $WAN2_6:4000 -l 600)"
 
 # --- kill -9 and restart: the pinholes are kept ---
 before=$(pinholes | awk '{ print $1, $2, $3, $4, $6 }')
