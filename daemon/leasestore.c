@@ -52,6 +52,7 @@ static size_t		journal_lines;
 static struct ev_timer	sync_timer;
 static int		restoring;
 static leasestore_check	permitted;
+static leasestore_check6	permitted6;
 /* Journal lines not yet written (each change is written at once). */
 static struct sbuf	pending;
 static size_t		pending_lines;
@@ -455,9 +456,9 @@ restore_pinhole(const char *line, const char *file, unsigned lineno, long long n
 		count_bad(c, file, lineno, rc == -ERANGE ? "expiry too far ahead" : "not a pinhole line");
 		return;
 	}
-	/* The pinhole table's own checks (address, quota, size); the LAN prefix
-	 * is judged by lan6 once it has read the interfaces. */
-	if (pinhole_add(&req, NULL) < 0) {
+	/* main's checks (the rules, the LAN's prefixes), then the table's own
+	 * (address, quota, size). */
+	if ((permitted6 && !permitted6(&req)) || pinhole_add(&req, NULL) < 0) {
 		c->refused++;
 		return;
 	}
@@ -587,7 +588,8 @@ open_dir(const char *path, char *err, size_t errlen)
 }
 
 int
-leasestore_init(const char *path, leasestore_check check, char *err, size_t errlen)
+leasestore_init(const char *path, leasestore_check check, leasestore_check6 check6, char *err,
+    size_t errlen)
 {
 	struct restore_count c = { 0 };
 	char jlabel[sizeof(store_path) + 8];
@@ -605,6 +607,7 @@ leasestore_init(const char *path, leasestore_check check, char *err, size_t errl
 		return rc;
 	}
 	permitted = check;
+	permitted6 = check6;
 	ev_timer_init(&sync_timer, sync_due);
 	snprintf(jlabel, sizeof(jlabel), "%s.journal", store_path);
 	restoring = 1;

@@ -16,16 +16,21 @@
 #include <stddef.h>
 
 struct lease_req;
+struct pinhole_req;
 
 /* Do the rules in force still permit this lease? (main: what SIGHUP checks) */
 typedef bool (*leasestore_check)(const struct lease_req *req);
+/* ... this pinhole? (main: the rules, and the LAN's IPv6 prefixes) */
+typedef bool (*leasestore_check6)(const struct pinhole_req *req);
 
 /*
- * Restore unexpired leases from path (+ its journal) that check (when not
- * NULL) and the lease table still accept, then follow the table's changes.
- * 0, or -errno with the problem in err (e.g. a directory others may write).
+ * Restore unexpired leases and pinholes from path (+ its journal) that check
+ * and check6 (when not NULL) and the tables still accept, then follow the
+ * tables' changes; what was dropped is counted in one log line. 0, or -errno
+ * with the problem in err (e.g. a directory others may write).
  */
-int	leasestore_init(const char *path, leasestore_check check, char *err, size_t errlen);
+int	leasestore_init(const char *path, leasestore_check check, leasestore_check6 check6,
+	    char *err, size_t errlen);
 /* Write what is pending now, as a fresh snapshot. */
 void	leasestore_fini(void);
 

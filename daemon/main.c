@@ -155,6 +155,28 @@ restore_permitted(const struct lease_req *r)
 	return rules_permit(r->owner, r->ext_port, r->int_addr, r->int_port);
 }
 
+/* Do the rules in force let the host have this pinhole (judged as if it
+ * asked for itself; a third-party grant is not re-checked)? The admin's own stay. */
+static bool
+pinhole_rules_permit(enum lease_owner owner, const struct in6_addr *addr, uint16_t port)
+{
+	return owner == OWNER_STATIC ||
+	    policy_check6(&cfg->policy, port, addr, true) == POLICY_ALLOW;
+}
+
+/* A pinhole from the lease file: as a mapping, plus the LAN's IPv6 prefixes
+ * (once lan6 has read any: at boot the LAN may have none yet, then lan6
+ * judges them when they come). */
+static bool
+restore_pinhole_permitted(const struct pinhole_req *r)
+{
+	if (r->owner == OWNER_PCP && (r->lifetime == 0 || r->lifetime > cfg->max_lifetime))
+		return false;
+	if (lan6_count() > 0 && (!lan6_prefix_of(&r->int_addr, 0) || lan6_is_own(&r->int_addr)))
+		return false;
+	return pinhole_rules_permit(r->owner, &r->int_addr, r->int_port);
+}
+
 /*
  * Make next the running configuration: the core's limits first, then each
  * running front-end through its reconfigure hook (it keeps the pointer), and
@@ -178,8 +200,7 @@ switch_config(struct config *next)
 	free(old);
 }
 
-/* Pinholes the running rules forbid (as for mappings: judged as if the host
- * asked for itself; a third-party grant is not re-checked). */
+/* Pinholes the running rules forbid. */
 static size_t
 pinholes_no_longer_permitted(void)
 {
@@ -188,8 +209,7 @@ pinholes_no_longer_permitted(void)
 
 	for (size_t i = pinhole_count(); i-- > 0;) {
 		struct pinhole *p = pinhole_at(i);
-		if (!p || p->owner == OWNER_STATIC ||
-		    policy_check6(&cfg->policy, p->int_port, &p->int_addr, true) == POLICY_ALLOW)
+		if (!p || pinhole_rules_permit(p->owner, &p->int_addr, p->int_port))
 			continue;
 		log_info("SIGHUP: %s pinhole %s [%s]:%u no longer permitted; removed",
 		    lease_owner_name(p->owner), lease_proto_name(p->proto),
@@ -343,7 +363,8 @@ restore_leases(void)
 	char err[512];
 
 	if (cfg->lease_file[0] &&
-	    leasestore_init(cfg->lease_file, restore_permitted, err, sizeof(err)) < 0)
+	    leasestore_init(cfg->lease_file, restore_permitted, restore_pinhole_permitted, err,
+	    sizeof(err)) < 0)
 		log_warnx("lease file %s: %s; leases will not survive a restart",
 		    cfg->lease_file, err);
 }
@@ -435,10 +456,11 @@ main(int argc, char **argv)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
 	if ((rc = stun_init(cfg->stun_server)) < 0)
 		log_warnx("stun: not started (%s); clients are told the WAN address", strerror(-rc));
-	if (backend != &backend_privsep)
-		restore_leases();
+	/* Before the lease file: restored pinholes are judged by the LAN's prefixes. */
 	if ((rc = lan6_init(&gw)) < 0)
 		log_warnx("cannot read the LAN's IPv6 prefixes: %s; no pinholes", strerror(-rc));
+	if (backend != &backend_privsep)
+		restore_leases();
 	if (backend != &backend_privsep &&
 	    (rc = kernwatch_init(cfg->table, rebuild_kernel_state)) < 0)
 		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));

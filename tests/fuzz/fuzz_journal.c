@@ -49,7 +49,7 @@ start(void)
 	ev_init();
 	if (lease_init(&backend_null, NULL) < 0 || pinhole_init(NULL, 512) < 0)
 		abort();
-	leasestore_init(path, NULL, err, sizeof(err));
+	leasestore_init(path, NULL, NULL, err, sizeof(err));
 }
 
 static void

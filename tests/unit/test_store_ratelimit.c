@@ -102,7 +102,7 @@ store_setup(void **state)
 	ev_init();
 	lease_init(&backend_null, NULL);
 	*state = &st;
-	return leasestore_init(st.path, NULL, st.err, sizeof(st.err));
+	return leasestore_init(st.path, NULL, NULL, st.err, sizeof(st.err));
 }
 
 static int
@@ -128,7 +128,7 @@ store_restart(const struct store *st, bool clean)
 		leasestore_fini();
 	lease_fini();
 	lease_init(&backend_null, NULL);
-	assert_int_equal(leasestore_init(st->path, NULL, err, sizeof(err)), 0);
+	assert_int_equal(leasestore_init(st->path, NULL, NULL, err, sizeof(err)), 0);
 }
 
 static void
@@ -291,7 +291,7 @@ links_and_open_directories_refused(void **state)
 	unlink(st->journal);
 	assert_int_equal(symlink(victim, st->path), 0);
 	assert_int_equal(symlink(victim, tmp), 0);
-	assert_int_equal(leasestore_init(st->path, NULL, err, sizeof(err)), 0);
+	assert_int_equal(leasestore_init(st->path, NULL, NULL, err, sizeof(err)), 0);
 	assert_file_is(victim, "precious\n");
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_file_is(st->path, "# portholed leases: proto ext int_addr int_port remote remote_port "
@@ -300,16 +300,16 @@ links_and_open_directories_refused(void **state)
 
 	unlink(st->journal);
 	assert_int_equal(symlink(victim, st->journal), 0);
-	assert_int_equal(leasestore_init(st->path, NULL, err, sizeof(err)), -ELOOP);
+	assert_int_equal(leasestore_init(st->path, NULL, NULL, err, sizeof(err)), -ELOOP);
 	assert_file_is(victim, "precious\n");
 	unlink(st->journal);
 
 	assert_int_equal(chmod(st->dir, 0777), 0);
-	assert_true(leasestore_init(st->path, NULL, err, sizeof(err)) < 0);
+	assert_true(leasestore_init(st->path, NULL, NULL, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "may be written by others"));
 	assert_int_equal(chmod(st->dir, 0700), 0);
 	unlink(victim);
-	assert_int_equal(leasestore_init(st->path, NULL, err, sizeof(err)), 0);
+	assert_int_equal(leasestore_init(st->path, NULL, NULL, err, sizeof(err)), 0);
 }
 
 static void
