@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# IPv6 pinholes (issue 16, CONFORMANCE G54-G60, G62) in the IPv6 lab: a routed
+# IPv6 pinholes (issue 16, CONFORMANCE G54-G60, G62, G63) in the IPv6 lab: a routed
 # LAN /64 behind the gateway, the admin's own firewall (RFC 6092 simple
 # security, forward policy drop) plus the one rule README.md names, PCP
 # over IPv6 from the project's PCP client (pcptest), and real TCP and UDP
@@ -168,6 +168,35 @@ check "portholed restarts" ph_start "$CONF"
 check_eq "kill -9 + restart: the same pinholes" "$before" \
 	"$(pinholes | awk '{ print $1, $2, $3, $4, $6 }')"
 check "kill -9 + restart: the WAN reaches [$MAIL6]:25 again" reach "$NS_WAN" $MAIL6 25
+
+# --- G63: a restart judges restored pinholes again (rules, LAN prefixes), as mappings ---
+# inject ADDR ID: the 2700 pinhole's line again for ADDR (id ID), appended to the journal.
+inject() {
+	local line
+	line=$(grep -h "pin6 tcp $MAIL6 2700 " "$LAB_DIR/leases" "$LAB_DIR/leases.journal" |
+		grep -v '^- ' | tail -1 | sed 's/^+ //')
+	echo "+ $(awk -v a="$1" -v id="$2" '{ $3 = a; $10 = id; print }' <<<"$line")" \
+		>>"$LAB_DIR/leases.journal"
+}
+kill -9 "$PH_PID"
+wait "$PH_PID" 2>/dev/null
+in_gw nft delete table inet porthole
+inject 2001:db8:1::99 4001	# control: inside the LAN prefix, the rules allow it
+inject 2001:db8:9::10 4002	# a prefix the LAN no longer has
+# The rules now give the mail server port 25 alone: its FILTER pinhole on 26 goes.
+check "portholed restarts with port 26 no longer allowed" ph_start "$(ph_config \
+	"allow 25 2001:db8:1::10/128 25" "${RULES[@]:1}" "lease_file=$LAB_DIR/leases" \
+	"min_lifetime=2" "http_port=$HTTP_PORT")"
+check_match "G63 restore: the dropped pinholes counted in one line" \
+	"restored [0-9]+ leases and pinholes from .*; dropped 0 expired, 2 no longer permitted" \
+	"$(grep 'leasestore: restored' "$LAB_DIR/portholed.log" | tail -1)"
+check_absent "G63 the pinhole the rules now forbid ([$MAIL6]:26) is not restored" \
+	"\[$MAIL6\]:26 " pinholes
+check_absent "G63 the pinhole outside the LAN prefixes is not restored" "2001:db8:9::10" pinholes
+check_match "G63 control: the injected pinhole inside the prefix is restored" \
+	"\[2001:db8:1::99\]:2700" "$(pinholes)"
+check_not "G63 the WAN cannot reach [$MAIL6]:26 after the restart" reach "$NS_WAN2" $MAIL6 26
+check "G63 control: the WAN reaches [$MAIL6]:25 after the restart" reach "$NS_WAN" $MAIL6 25
 
 # --- nft flush ruleset: our table is rebuilt (the admin puts theirs back) ---
 in_gw nft flush ruleset
