@@ -19,11 +19,11 @@ httpd_send(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
 	return rc;
 }
 
-/* ?start=N of a status page: 0 when absent, -1 when not a row number. */
+/* ?start=N (or ?pstart=N) of a status page: 0 when absent, -1 when not a row number. */
 static long
-status_start(struct MHD_Connection *c)
+status_start(struct MHD_Connection *c, const char *name)
 {
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "start");
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 	char *end;
 	unsigned long n;
 
@@ -40,19 +40,20 @@ bool
 httpd_status_page(struct MHD_Connection *c, const char *url, enum MHD_Result *rc)
 {
 	const char *ctype;
-	long start = status_start(c);
+	long start = status_start(c, "start"), pstart = status_start(c, "pstart");
 	char *doc;
 	struct MHD_Response *r;
 
-	if (start < 0) {
-		if (!(doc = status_document(url, 0, &ctype)))
+	if (start < 0 || pstart < 0) {
+		if (!(doc = status_document(url, (struct status_pos){ 0, 0 }, &ctype)))
 			return false;	/* not a status page: its own 404 */
 		free(doc);
 		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		*rc = httpd_send(c, MHD_HTTP_BAD_REQUEST, r);
 		return true;
 	}
-	if (!(doc = status_document(url, (size_t)start, &ctype)))
+	if (!(doc = status_document(url, (struct status_pos){ (size_t)start, (size_t)pstart },
+	    &ctype)))
 		return false;
 	r = MHD_create_response_from_buffer(strlen(doc), doc, MHD_RESPMEM_MUST_FREE);
 	if (!r) {

@@ -3,9 +3,11 @@
  * internal_address, internal_port, owner, lease_seconds (null = permanent),
  * remote_host (null = any), packets, bytes, description. The JSON document
  * also says total (mappings in the table), start, and next_start (null on
- * the last page). IPv6 pinholes beside them (all on the first page):
- * protocol, address, port, owner, lease_seconds, remote_host, remote_port
- * (0 = any), packets (inbound), bytes, unique_id, description.
+ * the last page). IPv6 pinholes beside them, with the first page of
+ * mappings and paged on their own (pinholes_total, pinholes_start,
+ * pinholes_next_start): protocol, address, port, owner, lease_seconds,
+ * remote_host, remote_port (0 = any), packets (inbound), bytes, unique_id,
+ * description.
  */
 #include "status.h"
 
@@ -66,27 +68,26 @@ row_of(const struct lease *l, const struct lease_traffic *t, struct row *r)
 	inet_ntop(AF_INET, &l->remote, r->remote, sizeof(r->remote));
 }
 
-/* The page's rows: [*first, end). */
+/* The page's rows of a table of n: [*first, end). */
 static size_t
-page_end(size_t *first)
+page_end(size_t *first, size_t n)
 {
-	size_t n = lease_count();
-
 	if (*first > n)
 		*first = n;
 	return n - *first > STATUS_PAGE_ROWS ? *first + STATUS_PAGE_ROWS : n;
 }
 
+/* "Mappings 1 to 500 of 1202 · next": id, label and the query parameter of a table. */
 static void
-html_pager(struct sbuf *d, size_t first, size_t end)
+html_pager(struct sbuf *d, const char *id, const char *label, const char *param, size_t first,
+    size_t end, size_t n)
 {
-	sbuf_printf(d, "<p id=\"page\">Mappings %zu to %zu of %zu", end ? first + 1 : 0, end,
-	    lease_count());
+	sbuf_printf(d, "<p id=\"%s\">%s %zu to %zu of %zu", id, label, end ? first + 1 : 0, end, n);
 	if (first)
-		sbuf_printf(d, " &middot; <a href=\"/status?start=%zu\">previous</a>",
+		sbuf_printf(d, " &middot; <a href=\"/status?%s=%zu\">previous</a>", param,
 		    first > STATUS_PAGE_ROWS ? first - STATUS_PAGE_ROWS : 0);
-	if (end < lease_count())
-		sbuf_printf(d, " &middot; <a href=\"/status?start=%zu\">next</a>", end);
+	if (end < n)
+		sbuf_printf(d, " &middot; <a href=\"/status?%s=%zu\">next</a>", param, end);
 	sbuf_printf(d, "</p>\n");
 }
 
@@ -106,14 +107,17 @@ row6_of(const struct pinhole *p, const struct lease_traffic *t, struct row6 *r)
 }
 
 static void
-pinholes_html(struct sbuf *d)
+pinholes_html(struct sbuf *d, size_t first)
 {
 	struct lease_traffic *t = pinhole_traffic();
+	size_t end = page_end(&first, pinhole_count());
 
-	sbuf_printf(d, "<h2>IPv6 pinholes</h2>\n<table id=\"pinholes\"><thead><tr><th>Protocol</th>"
+	sbuf_printf(d, "<h2>IPv6 pinholes</h2>\n");
+	html_pager(d, "pinhole-page", "Pinholes", "pstart", first, end, pinhole_count());
+	sbuf_printf(d, "<table id=\"pinholes\"><thead><tr><th>Protocol</th>"
 	    "<th>Address</th><th>Port</th><th>Owner</th><th>Lease left</th><th>Remote host</th>"
 	    "<th>Packets in</th><th>Bytes in</th><th>Description</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < pinhole_count(); i++) {
+	for (size_t i = first; i < end; i++) {
 		const struct pinhole *p = pinhole_at(i);
 		struct row6 r;
 
@@ -134,18 +138,26 @@ pinholes_html(struct sbuf *d)
 }
 
 static void
-pinholes_json(struct sbuf *d)
+pinholes_json(struct sbuf *d, size_t first)
 {
 	struct lease_traffic *t = pinhole_traffic();
+	size_t end = page_end(&first, pinhole_count());
 
+	sbuf_printf(d, ",\"pinholes_total\":%zu,\"pinholes_start\":%zu,\"pinholes_next_start\":",
+	    pinhole_count(), first);
+	if (end < pinhole_count())
+		sbuf_printf(d, "%zu", end);
+	else
+		sbuf_printf(d, "null");
 	sbuf_printf(d, ",\"pinholes\":[");
-	for (size_t i = 0; i < pinhole_count(); i++) {
+	for (size_t i = first; i < end; i++) {
 		const struct pinhole *p = pinhole_at(i);
 		struct row6 r;
 
 		row6_of(p, t ? &t[i] : NULL, &r);
 		sbuf_printf(d, "%s{\"protocol\":\"%s\",\"address\":\"%s\",\"port\":%u,"
-		    "\"owner\":\"%s\",\"lease_seconds\":", i ? "," : "", lease_proto_name(p->proto),
+		    "\"owner\":\"%s\",\"lease_seconds\":", i > first ? "," : "",
+		    lease_proto_name(p->proto),
 		    r.addr, p->int_port, lease_owner_name(p->owner));
 		if (!p->permanent)
 			sbuf_printf(d, "%u", pinhole_seconds_left(p));
@@ -165,10 +177,10 @@ pinholes_json(struct sbuf *d)
 }
 
 char *
-status_html(size_t first)
+status_html(struct status_pos pos)
 {
 	struct sbuf d;
-	size_t end = page_end(&first);
+	size_t first = pos.start, end = page_end(&first, lease_count());
 
 	sbuf_init(&d);
 	struct pubaddr pa;
@@ -190,7 +202,7 @@ status_html(size_t first)
 		sbuf_printf(&d, "<p>Mappings forwarded to the gateway in front (<span id=\"upstream\">%s"
 		    "</span>): <span id=\"upstream-mapped\">%zu</span> mapped there, %zu waiting, "
 		    "%zu refused</p>\n", pa.up.method, pa.up.mapped, pa.up.pending, pa.up.refused);
-	html_pager(&d, first, end);
+	html_pager(&d, "page", "Mappings", "start", first, end, lease_count());
 	sbuf_printf(&d, "<table id=\"mappings\"><thead><tr><th>Protocol</th><th>External port</th>"
 	    "<th>Client</th><th>Owner</th><th>Lease left</th><th>Remote host</th>"
 	    "<th>Packets</th><th>Bytes</th><th>Description</th></tr></thead><tbody>\n");
@@ -215,17 +227,17 @@ status_html(size_t first)
 	}
 	sbuf_printf(&d, "</tbody></table>\n");
 	if (first == 0)		/* the pinholes with the first page */
-		pinholes_html(&d);
+		pinholes_html(&d, pos.pstart);
 	sbuf_printf(&d, "</body></html>\n");
 	free(t);
 	return sbuf_take(&d, NULL);
 }
 
 char *
-status_json(size_t first)
+status_json(struct status_pos pos)
 {
 	struct sbuf d;
-	size_t end = page_end(&first);
+	size_t first = pos.start, end = page_end(&first, lease_count());
 
 	sbuf_init(&d);
 	struct pubaddr pa;
@@ -267,7 +279,7 @@ status_json(size_t first)
 	 * readers of the first page look for them. */
 	sbuf_printf(&d, "]");
 	if (first == 0)
-		pinholes_json(&d);
+		pinholes_json(&d, pos.pstart);
 	json_address(&d, ",\"wan_address", pa.wan);
 	json_address(&d, ",\"public_address", pa.public_);
 	sbuf_printf(&d, ",\"public_source\":");
@@ -281,15 +293,15 @@ status_json(size_t first)
 }
 
 char *
-status_document(const char *url, size_t start, const char **ctype)
+status_document(const char *url, struct status_pos pos, const char **ctype)
 {
 	if (!strcmp(url, "/status") || !strcmp(url, "/status.html")) {
 		*ctype = "text/html; charset=utf-8";
-		return status_html(start);
+		return status_html(pos);
 	}
 	if (!strcmp(url, "/status.json")) {
 		*ctype = "application/json";
-		return status_json(start);
+		return status_json(pos);
 	}
 	if (!strcmp(url, "/metrics")) {
 		*ctype = "text/plain; version=0.0.4; charset=utf-8";

@@ -3,10 +3,12 @@
  * JavaScript) and the same data as JSON. Descriptions come from LAN hosts,
  * so everything is escaped for its output format.
  *
- * Bounded whatever the table holds: a page lists at most STATUS_PAGE_ROWS
+ * Bounded whatever the tables hold: a page lists at most STATUS_PAGE_ROWS
  * mappings from `start` (?start=N), with links to the pages before and
- * after; the metrics are per-protocol and per-reason counters only, never
- * per mapping. A page is at most about 200 KiB.
+ * after, and with the first page of mappings at most STATUS_PAGE_ROWS IPv6
+ * pinholes from `pstart` (?pstart=N), paged the same way; the metrics are
+ * per-protocol and per-reason counters only, never per mapping. A page is
+ * at most about 400 KiB.
  */
 #ifndef PORTHOLE_STATUS_H
 #define PORTHOLE_STATUS_H
@@ -15,15 +17,22 @@
 
 #define STATUS_PAGE_ROWS	500
 
+/* Where a page starts: a row of the mappings, and (when start is 0) of the pinholes. */
+struct status_pos {
+	size_t	start;
+	size_t	pstart;
+};
+
 /* Each returns a malloc'd NUL-terminated document, or NULL when out of memory;
- * rows start..start+STATUS_PAGE_ROWS-1 of the table. */
-char	*status_html(size_t start);
-char	*status_json(size_t start);
+ * rows start..start+STATUS_PAGE_ROWS-1 of the mappings, and on the first page
+ * pstart..pstart+STATUS_PAGE_ROWS-1 of the pinholes. */
+char	*status_html(struct status_pos pos);
+char	*status_json(struct status_pos pos);
 
 /*
  * The document for a GET of url: /status (HTML), /status.json, /metrics
- * (Prometheus text), from row start. NULL when url is none of these; *ctype is set.
+ * (Prometheus text), from pos. NULL when url is none of these; *ctype is set.
  */
-char	*status_document(const char *url, size_t start, const char **ctype);
+char	*status_document(const char *url, struct status_pos pos, const char **ctype);
 
 #endif

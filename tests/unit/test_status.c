@@ -16,6 +16,7 @@
 #include "backend/backend.h"
 #include "event.h"
 #include "lease.h"
+#include "pinhole.h"
 #include "stats.h"
 #include "status.h"
 
@@ -54,7 +55,7 @@ teardown(void **state)
 static void
 html_lists_and_escapes(void **state)
 {
-	char *h = status_html(0);
+	char *h = status_html((struct status_pos){ 0, 0 });
 
 	(void)state;
 	assert_non_null(h);
@@ -70,7 +71,7 @@ html_lists_and_escapes(void **state)
 static void
 json_fields_and_escapes(void **state)
 {
-	char *j = status_json(0);
+	char *j = status_json((struct status_pos){ 0, 0 });
 
 	(void)state;
 	assert_non_null(j);
@@ -106,23 +107,63 @@ pages_are_bounded(void **state)
 		inet_pton(AF_INET, "192.168.1.20", &r.int_addr);
 		assert_int_equal(lease_add(&r, NULL), 0);
 	}
-	j = status_json(0);
+	j = status_json((struct status_pos){ 0, 0 });
 	assert_int_equal(count_of(j, "\"protocol\""), STATUS_PAGE_ROWS);
 	assert_non_null(strstr(j, "\"total\":1202,\"start\":0,\"next_start\":500,"));
 	free(j);
-	j = status_json(1000);
+	j = status_json((struct status_pos){ 1000, 0 });
 	assert_int_equal(count_of(j, "\"protocol\""), 202);
 	assert_non_null(strstr(j, "\"start\":1000,\"next_start\":null,\"mappings\":[{"));
 	free(j);
-	j = status_json(99999);
+	j = status_json((struct status_pos){ 99999, 0 });
 	assert_non_null(strstr(j, "\"start\":1202,\"next_start\":null,\"mappings\":[]"));
 	free(j);
-	h = status_html(500);
+	h = status_html((struct status_pos){ 500, 0 });
 	assert_int_equal(count_of(h, "<tr><td>"), STATUS_PAGE_ROWS);
 	assert_non_null(strstr(h, "Mappings 501 to 1000 of 1202"));
 	assert_non_null(strstr(h, "<a href=\"/status?start=0\">previous</a>"));
 	assert_non_null(strstr(h, "<a href=\"/status?start=1000\">next</a>"));
 	free(h);
+}
+
+/* 1,200 pinholes: with the first page of mappings, in pages of 500 of their own. */
+static void
+pinholes_are_bounded(void **state)
+{
+	char *j, *h;
+
+	(void)state;
+	pinhole_init(NULL, 0);
+	for (unsigned i = 0; i < 1200; i++) {
+		struct pinhole_req r = { .proto = IPPROTO_TCP, .int_port = (uint16_t)(10000 + i),
+		    .lifetime = 600, .owner = OWNER_PCP, .desc = "mail" };
+		inet_pton(AF_INET6, "2001:db8:1::10", &r.int_addr);
+		assert_int_equal(pinhole_add(&r, NULL), 0);
+	}
+	j = status_json((struct status_pos){ 0, 0 });
+	assert_int_equal(count_of(j, "\"unique_id\""), STATUS_PAGE_ROWS);
+	assert_non_null(strstr(j, "\"pinholes_total\":1200,\"pinholes_start\":0,"
+	    "\"pinholes_next_start\":500,\"pinholes\":[{"));
+	free(j);
+	j = status_json((struct status_pos){ 0, 1000 });
+	assert_int_equal(count_of(j, "\"unique_id\""), 200);
+	assert_non_null(strstr(j, "\"pinholes_start\":1000,\"pinholes_next_start\":null,"));
+	free(j);
+	j = status_json((struct status_pos){ 0, 99999 });
+	assert_non_null(strstr(j, "\"pinholes_start\":1200,\"pinholes_next_start\":null,"
+	    "\"pinholes\":[]"));
+	free(j);
+	/* past the first page of mappings, no pinholes */
+	j = status_json((struct status_pos){ 500, 0 });
+	assert_null(strstr(j, "\"pinholes\""));
+	free(j);
+	h = status_html((struct status_pos){ 0, 500 });
+	assert_int_equal(count_of(h, "<td>mail</td>"), STATUS_PAGE_ROWS);
+	assert_non_null(strstr(h, "Pinholes 501 to 1000 of 1200"));
+	assert_non_null(strstr(h, "<a href=\"/status?pstart=0\">previous</a>"));
+	assert_non_null(strstr(h, "<a href=\"/status?pstart=1000\">next</a>"));
+	free(h);
+	pinhole_fini();
 }
 
 static void
@@ -157,6 +198,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(html_lists_and_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(json_fields_and_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(pages_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(pinholes_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(metrics_count, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
