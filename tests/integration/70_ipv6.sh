@@ -82,6 +82,13 @@ check "nft: one element in pin6" in_set pin6 "$MAIL6 . tcp . 25"
 check_match "/status.json lists the pinhole" \
 	'"pinholes":\[\{"protocol":"tcp","address":"2001:db8:1::10","port":25,"owner":"pcp","lease_seconds":[0-9]+,"remote_host":null' \
 	"$(http_get /status.json)"
+check_match "/status.json pages the pinholes (500 a page, like mappings)" \
+	'"pinholes_total":1,"pinholes_start":0,"pinholes_next_start":null,"pinholes":\[\{' \
+	"$(http_get /status.json)"
+check_match "/status.json?pstart=1: past the last pinhole, an empty page" \
+	'"pinholes_start":1,"pinholes_next_start":null,"pinholes":\[\]' \
+	"$(http_get '/status.json?pstart=1')"
+check_match "/status?pstart=x -> 400" "^HTTP/1.[01] 400" "$(http_get '/status?pstart=x')"
 check_match "/metrics counts it" "^porthole_pinholes 1.?$" "$(http_get /metrics)"
 out=$(pcp6 "$NS_MAIL" -p udp -i 5060 -l 600)
 check_eq "G55 UDP MAP -> SUCCESS" SUCCESS "$(field result_name "$out")"
