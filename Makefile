@@ -173,6 +173,7 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh
+	@if [ "$${BENCH_PINHOLES:-1}" != 0 ]; then tests/bench/pinholes.sh; fi
 
 clean:
 	rm -rf $(B) build-asan build-fuzz

@@ -9,6 +9,11 @@
  *	DeletePortMapping for those external ports
  *   bench_upnp ROOTURL list MAXSEC
  *	GetGenericPortMappingEntry from index 0 until the gateway says 713
+ *   bench_upnp ROOTURL pin PROTO FIRST COUNT LEASE MAXSEC [del]
+ *	WANIPv6FirewallControl AddPinhole for this host's address (the one it
+ *	reaches ROOTURL from: give an IPv6 URL), ports FIRST..FIRST+COUNT-1, any
+ *	remote host; with "del", then DeletePinhole for each UniqueID it got
+ *	(timed on its own: del_ops= del_fail= del_secs= del_rate=)
  *
  * Prints ops= fail= secs= rate= capped= (list adds end=, the first error).
  */
@@ -99,6 +104,62 @@ run_list(const struct igd *g, const char *maxsec)
 	bench_report(&r, rc == 0 ? r.ops + 1 : r.ops, extra);
 }
 
+/* AddPinhole for ports first.., then (del) DeletePinhole by the UniqueIDs. */
+static void
+run_pin(const struct igd *g, char **av, int del)
+{
+	const char *proto = bench_proto(av[0]) == IPPROTO_TCP ? "6" : "17";
+	unsigned first = bench_num(av[1], 65535, "first port");
+	unsigned count = bench_num(av[2], 65535 - first + 1, "count");
+	char (*ids)[8] = calloc(count ? count : 1, sizeof(*ids));
+	struct bench_run r, d;
+	char extra[160], p[8];
+	int last_err = 0;
+
+	(void)bench_num(av[3], 86400, "lease");
+	if (!ids || !g->urls.controlURL_6FC || !g->urls.controlURL_6FC[0]) {
+		fprintf(stderr, "bench_upnp: no WANIPv6FirewallControl service\n");
+		exit(2);
+	}
+	bench_begin(&r, bench_num(av[4], 86400, "seconds"));
+	for (unsigned i = 0; i < count && bench_in_time(&r); i++) {
+		snprintf(p, sizeof(p), "%u", first + i);
+		int rc = UPNP_AddPinhole(g->urls.controlURL_6FC, g->data.IPv6FC.servicetype, "",
+		    "0", g->lanaddr, p, proto, av[3], ids[i]);
+		if (rc == 0)
+			r.ops++;
+		else {
+			r.fails++;
+			last_err = rc;
+			ids[i][0] = '\0';
+		}
+	}
+	r.end_s = bench_now();
+	snprintf(extra, sizeof(extra), "err=%d", last_err);
+	if (del) {
+		bench_begin(&d, r.max_s);
+		for (unsigned i = 0; i < count && bench_in_time(&d); i++) {
+			if (!ids[i][0])
+				continue;
+			if (UPNP_DeletePinhole(g->urls.controlURL_6FC, g->data.IPv6FC.servicetype,
+			    ids[i]) == 0)
+				d.ops++;
+			else
+				d.fails++;
+		}
+		d.end_s = bench_now();
+		double ds = d.end_s - d.start_s;
+		snprintf(extra, sizeof(extra), "err=%d del_ops=%u del_fail=%u del_secs=%.4f "
+		    "del_rate=%.1f", last_err, d.ops, d.fails, ds, ds > 0 ? d.ops / ds : 0.0);
+	}
+	free(ids);
+	/* bench_report times to now: hand it the add window's own end. */
+	double secs = r.end_s - r.start_s;
+	printf("ops=%u fail=%u secs=%.4f rate=%.1f capped=%d %s\n", r.ops, r.fails, secs,
+	    secs > 0 ? r.ops / secs : 0.0, r.ops + r.fails < count, extra);
+	exit(r.fails && !r.ops ? 1 : 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,6 +176,8 @@ main(int argc, char **argv)
 		run_map(&g, 0, argv + 3);
 	else if (!strcmp(argv[2], "list") && argc == 4)
 		run_list(&g, argv[3]);
+	else if (!strcmp(argv[2], "pin") && (argc == 8 || (argc == 9 && !strcmp(argv[8], "del"))))
+		run_pin(&g, argv + 3, argc == 9);
 	fprintf(stderr, "bench_upnp: bad arguments\n");
 	return 2;
 }

@@ -17,6 +17,8 @@
 #   - portholed only: the same windows at 60,000 mappings (TCP and UDP).
 # Every timed run stops after CAP (miniupnpd's windows: MU_CAP) seconds and
 # reports the rate it reached. Results, machine and method: RESULTS.md.
+# make bench then runs pinholes.sh, the IPv6 pinholes of both daemons
+# (BENCH_PINHOLES=0 skips it; the knobs it shares with this script apply).
 #
 # Knobs (environment): BENCH_LEVELS, BENCH_BIG (0 = skip), BENCH_WINDOW,
 # BENCH_REPS / BENCH_MU_REPS, BENCH_CAP / BENCH_MU_CAP (seconds per timed
