@@ -9,9 +9,10 @@
 #   - a window of WINDOW UPnP AddPinhole calls (WANIPv6FirewallControl over
 #     HTTP to the gateway's IPv6 address) and their DeletePinhole (ports
 #     50000+), so every window starts at the level;
-# with the daemon's CPU time per PCP add (schedstat, which a loaded machine
-# does not inflate as it does the rate), then the kernel's pinholes (set
-# elements for portholed, rules in its chain for miniupnpd) and the RSS.
+# with the daemon's CPU time per PCP add and per UPnP add-and-delete pair
+# (schedstat, which a loaded machine does not inflate as it does the rates),
+# then the kernel's pinholes (set elements for portholed, rules in its chain
+# for miniupnpd) and the RSS.
 # miniupnpd's fill stops at the first level it cannot reach within MU_FILL_CAP
 # seconds; the levels past it print "not reached". Run as root (make deps).
 #
@@ -41,6 +42,9 @@ done
 
 lab_up
 lab_ipv6
+# Each UPnP call is a TCP connection: without reuse, finding a free ephemeral
+# port comes to cost more (in the client's kernel) than the call (as run.sh).
+in_mail sysctl -qw net.ipv4.tcp_tw_reuse=1
 bp() { in_mail "$BB/bench_pcp" $GW_LAN6 "$@"; }
 bu() { in_mail "$BB/bench_upnp" "$ROOTURL" "$@"; }
 field() { grep -o "\b$1=[^ ]*" <<<"$2" | head -1 | cut -d= -f2; }
@@ -100,22 +104,24 @@ fill_to() {		# TCP 2000..31999, then UDP 2000..31999; false when the cap ran out
 }
 
 run_daemon() {
-	local name=$1 fill_cap=$2 level c0 c1 a d u
+	local name=$1 fill_cap=$2 level c0 c1 c2 c3 a d u
 	filled=0
 	echo "$name: level pcp_adds_per_s pcp_dels_per_s cpu_us_per_pcp_add upnp_adds_per_s" \
-		"upnp_dels_per_s kernel_pinholes rss_kB"
+		"upnp_dels_per_s cpu_us_per_upnp_add_del kernel_pinholes rss_kB"
 	for level in $LEVELS; do
 		if ! fill_to "$level" "$fill_cap"; then
 			echo "$name: $level not reached (filled $filled in the ${fill_cap}s cap)"
 			break
 		fi
-		local adds=() dels=() cpus=() uadds=() udels=()
+		local adds=() dels=() cpus=() uadds=() udels=() ucpus=()
 		for _ in $(seq "$REPS"); do
 			c0=$(cpu_ns)
 			a=$(bp add tcp 40000 "$WINDOW" $LIFE "$CAP")
 			c1=$(cpu_ns)
 			d=$(bp del tcp 40000 "$WINDOW" "$CAP")
+			c2=$(cpu_ns)
 			u=$(bu pin tcp 50000 "$WINDOW" $LIFE "$CAP" del)
+			c3=$(cpu_ns)
 			[ "$(field fail "$a")" = 0 ] && [ "$(field fail "$d")" = 0 ] &&
 				[ "$(field fail "$u")" = 0 ] && [ "$(field del_fail "$u")" = 0 ] ||
 				{ echo "$name: window failed: $a / $d / $u" >&2; exit 1; }
@@ -123,10 +129,12 @@ run_daemon() {
 			uadds+=("$(field rate "$u")") udels+=("$(field del_rate "$u")")
 			cpus+=("$(awk -v d=$((c1 - c0)) -v n="$(field ops "$a")" \
 				'BEGIN { printf "%.1f", d / n / 1000 }')")
+			ucpus+=("$(awk -v d=$((c3 - c2)) -v n="$(field ops "$u")" \
+				'BEGIN { printf "%.1f", d / n / 1000 }')")
 		done
 		echo "$name: $level $(echo "${adds[@]}" | median) $(echo "${dels[@]}" | median)" \
 			"$(echo "${cpus[@]}" | median) $(echo "${uadds[@]}" | median)" \
-			"$(echo "${udels[@]}" | median) $(kernel_count)" \
+			"$(echo "${udels[@]}" | median) $(echo "${ucpus[@]}" | median) $(kernel_count)" \
 			"$(awk '/^VmRSS/ { print $2 }' /proc/"$DPID"/status)"
 	done
 }
