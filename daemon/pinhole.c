@@ -13,11 +13,11 @@
 #include "log.h"
 #include "strpool.h"
 
-#define KEY_BUCKETS	4096		/* power of two */
+#define KEY_BUCKETS	16384		/* power of two; 4 a chain at 60,000 pinholes */
 #define HOST_BUCKETS	1024		/* power of two */
-#define ID_BUCKETS	1024		/* power of two */
 #define MAX_LISTENERS	8
 #define MAX_IDS		65535
+#define ID_WORDS	((MAX_IDS + 1) / 64)
 
 struct listener {
 	pinhole_listener fn;
@@ -35,7 +35,10 @@ static const struct pinhole_backend *backend;
 static size_t			 max_pinholes, max_per_host;
 static struct host64		*hosts[HOST_BUCKETS];
 static struct pinhole		*by_key[KEY_BUCKETS];
-static struct pinhole		*by_id[ID_BUCKETS];
+/* By UniqueID, one slot each (pages only become resident as ids are used),
+ * and a bit per id in use, so the next free one is found a word at a time. */
+static struct pinhole		*by_id[MAX_IDS + 1];
+static uint64_t			 id_used[ID_WORDS];
 static struct pinhole		**dense;
 static size_t			 n_pinholes, dense_cap;
 static uint16_t			 last_id;
@@ -104,10 +107,14 @@ pinhole_set_limits(size_t max, size_t per_host)
 	max_per_host = per_host;
 }
 
-static struct pinhole **
-id_slot(uint16_t id)
+static void
+id_mark(uint16_t id, struct pinhole *p)
 {
-	return &by_id[id & (ID_BUCKETS - 1)];
+	by_id[id] = p;
+	if (p)
+		id_used[id / 64] |= 1ull << (id % 64);
+	else
+		id_used[id / 64] &= ~(1ull << (id % 64));
 }
 
 bool
@@ -170,6 +177,7 @@ pinhole_init(const struct pinhole_backend *be, size_t max)
 	backend = be;
 	pinhole_set_limits(max, 0);
 	n_listeners = 0;
+	last_id = 0;
 	return 0;
 }
 
@@ -195,10 +203,8 @@ unlink_pinhole(struct pinhole *p)
 		pp = &(*pp)->key_next;
 	if (*pp)
 		*pp = p->key_next;
-	for (pp = id_slot(p->id); *pp && *pp != p; pp = &(*pp)->id_next)
-		;
-	if (*pp)
-		*pp = p->id_next;
+	if (by_id[p->id] == p)
+		id_mark(p->id, NULL);
 	dense[p->dense_idx] = dense[--n_pinholes];
 	dense[p->dense_idx]->dense_idx = p->dense_idx;
 	host_adjust(&p->int_addr, -1);
@@ -278,16 +284,28 @@ update_pinhole(struct pinhole *p, const struct pinhole_req *req)
 }
 
 /* The next free id after the last one given (ids are reused only after
- * 65,535 others, so a client holding an old id rarely names a new pinhole). */
+ * 65,535 others, so a client holding an old id rarely names a new pinhole).
+ * At most ID_WORDS words are looked at, however full the table is. */
 static uint16_t
 free_id(uint16_t want)
 {
-	if (want && !pinhole_find_id(want))
+	uint32_t from = (last_id + 1u) & MAX_IDS;
+
+	if (want && !by_id[want])
 		return want;
-	for (uint32_t n = 0; n < MAX_IDS; n++) {
-		last_id = last_id == MAX_IDS ? 1 : last_id + 1;
-		if (!pinhole_find_id(last_id))
+	/* ID_WORDS + 1 words: the last is the first again, for its bits below from. */
+	for (uint32_t n = 0; n <= ID_WORDS; n++) {
+		uint32_t w = (from / 64 + n) % ID_WORDS;
+		uint64_t bits = ~id_used[w];
+
+		if (n == 0)
+			bits &= ~0ull << (from % 64);
+		if (w == 0)
+			bits &= ~1ull;		/* 0 is no id */
+		if (bits) {
+			last_id = (uint16_t)(w * 64 + (uint32_t)__builtin_ctzll(bits));
 			return last_id;
+		}
 	}
 	return 0;
 }
@@ -360,9 +378,7 @@ pinhole_add(const struct pinhole_req *req, struct pinhole **out)
 	struct pinhole **head = &by_key[key_hash(p->proto, &p->int_addr, p->int_port)];
 	p->key_next = *head;
 	*head = p;
-	head = id_slot(p->id);
-	p->id_next = *head;
-	*head = p;
+	id_mark(p->id, p);
 	p->dense_idx = (uint32_t)n_pinholes;
 	dense[n_pinholes++] = p;
 	set_lifetime(p, req->lifetime);
@@ -421,11 +437,7 @@ pinhole_find(uint8_t proto, const struct in6_addr *addr, uint16_t port)
 struct pinhole *
 pinhole_find_id(uint16_t id)
 {
-	struct pinhole *p = *id_slot(id);
-
-	while (p && p->id != id)
-		p = p->id_next;
-	return p;
+	return by_id[id];
 }
 
 struct pinhole *

@@ -23,7 +23,6 @@
 struct pinhole {
 	/* table bookkeeping; not for front-ends */
 	struct pinhole	*key_next;	/* hash chain by internal end */
-	struct pinhole	*id_next;	/* hash chain by id */
 	struct ev_timer	 expiry;
 	const char	*desc;		/* pooled (strpool), never NULL */
 	uint32_t	 dense_idx;

@@ -254,6 +254,36 @@ ids_asked_for_and_traffic(void **state)
 	free(t);
 }
 
+/* Every UniqueID in use: the next free one is found after the wrap, and a full table says so. */
+static void
+ids_wrap_when_full(void **state)
+{
+	struct pinhole_req r = req(IPPROTO_TCP, "2001:db8:1::10", 1, OWNER_UPNP);
+	struct pinhole *p;
+
+	(void)state;
+	pinhole_set_limits(65535, 0);
+	for (unsigned port = 1; port <= 65535; port++) {
+		r.int_port = (uint16_t)port;
+		assert_int_equal(pinhole_add(&r, &p), 0);
+		assert_int_equal(p->id, port);		/* given in turn from 1 */
+	}
+	assert_ptr_equal(pinhole_find_id(65535), pinhole_find(IPPROTO_TCP, &r.int_addr, 65535));
+	pinhole_remove(pinhole_find_id(30000), LEASE_REMOVED);
+	pinhole_remove(pinhole_find_id(5), LEASE_REMOVED);
+	assert_null(pinhole_find_id(5));
+	r.proto = IPPROTO_UDP;
+	r.int_port = 5;
+	assert_int_equal(pinhole_add(&r, &p), 0);
+	assert_int_equal(p->id, 5);		/* after 65535 comes 1: the first free is 5 */
+	r.int_port = 6;
+	assert_int_equal(pinhole_add(&r, &p), 0);
+	assert_int_equal(p->id, 30000);
+	r.int_port = 7;
+	assert_int_equal(pinhole_add(&r, &p), -ENOSPC);
+	assert_int_equal(pinhole_count(), 65535);
+}
+
 /* The lease file's pinhole lines read back what was written; bad ones are refused. */
 static void
 lease_file_lines(void **state)
@@ -360,6 +390,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(expiry_removes_and_tells, setup, teardown),
 		cmocka_unit_test_setup_teardown(quota_per_64, setup, teardown),
 		cmocka_unit_test_setup_teardown(ids_asked_for_and_traffic, setup, teardown),
+		cmocka_unit_test_setup_teardown(ids_wrap_when_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(lease_file_lines, setup, teardown),
 		cmocka_unit_test(ipv6_rules),
 	};
