@@ -313,6 +313,20 @@ serve_udp_on() {
 	wait_listen "$1" udp "$2"
 }
 
+# upnpc_run NS ARGS...: Debian's upnpc (stdout and stderr). Its discovery
+# waits 2 s for an answer; when it found no IGD at all (one multicast round
+# lost on a loaded machine) it searches once more, as a user would, and says so.
+upnpc_run() {
+	local ns=$1 out
+	shift
+	out=$(ip netns exec "$ns" timeout 20 upnpc "$@" 2>&1)
+	if grep -q "No IGD UPnP Device found" <<<"$out"; then
+		echo "  (upnpc $*: no IGD found; searching once more)" >&2
+		out=$(ip netns exec "$ns" timeout 20 upnpc "$@" 2>&1)
+	fi
+	printf '%s\n' "$out"
+}
+
 # bin_for_others NAME: a copy of build binary NAME that any user may run,
 # in the lab's directory. The checkout itself may sit where other users
 # cannot reach it (under /root, or in a mktemp directory).

@@ -130,7 +130,7 @@ check "E41 E46 libminiupnpc via IGD:1: the same through the v1 tree" \
 U2="-u http://$GW_LAN_IP:$UPNP_PORT/igd2.xml"
 # What discovery finds first (the -s checks above show it): the IGD:1 tree.
 U1="-u http://$GW_LAN_IP:$UPNP_PORT/igd1.xml"
-R=$(in_mail timeout 20 upnpc -i -s)
+R=$(upnpc_run "$NS_MAIL" -i -s)
 check_match "E40 upnpc -s: Connected" 'Status : Connected' "$R"
 check_match "E40 upnpc -s: ExternalIPAddress" "ExternalIPAddress = $EXT_IP" "$R"
 check_match "E40 upnpc -s: WAN byte counters" 'Bytes: +Sent: +[1-9][0-9]*' "$R"

@@ -16,7 +16,7 @@ serve_tcp "$NS_MAIL" 25
 check "libminiupnpc via IGD:2: UPNP_GetValidIGD returns 1, add/get/walk/delete" \
 	in_mail "$BIN/tests/upnp_igd_test" 2 $X_EXT 45000 connected
 check "libminiupnpc via IGD:1: the same" in_mail "$BIN/tests/upnp_igd_test" 1 $X_EXT 46000 connected
-R=$(in_mail timeout 20 upnpc -i -s)
+R=$(upnpc_run "$NS_MAIL" -i -s)
 check_match "upnpc finds a valid, connected IGD" "Found valid IGD" "$R"
 check_match "upnpc: ExternalIPAddress = $X_EXT" "ExternalIPAddress = $X_EXT" "$R"
 R=$(in_mail timeout 20 upnpc -i -e smtp -a $MAIL_IP 25 25 TCP 600)

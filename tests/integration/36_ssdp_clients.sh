@@ -68,7 +68,7 @@ check_match "E35 ... and so does the last one" \
 # Which IGD clients end up with. upnpc (miniupnpc 2.2) searches IGD:1 first and
 # so always took the IGD:1 tree; a client that prefers IGD:2 searches for it
 # first; one that searches ssdp:all lets UPNP_GetValidIGD choose among all 15.
-R=$(in_mail timeout 20 upnpc -i -s)
+R=$(upnpc_run "$NS_MAIL" -i -s)
 echo "  upnpc: $(grep -m1 -E 'Found .*IGD' <<<"$R")"
 check_match "E41 upnpc (IGD:1 searched first) gets the IGD:1 tree, as before" \
 	"Found .*IGD : http://$GW_LAN_IP:$UPNP_PORT/ctl/IPConn1" "$R"

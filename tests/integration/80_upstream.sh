@@ -46,7 +46,7 @@ out=$(in_mail natpmpc -g $GW_LAN_IP 2>&1)
 check_match "61 NAT-PMP op 0 (natpmpc) names the public address" "Public IP address : $ISP_EXT_IP" "$out"
 out=$(in_mail "$P" -o map -p tcp -i 2600 -l 600 $GW_LAN_IP)
 check_match "61 a PCP MAP reply names the public address" "result_name=SUCCESS .*ext_ip=$ISP_EXT_IP" "$out"
-R=$(in_mail timeout 20 upnpc -i -s 2>&1)
+R=$(upnpc_run "$NS_MAIL" -i -s)
 check_match "61 UPnP GetExternalIPAddress (upnpc -s) names the public address" \
 	"ExternalIPAddress = $ISP_EXT_IP" "$R"
 wait $ANN
@@ -182,7 +182,7 @@ check "63 the office router learns the new address within 5 s" wait_until 50 bas
 wait $ANN
 check_match "63 NAT-PMP and PCP announcements on the LAN name the new address" \
 	"version=0 opcode=0 r=1 result=0 .*ext_ip=$NEW_EXT" "$(cat "$LAB_DIR/announce2.out")"
-R=$(in_mail timeout 20 upnpc -i -s 2>&1)
+R=$(upnpc_run "$NS_MAIL" -i -s)
 check_match "63 UPnP GetExternalIPAddress names the new address" "ExternalIPAddress = $NEW_EXT" "$R"
 check "63 GENA: a NOTIFY names the new ExternalIPAddress within 3 s" wait_until 30 \
 	grep -q "<ExternalIPAddress>$NEW_EXT</ExternalIPAddress>" "$LAB_DIR/notify.out"
