@@ -1,15 +1,21 @@
 /*
  * kernwatch: see kernwatch.h. Only removals of the table, a chain or a
- * set/map in our table count: the daemon's own element changes also arrive
- * as events, and must cost nothing here.
+ * set/map in our table count. The daemon's own changes (an element or two
+ * per mapping) would arrive as events too, two reads each; a socket filter
+ * has the kernel drop them instead: nftables sends each transaction's
+ * events in one message batch stamped with the port of the socket that
+ * made the change, so the first header tells whose they are.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "event.h"
 #include "kernwatch.h"
@@ -102,13 +108,40 @@ nl_readable(int fd, short revents, void *arg)
 		ev_timer_in(&settle, 50);	/* events lost: check by rebuilding */
 }
 
-int
-kernwatch_init(const char *table, void (*rebuild)(void))
+/* Batches whose first header names portid are not queued. Classic BPF
+ * reads words big-endian, hence the constant is compared in that order. */
+static int
+drop_events_of(uint32_t portid)
 {
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(portid), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+kernwatch_init(const char *table, uint32_t own_portid, void (*rebuild)(void))
+{
+	int rc;
+
 	snprintf(table_name, sizeof(table_name), "%s", table);
 	rebuild_cb = rebuild;
 	ev_timer_init(&settle, settled);
-	return nlwatch_open(&nl, NETLINK_NETFILTER, 1 << (NFNLGRP_NFTABLES - 1), nl_readable);
+	rc = nlwatch_open(&nl, NETLINK_NETFILTER, 1 << (NFNLGRP_NFTABLES - 1), nl_readable);
+	if (rc < 0)
+		return rc;
+	/* Without the filter our own events are read and skipped, as before. */
+	if (own_portid && (rc = drop_events_of(own_portid)) < 0)
+		log_debug("nftables: no socket filter for our own events: %s", strerror(-rc));
+	return 0;
 }
 
 void

@@ -7,7 +7,12 @@
 #ifndef PORTHOLE_KERNWATCH_H
 #define PORTHOLE_KERNWATCH_H
 
-int	kernwatch_init(const char *table, void (*rebuild)(void));
+#include <stddef.h>
+#include <stdint.h>
+
+/* own_portid: the netlink port the daemon's own changes come from
+ * (backend_nft_portid(); 0: none), whose events are not even delivered. */
+int	kernwatch_init(const char *table, uint32_t own_portid, void (*rebuild)(void));
 void	kernwatch_fini(void);
 
 /* Does this netlink message remove part of table? (pure; for tests/fuzzing) */

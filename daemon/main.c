@@ -462,7 +462,7 @@ main(int argc, char **argv)
 	if (backend != &backend_privsep)
 		restore_leases();
 	if (backend != &backend_privsep &&
-	    (rc = kernwatch_init(cfg->table, rebuild_kernel_state)) < 0)
+	    (rc = kernwatch_init(cfg->table, backend_nft_portid(), rebuild_kernel_state)) < 0)
 		log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
 	if ((rc = control_init(cfg->control_socket, &gw)) < 0) {
 		backend->close();

@@ -184,7 +184,7 @@ dispatch(const struct ps_msg *m)
 		if ((rc = backend_nft.open(&bc)) == 0 && !opened) {
 			opened = true;
 			/* Only now: replacing a stale table at start is no news. */
-			if ((rc = kernwatch_init(pcfg->table, table_lost)) < 0)
+			if ((rc = kernwatch_init(pcfg->table, backend_nft_portid(), table_lost)) < 0)
 				log_warnx("cannot watch nftables for changes: %s", strerror(-rc));
 			rc = 0;
 		}

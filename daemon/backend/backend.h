@@ -52,6 +52,9 @@ struct backend_ops {
 };
 
 extern const struct backend_ops backend_nft;
+/* The netlink port nftables changes are sent from (0: none open), so that
+ * a watcher of nftables' events can tell the daemon's own apart. */
+uint32_t backend_nft_portid(void);
 /* IPv6 pinholes in the same table (nft_pinhole.c); NULL if the name is too long. */
 struct pinhole_backend;
 const struct pinhole_backend *backend_nft_pinholes(const char *table);

@@ -348,6 +348,12 @@ nft_close(void)
 	nft_nl_close();
 }
 
+uint32_t
+backend_nft_portid(void)
+{
+	return nft_nl_portid();
+}
+
 const struct backend_ops backend_nft = {
 	.name = "nftables",
 	.open = nft_open,
