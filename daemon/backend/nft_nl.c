@@ -2,10 +2,13 @@
  * nft_nl: the one netlink socket the nftables backend talks through.
  *
  * Every change is a batch (BEGIN, messages, END) applied by the kernel as
- * one transaction: all or nothing. Each message asks for an ACK, so the
- * kernel answers each one, in order; we wait for the last and keep the
- * first error, logged with what the message was for. The socket is opened
- * once and reused, so a change costs one sendto and one or two recvs,
+ * one transaction: all or nothing. Only the last message asks for an ACK:
+ * the kernel answers a failed message whether asked or not, and goes on to
+ * the end of the batch, so the last answer comes in every case, after any
+ * error, in order (a refused batch as a whole is answered on BEGIN). We
+ * wait for it and keep the first error, logged with what the message was
+ * for. An answer for each message would cost a read each. The socket is
+ * opened once and reused, so a change costs one sendto and one recv,
  * whatever the number of mappings.
  */
 #include "backend/nft_int.h"
@@ -190,7 +193,7 @@ nft_batch_msg(uint16_t type, uint16_t flags, const char *what)
 	}
 	batch.what[batch.n++] = what;
 	batch.cur = nftnl_nlmsg_build_hdr(batch.buf + batch.len, type, NFPROTO_INET,
-	    flags | NLM_F_ACK, seq++);
+	    flags, seq++);
 	return batch.cur;
 }
 
@@ -199,6 +202,8 @@ nft_batch_commit(int quiet_err)
 {
 	uint32_t last = seq - 1;
 
+	if (batch.cur)	/* the last message */
+		batch.cur->nlmsg_flags |= NLM_F_ACK;
 	batch_advance();
 	batch.cur = nftnl_batch_end(batch.buf + batch.len, seq++);
 	batch_advance();
