@@ -23,7 +23,7 @@
 # Knobs (environment): BENCH_LEVELS, BENCH_BIG (0 = skip), BENCH_WINDOW,
 # BENCH_REPS / BENCH_MU_REPS, BENCH_CAP / BENCH_MU_CAP (seconds per timed
 # window), BENCH_MU_REAL, BENCH_MU_DEL, BENCH_PH_LEASES=0,
-# BENCH_ONLY=portholed|miniupnpd.
+# BENCH_ONLY=portholed|miniupnpd, BENCH_PIN=CPU.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 LEVELS=${BENCH_LEVELS:-"100 1000 10000"}
@@ -41,6 +41,12 @@ PATH_NEW=5
 PH_LEASES=${BENCH_PH_LEASES:-1}
 [ "$PH_LEASES" = 0 ] && PH_LEASES=
 ONLY=${BENCH_ONLY:-}
+# BENCH_PIN=N: the daemon and the load generators share CPU N. On a machine
+# that runs other work meanwhile, the daemon's CPU time per request then
+# varies much less: the reply wakes the generator on the same CPU, not on
+# another one that may be busy, and neither migrates. Compare figures only
+# with others taken the same way.
+PIN=${BENCH_PIN:-}
 # BENCH_PH_USER=porthole: portholed as two processes (user=, see
 # daemon/privsep.h), its lease file in a directory that user owns; CPU and
 # RSS are then those of both.
@@ -99,11 +105,13 @@ ph_up() {
 		"secure_mode=no" "rate_limit=0" "max_per_host=0" "max_lifetime=$LIFE")
 	ph_start "$PH_CONF" || exit 1
 	DPID=$PH_PID
+	pin_daemon
 }
 
 # ph_start without its polling, so the start-up is timed by wait_ready alone.
 ph_launch() {
-	ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$PH_CONF" >>"$LAB_DIR/portholed.log" 2>&1 &
+	ip netns exec "$NS_GW" ${PIN:+taskset -c "$PIN"} "$BIN/portholed" -d -f "$PH_CONF" \
+		>>"$LAB_DIR/portholed.log" 2>&1 &
 	PH_PID=$! DPID=$!
 	LAB_PIDS+=("$PH_PID")
 }
@@ -169,7 +177,7 @@ mu_start() {
 		for p in $(ip netns pids "$NS_GW"); do
 			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = miniupnpd ] && DPID=$p
 		done
-		[ -n "$DPID" ] && return 0
+		[ -n "$DPID" ] && { pin_daemon; return 0; }
 		sleep 0.02
 	done
 	echo "miniupnpd did not start" >&2
@@ -224,6 +232,13 @@ wait_ready() {
 # The daemon's processes: itself and, split in two (BENCH_PH_USER), its child.
 dpids() { echo "$DPID" $(pgrep -P "$DPID" -x portholed); }
 
+# BENCH_PIN: every thread of the daemon's processes onto that CPU.
+pin_daemon() {
+	local p
+	[ -n "$PIN" ] || return 0
+	for p in $(dpids); do taskset -apc "$PIN" "$p" >/dev/null || exit 1; done
+}
+
 rss_kb() {
 	local p sum=0 kb
 	for p in $(dpids); do
@@ -257,8 +272,8 @@ held() {
 gen() {
 	local p=$1; shift
 	case $p in
-	natpmp|pcp) in_mail "$BB/bench_$p" $GW_LAN_IP "$@" ;;
-	upnp) in_mail "$BB/bench_upnp" "$ROOTURL" "$@" ;;
+	natpmp|pcp) in_mail ${PIN:+taskset -c "$PIN"} "$BB/bench_$p" $GW_LAN_IP "$@" ;;
+	upnp) in_mail ${PIN:+taskset -c "$PIN"} "$BB/bench_upnp" "$ROOTURL" "$@" ;;
 	esac
 }
 
