@@ -4,7 +4,8 @@
  *
  *  - send traffic to the gateway itself or past the LAN: the internal
  *    address must be a host inside a LAN prefix, not one of the gateway's
- *    own addresses (asked of the kernel at the moment of the request), and
+ *    own addresses (as the kernel has them at the moment of the request:
+ *    hostaddr.h), and
  *    not the prefix's network or broadcast address;
  *  - shadow the gateway's own services: never udp 5350, 5351 or 1900, nor
  *    a port on which a socket of the gateway's would receive what the WAN
