@@ -57,11 +57,11 @@ drain_events(void)
 		return false;
 	for (;;) {
 		n = recv(mnl_socket_get_fd(events), buf, sizeof(buf), MSG_DONTWAIT);
-		if (n >= 0 || errno == ENOBUFS || errno == EINTR) {
+		if (n > 0 || (n < 0 && (errno == ENOBUFS || errno == EINTR))) {
 			forget_all();
 			continue;
 		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return true;
 		forget_all();
 		return false;
