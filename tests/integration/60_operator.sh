@@ -21,7 +21,7 @@ check_match "GET /status answers 200 with HTML" "^HTTP/1.1 200" "$out"
 check_match "the page needs no JavaScript (none in it, CSP forbids it)" \
 	"Content-Security-Policy: default-src 'none'" "$out"
 check_not "no script element" grep -qi "<script" <<<"$out"
-dom=$(in_ws timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+dom=$(in_ws timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	--disable-background-networking --disable-component-update --disable-sync \
 	--user-data-dir="$LAB_DIR/chromium" --dump-dom "http://$GW_LAN_IP:$PORT/status" 2>/dev/null)
 check_match "Chromium renders the mappings table" '<table id="mappings">' "$dom"
@@ -33,7 +33,7 @@ check_match "... with counters that saw the WAN host's connection" \
 	"2525</td>.*<td class=\"n\">[1-9][0-9]*</td><td class=\"n\">[1-9][0-9]*</td>" "$dom"
 check_match "... the description escaped, not markup" "smtp &lt;b&gt;relay&lt;/b&gt;" "$dom"
 check_match "... and the external address" "<strong id=\"external\">$EXT_IP</strong>" "$dom"
-in_ws timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+in_ws timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	--disable-background-networking --disable-component-update --disable-sync \
 	--user-data-dir="$LAB_DIR/chromium" --window-size=1100,400 \
 	--screenshot="$LAB_DIR/status.png" "http://$GW_LAN_IP:$PORT/status" >/dev/null 2>&1
@@ -42,7 +42,7 @@ ink=$(python3 "$ROOT/tests/helpers/png_ink.py" "$LAB_DIR/status.png")
 check_match "... which shows the page drawn: text on a background ($ink)" \
 	"ink=([2-9]|[1-9][0-9])\.[0-9]+% dark=([1-9][0-9]*\.|0\.[5-9])" "$ink"
 # The control: a blank page, shot the same way, measures as blank.
-in_ws timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+in_ws timeout 180 chromium --headless --no-sandbox --disable-gpu --no-first-run \
 	--disable-background-networking --disable-component-update --disable-sync \
 	--user-data-dir="$LAB_DIR/chromium" --window-size=1100,400 \
 	--screenshot="$LAB_DIR/blank.png" "data:text/html,<html></html>" >/dev/null 2>&1
