@@ -44,6 +44,7 @@ static struct backend_config bc;
 static bool opened, rebuilt_pending, closing;
 static struct mnl_socket *rtnl;
 static struct ps_msg batch;
+static uint32_t next_seq = 1;	/* the child's next message */
 
 /* Exit once the child is reaped; a child that failed makes the daemon fail. */
 static void __attribute__((noreturn))
@@ -110,18 +111,6 @@ external_refused(struct in_addr ext)
 	return "not an address of the WAN interface";
 }
 
-static void
-lease_of(const struct ps_mapping *p, struct lease *l)
-{
-	memset(l, 0, sizeof(*l));
-	l->int_addr.s_addr = p->int_addr;
-	l->remote.s_addr = p->remote;
-	l->ext_port = p->ext_port;
-	l->int_port = p->int_port;
-	l->remote_port = p->remote_port;
-	l->proto = p->proto;
-}
-
 static int
 do_mapping(const struct ps_msg *m)
 {
@@ -133,7 +122,7 @@ do_mapping(const struct ps_msg *m)
 	    !p->ext_port || !p->int_port)
 		violation("mapping with protocol %u, ports %u -> %u", p->proto, p->ext_port,
 		    p->int_port);
-	lease_of(p, &l);
+	ps_lease_of(p, &l);
 	if (m->type == PS_DEL)
 		return backend_nft.del(&l);
 	/* The same rule the child's lease table applies (guard.h), applied again here
@@ -231,9 +220,22 @@ child_readable(int fd, short revents, void *arg)
 		if (n != (ssize_t)sizeof(m) || m.len != sizeof(m))
 			violation("%zd bytes, length field %u, want %zu", n,
 			    n >= 8 ? m.len : 0, sizeof(m));
-		if (m.result || (m.type != PS_COUNTERS && m.count))
+		if (m.seq != next_seq)
+			violation("message %u out of turn, want %u", m.seq, next_seq);
+		next_seq++;
+		if (m.result || (m.type != PS_COUNTERS && m.count) || m.zero)
 			violation("type %u with stray fields", m.type);
 		int rc = dispatch(&m);
+		if (m.type == PS_ADD || m.type == PS_DEL) {
+			/* Pipelined (privsep_proto.h): only a refused add is answered;
+			 * a failed removal was logged by the backend. */
+			if (rc < 0 && m.type == PS_ADD) {
+				m.type = PS_REFUSED;
+				m.result = rc;
+				reply(&m);
+			}
+			continue;
+		}
 		memset(&m, 0, sizeof(m));
 		m.type = PS_RESULT;
 		m.result = rc;

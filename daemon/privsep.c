@@ -1,9 +1,11 @@
 /*
- * privsep: the child's half (see privsep.h). Backend calls are synchronous,
- * as the lease table expects: send one message, read until the PS_RESULT.
- * The parent's news (table lost, WAN address changed) can arrive at any
- * time, also while a call waits; it is noted and acted on from a timer, so
- * the lease table is never re-entered in the middle of a change.
+ * privsep: the child's half (see privsep.h). Adds and removals are sent
+ * without waiting (privsep_proto.h): the lease table goes on at once, and a
+ * refusal the parent sends back later drops that lease again. Every other
+ * call is synchronous: send one message, read until the PS_RESULT. The
+ * parent's news (table lost, WAN address changed, a refusal) can arrive at
+ * any time, also while a call waits; it is noted and acted on from a timer,
+ * so the lease table is never re-entered in the middle of a change.
  */
 #include "privsep.h"
 
@@ -42,10 +44,24 @@ static char user[CONFIG_NAME_MAX];
 static char lease_dir[CONFIG_PATH_MAX];
 static char lan0[CONFIG_NAME_MAX];	/* for the test hook's addresses */
 
+static uint32_t next_seq = 1;
+
 static void (*table_lost_cb)(void);
 static int (*wan_changed_cb)(void);
+static bool (*refused_cb)(const struct lease *l);
 static bool table_lost, wan_changed;
 static struct ev_timer news_timer;
+
+/* Refused adds not yet acted on; no more than the adds sent, which the
+ * lease table bounds (every mapping twice over is far past it). */
+#define REFUSALS_MAX	(4 * 65536)
+struct refusal {
+	struct ps_mapping	map;
+	int32_t			err;
+	uint32_t		seq;
+};
+static struct refusal *refusals;
+static size_t n_refusals, refusals_cap;
 
 static backend_counter_fn counter_fn;
 static void *counter_arg;
@@ -143,18 +159,70 @@ privsep_start(const struct config *cfg, bool *foreground)
 	return 0;
 }
 
+static int receive(struct ps_msg *m, int flags);
+
+/*
+ * The parent may be blocked sending us refusals while we send it adds: so
+ * never block in send. While the socket is full, read what the parent says
+ * (it is queued), then try again.
+ */
 static void
 send_msg(struct ps_msg *m)
 {
+	struct ps_msg in;
+	ssize_t n;
+
 	m->len = sizeof(*m);
-	if (send(sock, m, sizeof(*m), MSG_NOSIGNAL) != (ssize_t)sizeof(*m))
-		fatal("privsep: cannot reach the privileged parent");
+	m->seq = next_seq++;
+	while ((n = send(sock, m, sizeof(*m), MSG_NOSIGNAL | MSG_DONTWAIT)) != (ssize_t)sizeof(*m)) {
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+			fatal("privsep: cannot reach the privileged parent");
+		struct pollfd p = { .fd = sock, .events = POLLIN | POLLOUT };
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			fatal("privsep: poll");
+		if ((p.revents & POLLIN) && receive(&in, MSG_DONTWAIT) == 1)
+			fatalx("privsep: the parent answered a question not asked");
+	}
+}
+
+/* One refusal, in the one log line it gets: what, why, and what became of the lease. */
+static void
+act_on_refusal(const struct refusal *r)
+{
+	struct lease key;
+	char a[INET_ADDRSTRLEN];
+
+	ps_lease_of(&r->map, &key);
+	bool dropped = refused_cb && refused_cb(&key);
+	log_warnx("privsep: the parent refused mapping %s %u -> %s:%u (message %u): %s; %s",
+	    lease_proto_name(key.proto), key.ext_port,
+	    inet_ntop(AF_INET, &key.int_addr, a, sizeof(a)), key.int_port, r->seq,
+	    strerror(-r->err), dropped ? "the lease is dropped" : "no such lease");
+}
+
+static void
+note_refusal(const struct ps_msg *m)
+{
+	if (n_refusals == refusals_cap) {
+		size_t cap = refusals_cap ? 2 * refusals_cap : 16;
+		struct refusal *r;
+		if (cap > REFUSALS_MAX || !(r = realloc(refusals, cap * sizeof(*r))))
+			fatalx("privsep: %zu refusals from the parent unread", n_refusals);
+		refusals = r;
+		refusals_cap = cap;
+	}
+	refusals[n_refusals++] = (struct refusal){ m->u.map, m->result, m->seq };
 }
 
 static void
 news_due(struct ev_timer *t)
 {
 	(void)t;
+	/* Indexed, not iterated by pointer: dropping a lease sends a removal,
+	 * which may read (and append) more refusals. */
+	for (size_t i = 0; i < n_refusals; i++)
+		act_on_refusal(&refusals[i]);
+	n_refusals = 0;
 	if (table_lost) {
 		table_lost = false;
 		if (table_lost_cb)
@@ -198,6 +266,11 @@ receive(struct ps_msg *m, int flags)
 	case PS_WAN_CHANGED:
 		wan_changed = true;
 		break;
+	case PS_REFUSED:
+		if (m->result >= 0)
+			fatalx("privsep: a refusal with result %d", m->result);
+		note_refusal(m);
+		break;
 	default:
 		fatalx("privsep: message of type %u from the parent", m->type);
 	}
@@ -228,10 +301,11 @@ sock_readable(int fd, short revents, void *arg)
 }
 
 void
-privsep_on_kernel(void (*lost)(void), int (*wan)(void))
+privsep_on_kernel(void (*lost)(void), int (*wan)(void), bool (*refused)(const struct lease *l))
 {
 	table_lost_cb = lost;
 	wan_changed_cb = wan;
+	refused_cb = refused;
 }
 
 static int
@@ -267,29 +341,27 @@ ps_set_external(struct in_addr ext)
 	return call(&(struct ps_msg){ .type = PS_SET_EXT, .u.ext = ext.s_addr });
 }
 
+/* Sent, not waited for: a refusal comes back on its own (receive()). */
 static int
-mapping_call(uint32_t type, const struct lease *l)
+mapping_send(uint32_t type, const struct lease *l)
 {
 	struct ps_msg m = { .type = type };
 
-	m.u.map = (struct ps_mapping){
-		.int_addr = l->int_addr.s_addr, .remote = l->remote.s_addr,
-		.ext_port = l->ext_port, .int_port = l->int_port,
-		.remote_port = l->remote_port, .proto = l->proto,
-	};
-	return call(&m);
+	ps_mapping_of(l, &m.u.map);
+	send_msg(&m);
+	return 0;
 }
 
 static int
 ps_add(const struct lease *l)
 {
-	return mapping_call(PS_ADD, l);
+	return mapping_send(PS_ADD, l);
 }
 
 static int
 ps_del(const struct lease *l)
 {
-	return mapping_call(PS_DEL, l);
+	return mapping_send(PS_DEL, l);
 }
 
 static int
@@ -375,9 +447,10 @@ privsep_drop(void)
 
 /*
  * Test hook (PORTHOLED_PRIVSEP_TEST in the environment; tests only): the
- * child behaves as a compromised one would. "short", "len", "type": a
- * malformed message, on which the parent must exit. "dnat": mappings the
- * parent must refuse, each answer logged.
+ * child behaves as a compromised one would. "short", "len", "type", "seq":
+ * a malformed message (the last a replayed one, out of turn), on which the
+ * parent must exit. "dnat": mappings the parent must refuse; then a call,
+ * whose answer comes after the refusals, which are logged as any are.
  */
 static void
 test_dnat(const char *label, struct in_addr to)
@@ -387,16 +460,15 @@ test_dnat(const char *label, struct in_addr to)
 
 	m.u.map = (struct ps_mapping){ .int_addr = to.s_addr, .ext_port = 2222,
 	    .int_port = 22, .proto = IPPROTO_TCP };
-	int rc = call(&m);
-	inet_ntop(AF_INET, &to, a, sizeof(a));
-	log_warnx("privsep test: mapping tcp 2222 -> %s:22 (%s): the parent answered %s", a,
-	    label, rc == 0 ? "OK" : strerror(-rc));
+	send_msg(&m);
+	log_warnx("privsep test: mapping tcp 2222 -> %s:22 (%s) sent as message %u",
+	    inet_ntop(AF_INET, &to, a, sizeof(a)), label, m.seq);
 }
 
 static void
 test_hook(const char *what)
 {
-	struct ps_msg m = { .type = PS_COUNTERS, .len = sizeof(m) };
+	struct ps_msg m = { .type = PS_COUNTERS, .len = sizeof(m), .seq = next_seq };
 	struct in_addr gw, net;
 	uint8_t plen;
 
@@ -409,6 +481,9 @@ test_hook(const char *what)
 	} else if (strcmp(what, "type") == 0) {
 		m.type = 99;
 		send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+	} else if (strcmp(what, "seq") == 0) {
+		m.seq = next_seq - 1;
+		send(sock, &m, sizeof(m), MSG_NOSIGNAL);
 	} else if (strcmp(what, "dnat") == 0 && netif_ipv4(lan0, &gw, &plen) == 0) {
 		uint32_t mask = plen ? htonl(~0u << (32 - plen)) : 0;
 		net.s_addr = gw.s_addr & mask;
@@ -418,5 +493,6 @@ test_hook(const char *what)
 		    (struct in_addr){ net.s_addr | ~mask });
 		test_dnat("outside every LAN", (struct in_addr){ htonl(0xc6336407) });
 		test_dnat("loopback", (struct in_addr){ htonl(INADDR_LOOPBACK) });
+		call(&(struct ps_msg){ .type = PS_COUNTERS });
 	}
 }

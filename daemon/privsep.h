@@ -8,7 +8,8 @@
  *   child (the rest of the daemon): runs as `user` with no capabilities,
  *     no_new_privs and a read-only view of the file system except the lease
  *     file's directory; its backend is backend_privsep, which turns each
- *     call into one message (privsep_proto.h) and waits for the answer.
+ *     call into one message (privsep_proto.h): adds and removals are not
+ *     waited for, a refusal comes back later; other calls wait.
  */
 #ifndef PORTHOLE_PRIVSEP_H
 #define PORTHOLE_PRIVSEP_H
@@ -19,6 +20,7 @@
 #include "backend/backend.h"
 
 struct config;
+struct lease;
 
 /* The child's backend: every call is a message to the parent. */
 extern const struct backend_ops backend_privsep;
@@ -32,8 +34,14 @@ int	privsep_start(const struct config *cfg, bool *foreground);
 /* NULL when cfg->user can run the child (it exists, is not root, owns the
  * lease file's directory); else what is wrong and what to do, in buf. */
 const char *privsep_user_problem(const struct config *cfg, char *buf, size_t len);
-/* The parent saw our table removed (and rebuilt it empty) / the WAN address change. */
-void	privsep_on_kernel(void (*table_lost)(void), int (*wan_changed)(void));
+/*
+ * The parent saw our table removed (and rebuilt it empty) / the WAN address
+ * change / refused an add the lease table had already made: `refused` drops
+ * the lease that matches l (true) or finds none (false). Each is called from
+ * a timer, never inside a backend call.
+ */
+void	privsep_on_kernel(void (*table_lost)(void), int (*wan_changed)(void),
+	    bool (*refused)(const struct lease *l));
 /* Child: become `user`, drop every capability, no_new_privs, read-only file
  * system but for the lease directory. Fatal when any step fails. */
 void	privsep_drop(void);

@@ -4,9 +4,17 @@
  * kernel events). Both ends include this one definition.
  *
  * Every message is one struct ps_msg, whole, on a SOCK_SEQPACKET socketpair:
- * a datagram of any other length, a `len` that is not sizeof(struct ps_msg)
- * or a type the receiver does not expect is a protocol violation, and the
- * parent exits on it (fatalx) rather than guess.
+ * a datagram of any other length, a `len` that is not sizeof(struct ps_msg),
+ * a `seq` out of turn or a type the receiver does not expect is a protocol
+ * violation, and the parent exits on it (fatalx) rather than guess.
+ *
+ * Adds and removals are pipelined: the child does not wait for them (a
+ * round trip between two processes costs as much CPU as a fifth of a whole
+ * NAT-PMP add). The parent answers only a refusal (PS_REFUSED, naming the
+ * add's seq and mapping), and the child then drops that lease. Every other
+ * request is answered by one PS_RESULT, after the answers to every earlier
+ * message, so a PS_RESULT also says that no refusal is still to come for
+ * what was sent before it.
  */
 #ifndef PORTHOLE_PRIVSEP_PROTO_H
 #define PORTHOLE_PRIVSEP_PROTO_H
@@ -18,14 +26,15 @@ enum ps_type {
 	PS_OPEN = 1,		/* build (or rebuild) the table; no fields */
 	PS_CLOSE,		/* remove the table; the parent exits after */
 	PS_SET_EXT,		/* u.ext: the WAN address DNAT matches */
-	PS_ADD,			/* u.map */
-	PS_DEL,			/* u.map */
+	PS_ADD,			/* u.map; not answered unless refused */
+	PS_DEL,			/* u.map; never answered (the parent logs a failure) */
 	PS_COUNTERS,		/* answered by PS_COUNTER_BATCH..., then PS_RESULT */
 	/* parent -> child */
 	PS_RESULT,		/* result: 0 or -errno */
 	PS_COUNTER_BATCH,	/* u.ctr[0 .. count-1] */
 	PS_TABLE_LOST,		/* someone removed our table; the parent rebuilt it empty */
 	PS_WAN_CHANGED,		/* rtnetlink: the WAN interface's addresses changed */
+	PS_REFUSED,		/* the PS_ADD numbered seq: u.map as sent, result -errno */
 	PS_TYPE_MAX
 };
 
@@ -56,6 +65,8 @@ struct ps_msg {
 	uint32_t	len;		/* sizeof(struct ps_msg), always */
 	int32_t		result;		/* PS_RESULT */
 	uint32_t	count;		/* PS_COUNTER_BATCH: entries used */
+	uint32_t	seq;		/* child -> parent: 1, 2, 3, ...; PS_REFUSED: the add's */
+	uint32_t	zero;		/* must be 0 */
 	union {
 		struct ps_mapping	map;
 		uint32_t		ext;	/* network order; 0 = none */
@@ -65,6 +76,11 @@ struct ps_msg {
 /* No padding anywhere: every byte sent is a field the receiver checks or ignores on purpose. */
 _Static_assert(sizeof(struct ps_mapping) == 16, "ps_mapping is packed as written");
 _Static_assert(sizeof(struct ps_counter) == 24, "ps_counter is packed as written");
-_Static_assert(sizeof(struct ps_msg) == 16 + PS_COUNTERS_PER_MSG * 24, "ps_msg is fixed");
+_Static_assert(sizeof(struct ps_msg) == 24 + PS_COUNTERS_PER_MSG * 24, "ps_msg is fixed");
+
+/* privsep_msg.c: a mapping between the lease table's form and the wire's. */
+struct lease;
+void	ps_mapping_of(const struct lease *l, struct ps_mapping *p);
+void	ps_lease_of(const struct ps_mapping *p, struct lease *l);
 
 #endif

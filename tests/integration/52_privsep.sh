@@ -168,16 +168,20 @@ check_not "a clean stop (SIGTERM to the parent) removes the table" in_gw nft lis
 check_not "... and leaves no process behind" pgrep -P "$parent"
 
 # --- a compromised child: mappings the parent refuses on its own ---
+# Adds are not waited for (privsep_proto.h): the parent answers only a
+# refusal, which the child logs with the number of the message it sent.
 : >"$LAB_DIR/portholed.log"
 PORTHOLED_PRIVSEP_TEST=dnat ph_start "$conf"
-wait_until 50 grep -q "privsep test: .*loopback" "$LAB_DIR/portholed.log"
+wait_until 50 grep -q "refused mapping tcp 2222 -> 127.0.0.1:22" "$LAB_DIR/portholed.log"
 log=$(cat "$LAB_DIR/portholed.log")
-for what in "$GW_LAN_IP:22 (the gateway's own address)" \
-	"192.168.77.0:22 (the LAN's network address)" \
-	"192.168.77.255:22 (the LAN's broadcast address)" \
-	"198.51.100.7:22 (outside every LAN)" "127.0.0.1:22 (loopback)"; do
+for what in "$GW_LAN_IP (the gateway's own address)" \
+	"192.168.77.0 (the LAN's network address)" \
+	"192.168.77.255 (the LAN's broadcast address)" \
+	"198.51.100.7 (outside every LAN)" "127.0.0.1 (loopback)"; do
+	addr=${what%% *}
+	seq=$(sed -n "s/.*privsep test: mapping tcp 2222 -> $addr:22 .* sent as message \([0-9]*\)$/\1/p" <<<"$log")
 	check_match "a DNAT to $what: refused by the parent" \
-		"mapping tcp 2222 -> ${what//[()]/.}: the parent answered Operation not permitted" "$log"
+		"the parent refused mapping tcp 2222 -> $addr:22 \(message ${seq:-none}\): Operation not permitted; no such lease" "$log"
 done
 check_match "... and the parent logs each refusal" \
 	"privsep: refused mapping tcp 2222 -> $GW_LAN_IP:22: not a LAN host" "$log"
@@ -186,10 +190,32 @@ check_absent "none of them reached the kernel" "2222" in_gw nft list table inet 
 check "the parent still serves: a good mapping after the refusals" \
 	ph_ctl add tcp 2527 $MAIL_IP 25
 check_eq "... carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2527)"
+
+# --- an add the kernel refuses after the child granted it: the lease goes ---
+# The parent is stopped, so the add waits in the socket while our table is
+# removed; the parent then meets the add first (it rebuilds the table only
+# after 50 ms of quiet) and the kernel refuses it (ENOENT).
+parent=$PH_PID
+kill -STOP "$parent"
+check "with the parent stopped, the child still answers an add (it does not wait)" \
+	ph_ctl add tcp 2530 $MAIL_IP 25
+in_gw nft delete table inet porthole
+kill -CONT "$parent"
+wait_until 50 grep -q "refused mapping tcp 2530" "$LAB_DIR/portholed.log"
+check_match "the kernel refuses the add: the child logs it and drops the lease" \
+	"the parent refused mapping tcp 2530 -> $MAIL_IP:25 \(message [0-9]+\): No such file or directory; the lease is dropped" \
+	"$(cat "$LAB_DIR/portholed.log")"
+wait_until 50 bash -c "ip netns exec $NS_GW nft list map inet porthole fwd4 2>/dev/null | grep -q 2527"
+check_absent "... it is gone from the lease table" " 2530 " ph_ctl list
+check_match "the control: the table is rebuilt with the other leases" "2527" \
+	"$(in_gw nft list map inet porthole fwd4 2>&1)"
+check_absent "... but not the dropped one" "2530" in_gw nft list map inet porthole fwd4
+check "the same add again" ph_ctl add tcp 2530 $MAIL_IP 25
+check_eq "... now carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2530)"
 ph_stop
 
 # --- malformed messages: the parent stops, and takes the child with it ---
-for kind in short len type; do
+for kind in short len type seq; do
 	: >"$LAB_DIR/portholed.log"
 	PORTHOLED_PRIVSEP_TEST=$kind ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$conf" \
 		>>"$LAB_DIR/portholed.log" 2>&1 &
