@@ -114,15 +114,10 @@ external_refused(struct in_addr ext)
 static int
 do_mapping(const struct ps_msg *m)
 {
-	const struct ps_mapping *p = &m->u.map;
 	struct lease l;
 	char a[INET_ADDRSTRLEN];
 
-	if ((p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) || p->zero ||
-	    !p->ext_port || !p->int_port)
-		violation("mapping with protocol %u, ports %u -> %u", p->proto, p->ext_port,
-		    p->int_port);
-	ps_lease_of(p, &l);
+	ps_lease_of(&m->u.map, &l);
 	if (m->type == PS_DEL)
 		return backend_nft.del(&l);
 	/* The same rule the child's lease table applies (guard.h), applied again here
@@ -207,6 +202,8 @@ static void
 child_readable(int fd, short revents, void *arg)
 {
 	struct ps_msg m;
+	char whybuf[128];
+	const char *why;
 	ssize_t n;
 
 	(void)revents;
@@ -217,14 +214,9 @@ child_readable(int fd, short revents, void *arg)
 				return;
 			break;
 		}
-		if (n != (ssize_t)sizeof(m) || m.len != sizeof(m))
-			violation("%zd bytes, length field %u, want %zu", n,
-			    n >= 8 ? m.len : 0, sizeof(m));
-		if (m.seq != next_seq)
-			violation("message %u out of turn, want %u", m.seq, next_seq);
+		if ((why = ps_request_problem(&m, (size_t)n, next_seq, whybuf, sizeof(whybuf))))
+			violation("%s", why);
 		next_seq++;
-		if (m.result || (m.type != PS_COUNTERS && m.count) || m.zero)
-			violation("type %u with stray fields", m.type);
 		int rc = dispatch(&m);
 		if (m.type == PS_ADD || m.type == PS_DEL) {
 			/* Pipelined (privsep_proto.h): only a refused add is answered;

@@ -1,11 +1,81 @@
 /*
  * privsep_msg: the messages' contents (privsep_proto.h), for both ends: a
- * mapping between the lease table's form and the wire's.
+ * mapping between the lease table's form and the wire's, and the parent's
+ * check of a message from the child before it acts on any field. Apart from
+ * the nftables work, so the fuzz harness (tests/fuzz/fuzz_privsep.c)
+ * reaches every check.
  */
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lease.h"
 #include "privsep_proto.h"
+
+/* How much of the union a request of this type uses; the rest must be 0. */
+static size_t
+payload_of(uint32_t type)
+{
+	switch (type) {
+	case PS_SET_EXT:
+		return sizeof(uint32_t);
+	case PS_ADD:
+	case PS_DEL:
+		return sizeof(struct ps_mapping);
+	default:
+		return 0;
+	}
+}
+
+static bool
+zero_from(const struct ps_msg *m, size_t used)
+{
+	const unsigned char *u = (const unsigned char *)&m->u;
+
+	for (size_t i = used; i < sizeof(m->u); i++)
+		if (u[i])
+			return false;
+	return true;
+}
+
+static const char *
+mapping_problem(const struct ps_mapping *p, char *why, size_t len)
+{
+	if ((p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) || p->zero || !p->ext_port ||
+	    !p->int_port) {
+		snprintf(why, len, "mapping with protocol %u, ports %u -> %u", p->proto,
+		    p->ext_port, p->int_port);
+		return why;
+	}
+	return NULL;
+}
+
+const char *
+ps_request_problem(const void *buf, size_t n, uint32_t want_seq, char *why, size_t len)
+{
+	const struct ps_msg *m = buf;
+
+	if (n != sizeof(*m) || m->len != sizeof(*m)) {
+		snprintf(why, len, "%zu bytes, length field %u, want %zu", n,
+		    n >= 8 ? m->len : 0, sizeof(*m));
+		return why;
+	}
+	if (m->seq != want_seq) {
+		snprintf(why, len, "message %u out of turn, want %u", m->seq, want_seq);
+		return why;
+	}
+	if (m->type < PS_REQUEST_FIRST || m->type > PS_REQUEST_LAST) {
+		snprintf(why, len, "type %u", m->type);
+		return why;
+	}
+	if (m->result || m->count || m->zero || !zero_from(m, payload_of(m->type))) {
+		snprintf(why, len, "type %u with stray fields", m->type);
+		return why;
+	}
+	if (m->type == PS_ADD || m->type == PS_DEL)
+		return mapping_problem(&m->u.map, why, len);
+	return NULL;
+}
 
 void
 ps_mapping_of(const struct lease *l, struct ps_mapping *p)

@@ -19,6 +19,8 @@
 #ifndef PORTHOLE_PRIVSEP_PROTO_H
 #define PORTHOLE_PRIVSEP_PROTO_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum ps_type {
@@ -37,6 +39,8 @@ enum ps_type {
 	PS_REFUSED,		/* the PS_ADD numbered seq: u.map as sent, result -errno */
 	PS_TYPE_MAX
 };
+#define PS_REQUEST_FIRST	PS_OPEN
+#define PS_REQUEST_LAST		PS_COUNTERS
 
 /* A mapping's kernel half: what the DNAT element is made of. Network order. */
 struct ps_mapping {
@@ -82,5 +86,14 @@ _Static_assert(sizeof(struct ps_msg) == 24 + PS_COUNTERS_PER_MSG * 24, "ps_msg i
 struct lease;
 void	ps_mapping_of(const struct lease *l, struct ps_mapping *p);
 void	ps_lease_of(const struct ps_mapping *p, struct lease *l);
+/*
+ * privsep_msg.c: what is wrong with n bytes the parent received from the
+ * child as the message numbered want_seq (written into why), or NULL: the
+ * length, the length field, the turn, the type (a request, PS_REQUEST_FIRST
+ * through PS_REQUEST_LAST), a mapping's protocol and ports, and every field
+ * or byte the type does not use being 0.
+ */
+const char *ps_request_problem(const void *buf, size_t n, uint32_t want_seq, char *why,
+    size_t len);
 
 #endif

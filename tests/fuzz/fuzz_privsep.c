@@ -1,0 +1,50 @@
+/* libFuzzer harness: a message from the child as the privileged parent
+ * checks it (privsep_msg.c) before acting on any field. Each input is tried
+ * as it came (its own length) and zero-padded to a whole message, once in
+ * turn and once out of turn; what is accepted must hold what the parent
+ * then relies on. */
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "privsep_proto.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+try(const struct ps_msg *m, size_t n, uint32_t want_seq)
+{
+	char why[128];
+
+	if (ps_request_problem(m, n, want_seq, why, sizeof(why))) {
+		if (!memchr(why, '\0', sizeof(why)))
+			abort();	/* the reason is a string that fits */
+		return;
+	}
+	if (n != sizeof(*m) || m->len != sizeof(*m) || m->seq != want_seq ||
+	    m->type < PS_REQUEST_FIRST || m->type > PS_REQUEST_LAST || m->result || m->count ||
+	    m->zero)
+		abort();
+	if ((m->type == PS_ADD || m->type == PS_DEL) &&
+	    ((m->u.map.proto != IPPROTO_TCP && m->u.map.proto != IPPROTO_UDP) ||
+	     !m->u.map.ext_port || !m->u.map.int_port || m->u.map.zero))
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ps_msg m;
+
+	if (size > sizeof(m))
+		return 0;
+	memset(&m, 0, sizeof(m));
+	memcpy(&m, data, size);
+	try(&m, size, m.seq);
+	try(&m, size, m.seq + 1);
+	try(&m, sizeof(m), m.seq);
+	try(&m, sizeof(m), 1);
+	return 0;
+}
