@@ -348,29 +348,13 @@ guard_from_gateway(void)
 	return guard_configure(lans, gw.n_lan, gw.ext_ifindex);
 }
 
-/*
- * The privilege split does not carry pinholes to the parent yet: refuse
- * them there rather than grant what the kernel never gets.
- */
-static int
-pinhole_refused(const struct pinhole *p)
-{
-	(void)p;
-	return -EOPNOTSUPP;
-}
-
-static const struct pinhole_backend pinholes_refused = { .add = pinhole_refused };
-
 static const struct pinhole_backend *
 pinhole_backend_for(const struct backend_ops *be)
 {
 	if (be == &backend_nft)
 		return backend_nft_pinholes(cfg->table);
-	if (be == &backend_privsep) {
-		log_warnx("user=: IPv6 pinholes are not carried over the privilege split yet; "
-		    "pinhole requests are refused");
-		return &pinholes_refused;
-	}
+	if (be == &backend_privsep)
+		return &backend_privsep_pinholes;
 	return NULL;	/* the null backend: a dry run */
 }
 

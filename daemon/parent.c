@@ -31,10 +31,13 @@
 #include "config.h"
 #include "event.h"
 #include "guard.h"
+#include "frontend.h"
 #include "kernwatch.h"
+#include "lan6.h"
 #include "lease.h"
 #include "log.h"
 #include "netif.h"
+#include "pinhole.h"
 #include "privsep_proto.h"
 
 static int child_fd = -1;
@@ -44,6 +47,8 @@ static struct backend_config bc;
 static bool opened, rebuilt_pending, closing;
 static struct mnl_socket *rtnl;
 static struct ps_msg batch;
+static const struct pinhole_backend *pin_be;	/* nft_pinhole.c, our table only */
+static struct gateway pgw;			/* for lan6: the LAN interfaces */
 static uint32_t next_seq = 1;	/* the child's next message */
 
 /* Exit once the child is reaped; a child that failed makes the daemon fail. */
@@ -132,10 +137,44 @@ do_mapping(const struct ps_msg *m)
 	return backend_nft.add(&l);
 }
 
-static void
-flush_batch(void)
+/* A LAN host's global or ULA address, in a prefix of a LAN interface, and
+ * not the gateway's own: as the kernel has them (re-read on a miss, so a
+ * prefix that came up a moment ago is not refused). */
+static bool
+pinhole_target_ok(const struct in6_addr *a)
 {
-	batch.type = PS_COUNTER_BATCH;
+	if (!pinhole_addr_ok(a))
+		return false;
+	if (!lan6_prefix_of(a, 0) || lan6_is_own(a))
+		lan6_refresh();
+	return lan6_prefix_of(a, 0) && !lan6_is_own(a);
+}
+
+static int
+do_pinhole(const struct ps_msg *m)
+{
+	struct pinhole p;
+	char a[INET6_ADDRSTRLEN];
+
+	if (!pin_be)
+		return -EOPNOTSUPP;
+	ps_pinhole_of(&m->u.pin, &p);
+	if (m->type == PS_PIN_DEL)
+		return pin_be->del(&p);
+	if (!pinhole_target_ok(&p.int_addr)) {
+		log_warnx("privsep: refused pinhole %s [%s]:%u: not a LAN host (outside the LAN's "
+		    "IPv6 prefixes, or the gateway's own address)", lease_proto_name(p.proto),
+		    inet_ntop(AF_INET6, &p.int_addr, a, sizeof(a)), p.int_port);
+		return -EPERM;
+	}
+	return pin_be->add(&p);
+}
+
+/* type: PS_COUNTER_BATCH or PS_PIN_COUNTER_BATCH */
+static void
+flush_batch(uint32_t type)
+{
+	batch.type = type;
 	reply(&batch);
 	batch.count = 0;
 }
@@ -147,7 +186,21 @@ count_one(uint8_t proto, uint16_t ext_port, const struct backend_counters *c, vo
 	batch.u.ctr[batch.count++] = (struct ps_counter){ .packets = c->packets,
 	    .bytes = c->bytes, .ext_port = ext_port, .proto = proto };
 	if (batch.count == PS_COUNTERS_PER_MSG)
-		flush_batch();
+		flush_batch(PS_COUNTER_BATCH);
+}
+
+static void
+count_pinhole(uint8_t proto, const struct in6_addr *addr, uint16_t port, uint64_t packets,
+    uint64_t bytes, void *arg)
+{
+	struct ps_pin_counter *c = &batch.u.pin_ctr[batch.count++];
+
+	(void)arg;
+	*c = (struct ps_pin_counter){ .packets = packets, .bytes = bytes, .int_port = port,
+	    .proto = proto };
+	memcpy(c->int_addr, addr, sizeof(c->int_addr));
+	if (batch.count == PS_PIN_COUNTERS_PER_MSG)
+		flush_batch(PS_PIN_COUNTER_BATCH);
 }
 
 static void table_lost(void);
@@ -191,7 +244,18 @@ dispatch(const struct ps_msg *m)
 		batch.count = 0;
 		rc = backend_nft.counters(count_one, NULL);
 		if (batch.count)
-			flush_batch();
+			flush_batch(PS_COUNTER_BATCH);
+		return rc;
+	case PS_PIN_ADD:
+	case PS_PIN_DEL:
+		return do_pinhole(m);
+	case PS_PIN_COUNTERS:
+		if (!pin_be || !pin_be->counters)
+			return -EOPNOTSUPP;
+		batch.count = 0;
+		rc = pin_be->counters(count_pinhole, NULL);
+		if (batch.count)
+			flush_batch(PS_PIN_COUNTER_BATCH);
 		return rc;
 	default:
 		violation("type %u", m->type);
@@ -356,6 +420,15 @@ parent_config(void)
 	}
 	if (guard_configure(lans, bc.n_lan, if_nametoindex(pcfg->ext_ifname)) < 0)
 		fatalx("privsep: too many LAN interfaces");
+	/* IPv6: the LAN prefixes pinholes must point into, read by lan6 as the child does. */
+	char err[256];
+	int rc;
+	if (gateway_resolve(&pgw, pcfg, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	if ((rc = lan6_init(&pgw)) < 0)
+		log_warnx("privsep: cannot read the LAN's IPv6 prefixes: %s; pinholes are refused",
+		    strerror(-rc));
+	pin_be = backend_nft_pinholes(pcfg->table);
 }
 
 void

@@ -32,7 +32,9 @@
 #include "event.h"
 #include "lease.h"
 #include "log.h"
+#include "lan6.h"
 #include "netif.h"
+#include "pinhole.h"
 #include "privsep_proto.h"
 
 static int sock = -1;
@@ -65,6 +67,9 @@ static size_t n_refusals, refusals_cap;
 
 static backend_counter_fn counter_fn;
 static void *counter_arg;
+static void (*pin_counter_fn)(uint8_t proto, const struct in6_addr *addr, uint16_t port,
+    uint64_t packets, uint64_t bytes, void *arg);
+static void *pin_counter_arg;
 
 const char *
 privsep_user_problem(const struct config *cfg, char *buf, size_t len)
@@ -260,6 +265,17 @@ receive(struct ps_msg *m, int flags)
 			    &(struct backend_counters){ c->packets, c->bytes }, counter_arg);
 		}
 		return 0;
+	case PS_PIN_COUNTER_BATCH:
+		if (m->count > PS_PIN_COUNTERS_PER_MSG)
+			fatalx("privsep: pinhole counter batch of %u", m->count);
+		for (uint32_t i = 0; i < m->count && pin_counter_fn; i++) {
+			const struct ps_pin_counter *c = &m->u.pin_ctr[i];
+			struct in6_addr a;
+			memcpy(&a, c->int_addr, sizeof(a));
+			pin_counter_fn(c->proto, &a, c->int_port, c->packets, c->bytes,
+			    pin_counter_arg);
+		}
+		return 0;
 	case PS_TABLE_LOST:
 		table_lost = true;
 		break;
@@ -376,6 +392,47 @@ ps_counters(backend_counter_fn fn, void *arg)
 	return rc;
 }
 
+/* Pinholes are few and slow to come: each waits for the parent's answer. */
+static int
+pinhole_call(uint32_t type, const struct pinhole *p)
+{
+	struct ps_msg m = { .type = type };
+
+	ps_pin_wire_of(p, &m.u.pin);
+	return call(&m);
+}
+
+static int
+ps_pin_add(const struct pinhole *p)
+{
+	return pinhole_call(PS_PIN_ADD, p);
+}
+
+static int
+ps_pin_del(const struct pinhole *p)
+{
+	return pinhole_call(PS_PIN_DEL, p);
+}
+
+static int
+ps_pin_counters(void (*fn)(uint8_t proto, const struct in6_addr *addr, uint16_t port,
+    uint64_t packets, uint64_t bytes, void *arg), void *arg)
+{
+	int rc;
+
+	pin_counter_fn = fn;
+	pin_counter_arg = arg;
+	rc = call(&(struct ps_msg){ .type = PS_PIN_COUNTERS });
+	pin_counter_fn = NULL;
+	return rc;
+}
+
+const struct pinhole_backend backend_privsep_pinholes = {
+	.add = ps_pin_add,
+	.del = ps_pin_del,
+	.counters = ps_pin_counters,
+};
+
 const struct backend_ops backend_privsep = {
 	.name = "privsep",
 	.open = ps_open,
@@ -451,6 +508,7 @@ privsep_drop(void)
  * a malformed message (the last a replayed one, out of turn), on which the
  * parent must exit. "dnat": mappings the parent must refuse; then a call,
  * whose answer comes after the refusals, which are logged as any are.
+ * "pinhole": IPv6 pinholes the parent must refuse, each answer logged.
  */
 static void
 test_dnat(const char *label, struct in_addr to)
@@ -463,6 +521,33 @@ test_dnat(const char *label, struct in_addr to)
 	send_msg(&m);
 	log_warnx("privsep test: mapping tcp 2222 -> %s:22 (%s) sent as message %u",
 	    inet_ntop(AF_INET, &to, a, sizeof(a)), label, m.seq);
+}
+
+static void
+test_pinhole(const char *label, const struct in6_addr *to)
+{
+	struct ps_msg m = { .type = PS_PIN_ADD };
+	char a[INET6_ADDRSTRLEN];
+
+	memcpy(m.u.pin.int_addr, to, sizeof(m.u.pin.int_addr));
+	m.u.pin.int_port = 22;
+	m.u.pin.proto = IPPROTO_TCP;
+	int rc = call(&m);
+	log_warnx("privsep test: pinhole tcp [%s]:22 (%s): the parent answered %s",
+	    inet_ntop(AF_INET6, to, a, sizeof(a)), label, rc == 0 ? "OK" : strerror(-rc));
+}
+
+static void
+test_pinholes(void)
+{
+	struct in6_addr outside, ll = { .s6_addr = { 0xfe, 0x80, [15] = 1 } };
+
+	inet_pton(AF_INET6, "2001:db8:99::7", &outside);
+	if (lan6_count())
+		test_pinhole("the gateway's own address", &lan6_at(0)->addr);
+	test_pinhole("outside every LAN prefix", &outside);
+	test_pinhole("link-local", &ll);
+	test_pinhole("loopback", &in6addr_loopback);
 }
 
 static void
@@ -494,5 +579,7 @@ test_hook(const char *what)
 		test_dnat("outside every LAN", (struct in_addr){ htonl(0xc6336407) });
 		test_dnat("loopback", (struct in_addr){ htonl(INADDR_LOOPBACK) });
 		call(&(struct ps_msg){ .type = PS_COUNTERS });
+	} else if (strcmp(what, "pinhole") == 0) {
+		test_pinholes();
 	}
 }

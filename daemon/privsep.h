@@ -24,6 +24,9 @@ struct lease;
 
 /* The child's backend: every call is a message to the parent. */
 extern const struct backend_ops backend_privsep;
+/* The child's IPv6 pinholes, the same way; the parent checks each target. */
+struct pinhole_backend;
+extern const struct pinhole_backend backend_privsep_pinholes;
 
 /*
  * Fork. The parent runs parent_main() and never returns; the child gets 0

@@ -1,6 +1,6 @@
 /*
  * privsep_msg: the messages' contents (privsep_proto.h), for both ends: a
- * mapping between the lease table's form and the wire's, and the parent's
+ * mapping's or a pinhole's lease-table form and wire form, and the parent's
  * check of a message from the child before it acts on any field. Apart from
  * the nftables work, so the fuzz harness (tests/fuzz/fuzz_privsep.c)
  * reaches every check.
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lease.h"
+#include "pinhole.h"
 #include "privsep_proto.h"
 
 /* How much of the union a request of this type uses; the rest must be 0. */
@@ -22,6 +23,9 @@ payload_of(uint32_t type)
 	case PS_ADD:
 	case PS_DEL:
 		return sizeof(struct ps_mapping);
+	case PS_PIN_ADD:
+	case PS_PIN_DEL:
+		return sizeof(struct ps_pinhole);
 	default:
 		return 0;
 	}
@@ -45,6 +49,17 @@ mapping_problem(const struct ps_mapping *p, char *why, size_t len)
 	    !p->int_port) {
 		snprintf(why, len, "mapping with protocol %u, ports %u -> %u", p->proto,
 		    p->ext_port, p->int_port);
+		return why;
+	}
+	return NULL;
+}
+
+static const char *
+pinhole_problem(const struct ps_pinhole *p, char *why, size_t len)
+{
+	if ((p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) || !p->int_port ||
+	    p->zero[0] || p->zero[1] || p->zero[2]) {
+		snprintf(why, len, "pinhole with protocol %u, port %u", p->proto, p->int_port);
 		return why;
 	}
 	return NULL;
@@ -74,6 +89,8 @@ ps_request_problem(const void *buf, size_t n, uint32_t want_seq, char *why, size
 	}
 	if (m->type == PS_ADD || m->type == PS_DEL)
 		return mapping_problem(&m->u.map, why, len);
+	if (m->type == PS_PIN_ADD || m->type == PS_PIN_DEL)
+		return pinhole_problem(&m->u.pin, why, len);
 	return NULL;
 }
 
@@ -97,4 +114,26 @@ ps_lease_of(const struct ps_mapping *p, struct lease *l)
 	l->int_port = p->int_port;
 	l->remote_port = p->remote_port;
 	l->proto = p->proto;
+}
+
+void
+ps_pin_wire_of(const struct pinhole *p, struct ps_pinhole *w)
+{
+	memset(w, 0, sizeof(*w));
+	memcpy(w->int_addr, &p->int_addr, sizeof(w->int_addr));
+	memcpy(w->remote, &p->remote, sizeof(w->remote));
+	w->int_port = p->int_port;
+	w->remote_port = p->remote_port;
+	w->proto = p->proto;
+}
+
+void
+ps_pinhole_of(const struct ps_pinhole *w, struct pinhole *p)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(&p->int_addr, w->int_addr, sizeof(p->int_addr));
+	memcpy(&p->remote, w->remote, sizeof(p->remote));
+	p->int_port = w->int_port;
+	p->remote_port = w->remote_port;
+	p->proto = w->proto;
 }

@@ -31,16 +31,20 @@ enum ps_type {
 	PS_ADD,			/* u.map; not answered unless refused */
 	PS_DEL,			/* u.map; never answered (the parent logs a failure) */
 	PS_COUNTERS,		/* answered by PS_COUNTER_BATCH..., then PS_RESULT */
+	PS_PIN_ADD,		/* u.pin: an IPv6 pinhole; answered by PS_RESULT */
+	PS_PIN_DEL,		/* u.pin; answered by PS_RESULT */
+	PS_PIN_COUNTERS,	/* answered by PS_PIN_COUNTER_BATCH..., then PS_RESULT */
 	/* parent -> child */
 	PS_RESULT,		/* result: 0 or -errno */
 	PS_COUNTER_BATCH,	/* u.ctr[0 .. count-1] */
 	PS_TABLE_LOST,		/* someone removed our table; the parent rebuilt it empty */
 	PS_WAN_CHANGED,		/* rtnetlink: the WAN interface's addresses changed */
 	PS_REFUSED,		/* the PS_ADD numbered seq: u.map as sent, result -errno */
+	PS_PIN_COUNTER_BATCH,	/* u.pin_ctr[0 .. count-1] */
 	PS_TYPE_MAX
 };
 #define PS_REQUEST_FIRST	PS_OPEN
-#define PS_REQUEST_LAST		PS_COUNTERS
+#define PS_REQUEST_LAST		PS_PIN_COUNTERS
 
 /* A mapping's kernel half: what the DNAT element is made of. Network order. */
 struct ps_mapping {
@@ -61,8 +65,30 @@ struct ps_counter {
 	uint8_t		zero[5];
 };
 
+/* An IPv6 pinhole's kernel half: nothing is translated, only let in. */
+struct ps_pinhole {
+	uint8_t		int_addr[16];
+	uint8_t		remote[16];	/* :: = any */
+	uint16_t	int_port;
+	uint16_t	remote_port;	/* 0 = any */
+	uint8_t		proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t		zero[3];	/* must be 0 */
+};
+
+struct ps_pin_counter {
+	uint64_t	packets;
+	uint64_t	bytes;
+	uint8_t		int_addr[16];
+	uint16_t	int_port;
+	uint8_t		proto;
+	uint8_t		zero[5];
+};
+
 /* Counters travel 64 to a message: a listing of n mappings is n/64 messages. */
 #define PS_COUNTERS_PER_MSG	64
+/* A pinhole's counter is longer: as many as fit in the same space. */
+#define PS_PIN_COUNTERS_PER_MSG	(PS_COUNTERS_PER_MSG * sizeof(struct ps_counter) / \
+				 sizeof(struct ps_pin_counter))
 
 struct ps_msg {
 	uint32_t	type;		/* enum ps_type */
@@ -75,23 +101,31 @@ struct ps_msg {
 		struct ps_mapping	map;
 		uint32_t		ext;	/* network order; 0 = none */
 		struct ps_counter	ctr[PS_COUNTERS_PER_MSG];
+		struct ps_pinhole	pin;
+		struct ps_pin_counter	pin_ctr[PS_PIN_COUNTERS_PER_MSG];
 	} u;
 };
 /* No padding anywhere: every byte sent is a field the receiver checks or ignores on purpose. */
 _Static_assert(sizeof(struct ps_mapping) == 16, "ps_mapping is packed as written");
 _Static_assert(sizeof(struct ps_counter) == 24, "ps_counter is packed as written");
+_Static_assert(sizeof(struct ps_pinhole) == 40, "ps_pinhole is packed as written");
+_Static_assert(sizeof(struct ps_pin_counter) == 40, "ps_pin_counter is packed as written");
 _Static_assert(sizeof(struct ps_msg) == 24 + PS_COUNTERS_PER_MSG * 24, "ps_msg is fixed");
 
 /* privsep_msg.c: a mapping between the lease table's form and the wire's. */
 struct lease;
 void	ps_mapping_of(const struct lease *l, struct ps_mapping *p);
 void	ps_lease_of(const struct ps_mapping *p, struct lease *l);
+/* privsep_msg.c: the same for a pinhole. */
+struct pinhole;
+void	ps_pin_wire_of(const struct pinhole *p, struct ps_pinhole *w);
+void	ps_pinhole_of(const struct ps_pinhole *w, struct pinhole *p);
 /*
  * privsep_msg.c: what is wrong with n bytes the parent received from the
  * child as the message numbered want_seq (written into why), or NULL: the
  * length, the length field, the turn, the type (a request, PS_REQUEST_FIRST
- * through PS_REQUEST_LAST), a mapping's protocol and ports, and every field
- * or byte the type does not use being 0.
+ * through PS_REQUEST_LAST), a mapping's or a pinhole's protocol and ports,
+ * and every field or byte the type does not use being 0.
  */
 const char *ps_request_problem(const void *buf, size_t n, uint32_t want_seq, char *why,
     size_t len);

@@ -31,6 +31,9 @@ try(const struct ps_msg *m, size_t n, uint32_t want_seq)
 	    ((m->u.map.proto != IPPROTO_TCP && m->u.map.proto != IPPROTO_UDP) ||
 	     !m->u.map.ext_port || !m->u.map.int_port || m->u.map.zero))
 		abort();
+	if ((m->type == PS_PIN_ADD || m->type == PS_PIN_DEL) &&
+	    ((m->u.pin.proto != IPPROTO_TCP && m->u.pin.proto != IPPROTO_UDP) || !m->u.pin.int_port))
+		abort();
 }
 
 int

@@ -2,7 +2,8 @@
 # Privilege separation (user=): two processes, what each may do, mappings
 # end to end, kill -9 of either losing nothing, and a child that sends what
 # a compromised one would (the PORTHOLED_PRIVSEP_TEST hook): mappings the
-# parent refuses on its own, and malformed messages that stop both.
+# parent refuses on its own, and malformed messages that stop both; then
+# IPv6 pinholes over the split, with real TCP through one.
 . "$(dirname "$0")/../lib.sh"
 # The child's user; a system user made for the lab when the machine has none.
 if ! id porthole >/dev/null 2>&1; then
@@ -234,4 +235,35 @@ done
 ph_start "$conf"
 check_match "the control: a normal start after them restores the lease" "tcp +2525 +$MAIL_IP:25" \
 	"$(ph_ctl list)"
+ph_stop
+
+# --- IPv6 pinholes over the split: real TCP through one; the parent's own checks ---
+lab_ipv6
+serve_tcp6 "$NS_MAIL" 2626
+conf6=$(ph_config "user=porthole" "lease_file=$state/leases" "allow 1024-65535 $LAN6_NET 1024-65535")
+reach6() { probe_tcp6 "$1" "$2" "$3" | grep -q .; }
+pcp6_map() {
+	ip netns exec "$NS_MAIL" "$BIN/tests/pcptest" -k 3 -t 700 -i 2626 \
+		-n 0a0b0c0d0e0f101112131415 -l "$1" $GW_LAN6
+}
+: >"$LAB_DIR/portholed.log"
+PORTHOLED_PRIVSEP_TEST=pinhole ph_start "$conf6"
+check_not "the control: without a pinhole the WAN host cannot reach [$MAIL6]:2626" \
+	reach6 "$NS_WAN" $MAIL6 2626
+check_match "PCP over IPv6 opens a pinhole under user=" "result_name=SUCCESS " "$(pcp6_map 600)"
+check_match "... the parent put it into our table" "$MAIL6 . tcp . 2626" \
+	"$(in_gw nft list set inet porthole pin6 2>&1)"
+check "... and the WAN host reaches [$MAIL6]:2626 through it" reach6 "$NS_WAN" $MAIL6 2626
+check_match "... its counters come back through the parent" "\[$MAIL6\]:2626 .* [1-9][0-9]* +[1-9][0-9]* " \
+	"$(ph_ctl list)"
+check_match "PCP lifetime 0 closes it" "result_name=SUCCESS " "$(pcp6_map 0)"
+check_not "... the WAN host no longer reaches [$MAIL6]:2626" reach6 "$NS_WAN" $MAIL6 2626
+log=$(cat "$LAB_DIR/portholed.log")
+for what in "$GW_LAN6 (the gateway's own address)" "2001:db8:99::7 (outside every LAN prefix)" \
+	"fe80::1 (link-local)" "::1 (loopback)"; do
+	check_match "a pinhole to $what from the child: refused by the parent" \
+		"privsep test: pinhole tcp \[${what%% *}\]:22 .*: the parent answered Operation not permitted" "$log"
+done
+check_eq "... the parent logs each refusal" 4 "$(grep -c 'privsep: refused pinhole tcp' <<<"$log")"
+check_absent "... and none reached the kernel" " 22 " in_gw nft list set inet porthole pin6
 ph_stop
