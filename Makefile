@@ -11,7 +11,7 @@ STRIP	 ?=
 B	 := build
 VERSION	 := 0.1.0
 
-PKGS_DAEMON := libnftnl libmnl libmicrohttpd libxml-2.0 libcap
+PKGS_DAEMON := libnftnl libmnl libmicrohttpd libxml-2.0 libcap libseccomp
 PKGS_CLIENT := miniupnpc libcurl json-c
 WARN	 := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS	 ?= -O2 -g

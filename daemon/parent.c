@@ -58,7 +58,10 @@ finish(int status)
 	int st;
 
 	if (waitpid(child, &st, 0) == child) {
-		if (WIFSIGNALED(st))
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+			log_warnx("privsep: child killed by its system call filter (SIGSYS): it "
+			    "made a call it never needs (portholed(8), SECURITY)");
+		else if (WIFSIGNALED(st))
 			log_warnx("privsep: child ended by signal %d", WTERMSIG(st));
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			status = status ? status : 1;

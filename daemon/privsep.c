@@ -489,8 +489,11 @@ privsep_drop(void)
 	/* setresuid() cleared it: the parent's death ends the child too. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent_pid)
 		fatalx("privsep: the privileged parent is gone");
-	log_info("privsep: child %d runs as %s (uid %u), no capabilities, file system "
-	    "read-only%s%s", (int)getpid(), user, (unsigned)child_uid,
+	int rc = privsep_filter();
+	if (rc < 0)
+		fatalx("privsep: cannot install the system call filter: %s", strerror(-rc));
+	log_info("privsep: child %d runs as %s (uid %u), no capabilities, system call filter, "
+	    "file system read-only%s%s", (int)getpid(), user, (unsigned)child_uid,
 	    lease_dir[0] ? " but " : "", lease_dir);
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "1", 1);
@@ -509,6 +512,7 @@ privsep_drop(void)
  * parent must exit. "dnat": mappings the parent must refuse; then a call,
  * whose answer comes after the refusals, which are logged as any are.
  * "pinhole": IPv6 pinholes the parent must refuse, each answer logged.
+ * "exec": run a program, which the system call filter must not let it.
  */
 static void
 test_dnat(const char *label, struct in_addr to)
@@ -581,5 +585,8 @@ test_hook(const char *what)
 		call(&(struct ps_msg){ .type = PS_COUNTERS });
 	} else if (strcmp(what, "pinhole") == 0) {
 		test_pinholes();
+	} else if (strcmp(what, "exec") == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		log_warn("privsep test: exec /bin/true");
 	}
 }

@@ -46,8 +46,12 @@ const char *privsep_user_problem(const struct config *cfg, char *buf, size_t len
 void	privsep_on_kernel(void (*table_lost)(void), int (*wan_changed)(void),
 	    bool (*refused)(const struct lease *l));
 /* Child: become `user`, drop every capability, no_new_privs, read-only file
- * system but for the lease directory. Fatal when any step fails. */
+ * system but for the lease directory, the system call filter. Fatal when
+ * any step fails. */
 void	privsep_drop(void);
+/* privsep_filter.c: kill the process on the system calls it never makes
+ * (exec, namespaces, mounts, modules, BPF, ...). 0 or -errno. */
+int	privsep_filter(void);
 
 /* parent.c: the privileged loop over fd (the child's end is closed); exits. */
 void	parent_main(const struct config *cfg, int fd, int child_pid) __attribute__((noreturn));

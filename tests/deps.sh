@@ -3,7 +3,7 @@
 # As root, installs the missing ones; otherwise names them and fails.
 PACKAGES=(
 	build-essential pkg-config
-	libnftnl-dev libmnl-dev libmicrohttpd-dev libxml2-dev libcap-dev  # the daemon
+	libnftnl-dev libmnl-dev libmicrohttpd-dev libxml2-dev libcap-dev libseccomp-dev  # the daemon
 	libnatpmp-dev libminiupnpc-dev libcurl4-openssl-dev libjson-c-dev  # the client library
 	dnsmasq-base                                            # the lab's DNS server
 	libcmocka-dev                                           # unit tests

@@ -74,6 +74,8 @@ check_eq "the child has no effective capabilities" 0000000000000000 \
 check_eq "... none permitted" 0000000000000000 "$(status_field "${child:-0}" CapPrm)"
 check_eq "... and an empty bounding set" 0000000000000000 "$(status_field "${child:-0}" CapBnd)"
 check_eq "the child has no_new_privs" 1 "$(status_field "${child:-0}" NoNewPrivs)"
+check_eq "... and a seccomp filter (mode 2)" 2 "$(status_field "${child:-0}" Seccomp)"
+check_eq "the control: the parent has none" 0 "$(status_field "$parent" Seccomp)"
 check_eq "the parent has no_new_privs" 1 "$(status_field "$parent" NoNewPrivs)"
 # Who holds which socket: the network listeners are the child's.
 check_match "udp/5351 is the child's" "pid=$child," "$(in_gw ss -Hulnp 'sport = :5351')"
@@ -215,16 +217,22 @@ check "the same add again" ph_ctl add tcp 2530 $MAIL_IP 25
 check_eq "... now carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2530)"
 ph_stop
 
-# --- malformed messages: the parent stops, and takes the child with it ---
-for kind in short len type seq; do
+# run_to_end KIND: a start with the test hook KIND, expected to end by
+# itself; its exit status in rc, a fresh log in portholed.log.
+run_to_end() {
 	: >"$LAB_DIR/portholed.log"
-	PORTHOLED_PRIVSEP_TEST=$kind ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$conf" \
+	PORTHOLED_PRIVSEP_TEST=$1 ip netns exec "$NS_GW" "$BIN/portholed" -d -f "$conf" \
 		>>"$LAB_DIR/portholed.log" 2>&1 &
 	pid=$!
 	LAB_PIDS+=($pid)
 	wait_until 100 bash -c "! kill -0 $pid 2>/dev/null"
 	wait "$pid" 2>/dev/null
 	rc=$?
+}
+
+# --- malformed messages: the parent stops, and takes the child with it ---
+for kind in short len type seq; do
+	run_to_end $kind
 	check_eq "malformed message ($kind): the parent exits with status 1" 1 "$rc"
 	check_match "... saying why" "privsep: malformed message from the child" \
 		"$(cat "$LAB_DIR/portholed.log")"
@@ -232,6 +240,17 @@ for kind in short len type seq; do
 	check_match "... the lease file is intact: tcp 2525 is still in it" "tcp 2525 $MAIL_IP 25" \
 		"$(cat "$state"/leases*)"
 done
+
+# --- the system call filter: a child that runs a program is killed ---
+run_to_end exec
+log=$(cat "$LAB_DIR/portholed.log")
+check_match "the child reached its execve (the test hook ran)" "privsep test: exec" "$log"
+check_eq "a child calling execve: the daemon exits with status 1" 1 "$rc"
+check_match "... the parent logs that the filter killed the child" \
+	"child killed by its system call filter \(SIGSYS\)" "$log"
+check_absent "... and execve never returned to the child" "exec /bin/true" echo "$log"
+check_not "... and no portholed of this lab is left" pgrep -f "portholed -d -f $conf"
+
 ph_start "$conf"
 check_match "the control: a normal start after them restores the lease" "tcp +2525 +$MAIL_IP:25" \
 	"$(ph_ctl list)"
