@@ -51,6 +51,16 @@ static const struct pinhole_backend *pin_be;	/* nft_pinhole.c, our table only */
 static struct gateway pgw;			/* for lan6: the LAN interfaces */
 static uint32_t next_seq = 1;	/* the child's next message */
 
+/*
+ * Messages read from the child before the event loop's other sockets get
+ * their turn. Each change makes the kernel send us about three nftables
+ * events (kernwatch); read too many changes in a row and that socket
+ * overflows, its ENOBUFS means "events lost" and the table is rebuilt,
+ * which makes more events: a storm (seen with pipelined adds queued up
+ * while the parent waited for a CPU). Eight keep it far below the buffer.
+ */
+#define MSGS_PER_WAKE	8
+
 /* Exit once the child is reaped; a child that failed makes the daemon fail. */
 static void __attribute__((noreturn))
 finish(int status)
@@ -275,7 +285,9 @@ child_readable(int fd, short revents, void *arg)
 
 	(void)revents;
 	(void)arg;
-	while ((n = recv(fd, &m, sizeof(m), MSG_DONTWAIT)) != 0) {
+	for (int i = 0; i < MSGS_PER_WAKE; i++) {
+		if ((n = recv(fd, &m, sizeof(m), MSG_DONTWAIT)) == 0)
+			break;
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -300,6 +312,8 @@ child_readable(int fd, short revents, void *arg)
 		m.result = rc;
 		reply(&m);
 	}
+	if (n > 0)
+		return;		/* more to read, once the event loop has had the kernel's news */
 	if (closing) {
 		log_debug("privsep: child done; parent exits");
 		finish(0);
