@@ -30,9 +30,9 @@
 
 #include "config.h"
 #include "event.h"
+#include "lan6.h"
 #include "lease.h"
 #include "log.h"
-#include "lan6.h"
 #include "netif.h"
 #include "pinhole.h"
 #include "privsep_proto.h"
@@ -223,10 +223,12 @@ static void
 news_due(struct ev_timer *t)
 {
 	(void)t;
-	/* Indexed, not iterated by pointer: dropping a lease sends a removal,
-	 * which may read (and append) more refusals. */
-	for (size_t i = 0; i < n_refusals; i++)
-		act_on_refusal(&refusals[i]);
+	/* By index and by copy: dropping a lease sends a removal, which may
+	 * read more refusals and so move the array (realloc). */
+	for (size_t i = 0; i < n_refusals; i++) {
+		struct refusal r = refusals[i];
+		act_on_refusal(&r);
+	}
 	n_refusals = 0;
 	if (table_lost) {
 		table_lost = false;
