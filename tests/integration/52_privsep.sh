@@ -73,6 +73,8 @@ check_eq "the child has no effective capabilities" 0000000000000000 \
 	"$(status_field "${child:-0}" CapEff)"
 check_eq "... none permitted" 0000000000000000 "$(status_field "${child:-0}" CapPrm)"
 check_eq "... and an empty bounding set" 0000000000000000 "$(status_field "${child:-0}" CapBnd)"
+check_eq "... no inheritable ones" 0000000000000000 "$(status_field "${child:-0}" CapInh)"
+check_eq "... and no ambient ones" 0000000000000000 "$(status_field "${child:-0}" CapAmb)"
 check_eq "the child has no_new_privs" 1 "$(status_field "${child:-0}" NoNewPrivs)"
 check_eq "... and a seccomp filter (mode 2)" 2 "$(status_field "${child:-0}" Seccomp)"
 check_eq "the control: the parent has none" 0 "$(status_field "$parent" Seccomp)"
