@@ -179,6 +179,7 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 {
 	struct request_result res;
 	struct soap_req sr;
+	struct soap_wait w;
 	struct sbuf b;
 	int code;
 
@@ -195,8 +196,14 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 		return reply_fault(c, code);
 	}
 	sbuf_init(&b);
+	w = (struct soap_wait){ .may_wait = !rq->hold.over, .held_port = rq->hold.port };
 	code = soap_dispatch((enum upnp_svc)svc,
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"), &sr, &pa, &b, &res);
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"), &sr, &pa, &w, &b, &res);
+	if (code == SOAP_WAIT) {	/* the gateway in front decides: soap_hold.c */
+		sbuf_free(&b);
+		soap_hold(&rq->hold, c, w.proto, w.port);
+		return MHD_YES;
+	}
 	log_debug("upnp: %s %s %s -> %d", peer, upnp_service((enum upnp_svc)svc)->control,
 	    sr.action, code ? code : 200);
 	stats_result(OWNER_UPNP, &res);	/* counted; a refusal logged with its reason */
@@ -253,7 +260,8 @@ route(struct MHD_Connection *c, const char *url, const char *method, struct http
 	if (kind == HTTP_CONTROL) {
 		if ((svc = svc_by(url, true)) < 0)
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
-		if (!rate_ok(c))
+		/* A held request, resumed, was let in already. */
+		if (!rq->hold.deadline_ms && !rate_ok(c))
 			return reply_empty(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 		return do_control(c, svc, rq);
 	}
@@ -316,6 +324,8 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
+	if (rq)
+		soap_hold_forget(&rq->hold);
 	http_req_free(rq);
 	*con_cls = NULL;
 }
@@ -392,8 +402,9 @@ start_one(int lan, uint16_t port)
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
 				   .sin_addr = upnp_st.gw.lan[lan].addr };
 
-	return MHD_start_daemon(MHD_USE_EPOLL, port, accept_policy, NULL, handler, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, HTTP_OPTIONS, MHD_OPTION_END);
+	return MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, port, accept_policy,
+	    NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, HTTP_OPTIONS,
+	    MHD_OPTION_END);
 }
 
 /* [::]:port on the LAN device alone; -errno when IPv6 is not there. */
@@ -429,8 +440,9 @@ start_one6(int lan, uint16_t port)
 		log_warn("upnp: no HTTP on [::]:%u of %s", port, upnp_st.gw.lan[lan].ifname);
 		return NULL;
 	}
-	d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_IPv6, port, accept_policy, NULL, handler,
-	    NULL, MHD_OPTION_LISTEN_SOCKET, fd, HTTP_OPTIONS, MHD_OPTION_END);
+	d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_IPv6 | MHD_ALLOW_SUSPEND_RESUME, port,
+	    accept_policy, NULL, handler, NULL, MHD_OPTION_LISTEN_SOCKET, fd, HTTP_OPTIONS,
+	    MHD_OPTION_END);
 	if (!d)
 		close(fd);
 	return d;
@@ -461,6 +473,7 @@ http_init(void)
 	struct MHD_Daemon *d;
 
 	n_srvs = 0;
+	soap_hold_init();
 	for (int i = 0; i < upnp_st.gw.n_lan; i++) {
 		const union MHD_DaemonInfo *di;
 
@@ -491,6 +504,7 @@ void
 http_fini(void)
 {
 	ev_set_idle_hook(NULL, NULL);
+	soap_hold_release_all();	/* MHD must not stop with suspended connections */
 	for (int i = 0; i < n_srvs; i++) {
 		if (srvs[i].epfd >= 0)
 			ev_fd_del(srvs[i].epfd);

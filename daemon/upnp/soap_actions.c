@@ -17,6 +17,7 @@
 #include "config.h"
 #include "event.h"
 #include "lease.h"
+#include "log.h"
 #include "policy.h"
 #include "stats.h"
 #include "upnp.h"
@@ -32,6 +33,7 @@ struct act {
 	const char		*soapaction;	/* the header, NULL when absent */
 	struct in_addr		 peer;		/* 0.0.0.0 for a peer on IPv6 */
 	const struct in6_addr	*peer6;		/* IPv4 as ::ffff:a.b.c.d */
+	struct soap_wait	*wait;		/* NULL: the answer cannot wait */
 	struct sbuf		*out;
 	char			 type[128];	/* service type echoed back */
 	struct request_result	 res;		/* for the operator: what was refused, why */
@@ -259,20 +261,32 @@ authorize_port(struct act *a, const struct add_args *x, uint16_t ext)
 }
 
 /*
- * Behind another NAT (upstream.h): a refusal standing at the gateway in
- * front is this action's error too, and the mapping goes. A new mapping's
- * answer from there comes later; a SOAP reply cannot wait for it, so the
- * mapping is granted now and removed when the gateway in front refuses it.
+ * Behind another NAT (upstream.h) the mapping just made here is asked for
+ * at the gateway in front too. Until that answers, the reply waits
+ * (SOAP_WAIT, upnp.h); a refusal there is this action's error, with the
+ * code a client knows for it, and the mapping here goes, as it does when
+ * the wait is over without an answer: a mapping that cannot work is not
+ * granted.
  */
 static int
-upstream_refusal(struct act *a, struct lease *l)
+upstream_outcome(struct act *a, struct lease *l)
 {
 	struct in_addr ext;
 	uint32_t lifetime = UINT32_MAX;
 	int code;
 
 	switch (upstream_answer(l->proto, l->ext_port, &ext, &lifetime)) {
-	case UPSTREAM_DENIED: code = UPNP_NOT_AUTHORIZED; break;
+	case UPSTREAM_PENDING:
+		if (a->wait && a->wait->may_wait) {
+			a->wait->proto = l->proto;
+			a->wait->port = l->ext_port;
+			return SOAP_WAIT;
+		}
+		log_warnx("upnp: %s %u: the gateway in front did not answer within %d ms; refused",
+		    lease_proto_name(l->proto), l->ext_port, SOAP_HOLD_MS);
+		code = UPNP_ACTION_FAILED;
+		break;
+	case UPSTREAM_DENIED: code = a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT; break;
 	case UPSTREAM_TAKEN: code = UPNP_CONFLICT; break;
 	case UPSTREAM_NO_RESOURCES: code = UPNP_NO_PORT_MAPS; break;
 	case UPSTREAM_FAILED: code = UPNP_ACTION_FAILED; break;
@@ -297,7 +311,7 @@ add_lease(struct act *a, const struct add_args *x, uint16_t ext)
 
 	switch (rc) {
 	case 0:
-		return upstream_refusal(a, l);
+		return upstream_outcome(a, l);
 	case -EEXIST:
 	case -EADDRINUSE:	/* the gateway's own port */
 		return refuse(a, UPNP_CONFLICT, stats_refusal_of(rc));
@@ -337,17 +351,20 @@ static int
 do_add_any(struct act *a)
 {
 	struct add_args x;
-	uint16_t want, port = 0;
+	uint16_t want, again, port = 0;
 	int rc = UPNP_NO_PORT_MAPS;
 
 	TRY(parse_add(a, &x));
 	TRY(authorize_client(a, &x));
 	want = x.ext ? x.ext : x.intp;
-	/* The same host asking again keeps what it has (renewal is idempotent). */
-	if (x.ext && same_host_mapping(lease_find(x.proto, x.ext), &x) &&
-	    authorize_port(a, &x, x.ext) == 0) {
-		port = x.ext;
-		rc = add_lease(a, &x, port);
+	/* The same host asking again keeps what it has (renewal is idempotent),
+	 * and so does this request asked again after its wait (upnp.h). */
+	again = a->wait && a->wait->held_port ? a->wait->held_port : x.ext;
+	if (again && same_host_mapping(lease_find(x.proto, again), &x) &&
+	    authorize_port(a, &x, again) == 0) {
+		port = again;
+		if ((rc = add_lease(a, &x, port)) == SOAP_WAIT)
+			return rc;
 	}
 	/* Otherwise the nearest free port the policy allows, within a bounded hunt. */
 	for (int tries = 0; rc && tries < 64; tries++) {
@@ -786,7 +803,8 @@ run_action(struct act *a)
 
 int
 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
-    const struct in6_addr *peer, struct sbuf *out, struct request_result *res)
+    const struct in6_addr *peer, struct soap_wait *w, struct sbuf *out,
+    struct request_result *res)
 {
 	struct in_addr v4 = { INADDR_ANY };
 	struct act a;
@@ -794,10 +812,13 @@ soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *
 	if (IN6_IS_ADDR_V4MAPPED(peer))
 		memcpy(&v4, &peer->s6_addr[12], 4);
 	a = (struct act){ .svc = svc, .ver = upnp_service(svc)->ver, .rq = rq,
-			  .soapaction = soapaction, .peer = v4, .peer6 = peer, .out = out,
-			  .res = { .client = v4 } };
+			  .soapaction = soapaction, .peer = v4, .peer6 = peer, .wait = w,
+			  .out = out, .res = { .client = v4 } };
 	bool adding = strncmp(rq->action, "Add", 3) == 0;
 	int code = run_action(&a);
+
+	if (code == SOAP_WAIT)
+		return code;	/* nothing answered yet, so nothing counted */
 
 	/* Only a mapping that was asked for and not made is a refusal; an
 	 * AddAnyPortMapping that found a port after refusals made one. */

@@ -16,6 +16,7 @@
  * ssdp.c (SSDP sockets and answering), ssdp6.c (the IPv6 socket), describe.c (xml/ templates), http.c (libmicrohttpd),
  * http_req.c (the HTTP glue's decisions, pure),
  * soap.c (SOAP parse/format, pure), soap_actions.c (actions -> lease table),
+ * soap_hold.c (answers held for the gateway in front),
  * soap_pinhole.c (WANIPv6FirewallControl:1 -> pinhole table),
  * gena_msg.c (GENA header parsing, pure), gena.c (subscriptions, NOTIFY),
  * wanif.c (WAN interface counters and link state).
@@ -30,6 +31,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "event.h"
 #include "frontend.h"
 #include "sbuf.h"
 
@@ -229,12 +231,33 @@ enum upnp_error {
 #undef UPNP_ERROR_ENUM
 };
 
+/* soap_hold.c: SOAP answers held until the gateway in front answers */
+#define SOAP_HOLD_MS	4000	/* in all; miniupnpc gives up after 5 s */
+struct soap_hold {
+	struct ev_timer	 timer;		/* first: the deadline */
+	struct soap_hold *next;		/* in the list of holds, while held */
+	void		*conn;		/* the suspended MHD connection */
+	uint64_t	 deadline_ms;	/* 0 until first held */
+	uint8_t		 proto;		/* what the gateway in front is asked */
+	uint16_t	 port;
+	bool		 held;		/* suspended now */
+	bool		 over;		/* the wait is over: answer without one */
+};
+struct MHD_Connection;
+/* Suspends c until the gateway in front answers (proto, port) or the wait
+ * (SOAP_HOLD_MS from the first hold) is over; libmicrohttpd then calls the
+ * handler again, and h->over says whether it may wait once more. */
+void	 soap_hold(struct soap_hold *h, struct MHD_Connection *c, uint8_t proto, uint16_t port);
+void	 soap_hold_forget(struct soap_hold *h);	/* the request is gone */
+void	 soap_hold_release_all(void);		/* before libmicrohttpd stops */
+void	 soap_hold_init(void);
 /* http_req.c: the HTTP glue's decisions, pure */
 struct http_req {
 	char		*body;		/* at most UPNP_BODY_MAX bytes */
 	size_t		 len;
 	size_t		 seen;		/* every body byte, kept or not */
 	bool		 too_big;
+	struct soap_hold hold;
 };
 enum http_kind { HTTP_DOCUMENT, HTTP_CONTROL, HTTP_SUBSCRIBE, HTTP_UNSUBSCRIBE, HTTP_OTHER };
 /* true when a Content-Length announces more than UPNP_BODY_MAX. */
@@ -270,13 +293,29 @@ void	 soap_end(struct sbuf *b, const char *action);
 void	 soap_fault(struct sbuf *b, int code);
 void	 soap_init(void);
 
-/* soap_actions.c: 0 (response in out) or a UPnP error code. */
+/*
+ * soap_actions.c: 0 (response in out), a UPnP error code, or SOAP_WAIT.
+ * Behind another NAT (upstream.h) an added mapping's answer waits for the
+ * gateway in front: with w->may_wait, SOAP_WAIT says which (proto, port)
+ * to wait for; the caller holds the answer and dispatches the same request
+ * again when that is answered, with w->held_port set to w->port, and
+ * without may_wait once the wait is over (then 501, the mapping removed).
+ */
+#define SOAP_WAIT	1	/* not a UPnP code: hold the answer */
+struct soap_wait {
+	bool		 may_wait;	/* in: the answer can be held back */
+	uint16_t	 held_port;	/* in: the port waited for before (AddAnyPortMapping) */
+	uint8_t		 proto;		/* out, with SOAP_WAIT */
+	uint16_t	 port;
+};
 struct request_result;
 /* peer: IPv4 as ::ffff:a.b.c.d. A peer on IPv6 has no IPv4 address of its own here,
  * so WANIPConnection sees it as 0.0.0.0 (secure_mode refuses it every mapping).
- * res (may be NULL): what was answered, and for a refused mapping why (stats.h). */
+ * w (may be NULL: never wait); res (may be NULL): what was answered, and for
+ * a refused mapping why (stats.h). */
 int	 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
-	    const struct in6_addr *peer, struct sbuf *out, struct request_result *res);
+	    const struct in6_addr *peer, struct soap_wait *w, struct sbuf *out,
+	    struct request_result *res);
 /* soap_pinhole.c: a WANIPv6FirewallControl:1 action; 0 or a UPnP error code. */
 int	 soap_pinhole_action(const struct soap_req *rq, const char *svc_type,
 	    const struct in6_addr *peer, struct sbuf *out);

@@ -73,7 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (soap_parse((const char *)data + 1, size - 1, &rq) != 0)
 		return 0;
 	sbuf_init(&out);
-	soap_dispatch(svc, (data[0] & 0x20) ? "x#y" : NULL, &rq, &peer, &out, NULL);
+	soap_dispatch(svc, (data[0] & 0x20) ? "x#y" : NULL, &rq, &peer, NULL, &out, NULL);
 	sbuf_free(&out);
 	lease_flush(-1);	/* each input starts from an empty table: a crash replays */
 	pinhole_flush(-1);

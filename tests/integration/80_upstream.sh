@@ -68,8 +68,9 @@ ph_stop
 # --- 2. the ISP box runs portholed: mappings are made in front too (62, 63) ---
 isp_listed() { isp_ctl list | grep -E "^$1 +$2 +$OFFICE_WAN_IP:$2 "; }
 isp_gone() { ! isp_listed "$@"; }
-check "the ISP box's portholed starts (max_lifetime 300, internal port 23 denied)" \
-	isp_start "$(isp_config max_lifetime=300 "deny 1-65535 0.0.0.0/0 23")"
+check "the ISP box's portholed starts (max_lifetime 300, internal ports 23, 24, 2424 denied)" \
+	isp_start "$(isp_config max_lifetime=300 "deny 1-65535 0.0.0.0/0 23" \
+		"deny 1-65535 0.0.0.0/0 24" "deny 1-65535 0.0.0.0/0 2424")"
 isp_ctl add tcp 2000 ${ISP_LAN_IP%.*}.99 2000 0 "another customer" >/dev/null
 check "the office router starts with upstream=auto (the default)" \
 	ph_start "$(ph_config status_port=5380 http_port=5000)"
@@ -99,7 +100,8 @@ check_match "62 a PCP MAP names the public address and port, and the shorter lif
 	"result_name=SUCCESS lifetime=300 .*ext_port=587 ext_ip=$ISP_EXT_IP" "$out"
 R=$(in_mail timeout 20 upnpc -i -e "smtps" -a $MAIL_IP 465 465 TCP 600 2>&1)
 check_match "62 upnpc maps tcp/465" "external $ISP_EXT_IP:465 TCP is redirected to internal $MAIL_IP:465" "$R"
-check "62 ... and the ISP box holds it within 3 s" wait_until 30 isp_listed tcp 465
+check "62 ... and the ISP box held it before upnpc had its answer (the answer waited)" \
+	isp_listed tcp 465
 check_match "62 ... with the local lease's description (PCP DESCRIPTION)" "^tcp +465 .* smtps$" \
 	"$(isp_ctl list)"
 check_eq "portholectl status: three mappings forwarded" 3 "$(status_of upstream_mapped)"
@@ -118,13 +120,39 @@ check_eq "porthole status: exit 0, verdict open, reached from outside, at the pu
 	"0 open open $ISP_EXT_IP" "$rc $(python3 -c 'import json,sys; d=json.load(sys.stdin)
 print(d["verdict"], d["ports"][0]["outside"], d["public_address"])' <<<"$js")"
 
+# UPnP answers wait for the gateway in front: its refusal is the client's (62)
+U2="-u http://$GW_LAN_IP:5000/igd2.xml"
+no_local() { ! ph_ctl list | grep -qE "^$1 +$2 "; }
+# upnp_refused WHAT CODE [UPNPC_ARGS...] PORT: AddPortMapping of tcp/PORT
+# gets CODE, and leaves no mapping here.
+upnp_refused() {
+	local what=$1 code=$2 port=${!#} r
+	r=$(in_mail timeout 20 upnpc -i "${@:3:$#-3}" -a $MAIL_IP $port $port TCP 600 2>&1)
+	check_match "62 UPnP AddPortMapping of tcp/$port, $what: $code once it said so" \
+		"AddPortMapping\\($port, $port, $MAIL_IP\\) failed with code $code" "$r"
+	check "62 ... and no local mapping of tcp $port is left" no_local tcp $port
+}
+upnp_refused "IGD:1, denied by the ISP box's rules" 718 24
+R=$(in_mail timeout 20 upnpc -i $U2 -a $MAIL_IP 2425 2425 TCP 600 2>&1)
+check_match "62 control: UPnP IGD:2 AddPortMapping of tcp/2425 succeeds" \
+	"external $ISP_EXT_IP:2425 TCP is redirected to internal $MAIL_IP:2425" "$R"
+check "62 ... held by the ISP box before the answer came" isp_listed tcp 2425
+upnp_refused "IGD:2, denied by the ISP box's rules" 606 $U2 2424
+upnp_refused "another customer's at the ISP box" 718 $U2 2000
+R=$(in_mail timeout 20 upnpc -i $U2 -n $MAIL_IP 2002 2000 TCP 600 2>&1)
+check_match "62 AddAnyPortMapping asking for tcp/2000 gets the next port the ISP box grants, 2001" \
+	"external $ISP_EXT_IP:2001 TCP is redirected to internal $MAIL_IP:2002" "$R"
+check "62 ... held by the ISP box" isp_listed tcp 2001
+check_match "62 ... and here" "^tcp +2001 +$MAIL_IP:2002 " "$(ph_ctl list)"
+check "62 ... and not 2000 here" no_local tcp 2000
+
 # refusals in front become refusals here (62)
 out=$(in_mail natpmpc -g $GW_LAN_IP -a 23 23 tcp 600 2>&1)
 check_match "62 the ISP box denies tcp/23: natpmpc gets NOT_AUTHORIZED (result 2)" \
 	"[Nn]ot [Aa]uthorized|NOTAUTHORIZED" "$out"
 R=$(in_mail timeout 20 upnpc -i -a $MAIL_IP 23 23 TCP 600 2>&1)
-check_match "62 ... and UPnP AddPortMapping of tcp/23 (refusal standing) gets 606" \
-	"AddPortMapping\\(23, 23, $MAIL_IP\\) failed with code 606" "$R"
+check_match "62 ... and UPnP IGD:1 AddPortMapping of tcp/23 (refusal standing) gets 718" \
+	"AddPortMapping\\(23, 23, $MAIL_IP\\) failed with code 718" "$R"
 check_not "62 ... and no local mapping of tcp 23 is left" bash -c "ip netns exec $NS_GW \
 	$BIN/portholectl -s $CTL_SOCK list | grep -E '^tcp +23 '"
 out=$(in_mail "$P" -o map -p tcp -i 23 -e 23 -l 600 $GW_LAN_IP)
@@ -196,7 +224,7 @@ ph_stop
 # --- 3. the box in front speaks no protocol ---
 isp_stop
 check "the office router starts with STUN and nothing answering in front" \
-	ph_start "$(ph_config "stun_server=$NET_IP")"
+	ph_start "$(ph_config "stun_server=$NET_IP" http_port=5000)"
 check "61 STUN still tells the public address" wait_until 30 bash -c \
 	"ip netns exec $NS_GW $BIN/portholectl -s $CTL_SOCK status | grep -qx external_address=$NEW_EXT"
 out=$(in_mail natpmpc -g $GW_LAN_IP -a 110 110 tcp 600 2>&1)
@@ -204,6 +232,37 @@ check_match "62 upstream_required=yes: natpmpc gets NETWORK_FAILURE (result 3)" 
 	"[Nn]etwork failure|NETWORKFAILURE" "$out"
 check_not "62 ... and no local mapping of tcp 110 is left" bash -c "ip netns exec $NS_GW \
 	$BIN/portholectl -s $CTL_SOCK list | grep -E '^tcp +110 '"
+t0=$(now_ms)
+R=$(in_mail timeout 20 upnpc -i -a $MAIL_IP 111 111 TCP 600 2>&1)
+t1=$(now_ms)
+check_match "62 UPnP AddPortMapping of tcp/111 gets 501 (ActionFailed), within upnpc's 5 s" \
+	"AddPortMapping\\(111, 111, $MAIL_IP\\) failed with code 501" "$R"
+echo "INFO upnpc -a 111 answered in $((t1 - t0)) ms"
+check "62 ... and no local mapping of tcp 111 is left" no_local tcp 111
+# The worker asks the gateway in front one request at a time, and a box
+# that swallows requests (no ICMP refusal either) costs it a timeout each.
+# tcp/113 is queued behind eight PCP requests (1201-1208, their clients
+# gone), so no answer can come for it within 4 s: its wait ends at that
+# bound. (-u: upnpc without discovery.)
+in_isp nft -f - <<'NFT'
+table inet blackhole { chain input { type filter hook input priority 0; udp dport { 1900, 5351 } drop; } }
+NFT
+for p in $(seq 1201 1208); do
+	in_mail "$P" -o map -p tcp -i $p -e $p -l 600 -t 300 -k 1 $GW_LAN_IP >/dev/null 2>&1 &
+	UP_BG+=($!)
+done
+wait "${UP_BG[@]}"
+wait_until 50 grep -q "mapping added: pcp tcp 1208 " "$LAB_DIR/portholed.log"
+t0=$(now_ms)
+R=$(in_mail timeout 20 upnpc -i -u http://$GW_LAN_IP:5000/igd1.xml -a $MAIL_IP 113 113 TCP 600 2>&1)
+t1=$(now_ms)
+check_match "62 no answer from the box in front: AddPortMapping of tcp/113 gets 501 after the bounded wait" \
+	"AddPortMapping\\(113, 113, $MAIL_IP\\) failed with code 501" "$R"
+echo "INFO upnpc -a 113 answered in $((t1 - t0)) ms"
+check_match "62 ... the log says the gateway in front did not answer in time" \
+	"upnp: tcp 113: the gateway in front did not answer within 4000 ms" "$(cat "$LAB_DIR/portholed.log")"
+check "62 ... and no local mapping of tcp 113 is left" no_local tcp 113
+in_isp nft delete table inet blackhole
 ph_stop
 check "the office router starts with upstream_required=no" \
 	ph_start "$(ph_config "stun_server=$NET_IP" upstream_required=no)"
@@ -212,6 +271,12 @@ check_match "62 upstream_required=no: PCP MAP succeeds, naming the WAN address i
 	"result_name=SUCCESS .*ext_port=110 ext_ip=$OFFICE_WAN_IP" "$out"
 check_match "62 ... and the log says it is kept here only" "tcp 110 refused by the gateway in front .*kept here only" \
 	"$(cat "$LAB_DIR/portholed.log")"
+R=$(in_mail timeout 20 upnpc -i -a $MAIL_IP 112 112 TCP 600 2>&1)
+check_match "62 upstream_required=no: UPnP AddPortMapping of tcp/112 succeeds" \
+	"TCP is redirected to internal $MAIL_IP:112" "$R"
+check_match "62 ... kept here (listed)" "^tcp +112 +$MAIL_IP:112 " "$(ph_ctl list)"
+check_match "62 ... and the log says it is kept here only" \
+	"tcp 112 refused by the gateway in front .*kept here only" "$(cat "$LAB_DIR/portholed.log")"
 sleep 10	# past the 10 s a refusal stands
 out=$(in_mail natpmpc -g $GW_LAN_IP -a 110 110 tcp 600 2>&1)
 check_match "62 once the refusal lapsed, asking again is asked in front again, and answered" \

@@ -88,7 +88,7 @@ call(enum upnp_svc svc, const char *ns, const char *action, const char *args,
 	if (rc)
 		return rc;
 	sbuf_init(&out);
-	rc = soap_dispatch(svc, NULL, &rq, &from, &out, &last);
+	rc = soap_dispatch(svc, NULL, &rq, &from, NULL, &out, &last);
 	if (resp)
 		*resp = sbuf_take(&out, NULL);
 	else

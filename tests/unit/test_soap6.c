@@ -82,7 +82,7 @@ call(const char *action, const char *args, char **resp)
 	if ((rc = soap_parse(body, strlen(body), &rq)) != 0)
 		return rc;
 	sbuf_init(&out);
-	rc = soap_dispatch(SVC_V6FC1, NULL, &rq, &peer, &out, NULL);
+	rc = soap_dispatch(SVC_V6FC1, NULL, &rq, &peer, NULL, &out, NULL);
 	if (resp)
 		*resp = sbuf_take(&out, NULL);
 	else
