@@ -26,7 +26,7 @@ ip -n "$NS_WAN" addr flush dev br0
 ip -n "$NS_WAN" addr add $X_NET/24 dev br0
 P="$BIN/tests/pcptest"
 
-miniupnpd_setup "$NS_ISP" "$ISP_LAN_NET"
+miniupnpd_setup "$NS_ISP" "$ISP_LAN_NET" "deny 2424 0.0.0.0/0 1-65535"
 mu_start() { miniupnpd_start; }
 mu_stop() { kill -TERM "$MU_PID" 2>/dev/null; wait "$MU_PID" 2>/dev/null; }
 rules() { in_isp nft list chain inet filter prerouting_miniupnpd; }
@@ -55,6 +55,22 @@ check_match "the office router's table maps the public address too (hairpin)" \
 	"elements = \\{ .*$X_EXT" "$(in_gw nft list set inet porthole ext4 | tr -d '\n')"
 check_eq "62 the workstation reaches the mail server through the public address (office hairpin)" \
 	"$X_EXT" "$(probe_tcp "$NS_WS" $X_EXT 587 | cut -d: -f1)"
+
+# UPnP's answer waits for miniupnpd's (soap_hold.c)
+R=$(in_mail timeout 20 upnpc -i -e smtps -a $MAIL_IP 465 465 TCP 600 2>&1)
+check_match "62 upnpc maps tcp/465 through the office router, told miniupnpd's address" \
+	"external $X_EXT:465 TCP is redirected to internal $MAIL_IP:465" "$R"
+check "62 ... miniupnpd's rule was there before upnpc had its answer" has_rule 465
+# miniupnpd's rules keep external port 2424: it offers another one, which a
+# server's clients could not find; the office router gives it back (718).
+R=$(in_mail timeout 20 upnpc -i -a $MAIL_IP 2424 2424 TCP 600 2>&1)
+check_match "62 miniupnpd keeps external port 2424: UPnP AddPortMapping gets 718 once it said so" \
+	"AddPortMapping\\(2424, 2424, $MAIL_IP\\) failed with code 718" "$R"
+check_not "62 ... and no local mapping of tcp 2424 is left" bash -c \
+	"ip netns exec $NS_GW $BIN/portholectl -s $CTL_SOCK list | grep -E '^tcp +2424 '"
+R=$(in_mail timeout 20 upnpc -i -d 465 TCP 2>&1)
+check_match "63 upnpc deletes tcp/465" "UPNP_DeletePortMapping\\(\\) returned : 0" "$R"
+check "63 ... and miniupnpd's rule goes within 3 s" wait_until 30 no_rule 465
 
 in_mail natpmpc -g $GW_LAN_IP -a 25 25 tcp 0 >/dev/null 2>&1
 check "63 deleting tcp/25 removes miniupnpd's rule within 3 s" wait_until 30 no_rule 25
