@@ -18,6 +18,7 @@
 #include "lease.h"
 #include "log.h"
 #include "netif.h"
+#include "upstream_announce.h"
 #include "upstream_worker.h"
 
 #define PORTS		65536
@@ -272,6 +273,10 @@ upstream_init(const struct config *cfg)
 		return rc;
 	}
 	up.active = true;
+	if ((rc = upa_init(cfg->ext_ifname)) < 0)
+		log_warnx("upstream: not listening for the gateway's announcements on %s: %s; "
+		    "its restarts are found by the %u ms poll", cfg->ext_ifname, strerror(-rc),
+		    UPW_CHECK_MS);
 	/* Leases restored from the lease file before we started. */
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
@@ -286,6 +291,7 @@ upstream_init(const struct config *cfg)
 void
 upstream_fini(void)
 {
+	upa_fini();
 	if (up.fd >= 0)
 		ev_fd_del(up.fd);
 	upw_stop();		/* closes the pipe */

@@ -38,6 +38,9 @@ static struct {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	bool			 running;
+	bool			 check_now;	/* an announcement came: check before waiting */
+	unsigned		 check_ms;
+	struct in_addr		 gw;		/* set before the thread starts */
 	struct job		*head, *tail;
 	struct job		**queued;	/* [2 * PORTS]: the node waiting for this port */
 	size_t			 n_queued;
@@ -84,6 +87,21 @@ upw_want(uint8_t proto, uint16_t port, uint32_t lifetime, const char *desc)
 	snprintf(j->desc, sizeof(j->desc), "%s", desc ? desc : "portholed");
 	pthread_mutex_unlock(&w.mu);
 	return 0;
+}
+
+void
+upw_check_now(void)
+{
+	pthread_mutex_lock(&w.mu);
+	w.check_now = true;
+	pthread_cond_signal(&w.cv);
+	pthread_mutex_unlock(&w.mu);
+}
+
+struct in_addr
+upw_gateway(void)
+{
+	return w.gw;
 }
 
 size_t
@@ -309,13 +327,19 @@ worker(void *arg)
 			pthread_mutex_lock(&w.mu);
 			continue;
 		}
-		if (pthread_cond_timedwait(&w.cv, &w.mu, &due) != ETIMEDOUT)
+		if (!w.check_now && pthread_cond_timedwait(&w.cv, &w.mu, &due) != ETIMEDOUT)
 			continue;
+		w.check_now = false;
 		pthread_mutex_unlock(&w.mu);
 		check_gateway();
 		renew_due();
 		clock_gettime(CLOCK_MONOTONIC, &due);
-		due.tv_sec += UPW_CHECK_MS / 1000;
+		due.tv_sec += w.check_ms / 1000;
+		due.tv_nsec += (long)(w.check_ms % 1000) * 1000000;
+		if (due.tv_nsec >= 1000000000) {
+			due.tv_sec++;
+			due.tv_nsec -= 1000000000;
+		}
 		pthread_mutex_lock(&w.mu);
 	}
 	pthread_mutex_unlock(&w.mu);
@@ -327,6 +351,7 @@ upw_start(enum porthole_method method, int *fd)
 {
 	struct porthole_opts o;
 	pthread_condattr_t ca;
+	const char *t = getenv("PORTHOLED_UPSTREAM_CHECK_MS");
 	int p[2], rc;
 
 	porthole_opts_init(&o);
@@ -334,6 +359,9 @@ upw_start(enum porthole_method method, int *fd)
 	o.timeout_ms = 1000;
 	if ((rc = porthole_open(&w.ph, &o)) != 0)
 		return rc == PORTHOLE_ERR_NOGATEWAY ? -ENETUNREACH : -ENOMEM;
+	w.gw = porthole_gateway(w.ph);
+	w.check_ms = t && atoi(t) >= 100 ? (unsigned)atoi(t) : UPW_CHECK_MS;
+	w.check_now = false;
 	w.queued = calloc(2 * PORTS, sizeof(*w.queued));
 	w.made = calloc(2 * PORTS, sizeof(*w.made));
 	if (!w.queued || !w.made || pipe2(p, O_CLOEXEC) < 0) {

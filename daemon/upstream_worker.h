@@ -10,8 +10,9 @@
  * local requests becomes at most one upstream request per port in flight.
  * Every 2 s the worker also asks the gateway for its address and whether
  * it still holds our mappings (epoch, UPnP entry); after a restart it
- * maps everything again and says so. It renews what it made at half the
- * granted lifetime until told to remove it.
+ * maps everything again and says so. An announcement from the gateway
+ * (upstream_announce.c) makes it ask at once (upw_check_now). It renews
+ * what it made at half the granted lifetime until told to remove it.
  */
 #ifndef PORTHOLE_UPSTREAM_WORKER_H
 #define PORTHOLE_UPSTREAM_WORKER_H
@@ -22,7 +23,7 @@
 #include "porthole.h"
 
 #define UPW_DESC_MAX	64
-#define UPW_CHECK_MS	2000
+#define UPW_CHECK_MS	2000	/* PORTHOLED_UPSTREAM_CHECK_MS overrides it, for tests */
 
 enum upw_kind {
 	UPW_MAPPED,		/* proto/port now mapped upstream (ext, lifetime, method) */
@@ -51,5 +52,9 @@ int	upw_want(uint8_t proto, uint16_t port, uint32_t lifetime, const char *desc);
 void	upw_stop(void);
 /* Jobs waiting (not counting the one under way). */
 size_t	upw_queued(void);
+/* Ask the gateway at once whether it restarted or changed its address. */
+void	upw_check_now(void);
+/* The gateway the worker talks to (found at upw_start). */
+struct in_addr upw_gateway(void);
 
 #endif
