@@ -71,13 +71,21 @@ discover(struct porthole *ph, const char *st, struct phc_upnp **slot)
 {
 	struct UPNPDev *devs, *d;
 	struct phc_upnp *u;
+	char mif[INET_ADDRSTRLEN];
 	int err = 0, ok = 0;
 
 	if (*slot != NULL)
 		return 0;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return PORTHOLE_ERR_SYSTEM;
-	devs = upnpDiscoverDevice(st, ph->o.timeout_ms, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2,
+	/*
+	 * Sent from the address facing the gateway: a router asking the one
+	 * in front would otherwise search wherever its multicast route
+	 * points, its own LAN.
+	 */
+	inet_ntop(AF_INET, &ph->local, mif, sizeof(mif));
+	devs = upnpDiscoverDevice(st, ph->o.timeout_ms, ph->local.s_addr ? mif : NULL, NULL,
+	    UPNP_LOCAL_PORT_ANY, 0, 2,
 	    &err);
 	for (d = devs; d != NULL && !ok; d = d->pNext)
 		if (url_on_gateway(d->descURL, ph->gw) && strstr(d->st, "InternetGatewayDevice"))
