@@ -601,7 +601,7 @@ serve_udp6() { serve_udp_on "$1" "$2" UDP6-RECVFROM:"$2",fork,reuseaddr,ipv6only
 # NS as its nft_init.sh lays out its chains (table inet filter, forward ->
 # miniupnpd, nat prerouting/postrouting -> *_miniupnpd), with a config that
 # allows ALLOW_NET and denies the rest. miniupnpd_start runs it and waits for
-# udp/5351; MU_PID is its pid.
+# udp/5351 (or the PROTO PORT given); MU_PID is its pid.
 miniupnpd_setup() {
 	MU_NS=$1
 	local allow=$2
@@ -616,19 +616,64 @@ table inet filter {
 	chain postrouting_miniupnpd { }
 }
 NFT
+	# A KEY=VALUE given replaces the default: miniupnpd reads
+	# enable_natpmp=no after enable_natpmp=yes as yes.
+	local defaults=(ext_ifname=wan0 listening_ip=br-lan http_port=0 enable_natpmp=yes
+		enable_upnp=yes system_uptime=no min_lifetime=120
+		uuid=3c7b8d2e-1f20-4c6a-9a1e-0123456789ab) a i
+	for a in "$@"; do
+		for i in "${!defaults[@]}"; do
+			[[ $a == *=* && ${defaults[i]%%=*} == "${a%%=*}" ]] && unset 'defaults[i]'
+		done
+	done
 	{
-		printf '%s\n' ext_ifname=wan0 listening_ip=br-lan http_port=0 enable_natpmp=yes \
-			enable_upnp=yes system_uptime=no min_lifetime=120 \
-			uuid=3c7b8d2e-1f20-4c6a-9a1e-0123456789ab "$@"
+		printf '%s\n' "${defaults[@]}" "$@"
 		echo "allow 1-65535 $allow 1-65535"
 		echo "deny 0-65535 0.0.0.0/0 0-65535"
 	} >"$LAB_DIR/miniupnpd.conf"
 }
 
 miniupnpd_start() {
+	local proto=${1:-udp} port=${2:-5351}
 	ip netns exec "$MU_NS" /usr/sbin/miniupnpd -d -f "$LAB_DIR/miniupnpd.conf" \
 		-P "$LAB_DIR/miniupnpd.pid" >>"$LAB_DIR/miniupnpd.log" 2>&1 &
 	MU_PID=$!
 	LAB_PIDS+=($MU_PID)
-	wait_until 50 bash -c "ip netns exec $MU_NS ss -H -lun 'sport = :5351' | grep -q ."
+	wait_until 50 bash -c "ip netns exec $MU_NS ss -H -l${proto:0:1}n 'sport = :$port' | grep -q ."
+}
+
+# Debian's miniupnpd as the ISP box (81, 83): its DNAT rules, and whether
+# one points port $1 at the office router.
+mu_rules() { in_isp nft list chain inet filter prerouting_miniupnpd; }
+mu_has_rule() { mu_rules | grep -q "dport $1 dnat ip to $OFFICE_WAN_IP:$1"; }
+mu_no_rule() { ! mu_rules | grep -q "dport $1 "; }
+
+# mu_map_smtp: the mail host maps tcp/25 with natpmpc through the office
+# router, which forwards it to miniupnpd; the Internet host then reaches the
+# mail server's (already serving) port 25 through both NATs, and did not before.
+mu_map_smtp() {
+	local out
+	check_not "control: before any mapping the Internet host does not reach the mail server" \
+		probe_tcp "$NS_WAN" $X_EXT 25
+	out=$(in_mail natpmpc -g $GW_LAN_IP -a 25 25 tcp 600 2>&1)
+	check_match "62 natpmpc maps tcp/25 through the office router" \
+		"Mapped public port 25 protocol TCP to local port 25" "$out"
+	check_match "61 natpmpc names miniupnpd's public address" "Public IP address : $X_EXT" "$out"
+	check "62 miniupnpd's DNAT rule points tcp/25 at the office router" mu_has_rule 25
+	check_eq "62 the Internet host reaches the mail server through both NATs" "$X_NET" \
+		"$(probe_tcp "$NS_WAN" $X_EXT 25 | cut -d: -f1)"
+}
+
+# lab_isp_routable: miniupnpd refuses to map while its own WAN address is
+# private or reserved, documentation ranges included, so the ISP box's WAN
+# gets a routable-looking prefix (X_EXT 192.0.3.1, the Internet host X_NET
+# 192.0.3.2); it exists only inside the lab's namespaces.
+lab_isp_routable() {
+	X_EXT=192.0.3.1
+	X_NET=192.0.3.2
+	ip -n "$NS_ISP" addr flush dev wan0
+	ip -n "$NS_ISP" addr add $X_EXT/24 dev wan0
+	ip -n "$NS_ISP" route add default via $X_NET
+	ip -n "$NS_WAN" addr flush dev br0
+	ip -n "$NS_WAN" addr add $X_NET/24 dev br0
 }
