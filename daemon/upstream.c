@@ -133,6 +133,7 @@ verdict_of(int err)
 	case PORTHOLE_ERR_DENIED:
 		return UPSTREAM_DENIED;
 	case PORTHOLE_ERR_TAKEN:
+	case PORTHOLE_ERR_STATIC:	/* held there by the operator's own mapping */
 		return UPSTREAM_TAKEN;
 	case PORTHOLE_ERR_NORESOURCES:
 		return UPSTREAM_NO_RESOURCES;
