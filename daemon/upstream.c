@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 
 #define PORTS		65536
 #define MAX_LISTENERS	4
+#define UPSTREAM_RETRY_MS	5000	/* starting again after no gateway was found */
 
 enum up_state { UP_NONE = 0, UP_PENDING, UP_MAPPED, UP_REFUSED };
 
@@ -41,6 +43,10 @@ static struct {
 	struct up_entry		*e;		/* [2 * PORTS] */
 	enum porthole_method	 method;
 	struct in_addr		 ext;
+	struct in_addr		 wan;		/* the WAN address when forwarding started */
+	char			 ext_ifname[CONFIG_NAME_MAX];
+	struct ev_timer		 retry;
+	bool			 listening;
 	size_t			 restarts;
 	void			(*listeners[MAX_LISTENERS])(uint8_t, uint16_t);
 	size_t			 n_listeners;
@@ -98,9 +104,12 @@ forward(const struct lease *l, struct up_entry *e)
 static void
 lease_changed(enum lease_event ev, const struct lease *l, void *arg)
 {
-	struct up_entry *e = entry(l->proto, l->ext_port);
+	struct up_entry *e;
 
 	(void)arg;
+	if (!up.active)
+		return;
+	e = entry(l->proto, l->ext_port);
 	switch (ev) {
 	case LEASE_ADDED:
 		/* A refusal stands a while: a client asking again gets it from here. */
@@ -254,52 +263,136 @@ method_of(enum upstream_mode m)
 	}
 }
 
-int
-upstream_init(const struct config *cfg)
+/* Whether leases should be forwarded now: the mode, and for auto whether
+ * the WAN address is private or shared (RFC 1918, RFC 6598). */
+static bool
+wanted(void)
 {
 	struct in_addr wan = lease_wan();
+
+	return up.mode != UPSTREAM_MODE_OFF &&
+	    (up.mode != UPSTREAM_MODE_AUTO || (wan.s_addr && netif_is_private(wan)));
+}
+
+static void
+stop(void)
+{
+	upa_fini();
+	if (up.fd >= 0)
+		ev_fd_del(up.fd);
+	upw_stop();		/* closes the pipe; waits for a request under way */
+	up.fd = -1;
+	free(up.e);
+	up.e = NULL;
+	up.active = false;
+}
+
+static int
+start(void)
+{
 	int rc;
 
-	up.mode = cfg->upstream;
-	up.required = cfg->upstream_required;
-	if (cfg->upstream == UPSTREAM_MODE_OFF ||
-	    (cfg->upstream == UPSTREAM_MODE_AUTO && !(wan.s_addr && netif_is_private(wan))))
-		return 0;
 	if (!(up.e = calloc(2 * PORTS, sizeof(*up.e))))
 		return -ENOMEM;
-	if ((rc = upw_start(method_of(cfg->upstream), &up.fd)) < 0 ||
-	    (rc = ev_fd_add(up.fd, POLLIN, readable, NULL)) < 0 ||
-	    (rc = lease_listen(lease_changed, NULL)) < 0) {
-		upstream_fini();
+	if ((rc = upw_start(method_of(up.mode), &up.fd)) < 0 ||
+	    (rc = ev_fd_add(up.fd, POLLIN, readable, NULL)) < 0) {
+		stop();
 		return rc;
 	}
 	up.active = true;
-	if ((rc = upa_init(cfg->ext_ifname)) < 0)
+	up.wan = lease_wan();
+	if ((rc = upa_init(up.ext_ifname)) < 0)
 		log_warnx("upstream: not listening for the gateway's announcements on %s: %s; "
-		    "its restarts are found by the %u ms poll", cfg->ext_ifname, strerror(-rc),
+		    "its restarts are found by the %u ms poll", up.ext_ifname, strerror(-rc),
 		    UPW_CHECK_MS);
-	/* Leases restored from the lease file before we started. */
+	/* Leases made before: restored from the lease file, or while not forwarding. */
 	for (size_t i = 0; i < lease_count(); i++) {
 		const struct lease *l = lease_at(i);
 		forward(l, entry(l->proto, l->ext_port));
 	}
 	log_info("upstream: forwarding mappings to the gateway in front (%s%s)",
-	    config_upstream_name(cfg->upstream),
-	    cfg->upstream_required ? "" : ", upstream_required=no");
+	    config_upstream_name(up.mode), up.required ? "" : ", upstream_required=no");
 	return 0;
+}
+
+/* Not started yet (no gateway when the WAN came up): try again. */
+static void
+retry(struct ev_timer *t)
+{
+	int rc;
+
+	(void)t;
+	if (up.active || !wanted())
+		return;
+	if ((rc = start()) < 0)
+		ev_timer_in(&up.retry, UPSTREAM_RETRY_MS);
+}
+
+/*
+ * The WAN address changed: decided again. Private <-> public switches
+ * forwarding on or off under upstream=auto; a new address behind the same
+ * kind of NAT starts the worker afresh, because the gateway in front, its
+ * mappings and our address on its side may all have changed.
+ */
+static void
+wan_moved(struct in_addr old_ext, struct in_addr new_ext, void *arg)
+{
+	struct in_addr wan = lease_wan();
+	char a[INET_ADDRSTRLEN];
+	int rc;
+
+	(void)old_ext;
+	(void)new_ext;
+	(void)arg;
+	if (up.active && wan.s_addr == up.wan.s_addr)
+		return;		/* only the address told changed (learned in front) */
+	inet_ntop(AF_INET, &wan, a, sizeof(a));
+	if (up.active) {
+		stop();
+		if (!wanted())
+			log_info("upstream: the WAN address is %s now, not behind another NAT: "
+			    "mappings are no longer forwarded", wan.s_addr ? a : "gone");
+	}
+	if (!wanted())
+		return;
+	log_info("upstream: the WAN address is %s now: forwarding to the gateway in front", a);
+	if ((rc = start()) < 0) {
+		log_warnx("upstream: cannot forward mappings to the gateway in front yet: %s; "
+		    "trying again every %d s", strerror(-rc), UPSTREAM_RETRY_MS / 1000);
+		ev_timer_in(&up.retry, UPSTREAM_RETRY_MS);
+	}
+}
+
+int
+upstream_init(const struct config *cfg)
+{
+	int rc;
+
+	up.mode = cfg->upstream;
+	up.required = cfg->upstream_required;
+	snprintf(up.ext_ifname, sizeof(up.ext_ifname), "%s", cfg->ext_ifname);
+	if (up.mode == UPSTREAM_MODE_OFF)
+		return 0;
+	ev_timer_init(&up.retry, retry);
+	/* Registered once; lease_changed does nothing while not forwarding. */
+	if (!up.listening) {
+		if ((rc = lease_listen(lease_changed, NULL)) < 0 ||
+		    (rc = lease_listen_external(wan_moved, NULL)) < 0)
+			return rc;
+		up.listening = true;
+	}
+	if (!wanted())
+		return 0;
+	if ((rc = start()) < 0)
+		ev_timer_in(&up.retry, UPSTREAM_RETRY_MS);
+	return rc;
 }
 
 void
 upstream_fini(void)
 {
-	upa_fini();
-	if (up.fd >= 0)
-		ev_fd_del(up.fd);
-	upw_stop();		/* closes the pipe */
-	up.fd = -1;
-	free(up.e);
-	up.e = NULL;
-	up.active = false;
+	ev_timer_cancel(&up.retry);
+	stop();
 }
 
 enum upstream_verdict

@@ -47,7 +47,9 @@ struct upstream_state {
 };
 
 /* Starts forwarding when cfg says so (auto: the WAN address is private or
- * shared). Call after privileges are dropped (the worker is a thread). */
+ * shared), and decides again at every change of the WAN address: auto
+ * starts or stops, and a new address starts the worker afresh. Call after
+ * privileges are dropped (the worker is a thread). */
 int	upstream_init(const struct config *cfg);
 void	upstream_fini(void);
 

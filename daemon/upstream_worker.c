@@ -406,6 +406,7 @@ upw_stop(void)
 	w.made = NULL;
 	w.queued = NULL;
 	w.n_made = 0;
+	w.ext.s_addr = 0;	/* a new start reports the address afresh */
 	if (w.ph)
 		porthole_close(w.ph);
 	w.ph = NULL;
