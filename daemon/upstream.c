@@ -428,6 +428,18 @@ upstream_answer(uint8_t proto, uint16_t port, struct in_addr *ext, uint32_t *lif
 	return e->state == UP_PENDING ? UPSTREAM_PENDING : UPSTREAM_FAILED;
 }
 
+enum upstream_verdict
+upstream_refusal(uint8_t proto, uint16_t port)
+{
+	const struct up_entry *e;
+
+	if (!up.active || !up.required)
+		return UPSTREAM_LOCAL;
+	e = entry(proto, port);
+	return e->state == UP_REFUSED && now_s() < e->until_s ?
+	    (enum upstream_verdict)e->verdict : UPSTREAM_LOCAL;
+}
+
 void
 upstream_state(struct upstream_state *st)
 {

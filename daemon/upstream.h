@@ -55,6 +55,10 @@ void	upstream_fini(void);
 
 enum upstream_verdict upstream_answer(uint8_t proto, uint16_t port, struct in_addr *ext,
 	    uint32_t *lifetime);
+/* A refusal by the gateway in front still standing for (proto, port) that
+ * is the client's too (upstream_required=yes): its verdict; else
+ * UPSTREAM_LOCAL. Lets a front-end refuse before making a mapping. */
+enum upstream_verdict upstream_refusal(uint8_t proto, uint16_t port);
 /* fn(proto, port) runs in the event loop when a pending answer arrived. */
 int	upstream_listen(void (*fn)(uint8_t proto, uint16_t port));
 void	upstream_state(struct upstream_state *st);

@@ -269,29 +269,38 @@ authorize_port(struct act *a, const struct add_args *x, uint16_t ext)
  * granted.
  */
 static int
+upstream_code(const struct act *a, enum upstream_verdict v)
+{
+	switch (v) {
+	case UPSTREAM_DENIED: return a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT;
+	case UPSTREAM_TAKEN: return UPNP_CONFLICT;
+	case UPSTREAM_NO_RESOURCES: return UPNP_NO_PORT_MAPS;
+	case UPSTREAM_FAILED: return UPNP_ACTION_FAILED;
+	default: return 0;
+	}
+}
+
+static int
 upstream_outcome(struct act *a, struct lease *l)
 {
+	enum upstream_verdict v;
 	struct in_addr ext;
 	uint32_t lifetime = UINT32_MAX;
 	int code;
 
-	switch (upstream_answer(l->proto, l->ext_port, &ext, &lifetime)) {
-	case UPSTREAM_PENDING:
-		if (a->wait && a->wait->may_wait) {
-			a->wait->proto = l->proto;
-			a->wait->port = l->ext_port;
-			return SOAP_WAIT;
-		}
+	v = upstream_answer(l->proto, l->ext_port, &ext, &lifetime);
+	if (v == UPSTREAM_PENDING && a->wait && a->wait->may_wait) {
+		a->wait->proto = l->proto;
+		a->wait->port = l->ext_port;
+		return SOAP_WAIT;
+	}
+	if (v == UPSTREAM_PENDING) {
 		log_warnx("upnp: %s %u: the gateway in front did not answer within %d ms; refused",
 		    lease_proto_name(l->proto), l->ext_port, SOAP_HOLD_MS);
-		code = UPNP_ACTION_FAILED;
-		break;
-	case UPSTREAM_DENIED: code = a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT; break;
-	case UPSTREAM_TAKEN: code = UPNP_CONFLICT; break;
-	case UPSTREAM_NO_RESOURCES: code = UPNP_NO_PORT_MAPS; break;
-	case UPSTREAM_FAILED: code = UPNP_ACTION_FAILED; break;
-	default: return 0;
+		v = UPSTREAM_FAILED;
 	}
+	if (!(code = upstream_code(a, v)))
+		return 0;
 	lease_remove(l, LEASE_REMOVED);
 	return refuse(a, code, REFUSED_UPSTREAM);
 }
@@ -306,8 +315,14 @@ add_lease(struct act *a, const struct add_args *x, uint16_t ext)
 		.requester = a->peer,
 	};
 	struct lease *l;
+	int rc;
 
-	int rc = lease_add(&req, &l);
+	/* Refused in front a moment ago (this request's own wait, or another
+	 * client's): said again without a mapping made here and undone. */
+	if (!lease_find(x->proto, ext) &&
+	    (rc = upstream_code(a, upstream_refusal(x->proto, ext))))
+		return refuse(a, rc, REFUSED_UPSTREAM);
+	rc = lease_add(&req, &l);
 
 	switch (rc) {
 	case 0:

@@ -136,6 +136,8 @@ upnp_refused() {
 	check_match "62 UPnP AddPortMapping of tcp/$port, $what: $code once it said so" \
 		"AddPortMapping\\($port, $port, $MAIL_IP\\) failed with code $code" "$r"
 	check "62 ... and no local mapping of tcp $port is left" no_local tcp $port
+	check_eq "62 ... made here once, and not again to give the answer" 1 \
+		"$(grep -c "mapping added: upnp tcp $port " "$LAB_DIR/portholed.log")"
 }
 upnp_refused "IGD:1, denied by the ISP box's rules" 718 24
 R=$(in_mail timeout 20 upnpc -i $U2 -a $MAIL_IP 2425 2425 TCP 600 2>&1)
