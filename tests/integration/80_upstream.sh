@@ -254,7 +254,7 @@ check "62 ... and no local mapping of tcp 111 is left" no_local tcp 111
 # gone), so no answer can come for it within 4 s: its wait ends at that
 # bound. (-u: upnpc without discovery.)
 in_isp nft -f - <<'NFT'
-table inet blackhole { chain input { type filter hook input priority 0; udp dport { 1900, 5351 } drop; } }
+table inet blackhole { chain input { type filter hook input priority 0; udp dport { 1900, 5351 } drop; }; }
 NFT
 for p in $(seq 1201 1208); do
 	in_mail "$P" -o map -p tcp -i $p -e $p -l 600 -t 300 -k 1 $GW_LAN_IP >/dev/null 2>&1 &
