@@ -203,6 +203,24 @@ do_map(const struct job *j)
 	report_mapped(mk);
 }
 
+/* Renew the mapping in slot i as itself; if refused, forget it and say so. */
+static void
+renew_slot(size_t i)
+{
+	struct made *mk = w.made[i];
+	int rc;
+
+	porthole_set_request(w.ph, mk->lifetime, mk->desc);
+	if ((rc = porthole_renew(w.ph, &mk->m)) == 0) {
+		report_mapped(mk);
+		return;
+	}
+	w.made[i] = NULL;
+	w.n_made--;
+	report_error(UPW_REFUSED, mk->m.proto, mk->m.internal_port, rc);
+	free(mk);
+}
+
 /*
  * Map everything again: the gateway's epoch went back. It may have
  * restarted and forgotten the mappings, or only changed its external
@@ -217,22 +235,9 @@ restore_all(void)
 	struct upw_result r = { .kind = UPW_RESTARTED };
 
 	report(&r);
-	for (size_t i = 0; i < 2 * PORTS; i++) {
-		struct made *mk = w.made[i];
-		int rc;
-
-		if (!mk)
-			continue;
-		porthole_set_request(w.ph, mk->lifetime, mk->desc);
-		if ((rc = porthole_renew(w.ph, &mk->m)) == 0) {
-			report_mapped(mk);
-			continue;
-		}
-		w.made[i] = NULL;
-		w.n_made--;
-		report_error(UPW_REFUSED, mk->m.proto, mk->m.internal_port, rc);
-		free(mk);
-	}
+	for (size_t i = 0; i < 2 * PORTS; i++)
+		if (w.made[i])
+			renew_slot(i);
 }
 
 /* Keep what the loop still wants alive: renew at half the granted lifetime. */
@@ -241,26 +246,9 @@ renew_due(void)
 {
 	int64_t now = (int64_t)time(NULL);
 
-	for (size_t i = 0; i < 2 * PORTS; i++) {
-		struct made *mk = w.made[i];
-		uint8_t proto;
-		uint16_t port;
-		int rc;
-
-		if (!mk || mk->m.obtained + mk->m.lifetime / 2 > now)
-			continue;
-		proto = mk->m.proto;
-		port = mk->m.internal_port;
-		porthole_set_request(w.ph, mk->lifetime, mk->desc);
-		if ((rc = porthole_renew(w.ph, &mk->m)) == 0) {
-			report_mapped(mk);
-			continue;
-		}
-		w.made[i] = NULL;
-		w.n_made--;
-		free(mk);
-		report_error(UPW_REFUSED, proto, port, rc);
-	}
+	for (size_t i = 0; i < 2 * PORTS; i++)
+		if (w.made[i] && w.made[i]->m.obtained + w.made[i]->m.lifetime / 2 <= now)
+			renew_slot(i);
 }
 
 /* Every UPW_CHECK_MS: the gateway's address, and whether it still knows us. */
