@@ -93,11 +93,18 @@ ip netns exec "$NS_WAN" "$PH" reflect --listen $WAN_IP:8027 --rate 3 \
 LAB_PIDS+=($!)
 wait_listen "$NS_WAN" tcp 8027
 codes=""
+t0=$(now_ms)
 for _ in $(seq 8); do
 	codes+="$(post "$NS_WAN2" http://$WAN_IP:8027/ '{"ports": [2525]}' | cut -d' ' -f1) "
 done
-check_eq "a flood of 8 requests from one source: 3 answered, 5 refused (429)" \
-	"200 200 200 429 429 429 429 429 " "$codes"
+# The bucket refills one request every 20 s: a flood slowed by a loaded
+# machine may earn that many more answers, and no more.
+earned=$((($(now_ms) - t0) / 20000))
+answered=$(grep -o 200 <<<"$codes" | wc -l)
+others=$(tr ' ' '\n' <<<"$codes" | grep -cvE '^(200|429)?$')
+check_eq "a flood from one source: the first 3 answered" "200 200 200" "$(cut -d' ' -f1-3 <<<"$codes")"
+check "... of all 8, 3 answered (up to $earned more refilled while it ran), the rest 429: $codes" \
+	test "$answered" -ge 3 -a "$answered" -le $((3 + earned)) -a "$others" -eq 0
 check_match "meanwhile another source is answered" '^200 ' \
 	"$(post "$NS_MAIL" http://$WAN_IP:8027/ '{"ports": [2525]}')"
 
