@@ -12,7 +12,10 @@
  *
  * Prints per target "found TARGET ms N location URL" (N: time from the search
  * call to the first result) or "not found TARGET", and exits 0 only when
- * every target was found; 2 when libupnp itself could not start.
+ * every target was found; 2 when libupnp itself could not start. Each step
+ * before the verdict is noted on stderr ("step NAME ms N"), so a run that
+ * never reaches its verdict (killed by the caller's timeout) shows where
+ * libupnp stopped.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -37,7 +40,8 @@ struct target {
 
 static struct target	targets[MAX_TARGETS];
 static int		n_targets;
-static long		start_ms;
+static long		start_ms;	/* the first search call */
+static long		began_ms;	/* the program's start */
 static pthread_mutex_t	lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	changed = PTHREAD_COND_INITIALIZER;
 
@@ -75,6 +79,13 @@ on_event(Upnp_EventType type, const void *event, void *cookie)
 	return 0;
 }
 
+/* step NAME: note on stderr that NAME was reached, and when. */
+static void
+step(const char *name)
+{
+	fprintf(stderr, "step %s ms %ld\n", name, now_ms() - began_ms);
+}
+
 static bool
 all_done(void)
 {
@@ -95,15 +106,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: libupnp_search IFNAME MX TARGET...\n");
 		return 2;
 	}
+	began_ms = now_ms();
+	step("start");
 	if ((rc = UpnpInit2(argv[1], 0)) != UPNP_E_SUCCESS) {
 		fprintf(stderr, "libupnp_search: UpnpInit2(%s): %s\n", argv[1], UpnpGetErrorMessage(rc));
 		return 2;
 	}
+	step("initialised");
 	if ((rc = UpnpRegisterClient(on_event, NULL, &h)) != UPNP_E_SUCCESS) {
 		fprintf(stderr, "libupnp_search: UpnpRegisterClient: %s\n", UpnpGetErrorMessage(rc));
 		UpnpFinish();
 		return 2;
 	}
+	step("registered");
 	n_targets = argc - 3;
 	start_ms = now_ms();
 	for (int i = 0; i < n_targets; i++) {
@@ -114,6 +129,7 @@ main(int argc, char **argv)
 			targets[i].done = true;
 		}
 	}
+	step("searches sent");
 	/* libupnp times each search out after MX; allow it a few seconds more. */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += mx + 5;

@@ -103,18 +103,31 @@ libupnp_diagnose() {
 			sort | uniq -c | head -5 | sed 's/^/      /'
 	fi
 }
-ok1=0 ok2=0 diagnosed=0
-for i in $(seq 20); do
+# A run ends in a verdict per target ("found" or "not found"). A run killed
+# before its verdict (libupnp stuck in its own start-up, never seen here but
+# once on a CI machine) says nothing about the gateway: it is shown with the
+# steps libupnp reached and run again, at most 3 times in all; a "not found"
+# is never run again.
+ok1=0 ok2=0 diagnosed=0 runs=0 reruns=0
+while [ $runs -lt 20 ]; do
 	out=$(in_mail timeout 20 "$BIN/tests/libupnp_search" eth0 2 $IGD1 $IGD2 2>&1)
+	rc=$?
+	if ! grep -q '^\(not \)\?found ' <<<"$out" && [ $reruns -lt 3 ]; then
+		reruns=$((reruns + 1))
+		printf '    a run with no verdict (exit %d), run again: %s\n' $rc "$(tr '\n' ';' <<<"$out")"
+		continue
+	fi
+	runs=$((runs + 1))
 	grep -q "^found $IGD1 " <<<"$out" && ok1=$((ok1 + 1))
 	grep -q "^found $IGD2 " <<<"$out" && ok2=$((ok2 + 1))
-	grep -q '^found' <<<"$out" || printf '    run %d: %s\n' "$i" "$out"
+	grep -q "^found $IGD1 " <<<"$out" && grep -q "^found $IGD2 " <<<"$out" ||
+		printf '    run %d (exit %d): %s\n' $runs $rc "$(tr '\n' ';' <<<"$out")"
 	if grep -q 'UpnpInit2' <<<"$out" && [ $diagnosed -eq 0 ]; then
 		libupnp_diagnose
 		diagnosed=1
 	fi
 done
-echo "  libupnp found IGD:1 $ok1/20, IGD:2 $ok2/20"
+echo "  libupnp found IGD:1 $ok1/20, IGD:2 $ok2/20 ($reruns runs without a verdict run again)"
 check_eq "E37 libupnp UpnpSearchAsync MX=2 finds InternetGatewayDevice:1 in 20 runs of 20" 20 $ok1
 check_eq "E37 libupnp UpnpSearchAsync MX=2 finds InternetGatewayDevice:2 in 20 runs of 20" 20 $ok2
 
