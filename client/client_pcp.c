@@ -191,7 +191,10 @@ take_external(struct porthole *ph, struct porthole_mapping *m, const struct pcpc
 		ph->ext = ext;
 	}
 	m->external_port = resp->ext_port;
-	m->lifetime = resp->lifetime;
+	/* A gateway answers the longest lifetime the field holds for a mapping
+	 * that never expires (a static one, which it will not take back):
+	 * there is nothing to renew. */
+	m->lifetime = resp->lifetime == UINT32_MAX ? 0 : resp->lifetime;
 	return 0;
 }
 

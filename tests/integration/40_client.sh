@@ -197,6 +197,17 @@ check_match "status says the same" "tcp-25 tcp/25: held by $WS_IP \(a static map
 	"$(ph_mail status --port tcp/25)"
 ph_ctl del tcp 25 >/dev/null
 rm -f "$PORTHOLE_STATE"
+# The static mapping is the mail server's own: PCP grants it without an end.
+check "the router's admin maps tcp/25 statically to the mail server" \
+	ph_ctl add tcp 25 $MAIL_IP 25 0 mail
+out=$(ph_mail -P pcp --port tcp/25 map 2>&1); rc=$?
+check_eq "PCP onto the host's own static mapping: exit 0" 0 $rc
+check_match "status shows the lease as permanent, not as years" "tcp/25 .* permanent " \
+	"$(ph_mail status --port tcp/25 | grep -v '^#')"
+check_eq "status json: lease_left -1 (permanent)" "-1" \
+	"$(ph_mail status --json --port tcp/25 | json_get 'd["ports"][0]["lease_left"]')"
+ph_ctl del tcp 25 >/dev/null
+rm -f "$PORTHOLE_STATE"
 
 # --- the keeper: renews, and maps again after a gateway restart ---
 # start_keeper ARGS...: `porthole ARGS` (a keep command) in the background on
