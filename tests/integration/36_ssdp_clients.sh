@@ -103,31 +103,45 @@ libupnp_diagnose() {
 			sort | uniq -c | head -5 | sed 's/^/      /'
 	fi
 }
-# A run ends in a verdict per target ("found" or "not found"). A run killed
-# before its verdict (libupnp stuck in its own start-up, never seen here but
-# once on a CI machine) says nothing about the gateway: it is shown with the
-# steps libupnp reached and run again, at most 3 times in all; a "not found"
-# is never run again.
-ok1=0 ok2=0 diagnosed=0 runs=0 reruns=0
-while [ $runs -lt 20 ]; do
-	out=$(in_mail timeout 20 "$BIN/tests/libupnp_search" eth0 2 $IGD1 $IGD2 2>&1)
-	rc=$?
-	if ! grep -q '^\(not \)\?found ' <<<"$out" && [ $reruns -lt 3 ]; then
-		reruns=$((reruns + 1))
-		printf '    a run with no verdict (exit %d), run again: %s\n' $rc "$(tr '\n' ';' <<<"$out")"
-		continue
-	fi
-	runs=$((runs + 1))
-	grep -q "^found $IGD1 " <<<"$out" && ok1=$((ok1 + 1))
-	grep -q "^found $IGD2 " <<<"$out" && ok2=$((ok2 + 1))
-	grep -q "^found $IGD1 " <<<"$out" && grep -q "^found $IGD2 " <<<"$out" ||
-		printf '    run %d (exit %d): %s\n' $runs $rc "$(tr '\n' ';' <<<"$out")"
-	if grep -q 'UpnpInit2' <<<"$out" && [ $diagnosed -eq 0 ]; then
-		libupnp_diagnose
-		diagnosed=1
-	fi
+# libupnp 1.8 times a search out on whole seconds of the wall clock (the
+# helper starts its search just after one, so it gets the MX it asks for),
+# and it sends its IPv4 copies only after 400 ms of IPv6 ones; a second
+# search in the same run would start after the first one's copies. Each run
+# therefore searches for one target, as most control points do, and ends
+# once it is found.
+# A run ends in a verdict ("found" or "not found"). A run killed before its
+# verdict (libupnp stuck in its own start-up, never seen here but once on a
+# CI machine) says nothing about the gateway: it is shown with the steps
+# libupnp reached and run again, at most 3 times in all; a "not found" is
+# never run again.
+declare -A found=() slowest=()
+diagnosed=0 reruns=0
+for target in $IGD1 $IGD2; do
+	found[$target]=0 slowest[$target]=0 runs=0
+	while [ $runs -lt 20 ]; do
+		out=$(in_mail timeout 20 "$BIN/tests/libupnp_search" eth0 2 $target 2>&1)
+		rc=$?
+		if ! grep -q '^\(not \)\?found ' <<<"$out" && [ $reruns -lt 3 ]; then
+			reruns=$((reruns + 1))
+			printf '    a run with no verdict (exit %d), run again: %s\n' $rc "$(tr '\n' ';' <<<"$out")"
+			continue
+		fi
+		runs=$((runs + 1))
+		ms=$(sed -n "s/^found [^ ]* ms \([0-9]*\) .*/\1/p" <<<"$out")
+		if [ -n "$ms" ]; then
+			found[$target]=$((found[$target] + 1))
+			[ "$ms" -le "${slowest[$target]}" ] || slowest[$target]=$ms
+		else
+			printf '    run %d (exit %d): %s\n' $runs $rc "$(tr '\n' ';' <<<"$out")"
+		fi
+		if grep -q 'UpnpInit2' <<<"$out" && [ $diagnosed -eq 0 ]; then
+			libupnp_diagnose
+			diagnosed=1
+		fi
+	done
 done
-echo "  libupnp found IGD:1 $ok1/20, IGD:2 $ok2/20 ($reruns runs without a verdict run again)"
+ok1=${found[$IGD1]} ok2=${found[$IGD2]}
+echo "  libupnp found IGD:1 $ok1/20 (slowest ${slowest[$IGD1]} ms), IGD:2 $ok2/20 (slowest ${slowest[$IGD2]} ms); $reruns runs without a verdict run again"
 check_eq "E37 libupnp UpnpSearchAsync MX=2 finds InternetGatewayDevice:1 in 20 runs of 20" 20 $ok1
 check_eq "E37 libupnp UpnpSearchAsync MX=2 finds InternetGatewayDevice:2 in 20 runs of 20" 20 $ok2
 
