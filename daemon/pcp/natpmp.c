@@ -44,11 +44,32 @@ add_failed(struct map_result *mr, int rc)
 	}
 }
 
+/* The gateway in front's verdict as this request's result (none: no refusal). */
+static void
+refused_upstream(struct map_result *mr, enum upstream_verdict v)
+{
+	switch (v) {
+	case UPSTREAM_DENIED:
+		request_refuse(&mr->res, NATPMP_NOT_AUTHORIZED, REFUSED_UPSTREAM);
+		return;
+	case UPSTREAM_FAILED:
+		request_refuse(&mr->res, NATPMP_NETWORK_FAILURE, REFUSED_UPSTREAM);
+		return;
+	case UPSTREAM_TAKEN:
+	case UPSTREAM_NO_RESOURCES:
+		request_refuse(&mr->res, NATPMP_NO_RESOURCES, REFUSED_UPSTREAM);
+		return;
+	default:
+		return;
+	}
+}
+
 static void
 do_map(const struct pcp_env *env, struct in_addr src, uint8_t proto,
     const struct natpmp_req *r, struct map_result *res)
 {
 	uint32_t lifetime = r->lifetime;
+	enum upstream_verdict standing;
 	struct lease *l;
 	uint16_t port, want;
 	int rc;
@@ -78,6 +99,13 @@ do_map(const struct pcp_env *env, struct in_addr src, uint8_t proto,
 	/* §3.3: no suggestion asks for "a high-numbered port of the gateway's choosing". */
 	want = r->ext_port ? r->ext_port : r->int_port >= 1024 ? r->int_port : 1024;
 	rc = map_pick_port(env->cfg, proto, want, src, r->int_port, src, &port);
+	/* Refused in front a moment ago: said again without a mapping made
+	 * here and undone. */
+	if (rc == 0 && (standing = upstream_refusal(proto, port)) != UPSTREAM_LOCAL) {
+		res->ext_port = port;
+		refused_upstream(res, standing);
+		return;
+	}
 	if (rc == 0) {
 		struct lease_req req = {
 			.proto = proto, .ext_port = port, .int_addr = src, .int_port = r->int_port,
@@ -135,26 +163,13 @@ static void
 via_upstream(const struct pcp_env *env, uint8_t proto, struct map_result *mr)
 {
 	struct in_addr ext;
+	enum upstream_verdict v;
 
-	switch (map_upstream(env, proto, mr->ext_port, OWNER_NATPMP, &ext, &mr->lifetime)) {
-	case UPSTREAM_LOCAL:
-	case UPSTREAM_MAPPED:
-	case UPSTREAM_KEPT_LOCAL:
-		return;
-	case UPSTREAM_PENDING:
+	v = map_upstream(env, proto, mr->ext_port, OWNER_NATPMP, &ext, &mr->lifetime);
+	if (v == UPSTREAM_PENDING)
 		mr->wait = true;
-		return;
-	case UPSTREAM_DENIED:
-		request_refuse(&mr->res, NATPMP_NOT_AUTHORIZED, REFUSED_UPSTREAM);
-		return;
-	case UPSTREAM_FAILED:
-		request_refuse(&mr->res, NATPMP_NETWORK_FAILURE, REFUSED_UPSTREAM);
-		return;
-	case UPSTREAM_TAKEN:
-	case UPSTREAM_NO_RESOURCES:
-		request_refuse(&mr->res, NATPMP_NO_RESOURCES, REFUSED_UPSTREAM);
-		return;
-	}
+	else
+		refused_upstream(mr, v);
 }
 
 /* One request in, one reply out (its length), or 0: send nothing. */

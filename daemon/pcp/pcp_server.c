@@ -260,6 +260,34 @@ map_port(struct ctx *c, uint16_t *port)
 	}
 }
 
+/* The gateway in front's verdict as this request's result code. */
+static int
+refused_upstream(struct ctx *c, enum upstream_verdict v)
+{
+	int rc;
+
+	switch (v) {
+	case UPSTREAM_LOCAL:
+	case UPSTREAM_MAPPED:
+	case UPSTREAM_KEPT_LOCAL:
+	case UPSTREAM_PENDING:
+		return PCP_SUCCESS;
+	case UPSTREAM_DENIED:
+		rc = PCP_NOT_AUTHORIZED;
+		break;
+	case UPSTREAM_TAKEN:
+		rc = PCP_CANNOT_PROVIDE_EXTERNAL;
+		break;
+	case UPSTREAM_NO_RESOURCES:
+		rc = PCP_NO_RESOURCES;
+		break;
+	default:
+		rc = PCP_NETWORK_FAILURE;
+		break;
+	}
+	return refuse(c, rc, REFUSED_UPSTREAM);
+}
+
 static int
 map_create(struct ctx *c)
 {
@@ -274,6 +302,10 @@ map_create(struct ctx *c)
 	if (l)
 		return map_existing(c, l, lifetime);
 	if ((rc = fold_filters(r, &f)) != 0 || (rc = map_port(c, &port)) != 0)
+		return rc;
+	/* Refused in front a moment ago: said again without a mapping made
+	 * here and undone. */
+	if ((rc = refused_upstream(c, upstream_refusal(r->proto, port))) != 0)
 		return rc;
 	struct lease_req req = {
 		.proto = r->proto, .ext_port = port, .int_addr = c->ia, .int_port = r->int_port,
@@ -322,6 +354,8 @@ peer_create(struct ctx *c, struct in_addr rem, uint32_t lifetime)
 	if (rc < 0)
 		return r->ext_port ? refuse(c, PCP_CANNOT_PROVIDE_EXTERNAL, REFUSED_CONFLICT) :
 		    refuse(c, PCP_NOT_AUTHORIZED, REFUSED_POLICY);
+	if ((rc = refused_upstream(c, upstream_refusal(r->proto, port))) != 0)
+		return rc;
 	struct lease_req req = {
 		.proto = r->proto, .ext_port = port, .int_addr = c->ia, .int_port = r->int_port,
 		.remote = rem, .remote_port = r->rem_port, .lifetime = lifetime,
@@ -368,31 +402,10 @@ do_peer(struct ctx *c)
 static int
 via_upstream(struct ctx *c)
 {
-	int rc;
+	enum upstream_verdict v;
 
-	switch (map_upstream(c->env, c->r->proto, c->a.ext_port, OWNER_PCP, &c->a.ext_ip,
-	    &c->a.lifetime)) {
-	case UPSTREAM_LOCAL:
-	case UPSTREAM_MAPPED:
-	case UPSTREAM_KEPT_LOCAL:
-		return PCP_SUCCESS;
-	case UPSTREAM_PENDING:
-		return PCP_WAIT;
-	case UPSTREAM_DENIED:
-		rc = PCP_NOT_AUTHORIZED;
-		break;
-	case UPSTREAM_TAKEN:
-		rc = PCP_CANNOT_PROVIDE_EXTERNAL;
-		break;
-	case UPSTREAM_NO_RESOURCES:
-		rc = PCP_NO_RESOURCES;
-		break;
-	default:
-		rc = PCP_NETWORK_FAILURE;
-		break;
-	}
-	request_refuse(&c->res, rc, REFUSED_UPSTREAM);
-	return rc;
+	v = map_upstream(c->env, c->r->proto, c->a.ext_port, OWNER_PCP, &c->a.ext_ip, &c->a.lifetime);
+	return v == UPSTREAM_PENDING ? PCP_WAIT : refused_upstream(c, v);
 }
 
 size_t

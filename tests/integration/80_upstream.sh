@@ -157,13 +157,23 @@ check "62 ... and not 2000 here" no_local tcp 2000
 out=$(in_mail natpmpc -g $GW_LAN_IP -a 23 23 tcp 600 2>&1)
 check_match "62 the ISP box denies tcp/23: natpmpc gets NOT_AUTHORIZED (result 2)" \
 	"[Nn]ot [Aa]uthorized|NOTAUTHORIZED" "$out"
+out=$(in_mail "$P" -o map -p tcp -i 23 -e 23 -l 600 $GW_LAN_IP)
+check_match "62 a PCP MAP for tcp/23 gets NOT_AUTHORIZED" "result_name=NOT_AUTHORIZED" "$out"
+out=$(in_mail natpmpc -g $GW_LAN_IP -a 23 23 tcp 600 2>&1)
+check_match "62 natpmpc asks for tcp/23 again: NOT_AUTHORIZED again" \
+	"[Nn]ot [Aa]uthorized|NOTAUTHORIZED" "$out"
+# While a refusal in front stands (10 s; these requests take milliseconds),
+# the answer is given from it: the mapping was made here for the first
+# request only (then removed), never again.
+check_eq "62 ... tcp/23 was made here once (the first NAT-PMP request)" 1 \
+	"$(grep -c "mapping added: natpmp tcp 23 " "$LAB_DIR/portholed.log")"
+check_eq "62 ... and not for the PCP request while the refusal stood" 0 \
+	"$(grep -c "mapping added: pcp tcp 23 " "$LAB_DIR/portholed.log")"
 R=$(in_mail timeout 20 upnpc -i -a $MAIL_IP 23 23 TCP 600 2>&1)
 check_match "62 ... and UPnP IGD:1 AddPortMapping of tcp/23 (refusal standing) gets 718" \
 	"AddPortMapping\\(23, 23, $MAIL_IP\\) failed with code 718" "$R"
 check_not "62 ... and no local mapping of tcp 23 is left" bash -c "ip netns exec $NS_GW \
 	$BIN/portholectl -s $CTL_SOCK list | grep -E '^tcp +23 '"
-out=$(in_mail "$P" -o map -p tcp -i 23 -e 23 -l 600 $GW_LAN_IP)
-check_match "62 a PCP MAP for tcp/23 gets NOT_AUTHORIZED" "result_name=NOT_AUTHORIZED" "$out"
 out=$(in_mail "$P" -o map -p tcp -i 2000 -e 2000 -l 600 $GW_LAN_IP)
 check_match "62 tcp/2000 is another customer's at the ISP box: CANNOT_PROVIDE_EXTERNAL" \
 	"result_name=CANNOT_PROVIDE_EXTERNAL" "$out"
