@@ -7,6 +7,7 @@
 #define PORTHOLE_BACKEND_H
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"	/* CONFIG_MAX_LAN */
@@ -31,6 +32,11 @@ struct backend_counters {
 typedef void (*backend_counter_fn)(uint8_t proto, uint16_t ext_port,
     const struct backend_counters *c, void *arg);
 
+/* An add the kernel would not take in a batch (backend_ops.commit): the lease
+ * as it was given, its place among the batch's changes (0 = the first add or
+ * removal after begin), and -errno. */
+typedef void (*backend_refused_fn)(const struct lease *l, size_t index, int err, void *arg);
+
 struct backend_ops {
 	const char *name;
 	/* Create the daemon's own table from scratch (replacing a stale one). */
@@ -47,6 +53,17 @@ struct backend_ops {
 	int  (*set_public)(struct in_addr pub);
 	int  (*add)(const struct lease *l);
 	int  (*del)(const struct lease *l);
+	/*
+	 * Optional (NULL: each change is sent on its own): the adds and removals
+	 * between begin and commit reach the kernel together, one nftables
+	 * transaction for up to a few hundred, instead of one each. add and del
+	 * then return 0 once the change is queued; commit sends the rest, and if
+	 * the kernel refuses a batch, makes each of its changes alone, so a bad
+	 * one costs only itself. fn is called (after the last is sent) for each
+	 * add refused; commit returns how many were.
+	 */
+	void (*begin)(void);
+	size_t (*commit)(backend_refused_fn fn, void *arg);
 	/* Every mapping's counters in one pass (one request, whatever their number). */
 	int  (*counters)(backend_counter_fn fn, void *arg);
 };

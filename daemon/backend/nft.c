@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libnftnl/set.h>
@@ -159,7 +160,7 @@ mapping_batch(const struct lease *l, uint16_t type, uint16_t flags, const char *
 }
 
 static int
-nft_add(const struct lease *l)
+add_now(const struct lease *l)
 {
 	char what[96];
 	struct nft_elem e;
@@ -184,7 +185,7 @@ nft_add(const struct lease *l)
 }
 
 static int
-nft_del(const struct lease *l)
+del_now(const struct lease *l)
 {
 	char what[96];
 	struct nft_elem e;
@@ -206,6 +207,139 @@ nft_del(const struct lease *l)
 	if ((rc = nft_batch_commit(ENOENT)) == -ENOENT)
 		log_warnx("nft: %s: it was not in the kernel", what);
 	return rc;
+}
+
+/*
+ * Batched changes (backend.h: begin, commit). Each queued change keeps a
+ * copy of its lease: if the kernel refuses the batch, every change of it is
+ * made again on its own, so one bad element costs only itself.
+ */
+struct change {
+	struct lease	l;
+	size_t		index;		/* among the changes since begin */
+	bool		add;
+};
+
+static struct {
+	bool		 on;
+	struct change	*chunk;		/* in the open nftables batch */
+	size_t		 n, cap;
+	size_t		 next_index;
+	struct refusal {
+		struct lease	l;
+		size_t		index;
+		int		err;
+	}		*refused;
+	size_t		 n_refused, refused_cap;
+} pend;
+
+static void
+note_refused(const struct change *c, int err)
+{
+	if (pend.n_refused == pend.refused_cap) {
+		size_t cap = pend.refused_cap ? 2 * pend.refused_cap : 16;
+		struct refusal *r = realloc(pend.refused, cap * sizeof(*r));
+		if (!r) {
+			log_warnx("nft: out of memory; a refused mapping stays in the table");
+			return;
+		}
+		pend.refused = r;
+		pend.refused_cap = cap;
+	}
+	pend.refused[pend.n_refused++] = (struct refusal){ c->l, c->index, err };
+}
+
+/* Send the open batch; if the kernel refuses it, make each change alone. */
+static void
+flush_chunk(void)
+{
+	size_t n = pend.n;
+	int rc;
+
+	if (n == 0)
+		return;
+	pend.n = 0;
+	if ((rc = nft_batch_commit(-1)) == 0)
+		return;
+	log_debug("nft: a batch of %zu changes refused (%s); making them one by one", n,
+	    strerror(-rc));
+	for (size_t i = 0; i < n; i++) {
+		const struct change *c = &pend.chunk[i];
+		if (c->add && (rc = add_now(&c->l)) < 0)
+			note_refused(c, rc);
+		else if (!c->add)
+			del_now(&c->l);
+	}
+}
+
+static int
+queue_change(const struct lease *l, bool add)
+{
+	size_t index = pend.next_index++;	/* every call is one change, queued or not */
+	struct nft_elem e;
+	int rc;
+
+	if (!opened)
+		return -ENOTCONN;
+	if (l->proto != IPPROTO_TCP && l->proto != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	if (pend.n == pend.cap || (pend.n && !nft_batch_room(2)))
+		flush_chunk();
+	if (pend.n == pend.cap) {
+		size_t cap = pend.cap ? 2 * pend.cap : 64;
+		struct change *c = realloc(pend.chunk, cap * sizeof(*c));
+		if (!c)
+			return add ? add_now(l) : del_now(l);
+		pend.chunk = c;
+		pend.cap = cap;
+	}
+	if (pend.n == 0) {
+		nft_batch_begin();
+		nft_batch_keep(flush_chunk);
+	}
+	nft_elem_of(l, &e);
+	if (add)
+		rc = queue_mapping(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, &e,
+		    "add mapping (batched)");
+	else
+		rc = queue_mapping(NFT_MSG_DELSETELEM, 0, &e, "delete mapping (batched)");
+	if (rc < 0)
+		return rc;
+	pend.chunk[pend.n++] = (struct change){ *l, index, add };
+	return 0;
+}
+
+static int
+nft_add(const struct lease *l)
+{
+	return pend.on ? queue_change(l, true) : add_now(l);
+}
+
+static int
+nft_del(const struct lease *l)
+{
+	return pend.on ? queue_change(l, false) : del_now(l);
+}
+
+static void
+nft_begin(void)
+{
+	pend.on = true;
+	pend.next_index = 0;
+}
+
+static size_t
+nft_commit(backend_refused_fn fn, void *arg)
+{
+	size_t n;
+
+	flush_chunk();
+	pend.on = false;
+	n = pend.n_refused;
+	pend.n_refused = 0;
+	for (size_t i = 0; i < n && fn; i++)
+		fn(&pend.refused[i].l, pend.refused[i].index, pend.refused[i].err, arg);
+	return n;
 }
 
 struct count_dump {
@@ -362,5 +496,7 @@ const struct backend_ops backend_nft = {
 	.set_public = nft_set_public,
 	.add = nft_add,
 	.del = nft_del,
+	.begin = nft_begin,
+	.commit = nft_commit,
 	.counters = nft_counters,
 };

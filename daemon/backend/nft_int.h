@@ -13,6 +13,7 @@
 
 #include <linux/netlink.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct backend_config;
@@ -84,9 +85,17 @@ void	 nft_batch_begin(void);
 struct nlmsghdr *nft_batch_msg(uint16_t type, uint16_t flags, const char *what);
 /*
  * Send, wait for every acknowledgement; 0 or the first -errno. An error
- * equal to -quiet_err is expected by the caller and not logged.
+ * equal to -quiet_err is expected by the caller and not logged; with
+ * quiet_err < 0 none is (the caller tries each change again on its own).
  */
 int	 nft_batch_commit(int quiet_err);
+/* Is there room for msgs more messages in the open batch? */
+bool	 nft_batch_room(int msgs);
+/*
+ * Leave the open batch for more changes to join; flush is called (and
+ * must commit it) before any other batch or request uses the buffer.
+ */
+void	 nft_batch_keep(void (*flush)(void));
 
 /* Replies to a request outside a batch (GETTABLE, GETSETELEM). */
 typedef int (*nft_reply_fn)(const struct nlmsghdr *nlh, void *arg);

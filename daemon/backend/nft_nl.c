@@ -30,7 +30,7 @@
 
 #define NFT_BATCH_BYTES		(64 * 1024)
 #define NFT_MSG_ROOM		4096		/* more than any one message we build */
-#define NFT_BATCH_MAX_MSGS	64
+#define NFT_BATCH_MAX_MSGS	512		/* a batch of mappings: two messages each */
 #define NFT_REPLY_TIMEOUT_S	2		/* the kernel answers at once; this only stops a hang */
 
 static struct mnl_socket *sock;
@@ -48,6 +48,20 @@ static struct {
 } batch;
 
 static char rbuf[16 * 1024];
+
+/* A batch left open for more (nft_batch_keep), sent before anything else
+ * uses the buffer. */
+static void (*kept_flush)(void);
+
+static void
+flush_kept(void)
+{
+	void (*fn)(void) = kept_flush;
+
+	kept_flush = NULL;
+	if (fn)
+		fn();
+}
 
 int
 nft_nl_open(void)
@@ -153,7 +167,7 @@ wait_replies(uint32_t first, uint32_t last, const char *single, nft_reply_fn fn,
 				return rc ? rc : -EBADMSG;
 			if (e->error != 0 && rc == 0) {
 				rc = e->error;
-				if (rc != -quiet_err)
+				if (quiet_err >= 0 && rc != -quiet_err)
 					log_warnx("nft: %s: %s", label(s, single), strerror(-rc));
 			}
 			if (s == last || (e->error != 0 && s == first))
@@ -174,6 +188,7 @@ batch_advance(void)
 void
 nft_batch_begin(void)
 {
+	flush_kept();
 	batch.len = 0;
 	batch.n = 0;
 	batch.overflow = false;
@@ -197,10 +212,26 @@ nft_batch_msg(uint16_t type, uint16_t flags, const char *what)
 	return batch.cur;
 }
 
+void
+nft_batch_keep(void (*flush)(void))
+{
+	kept_flush = flush;
+}
+
+bool
+nft_batch_room(int msgs)
+{
+	batch_advance();
+	return batch.len + (size_t)(msgs + 1) * NFT_MSG_ROOM <= sizeof(batch.buf) &&
+	    batch.n + msgs <= NFT_BATCH_MAX_MSGS;
+}
+
 int
 nft_batch_commit(int quiet_err)
 {
 	uint32_t last = seq - 1;
+
+	kept_flush = NULL;	/* it is being sent now */
 
 	if (batch.cur)	/* the last message */
 		batch.cur->nlmsg_flags |= NLM_F_ACK;
@@ -226,6 +257,7 @@ nft_batch_commit(int quiet_err)
 static struct nlmsghdr *
 request_msg(uint16_t type, uint16_t flags)
 {
+	flush_kept();
 	batch.n = 0;
 	batch.cur = NULL;
 	return nftnl_nlmsg_build_hdr(batch.buf, type, NFPROTO_INET, flags, seq++);
