@@ -290,6 +290,51 @@ kernel_del(const struct lease *l)
 	return l->disabled ? 0 : backend->del(l);
 }
 
+bool
+lease_drop_refused(const struct lease *sent)
+{
+	struct lease *l = lease_find(sent->proto, sent->ext_port);
+
+	if (!l || l->int_addr.s_addr != sent->int_addr.s_addr || l->int_port != sent->int_port ||
+	    l->remote.s_addr != sent->remote.s_addr || l->remote_port != sent->remote_port)
+		return false;
+	/* A removal too: the same mapping may have been made again since, and taken. */
+	lease_remove(l, LEASE_REMOVED);
+	return true;
+}
+
+void
+lease_batch_begin(void)
+{
+	if (backend->begin)
+		backend->begin();
+}
+
+static void
+batch_refused(const struct lease *sent, size_t index, int err, void *arg)
+{
+	char a[INET_ADDRSTRLEN];
+	bool dropped = lease_drop_refused(sent);
+	size_t *n_dropped = arg;
+
+	(void)index;
+	*n_dropped += dropped;
+	log_warnx("lease: the kernel refused mapping %s %u -> %s:%u: %s; %s",
+	    lease_proto_name(sent->proto), sent->ext_port,
+	    inet_ntop(AF_INET, &sent->int_addr, a, sizeof(a)), sent->int_port, strerror(-err),
+	    dropped ? "the lease is dropped" : "no such lease any more");
+}
+
+size_t
+lease_batch_end(void)
+{
+	size_t dropped = 0;
+
+	if (backend->commit)
+		backend->commit(batch_refused, &dropped);
+	return dropped;
+}
+
 int
 lease_reinstall(void)
 {
@@ -298,9 +343,11 @@ lease_reinstall(void)
 	if (rc == 0 && backend->set_public && external.s_addr != wan.s_addr)
 		rc = backend->set_public(external);
 
+	lease_batch_begin();
 	for (size_t i = 0; i < n_leases; i++)
 		if (kernel_add(dense[i]) < 0)
 			failed++;
+	failed += (int)lease_batch_end();
 	if (failed)
 		log_warnx("lease: %d mappings could not be put back into the kernel", failed);
 	return rc < 0 ? rc : failed ? -EIO : 0;

@@ -92,6 +92,17 @@ int	 lease_init(const struct backend_ops *backend, const struct lease_limits *li
 void	 lease_set_limits(const struct lease_limits *lim);
 /* Put every lease back into the backend (after the kernel lost our table). */
 int	 lease_reinstall(void);
+/*
+ * The changes between these two reach the kernel together (one nftables
+ * batch, where the backend offers it), e.g. a restore of the lease file. A
+ * mapping the kernel refuses then is dropped from the table at the end, with
+ * a log line; lease_batch_end() returns how many leases were dropped.
+ */
+void	 lease_batch_begin(void);
+size_t	 lease_batch_end(void);
+/* The backend refused sent after the table made it: remove the lease that
+ * still is that mapping (true), or find none (false). */
+bool	 lease_drop_refused(const struct lease *sent);
 /* Remove every lease from the kernel and free the table. */
 void	 lease_fini(void);
 

@@ -611,8 +611,12 @@ leasestore_init(const char *path, leasestore_check check, leasestore_check6 chec
 	ev_timer_init(&sync_timer, sync_due);
 	snprintf(jlabel, sizeof(jlabel), "%s.journal", store_path);
 	restoring = 1;
+	/* Every restored mapping into the kernel at once: one nftables batch for
+	 * a few hundred, not one each. */
+	lease_batch_begin();
 	restore_file(store_name, store_path, now, &c);
 	restore_file(journal_name, jlabel, now, &c);
+	c.restored -= (unsigned)lease_batch_end();
 	restoring = 0;
 	if (c.restored || c.expired || c.refused || c.bad)
 		log_info("leasestore: restored %u leases and pinholes from %s; dropped %u expired, "

@@ -320,23 +320,6 @@ initial_external(void)
 	return ext;
 }
 
-/*
- * user=: the parent refused an add the lease table had made (adds are not
- * waited for, privsep_proto.h). The lease goes, unless it is no longer the
- * one that was sent.
- */
-static bool
-drop_refused(const struct lease *sent)
-{
-	struct lease *l = lease_find(sent->proto, sent->ext_port);
-
-	if (!l || l->int_addr.s_addr != sent->int_addr.s_addr || l->int_port != sent->int_port ||
-	    l->remote.s_addr != sent->remote.s_addr || l->remote_port != sent->remote_port)
-		return false;
-	lease_remove(l, LEASE_REMOVED);
-	return true;
-}
-
 /* What no mapping may do (guard.h): the LAN prefixes it must point into. */
 static int
 guard_from_gateway(void)
@@ -452,7 +435,7 @@ main(int argc, char **argv)
 	/* With privsep the parent watches the kernel, and tells the child. */
 	if (backend == &backend_privsep) {
 		wanwatch_follow(cfg->ext_ifname);
-		privsep_on_kernel(rebuild_kernel_state, wanwatch_poll, drop_refused);
+		privsep_on_kernel(rebuild_kernel_state, wanwatch_poll, lease_drop_refused);
 	} else if (!cfg->ext_ip.s_addr && (rc = wanwatch_init(cfg->ext_ifname)) < 0)
 		log_warnx("cannot watch the WAN address: %s", strerror(-rc));
 	if ((rc = stun_init(cfg->stun_server)) < 0)
