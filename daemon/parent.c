@@ -52,14 +52,19 @@ static struct gateway pgw;			/* for lan6: the LAN interfaces */
 static uint32_t next_seq = 1;	/* the child's next message */
 
 /*
- * Messages read from the child before the event loop's other sockets get
- * their turn. Each change makes the kernel send us about three nftables
- * events (kernwatch); read too many changes in a row and that socket
- * overflows, its ENOBUFS means "events lost" and the table is rebuilt,
- * which makes more events: a storm (seen with pipelined adds queued up
- * while the parent waited for a CPU). Eight keep it far below the buffer.
+ * Messages read from the child in one wake-up (one recvmmsg): the child
+ * sends its held adds and removals together (privsep.c), and they become one
+ * nftables batch. The kernel's events about our own changes are dropped
+ * before they reach kernwatch's socket (its filter), so a long batch cannot
+ * overflow that socket and make the table be rebuilt.
  */
-#define MSGS_PER_WAKE	8
+#define MSGS_PER_WAKE	64
+
+/* The adds and removals in the open nftables batch, by their place in it:
+ * the message each came in, to name it in a refusal. */
+static uint32_t batched_seq[MSGS_PER_WAKE];
+static size_t n_batched;
+static bool batching;
 
 /* Exit once the child is reaped; a child that failed makes the daemon fail. */
 static void __attribute__((noreturn))
@@ -129,25 +134,65 @@ external_refused(struct in_addr ext)
 	return "not an address of the WAN interface";
 }
 
-static int
+static void
+refuse_add(const struct ps_mapping *map, uint32_t seq, int err)
+{
+	struct ps_msg m = { .type = PS_REFUSED, .result = err, .seq = seq, .u.map = *map };
+
+	reply(&m);
+}
+
+/* The kernel would not take an add of the batch (tried again on its own). */
+static void
+batch_refused(const struct lease *l, size_t index, int err, void *arg)
+{
+	struct ps_mapping map;
+
+	(void)arg;
+	ps_mapping_of(l, &map);
+	refuse_add(&map, batched_seq[index], err);
+}
+
+/* Send the open batch, then any refusal in it: before the answer to a later
+ * request, which says no refusal is still to come (privsep_proto.h). */
+static void
+batch_end(void)
+{
+	if (!batching)
+		return;
+	batching = false;
+	backend_nft.commit(batch_refused, NULL);
+	n_batched = 0;
+}
+
+/* An add or a removal joins the open batch; only a refused add is answered. */
+static void
 do_mapping(const struct ps_msg *m)
 {
 	struct lease l;
 	char a[INET_ADDRSTRLEN];
+	int rc;
 
 	ps_lease_of(&m->u.map, &l);
-	if (m->type == PS_DEL)
-		return backend_nft.del(&l);
 	/* The same rule the child's lease table applies (guard.h), applied again here
 	 * with the parent's own copy of the LAN prefixes. */
-	if (guard_target(l.int_addr) < 0) {
+	if (m->type == PS_ADD && guard_target(l.int_addr) < 0) {
 		log_warnx("privsep: refused mapping %s %u -> %s:%u: not a LAN host (the gateway's "
 		    "own address, a prefix's network or broadcast address, or outside them)",
 		    lease_proto_name(l.proto), l.ext_port,
 		    inet_ntop(AF_INET, &l.int_addr, a, sizeof(a)), l.int_port);
-		return -EPERM;
+		refuse_add(&m->u.map, m->seq, -EPERM);
+		return;
 	}
-	return backend_nft.add(&l);
+	if (!batching) {
+		backend_nft.begin();
+		batching = true;
+	}
+	batched_seq[n_batched++] = m->seq;
+	/* A failed removal was logged by the backend. */
+	if ((rc = m->type == PS_ADD ? backend_nft.add(&l) : backend_nft.del(&l)) < 0 &&
+	    m->type == PS_ADD)
+		refuse_add(&m->u.map, m->seq, rc);
 }
 
 /* A LAN host's global or ULA address, in a prefix of a LAN interface, and
@@ -250,9 +295,6 @@ dispatch(const struct ps_msg *m)
 			return -EPERM;
 		}
 		return backend_nft.set_external(ext);
-	case PS_ADD:
-	case PS_DEL:
-		return do_mapping(m);
 	case PS_COUNTERS:
 		batch.count = 0;
 		rc = backend_nft.counters(count_one, NULL);
@@ -275,55 +317,69 @@ dispatch(const struct ps_msg *m)
 	}
 }
 
-static void
-child_readable(int fd, short revents, void *arg)
+/* The child is gone, or sent what only a gone child does (an empty message). */
+static void __attribute__((noreturn))
+child_ended(void)
 {
-	struct ps_msg m;
-	char whybuf[128];
-	const char *why;
-	ssize_t n;
-
-	(void)revents;
-	(void)arg;
-	for (int i = 0; i < MSGS_PER_WAKE; i++) {
-		if ((n = recv(fd, &m, sizeof(m), MSG_DONTWAIT)) == 0)
-			break;
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			break;
-		}
-		if ((why = ps_request_problem(&m, (size_t)n, next_seq, whybuf, sizeof(whybuf))))
-			violation("%s", why);
-		next_seq++;
-		int rc = dispatch(&m);
-		if (m.type == PS_ADD || m.type == PS_DEL) {
-			/* Pipelined (privsep_proto.h): only a refused add is answered;
-			 * a failed removal was logged by the backend. */
-			if (rc < 0 && m.type == PS_ADD) {
-				m.type = PS_REFUSED;
-				m.result = rc;
-				reply(&m);
-			}
-			continue;
-		}
-		memset(&m, 0, sizeof(m));
-		m.type = PS_RESULT;
-		m.result = rc;
-		reply(&m);
-	}
-	if (n > 0)
-		return;		/* more to read, once the event loop has had the kernel's news */
 	if (closing) {
 		log_debug("privsep: child done; parent exits");
 		finish(0);
 	}
+	kill(child, SIGKILL);	/* if it is still there, it broke the protocol */
 	if (opened)
 		log_warnx("privsep: the child exited unexpectedly; table inet %s kept for the next "
 		    "start", pcfg->table);
 	else
 		log_warnx("privsep: the child exited before the table was built");
 	finish(1);
+}
+
+static void
+child_readable(int fd, short revents, void *arg)
+{
+	static struct ps_msg in[MSGS_PER_WAKE];
+	struct mmsghdr mm[MSGS_PER_WAKE];
+	struct iovec iov[MSGS_PER_WAKE];
+	char whybuf[128];
+	const char *why;
+	int n;
+
+	(void)revents;
+	(void)arg;
+	for (int i = 0; i < MSGS_PER_WAKE; i++) {
+		iov[i] = (struct iovec){ &in[i], sizeof(in[i]) };
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	/* MSG_TRUNC: a longer message shows its whole length, and is refused. */
+	if ((n = recvmmsg(fd, mm, MSGS_PER_WAKE, MSG_DONTWAIT | MSG_TRUNC, NULL)) < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		child_ended();
+	}
+	for (int i = 0; i < n; i++) {
+		struct ps_msg *m = &in[i];
+		if (mm[i].msg_len == 0) {
+			batch_end();
+			child_ended();
+		}
+		if ((why = ps_request_problem(m, mm[i].msg_len, next_seq, whybuf, sizeof(whybuf)))) {
+			batch_end();	/* what came before it in turn is carried out */
+			violation("%s", why);
+		}
+		next_seq++;
+		/* Pipelined (privsep_proto.h): only a refused add is answered. */
+		if (m->type == PS_ADD || m->type == PS_DEL) {
+			do_mapping(m);
+			continue;
+		}
+		batch_end();
+		int rc = dispatch(m);
+		memset(m, 0, sizeof(*m));
+		m->type = PS_RESULT;
+		m->result = rc;
+		reply(m);
+	}
+	batch_end();
 }
 
 static void

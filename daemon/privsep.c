@@ -167,20 +167,47 @@ privsep_start(const struct config *cfg, bool *foreground)
 static int receive(struct ps_msg *m, int flags);
 
 /*
+ * Adds and removals wait here, in order, for up to HOLD_MS or until
+ * OUTBOX_MAX are queued, and then go in one sendmmsg: the parent wakes once
+ * for them all and makes them one nftables batch. A client is answered
+ * before its change leaves (privsep_proto.h), so holding it costs the client
+ * nothing; the kernel has the mapping at most HOLD_MS later. Any other call
+ * sends what is held first, so the parent sees every message in turn.
+ */
+#define OUTBOX_MAX	32
+#define HOLD_MS		1
+static struct ps_msg outbox[OUTBOX_MAX];
+static size_t n_out;
+static struct ev_timer hold_timer;
+
+/*
  * The parent may be blocked sending us refusals while we send it adds: so
  * never block in send. While the socket is full, read what the parent says
  * (it is queued), then try again.
  */
 static void
-send_msg(struct ps_msg *m)
+flush_outbox(void)
 {
+	struct mmsghdr mm[OUTBOX_MAX];
+	struct iovec iov[OUTBOX_MAX];
 	struct ps_msg in;
-	ssize_t n;
+	size_t sent = 0;
 
-	m->len = sizeof(*m);
-	m->seq = next_seq++;
-	while ((n = send(sock, m, sizeof(*m), MSG_NOSIGNAL | MSG_DONTWAIT)) != (ssize_t)sizeof(*m)) {
-		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+	for (size_t i = 0; i < n_out; i++) {
+		iov[i] = (struct iovec){ &outbox[i], sizeof(outbox[i]) };
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	while (sent < n_out) {
+		int n = sendmmsg(sock, mm + sent, (unsigned)(n_out - sent),
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			for (int i = 0; i < n; i++)
+				if (mm[sent + (size_t)i].msg_len != sizeof(struct ps_msg))
+					fatalx("privsep: a message to the parent cut short");
+			sent += (size_t)n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			fatal("privsep: cannot reach the privileged parent");
 		struct pollfd p = { .fd = sock, .events = POLLIN | POLLOUT };
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
@@ -188,6 +215,39 @@ send_msg(struct ps_msg *m)
 		if ((p.revents & POLLIN) && receive(&in, MSG_DONTWAIT) == 1)
 			fatalx("privsep: the parent answered a question not asked");
 	}
+	n_out = 0;
+	ev_timer_cancel(&hold_timer);
+}
+
+static void
+hold_due(struct ev_timer *t)
+{
+	(void)t;
+	flush_outbox();
+}
+
+/* Numbered in the order sent; held (see above) when `hold`, else sent now
+ * with everything held before it. */
+static void
+queue_msg(const struct ps_msg *m, bool hold)
+{
+	if (n_out == OUTBOX_MAX)
+		flush_outbox();
+	outbox[n_out] = *m;
+	outbox[n_out].len = sizeof(*m);
+	outbox[n_out].seq = next_seq++;
+	n_out++;
+	if (!hold || n_out == OUTBOX_MAX)
+		flush_outbox();
+	else if (!ev_timer_armed(&hold_timer))
+		ev_timer_in(&hold_timer, HOLD_MS);
+}
+
+static void
+send_msg(struct ps_msg *m)
+{
+	m->seq = next_seq;	/* what queue_msg gives it, for the caller's log */
+	queue_msg(m, false);
 }
 
 /* One refusal, in the one log line it gets: what, why, and what became of the lease. */
@@ -334,6 +394,7 @@ ps_open(const struct backend_config *bc)
 	(void)bc;	/* the parent builds the table from its own configuration */
 	if (!watching) {
 		ev_timer_init(&news_timer, news_due);
+		ev_timer_init(&hold_timer, hold_due);
 		if (ev_fd_add(sock, POLLIN, sock_readable, NULL) < 0)
 			return -ENOMEM;
 		watching = true;
@@ -348,6 +409,7 @@ ps_close(void)
 		return;
 	call(&(struct ps_msg){ .type = PS_CLOSE });
 	ev_timer_cancel(&news_timer);
+	ev_timer_cancel(&hold_timer);
 	ev_fd_del(sock);
 	close(sock);
 	sock = -1;
@@ -359,14 +421,24 @@ ps_set_external(struct in_addr ext)
 	return call(&(struct ps_msg){ .type = PS_SET_EXT, .u.ext = ext.s_addr });
 }
 
-/* Sent, not waited for: a refusal comes back on its own (receive()). */
+/* Held a moment, not waited for: a refusal comes back on its own (receive()). */
 static int
 mapping_send(uint32_t type, const struct lease *l)
 {
 	struct ps_msg m = { .type = type };
 
 	ps_mapping_of(l, &m.u.map);
-	send_msg(&m);
+	queue_msg(&m, true);
+	return 0;
+}
+
+/* The end of a lease_batch (a restore): what is held goes now. */
+static size_t
+ps_commit(backend_refused_fn fn, void *arg)
+{
+	(void)fn;	/* refusals come back as news (receive()) */
+	(void)arg;
+	flush_outbox();
 	return 0;
 }
 
@@ -442,6 +514,7 @@ const struct backend_ops backend_privsep = {
 	.set_external = ps_set_external,
 	.add = ps_add,
 	.del = ps_del,
+	.commit = ps_commit,
 	.counters = ps_counters,
 };
 
@@ -564,6 +637,8 @@ test_hook(const char *what)
 	uint8_t plen;
 
 	log_warnx("privsep test: %s", what);
+	flush_outbox();
+	m.seq = next_seq;
 	if (strcmp(what, "short") == 0) {
 		send(sock, &m, 8, MSG_NOSIGNAL);
 	} else if (strcmp(what, "len") == 0) {
