@@ -53,16 +53,16 @@ static uint32_t next_seq = 1;	/* the child's next message */
 
 /*
  * Messages read from the child in one wake-up (one recvmmsg): the child
- * sends its held adds and removals together (privsep.c), and they become one
- * nftables batch. The kernel's events about our own changes are dropped
+ * sends its held adds and removals together (PS_CHANGES), and every change
+ * read at once goes into one nftables batch. The kernel's events about our own changes are dropped
  * before they reach kernwatch's socket (its filter), so a long batch cannot
  * overflow that socket and make the table be rebuilt.
  */
 #define MSGS_PER_WAKE	64
 
 /* The adds and removals in the open nftables batch, by their place in it:
- * the message each came in, to name it in a refusal. */
-static uint32_t batched_seq[MSGS_PER_WAKE];
+ * each change's number, to name it in a refusal. */
+static uint32_t batched_seq[MSGS_PER_WAKE * PS_CHANGES_PER_MSG];
 static size_t n_batched;
 static bool batching;
 
@@ -167,32 +167,32 @@ batch_end(void)
 
 /* An add or a removal joins the open batch; only a refused add is answered. */
 static void
-do_mapping(const struct ps_msg *m)
+do_change(const struct ps_change *c, uint32_t seq)
 {
 	struct lease l;
 	char a[INET_ADDRSTRLEN];
 	int rc;
 
-	ps_lease_of(&m->u.map, &l);
+	ps_lease_of(&c->map, &l);
 	/* The same rule the child's lease table applies (guard.h), applied again here
 	 * with the parent's own copy of the LAN prefixes. */
-	if (m->type == PS_ADD && guard_target(l.int_addr) < 0) {
+	if (c->op == PS_ADD && guard_target(l.int_addr) < 0) {
 		log_warnx("privsep: refused mapping %s %u -> %s:%u: not a LAN host (the gateway's "
 		    "own address, a prefix's network or broadcast address, or outside them)",
 		    lease_proto_name(l.proto), l.ext_port,
 		    inet_ntop(AF_INET, &l.int_addr, a, sizeof(a)), l.int_port);
-		refuse_add(&m->u.map, m->seq, -EPERM);
+		refuse_add(&c->map, seq, -EPERM);
 		return;
 	}
 	if (!batching) {
 		backend_nft.begin();
 		batching = true;
 	}
-	batched_seq[n_batched++] = m->seq;
+	batched_seq[n_batched++] = seq;
 	/* A failed removal was logged by the backend. */
-	if ((rc = m->type == PS_ADD ? backend_nft.add(&l) : backend_nft.del(&l)) < 0 &&
-	    m->type == PS_ADD)
-		refuse_add(&m->u.map, m->seq, rc);
+	if ((rc = c->op == PS_ADD ? backend_nft.add(&l) : backend_nft.del(&l)) < 0 &&
+	    c->op == PS_ADD)
+		refuse_add(&c->map, seq, rc);
 }
 
 /* A LAN host's global or ULA address, in a prefix of a LAN interface, and
@@ -366,12 +366,14 @@ child_readable(int fd, short revents, void *arg)
 			batch_end();	/* what came before it in turn is carried out */
 			violation("%s", why);
 		}
-		next_seq++;
 		/* Pipelined (privsep_proto.h): only a refused add is answered. */
-		if (m->type == PS_ADD || m->type == PS_DEL) {
-			do_mapping(m);
+		if (m->type == PS_CHANGES) {
+			for (uint32_t c = 0; c < m->count; c++)
+				do_change(&m->u.changes[c], next_seq + c);
+			next_seq += m->count;
 			continue;
 		}
+		next_seq++;
 		batch_end();
 		int rc = dispatch(m);
 		memset(m, 0, sizeof(*m));

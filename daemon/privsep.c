@@ -167,17 +167,16 @@ privsep_start(const struct config *cfg, bool *foreground)
 static int receive(struct ps_msg *m, int flags);
 
 /*
- * Adds and removals wait here, in order, for up to HOLD_MS or until
- * OUTBOX_MAX are queued, and then go in one sendmmsg: the parent wakes once
- * for them all and makes them one nftables batch. A client is answered
- * before its change leaves (privsep_proto.h), so holding it costs the client
- * nothing; the kernel has the mapping at most HOLD_MS later. Any other call
- * sends what is held first, so the parent sees every message in turn.
+ * Adds and removals wait here, in order, for up to HOLD_MS or until a
+ * PS_CHANGES message is full, and then go as that one message: the parent
+ * wakes once for them all and makes them one nftables batch. A client is
+ * answered before its change leaves (privsep_proto.h), so holding it costs
+ * the client nothing; the kernel has the mapping about HOLD_MS later. Any
+ * other call sends what is held first, so the parent sees every number in
+ * turn.
  */
-#define OUTBOX_MAX	32
 #define HOLD_MS		1
-static struct ps_msg outbox[OUTBOX_MAX];
-static size_t n_out;
+static struct ps_msg held;	/* PS_CHANGES, held.count of them */
 static struct ev_timer hold_timer;
 
 /*
@@ -186,28 +185,13 @@ static struct ev_timer hold_timer;
  * (it is queued), then try again.
  */
 static void
-flush_outbox(void)
+send_now(const struct ps_msg *m)
 {
-	struct mmsghdr mm[OUTBOX_MAX];
-	struct iovec iov[OUTBOX_MAX];
 	struct ps_msg in;
-	size_t sent = 0;
+	ssize_t n;
 
-	for (size_t i = 0; i < n_out; i++) {
-		iov[i] = (struct iovec){ &outbox[i], sizeof(outbox[i]) };
-		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
-	}
-	while (sent < n_out) {
-		int n = sendmmsg(sock, mm + sent, (unsigned)(n_out - sent),
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			for (int i = 0; i < n; i++)
-				if (mm[sent + (size_t)i].msg_len != sizeof(struct ps_msg))
-					fatalx("privsep: a message to the parent cut short");
-			sent += (size_t)n;
-			continue;
-		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+	while ((n = send(sock, m, sizeof(*m), MSG_NOSIGNAL | MSG_DONTWAIT)) != (ssize_t)sizeof(*m)) {
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
 			fatal("privsep: cannot reach the privileged parent");
 		struct pollfd p = { .fd = sock, .events = POLLIN | POLLOUT };
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
@@ -215,7 +199,15 @@ flush_outbox(void)
 		if ((p.revents & POLLIN) && receive(&in, MSG_DONTWAIT) == 1)
 			fatalx("privsep: the parent answered a question not asked");
 	}
-	n_out = 0;
+}
+
+static void
+send_held(void)
+{
+	if (held.count == 0)
+		return;
+	send_now(&held);
+	held.count = 0;
 	ev_timer_cancel(&hold_timer);
 }
 
@@ -223,31 +215,31 @@ static void
 hold_due(struct ev_timer *t)
 {
 	(void)t;
-	flush_outbox();
+	send_held();
 }
 
-/* Numbered in the order sent; held (see above) when `hold`, else sent now
- * with everything held before it. */
-static void
-queue_msg(const struct ps_msg *m, bool hold)
+/* Held (see above); its number, which a refusal names. */
+static uint32_t
+hold_change(uint32_t op, const struct ps_mapping *map)
 {
-	if (n_out == OUTBOX_MAX)
-		flush_outbox();
-	outbox[n_out] = *m;
-	outbox[n_out].len = sizeof(*m);
-	outbox[n_out].seq = next_seq++;
-	n_out++;
-	if (!hold || n_out == OUTBOX_MAX)
-		flush_outbox();
+	if (held.count == 0)
+		held = (struct ps_msg){ .type = PS_CHANGES, .len = sizeof(held), .seq = next_seq };
+	held.u.changes[held.count++] = (struct ps_change){ op, *map };
+	if (held.count == PS_CHANGES_PER_MSG)
+		send_held();
 	else if (!ev_timer_armed(&hold_timer))
 		ev_timer_in(&hold_timer, HOLD_MS);
+	return next_seq++;
 }
 
+/* Any other request: after what is held, numbered in turn. */
 static void
 send_msg(struct ps_msg *m)
 {
-	m->seq = next_seq;	/* what queue_msg gives it, for the caller's log */
-	queue_msg(m, false);
+	send_held();
+	m->len = sizeof(*m);
+	m->seq = next_seq++;
+	send_now(m);
 }
 
 /* One refusal, in the one log line it gets: what, why, and what became of the lease. */
@@ -423,12 +415,12 @@ ps_set_external(struct in_addr ext)
 
 /* Held a moment, not waited for: a refusal comes back on its own (receive()). */
 static int
-mapping_send(uint32_t type, const struct lease *l)
+mapping_send(uint32_t op, const struct lease *l)
 {
-	struct ps_msg m = { .type = type };
+	struct ps_mapping map;
 
-	ps_mapping_of(l, &m.u.map);
-	queue_msg(&m, true);
+	ps_mapping_of(l, &map);
+	hold_change(op, &map);
 	return 0;
 }
 
@@ -438,7 +430,7 @@ ps_commit(backend_refused_fn fn, void *arg)
 {
 	(void)fn;	/* refusals come back as news (receive()) */
 	(void)arg;
-	flush_outbox();
+	send_held();
 	return 0;
 }
 
@@ -592,14 +584,12 @@ privsep_drop(void)
 static void
 test_dnat(const char *label, struct in_addr to)
 {
-	struct ps_msg m = { .type = PS_ADD };
+	struct ps_mapping map = { .int_addr = to.s_addr, .ext_port = 2222, .int_port = 22,
+	    .proto = IPPROTO_TCP };
 	char a[INET_ADDRSTRLEN];
 
-	m.u.map = (struct ps_mapping){ .int_addr = to.s_addr, .ext_port = 2222,
-	    .int_port = 22, .proto = IPPROTO_TCP };
-	send_msg(&m);
 	log_warnx("privsep test: mapping tcp 2222 -> %s:22 (%s) sent as message %u",
-	    inet_ntop(AF_INET, &to, a, sizeof(a)), label, m.seq);
+	    inet_ntop(AF_INET, &to, a, sizeof(a)), label, hold_change(PS_ADD, &map));
 }
 
 static void
@@ -637,7 +627,7 @@ test_hook(const char *what)
 	uint8_t plen;
 
 	log_warnx("privsep test: %s", what);
-	flush_outbox();
+	send_held();
 	m.seq = next_seq;
 	if (strcmp(what, "short") == 0) {
 		send(sock, &m, 8, MSG_NOSIGNAL);

@@ -15,14 +15,13 @@
 
 /* How much of the union a request of this type uses; the rest must be 0. */
 static size_t
-payload_of(uint32_t type)
+payload_of(const struct ps_msg *m)
 {
-	switch (type) {
+	switch (m->type) {
 	case PS_SET_EXT:
 		return sizeof(uint32_t);
-	case PS_ADD:
-	case PS_DEL:
-		return sizeof(struct ps_mapping);
+	case PS_CHANGES:
+		return m->count * sizeof(struct ps_change);
 	case PS_PIN_ADD:
 	case PS_PIN_DEL:
 		return sizeof(struct ps_pinhole);
@@ -50,6 +49,21 @@ mapping_problem(const struct ps_mapping *p, char *why, size_t len)
 		snprintf(why, len, "mapping with protocol %u, ports %u -> %u", p->proto,
 		    p->ext_port, p->int_port);
 		return why;
+	}
+	return NULL;
+}
+
+static const char *
+changes_problem(const struct ps_msg *m, char *why, size_t len)
+{
+	for (uint32_t i = 0; i < m->count; i++) {
+		const struct ps_change *c = &m->u.changes[i];
+		if (c->op != PS_ADD && c->op != PS_DEL) {
+			snprintf(why, len, "change %u of %u: kind %u", i + 1, m->count, c->op);
+			return why;
+		}
+		if (mapping_problem(&c->map, why, len))
+			return why;
 	}
 	return NULL;
 }
@@ -83,12 +97,16 @@ ps_request_problem(const void *buf, size_t n, uint32_t want_seq, char *why, size
 		snprintf(why, len, "type %u", m->type);
 		return why;
 	}
-	if (m->result || m->count || m->zero || !zero_from(m, payload_of(m->type))) {
+	if (m->type == PS_CHANGES ? m->count < 1 || m->count > PS_CHANGES_PER_MSG : m->count != 0) {
+		snprintf(why, len, "type %u with count %u", m->type, m->count);
+		return why;
+	}
+	if (m->result || m->zero || !zero_from(m, payload_of(m))) {
 		snprintf(why, len, "type %u with stray fields", m->type);
 		return why;
 	}
-	if (m->type == PS_ADD || m->type == PS_DEL)
-		return mapping_problem(&m->u.map, why, len);
+	if (m->type == PS_CHANGES)
+		return changes_problem(m, why, len);
 	if (m->type == PS_PIN_ADD || m->type == PS_PIN_DEL)
 		return pinhole_problem(&m->u.pin, why, len);
 	return NULL;

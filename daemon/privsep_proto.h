@@ -10,10 +10,14 @@
  *
  * Adds and removals are pipelined: the child does not wait for them (a
  * round trip between two processes costs as much CPU as a fifth of a whole
- * NAT-PMP add). The parent answers only a refusal (PS_REFUSED, naming the
- * add's seq and mapping), and the child then drops that lease. Every other
+ * NAT-PMP add). It holds them a moment and sends up to PS_CHANGES_PER_MSG
+ * in one PS_CHANGES message, which the parent makes one nftables batch with
+ * whatever else it read at once. Each change has a number of its own (the
+ * message's seq, seq + 1, ...; the next message is numbered after the
+ * last). The parent answers only a refusal (PS_REFUSED, naming the change's
+ * number and mapping), and the child then drops that lease. Every other
  * request is answered by one PS_RESULT, after the answers to every earlier
- * message, so a PS_RESULT also says that no refusal is still to come for
+ * change, so a PS_RESULT also says that no refusal is still to come for
  * what was sent before it.
  */
 #ifndef PORTHOLE_PRIVSEP_PROTO_H
@@ -28,8 +32,7 @@ enum ps_type {
 	PS_OPEN = 1,		/* build (or rebuild) the table; no fields */
 	PS_CLOSE,		/* remove the table; the parent exits after */
 	PS_SET_EXT,		/* u.ext: the WAN address DNAT matches */
-	PS_ADD,			/* u.map; not answered unless refused */
-	PS_DEL,			/* u.map; never answered (the parent logs a failure) */
+	PS_CHANGES,		/* u.changes[0 .. count-1]; only a refused add is answered */
 	PS_COUNTERS,		/* answered by PS_COUNTER_BATCH..., then PS_RESULT */
 	PS_PIN_ADD,		/* u.pin: an IPv6 pinhole; answered by PS_RESULT */
 	PS_PIN_DEL,		/* u.pin; answered by PS_RESULT */
@@ -39,7 +42,7 @@ enum ps_type {
 	PS_COUNTER_BATCH,	/* u.ctr[0 .. count-1] */
 	PS_TABLE_LOST,		/* someone removed our table; the parent rebuilt it empty */
 	PS_WAN_CHANGED,		/* rtnetlink: the WAN interface's addresses changed */
-	PS_REFUSED,		/* the PS_ADD numbered seq: u.map as sent, result -errno */
+	PS_REFUSED,		/* the add numbered seq: u.map as sent, result -errno */
 	PS_PIN_COUNTER_BATCH,	/* u.pin_ctr[0 .. count-1] */
 	PS_TYPE_MAX
 };
@@ -55,6 +58,13 @@ struct ps_mapping {
 	uint16_t	remote_port;	/* 0 = any */
 	uint8_t		proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t		zero;		/* must be 0 */
+};
+
+/* One change of a PS_CHANGES message. */
+enum ps_change_op { PS_ADD = 1, PS_DEL = 2 };
+struct ps_change {
+	uint32_t		op;	/* enum ps_change_op */
+	struct ps_mapping	map;
 };
 
 struct ps_counter {
@@ -94,11 +104,13 @@ struct ps_msg {
 	uint32_t	type;		/* enum ps_type */
 	uint32_t	len;		/* sizeof(struct ps_msg), always */
 	int32_t		result;		/* PS_RESULT */
-	uint32_t	count;		/* PS_COUNTER_BATCH: entries used */
-	uint32_t	seq;		/* child -> parent: 1, 2, 3, ...; PS_REFUSED: the add's */
+	uint32_t	count;		/* PS_CHANGES, PS_COUNTER_BATCH: entries used */
+	uint32_t	seq;		/* child -> parent: 1, 2, 3, ... (a change each); PS_REFUSED: the add's */
 	uint32_t	zero;		/* must be 0 */
 	union {
 		struct ps_mapping	map;
+		struct ps_change	changes[PS_COUNTERS_PER_MSG * sizeof(struct ps_counter) /
+					    sizeof(struct ps_change)];
 		uint32_t		ext;	/* network order; 0 = none */
 		struct ps_counter	ctr[PS_COUNTERS_PER_MSG];
 		struct ps_pinhole	pin;
@@ -107,10 +119,19 @@ struct ps_msg {
 };
 /* No padding anywhere: every byte sent is a field the receiver checks or ignores on purpose. */
 _Static_assert(sizeof(struct ps_mapping) == 16, "ps_mapping is packed as written");
+_Static_assert(sizeof(struct ps_change) == 20, "ps_change is packed as written");
 _Static_assert(sizeof(struct ps_counter) == 24, "ps_counter is packed as written");
 _Static_assert(sizeof(struct ps_pinhole) == 40, "ps_pinhole is packed as written");
 _Static_assert(sizeof(struct ps_pin_counter) == 40, "ps_pin_counter is packed as written");
 _Static_assert(sizeof(struct ps_msg) == 24 + PS_COUNTERS_PER_MSG * 24, "ps_msg is fixed");
+
+#define PS_CHANGES_PER_MSG	(sizeof(((struct ps_msg *)0)->u.changes) / sizeof(struct ps_change))
+/* How many numbers a message from the child takes: its changes, or 1. */
+static inline uint32_t
+ps_numbers(const struct ps_msg *m)
+{
+	return m->type == PS_CHANGES ? m->count : 1;
+}
 
 /* privsep_msg.c: a mapping between the lease table's form and the wire's. */
 struct lease;
@@ -124,8 +145,9 @@ void	ps_pinhole_of(const struct ps_pinhole *w, struct pinhole *p);
  * privsep_msg.c: what is wrong with n bytes the parent received from the
  * child as the message numbered want_seq (written into why), or NULL: the
  * length, the length field, the turn, the type (a request, PS_REQUEST_FIRST
- * through PS_REQUEST_LAST), a mapping's or a pinhole's protocol and ports,
- * and every field or byte the type does not use being 0.
+ * through PS_REQUEST_LAST), a change's kind, a mapping's or a pinhole's
+ * protocol and ports, PS_CHANGES' count (1 to PS_CHANGES_PER_MSG), and every
+ * field or byte the type does not use being 0.
  */
 const char *ps_request_problem(const void *buf, size_t n, uint32_t want_seq, char *why,
     size_t len);
