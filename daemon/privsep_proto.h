@@ -126,13 +126,6 @@ _Static_assert(sizeof(struct ps_pin_counter) == 40, "ps_pin_counter is packed as
 _Static_assert(sizeof(struct ps_msg) == 24 + PS_COUNTERS_PER_MSG * 24, "ps_msg is fixed");
 
 #define PS_CHANGES_PER_MSG	(sizeof(((struct ps_msg *)0)->u.changes) / sizeof(struct ps_change))
-/* How many numbers a message from the child takes: its changes, or 1. */
-static inline uint32_t
-ps_numbers(const struct ps_msg *m)
-{
-	return m->type == PS_CHANGES ? m->count : 1;
-}
-
 /* privsep_msg.c: a mapping between the lease table's form and the wire's. */
 struct lease;
 void	ps_mapping_of(const struct lease *l, struct ps_mapping *p);
