@@ -10,13 +10,18 @@
 #
 # Knobs: BENCH_ROUNDS (10), BENCH_N (500), BENCH_PH_USER (porthole),
 # BENCH_OTHER=DIR: a third daemon, the build directory of another tree
-# (e.g. main's, for a before/after of a change to the split), run split.
+# (e.g. main's, for a before/after of a change to the split), run split;
+# BENCH_PIN=1: the daemon's processes and the load generator on CPU 1 (as
+# run.sh's), so that both processes of the split share one CPU as the one
+# process has it.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 ROUNDS=${BENCH_ROUNDS:-10}
 N=${BENCH_N:-500}
 USER_=${BENCH_PH_USER:-porthole}
 OTHER=${BENCH_OTHER:-}
+PIN=
+[ "${BENCH_PIN:-0}" = 1 ] && PIN=1
 BB=$BIN/bench
 for t in natpmp pcp; do
 	[ -x "$BB/bench_$t" ] || { echo "no $BB/bench_$t: run make bench (or tests/bench/run.sh) once" >&2; exit 1; }
@@ -51,7 +56,7 @@ per_add() { awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN { printf "%.1f", (b - a) / 
 
 # turn NAME BINDIR USER: start that daemon, one window per protocol, stop it.
 turn() {
-	local name=$1 bin=$2 user=$3 conf pid c0 p0 proto r0
+	local name=$1 bin=$2 user=$3 conf pid c0 p0 proto r0 p
 	r0=$(rebuilds)
 	rm -f "$LAB_DIR"/state/*
 	conf=$(ph_config "lease_file=$LAB_DIR/state/leases" ${user:+"user=$user"} secure_mode=no \
@@ -60,10 +65,13 @@ turn() {
 	pid=$!
 	LAB_PIDS+=($pid)
 	wait_until 100 bash -c "ip netns exec $NS_GW $bin/portholectl -s $CTL_SOCK list >/dev/null 2>&1"
+	if [ -n "$PIN" ]; then
+		for p in $pid $(pgrep -P $pid); do taskset -apc "$PIN" "$p" >/dev/null || exit 1; done
+	fi
 	for proto in natpmp pcp; do
 		wait_idle $pid
 		c0=$(cpu_ns $pid all) p0=$(cpu_ns $pid)
-		in_mail "$BB/bench_$proto" $GW_LAN_IP add tcp 40000 "$N" 86400 60 >/dev/null
+		in_mail ${PIN:+taskset -c "$PIN"} "$BB/bench_$proto" $GW_LAN_IP add tcp 40000 "$N" 86400 60 >/dev/null
 		wait_idle $pid
 		echo "$name $proto $(per_add "$c0" "$(cpu_ns $pid all)") parent $(per_add "$p0" "$(cpu_ns $pid)")"
 		in_mail "$BB/bench_$proto" $GW_LAN_IP del tcp 40000 "$N" 60 >/dev/null
