@@ -337,6 +337,30 @@ bin_for_others() {
 	echo "$LAB_DIR/bin/$1"
 }
 
+# natpmp_at_once NS FIRST COUNT: NAT-PMP TCP map requests from NS for ports
+# FIRST.. (internal = external), all sent before any answer is read, each
+# once (no retransmission); prints "answered=N ok=N" (ok: result 0).
+natpmp_at_once() {
+	ip netns exec "$1" /usr/bin/python3 - $GW_LAN_IP "$2" "$3" <<'PY'
+import socket, struct, sys
+gw, first, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 4 << 20)	# SO_RCVBUFFORCE: room for every answer
+reqs = [struct.pack("!BBHHHI", 0, 2, 0, p, p, 3600) for p in range(first, first + count)]
+for r in reqs:
+    s.sendto(r, (gw, 5351))
+s.settimeout(5)
+got = {}
+try:
+    while len(got) < count:
+        rep = s.recv(64)
+        got[struct.unpack("!H", rep[8:10])[0]] = struct.unpack("!H", rep[2:4])[0]
+except socket.timeout:
+    pass
+print("answered=%d ok=%d" % (len(got), sum(1 for v in got.values() if v == 0)))
+PY
+}
+
 # wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds, at most TENTHS times.
 wait_until() {
 	local n=$1

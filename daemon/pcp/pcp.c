@@ -32,6 +32,15 @@
 
 #define RECV_BUF	2048	/* > 1100, so an oversized request is seen as such */
 #define BATCH		32	/* datagrams per wake-up, so one socket cannot starve others */
+/*
+ * A LAN's hosts re-map at once after our restart or an address change
+ * (the epoch, ANNOUNCE): a burst, sent faster than requests are served.
+ * The default receive queue (about 210 kB, some 250 small datagrams as the
+ * kernel counts them) dropped the rest of a burst of 300, and every client
+ * whose request was dropped waits for its retransmission. This holds
+ * thousands; it costs memory only while requests wait.
+ */
+#define RCVBUF_BYTES	(2 * 1024 * 1024)
 
 static struct {
 	const struct gateway	*gw;
@@ -53,6 +62,17 @@ pcp_dispatch(const struct pcp_env *env, struct in_addr src, uint16_t sport,
 	if (cfg->enable_pcp)
 		return pcp_handle(env, src, sport, b, len, out, outsz);
 	return 0;
+}
+
+void
+pcp_socket_room(int fd, const char *label)
+{
+	int bytes = RCVBUF_BYTES;
+
+	/* FORCE: beyond net.core.rmem_max; we still hold CAP_NET_ADMIN here. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
+		log_warn("%s: receive buffer", label);
 }
 
 static int
@@ -78,6 +98,7 @@ open_socket(const struct gw_lan *lan)
 		close(fd);
 		return err;
 	}
+	pcp_socket_room(fd, "pcp");
 	return fd;
 }
 

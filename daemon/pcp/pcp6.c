@@ -72,6 +72,7 @@ open_socket(const struct gw_lan *lan)
 		close(fd);
 		return err;
 	}
+	pcp_socket_room(fd, "pcp6");
 	return fd;
 }
 

@@ -161,6 +161,8 @@ size_t	pcp_build_update(uint8_t *out, size_t outsz, const struct lease *l,
 size_t	pcp6_handle(const struct pcp_env *env, const struct in6_addr *src, const uint8_t *b,
 	    size_t len, uint8_t *out, size_t outsz);
 
+/* pcp.c: room in fd's receive queue for a burst of requests (see there). */
+void	pcp_socket_room(int fd, const char *label);
 /* Byte 0 picks NAT-PMP or PCP; 0 = send nothing (pcp.c, pure). */
 size_t	pcp_dispatch(const struct pcp_env *env, struct in_addr src, uint16_t sport,
 	    const uint8_t *b, size_t len, uint8_t *out, size_t outsz);

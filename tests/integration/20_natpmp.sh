@@ -200,3 +200,17 @@ ph_stop
 check "portholed starts with NAT-PMP and PCP off" ph_start "$(ph_config enable_natpmp=no enable_pcp=no)"
 check_fails "C14 with the protocols off nothing answers on 5351" 2 nat 0000
 check "C14 ... while the daemon runs" ph_ctl status
+
+# --- a burst: many requests at once (as after a restart, every host re-mapping)
+# are all answered, none dropped in the gateway's receive queue ---
+ph_stop
+check "portholed starts with no rate limit and no quota" \
+	ph_start "$(ph_config rate_limit=0 max_per_host=0)"
+drops() { in_gw nstat -az UdpRcvbufErrors | awk '$1 == "UdpRcvbufErrors" { print $2 }'; }
+d0=$(drops)
+out=$(natpmp_at_once "$NS_MAIL" 20001 1000)
+check_eq "a burst of 1000 map requests sent at once: every one answered, none resent" \
+	"answered=1000 ok=1000" "$out"
+check_eq "... none dropped by the gateway's receive queue" 0 "$(($(drops) - d0))"
+check_eq "... all 1000 mappings in the kernel" 1000 \
+	"$(in_gw nft list map inet porthole fwd4 | grep -oE 'tcp \. 2[01][0-9]{3} :' | wc -l)"
