@@ -220,41 +220,20 @@ check_eq "... now carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2530
 
 # --- a burst: the child holds its changes a moment, the parent makes one
 # nftables batch of what it reads at once ---
-# natpmp_at_once FIRST COUNT: NAT-PMP TCP map requests for ports FIRST..,
-# all sent before any answer is read, each once (no retransmission); prints
-# "answered=N ok=N".
-natpmp_at_once() {
-	in_mail /usr/bin/python3 - $GW_LAN_IP "$1" "$2" <<'PY'
-import socket, struct, sys
-gw, first, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-reqs = [struct.pack("!BBHHHI", 0, 2, 0, p, p, 3600) for p in range(first, first + count)]
-for r in reqs:
-    s.sendto(r, (gw, 5351))
-s.settimeout(5)
-got = {}
-try:
-    while len(got) < count:
-        rep = s.recv(64)
-        got[struct.unpack("!H", rep[8:10])[0]] = struct.unpack("!H", rep[2:4])[0]
-except socket.timeout:
-    pass
-print("answered=%d ok=%d" % (len(got), sum(1 for v in got.values() if v == 0)))
-PY
-}
 # in_kernel FIRST COUNT: how many of tcp FIRST.. are elements of fwd4.
 in_kernel() {
 	in_gw nft list map inet porthole fwd4 | grep -oE "tcp \. [0-9]+ :" |
 		awk -v f="$1" -v n="$2" '$3 >= f && $3 < f + n' | wc -l
 }
+all_in_kernel() { [ "$(in_kernel "$1" "$2")" -ge "$2" ]; }
 parent=$PH_PID
 # The parent's netlink sends, traced: a batch begins with type 0x10.
 strace -e trace=sendto -o "$LAB_DIR/parent.strace" -p "$parent" 2>/dev/null &
 tracer=$!
 wait_until 50 grep -q 'TracerPid:.*[1-9]' "/proc/$parent/status"
 check_eq "a burst of 60 NAT-PMP requests sent at once: every one answered, none resent" \
-	"answered=60 ok=60" "$(natpmp_at_once 30001 60)"
-wait_until 50 bash -c "[ \$(ip netns exec $NS_GW nft list map inet porthole fwd4 | grep -c 'tcp \. 300') -ge 60 ]"
+	"answered=60 ok=60" "$(natpmp_at_once "$NS_MAIL" 30001 60)"
+wait_until 50 all_in_kernel 30001 60
 kill "$tracer"
 wait "$tracer" 2>/dev/null
 check_eq "... all 60 mappings are in the kernel" 60 "$(in_kernel 30001 60)"
@@ -269,10 +248,10 @@ check "... in fewer nftables batches than half the mappings (${batches:-?} batch
 serve_tcp "$NS_MAIL" 31001
 kill -STOP "$parent"
 check_eq "with the parent stopped, five adds are answered" "answered=5 ok=5" \
-	"$(natpmp_at_once 31001 5)"
+	"$(natpmp_at_once "$NS_MAIL" 31001 5)"
 check_match "... a PCP MAP with a filter (remote host) too" "result_name=SUCCESS" \
 	"$(in_mail "$BIN/tests/pcptest" -i 31500 -e 31500 -F $WAN_IP/128 -l 600 $GW_LAN_IP)"
-check_eq "... and five more" "answered=5 ok=5" "$(natpmp_at_once 31006 5)"
+check_eq "... and five more" "answered=5 ok=5" "$(natpmp_at_once "$NS_MAIL" 31006 5)"
 in_gw nft -a list table inet porthole | awk '/^\tchain /{ c = $2 } /@fwd4r #/{ print c, $NF }' |
 	while read -r chain handle; do in_gw nft delete rule inet porthole "$chain" handle "$handle"; done
 in_gw nft delete map inet porthole fwd4r
@@ -287,7 +266,7 @@ check_absent "... its lease is gone" " 31500 " ph_ctl list
 check_eq "... the ten others of the batch are still leases" 10 \
 	"$(ph_ctl list | grep -cE 'tcp +310(0[1-9]|10) ')"
 wait_until 50 bash -c "ip netns exec $NS_GW nft list map inet porthole fwd4r >/dev/null 2>&1"
-wait_until 50 bash -c "[ \$(ip netns exec $NS_GW nft list map inet porthole fwd4 | grep -c 'tcp \. 310') -ge 10 ]"
+wait_until 50 all_in_kernel 31001 10
 check_eq "... and in the kernel (the table rebuilt)" 10 "$(in_kernel 31001 10)"
 check_eq "... carrying traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 31001)"
 ph_stop
