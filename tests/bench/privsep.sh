@@ -9,8 +9,10 @@
 # median. Run as root, after make bench has built the load generators.
 #
 # Knobs: BENCH_ROUNDS (10), BENCH_N (500), BENCH_PH_USER (porthole),
+# BENCH_HELD (0): mappings made (NAT-PMP, TCP from port 2000) before the windows,
 # BENCH_OTHER=DIR: a third daemon, the build directory of another tree
-# (e.g. main's, for a before/after of a change to the split), run split;
+# (e.g. main's, for a before/after of a change to the split), run split,
+# or as one process with BENCH_OTHER_ONE=1 (e.g. a build from before user=);
 # BENCH_PIN=1: the daemon's processes and the load generator on CPU 1 (as
 # run.sh's), so that both processes of the split share one CPU as the one
 # process has it.
@@ -18,8 +20,11 @@
 
 ROUNDS=${BENCH_ROUNDS:-10}
 N=${BENCH_N:-500}
+HELD=${BENCH_HELD:-0}
 USER_=${BENCH_PH_USER:-porthole}
 OTHER=${BENCH_OTHER:-}
+OTHER_USER=$USER_
+[ "${BENCH_OTHER_ONE:-0}" = 1 ] && OTHER_USER=
 PIN=
 [ "${BENCH_PIN:-0}" = 1 ] && PIN=1
 BB=$BIN/bench
@@ -68,6 +73,7 @@ turn() {
 	if [ -n "$PIN" ]; then
 		for p in $pid $(pgrep -P $pid); do taskset -apc "$PIN" "$p" >/dev/null || exit 1; done
 	fi
+	[ "$HELD" -gt 0 ] && in_mail "$BB/bench_natpmp" $GW_LAN_IP add tcp 2000 "$HELD" 86400 120 >/dev/null
 	for proto in natpmp pcp; do
 		wait_idle $pid
 		c0=$(cpu_ns $pid all) p0=$(cpu_ns $pid)
@@ -87,9 +93,9 @@ out=$LAB_DIR/windows
 for r in $(seq "$ROUNDS"); do
 	turn one "$BIN" "" | tee -a "$out"
 	turn split "$BIN" "$USER_" | tee -a "$out"
-	[ -n "$OTHER" ] && turn other "$OTHER" "$USER_" | tee -a "$out"
+	[ -n "$OTHER" ] && turn other "$OTHER" "$OTHER_USER" | tee -a "$out"
 done
-echo "us of CPU per add over $ROUNDS windows of $N (both processes; 'parent': the first"
+echo "us of CPU per add over $ROUNDS windows of $N at $HELD mappings (both processes; 'parent': the first"
 echo "process alone, which is the whole daemon for 'one'):"
 for name in one split ${OTHER:+other}; do
 	for proto in natpmp pcp; do
