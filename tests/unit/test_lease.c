@@ -52,6 +52,55 @@ static const struct backend_ops recorder = {
 };
 
 
+/*
+ * A backend that batches (backend.h: begin, commit): changes between begin
+ * and commit are only counted as queued; commit "sends" them and refuses
+ * every add of tcp refuse_port -> refuse_port, as a kernel refusing one element.
+ */
+static int queued, sent;
+static uint16_t refuse_port;
+struct queued_change { struct lease l; size_t index; bool add; };
+static struct queued_change batch_q[16];
+static size_t batch_n, batch_index;
+static bool batching;
+
+static int
+bat_change(const struct lease *l, bool add)
+{
+	if (!batching)
+		return add ? rec_add(l) : rec_del(l);
+	batch_q[batch_n++] = (struct queued_change){ *l, batch_index++, add };
+	queued++;
+	return 0;
+}
+static int bat_add(const struct lease *l) { return bat_change(l, true); }
+static int bat_del(const struct lease *l) { return bat_change(l, false); }
+static void bat_begin(void) { batching = true; batch_n = batch_index = 0; }
+static size_t
+bat_commit(backend_refused_fn fn, void *arg)
+{
+	size_t refused = 0, n = batch_n;
+
+	batching = false;
+	batch_n = 0;
+	for (size_t i = 0; i < n; i++) {
+		sent++;
+		if (batch_q[i].add && batch_q[i].l.ext_port == refuse_port &&
+		    batch_q[i].l.int_port == refuse_port) {
+			fn(&batch_q[i].l, batch_q[i].index, -ENOENT, arg);
+			refused++;
+		}
+	}
+	return refused;
+}
+
+static const struct backend_ops batcher = {
+	.name = "batcher", .open = rec_open, .close = rec_close, .set_external = rec_ext,
+	.add = bat_add, .del = bat_del, .begin = bat_begin, .commit = bat_commit,
+	.counters = rec_counters,
+};
+
+
 static struct lease_req
 req(uint8_t proto, uint16_t ext, const char *host, uint16_t port, enum lease_owner owner)
 {
@@ -476,6 +525,49 @@ rejects_bad_requests(void **state)
 	assert_int_equal(lease_add(&r, NULL), -EINVAL);
 }
 
+/* A batch reaches the backend at its end; an add refused there takes back
+ * that lease alone, and only while it is still the mapping that was sent. */
+static void
+batch_refusal_drops_only_that_lease(void **state)
+{
+	struct lease_req r1 = req(IPPROTO_TCP, 2001, "192.168.77.10", 2001, OWNER_NATPMP);
+	struct lease_req r2 = req(IPPROTO_TCP, 2002, "192.168.77.10", 2002, OWNER_NATPMP);
+	struct lease_req r3 = req(IPPROTO_TCP, 2003, "192.168.77.11", 2003, OWNER_NATPMP);
+	struct lease_req r4 = req(IPPROTO_UDP, 2004, "192.168.77.10", 2004, OWNER_NATPMP);
+
+	(void)state;
+	lease_fini();
+	lease_init(&batcher, &(struct lease_limits){ 0 });
+	queued = sent = 0;
+	refuse_port = 2002;
+	lease_batch_begin();
+	assert_int_equal(lease_add(&r1, NULL), 0);
+	assert_int_equal(lease_add(&r2, NULL), 0);
+	assert_int_equal(lease_add(&r3, NULL), 0);
+	assert_int_equal(queued, 3);
+	assert_int_equal(sent, 0);		/* nothing before the end */
+	assert_int_equal(lease_count(), 3);
+	assert_int_equal(lease_batch_end(), 1);
+	assert_int_equal(sent, 3);
+	assert_int_equal(lease_count(), 2);
+	assert_null(lease_find(IPPROTO_TCP, 2002));
+	assert_non_null(lease_find(IPPROTO_TCP, 2001));
+	assert_non_null(lease_find(IPPROTO_TCP, 2003));
+	assert_int_equal(lease_count_host(ip("192.168.77.10")), 1);
+	/* The control: the same mapping changed within the batch (another internal
+	 * port) is not the one refused, and stays. */
+	lease_batch_begin();
+	assert_int_equal(lease_add(&r2, NULL), 0);
+	r2.int_port = 2222;
+	assert_int_equal(lease_add(&r2, NULL), 0);
+	assert_int_equal(lease_batch_end(), 0);
+	assert_int_equal(lease_find(IPPROTO_TCP, 2002)->int_port, 2222);
+	/* Outside a batch every change goes at once, as before. */
+	adds = 0;
+	assert_int_equal(lease_add(&r4, NULL), 0);
+	assert_int_equal(adds, 1);
+}
+
 int
 main(void)
 {
@@ -496,6 +588,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(description_cut_between_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(descriptions_are_shared_and_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(traffic_in_lease_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(batch_refusal_drops_only_that_lease, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
