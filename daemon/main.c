@@ -26,6 +26,7 @@
 #include "leasestore.h"
 #include "log.h"
 #include "neigh.h"
+#include "pcp_wire.h"
 #include "netif.h"
 #include "pinhole.h"
 #include "precheck.h"
@@ -128,8 +129,10 @@ static int
 host_key(struct in_addr addr, uint64_t *key)
 {
 	const struct gw_lan *lan = gateway_lan_of(&gw, addr);
+	struct in6_addr a;
 
-	return lan && neigh_key(addr, lan->ifindex, key) == 0;
+	pcp_v4mapped(addr, a.s6_addr);
+	return lan && neigh_key(&a, lan->ifindex, key) == 0;
 }
 
 /*

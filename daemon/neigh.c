@@ -19,13 +19,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lan6.h"
 #include "log.h"
 #include "nlquery.h"
 
 static struct nlquery q = { NETLINK_ROUTE, NULL };
 
+static unsigned
+lan_ifindex(const struct in6_addr *addr, unsigned ifindex)
+{
+	const struct lan6_prefix *p;
+
+	if (ifindex || IN6_IS_ADDR_V4MAPPED(addr))
+		return ifindex;
+	return (p = lan6_prefix_of(addr, 0)) ? p->ifindex : 0;
+}
+
 int
-neigh_key(struct in_addr addr, unsigned ifindex, uint64_t *key)
+neigh_key(const struct in6_addr *addr, unsigned ifindex, uint64_t *key)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -33,14 +44,17 @@ neigh_key(struct in_addr addr, unsigned ifindex, uint64_t *key)
 	const struct ndmsg *nd;
 	const struct nlattr *a;
 	struct ndmsg *ndm;
+	bool v4 = IN6_IS_ADDR_V4MAPPED(addr);
 	int err;
 
+	if (!(ifindex = lan_ifindex(addr, ifindex)))
+		return -ENOENT;		/* on no LAN interface: nobody's neighbour */
 	nlh->nlmsg_type = RTM_GETNEIGH;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
-	ndm->ndm_family = AF_INET;
+	ndm->ndm_family = v4 ? AF_INET : AF_INET6;
 	ndm->ndm_ifindex = (int)ifindex;
-	mnl_attr_put_u32(nlh, NDA_DST, addr.s_addr);
+	mnl_attr_put(nlh, NDA_DST, v4 ? 4 : 16, v4 ? &addr->s6_addr[12] : addr->s6_addr);
 	if (!(answer = nlquery_ask(&q, nlh, buf, sizeof(buf), &err)))
 		return err;
 	if (answer->nlmsg_type != RTM_NEWNEIGH ||
@@ -60,6 +74,37 @@ neigh_key(struct in_addr addr, unsigned ifindex, uint64_t *key)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* The top 16 bits tell the kinds apart; a 6-byte link-layer key has them 0. */
+#define KIND_ADDR4	0xffffull	/* as lease.c's keys of an IPv4 address */
+#define KIND_ADDR6	0xfffeull
+#define KIND_PREFIX64	0xfffdull
+
+static uint64_t
+fold48(const uint8_t *b, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return (h ^ h >> 48) & 0xffffffffffffull;
+}
+
+uint64_t
+neigh_addr_key(const struct in6_addr *addr)
+{
+	if (IN6_IS_ADDR_V4MAPPED(addr))
+		return KIND_ADDR4 << 48 | (uint64_t)addr->s6_addr[12] << 24 |
+		    (uint64_t)addr->s6_addr[13] << 16 | (uint64_t)addr->s6_addr[14] << 8 |
+		    addr->s6_addr[15];
+	return KIND_ADDR6 << 48 | fold48(addr->s6_addr, 16);
+}
+
+uint64_t
+neigh_prefix64_key(const struct in6_addr *addr)
+{
+	return KIND_PREFIX64 << 48 | fold48(addr->s6_addr, 8);
 }
 
 #define LLADDR_MAX	32

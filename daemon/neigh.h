@@ -17,9 +17,19 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
-/* 0 and the address's link-layer address folded into *key; -ENOENT when the
- * neighbour table has no usable entry for it on ifindex; -errno otherwise. */
-int	neigh_key(struct in_addr addr, unsigned ifindex, uint64_t *key);
+/*
+ * 0 and the address's link-layer address folded into *key (the same for each
+ * IPv4 and IPv6 address of one host); -ENOENT when the neighbour table has no
+ * usable entry for it on ifindex; -errno otherwise. addr is IPv4 as
+ * ::ffff:a.b.c.d, or IPv6; for an IPv6 one ifindex 0 means the LAN interface
+ * whose prefix holds it (lan6.h).
+ */
+int	neigh_key(const struct in6_addr *addr, unsigned ifindex, uint64_t *key);
+/* Keys for hosts the table does not know, apart from each other and from
+ * every link-layer key: one address alone (IPv4 as ::ffff:a.b.c.d), or an
+ * IPv6 address's whole /64. */
+uint64_t neigh_addr_key(const struct in6_addr *addr);
+uint64_t neigh_prefix64_key(const struct in6_addr *addr);
 enum neigh_verdict {
 	NEIGH_SAME,		/* both known, same link-layer address */
 	NEIGH_OTHER,		/* both known, different hosts */
