@@ -8,10 +8,13 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "neigh.h"
+#include "pcp_wire.h"
+
 #define BUCKETS 4096	/* power of two */
 
 struct bucket {
-	uint32_t	host;
+	uint64_t	host;
 	uint32_t	tokens_milli;	/* thousandths of a request */
 	uint64_t	last_ms;
 };
@@ -29,17 +32,14 @@ ratelimit_set(uint32_t rate)
 	buckets_used = false;
 }
 
-bool
-ratelimit_allow(struct in_addr host, uint64_t now_ms)
+static bool
+allow_key(uint64_t h, uint64_t now_ms)
 {
-	uint32_t h = ntohl(host.s_addr);
 	struct bucket *b;
 	uint64_t cap, refill;
 
-	if (!rate_per_s)
-		return true;
 	buckets_used = true;
-	b = &buckets[(h * 2654435761u) >> 20 & (BUCKETS - 1)];
+	b = &buckets[(h * 0x9e3779b97f4a7c15ull) >> 52 & (BUCKETS - 1)];
 	cap = (uint64_t)rate_per_s * 1000;
 	if (b->host != h || b->last_ms == 0) {
 		b->host = h;
@@ -55,15 +55,28 @@ ratelimit_allow(struct in_addr host, uint64_t now_ms)
 	return true;
 }
 
-/* The /64 folded into 240.0.0.0/4, where no IPv4 host is, shares the table. */
 bool
-ratelimit_allow6(const struct in6_addr *host, uint64_t now_ms)
+ratelimit_allow(struct in_addr host, uint64_t now_ms)
 {
-	uint32_t h = 2166136261u;
+	struct in6_addr a;
 
-	for (int i = 0; i < 8; i++)
-		h = (h ^ host->s6_addr[i]) * 16777619u;
-	return ratelimit_allow((struct in_addr){ htonl(0xf0000000u | (h & 0x0fffffffu)) }, now_ms);
+	if (!rate_per_s)
+		return true;
+	pcp_v4mapped(host, a.s6_addr);
+	return allow_key(neigh_addr_key(&a), now_ms);
+}
+
+/* The neighbour table is asked only while a limit is set. */
+bool
+ratelimit_allow6(const struct in6_addr *host, unsigned ifindex, uint64_t now_ms)
+{
+	uint64_t key;
+
+	if (!rate_per_s)
+		return true;
+	if (neigh_key(host, ifindex, &key) < 0)
+		key = neigh_prefix64_key(host);
+	return allow_key(key, now_ms);
 }
 
 void

@@ -137,7 +137,7 @@ serve_one(const struct sock6 *s, const uint8_t *buf, size_t len,
 		DROP("source port 0");
 	if (len < 2 || buf[0] < PCP_VERSION)
 		DROP("NAT-PMP is IPv4 only");
-	if (!ratelimit_allow6(&from->sin6_addr, mono_ms()))
+	if (!ratelimit_allow6(&from->sin6_addr, s->ifindex, mono_ms()))
 		DROP("over the per-host rate limit");
 	n = pcp6_handle(&env, &from->sin6_addr, buf, len, out, sizeof(out));
 	if (n == 0)

@@ -144,6 +144,19 @@ peer_of(struct MHD_Connection *c)
 	return a;
 }
 
+/* A link-local peer's interface (its scope), else 0. */
+static unsigned
+scope_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (!sa || sa->sa_family != AF_INET6)
+		return 0;
+	return ((const struct sockaddr_in6 *)(const void *)sa)->sin6_scope_id;
+}
+
 /* The peer's IPv4 address, or 0.0.0.0 for a peer on IPv6 (it has none here). */
 static struct in_addr
 peer4(const struct in6_addr *a)
@@ -171,7 +184,8 @@ rate_ok(struct MHD_Connection *c)
 {
 	struct in6_addr a = peer_of(c);
 
-	return IN6_IS_ADDR_V4MAPPED(&a) ? upnp_rate_ok(peer4(&a)) : upnp_rate_ok6(&a);
+	return IN6_IS_ADDR_V4MAPPED(&a) ? upnp_rate_ok(peer4(&a)) :
+	    upnp_rate_ok6(&a, scope_of(c));
 }
 
 static enum MHD_Result

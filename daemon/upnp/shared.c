@@ -34,9 +34,9 @@ upnp_rate_ok(struct in_addr host)
 }
 
 bool
-upnp_rate_ok6(const struct in6_addr *host)
+upnp_rate_ok6(const struct in6_addr *host, unsigned scope)
 {
-	return ratelimit_allow6(host, mono_ms());
+	return ratelimit_allow6(host, scope, mono_ms());
 }
 
 bool

@@ -207,7 +207,8 @@ handle_search(int lan, const union ssdp_to *from, bool multicast,
 	uint32_t delay;
 	size_t n;
 
-	if (from->sa.sa_family == AF_INET6 ? !upnp_rate_ok6(&from->in6.sin6_addr) :
+	if (from->sa.sa_family == AF_INET6 ? !upnp_rate_ok6(&from->in6.sin6_addr,
+	    upnp_st.gw.lan[lan].ifindex) :
 	    !upnp_rate_ok(from->in.sin_addr)) {
 		drop(from, "over the request rate limit");
 		return;

@@ -95,7 +95,7 @@ extern struct upnp_state upnp_st;
 const struct gw_lan *upnp_lan_of(struct in_addr addr);
 /* May this LAN host have more work done now (the shared per-host budget)? */
 bool	 upnp_rate_ok(struct in_addr host);
-bool	 upnp_rate_ok6(const struct in6_addr *host);
+bool	 upnp_rate_ok6(const struct in6_addr *host, unsigned scope);
 bool	 upnp_svc_enabled(enum upnp_svc svc);
 /* 16 bytes as an RFC 4122 version-4 UUID string (37 bytes with NUL). */
 void	 upnp_uuid_format(const uint8_t b[16], char *out);

@@ -352,9 +352,10 @@ rate_limit_per_host(void **state)
 	ratelimit_fini();
 }
 
-/* Every address of one /64 draws on one bucket; another /64 has its own. */
+/* Addresses the neighbour table does not know (here: none is on a LAN) draw
+ * on one bucket per /64; another /64 has its own. */
 static void
-rate_limit_ipv6_by_64(void **state)
+rate_limit_ipv6_unknown_by_64(void **state)
 {
 	struct in6_addr a, a2, other;
 	int allowed = 0;
@@ -365,11 +366,11 @@ rate_limit_ipv6_by_64(void **state)
 	inet_pton(AF_INET6, "2001:db8:2::10", &other);
 	ratelimit_set(10);
 	for (int i = 0; i < 50; i++) {
-		allowed += ratelimit_allow6(&a, 5000);
-		allowed += ratelimit_allow6(&a2, 5000);
+		allowed += ratelimit_allow6(&a, 0, 5000);
+		allowed += ratelimit_allow6(&a2, 0, 5000);
 	}
 	assert_int_equal(allowed, 10);
-	assert_true(ratelimit_allow6(&other, 5000));
+	assert_true(ratelimit_allow6(&other, 0, 5000));
 	ratelimit_fini();
 }
 
@@ -384,7 +385,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(links_and_open_directories_refused, store_setup,
 		    store_teardown),
 		cmocka_unit_test(rate_limit_per_host),
-		cmocka_unit_test(rate_limit_ipv6_by_64),
+		cmocka_unit_test(rate_limit_ipv6_unknown_by_64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
