@@ -2,9 +2,12 @@
  * gena: event subscriptions (SUBSCRIBE, renew, UNSUBSCRIBE) and delivery of
  * NOTIFY messages to subscribers.
  *
- * A callback is accepted only on the subscriber's own address: that is
+ * A callback is accepted only on the subscriber's own address, IPv4 or
+ * IPv6 (a link-local one on the interface the SUBSCRIBE came in on): that is
  * what stops CallStranger (CVE-2020-12695), where a LAN page or a WAN
- * request makes the gateway send traffic to a third party. Each
+ * request makes the gateway send traffic to a third party. A host, counted
+ * by its link-layer address (neigh.h) so that its IPv4 and IPv6 addresses are
+ * one, holds at most GENA_MAX_PER_HOST subscriptions. Each
  * subscription has at most one NOTIFY in flight over its own non-blocking
  * connection; changes that arrive meanwhile are merged into the next one,
  * so a burst of lease changes costs one message, and SEQ still rises by
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "lan6.h"
 #include "lease.h"
 #include "log.h"
 #include "upnp.h"
@@ -53,6 +57,8 @@ struct gena_sub {
 	enum upnp_svc		 svc;
 	char			 sid[UPNP_UUID_LEN + 6];
 	struct gena_callback	 cb;
+	unsigned		 scope;		/* link-local callback: its interface */
+	uint64_t		 host;		/* upnp_host_key() of the subscriber */
 	uint32_t		 seq;		/* SEQ of the next NOTIFY */
 	unsigned		 pending;	/* variables changed since the last NOTIFY */
 	int			 fd;		/* NOTIFY in flight, or -1 */
@@ -149,7 +155,7 @@ static char *
 build_notify(struct gena_sub *s, size_t *len)
 {
 	struct sbuf body, msg;
-	char host[INET_ADDRSTRLEN];
+	char host[INET6_ADDRSTRLEN + 2];
 	char *b;
 	size_t bl;
 
@@ -157,7 +163,13 @@ build_notify(struct gena_sub *s, size_t *len)
 	gena_propertyset(s->svc, s->pending, &body);
 	if (!(b = sbuf_take(&body, &bl)))
 		return NULL;
-	inet_ntop(AF_INET, &s->cb.addr, host, sizeof(host));
+	if (IN6_IS_ADDR_V4MAPPED(&s->cb.addr)) {
+		inet_ntop(AF_INET, &s->cb.addr.s6_addr[12], host, sizeof(host));
+	} else {	/* Host names no zone: the subscriber knows its own link */
+		host[0] = '[';
+		inet_ntop(AF_INET6, &s->cb.addr, host + 1, sizeof(host) - 2);
+		strcat(host, "]");
+	}
 	sbuf_init(&msg);
 	sbuf_printf(&msg, "NOTIFY %s HTTP/1.1\r\nHOST: %s:%u\r\n"
 	    "CONTENT-TYPE: text/xml; charset=\"utf-8\"\r\nCONTENT-LENGTH: %zu\r\n"
@@ -203,9 +215,21 @@ done:
 static void
 start_notify(struct gena_sub *s)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(s->cb.port),
-				   .sin_addr = s->cb.addr };
+	union { struct sockaddr sa; struct sockaddr_in v4; struct sockaddr_in6 v6; } to;
+	bool v4 = IN6_IS_ADDR_V4MAPPED(&s->cb.addr);
 	int fd;
+
+	memset(&to, 0, sizeof(to));
+	if (v4) {
+		to.v4.sin_family = AF_INET;
+		to.v4.sin_port = htons(s->cb.port);
+		memcpy(&to.v4.sin_addr, &s->cb.addr.s6_addr[12], 4);
+	} else {
+		to.v6.sin6_family = AF_INET6;
+		to.v6.sin6_port = htons(s->cb.port);
+		to.v6.sin6_addr = s->cb.addr;
+		to.v6.sin6_scope_id = s->scope;
+	}
 
 	s->msg = build_notify(s, &s->len);
 	s->off = 0;
@@ -214,8 +238,8 @@ start_notify(struct gena_sub *s)
 	/* The message carries the current values; this SEQ is spent either way. */
 	s->pending = 0;
 	s->seq = s->seq == UINT32_MAX ? 1 : s->seq + 1;	/* 0 only once, UDA 4.2.1 */
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 &&
+	fd = socket(v4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (connect(fd, &to.sa, v4 ? sizeof(to.v4) : sizeof(to.v6)) < 0 &&
 	    errno != EINPROGRESS) || ev_fd_add(fd, POLLOUT, on_io, s) < 0) {
 		if (fd >= 0)
 			close(fd);
@@ -311,27 +335,51 @@ find_sid(enum upnp_svc svc, const char *sid)
 
 /* A renewal or UNSUBSCRIBE names its subscription by SID, and only the
  * subscriber may send it: a SID is not a bearer token another host can use. */
+static bool
+is_subscriber(const struct gena_sub *s, const struct gena_peer *peer)
+{
+	return memcmp(&s->cb.addr, &peer->addr, sizeof(peer->addr)) == 0 &&
+	    s->scope == (IN6_IS_ADDR_LINKLOCAL(&peer->addr) ? peer->scope : 0);
+}
+
 static struct gena_sub *
-existing(enum upnp_svc svc, struct in_addr peer, const char *callback, const char *nt,
+existing(enum upnp_svc svc, const struct gena_peer *peer, const char *callback, const char *nt,
     const char *sid, struct gena_result *res)
 {
 	struct gena_sub *s = NULL;
 
 	if (callback || nt)
 		res->status = 400;
-	else if (!(s = find_sid(svc, sid)) || s->cb.addr.s_addr != peer.s_addr) {
+	else if (!(s = find_sid(svc, sid)) || !is_subscriber(s, peer)) {
 		res->status = 412;
 		s = NULL;
 	}
 	return s;
 }
 
+/* A callback on the subscriber itself, and never on the gateway (a peer
+ * the gateway itself would be, talking to its own LAN address). */
+static bool
+callback_ok(const struct gena_callback *cb, const struct gena_peer *peer)
+{
+	if (memcmp(&cb->addr, &peer->addr, sizeof(peer->addr)) != 0)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&cb->addr)) {
+		for (int i = 0; i < upnp_st.gw.n_lan; i++)
+			if (memcmp(&upnp_st.gw.lan[i].addr, &cb->addr.s6_addr[12], 4) == 0)
+				return false;
+		return true;
+	}
+	return !lan6_is_own(&cb->addr) && (!IN6_IS_ADDR_LINKLOCAL(&cb->addr) || peer->scope);
+}
+
 void
-gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
+gena_subscribe(enum upnp_svc svc, const struct gena_peer *peer, const char *callback,
     const char *nt, const char *sid, const char *timeout, struct gena_result *res)
 {
 	struct gena_callback cb;
 	struct gena_sub *s = NULL;
+	uint64_t host;
 
 	memset(res, 0, sizeof(*res));
 	res->timeout = gena_parse_timeout(timeout);
@@ -344,15 +392,16 @@ gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
 		return;
 	}
 	if (!nt || strcmp(nt, "upnp:event") != 0 || gena_parse_callback(callback, &cb) < 0 ||
-	    cb.addr.s_addr != peer.s_addr) {
+	    !callback_ok(&cb, peer)) {
 		res->status = 412;
 		return;
 	}
+	host = upnp_host_key(&peer->addr, peer->scope);
 	size_t mine = 0;
 	for (size_t i = 0; i < GENA_MAX_SUBS; i++) {
 		if (!subs[i].used && !s)
 			s = &subs[i];
-		else if (subs[i].used && subs[i].cb.addr.s_addr == peer.s_addr)
+		else if (subs[i].used && subs[i].host == host)
 			mine++;
 	}
 	if (!s || mine >= GENA_MAX_PER_HOST) {
@@ -362,6 +411,8 @@ gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
 	s->used = true;
 	s->svc = svc;
 	s->cb = cb;
+	s->scope = IN6_IS_ADDR_LINKLOCAL(&cb.addr) ? peer->scope : 0;
+	s->host = host;
 	s->fd = -1;
 	s->msg = NULL;
 	memcpy(s->sid, "uuid:", 5);
@@ -375,8 +426,8 @@ gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
 }
 
 void
-gena_unsubscribe(enum upnp_svc svc, struct in_addr peer, const char *callback, const char *nt,
-    const char *sid, struct gena_result *res)
+gena_unsubscribe(enum upnp_svc svc, const struct gena_peer *peer, const char *callback,
+    const char *nt, const char *sid, struct gena_result *res)
 {
 	struct gena_sub *s;
 

@@ -6,17 +6,49 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pcp_wire.h"
 #include "upnp.h"
 
 #define GENA_MIN_TIMEOUT	1800
 #define GENA_MAX_TIMEOUT	86400
 
-/* "http://A.B.C.D[:port][/path]" between p and end. */
+/*
+ * The host of a URL, dotted IPv4 or a bracketed IPv6 literal (RFC 3986
+ * §3.2.2), between h and hend; an IPv6 zone ("%25eth0", RFC 6874) is the
+ * client's own interface name and means nothing here: it is skipped, and the
+ * scope is the connection's. IPv4 is kept as ::ffff:a.b.c.d.
+ */
+static int
+parse_host(const char *h, const char *hend, struct in6_addr *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	struct in_addr v4;
+	size_t n = (size_t)(hend - h);
+
+	if (n >= 2 && h[0] == '[' && hend[-1] == ']') {
+		const char *zone = memchr(h, '%', n);
+		n = (size_t)((zone ? zone : hend - 1) - (h + 1));
+		if (n == 0 || n >= sizeof(host))
+			return -1;
+		memcpy(host, h + 1, n);
+		host[n] = '\0';
+		return inet_pton(AF_INET6, host, out) == 1 ? 0 : -1;
+	}
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, &v4) != 1)
+		return -1;
+	pcp_v4mapped(v4, out->s6_addr);
+	return 0;
+}
+
+/* "http://HOST[:port][/path]" between p and end. */
 static int
 parse_url(const char *p, const char *end, struct gena_callback *out)
 {
-	char host[INET_ADDRSTRLEN];
-	const char *h, *hend, *path;
+	const char *h, *hend, *path, *bracket;
 	unsigned long port = 80;
 
 	if ((size_t)(end - p) < 7 || strncasecmp(p, "http://", 7) != 0)
@@ -25,7 +57,12 @@ parse_url(const char *p, const char *end, struct gena_callback *out)
 	path = memchr(h, '/', (size_t)(end - h));
 	if (!path)
 		path = end;
-	hend = memchr(h, ':', (size_t)(path - h));
+	/* The port's colon comes after an IPv6 literal's closing bracket. */
+	bracket = h < path && *h == '[' ? memchr(h, ']', (size_t)(path - h)) : NULL;
+	if (h < path && *h == '[' && !bracket)
+		return -1;
+	hend = bracket ? bracket + 1 : h;
+	hend = memchr(hend, ':', (size_t)(path - hend));
 	if (hend) {
 		const char *q = hend + 1;
 		if (q == path)
@@ -42,11 +79,9 @@ parse_url(const char *p, const char *end, struct gena_callback *out)
 	} else {
 		hend = path;
 	}
-	if (hend == h || (size_t)(hend - h) >= sizeof(host))
-		return -1;
-	memcpy(host, h, (size_t)(hend - h));
-	host[hend - h] = '\0';
-	if (inet_pton(AF_INET, host, &out->addr) != 1)
+	if (bracket && hend != bracket + 1)
+		return -1;	/* something between "]" and ":" */
+	if (parse_host(h, hend, &out->addr) < 0)
 		return -1;
 	out->port = (uint16_t)port;
 	if (path == end) {

@@ -234,16 +234,15 @@ do_gena(struct MHD_Connection *c, int svc, bool subscribe)
 	const char *nt = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "NT");
 	const char *sid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SID");
 	const char *to = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "TIMEOUT");
+	struct gena_peer peer = { peer_of(c), scope_of(c) };
 	struct gena_result res;
-	struct in6_addr pa = peer_of(c);
 	struct MHD_Response *r;
 	char tbuf[32];
 
-	/* Callbacks are IPv4 URLs (gena_msg.c): a peer on IPv6 matches none. */
 	if (subscribe)
-		gena_subscribe((enum upnp_svc)svc, peer4(&pa), cb, nt, sid, to, &res);
+		gena_subscribe((enum upnp_svc)svc, &peer, cb, nt, sid, to, &res);
 	else
-		gena_unsubscribe((enum upnp_svc)svc, peer4(&pa), cb, nt, sid, &res);
+		gena_unsubscribe((enum upnp_svc)svc, &peer, cb, nt, sid, &res);
 	if (res.status != 200)
 		return reply_empty(c, (unsigned)res.status);
 	r = response((void *)"", 0, MHD_RESPMEM_PERSISTENT, NULL);

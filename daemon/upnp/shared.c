@@ -1,8 +1,9 @@
 /*
  * shared: what every module of the UPnP front-end uses: its state
  * (upnp_st, filled by upnp.c at start), which LAN a host is on, the
- * per-host request budget, the services offered, and UUIDs. A leaf: it
- * calls no other module of the front-end but ssdp_msg.c's pure tables.
+ * per-host request budget, which host an address is, the services offered,
+ * and UUIDs. A leaf: it calls no other module of the front-end but
+ * ssdp_msg.c's pure tables.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "event.h"
+#include "neigh.h"
 #include "netif.h"
 #include "ratelimit.h"
 #include "upnp.h"
@@ -37,6 +39,25 @@ bool
 upnp_rate_ok6(const struct in6_addr *host, unsigned scope)
 {
 	return ratelimit_allow6(host, scope, mono_ms());
+}
+
+uint64_t
+upnp_host_key(const struct in6_addr *addr, unsigned scope)
+{
+	unsigned ifindex = scope;
+	uint64_t key;
+
+	if (IN6_IS_ADDR_V4MAPPED(addr)) {
+		struct in_addr v4;
+		const struct gw_lan *lan;
+		memcpy(&v4, &addr->s6_addr[12], 4);
+		if (!(lan = upnp_lan_of(v4)))
+			return neigh_addr_key(addr);
+		ifindex = lan->ifindex;
+	}
+	if (neigh_key(addr, ifindex, &key) == 0)
+		return key;
+	return IN6_IS_ADDR_V4MAPPED(addr) ? neigh_addr_key(addr) : neigh_prefix64_key(addr);
 }
 
 bool

@@ -96,6 +96,11 @@ const struct gw_lan *upnp_lan_of(struct in_addr addr);
 /* May this LAN host have more work done now (the shared per-host budget)? */
 bool	 upnp_rate_ok(struct in_addr host);
 bool	 upnp_rate_ok6(const struct in6_addr *host, unsigned scope);
+/* Which host an address is (IPv4 as ::ffff:a.b.c.d; scope: a link-local
+ * one's interface): its link-layer address from the neighbour table, the same
+ * key for all its addresses of both families; when the table does not know
+ * it, the IPv4 address alone or the IPv6 address's /64 (neigh.h). */
+uint64_t upnp_host_key(const struct in6_addr *addr, unsigned scope);
 bool	 upnp_svc_enabled(enum upnp_svc svc);
 /* 16 bytes as an RFC 4122 version-4 UUID string (37 bytes with NUL). */
 void	 upnp_uuid_format(const uint8_t b[16], char *out);
@@ -331,11 +336,12 @@ unsigned long upnp_wan_bitrate(const char *ifname);
 
 /* gena_msg.c: pure */
 struct gena_callback {
-	struct in_addr	addr;
+	struct in6_addr	addr;		/* IPv4 as ::ffff:a.b.c.d */
 	uint16_t	port;
 	char		path[256];
 };
-/* 0 or -1: the first http:// URL of a CALLBACK header, IPv4 literal only. */
+/* 0 or -1: the first http:// URL of a CALLBACK header whose host is an IPv4
+ * literal or a bracketed IPv6 one (a zone in it is skipped). */
 int	 gena_parse_callback(const char *hdr, struct gena_callback *out);
 /* Seconds granted for a TIMEOUT header (absent/infinite/short -> 1800). */
 uint32_t gena_parse_timeout(const char *hdr);
@@ -348,9 +354,15 @@ struct gena_result {
 };
 int	 gena_init(void);
 void	 gena_fini(void);
-void	 gena_subscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
+/* The subscriber as HTTP saw it: its address (IPv4 as ::ffff:a.b.c.d) and,
+ * for a link-local one, the interface it came in on (else 0). */
+struct gena_peer {
+	struct in6_addr	addr;
+	unsigned	scope;
+};
+void	 gena_subscribe(enum upnp_svc svc, const struct gena_peer *peer, const char *callback,
 	    const char *nt, const char *sid, const char *timeout, struct gena_result *res);
-void	 gena_unsubscribe(enum upnp_svc svc, struct in_addr peer, const char *callback,
+void	 gena_unsubscribe(enum upnp_svc svc, const struct gena_peer *peer, const char *callback,
 	    const char *nt, const char *sid, struct gena_result *res);
 /* Evented variables of a service as a propertyset body. */
 void	 gena_propertyset(enum upnp_svc svc, unsigned mask, struct sbuf *b);

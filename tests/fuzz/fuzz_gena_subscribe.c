@@ -5,6 +5,7 @@
  *
  * The input is requests separated by a byte 0x01, each a few lines:
  *   "U" (UNSUBSCRIBE; SUBSCRIBE otherwise), "P n" (the peer, 192.168.1.n),
+ *   "Q n" (the peer 2001:db8:1::n), "L n" (the peer fe80::n on interface 2),
  *   "V n" (the service), "C: x", "N: x", "S: x", "T: x" (CALLBACK, NT, SID,
  *   TIMEOUT); "S: $" stands for the SID the last grant returned.
  * Each input starts from an empty table and a fresh event loop (nothing is
@@ -14,6 +15,8 @@
  * Checked: the status is one GENA can give; a grant carries a well-formed
  * SID and a TIMEOUT of 1800..86400 s; a new subscription is granted only
  * for a callback on the subscriber itself, and never a fifth to one host.
+ * No LAN is configured, so the neighbour table is never asked: an IPv4 peer
+ * is a host of its own, and IPv6 peers fall back to one host per /64.
  */
 #include <arpa/inet.h>
 #include <stddef.h>
@@ -31,14 +34,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define PER_HOST_MAX	4	/* GENA_MAX_PER_HOST */
 #define MAX_LIVE	256	/* more than the table holds (128) */
 
+enum fam { V4, V6, LINKLOCAL };
+
 struct req {
 	bool		 unsubscribe;
+	enum fam	 fam;
 	unsigned	 peer, svc;
 	const char	*callback, *nt, *sid, *timeout;
 };
 
 static void
-check_grant(const struct req *r, const struct gena_result *res, struct in_addr peer)
+check_grant(const struct req *r, const struct gena_result *res, const struct gena_peer *peer)
 {
 	struct gena_callback cb;
 
@@ -50,7 +56,7 @@ check_grant(const struct req *r, const struct gena_result *res, struct in_addr p
 		__builtin_trap();
 	if (res->timeout < 1800 || res->timeout > 86400)
 		__builtin_trap();
-	if (!r->sid && (gena_parse_callback(r->callback, &cb) < 0 || cb.addr.s_addr != peer.s_addr))
+	if (!r->sid && (gena_parse_callback(r->callback, &cb) < 0 || memcmp(&cb.addr, &peer->addr, 16) != 0))
 		__builtin_trap();
 }
 
@@ -61,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The subscriptions granted and not yet given up, to count them per host. */
 	struct { char sid[64]; unsigned peer; } live[MAX_LIVE];
 	size_t n_live = 0;
-	unsigned per_host[PEERS] = { 0 };
+	unsigned per_host[PEERS + 2] = { 0 };	/* IPv4 peers, then the two /64s */
 
 	if (!text)
 		return 0;
@@ -77,8 +83,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (char *l = strtok_r(block, "\n", &lsave); l; l = strtok_r(NULL, "\n", &lsave)) {
 			if (l[0] == 'U')
 				r.unsubscribe = true;
-			else if (l[0] == 'P' && l[1] == ' ')
+			else if ((l[0] == 'P' || l[0] == 'Q' || l[0] == 'L') && l[1] == ' ') {
 				r.peer = (unsigned)atoi(l + 2) % PEERS;
+				r.fam = l[0] == 'P' ? V4 : l[0] == 'Q' ? V6 : LINKLOCAL;
+			}
 			else if (l[0] == 'V' && l[1] == ' ')
 				r.svc = (unsigned)atoi(l + 2) % SVC_COUNT;
 			else if (!strncmp(l, "C: ", 3))
@@ -90,18 +98,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else if (!strncmp(l, "T: ", 3))
 				r.timeout = l + 3;
 		}
-		struct in_addr peer = { htonl(0xc0a80100u | r.peer) };
+		struct gena_peer peer = { IN6ADDR_ANY_INIT, r.fam == LINKLOCAL ? 2 : 0 };
+		unsigned host = r.fam == V4 ? r.peer : r.fam == V6 ? PEERS : PEERS + 1;
+		if (r.fam == V4) {
+			peer.addr.s6_addr[10] = peer.addr.s6_addr[11] = 0xff;
+			peer.addr.s6_addr[12] = 192;
+			peer.addr.s6_addr[13] = 168;
+			peer.addr.s6_addr[14] = 1;
+		} else {
+			memcpy(peer.addr.s6_addr, r.fam == V6 ? "\x20\x01\x0d\xb8\0\x01" :
+			    "\xfe\x80\0\0\0\0", 6);
+		}
+		peer.addr.s6_addr[15] = (uint8_t)r.peer;
 		if (r.unsubscribe)
-			gena_unsubscribe((enum upnp_svc)r.svc, peer, r.callback, r.nt, r.sid, &res);
+			gena_unsubscribe((enum upnp_svc)r.svc, &peer, r.callback, r.nt, r.sid, &res);
 		else
-			gena_subscribe((enum upnp_svc)r.svc, peer, r.callback, r.nt, r.sid, r.timeout, &res);
-		check_grant(&r, &res, peer);
+			gena_subscribe((enum upnp_svc)r.svc, &peer, r.callback, r.nt, r.sid, r.timeout,
+			    &res);
+		check_grant(&r, &res, &peer);
 		if (res.status == 200 && !r.unsubscribe && !r.sid) {
-			if (++per_host[r.peer] > PER_HOST_MAX || n_live == MAX_LIVE)
+			if (++per_host[host] > PER_HOST_MAX || n_live == MAX_LIVE)
 				__builtin_trap();
 			snprintf(last_sid, sizeof(last_sid), "%s", res.sid);
 			snprintf(live[n_live].sid, sizeof(live[n_live].sid), "%s", res.sid);
-			live[n_live++].peer = r.peer;
+			live[n_live++].peer = host;
 		}
 		if (res.status == 200 && r.unsubscribe)
 			for (size_t i = 0; i < n_live; i++)

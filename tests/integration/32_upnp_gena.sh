@@ -8,25 +8,7 @@ source "$(dirname "$0")/upnp_common.bash"
 lab_up
 upnp_start || exit 1
 
-# A NOTIFY catcher: appends each request (headers and body) to a file, answers 200.
-cat >"$LAB_DIR/catch.sh" <<'SH'
-n=0
-while IFS= read -r l; do
-	l=${l%$'\r'}
-	printf '%s\n' "$l" >>"$1"
-	[ -z "$l" ] && break
-	case ${l,,} in content-length:*) n=${l#*: } ;; esac
-done
-head -c "$n" >>"$1"
-printf '\n----\n' >>"$1"
-printf 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'
-SH
-catcher() { # NS PORT FILE
-	: >"$3"
-	ip netns exec "$1" socat TCP-LISTEN:"$2",fork,reuseaddr SYSTEM:"bash $LAB_DIR/catch.sh $3" 2>/dev/null &
-	LAB_PIDS+=($!)
-	wait_listen "$1" tcp "$2"
-}
+catcher() { gena_catcher "$@"; }
 MAILN=$LAB_DIR/mail.notify
 WSN=$LAB_DIR/ws.notify
 catcher "$NS_MAIL" 5100 "$MAILN"
@@ -40,21 +22,6 @@ gena() {
 	http_raw "$ns" $GW_LAN_IP "$method $url HTTP/1.1\r\nHOST: $GW_LAN_IP:$UPNP_PORT\r\n${h}CONNECTION: close\r\n\r\n" | tr -d '\r'
 }
 status() { head -1 | awk '{print $2}'; }
-# wait_for FILE REGEX: up to 3 s for REGEX to appear.
-wait_for() {
-	for _ in $(seq 30); do grep -Eq -- "$2" "$1" && return 0; sleep 0.1; done
-	return 1
-}
-nth_notify() { awk -v n="$2" 'BEGIN{RS="----\n"} NR==n' "$1"; }
-nnotify() { grep -c '^SEQ: ' "$1"; }
-# wait_after FILE N REGEX: up to 3 s for a NOTIFY after the first N to match REGEX.
-wait_after() {
-	for _ in $(seq 30); do
-		awk -v n="$2" 'BEGIN{RS="----\n"} NR>n' "$1" | grep -Eq -- "$3" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # --- E48 subscribe and the initial event ---------------------------------------
 R=$(gena "$NS_MAIL" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$MAIL_IP:5100/cb>" "NT: upnp:event" "TIMEOUT: Second-60")

@@ -48,11 +48,14 @@ soap_burst() {
 	done | ip netns exec "$1" socat -T5 - TCP:$GW_LAN_IP:$UPNP_PORT,connect-timeout=2 2>/dev/null
 }
 
-# soap_body NS URL SOAPACTION BODY: POST a body as it is.
+# soap_body NS URL SOAPACTION BODY: POST a body as it is, to the gateway's
+# $UPNP_GW: its LAN IPv4 address unless set (an IPv6 one in brackets).
 soap_body() {
-	local req="POST $2 HTTP/1.1\r\nHOST: $GW_LAN_IP:$UPNP_PORT\r\nCONTENT-TYPE: text/xml; charset=\"utf-8\"\r\nSOAPACTION: \"$3\"\r\nCONTENT-LENGTH: ${#4}\r\nCONNECTION: close\r\n\r\n"
+	local gw=${UPNP_GW:-$GW_LAN_IP} to
+	local req="POST $2 HTTP/1.1\r\nHOST: $gw:$UPNP_PORT\r\nCONTENT-TYPE: text/xml; charset=\"utf-8\"\r\nSOAPACTION: \"$3\"\r\nCONTENT-LENGTH: ${#4}\r\nCONNECTION: close\r\n\r\n"
+	[[ $gw == \[* ]] && to=TCP6 || to=TCP
 	{ printf '%b' "$req"; printf '%s' "$4"; } |
-		ip netns exec "$1" socat -T3 - TCP:$GW_LAN_IP:$UPNP_PORT,connect-timeout=2 2>/dev/null
+		ip netns exec "$1" socat -T3 - $to:$gw:$UPNP_PORT,connect-timeout=2 2>/dev/null
 }
 
 # The UPnP error code of a fault, or "ok" for a 200 answer.
@@ -83,4 +86,45 @@ upnp_stop() {
 	kids=$(ps -o pid= --ppid "$PH_PID" 2>/dev/null)
 	[ -n "$kids" ] && kill -TERM $kids 2>/dev/null
 	ph_stop
+}
+
+# gena_catcher NS PORT FILE [v6]: a NOTIFY listener on NS (IPv4, or IPv6 with
+# v6) that appends each request (headers, body, then a line "----") to FILE
+# and answers 200.
+gena_catcher() {
+	local listen="TCP-LISTEN:$2,fork,reuseaddr"
+	[ "${4:-}" = v6 ] && listen="TCP6-LISTEN:$2,fork,reuseaddr,ipv6only=1"
+	[ -f "$LAB_DIR/catch.sh" ] || cat >"$LAB_DIR/catch.sh" <<'SH'
+n=0
+while IFS= read -r l; do
+	l=${l%$'\r'}
+	printf '%s\n' "$l" >>"$1"
+	[ -z "$l" ] && break
+	case ${l,,} in content-length:*) n=${l#*: } ;; esac
+done
+head -c "$n" >>"$1"
+printf '\n----\n' >>"$1"
+printf 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'
+SH
+	: >"$3"
+	ip netns exec "$1" socat "$listen" SYSTEM:"bash $LAB_DIR/catch.sh $3" 2>/dev/null &
+	LAB_PIDS+=($!)
+	wait_listen "$1" tcp "$2"
+}
+
+# What the catchers received: wait_for FILE REGEX (up to 3 s for a line to
+# match), nth_notify FILE N, nnotify FILE (how many), wait_after FILE N REGEX
+# (up to 3 s for a NOTIFY after the first N to match).
+wait_for() {
+	for _ in $(seq 30); do grep -Eq -- "$2" "$1" && return 0; sleep 0.1; done
+	return 1
+}
+nth_notify() { awk -v n="$2" 'BEGIN{RS="----\n"} NR==n' "$1"; }
+nnotify() { grep -c '^SEQ: ' "$1"; }
+wait_after() {
+	for _ in $(seq 30); do
+		awk -v n="$2" 'BEGIN{RS="----\n"} NR>n' "$1" | grep -Eq -- "$3" && return 0
+		sleep 0.1
+	done
+	return 1
 }

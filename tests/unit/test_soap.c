@@ -429,6 +429,16 @@ dispatch_checks(void **state)
 
 /* --- GENA headers ------------------------------------------------------------- */
 
+static const char *
+cb_host(const struct gena_callback *cb)
+{
+	static char buf[INET6_ADDRSTRLEN];
+
+	if (IN6_IS_ADDR_V4MAPPED(&cb->addr))
+		return inet_ntop(AF_INET, &cb->addr.s6_addr[12], buf, sizeof(buf));
+	return inet_ntop(AF_INET6, &cb->addr, buf, sizeof(buf));
+}
+
 static void
 gena_callback(void **state)
 {
@@ -436,7 +446,8 @@ gena_callback(void **state)
 
 	(void)state;
 	assert_int_equal(gena_parse_callback("<http://192.168.77.10:5100/cb/x>", &cb), 0);
-	assert_string_equal(inet_ntoa(cb.addr), "192.168.77.10");
+	assert_string_equal(cb_host(&cb), "192.168.77.10");
+	assert_true(IN6_IS_ADDR_V4MAPPED(&cb.addr));
 	assert_int_equal(cb.port, 5100);
 	assert_string_equal(cb.path, "/cb/x");
 	assert_int_equal(gena_parse_callback("<http://192.168.77.10>", &cb), 0);
@@ -444,11 +455,28 @@ gena_callback(void **state)
 	assert_string_equal(cb.path, "/");
 	/* The first usable URL wins. */
 	assert_int_equal(gena_parse_callback("<ftp://x/><http://10.0.0.1:1/a>", &cb), 0);
-	assert_string_equal(inet_ntoa(cb.addr), "10.0.0.1");
+	assert_string_equal(cb_host(&cb), "10.0.0.1");
+	/* G64: IPv6 literals in brackets (RFC 3986 §3.2.2); a zone is skipped (RFC 6874). */
+	assert_int_equal(gena_parse_callback("<http://[2001:db8:1::10]:4000/>", &cb), 0);
+	assert_string_equal(cb_host(&cb), "2001:db8:1::10");
+	assert_int_equal(cb.port, 4000);
+	assert_string_equal(cb.path, "/");
+	assert_int_equal(gena_parse_callback("<http://[fe80::1%25eth0]:4000/cb>", &cb), 0);
+	assert_string_equal(cb_host(&cb), "fe80::1");
+	assert_string_equal(cb.path, "/cb");
+	assert_int_equal(gena_parse_callback("<http://[fe80::2%eth0]/e>", &cb), 0);
+	assert_string_equal(cb_host(&cb), "fe80::2");
+	assert_int_equal(cb.port, 80);
+	assert_int_equal(gena_parse_callback("<http://[2001:db8::1]>", &cb), 0);
+	assert_string_equal(cb.path, "/");
 	static const char *bad[] = {
 		NULL, "", "http://192.168.77.10/", "<http://host.example/>", "<http://192.168.77.10:0/>",
 		"<http://192.168.77.10:65536/>", "<http://192.168.77.10:/>", "<http://192.168.77.10/a b>",
 		"<http://192.168.77.10/a\r\nX: y>", "<http://192.168.77.10", "<https://192.168.77.10/>",
+		"<http://2001:db8::1/>", "<http://[2001:db8::1/>", "<http://[2001:db8::1]x:80/>",
+		"<http://[]:80/>", "<http://[%25eth0]/>", "<http://[192.168.77.10]/>",
+		"<http://[2001:db8::1]:/>", "<http://[2001:db8::1]:99999/>", "<http://[::1]]/>",
+		"<http://[2001:db8:0:0:0:0:0:0:1]/>",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_not_equal(gena_parse_callback(bad[i], &cb), 0);

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# A LAN host on IPv6 is a host like one on IPv4 (daemon/pcp/NOTES.md G64-):
+# G64 GENA events to an IPv6 subscriber (global and link-local callbacks),
+#     with CallStranger's rule and the per-host limit as on IPv4.
+# Every NOTIFY is received by a listener on the LAN host.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/upnp_common.bash"
+lab_up
+lab_ipv6
+HTTP_PORT=$UPNP_PORT
+# The mail server's privacy address (RFC 8981), same link-layer address. Its
+# stable address is added again after it, so that it stays the usual source
+# (the newest address wins); the privacy one is used where a check binds it.
+MAIL6_TMP=2001:db8:1::7e57:10
+in_mail ip addr add $MAIL6_TMP/64 dev eth0 nodad
+in_mail ip addr del $MAIL6/64 dev eth0
+in_mail ip addr add $MAIL6/64 dev eth0 nodad
+in_mail ip -6 route replace default via $GW_LAN6
+MAIL_LL=$(in_mail ip -6 -o addr show dev eth0 scope link | awk '{sub("/.*", "", $4); print $4}')
+GW_LL=$(in_gw ip -6 -o addr show dev br-lan scope link | awk '{sub("/.*", "", $4); print $4}')
+CONF=$(ph_config "allow 1024-65535 $LAN6_NET 1024-65535" "http_port=$HTTP_PORT")
+check "portholed starts" ph_start "$CONF"
+
+# --- helpers ------------------------------------------------------------------
+catcher() { gena_catcher "$@" v6; }
+# gena NS DEST METHOD URL HEADER...: one request to the gateway at DEST (an
+# IPv4 address, or an IPv6 one, with %zone if link-local, in brackets);
+# prints the answer's status line and headers.
+gena() {
+	local ns=$1 dest=$2 method=$3 url=$4 h="" host to
+	shift 4
+	for x in "$@"; do h+="$x\r\n"; done
+	if [[ $dest == \[* ]]; then host=${dest%%\%*}; host=${host%]}]; to="TCP6:$dest:$HTTP_PORT"
+	else host=$dest; to="TCP:$dest:$HTTP_PORT"; fi
+	printf '%b' "$method $url HTTP/1.1\r\nHOST: $host:$HTTP_PORT\r\n${h}CONNECTION: close\r\n\r\n" |
+		ip netns exec "$ns" socat -T3 - "$to,connect-timeout=2" 2>/dev/null | tr -d '\r'
+}
+status() { head -1 | awk '{print $2}'; }
+sid_of() { sed -n 's/^SID: //Ip'; }
+GW6="[$GW_LAN6]"
+
+# --- G64 GENA to IPv6 subscribers ---------------------------------------------
+MAILN=$LAB_DIR/mail6.notify
+MAILLLN=$LAB_DIR/mail_ll.notify
+WSN=$LAB_DIR/ws6.notify
+catcher "$NS_MAIL" 4000 "$MAILN"
+catcher "$NS_MAIL" 4001 "$MAILLLN"
+catcher "$NS_WS" 4000 "$WSN"
+
+R=$(gena "$NS_MAIL" "$GW6" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://[$MAIL6]:4000/cb>" "NT: upnp:event")
+check_eq "G64 SUBSCRIBE over IPv6 with CALLBACK <http://[$MAIL6]:4000/cb> -> 200" 200 "$(status <<<"$R")"
+SID=$(sid_of <<<"$R")
+check "G64 the initial NOTIFY (SEQ 0) reaches the IPv6 listener" wait_for "$MAILN" '^SEQ: 0'
+check_match "G64 ... NOTIFY /cb, HOST in brackets" "^HOST: \[$MAIL6\]:4000" \
+	"$(grep -B1 -A0 '^HOST:' "$MAILN" | head -2)"
+check_match "G64 ... with our SID" "^SID: $SID" "$(cat "$MAILN")"
+ph_ctl add tcp 2700 $MAIL_IP 25 >/dev/null
+check "G64 a change is evented to it (SEQ 1, PortMappingNumberOfEntries 1)" \
+	wait_after "$MAILN" 1 '<PortMappingNumberOfEntries>1</PortMappingNumberOfEntries>'
+check_eq "G64 renewal from the subscriber -> 200" 200 \
+	"$(gena "$NS_MAIL" "$GW6" SUBSCRIBE /evt/IPConn2 "SID: $SID" | status)"
+check_eq "G64 its SID from another host (ws, IPv6) -> 412" 412 \
+	"$(gena "$NS_WS" "$GW6" SUBSCRIBE /evt/IPConn2 "SID: $SID" | status)"
+check_eq "G64 ... UNSUBSCRIBE from another host -> 412" 412 \
+	"$(gena "$NS_WS" "$GW6" UNSUBSCRIBE /evt/IPConn2 "SID: $SID" | status)"
+check_eq "G64 ... and from the subscriber's IPv4 address -> 412 (bound to the address)" 412 \
+	"$(gena "$NS_MAIL" $GW_LAN_IP SUBSCRIBE /evt/IPConn2 "SID: $SID" | status)"
+n=$(nnotify "$MAILN")
+ph_ctl del tcp 2700 >/dev/null
+check "G64 ... the subscription still gets events (PortMappingNumberOfEntries 0)" \
+	wait_after "$MAILN" "$n" '<PortMappingNumberOfEntries>0</PortMappingNumberOfEntries>'
+
+# Link-local: the callback is reached on the interface the SUBSCRIBE came in on.
+R=$(gena "$NS_MAIL" "[$GW_LL%eth0]" SUBSCRIBE /evt/IPConn2 \
+	"CALLBACK: <http://[$MAIL_LL%25eth0]:4001/ll>" "NT: upnp:event")
+check_eq "G64 SUBSCRIBE from a link-local address with a link-local CALLBACK -> 200" 200 \
+	"$(status <<<"$R")"
+SID_LL=$(sid_of <<<"$R")
+check "G64 ... its initial NOTIFY arrives over link-local" wait_for "$MAILLLN" '^NOTIFY /ll HTTP/1.1'
+
+# CallStranger over IPv6: only the subscriber's own address; nothing is sent elsewhere.
+check_eq "G64 CALLBACK on another LAN host (ws) -> 412" 412 \
+	"$(gena "$NS_MAIL" "$GW6" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://[$WS6]:4000/>" "NT: upnp:event" | status)"
+check_eq "G64 CALLBACK on a WAN host -> 412" 412 \
+	"$(gena "$NS_MAIL" "$GW6" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://[$WAN6]:4000/>" "NT: upnp:event" | status)"
+check_eq "G64 CALLBACK on the gateway's address -> 412" 412 \
+	"$(gena "$NS_MAIL" "$GW6" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://[$GW_LAN6]:$HTTP_PORT/>" "NT: upnp:event" | status)"
+check_eq "G64 the gateway subscribing itself over IPv6 (callback = its own address) -> 412" 412 \
+	"$(gena "$NS_GW" "$GW6" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://[$GW_LAN6]:4000/>" "NT: upnp:event" | status)"
+check_eq "G64 CALLBACK on the host's own other address (not the one it came from) -> 412" 412 \
+	"$(gena "$NS_MAIL" "$GW6" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://[$MAIL6_TMP]:4000/>" "NT: upnp:event" | status)"
+check_eq "G64 an IPv4 CALLBACK from an IPv6 peer -> 412" 412 \
+	"$(gena "$NS_MAIL" "$GW6" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$MAIL_IP:4000/>" "NT: upnp:event" | status)"
+check_eq "G64 the gateway subscribing itself over IPv4 -> 412" 412 \
+	"$(gena "$NS_GW" $GW_LAN_IP SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://$GW_LAN_IP:4000/>" "NT: upnp:event" | status)"
+R=$(gena "$NS_WS" "$GW6" SUBSCRIBE /evt/IPConn2 "CALLBACK: <http://[$WS6]:4000/w>" "NT: upnp:event")
+check_eq "G64 control: ws subscribing itself over IPv6 -> 200" 200 "$(status <<<"$R")"
+SID_WS=$(sid_of <<<"$R")
+check "G64 control: ws gets its initial NOTIFY" wait_for "$WSN" '^NOTIFY /w HTTP/1.1'
+check_eq "G64 ... and ws's listener got nothing else (the refused callbacks sent nothing)" 1 \
+	"$(nnotify "$WSN")"
+
+# One host, four subscriptions, whichever family and address it uses.
+codes=""
+for a in "$GW6" $GW_LAN_IP; do
+	[[ $a == \[* ]] && cb="[$MAIL6]" || cb=$MAIL_IP
+	codes+="$(gena "$NS_MAIL" "$a" SUBSCRIBE /evt/IPConn1 "CALLBACK: <http://$cb:4000/v1>" "NT: upnp:event" | status) "
+done
+# The mail server holds 2 IPv6 ones and now 2 more: a fifth, from its privacy address, is one too many.
+R=$(printf 'SUBSCRIBE /evt/IPConn2 HTTP/1.1\r\nHOST: [%s]:%s\r\nCALLBACK: <http://[%s]:4000/t>\r\nNT: upnp:event\r\nCONNECTION: close\r\n\r\n' \
+	$GW_LAN6 $HTTP_PORT $MAIL6_TMP $HTTP_PORT |
+	in_mail socat -T3 - "TCP6:[$GW_LAN6]:$HTTP_PORT,bind=[$MAIL6_TMP]" | tr -d '\r')
+codes+=$(status <<<"$R")
+check_eq "G64 per host across families: IPv4 and IPv6 make 4, the 5th from a privacy address -> 503" \
+	"200 200 503" "$codes"
+check_eq "G64 control: ws (another host on the same /64) still subscribes" 200 \
+	"$(gena "$NS_WS" "$GW6" SUBSCRIBE /evt/CmnIfCfg "CALLBACK: <http://[$WS6]:4000/c>" "NT: upnp:event" | status)"
+check_eq "G64 UNSUBSCRIBE over IPv6 -> 200" 200 \
+	"$(gena "$NS_MAIL" "$GW6" UNSUBSCRIBE /evt/IPConn2 "SID: $SID" | status)"
+n=$(grep -c '^NOTIFY /cb ' "$MAILN")
+nv1=$(grep -c '^NOTIFY /v1 ' "$MAILN")
+nws=$(nnotify "$WSN")
+ph_ctl add tcp 2701 $MAIL_IP 25 >/dev/null
+check "G64 control: ws gets the next event" wait_after "$WSN" "$nws" '<PortMappingNumberOfEntries>1<'
+check "G64 control: so does the mail server's IPv6 IPConn1 subscription" bash -c \
+	'for _ in $(seq 30); do [ $(grep -c "^NOTIFY /v1 " "$1") -ge $(($2 + 1)) ] && exit 0; sleep 0.1; done; exit 1' \
+	_ "$MAILN" "$nv1"
+check_eq "G64 ... the unsubscribed one does not" "$n" "$(grep -c '^NOTIFY /cb ' "$MAILN")"
+ph_ctl del tcp 2701 >/dev/null
+gena "$NS_MAIL" "[$GW_LL%eth0]" UNSUBSCRIBE /evt/IPConn2 "SID: $SID_LL" >/dev/null
+gena "$NS_WS" "$GW6" UNSUBSCRIBE /evt/IPConn2 "SID: $SID_WS" >/dev/null
+check "G64 the daemon is still running" ph_alive
