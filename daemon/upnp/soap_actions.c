@@ -6,6 +6,11 @@
  * (0 = permanent), WANIPConnection:2 applies IGD2's (0 -> 604800, at most
  * 604800) and its errors (601, 606, 732, 733). Mappings are listed whoever
  * made them (NAT-PMP, PCP, static), because the lease table is one.
+ *
+ * A control point on IPv6 has no IPv4 address of its own here; the
+ * neighbour table says which IPv4 addresses are its host's (the same
+ * link-layer address, neigh.h), and those it may map and manage as a
+ * control point on IPv4 does its own. Any other is a third party.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +23,8 @@
 #include "event.h"
 #include "lease.h"
 #include "log.h"
+#include "neigh.h"
+#include "pcp_wire.h"
 #include "policy.h"
 #include "stats.h"
 #include "upnp.h"
@@ -25,6 +32,7 @@
 
 #define V2_MAX_LEASE	604800
 #define LIST_MAX	1000	/* entries in one GetListOfPortMappings answer */
+#define NEIGH_WAIT_MS	100	/* UPnP clients do not retry: let neighbour discovery finish */
 
 struct act {
 	enum upnp_svc		 svc;
@@ -33,6 +41,10 @@ struct act {
 	const char		*soapaction;	/* the header, NULL when absent */
 	struct in_addr		 peer;		/* 0.0.0.0 for a peer on IPv6 */
 	const struct in6_addr	*peer6;		/* IPv4 as ::ffff:a.b.c.d */
+	struct in_addr		 requester;	/* for the rules and quotas: peer, or
+						   its IPv4 address (peer on IPv6) */
+	struct in_addr		 asked;		/* the last address is_callers() */
+	bool			 asked_same;	/* looked up, and its answer */
 	struct soap_wait	*wait;		/* NULL: the answer cannot wait */
 	struct sbuf		*out;
 	char			 type[128];	/* service type echoed back */
@@ -173,13 +185,35 @@ add_entry(struct act *a, const struct lease *l, bool with_key)
 	soap_addu(a->out, "NewLeaseDuration", lease_seconds_left(l));
 }
 
+/*
+ * Is addr the caller's own address? A caller on IPv6 has none here: addr is
+ * its own when the neighbour table gives it the caller's link-layer address.
+ * wait: let an address the table does not know resolve first (for the one
+ * address a mapping is asked for; a walk of the table does not wait).
+ */
+static bool
+is_callers(struct act *a, struct in_addr addr, bool wait)
+{
+	struct in6_addr m;
+
+	if (IN6_IS_ADDR_V4MAPPED(a->peer6) || addr.s_addr == INADDR_ANY)
+		return addr.s_addr == a->peer.s_addr;
+	if (addr.s_addr != a->asked.s_addr) {
+		pcp_v4mapped(addr, m.s6_addr);
+		a->asked = addr;
+		a->asked_same = (wait ? neigh_compare_wait(a->peer6, &m, NEIGH_WAIT_MS) :
+		    neigh_compare(a->peer6, &m)) == NEIGH_SAME;
+	}
+	return a->asked_same;
+}
+
 /* May this requester change or remove the lease? */
 static bool
-may_touch(const struct act *a, const struct lease *l)
+may_touch(struct act *a, const struct lease *l)
 {
 	if (l->owner == OWNER_STATIC)
 		return false;
-	return !upnp_st.cfg->secure_mode || l->int_addr.s_addr == a->peer.s_addr;
+	return !upnp_st.cfg->secure_mode || is_callers(a, l->int_addr, false);
 }
 
 /* --- adding --------------------------------------------------------------- */
@@ -234,7 +268,9 @@ authorize_client(struct act *a, const struct add_args *x)
 	a->res.l4proto = x->proto;
 	a->res.ext_port = x->ext;
 	a->res.client = x->client;
-	if (secure && x->client.s_addr != a->peer.s_addr)
+	if (!IN6_IS_ADDR_V4MAPPED(a->peer6))	/* else requester = peer (soap_dispatch) */
+		a->requester = is_callers(a, x->client, true) ? x->client : a->peer;
+	if (secure && x->client.s_addr != a->requester.s_addr)
 		return refuse(a, a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT,
 		    REFUSED_THIRD_PARTY);
 	if (secure && a->ver == 2 && x->intp < 1024)
@@ -249,7 +285,7 @@ authorize_port(struct act *a, const struct add_args *x, uint16_t ext)
 
 	if (upnp_st.cfg->secure_mode && a->ver == 2 && ext < 1024)
 		return refuse(a, UPNP_NOT_AUTHORIZED, REFUSED_POLICY);
-	switch (policy_check(&upnp_st.cfg->policy, ext, x->client, x->intp, a->peer)) {
+	switch (policy_check(&upnp_st.cfg->policy, ext, x->client, x->intp, a->requester)) {
 	case POLICY_ALLOW:
 		return 0;
 	case POLICY_THIRD_PARTY:
@@ -312,7 +348,7 @@ add_lease(struct act *a, const struct add_args *x, uint16_t ext)
 		.proto = x->proto, .ext_port = ext, .int_addr = x->client,
 		.int_port = x->intp, .remote = x->remote, .lifetime = x->lifetime,
 		.owner = OWNER_UPNP, .desc = x->desc, .disabled = !x->enabled,
-		.requester = a->peer,
+		.requester = a->requester,
 	};
 	struct lease *l;
 	int rc;
@@ -494,8 +530,7 @@ do_delete_range(struct act *a)
 		if (!l || !may_touch(a, l))
 			continue;
 		/* NewManage=0, or no right to manage others: the caller's own only. */
-		if ((!r.manage || upnp_st.cfg->secure_mode) &&
-		    l->int_addr.s_addr != a->peer.s_addr)
+		if ((!r.manage || upnp_st.cfg->secure_mode) && !is_callers(a, l->int_addr, false))
 			continue;
 		lease_remove(l, LEASE_REMOVED);
 		n++;
@@ -546,7 +581,7 @@ do_get_list(struct act *a)
 	    "http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd\">");
 	for (unsigned p = r.start; p <= r.end && n < want; p++) {
 		struct lease *l = lease_find(r.proto, (uint16_t)p);
-		if (!l || (!r.manage && l->int_addr.s_addr != a->peer.s_addr))
+		if (!l || (!r.manage && !is_callers(a, l->int_addr, false)))
 			continue;
 		list_entry(&list, l);
 		n++;
@@ -827,7 +862,7 @@ soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *
 	if (IN6_IS_ADDR_V4MAPPED(peer))
 		memcpy(&v4, &peer->s6_addr[12], 4);
 	a = (struct act){ .svc = svc, .ver = upnp_service(svc)->ver, .rq = rq,
-			  .soapaction = soapaction, .peer = v4, .peer6 = peer, .wait = w,
+			  .soapaction = soapaction, .peer = v4, .peer6 = peer, .requester = v4, .wait = w,
 			  .out = out, .res = { .client = v4 } };
 	bool adding = strncmp(rq->action, "Add", 3) == 0;
 	int code = run_action(&a);

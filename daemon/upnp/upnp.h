@@ -314,8 +314,9 @@ struct soap_wait {
 	uint16_t	 port;
 };
 struct request_result;
-/* peer: IPv4 as ::ffff:a.b.c.d. A peer on IPv6 has no IPv4 address of its own here,
- * so WANIPConnection sees it as 0.0.0.0 (secure_mode refuses it every mapping).
+/* peer: IPv4 as ::ffff:a.b.c.d. A peer on IPv6 has no IPv4 address of its own here:
+ * to WANIPConnection its own are those the neighbour table gives its link-layer
+ * address; every other is a third party's.
  * w (may be NULL: never wait); res (may be NULL): what was answered, and for
  * a refused mapping why (stats.h). */
 int	 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,

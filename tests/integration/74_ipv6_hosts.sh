@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # A LAN host on IPv6 is a host like one on IPv4 (daemon/pcp/NOTES.md G64-):
 # G64 GENA events to an IPv6 subscriber (global and link-local callbacks),
-#     with CallStranger's rule and the per-host limit as on IPv4.
-# Every NOTIFY is received by a listener on the LAN host.
+#     with CallStranger's rule and the per-host limit as on IPv4;
+# G65 a control point on IPv6 calling WANIPConnection maps for its own IPv4
+#     address (the neighbour table says it is the same host), not another's.
+# Every NOTIFY is received by a listener on the LAN host; every mapping is
+# checked with real TCP from the WAN.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/upnp_common.bash"
 lab_up
@@ -130,3 +133,58 @@ ph_ctl del tcp 2701 >/dev/null
 gena "$NS_MAIL" "[$GW_LL%eth0]" UNSUBSCRIBE /evt/IPConn2 "SID: $SID_LL" >/dev/null
 gena "$NS_WS" "$GW6" UNSUBSCRIBE /evt/IPConn2 "SID: $SID_WS" >/dev/null
 check "G64 the daemon is still running" ph_alive
+
+# --- G65 WANIPConnection from a control point on IPv6 ----------------------------
+# soap6 NS ACTION ARGS [URL]: an action over IPv6 (IGD:2 unless URL says).
+soap6() { UPNP_GW="[$GW_LAN6]" soap "$1" "${4:-$IPC2_URL}" "$([ "${4:-}" = "$IPC1_URL" ] && echo $IPC1 || echo $IPC2)" "$2" "$3"; }
+serve_tcp "$NS_MAIL" 2525
+serve_tcp "$NS_WS" 2526
+check_not "G65 control: no mapping, the WAN cannot reach $EXT_IP:2525" probe_tcp "$NS_WAN" $EXT_IP 2525
+out=$(ip netns exec "$NS_MAIL" timeout 20 upnpc -6 -i -a $MAIL_IP 2525 2525 TCP 600 2>&1)
+check_match "G65 upnpc -6 (IGD found over IPv6) maps its host's IPv4 address $MAIL_IP" \
+	"external $EXT_IP:2525 TCP is redirected to internal $MAIL_IP:2525" "$out"
+check_eq "G65 ... and the WAN reaches the mail server through it" "$WAN_IP" \
+	"$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+check_match "G65 ... listed as the mail server's UPnP mapping" "^tcp +2525 +$MAIL_IP:2525 +upnp " "$(ph_ctl list)"
+check_eq "G65 GetListOfPortMappings NewManage=0 over IPv6 lists the caller's own" ok \
+	"$(soap6 "$NS_MAIL" GetListOfPortMappings "$(xarg NewStartPort 1; xarg NewEndPort 65535; xarg NewProtocol TCP; xarg NewManage 0; xarg NewNumberOfPorts 0)" | errcode)"
+check_eq "G65 from ws over IPv6 the same listing finds none of ws's -> 730" 730 \
+	"$(soap6 "$NS_WS" GetListOfPortMappings "$(xarg NewStartPort 1; xarg NewEndPort 65535; xarg NewProtocol TCP; xarg NewManage 0; xarg NewNumberOfPorts 0)" | errcode)"
+check_eq "G65 the mail server over IPv6 for ws's address -> 606 (IGD:2)" 606 \
+	"$(soap6 "$NS_MAIL" AddPortMapping "$(add_args 2526 TCP 2526 $WS_IP 600)" | errcode)"
+check_eq "G65 ... -> 718 (IGD:1)" 718 \
+	"$(soap6 "$NS_MAIL" AddPortMapping "$(add_args 2526 TCP 2526 $WS_IP 600)" $IPC1_URL | errcode)"
+check_not "G65 ... and the WAN cannot reach ws's port 2526" probe_tcp "$NS_WAN" $EXT_IP 2526
+check_eq "G65 ws over IPv6 may not delete the mail server's mapping -> 606" 606 \
+	"$(soap6 "$NS_WS" DeletePortMapping "$(key_args 2525 TCP)" | errcode)"
+check_eq "G65 ... which still works" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
+check_eq "G65 control: ws over IPv6 maps its own address" ok \
+	"$(soap6 "$NS_WS" AddPortMapping "$(add_args 2526 TCP 2526 $WS_IP 600)" | errcode)"
+check_eq "G65 ... and the WAN reaches ws" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2526)"
+check_eq "G65 from the mail server's privacy address (same link-layer address) -> allowed" ok \
+	"$(UPNP_BIND="[$MAIL6_TMP]" soap6 "$NS_MAIL" AddPortMapping "$(add_args 2527 UDP 2527 $MAIL_IP 600)" | errcode)"
+check_match "G65 ... a UDP mapping for $MAIL_IP" "^udp +2527 +$MAIL_IP:2527 +upnp " "$(ph_ctl list)"
+check_eq "G65 the mail server over IPv6 deletes its own mapping" ok \
+	"$(soap6 "$NS_MAIL" DeletePortMapping "$(key_args 2525 TCP)" | errcode)"
+check_not "G65 ... and the WAN no longer reaches it" probe_tcp "$NS_WAN" $EXT_IP 2525
+# secure_mode=no: another host's address needs a third-party rule, as on IPv4.
+soap6 "$NS_WS" DeletePortMapping "$(key_args 2526 TCP)" >/dev/null
+cp "$CONF" "$LAB_DIR/orig.conf"
+# hup_with SED_EXPR LINE...: the original config edited by SED_EXPR, plus LINEs, in force.
+hup_with() {
+	local n
+	n=$(grep -c reloaded "$LAB_DIR/portholed.log")
+	{ sed -e "$1" "$LAB_DIR/orig.conf"; printf '%s\n' "${@:2}"; } >"$CONF"
+	kill -HUP "$PH_PID"
+	wait_until 50 bash -c '[ $(grep -c reloaded "$1") -gt "$2" ]' _ "$LAB_DIR/portholed.log" "$n"
+}
+hup_with "" "secure_mode=no"
+check_eq "G65 secure_mode=no, no third-party rule: the mail server over IPv6 for ws -> 606" 606 \
+	"$(soap6 "$NS_MAIL" AddPortMapping "$(add_args 2526 TCP 2526 $WS_IP 600)" | errcode)"
+check_not "G65 ... and the WAN cannot reach ws's port 2526" probe_tcp "$NS_WAN" $EXT_IP 2526
+hup_with "s|^allow 1-65535 $LAN_NET 1-65535\$|& third-party|" "secure_mode=no"
+check_eq "G65 ... with a third-party rule -> allowed" ok \
+	"$(soap6 "$NS_MAIL" AddPortMapping "$(add_args 2526 TCP 2526 $WS_IP 600)" | errcode)"
+check_eq "G65 ... and the WAN reaches ws" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2526)"
+hup_with ""
+soap6 "$NS_WS" DeletePortMapping "$(key_args 2526 TCP)" >/dev/null

@@ -49,13 +49,14 @@ soap_burst() {
 }
 
 # soap_body NS URL SOAPACTION BODY: POST a body as it is, to the gateway's
-# $UPNP_GW: its LAN IPv4 address unless set (an IPv6 one in brackets).
+# $UPNP_GW: its LAN IPv4 address unless set (an IPv6 one in brackets), from
+# the address $UPNP_BIND when set.
 soap_body() {
 	local gw=${UPNP_GW:-$GW_LAN_IP} to
 	local req="POST $2 HTTP/1.1\r\nHOST: $gw:$UPNP_PORT\r\nCONTENT-TYPE: text/xml; charset=\"utf-8\"\r\nSOAPACTION: \"$3\"\r\nCONTENT-LENGTH: ${#4}\r\nCONNECTION: close\r\n\r\n"
 	[[ $gw == \[* ]] && to=TCP6 || to=TCP
 	{ printf '%b' "$req"; printf '%s' "$4"; } |
-		ip netns exec "$1" socat -T3 - $to:$gw:$UPNP_PORT,connect-timeout=2 2>/dev/null
+		ip netns exec "$1" socat -T3 - $to:$gw:$UPNP_PORT,connect-timeout=2${UPNP_BIND:+,bind=$UPNP_BIND} 2>/dev/null
 }
 
 # The UPnP error code of a fault, or "ok" for a 200 answer.

@@ -77,6 +77,9 @@ call(enum upnp_svc svc, const char *ns, const char *action, const char *args,
 {
 	struct in6_addr from = ip4mapped(peer);
 	char body[4096];
+
+	if (strchr(peer, ':'))		/* a control point on IPv6 */
+		inet_pton(AF_INET6, peer, &from);
 	struct soap_req rq;
 	struct sbuf out;
 	int rc;
@@ -427,6 +430,48 @@ dispatch_checks(void **state)
 	free(r);
 }
 
+/*
+ * G65: a control point on IPv6 has no IPv4 address; an IPv4 one is its own
+ * only when the neighbour table says so (no entries here: never), so every
+ * other host's is a third party: 606 on IGD:2, 718 on IGD:1, and only a
+ * `third-party` rule (with secure_mode off) lets it map.
+ */
+static void
+ipv6_caller(void **state)
+{
+	static struct policy_rule tp[1];
+	char err[128], a[1024];
+	const char *me = "2001:db8:1::10";
+
+	(void)state;
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3000", MAIL, "0", MAIL), 0);
+	assert_int_equal(add(SVC_WANIPC2, "3001", "TCP", "3001", MAIL, "0", me), 606);
+	assert_int_equal(last.why, REFUSED_THIRD_PARTY);
+	assert_int_equal(add(SVC_WANIPC1, "3001", "TCP", "3001", MAIL, "0", me), 718);
+	assert_int_equal(last.why, REFUSED_THIRD_PARTY);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "AddAnyPortMapping",
+	    add_args(a, sizeof(a), "3001", "TCP", "3001", MAIL, "0"), me, NULL), 606);
+	assert_int_equal(lease_count(), 1);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "DeletePortMapping",
+	    "<NewRemoteHost></NewRemoteHost><NewExternalPort>3000</NewExternalPort>"
+	    "<NewProtocol>TCP</NewProtocol>", me, NULL), 606);
+	assert_int_equal(call(SVC_WANIPC2, IPC2, "GetListOfPortMappings",
+	    "<NewStartPort>1</NewStartPort><NewEndPort>65535</NewEndPort><NewProtocol>TCP</NewProtocol>"
+	    "<NewManage>0</NewManage><NewNumberOfPorts>0</NewNumberOfPorts>", me, NULL), 730);
+	assert_int_equal(lease_count(), 1);
+	/* secure_mode off: the rules decide, and this one has no third-party flag. */
+	cfg.secure_mode = false;
+	assert_int_equal(add(SVC_WANIPC2, "3001", "TCP", "3001", MAIL, "0", me), 606);
+	assert_int_equal(last.why, REFUSED_THIRD_PARTY);
+	assert_int_equal(policy_parse_rule("allow 1-65535 192.168.77.0/24 1-65535 third-party",
+	    &tp[0], err, sizeof(err)), 0);
+	cfg.policy.rules = tp;
+	assert_int_equal(add(SVC_WANIPC2, "3001", "TCP", "3001", MAIL, "0", me), 0);
+	assert_int_equal(lease_count(), 2);
+	cfg.policy.rules = &rule;
+	cfg.secure_mode = true;
+}
+
 /* --- GENA headers ------------------------------------------------------------- */
 
 static const char *
@@ -523,6 +568,7 @@ main(void)
 		cmocka_unit_test(parse_limits),
 		cmocka_unit_test(fault_text),
 		cmocka_unit_test_setup_teardown(add_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(ipv6_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(results_name_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(policy_denies, setup, teardown),
 		cmocka_unit_test_setup_teardown(add_any, setup, teardown),
