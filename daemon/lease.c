@@ -158,6 +158,34 @@ group_put(struct host_group *g)
 	}
 }
 
+size_t
+lease_host_load(uint64_t key)
+{
+	return group_count(key);
+}
+
+int
+lease_host_charge(uint64_t key, size_t n)
+{
+	struct host_group *g = group_get(key);
+
+	if (!g)
+		return -ENOMEM;
+	g->n += n;
+	return 0;
+}
+
+void
+lease_host_release(uint64_t key, size_t n)
+{
+	struct host_group *g = *group_slot(key);
+
+	if (!g || n == 0)
+		return;
+	g->n -= n < g->n ? n - 1 : g->n - 1;
+	group_put(g);		/* the last one, which frees it at 0 */
+}
+
 /* An address counted apart until now joins its host's group, leases and all. */
 static void
 regroup(struct host_count *h, uint64_t key)

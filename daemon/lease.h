@@ -136,6 +136,15 @@ void	 lease_foreach_host(struct in_addr addr, uint8_t proto,
 size_t	 lease_count(void);
 /* Leases of this one address (max_per_host counts the whole host's). */
 size_t	 lease_count_host(struct in_addr addr);
+/*
+ * max_per_host is one count per host for its IPv4 mappings and its IPv6
+ * pinholes (pinhole.c), the host named by its key (neigh.h: its link-layer
+ * address, or an address key while it is unknown). lease_host_load is what
+ * the host holds; charge adds n to it (0, or -ENOMEM), release takes n off.
+ */
+size_t	 lease_host_load(uint64_t key);
+int	 lease_host_charge(uint64_t key, size_t n);
+void	 lease_host_release(uint64_t key, size_t n);
 /* How many leases each owner holds (a walk of the table: for pages, not per request). */
 void	 lease_count_owners(size_t n[OWNER_COUNT]);
 /* Dense index 0..count-1; order changes when leases are removed. */

@@ -135,6 +135,19 @@ host_key(struct in_addr addr, uint64_t *key)
 	return lan && neigh_key(&a, lan->ifindex, key) == 0;
 }
 
+/* The same for a pinhole's address (on the LAN interface whose prefix holds
+ * it), or an IPv4 requester as ::ffff:a.b.c.d. */
+static int
+host_key6(const struct in6_addr *addr, uint64_t *key)
+{
+	struct in_addr v4;
+
+	if (!IN6_IS_ADDR_V4MAPPED(addr))
+		return neigh_key(addr, 0, key) == 0;
+	memcpy(&v4, &addr->s6_addr[12], 4);
+	return host_key(v4, key);
+}
+
 /*
  * Do the rules in force permit a mapping made earlier? The one test for
  * SIGHUP and for leases read back from the lease file. Static mappings are
@@ -195,7 +208,7 @@ switch_config(struct config *next)
 	backend_config_from(&bc);
 	ratelimit_set(cfg->rate_limit);
 	lease_set_limits(&(struct lease_limits){ cfg->max_leases, cfg->max_per_host, host_key });
-	pinhole_set_limits(cfg->max_pinholes, cfg->max_per_host);
+	pinhole_set_limits(cfg->max_pinholes, cfg->max_per_host, host_key6);
 	for (size_t i = 0; i < N_FRONTENDS; i++)
 		if (frontend_enabled(frontends[i]) && frontends[i]->reconfigure)
 			frontends[i]->reconfigure(cfg);
@@ -430,7 +443,7 @@ main(int argc, char **argv)
 		fatalx("cannot create nftables table inet %s: %s", cfg->table, strerror(-rc));
 	lease_init(backend, &(struct lease_limits){ cfg->max_leases, cfg->max_per_host, host_key });
 	pinhole_init(pinhole_backend_for(backend), cfg->max_pinholes);
-	pinhole_set_limits(cfg->max_pinholes, cfg->max_per_host);
+	pinhole_set_limits(cfg->max_pinholes, cfg->max_per_host, host_key6);
 	ratelimit_set(cfg->rate_limit);
 	stats_init();
 	if ((rc = lease_set_external(initial_external())) < 0)

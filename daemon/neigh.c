@@ -107,6 +107,14 @@ neigh_prefix64_key(const struct in6_addr *addr)
 	return KIND_PREFIX64 << 48 | fold48(addr->s6_addr, 8);
 }
 
+/* An 8-byte link-layer address starting ff:fd..ff:ff would read as not
+ * one: counted apart, which errs on the side of more quota, never less. */
+bool
+neigh_key_is_lladdr(uint64_t key)
+{
+	return key >> 48 < KIND_PREFIX64;
+}
+
 #define LLADDR_MAX	32
 
 static struct mnl_socket *dump_nl;	/* for the whole-table dumps below */

@@ -15,6 +15,7 @@
 #define PORTHOLE_NEIGH_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -30,6 +31,8 @@ int	neigh_key(const struct in6_addr *addr, unsigned ifindex, uint64_t *key);
  * IPv6 address's whole /64. */
 uint64_t neigh_addr_key(const struct in6_addr *addr);
 uint64_t neigh_prefix64_key(const struct in6_addr *addr);
+/* Is key a link-layer address's (not one of the two above)? */
+bool	neigh_key_is_lladdr(uint64_t key);
 enum neigh_verdict {
 	NEIGH_SAME,		/* both known, same link-layer address */
 	NEIGH_OTHER,		/* both known, different hosts */

@@ -2,6 +2,13 @@
  * pinhole: the table of IPv6 pinholes (see pinhole.h for its shape). As in
  * lease.c every change goes to the kernel first and the table changes only
  * when the kernel took it, so the two never disagree after an error.
+ *
+ * max_per_host counts per host, with the host's IPv4 mappings (lease.h,
+ * lease_host_*): each pinhole address is charged to its host's key, the
+ * link-layer address the neighbour table gives it. An address the table does
+ * not know yet is charged to the host that asked for it (a third party),
+ * else counted on its own, as lease.c does for IPv4; it joins its host, with
+ * the pinholes it holds, at its next pinhole once the table knows it.
  */
 #include "pinhole.h"
 
@@ -11,6 +18,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "neigh.h"
 #include "strpool.h"
 
 #define KEY_BUCKETS	16384		/* power of two; 4 a chain at 60,000 pinholes */
@@ -24,16 +32,18 @@ struct listener {
 	void		*arg;
 };
 
-/* Pinholes per /64: a host picks any address of its /64, so that is the host. */
-struct host64 {
-	uint8_t		 prefix[8];
+/* Pinholes per address, and the host key they are charged to. */
+struct host6 {
+	struct in6_addr	 addr;
 	size_t		 n;
-	struct host64	*next;
+	uint64_t	 key;
+	struct host6	*next;
 };
 
 static const struct pinhole_backend *backend;
 static size_t			 max_pinholes, max_per_host;
-static struct host64		*hosts[HOST_BUCKETS];
+static int			(*host_key)(const struct in6_addr *addr, uint64_t *key);
+static struct host6		*hosts[HOST_BUCKETS];
 static struct pinhole		*by_key[KEY_BUCKETS];
 /* By UniqueID, one slot each (pages only become resident as ids are used),
  * and a bit per id in use, so the next free one is found a word at a time. */
@@ -57,16 +67,16 @@ key_hash(uint8_t proto, const struct in6_addr *a, uint16_t port)
 	return (h ^ h >> 16) & (KEY_BUCKETS - 1);
 }
 
-static struct host64 **
+static struct host6 **
 host_slot(const struct in6_addr *a)
 {
 	uint32_t h = 2166136261u;
-	struct host64 **pp;
+	struct host6 **pp;
 
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 16; i++)
 		h = (h ^ a->s6_addr[i]) * 16777619u;
 	pp = &hosts[(h ^ h >> 16) & (HOST_BUCKETS - 1)];
-	while (*pp && memcmp((*pp)->prefix, a->s6_addr, 8) != 0)
+	while (*pp && memcmp(&(*pp)->addr, a, sizeof(*a)) != 0)
 		pp = &(*pp)->next;
 	return pp;
 }
@@ -74,37 +84,74 @@ host_slot(const struct in6_addr *a)
 size_t
 pinhole_count_host(const struct in6_addr *a)
 {
-	struct host64 *h = *host_slot(a);
+	struct host6 *h = *host_slot(a);
 
-	return h ? h->n : 0;
+	return h ? lease_host_load(h->key) : 0;
 }
 
-static int
-host_adjust(const struct in6_addr *a, int delta)
+/* The key of whoever addr (or, unknown, the requester) belongs to; an
+ * address counted apart until now joins its host, pinholes and all. */
+static uint64_t
+charge_key(const struct in6_addr *addr, const struct in6_addr *requester)
 {
-	struct host64 **pp = host_slot(a);
+	struct host6 *h = *host_slot(addr);
+	uint64_t key;
 
-	if (!*pp) {
+	if (h && neigh_key_is_lladdr(h->key))
+		return h->key;
+	if (host_key && host_key(addr, &key) == 1) {
+		if (h && lease_host_charge(key, h->n) == 0) {
+			lease_host_release(h->key, h->n);
+			h->key = key;
+		}
+		return key;
+	}
+	if (h)
+		return h->key;
+	if (!IN6_IS_ADDR_UNSPECIFIED(requester) && memcmp(requester, addr, sizeof(*addr)) != 0 &&
+	    host_key && host_key(requester, &key) == 1)
+		return key;
+	return neigh_addr_key(addr);
+}
+
+/* One pinhole more (+1) or less (-1) for addr, charged to key when new. */
+static int
+host_adjust(const struct in6_addr *a, uint64_t key, int delta)
+{
+	struct host6 **pp = host_slot(a), *h = *pp;
+
+	if (!h) {
 		if (delta < 0)
 			return 0;
-		if (!(*pp = calloc(1, sizeof(**pp))))
+		if (!(h = *pp = calloc(1, sizeof(*h))))
 			return -ENOMEM;
-		memcpy((*pp)->prefix, a->s6_addr, 8);
+		h->addr = *a;
+		h->key = key;
 	}
-	(*pp)->n += delta;
-	if ((*pp)->n == 0) {
-		struct host64 *dead = *pp;
-		*pp = dead->next;
-		free(dead);
+	if (delta > 0 && lease_host_charge(h->key, 1) < 0) {
+		if (h->n == 0) {
+			*pp = h->next;
+			free(h);
+		}
+		return -ENOMEM;
+	}
+	if (delta < 0)
+		lease_host_release(h->key, 1);
+	h->n += delta;
+	if (h->n == 0) {
+		*pp = h->next;
+		free(h);
 	}
 	return 0;
 }
 
 void
-pinhole_set_limits(size_t max, size_t per_host)
+pinhole_set_limits(size_t max, size_t per_host,
+    int (*key_of)(const struct in6_addr *addr, uint64_t *key))
 {
 	max_pinholes = max && max <= MAX_IDS ? max : PINHOLE_MAX_DEFAULT;
 	max_per_host = per_host;
+	host_key = key_of;
 }
 
 static void
@@ -175,7 +222,7 @@ int
 pinhole_init(const struct pinhole_backend *be, size_t max)
 {
 	backend = be;
-	pinhole_set_limits(max, 0);
+	pinhole_set_limits(max, 0, NULL);
 	n_listeners = 0;
 	last_id = 0;
 	return 0;
@@ -207,7 +254,7 @@ unlink_pinhole(struct pinhole *p)
 		id_mark(p->id, NULL);
 	dense[p->dense_idx] = dense[--n_pinholes];
 	dense[p->dense_idx]->dense_idx = p->dense_idx;
-	host_adjust(&p->int_addr, -1);
+	host_adjust(&p->int_addr, 0, -1);
 	ev_timer_cancel(&p->expiry);
 }
 
@@ -339,6 +386,7 @@ int
 pinhole_add(const struct pinhole_req *req, struct pinhole **out)
 {
 	struct pinhole *p;
+	uint64_t key;
 	int rc;
 
 	if ((rc = valid_req(req)) < 0)
@@ -350,8 +398,8 @@ pinhole_add(const struct pinhole_req *req, struct pinhole **out)
 			*out = p;
 		return rc;
 	}
-	if (req->owner != OWNER_STATIC && max_per_host &&
-	    pinhole_count_host(&req->int_addr) >= max_per_host)
+	key = charge_key(&req->int_addr, &req->requester);
+	if (req->owner != OWNER_STATIC && max_per_host && lease_host_load(key) >= max_per_host)
 		return -EDQUOT;
 	if (n_pinholes >= max_pinholes)
 		return -ENOSPC;
@@ -365,12 +413,12 @@ pinhole_add(const struct pinhole_req *req, struct pinhole **out)
 		free_pinhole(p);
 		return rc;
 	}
-	if (host_adjust(&p->int_addr, +1) < 0) {
+	if (host_adjust(&p->int_addr, key, +1) < 0) {
 		free_pinhole(p);
 		return -ENOMEM;
 	}
 	if (be_add(p) < 0) {
-		host_adjust(&p->int_addr, -1);
+		host_adjust(&p->int_addr, 0, -1);
 		free_pinhole(p);
 		return -EIO;
 	}

@@ -46,6 +46,7 @@ struct pinhole_req {
 	uint16_t	 remote_port;
 	uint32_t	 lifetime;	/* seconds; 0 = permanent */
 	enum lease_owner owner;
+	struct in6_addr	 requester;	/* who asked (IPv4 as ::ffff:a.b.c.d); :: = int_addr */
 	uint16_t	 id;		/* 0 = pick one; restores ask for theirs */
 	const uint8_t	*nonce;		/* NULL unless PCP */
 	const char	*desc;
@@ -74,7 +75,8 @@ int	 pinhole_reinstall(void);
  * same owner. Returns 0 and sets *out (may be NULL), or:
  *   -EINVAL  bad protocol, port 0, or an address that cannot be a LAN host's
  *   -EEXIST  held by another owner (or a static pinhole)
- *   -EDQUOT  the host (its /64) holds its quota already (not for static ones)
+ *   -EDQUOT  the host holds its quota already (max_per_host, with its IPv4
+ *            mappings; not for static ones)
  *   -ENOSPC  the table is full;  -EIO  the kernel refused (nothing changed)
  */
 int	 pinhole_add(const struct pinhole_req *req, struct pinhole **out);
@@ -83,9 +85,14 @@ void	 pinhole_remove(struct pinhole *p, enum lease_event reason);
 size_t	 pinhole_flush(int owner);
 
 /* New limits (start, SIGHUP): the table's size (0 = PINHOLE_MAX_DEFAULT) and
- * max_per_host, counted per /64 since a host may use any address of it (0 =
- * no limit). Pinholes already held are kept. */
-void	 pinhole_set_limits(size_t max, size_t per_host);
+ * max_per_host (0 = no limit), one count per host with its IPv4 mappings
+ * (lease.h). key_of names the host an address belongs to: 1 and *key (its
+ * link-layer address, neigh.h) when known, 0 when not; IPv4 requesters are
+ * asked as ::ffff:a.b.c.d. NULL: each address alone. Pinholes already held
+ * are kept. */
+void	 pinhole_set_limits(size_t max, size_t per_host,
+	    int (*key_of)(const struct in6_addr *addr, uint64_t *key));
+/* What addr's host holds against max_per_host: its mappings and pinholes. */
 size_t	 pinhole_count_host(const struct in6_addr *addr);
 
 struct pinhole *pinhole_find(uint8_t proto, const struct in6_addr *addr, uint16_t port);

@@ -210,7 +210,7 @@ do_map(struct ctx6 *c)
 	struct pinhole_req req = {
 		.proto = r->proto, .int_addr = c->ia, .int_port = r->int_port,
 		.remote = f.remote, .remote_port = f.port, .lifetime = lifetime,
-		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PCP,
+		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PCP, .requester = c->src,
 	};
 	if ((rc = pinhole_add(&req, NULL)) < 0)
 		return add_error(rc);
@@ -234,7 +234,7 @@ peer_create(struct ctx6 *c, const struct in6_addr *rem, uint32_t lifetime)
 	struct pinhole_req req = {
 		.proto = r->proto, .int_addr = c->ia, .int_port = r->int_port,
 		.remote = *rem, .remote_port = r->rem_port, .lifetime = lifetime,
-		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PEER,
+		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PEER, .requester = c->src,
 	};
 	int rc;
 

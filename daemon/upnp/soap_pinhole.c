@@ -209,7 +209,7 @@ add_pinhole(struct call *c)
 	struct pinhole_req req = {
 		.proto = (uint8_t)f.proto, .int_addr = f.client, .int_port = (uint16_t)f.iport,
 		.remote = f.remote, .remote_port = (uint16_t)f.rport, .lifetime = (uint32_t)lease,
-		.owner = OWNER_UPNP, .desc = DESC_UPNP6,
+		.owner = OWNER_UPNP, .desc = DESC_UPNP6, .requester = c->peer,
 	};
 	if ((rc = pinhole_add(&req, &p)) < 0)
 		return add_error(rc);

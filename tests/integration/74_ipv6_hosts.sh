@@ -3,9 +3,11 @@
 # G64 GENA events to an IPv6 subscriber (global and link-local callbacks),
 #     with CallStranger's rule and the per-host limit as on IPv4;
 # G65 a control point on IPv6 calling WANIPConnection maps for its own IPv4
-#     address (the neighbour table says it is the same host), not another's.
-# Every NOTIFY is received by a listener on the LAN host; every mapping is
-# checked with real TCP from the WAN.
+#     address (the neighbour table says it is the same host), not another's;
+# G66 rate_limit and max_per_host count an IPv6 host by its link-layer
+#     address, not by its /64, and share the quota with its IPv4 address.
+# Every NOTIFY is received by a listener on the LAN host; every mapping and
+# pinhole is checked with real TCP from the WAN.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/upnp_common.bash"
 lab_up
@@ -186,5 +188,60 @@ hup_with "s|^allow 1-65535 $LAN_NET 1-65535\$|& third-party|" "secure_mode=no"
 check_eq "G65 ... with a third-party rule -> allowed" ok \
 	"$(soap6 "$NS_MAIL" AddPortMapping "$(add_args 2526 TCP 2526 $WS_IP 600)" | errcode)"
 check_eq "G65 ... and the WAN reaches ws" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2526)"
-hup_with ""
 soap6 "$NS_WS" DeletePortMapping "$(key_args 2526 TCP)" >/dev/null
+soap6 "$NS_MAIL" DeletePortMapping "$(key_args 2527 UDP)" >/dev/null
+check_eq "G65 ... nothing left mapped for the next part" "" "$(ph_ctl list | grep upnp)"
+
+# --- G66 max_per_host and rate_limit: an IPv6 host is its link-layer address ---
+# max_per_host=3 for the mail server: one IPv4 mapping and two pinholes (its
+# stable and its privacy address) are its three; ws, on the same /64, has its own.
+P="$BIN/tests/pcptest"
+upnpc6() { local ns=$1; shift; ip netns exec "$ns" timeout 20 upnpc -6 -i "$@" 2>&1; }
+reach6() { probe_tcp6 "$1" "$2" "$3" | grep -q .; }
+pcp6() { local ns=$1; shift; ip netns exec "$ns" "$P" -k 3 -t 700 "$@" $GW_LAN6; }
+for port in 3101 3102 3103; do serve_tcp6 "$NS_MAIL" $port; done
+serve_tcp6 "$NS_WS" 3105
+hup_with "" "max_per_host=3"
+check_match "G66 the mail server maps a port over IPv4 (1 of 3)" "is redirected to internal $MAIL_IP:3100" \
+	"$(ip netns exec "$NS_MAIL" timeout 20 upnpc -i -u "http://$GW_LAN_IP:$HTTP_PORT/igd2.xml" -a $MAIL_IP 3100 3100 TCP 600 2>&1)"
+check_match "G66 ... a pinhole for its stable address (2 of 3)" "Pinhole ID = [0-9]+" \
+	"$(upnpc6 "$NS_MAIL" -A :: 0 $MAIL6 3101 6 600)"
+check_match "G66 ... one for its privacy address (3 of 3)" "Pinhole ID = [0-9]+" \
+	"$(upnpc6 "$NS_MAIL" -A :: 0 $MAIL6_TMP 3102 6 600)"
+check_match "G66 ... a fourth, a pinhole, is over its quota -> 701" "failed with code 701" \
+	"$(upnpc6 "$NS_MAIL" -A :: 0 $MAIL6 3103 6 600)"
+check_not "G66 ... and the WAN cannot reach [$MAIL6]:3103" reach6 "$NS_WAN" $MAIL6 3103
+check "G66 ... while [$MAIL6]:3101 is open" reach6 "$NS_WAN" $MAIL6 3101
+check_match "G66 a fourth over IPv4 is over it too -> 728" "failed with code 728" \
+	"$(ip netns exec "$NS_MAIL" timeout 20 upnpc -i -u "http://$GW_LAN_IP:$HTTP_PORT/igd2.xml" -a $MAIL_IP 3106 3106 TCP 600 2>&1)"
+check_match "G66 ws on the same /64 opens a pinhole (the /64 holds 2 already)" "Pinhole ID = [0-9]+" \
+	"$(upnpc6 "$NS_WS" -A :: 0 $WS6 3104 6 600)"
+check_match "G66 ... and a second (a per-/64 count would be 3 of 3 before it)" "Pinhole ID = [0-9]+" \
+	"$(upnpc6 "$NS_WS" -A :: 0 $WS6 3105 6 600)"
+check "G66 ... which the WAN reaches" reach6 "$NS_WAN" $WS6 3105
+check_eq "G66 ws's third over PCP -> SUCCESS" SUCCESS \
+	"$(pcp6 "$NS_WS" -i 3107 -n 0102030405060708090a0b0c -l 600 | grep -o 'result_name=[A-Z_]*' | cut -d= -f2)"
+check_eq "G66 ws's fourth over PCP -> USER_EX_QUOTA" USER_EX_QUOTA \
+	"$(pcp6 "$NS_WS" -i 3108 -n 0102030405060708090a0b0c -l 600 | grep -o 'result_name=[A-Z_]*' | cut -d= -f2)"
+soap "$NS_MAIL" $IPC2_URL $IPC2 DeletePortMapping "$(key_args 3100 TCP)" >/dev/null
+check_match "G66 the mail server's IPv4 mapping gone, its pinhole fits" "Pinhole ID = [0-9]+" \
+	"$(upnpc6 "$NS_MAIL" -A :: 0 $MAIL6 3103 6 600)"
+check "G66 ... and the WAN reaches [$MAIL6]:3103" reach6 "$NS_WAN" $MAIL6 3103
+
+# rate_limit=1 (a burst of 1, then 1 a second): the mail server's two IPv6
+# addresses draw on one budget; ws, on the same /64, on its own.
+hup_with "" "rate_limit=1"
+burst() { UPNP_GW="[$GW_LAN6]" soap_burst "$@" $IPC2_URL $IPC2 GetExternalIPAddress 6 | grep -o '^HTTP/1.1 [0-9]*' | awk '{print $2}' | tr '\n' ' '; }
+t0=$(now_ms)
+mail=$(burst "$NS_MAIL")
+priv=$(UPNP_BIND="[$MAIL6_TMP]" burst "$NS_MAIL")
+t1=$(now_ms)
+ws=$(burst "$NS_WS")
+ok=$(grep -o 200 <<<"$mail $priv" | wc -l)
+earned=$(( (t1 - t0) / 1000 ))
+check_match "G66 the mail server's flood over IPv6 meets the limit ($mail)" 503 "$mail"
+check "G66 ... its privacy address shares the budget: $ok answered of 12, at most 1 + the $earned s its $((t1 - t0)) ms earned" \
+	test "$ok" -le $((1 + earned))
+check_match "G66 control: ws, on the same /64, is answered ($ws)" 200 "$ws"
+hup_with ""
+check "G66 the daemon is still running" ph_alive

@@ -36,6 +36,15 @@ soap() {
 	soap_body "$1" "$2" "$3#$4" "$(soap_envelope "$3" "$4" "$5")"
 }
 
+# upnp_send NS TIMEOUT: stdin to the gateway's HTTP port, the answer to stdout.
+# The gateway's address is $UPNP_GW: its LAN IPv4 address unless set (an IPv6
+# one in brackets); the request comes from the address $UPNP_BIND when set.
+upnp_send() {
+	local gw=${UPNP_GW:-$GW_LAN_IP} to=TCP
+	[[ $gw == \[* ]] && to=TCP6
+	ip netns exec "$1" socat -T"$2" - $to:$gw:$UPNP_PORT,connect-timeout=2${UPNP_BIND:+,bind=$UPNP_BIND} 2>/dev/null
+}
+
 # soap_burst NS URL SERVICE ACTION N: N calls back to back on one connection
 # (no slow process start between them, however loaded the machine); print
 # every answer.
@@ -44,19 +53,15 @@ soap_burst() {
 	body=$(soap_envelope "$3" "$4" "")
 	for i in $(seq "$5"); do
 		printf 'POST %s HTTP/1.1\r\nHOST: %s:%s\r\nCONTENT-TYPE: text/xml; charset="utf-8"\r\nSOAPACTION: "%s#%s"\r\nCONTENT-LENGTH: %s\r\n%s\r\n%s' \
-			"$2" $GW_LAN_IP $UPNP_PORT "$3" "$4" ${#body} "$([ "$i" = "$5" ] && printf 'CONNECTION: close\r\n')" "$body"
-	done | ip netns exec "$1" socat -T5 - TCP:$GW_LAN_IP:$UPNP_PORT,connect-timeout=2 2>/dev/null
+			"$2" ${UPNP_GW:-$GW_LAN_IP} $UPNP_PORT "$3" "$4" ${#body} "$([ "$i" = "$5" ] && printf 'CONNECTION: close\r\n')" "$body"
+	done | upnp_send "$1" 5
 }
 
-# soap_body NS URL SOAPACTION BODY: POST a body as it is, to the gateway's
-# $UPNP_GW: its LAN IPv4 address unless set (an IPv6 one in brackets), from
-# the address $UPNP_BIND when set.
+# soap_body NS URL SOAPACTION BODY: POST a body as it is (to $UPNP_GW, from
+# $UPNP_BIND: upnp_send).
 soap_body() {
-	local gw=${UPNP_GW:-$GW_LAN_IP} to
-	local req="POST $2 HTTP/1.1\r\nHOST: $gw:$UPNP_PORT\r\nCONTENT-TYPE: text/xml; charset=\"utf-8\"\r\nSOAPACTION: \"$3\"\r\nCONTENT-LENGTH: ${#4}\r\nCONNECTION: close\r\n\r\n"
-	[[ $gw == \[* ]] && to=TCP6 || to=TCP
-	{ printf '%b' "$req"; printf '%s' "$4"; } |
-		ip netns exec "$1" socat -T3 - $to:$gw:$UPNP_PORT,connect-timeout=2${UPNP_BIND:+,bind=$UPNP_BIND} 2>/dev/null
+	local req="POST $2 HTTP/1.1\r\nHOST: ${UPNP_GW:-$GW_LAN_IP}:$UPNP_PORT\r\nCONTENT-TYPE: text/xml; charset=\"utf-8\"\r\nSOAPACTION: \"$3\"\r\nCONTENT-LENGTH: ${#4}\r\nCONNECTION: close\r\n\r\n"
+	{ printf '%b' "$req"; printf '%s' "$4"; } | upnp_send "$1" 3
 }
 
 # The UPnP error code of a fault, or "ok" for a 200 answer.

@@ -208,29 +208,81 @@ expiry_removes_and_tells(void **state)
 	assert_int_equal(dels, 1);
 }
 
-/* max_per_host counts a host's /64; static pinholes are the admin's and free. */
+/* The neighbour table of these tests: ::10 and ::abcd are one host (a
+ * privacy address), ::20 another on the same /64, 192.168.77.10 is ::10's
+ * host over IPv4; any other address is not known. */
+static int
+fake_key(const struct in6_addr *a, uint64_t *key)
+{
+	static const struct { const char *addr; uint64_t key; } table[] = {
+		{ "2001:db8:1::10", 0x020000000010 }, { "2001:db8:1::abcd", 0x020000000010 },
+		{ "::ffff:192.168.77.10", 0x020000000010 }, { "2001:db8:1::20", 0x020000000020 },
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (memcmp(a, ip6(table[i].addr).s6_addr, 16) == 0) {
+			*key = table[i].key;
+			return 1;
+		}
+	return 0;
+}
+
+/* G66: max_per_host counts a host by its link-layer address, with its IPv4
+ * mappings; an unknown address is its requester's, or on its own. Static
+ * pinholes are the admin's and free. */
 static void
-quota_per_64(void **state)
+quota_per_host(void **state)
 {
 	struct pinhole_req r = req(IPPROTO_TCP, "2001:db8:1::10", 2000, OWNER_PCP);
 
 	(void)state;
-	pinhole_set_limits(4, 2);
+	pinhole_set_limits(64, 2, fake_key);
 	assert_int_equal(pinhole_add(&r, NULL), 0);
-	r.int_addr = ip6("2001:db8:1::abcd");	/* another address, the same /64 */
+	r.int_addr = ip6("2001:db8:1::abcd");	/* its privacy address: the same host */
 	assert_int_equal(pinhole_add(&r, NULL), 0);
 	r.int_port = 2001;
 	assert_int_equal(pinhole_add(&r, NULL), -EDQUOT);
+	assert_int_equal(pinhole_count_host(&r.int_addr), 2);
 	r.owner = OWNER_STATIC;
 	assert_int_equal(pinhole_add(&r, NULL), 0);
-	r = req(IPPROTO_TCP, "2001:db8:2::10", 2000, OWNER_PCP);	/* another /64: its own */
+	r = req(IPPROTO_TCP, "2001:db8:1::20", 2000, OWNER_PCP);	/* the same /64, another host */
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	assert_int_equal(pinhole_count_host(&r.int_addr), 1);
+	/* One count with the host's IPv4 mappings (lease.c charges the same key). */
+	assert_int_equal(lease_host_charge(0x020000000020, 1), 0);
+	r.int_port = 2001;
+	assert_int_equal(pinhole_add(&r, NULL), -EDQUOT);
+	lease_host_release(0x020000000020, 1);
+	/* An address nobody has: the host that asked for it pays, else it alone. */
+	r = req(IPPROTO_TCP, "2001:db8:1::99", 2000, OWNER_UPNP);
+	r.requester = ip6("::ffff:192.168.77.10");
+	assert_int_equal(pinhole_add(&r, NULL), -EDQUOT);
+	r.requester = ip6("2001:db8:1::99");
 	assert_int_equal(pinhole_add(&r, NULL), 0);
 	assert_int_equal(pinhole_count_host(&r.int_addr), 1);
 	pinhole_flush(OWNER_PCP);
+	pinhole_flush(OWNER_UPNP);
 	assert_int_equal(pinhole_count_host(&r.int_addr), 0);
-	r = req(IPPROTO_TCP, "2001:db8:1::10", 2000, OWNER_PCP);
+	assert_int_equal(lease_host_load(0x020000000020), 0);
+	r = req(IPPROTO_TCP, "2001:db8:1::abcd", 2001, OWNER_PCP);
 	assert_int_equal(pinhole_count_host(&r.int_addr), 1);	/* the static one */
-	pinhole_set_limits(4, 0);
+	pinhole_set_limits(64, 0, NULL);
+}
+
+/* Without a neighbour table each address is a host of its own, never its /64. */
+static void
+quota_without_neighbours(void **state)
+{
+	struct pinhole_req r = req(IPPROTO_TCP, "2001:db8:1::10", 2000, OWNER_PCP);
+
+	(void)state;
+	pinhole_set_limits(64, 1, NULL);
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	r.int_port = 2001;
+	assert_int_equal(pinhole_add(&r, NULL), -EDQUOT);
+	r.int_addr = ip6("2001:db8:1::abcd");
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	pinhole_set_limits(64, 0, NULL);
 }
 
 static void
@@ -262,7 +314,7 @@ ids_wrap_when_full(void **state)
 	struct pinhole *p;
 
 	(void)state;
-	pinhole_set_limits(65535, 0);
+	pinhole_set_limits(65535, 0, NULL);
 	for (unsigned port = 1; port <= 65535; port++) {
 		r.int_port = (uint16_t)port;
 		assert_int_equal(pinhole_add(&r, &p), 0);
@@ -388,7 +440,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(other_owner_and_static_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_and_full_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(expiry_removes_and_tells, setup, teardown),
-		cmocka_unit_test_setup_teardown(quota_per_64, setup, teardown),
+		cmocka_unit_test_setup_teardown(quota_per_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(quota_without_neighbours, setup, teardown),
 		cmocka_unit_test_setup_teardown(ids_asked_for_and_traffic, setup, teardown),
 		cmocka_unit_test_setup_teardown(ids_wrap_when_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(lease_file_lines, setup, teardown),
