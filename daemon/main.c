@@ -140,10 +140,11 @@ host_key(struct in_addr addr, uint64_t *key)
 static int
 host_key6(const struct in6_addr *addr, uint64_t *key)
 {
+	const struct lan6_prefix *p;
 	struct in_addr v4;
 
 	if (!IN6_IS_ADDR_V4MAPPED(addr))
-		return neigh_key(addr, 0, key) == 0;
+		return (p = lan6_prefix_of(addr, 0)) && neigh_key(addr, p->ifindex, key) == 0;
 	memcpy(&v4, &addr->s6_addr[12], 4);
 	return host_key(v4, key);
 }

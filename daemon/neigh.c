@@ -19,21 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lan6.h"
 #include "log.h"
 #include "nlquery.h"
 
 static struct nlquery q = { NETLINK_ROUTE, NULL };
-
-static unsigned
-lan_ifindex(const struct in6_addr *addr, unsigned ifindex)
-{
-	const struct lan6_prefix *p;
-
-	if (ifindex || IN6_IS_ADDR_V4MAPPED(addr))
-		return ifindex;
-	return (p = lan6_prefix_of(addr, 0)) ? p->ifindex : 0;
-}
 
 int
 neigh_key(const struct in6_addr *addr, unsigned ifindex, uint64_t *key)
@@ -47,7 +36,7 @@ neigh_key(const struct in6_addr *addr, unsigned ifindex, uint64_t *key)
 	bool v4 = IN6_IS_ADDR_V4MAPPED(addr);
 	int err;
 
-	if (!(ifindex = lan_ifindex(addr, ifindex)))
+	if (!ifindex)
 		return -ENOENT;		/* on no LAN interface: nobody's neighbour */
 	nlh->nlmsg_type = RTM_GETNEIGH;
 	nlh->nlmsg_flags = NLM_F_REQUEST;

@@ -21,9 +21,8 @@
 /*
  * 0 and the address's link-layer address folded into *key (the same for each
  * IPv4 and IPv6 address of one host); -ENOENT when the neighbour table has no
- * usable entry for it on ifindex; -errno otherwise. addr is IPv4 as
- * ::ffff:a.b.c.d, or IPv6; for an IPv6 one ifindex 0 means the LAN interface
- * whose prefix holds it (lan6.h).
+ * usable entry for it on ifindex (the LAN interface it is on; 0: none);
+ * -errno otherwise. addr is IPv4 as ::ffff:a.b.c.d, or IPv6.
  */
 int	neigh_key(const struct in6_addr *addr, unsigned ifindex, uint64_t *key);
 /* Keys for hosts the table does not know, apart from each other and from

@@ -18,7 +18,7 @@
 /* rate = requests per second allowed per host (burst of the same size); 0 = off. */
 void	ratelimit_set(uint32_t rate);
 bool	ratelimit_allow(struct in_addr host, uint64_t now_ms);
-/* ifindex: the LAN interface it came in on (0: found from its prefix). */
+/* ifindex: the LAN interface it came in on (0: unknown, counted by its /64). */
 bool	ratelimit_allow6(const struct in6_addr *host, unsigned ifindex, uint64_t now_ms);
 void	ratelimit_fini(void);
 

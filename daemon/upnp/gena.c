@@ -339,7 +339,7 @@ static bool
 is_subscriber(const struct gena_sub *s, const struct gena_peer *peer)
 {
 	return memcmp(&s->cb.addr, &peer->addr, sizeof(peer->addr)) == 0 &&
-	    s->scope == (IN6_IS_ADDR_LINKLOCAL(&peer->addr) ? peer->scope : 0);
+	    s->scope == (IN6_IS_ADDR_LINKLOCAL(&peer->addr) ? peer->ifindex : 0);
 }
 
 static struct gena_sub *
@@ -370,7 +370,7 @@ callback_ok(const struct gena_callback *cb, const struct gena_peer *peer)
 				return false;
 		return true;
 	}
-	return !lan6_is_own(&cb->addr) && (!IN6_IS_ADDR_LINKLOCAL(&cb->addr) || peer->scope);
+	return !lan6_is_own(&cb->addr) && (!IN6_IS_ADDR_LINKLOCAL(&cb->addr) || peer->ifindex);
 }
 
 void
@@ -396,7 +396,7 @@ gena_subscribe(enum upnp_svc svc, const struct gena_peer *peer, const char *call
 		res->status = 412;
 		return;
 	}
-	host = upnp_host_key(&peer->addr, peer->scope);
+	host = upnp_host_key(&peer->addr, peer->ifindex);
 	size_t mine = 0;
 	for (size_t i = 0; i < GENA_MAX_SUBS; i++) {
 		if (!subs[i].used && !s)
@@ -411,7 +411,7 @@ gena_subscribe(enum upnp_svc svc, const struct gena_peer *peer, const char *call
 	s->used = true;
 	s->svc = svc;
 	s->cb = cb;
-	s->scope = IN6_IS_ADDR_LINKLOCAL(&cb.addr) ? peer->scope : 0;
+	s->scope = IN6_IS_ADDR_LINKLOCAL(&cb.addr) ? peer->ifindex : 0;
 	s->host = host;
 	s->fd = -1;
 	s->msg = NULL;

@@ -144,17 +144,22 @@ peer_of(struct MHD_Connection *c)
 	return a;
 }
 
-/* A link-local peer's interface (its scope), else 0. */
+/* The LAN interface a peer on IPv6 is on: a link-local one's scope, else the
+ * interface whose prefix holds it (accept_policy let in no other); 0 for IPv4. */
 static unsigned
-scope_of(struct MHD_Connection *c)
+ifindex_of6(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+	const struct lan6_prefix *p;
 
 	if (!sa || sa->sa_family != AF_INET6)
 		return 0;
-	return ((const struct sockaddr_in6 *)(const void *)sa)->sin6_scope_id;
+	if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr))
+		return s6->sin6_scope_id;
+	return (p = lan6_prefix_of(&s6->sin6_addr, 0)) ? p->ifindex : 0;
 }
 
 /* The peer's IPv4 address, or 0.0.0.0 for a peer on IPv6 (it has none here). */
@@ -185,7 +190,7 @@ rate_ok(struct MHD_Connection *c)
 	struct in6_addr a = peer_of(c);
 
 	return IN6_IS_ADDR_V4MAPPED(&a) ? upnp_rate_ok(peer4(&a)) :
-	    upnp_rate_ok6(&a, scope_of(c));
+	    upnp_rate_ok6(&a, ifindex_of6(c));
 }
 
 static enum MHD_Result
@@ -234,7 +239,7 @@ do_gena(struct MHD_Connection *c, int svc, bool subscribe)
 	const char *nt = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "NT");
 	const char *sid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SID");
 	const char *to = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "TIMEOUT");
-	struct gena_peer peer = { peer_of(c), scope_of(c) };
+	struct gena_peer peer = { peer_of(c), ifindex_of6(c) };
 	struct gena_result res;
 	struct MHD_Response *r;
 	char tbuf[32];

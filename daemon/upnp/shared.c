@@ -36,15 +36,14 @@ upnp_rate_ok(struct in_addr host)
 }
 
 bool
-upnp_rate_ok6(const struct in6_addr *host, unsigned scope)
+upnp_rate_ok6(const struct in6_addr *host, unsigned ifindex)
 {
-	return ratelimit_allow6(host, scope, mono_ms());
+	return ratelimit_allow6(host, ifindex, mono_ms());
 }
 
 uint64_t
-upnp_host_key(const struct in6_addr *addr, unsigned scope)
+upnp_host_key(const struct in6_addr *addr, unsigned ifindex)
 {
-	unsigned ifindex = scope;
 	uint64_t key;
 
 	if (IN6_IS_ADDR_V4MAPPED(addr)) {

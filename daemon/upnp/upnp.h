@@ -95,12 +95,13 @@ extern struct upnp_state upnp_st;
 const struct gw_lan *upnp_lan_of(struct in_addr addr);
 /* May this LAN host have more work done now (the shared per-host budget)? */
 bool	 upnp_rate_ok(struct in_addr host);
-bool	 upnp_rate_ok6(const struct in6_addr *host, unsigned scope);
-/* Which host an address is (IPv4 as ::ffff:a.b.c.d; scope: a link-local
- * one's interface): its link-layer address from the neighbour table, the same
+/* ifindex: the LAN interface an IPv6 host is on (0 for an IPv4 one). */
+bool	 upnp_rate_ok6(const struct in6_addr *host, unsigned ifindex);
+/* Which host an address is (IPv4 as ::ffff:a.b.c.d, its interface found here;
+ * an IPv6 one on ifindex): its link-layer address from the neighbour table, the same
  * key for all its addresses of both families; when the table does not know
  * it, the IPv4 address alone or the IPv6 address's /64 (neigh.h). */
-uint64_t upnp_host_key(const struct in6_addr *addr, unsigned scope);
+uint64_t upnp_host_key(const struct in6_addr *addr, unsigned ifindex);
 bool	 upnp_svc_enabled(enum upnp_svc svc);
 /* 16 bytes as an RFC 4122 version-4 UUID string (37 bytes with NUL). */
 void	 upnp_uuid_format(const uint8_t b[16], char *out);
@@ -356,10 +357,10 @@ struct gena_result {
 int	 gena_init(void);
 void	 gena_fini(void);
 /* The subscriber as HTTP saw it: its address (IPv4 as ::ffff:a.b.c.d) and,
- * for a link-local one, the interface it came in on (else 0). */
+ * for an IPv6 one, the LAN interface it is on (a link-local one's scope). */
 struct gena_peer {
 	struct in6_addr	addr;
-	unsigned	scope;
+	unsigned	ifindex;
 };
 void	 gena_subscribe(enum upnp_svc svc, const struct gena_peer *peer, const char *callback,
 	    const char *nt, const char *sid, const char *timeout, struct gena_result *res);
