@@ -96,20 +96,21 @@ upnp_stop() {
 
 # gena_catcher NS PORT FILE [v6]: a NOTIFY listener on NS (IPv4, or IPv6 with
 # v6) that appends each request (headers, body, then a line "----") to FILE
-# and answers 200.
+# in one write, so a reader that sees its SEQ line sees its body too, and
+# answers 200.
 gena_catcher() {
 	local listen="TCP-LISTEN:$2,fork,reuseaddr"
 	[ "${4:-}" = v6 ] && listen="TCP6-LISTEN:$2,fork,reuseaddr,ipv6only=1"
 	[ -f "$LAB_DIR/catch.sh" ] || cat >"$LAB_DIR/catch.sh" <<'SH'
-n=0
+n=0 req=""
 while IFS= read -r l; do
 	l=${l%$'\r'}
-	printf '%s\n' "$l" >>"$1"
+	req+="$l"$'\n'
 	[ -z "$l" ] && break
 	case ${l,,} in content-length:*) n=${l#*: } ;; esac
 done
-head -c "$n" >>"$1"
-printf '\n----\n' >>"$1"
+req+=$(head -c "$n")
+printf '%s\n----\n' "$req" >>"$1"
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'
 SH
 	: >"$3"
