@@ -93,7 +93,8 @@ porthole_open(struct porthole **out, const struct porthole_opts *o)
 		return 0;
 	}
 	if (o->family != AF_INET &&
-	    (rc = phc_gateway6(o->gateway6, &ph->gw6, &ph->gw6_scope, &ph->local6)) != 0 &&
+	    (rc = phc_gateway6(o->gateway6, &ph->gw6, &ph->gw6_scope, &ph->gw6_oif,
+	    &ph->local6)) != 0 &&
 	    (o->family == AF_INET6 || rc == PORTHOLE_ERR_INVAL || !ph->has4)) {
 		porthole_close(ph);
 		return rc;
@@ -291,13 +292,15 @@ bool
 phc_refresh6(struct porthole *ph, struct in6_addr *was)
 {
 	struct in6_addr gw, local;
-	uint32_t scope;
+	uint32_t scope, oif;
 
-	if (!ph->has6 || phc_gateway6(ph->gateway6, &gw, &scope, &local) != 0)
+	if (!ph->has6 || phc_gateway6(ph->gateway6, &gw, &scope, &oif, &local) != 0)
 		return false;
-	if (memcmp(&gw, &ph->gw6, sizeof(gw)) != 0 || scope != ph->gw6_scope) {
+	if (memcmp(&gw, &ph->gw6, sizeof(gw)) != 0 || scope != ph->gw6_scope ||
+	    oif != ph->gw6_oif) {
 		ph->gw6 = gw;
 		ph->gw6_scope = scope;
+		ph->gw6_oif = oif;
 		ph->method6 = ph->o.method == PORTHOLE_AUTO ? PORTHOLE_AUTO : ph->method6;
 	}
 	if (memcmp(&local, &ph->local6, sizeof(local)) == 0)

@@ -7,12 +7,20 @@
  * before one from SLAAC, a global unicast one before a ULA. Both come from
  * one rtnetlink dump each; the parsers do no I/O and take the bytes as
  * hostile (exact attribute lengths, a bounded walk).
+ *
+ * Whether a packet's sender is that router: the router speaks from its
+ * link-local address to multicast groups (PCP ANNOUNCE) and names its
+ * global one in SSDP's LOCATION, so either may differ from the address we
+ * know it by. Two addresses on the router's link are one host when the
+ * neighbour table gives both the same link-layer address, as the daemon
+ * decides who owns an address.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -134,17 +142,52 @@ phc_addr6_parse(const uint8_t *buf, size_t len, struct phc_addr6 *p)
 	return walk(buf, len, RTM_NEWADDR, addr_msg, p);
 }
 
+static void
+neigh_msg(const struct nlmsghdr *nh, void *arg)
+{
+	struct phc_neigh6 *q = arg;
+	const struct ndmsg *nd = NLMSG_DATA(nh);
+	const struct rtattr *rta;
+	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*nd));
+	const struct rtattr *ll = NULL;
+	bool dst = false;
+
+	/* An entry still resolving, or failed, names no link-layer address yet. */
+	if (len < 0 || nd->ndm_family != AF_INET6 || (uint32_t)nd->ndm_ifindex != q->oif ||
+	    nd->ndm_state == NUD_NONE || (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED)) != 0)
+		return;
+	for (rta = (const struct rtattr *)((const char *)nd + NLMSG_ALIGN(sizeof(*nd)));
+	    RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == NDA_DST && RTA_PAYLOAD(rta) == 16)
+			dst = memcmp(RTA_DATA(rta), &q->addr, 16) == 0;
+		else if (rta->rta_type == NDA_LLADDR && RTA_PAYLOAD(rta) > 0 &&
+		    RTA_PAYLOAD(rta) <= sizeof(q->lladdr))
+			ll = rta;
+	}
+	if (!dst || ll == NULL)
+		return;
+	q->lladdr_len = (uint8_t)RTA_PAYLOAD(ll);
+	memcpy(q->lladdr, RTA_DATA(ll), q->lladdr_len);
+}
+
+int
+phc_neigh6_parse(const uint8_t *buf, size_t len, struct phc_neigh6 *q)
+{
+	return walk(buf, len, RTM_NEWNEIGH, neigh_msg, q);
+}
+
 /* One rtnetlink dump of type for IPv6, each read handed to parse until it says done. */
 static int
 dump6(uint16_t type, int (*parse)(const uint8_t *, size_t, void *), void *arg)
 {
-	/* The family is the first byte of both an rtmsg and an ifaddrmsg. */
+	/* The family is the first byte of an rtmsg, an ifaddrmsg and an ndmsg. */
 	struct {
 		struct nlmsghdr	nh;
 		struct rtmsg	rt;
 	} req = {
 		.nh = { .nlmsg_len = NLMSG_LENGTH(type == RTM_GETROUTE ? sizeof(struct rtmsg) :
-		    sizeof(struct ifaddrmsg)), .nlmsg_type = type,
+		    type == RTM_GETNEIGH ? sizeof(struct ndmsg) : sizeof(struct ifaddrmsg)),
+		    .nlmsg_type = type,
 		    .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
 		.rt = { .rtm_family = AF_INET6 },
 	};
@@ -182,6 +225,12 @@ addr_cb(const uint8_t *buf, size_t len, void *arg)
 	return phc_addr6_parse(buf, len, arg);
 }
 
+static int
+neigh_cb(const uint8_t *buf, size_t len, void *arg)
+{
+	return phc_neigh6_parse(buf, len, arg);
+}
+
 /* "fe80::1%eth0" or "2001:db8::1": the address and its interface. */
 static int
 parse_gateway6(const char *text, struct in6_addr *gw, uint32_t *scope)
@@ -198,7 +247,8 @@ parse_gateway6(const char *text, struct in6_addr *gw, uint32_t *scope)
 }
 
 int
-phc_gateway6(const char *given, struct in6_addr *gw, uint32_t *scope, struct in6_addr *local)
+phc_gateway6(const char *given, struct in6_addr *gw, uint32_t *scope, uint32_t *oif,
+    struct in6_addr *local)
 {
 	struct phc_route6 r = { 0 };
 	struct phc_addr6 a = { 0 };
@@ -218,10 +268,37 @@ phc_gateway6(const char *given, struct in6_addr *gw, uint32_t *scope, struct in6
 		*scope = IN6_IS_ADDR_LINKLOCAL(&r.gw) ? r.oif : 0;
 	}
 	a.oif = r.oif;
+	*oif = r.oif;
 	if (dump6(RTM_GETADDR, addr_cb, &a) != 0)
 		return PORTHOLE_ERR_SYSTEM;
 	if (a.rank == 0)
 		return PORTHOLE_ERR_NOGATEWAY;
 	*local = a.addr;
 	return 0;
+}
+
+/* The link-layer address of addr on interface oif; 0 when the table has none. */
+static size_t
+lladdr_of(const struct in6_addr *addr, uint32_t oif, uint8_t *ll)
+{
+	struct phc_neigh6 q = { .oif = oif, .addr = *addr };
+
+	if (dump6(RTM_GETNEIGH, neigh_cb, &q) != 0 || q.lladdr_len == 0)
+		return 0;
+	memcpy(ll, q.lladdr, q.lladdr_len);
+	return q.lladdr_len;
+}
+
+bool
+phc_is_gateway6(const struct porthole *ph, const struct in6_addr *a, uint32_t ifindex)
+{
+	uint8_t ll_gw[PHC_LLADDR_MAX], ll_a[PHC_LLADDR_MAX];
+	size_t n;
+
+	if (ifindex != 0 && ifindex != ph->gw6_oif)
+		return false;	/* heard on another link */
+	if (memcmp(a, &ph->gw6, sizeof(*a)) == 0)
+		return true;
+	n = lladdr_of(&ph->gw6, ph->gw6_oif, ll_gw);
+	return n != 0 && lladdr_of(a, ph->gw6_oif, ll_a) == n && memcmp(ll_gw, ll_a, n) == 0;
 }

@@ -47,6 +47,7 @@ struct porthole {
 	bool			 has6;
 	struct in6_addr		 gw6;
 	uint32_t		 gw6_scope;	/* gw6's interface when link-local */
+	uint32_t		 gw6_oif;	/* the interface toward gw6 (also when global) */
 	struct in6_addr		 local6;	/* the stable address pinholes are for */
 	char			*gateway6;	/* owned copy of o.gateway6, or NULL */
 	enum porthole_method	 method6;	/* PCP or UPnP over IPv6; AUTO until probed */
@@ -110,12 +111,25 @@ struct phc_addr6 {
 	int		rank;		/* out: 0 = none found */
 	struct in6_addr	addr;
 };
+#define PHC_LLADDR_MAX	32	/* MAX_ADDR_LEN */
+struct phc_neigh6 {
+	uint32_t	oif;		/* in: the interface */
+	struct in6_addr	addr;		/* in: the neighbour */
+	uint8_t		lladdr_len;	/* out: 0 = not in the table */
+	uint8_t		lladdr[PHC_LLADDR_MAX];
+};
 /* Each returns 1 once the dump ended, else 0 (more to read). */
 int	phc_route6_parse(const uint8_t *buf, size_t len, struct phc_route6 *r);
 int	phc_addr6_parse(const uint8_t *buf, size_t len, struct phc_addr6 *p);
+int	phc_neigh6_parse(const uint8_t *buf, size_t len, struct phc_neigh6 *q);
 /* given: the router's address as text, or NULL for the default route's. */
-int	phc_gateway6(const char *given, struct in6_addr *gw, uint32_t *scope,
+int	phc_gateway6(const char *given, struct in6_addr *gw, uint32_t *scope, uint32_t *oif,
 	    struct in6_addr *local);
+/*
+ * Is a (heard on ifindex; 0 = unknown) the router ph maps with: its
+ * address, or another on its link with the same link-layer address?
+ */
+bool	phc_is_gateway6(const struct porthole *ph, const struct in6_addr *a, uint32_t ifindex);
 /* message.c: the router's address in family (IPv6 in brackets, without the zone). */
 const char *phc_gw_text(const struct porthole *ph, int family, char *buf, size_t len);
 

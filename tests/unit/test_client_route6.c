@@ -2,7 +2,9 @@
  * Unit tests for gateway6.c's parsers, over rtnetlink dumps built here: the
  * IPv6 default route (lowest metric, main table, with a gateway) and the
  * address pinholes are for (stable: never temporary, deprecated, tentative
- * or link-local; static before SLAAC; global unicast before ULA).
+ * or link-local; static before SLAAC; global unicast before ULA), and a
+ * neighbour's link-layer address (how the router's other addresses are
+ * known as its own).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include "unit.h"
 
 #include <string.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -149,12 +152,56 @@ stable_address(void **state)
 	assert_int_equal(p.rank, 0);
 }
 
+static void
+neighbour(const char *text, uint32_t ifindex, uint16_t state, const void *ll, size_t ll_len)
+{
+	struct ndmsg nd = { .ndm_family = AF_INET6, .ndm_ifindex = (int)ifindex,
+	    .ndm_state = state };
+	struct in6_addr a = ip6(text);
+	struct nlmsghdr *nh = msg(RTM_NEWNEIGH, &nd, sizeof(nd));
+
+	attr(nh, NDA_DST, &a, 16);
+	if (ll != NULL)
+		attr(nh, NDA_LLADDR, ll, ll_len);
+	done(nh);
+}
+
+static void
+neighbour_lladdr(void **state)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 }, other[6] = { 2, 0, 0, 0, 0, 9 };
+	uint8_t big[PHC_LLADDR_MAX + 1] = { 0 };
+	struct phc_neigh6 q = { .oif = 2, .addr = ip6("fe80::1") };
+
+	(void)state;
+	used = 0;
+	neighbour("fe80::1", 3, NUD_REACHABLE, other, 6);	/* another interface */
+	neighbour("fe80::2", 2, NUD_REACHABLE, other, 6);	/* another host */
+	neighbour("fe80::1", 2, NUD_STALE, mac, 6);
+	end();
+	assert_int_equal(phc_neigh6_parse(dump, used, &q), 1);
+	assert_int_equal(q.lladdr_len, 6);
+	assert_memory_equal(q.lladdr, mac, 6);
+	/* Still resolving, failed, without or with an oversized link-layer address: none. */
+	used = 0;
+	neighbour("fe80::1", 2, NUD_INCOMPLETE, mac, 6);
+	neighbour("fe80::1", 2, NUD_FAILED, mac, 6);
+	neighbour("fe80::1", 2, NUD_REACHABLE, NULL, 0);
+	neighbour("fe80::1", 2, NUD_REACHABLE, big, sizeof(big));
+	end();
+	memset(&q.lladdr, 0, sizeof(q.lladdr));
+	q.lladdr_len = 0;
+	assert_int_equal(phc_neigh6_parse(dump, used, &q), 1);
+	assert_int_equal(q.lladdr_len, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(default_route6),
 		cmocka_unit_test(stable_address),
+		cmocka_unit_test(neighbour_lladdr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
