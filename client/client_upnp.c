@@ -6,6 +6,7 @@
  * will not be reachable from the Internet.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 struct phc_upnp {
 	struct UPNPUrls	urls;
 	struct IGDdatas	data;
-	char		lanaddr[INET_ADDRSTRLEN];
+	char		lanaddr[INET6_ADDRSTRLEN];
 };
 
 static void
@@ -46,32 +47,66 @@ upnp_fini(struct porthole *ph)
 	forget(&ph->upnp6);
 }
 
-/* True when the description URL's host is the gateway's address. */
+/*
+ * The host of an "http://HOST:port/" URL as an address of family: dotted
+ * IPv4, or IPv6 in brackets (a zone, "%25eth0", is left out).
+ */
 static bool
-url_on_gateway(const char *url, struct in_addr gw)
+url_host(const char *url, int family, void *addr)
 {
-	char host[INET_ADDRSTRLEN];
-	struct in_addr a;
+	char host[INET6_ADDRSTRLEN];
 	size_t n;
 
 	if (strncmp(url, "http://", 7) != 0)
 		return false;
 	url += 7;
-	n = strcspn(url, ":/");
+	if (family == AF_INET6 && *url++ != '[')
+		return false;
+	n = strcspn(url, family == AF_INET6 ? "%]" : ":/");
 	if (n == 0 || n >= sizeof(host))
 		return false;
 	memcpy(host, url, n);
 	host[n] = '\0';
-	return inet_pton(AF_INET, host, &a) == 1 && a.s_addr == gw.s_addr;
+	return inet_pton(family, host, addr) == 1;
 }
 
-/* One search round for st; the IGD served from the gateway's address into *slot. */
+/*
+ * Fetches the IGD described at d into u when it is the gateway's. Over
+ * IPv4 the URL must name the gateway's address, checked before anything
+ * is fetched. Over IPv6 LOCATION names the router's global address while
+ * we may know it by its link-local one: the fetch puts that address in
+ * the neighbour table, which then says whether it is the same router.
+ */
 static int
-discover(struct porthole *ph, const char *st, struct phc_upnp **slot)
+take_igd(struct porthole *ph, int family, const struct UPNPDev *d, struct phc_upnp *u)
 {
-	struct UPNPDev *devs, *d;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (family == AF_INET ? !url_host(d->descURL, AF_INET, &a4) ||
+	    a4.s_addr != ph->gw.s_addr : !url_host(d->descURL, AF_INET6, &a6))
+		return 0;
+	if (!UPNP_GetIGDFromUrl(d->descURL, &u->urls, &u->data, u->lanaddr, sizeof(u->lanaddr)))
+		return 0;
+	if (family == AF_INET6 && !phc_is_gateway6(ph, &a6, 0)) {
+		phc_log(ph, LOG_DEBUG, "UPnP: %s is not the IPv6 gateway's: not used", d->descURL);
+		FreeUPNPUrls(&u->urls);
+		memset(&u->urls, 0, sizeof(u->urls));
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * One search round for st, over IPv4 (239.255.255.250) or IPv6 (ff02::c);
+ * the IGD served from the gateway's address into *slot.
+ */
+static int
+discover(struct porthole *ph, int family, const char *st, struct phc_upnp **slot)
+{
+	struct UPNPDev *devs = NULL, *d;
 	struct phc_upnp *u;
-	char mif[INET_ADDRSTRLEN];
+	char mif[INET6_ADDRSTRLEN > IF_NAMESIZE ? INET6_ADDRSTRLEN : IF_NAMESIZE];
 	int err = 0, ok = 0;
 
 	if (*slot != NULL)
@@ -81,20 +116,22 @@ discover(struct porthole *ph, const char *st, struct phc_upnp **slot)
 	/*
 	 * Sent from the address facing the gateway: a router asking the one
 	 * in front would otherwise search wherever its multicast route
-	 * points, its own LAN.
+	 * points, its own LAN. Over IPv6 miniupnpc takes the interface's name.
 	 */
-	inet_ntop(AF_INET, &ph->local, mif, sizeof(mif));
-	devs = upnpDiscoverDevice(st, ph->o.timeout_ms, ph->local.s_addr ? mif : NULL, NULL,
-	    UPNP_LOCAL_PORT_ANY, 0, 2,
-	    &err);
+	if (family == AF_INET6) {
+		if (if_indextoname(ph->gw6_oif, mif) != NULL)
+			devs = upnpDiscoverDevice(st, ph->o.timeout_ms, mif, NULL,
+			    UPNP_LOCAL_PORT_ANY, 1, 2, &err);
+	} else {
+		inet_ntop(AF_INET, &ph->local, mif, sizeof(mif));
+		devs = upnpDiscoverDevice(st, ph->o.timeout_ms, ph->local.s_addr ? mif : NULL,
+		    NULL, UPNP_LOCAL_PORT_ANY, 0, 2, &err);
+	}
 	for (d = devs; d != NULL && !ok; d = d->pNext)
-		if (url_on_gateway(d->descURL, ph->gw) && strstr(d->st, "InternetGatewayDevice"))
-			ok = UPNP_GetIGDFromUrl(d->descURL, &u->urls, &u->data, u->lanaddr,
-			    sizeof(u->lanaddr));
+		if (strstr(d->st, "InternetGatewayDevice") || strstr(d->st, "FirewallControl"))
+			ok = take_igd(ph, family, d, u);
 	for (d = devs; d != NULL && !ok; d = d->pNext)
-		if (url_on_gateway(d->descURL, ph->gw))
-			ok = UPNP_GetIGDFromUrl(d->descURL, &u->urls, &u->data, u->lanaddr,
-			    sizeof(u->lanaddr));
+		ok = take_igd(ph, family, d, u);
 	freeUPNPDevlist(devs);
 	if (!ok || u->urls.controlURL == NULL || u->urls.controlURL[0] == '\0') {
 		if (ok)
@@ -113,15 +150,19 @@ discover(struct porthole *ph, const char *st, struct phc_upnp **slot)
 static int
 upnp_discover(struct porthole *ph)
 {
-	return discover(ph, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", &ph->upnp);
+	if (ph->gw.s_addr == 0)
+		return PORTHOLE_ERR_UNSUPPORTED;	/* no IPv4 gateway to search for */
+	return discover(ph, AF_INET, "urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+	    &ph->upnp);
 }
 
+/* family: the gateway's address named (the one asked over IPv4, or the IPv6 router). */
 static int
-upnp_fail(struct porthole *ph, int rc, const char *what, int code)
+upnp_fail(struct porthole *ph, int family, int rc, const char *what, int code)
 {
 	char gw[INET6_ADDRSTRLEN + 2];
 
-	phc_gw_text(ph, AF_INET, gw, sizeof(gw));
+	phc_gw_text(ph, family, gw, sizeof(gw));
 	if (rc == PORTHOLE_ERR_UNSUPPORTED)
 		return phc_fail(ph, rc, "%s: no UPnP IGD answered from gateway %s within %d ms: "
 		    "is UPnP enabled on the router?", what, gw, ph->o.timeout_ms);
@@ -140,16 +181,16 @@ upnp_probe(struct porthole *ph)
 	int r;
 
 	if (upnp_discover(ph) != 0)
-		return upnp_fail(ph, PORTHOLE_ERR_UNSUPPORTED, "discovery", 0);
+		return upnp_fail(ph, AF_INET, PORTHOLE_ERR_UNSUPPORTED, "discovery", 0);
 	r = UPNP_GetExternalIPAddress(ph->upnp->urls.controlURL,
 	    ph->upnp->data.first.servicetype, ext);
 	if (r != 0 || inet_pton(AF_INET, ext, &a) != 1) {
 		upnp_fini(ph);	/* discover again next time: it may have restarted */
-		return upnp_fail(ph, r < 0 ? PORTHOLE_ERR_TIMEOUT : PORTHOLE_ERR_PROTOCOL,
+		return upnp_fail(ph, AF_INET, r < 0 ? PORTHOLE_ERR_TIMEOUT : PORTHOLE_ERR_PROTOCOL,
 		    "external address", r > 0 ? r : 0);
 	}
 	if (a.s_addr == 0)
-		return upnp_fail(ph, PORTHOLE_ERR_NETWORK, "external address", 0);
+		return upnp_fail(ph, AF_INET, PORTHOLE_ERR_NETWORK, "external address", 0);
 	ph->ext = a;
 	UPNP_GetStatusInfo(ph->upnp->urls.controlURL, ph->upnp->data.first.servicetype,
 	    status, &uptime, lasterr);
@@ -227,9 +268,8 @@ upnp_add(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 }
 
 /*
- * IPv6 pinholes through the IGD's WANIPv6FirewallControl:1, the IGD found
- * over IPv4 (the gateway decides by its neighbour table that our IPv6
- * address is ours). Offered only when it says inbound pinholes are allowed.
+ * IPv6 pinholes through an IGD's WANIPv6FirewallControl:1. Offered only
+ * when it says inbound pinholes are allowed.
  */
 static bool
 has_6fc(const struct phc_upnp *u)
@@ -240,17 +280,25 @@ has_6fc(const struct phc_upnp *u)
 
 /*
  * The IGD with the firewall service: the one already found for IPv4 when
- * its description has it; else a search for the service itself (an IGD:2
- * answers a search for IGD:1 with its IGD:1 tree, which has none, as
- * portholed does); else the IGD:1 search after all.
+ * its description has it; else a search for the service itself over IPv6
+ * (ff02::c, answered from the router we route through, as the pinholes
+ * are for this IPv6 address), then over IPv4 (the gateway decides by its
+ * neighbour table that our IPv6 address is ours; an IGD:2 answers a search
+ * for IGD:1 with its IGD:1 tree, which has none, as portholed does); else
+ * the IGD:1 search after all.
  */
 static const struct phc_upnp *
 fc6(struct porthole *ph)
 {
+	static const char st[] = "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1";
+
 	if (has_6fc(ph->upnp))
 		return ph->upnp;
-	if (discover(ph, "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1",
-	    &ph->upnp6) == 0 && has_6fc(ph->upnp6))
+	if (ph->has6 && discover(ph, AF_INET6, st, &ph->upnp6) == 0 && has_6fc(ph->upnp6))
+		return ph->upnp6;
+	if (ph->gw.s_addr == 0)
+		return NULL;
+	if (discover(ph, AF_INET, st, &ph->upnp6) == 0 && has_6fc(ph->upnp6))
 		return ph->upnp6;
 	return upnp_discover(ph) == 0 && has_6fc(ph->upnp) ? ph->upnp : NULL;
 }
@@ -269,7 +317,7 @@ upnp_probe6(struct porthole *ph)
 	    &allowed);
 	if (r != 0) {
 		upnp_fini(ph);	/* discover again next time: it may have restarted */
-		return upnp_fail(ph, r < 0 ? PORTHOLE_ERR_TIMEOUT : upnp_code(r),
+		return upnp_fail(ph, AF_INET6, r < 0 ? PORTHOLE_ERR_TIMEOUT : upnp_code(r),
 		    "IPv6 firewall status", r > 0 ? r : 0);
 	}
 	if (!allowed)
@@ -315,7 +363,7 @@ pinhole_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	if (lifetime == 0) {
 		r = UPNP_DeletePinhole(ctl, st, uid);
 		return r == 0 || r == UPNP_ERR_PINHOLE_NO_SUCH_ENTRY ? 0 :
-		    upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+		    upnp_fail(ph, AF_INET6, upnp_code(r), label, r > 0 ? r : 0);
 	}
 	if (lifetime > PINHOLE_LEASE_MAX)
 		lifetime = PINHOLE_LEASE_MAX;
@@ -325,7 +373,7 @@ pinhole_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 	if (r == UPNP_ERR_PINHOLE_NO_SUCH_ENTRY)
 		r = pinhole_add(u, m, lease);
 	if (r != 0)
-		return upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+		return upnp_fail(ph, AF_INET6, upnp_code(r), label, r > 0 ? r : 0);
 	m->external_port = m->internal_port;
 	m->lifetime = lifetime;
 	m->epoch = 0;
@@ -352,7 +400,7 @@ upnp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 		    m->proto == IPPROTO_UDP ? "UDP" : "TCP", NULL);
 		/* Already gone is as good as deleted. */
 		return r == 0 || r == UPNP_ERR_NO_SUCH_ENTRY ? 0 :
-		    upnp_fail(ph, upnp_code(r), label, r);
+		    upnp_fail(ph, AF_INET, upnp_code(r), label, r);
 	}
 	r = upnp_add(ph, m, lifetime);
 	if (r == UPNP_ERR_CONFLICT && upnp_lookup(ph, m, &who, &left) == 0) {
@@ -363,7 +411,7 @@ upnp_map(struct porthole *ph, struct porthole_mapping *m, uint32_t lifetime)
 		    holder);
 	}
 	if (r != 0)
-		return upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+		return upnp_fail(ph, AF_INET, upnp_code(r), label, r > 0 ? r : 0);
 	/* IGDv2 may shorten the lease; the entry says what it granted. */
 	if (lifetime != 0 && upnp_lookup(ph, m, &who, &left) == 0 && left > 0 &&
 	    left < m->lifetime)
@@ -388,7 +436,7 @@ pinhole_query(struct porthole *ph, struct porthole_mapping *m, const char *label
 	if (r == UPNP_ERR_PINHOLE_NO_SUCH_ENTRY)
 		return phc_fail(ph, PORTHOLE_ERR_LOST, "%s: the gateway no longer has this IPv6 "
 		    "pinhole (restarted, or removed by hand): map again", label);
-	return r == 0 ? 0 : upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+	return r == 0 ? 0 : upnp_fail(ph, AF_INET6, upnp_code(r), label, r > 0 ? r : 0);
 }
 
 /* The entry must still exist and still point at us. */
@@ -410,7 +458,7 @@ upnp_query(struct porthole *ph, struct porthole_mapping *m)
 		return phc_fail(ph, PORTHOLE_ERR_LOST, "%s: the gateway no longer has this "
 		    "mapping (restarted, or removed by hand): map again", label);
 	if (r != 0)
-		return upnp_fail(ph, upnp_code(r), label, r > 0 ? r : 0);
+		return upnp_fail(ph, AF_INET, upnp_code(r), label, r > 0 ? r : 0);
 	if (who.s_addr != m->internal_addr.s_addr) {
 		m->holder = who;
 		inet_ntop(AF_INET, &who, holder, sizeof(holder));
