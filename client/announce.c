@@ -1,7 +1,8 @@
 /*
  * announce: the gateway's unsolicited packets to 224.0.0.1:5350 after a
  * restart or an external address change: NAT-PMP address replies (RFC 6886
- * §3.2.1), PCP ANNOUNCE (RFC 6887 §14.1.3) and PCP MAP replies (§14.2).
+ * §3.2.1), PCP ANNOUNCE (RFC 6887 §14.1.3) and PCP MAP replies (§14.2);
+ * and to [ff02::1]:5350, where only PCP's ANNOUNCE has anything to say.
  * Only the parser lives here, without I/O, so it can be fuzzed; the keeper
  * owns the socket and checks the sender.
  */
@@ -43,4 +44,16 @@ phc_announce_parse(const uint8_t *buf, size_t len, struct phc_announce *a)
 	if (pcp_is_v4mapped(buf + 44, &a->ext))
 		a->has_ext = a->ext.s_addr != 0;
 	return 0;
+}
+
+/*
+ * Over IPv6 only a PCP ANNOUNCE response is news: NAT-PMP has no IPv6, and
+ * a pinhole has no external address for a MAP update to change.
+ */
+int
+phc_announce6_parse(const uint8_t *buf, size_t len, struct phc_announce *a)
+{
+	if (len < 2 || buf[0] != PCP_VERSION || buf[1] != PCP_ANNOUNCE_RESPONSE)
+		return -1;
+	return phc_announce_parse(buf, len, a);
 }

@@ -3,13 +3,15 @@
  * has a due time (monotonic): first now, then half its lifetime after each
  * grant, or a growing back-off after a failure. Every check_interval the
  * gateway is asked for its external address (and epoch); an epoch going
- * back, a UPnP entry gone, an announcement on 224.0.0.1:5350 or a new
- * external address make every port due at once. Each change is logged once.
+ * back, a UPnP entry gone, an announcement on 224.0.0.1:5350 (or, for
+ * pinholes, on [ff02::1]:5350) or a new external address make every port
+ * due at once. Each change is logged once.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,34 +37,68 @@ struct porthole_keeper {
 	struct in_addr		 ext;
 	bool			 gw_down;
 	enum porthole_method	 method;	/* the protocol the gateway answered last */
-	int			 fd;
+	int			 fd;		/* what the caller polls: an epoll set of */
+	int			 fd4, fd6;	/* the announcement sockets, -1 = none */
+	int64_t			 quiet_until;	/* no "ignored" log line before */
 	size_t			 n;
 	struct keep_entry	 e[PORTHOLE_MAPPING_MAX];
 	struct porthole_mapping	 view[PORTHOLE_MAPPING_MAX];	/* for keeper_mappings */
 };
 
-/* Joins 224.0.0.1 on port 5350; without it the periodic check still works. */
+/*
+ * Joins the all-nodes group of family on port 5350: 224.0.0.1 on the
+ * address toward the IPv4 gateway, ff02::1 on the link toward the IPv6
+ * one. Without it the periodic check still works.
+ */
 static int
-announce_socket(struct porthole *ph)
+announce_socket(struct porthole *ph, int family)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PCP_CLIENT_PORT) };
-	struct ip_mreq mr;
+	struct sockaddr_in sa4 = { .sin_family = AF_INET, .sin_port = htons(PCP_CLIENT_PORT) };
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(PCP_CLIENT_PORT) };
+	struct ip_mreq mr4 = { .imr_multiaddr.s_addr = htonl(0xe0000001),
+	    .imr_interface = ph->local };
+	struct ipv6_mreq mr6 = { .ipv6mr_interface = ph->gw6_oif };
+	bool v6 = family == AF_INET6;
 	int s, one = 1;
 
-	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+	if ((s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	mr.imr_multiaddr.s_addr = htonl(0xe0000001);
-	mr.imr_interface = ph->local;
-	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	inet_pton(AF_INET6, "ff02::1", &mr6.ipv6mr_multiaddr);
+	if ((v6 && setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
-	    bind(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) == -1) {
-		phc_log(ph, LOG_DEBUG, "not listening for gateway announcements: %s",
-		    strerror(errno));
+	    bind(s, v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa4,
+	    v6 ? sizeof(sa6) : sizeof(sa4)) == -1 ||
+	    (v6 ? setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr6, sizeof(mr6)) :
+	    setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr4, sizeof(mr4))) == -1) {
+		phc_log(ph, LOG_DEBUG, "not listening for gateway announcements over %s: %s",
+		    v6 ? "IPv6" : "IPv4", strerror(errno));
 		close(s);
 		return -1;
 	}
 	return s;
+}
+
+/* One descriptor for the caller to poll, readable when either socket is. */
+static int
+announce_set(struct porthole_keeper *k)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep, fds[2] = { k->fd4, k->fd6 };
+	size_t i;
+
+	if (k->fd4 == -1 && k->fd6 == -1)
+		return -1;
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		ev.data.fd = fds[i];
+		if (fds[i] != -1 && epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) == -1) {
+			close(ep);
+			return -1;
+		}
+	}
+	return ep;
 }
 
 /* The same port in the same family (an IPv4 mapping and an IPv6 pinhole are two). */
@@ -125,7 +161,10 @@ porthole_keeper_new(struct porthole *ph, const struct porthole_profile *p,
 	}
 	adopt_state(k);
 	k->next_check = mono_ms() + k->check_ms;
-	k->fd = announce_socket(ph);
+	/* Each family hears its own: an IPv4 announcement is not news of pinholes. */
+	k->fd4 = ph->has4 ? announce_socket(ph, AF_INET) : -1;
+	k->fd6 = ph->has6 ? announce_socket(ph, AF_INET6) : -1;
+	k->fd = announce_set(k);
 	*out = k;
 	return 0;
 }
@@ -355,6 +394,28 @@ map_entry(struct porthole_keeper *k, struct keep_entry *e, int64_t now)
 	return before.external_port != 0 || before.error != rc;
 }
 
+/*
+ * A gateway announces after a restart; the §8.5 rule forgives a second,
+ * but any step back in an announced epoch is a restart. (One within a
+ * second of the last start shows no step at all: the epoch's resolution;
+ * real restarts take longer.)
+ */
+static void
+heard_epoch(struct porthole_keeper *k, int64_t now, int family, uint32_t epoch)
+{
+	struct porthole *ph = k->ph;
+	bool v6 = family == AF_INET6;
+
+	if (v6 ? ph->epoch6_valid && epoch < ph->epoch6 : ph->epoch_valid && epoch < ph->epoch)
+		ph->epoch_lost = true;
+	if (v6)
+		phc_epoch6_update(ph, epoch);
+	else
+		phc_epoch_update(ph, epoch);
+	note_restart(k, now, v6 ? "it announced a new epoch over IPv6" :
+	    "it announced a new epoch");
+}
+
 static void
 read_announcements(struct porthole_keeper *k, int64_t now)
 {
@@ -366,25 +427,55 @@ read_announcements(struct porthole_keeper *k, int64_t now)
 
 	for (;;) {
 		fl = sizeof(from);
-		r = recvfrom(k->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		r = recvfrom(k->fd4, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 		if (r < 0)
 			return;
 		/* Only the gateway speaks for the gateway. */
 		if (from.sin_addr.s_addr != k->ph->gw.s_addr ||
 		    phc_announce_parse(buf, (size_t)r, &a) != 0)
 			continue;
-		/*
-		 * A gateway announces after a restart; the §8.5 rule forgives a
-		 * second, but any step back in an announced epoch is a restart.
-		 * (One within a second of the last start shows no step at all:
-		 * the epoch's resolution; real restarts take longer.)
-		 */
-		if (k->ph->epoch_valid && a.epoch < k->ph->epoch)
-			k->ph->epoch_lost = true;
-		phc_epoch_update(k->ph, a.epoch);
-		note_restart(k, now, "it announced a new epoch");
+		heard_epoch(k, now, AF_INET, a.epoch);
 		if (a.has_ext)
 			note_ext(k, a.ext, now);
+	}
+}
+
+/*
+ * RFC 6887 §14.1.3: after a restart the server sends ANNOUNCE to
+ * [ff02::1]:5350. Only the router we map with speaks for it (its own
+ * address, or its link-local one by the neighbour table); others are
+ * logged, at most one line in ten seconds, and change nothing.
+ */
+static void
+read_announcements6(struct porthole_keeper *k, int64_t now)
+{
+	char who[INET6_ADDRSTRLEN];
+	struct sockaddr_in6 from;
+	struct phc_announce a;
+	socklen_t fl;
+	uint8_t buf[1100];
+	ssize_t r;
+
+	for (;;) {
+		fl = sizeof(from);
+		r = recvfrom(k->fd6, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (r < 0)
+			return;
+		/* The server speaks from its own port (§14.1.3). */
+		if (fl != sizeof(from) || from.sin6_port != htons(PCP_SERVER_PORT) ||
+		    phc_announce6_parse(buf, (size_t)r, &a) != 0)
+			continue;
+		inet_ntop(AF_INET6, &from.sin6_addr, who, sizeof(who));
+		if (!phc_is_gateway6(k->ph, &from.sin6_addr, from.sin6_scope_id)) {
+			if (now >= k->quiet_until) {
+				phc_log(k->ph, LOG_NOTICE, "ignored a PCP ANNOUNCE from %s: not "
+				    "the IPv6 gateway", who);
+				k->quiet_until = now + 10000;
+			}
+			continue;
+		}
+		phc_log(k->ph, LOG_DEBUG, "PCP ANNOUNCE from %s, epoch %u", who, a.epoch);
+		heard_epoch(k, now, AF_INET6, a.epoch);
 	}
 }
 
@@ -395,8 +486,10 @@ porthole_keeper_run(struct porthole_keeper *k)
 	bool dirty = false;
 	size_t i;
 
-	if (k->fd != -1)
+	if (k->fd4 != -1)
 		read_announcements(k, now);
+	if (k->fd6 != -1)
+		read_announcements6(k, now);
 	if (now >= k->next_check)
 		check_gateway(k, now);
 	for (i = 0; i < k->n; i++) {
@@ -432,6 +525,10 @@ porthole_keeper_free(struct porthole_keeper *k, bool unmap)
 	}
 	if (k->fd != -1)
 		close(k->fd);
+	if (k->fd4 != -1)
+		close(k->fd4);
+	if (k->fd6 != -1)
+		close(k->fd6);
 	free(k->state_path);
 	free(k);
 }

@@ -154,6 +154,7 @@ struct phc_announce {
 	struct in_addr	ext;
 };
 int	phc_announce_parse(const uint8_t *buf, size_t len, struct phc_announce *a);
+int	phc_announce6_parse(const uint8_t *buf, size_t len, struct phc_announce *a);
 
 /* report.c */
 void	phc_verdict(struct porthole_report *r);

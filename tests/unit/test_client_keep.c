@@ -130,6 +130,32 @@ announce_packets(void **state)
 	assert_int_equal(phc_announce_parse(map, 0, &a), -1);
 }
 
+/* [ff02::1]:5350 hears PCP's ANNOUNCE alone: no NAT-PMP, no MAP update. */
+static void
+announce6_packets(void **state)
+{
+	uint8_t natpmp[12] = { 0, 128, 0, 0, 0, 0, 0x01, 0x00, 203, 0, 113, 9 };
+	uint8_t pcp[28] = { 2, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 };
+	uint8_t map[60] = { 2, 0x81 };
+	struct phc_announce a;
+
+	(void)state;
+	assert_int_equal(phc_announce6_parse(pcp, 24, &a), 0);
+	assert_int_equal(a.epoch, 7);
+	assert_false(a.has_ext);
+	assert_int_equal(phc_announce6_parse(pcp, 28, &a), 0);	/* an option may follow */
+	assert_int_equal(phc_announce6_parse(pcp, 26, &a), -1);	/* not a multiple of 4 */
+	assert_int_equal(phc_announce6_parse(pcp, 20, &a), -1);
+	assert_int_equal(phc_announce6_parse(pcp, 1, &a), -1);
+	pcp[3] = 1;		/* an error result */
+	assert_int_equal(phc_announce6_parse(pcp, 24, &a), -1);
+	pcp[3] = 0;
+	pcp[1] = 0x00;		/* a request */
+	assert_int_equal(phc_announce6_parse(pcp, 24, &a), -1);
+	assert_int_equal(phc_announce6_parse(natpmp, sizeof(natpmp), &a), -1);
+	assert_int_equal(phc_announce6_parse(map, sizeof(map), &a), -1);
+}
+
 static void
 default_route(void **state)
 {
@@ -205,6 +231,7 @@ main(void)
 		cmocka_unit_test(epoch_rules),
 		cmocka_unit_test(epoch_sticky),
 		cmocka_unit_test(announce_packets),
+		cmocka_unit_test(announce6_packets),
 		cmocka_unit_test(default_route),
 		cmocka_unit_test(address_ranges),
 		cmocka_unit_test(lease_left),
