@@ -446,7 +446,10 @@ PORTHOLE_API int	porthole_keeper_new(struct porthole *ph, const struct porthole_
 			    struct porthole_keeper **out);
 /* Does what is due; returns milliseconds until it should run again (>= 0). */
 PORTHOLE_API int	porthole_keeper_run(struct porthole_keeper *k);
-/* A socket that receives the gateway's restart announcements, or -1. */
+/*
+ * A descriptor that becomes readable when the gateway announces a restart
+ * (224.0.0.1:5350, and [ff02::1]:5350 for IPv6 pinholes), or -1.
+ */
 PORTHOLE_API int	porthole_keeper_fd(const struct porthole_keeper *k);
 /* The keeper's mappings as an array of *n, valid until the next keeper call. */
 PORTHOLE_API const struct porthole_mapping *porthole_keeper_mappings(
