@@ -5,7 +5,8 @@
 #  - With the gateway's PCP off, `porthole -6` finds its UPnP IGD over SSDP on
 #    ff02::c (LOCATION names the router's global address; the neighbour table
 #    says it is the router's) and opens, renews, shows and closes the pinhole
-#    with AddPinhole/UpdatePinhole/DeletePinhole.
+#    with AddPinhole/UpdatePinhole/DeletePinhole; an IGD another LAN host
+#    serves is fetched at most, never used.
 #  - With PCP on, `keep` listens on [ff02::1]:5350: after portholed is killed
 #    (-9) and restarted without its lease file, the daemon's ANNOUNCE makes
 #    keep open the pinhole again within seconds, long before its own timers
@@ -74,6 +75,32 @@ kill -TERM $KEEP_PID
 wait $KEEP_PID
 check_eq "keep stops on SIGTERM (exit 0)" 0 $?
 check_not "keep stopped: the pinhole is removed (DeletePinhole)" reach "$NS_WAN" $MAIL6 25
+
+# --- an IGD on another LAN host is not the router's: never used ---
+# ws answers ff02::c searches with the router's own description, served from
+# [$WS6]; the router's UPnP and PCP are off.
+in_mail curl -s -g -o "$LAB_DIR/igd2.xml" "http://[$GW_LAN6]:8080/igd2.xml"
+check_match "precondition: the router's IGD:2 description (with the pinhole service)" \
+	"WANIPv6FirewallControl:1" "$(cat "$LAB_DIR/igd2.xml")"
+ph_stop
+check "portholed restarts with enable_pcp=no enable_upnp=no" \
+	ph_start "$(conf enable_pcp=no enable_upnp=no)"
+ip netns exec "$NS_WS" python3 "$ROOT/tests/helpers/fake_igd6.py" eth0 $WS6 \
+	"$LAB_DIR/igd2.xml" "$LAB_DIR/fake_igd.log" >/dev/null 2>&1 &
+FAKE_PID=$!
+LAB_PIDS+=($FAKE_PID)
+wait_listen "$NS_WS" tcp 8080
+wait_listen "$NS_WS" udp 1900
+out=$(ph_mail -6 -v --port tcp/25 map 2>&1)
+check_match "the client found ws's IGD over ff02::c and fetched its description" \
+	"UPnP: http://\[$WS6\]:8080/igd2.xml is not the IPv6 gateway's: not used" "$out"
+check_match "... and refused it: map -6 opens nothing" \
+	"no UPnP IGD with a WANIPv6FirewallControl service answered" "$out"
+check_absent "ws got no SOAP request" '^POST' cat "$LAB_DIR/fake_igd.log"
+check_match "control: ws's server logged the description fetch" '^GET /igd2.xml' \
+	"$(cat "$LAB_DIR/fake_igd.log")"
+check_not "... and the WAN cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+kill $FAKE_PID
 ph_stop
 
 # --- keep hears the gateway's ANNOUNCE on [ff02::1]:5350 ---
