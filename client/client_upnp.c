@@ -88,7 +88,7 @@ take_igd(struct porthole *ph, int family, const struct UPNPDev *d, struct phc_up
 		return 0;
 	if (!UPNP_GetIGDFromUrl(d->descURL, &u->urls, &u->data, u->lanaddr, sizeof(u->lanaddr)))
 		return 0;
-	if (family == AF_INET6 && !phc_is_gateway6(ph, &a6, 0)) {
+	if (family == AF_INET6 && phc_is_gateway6(ph, &a6, 0) != 1) {
 		phc_log(ph, LOG_DEBUG, "UPnP: %s is not the IPv6 gateway's: not used", d->descURL);
 		FreeUPNPUrls(&u->urls);
 		memset(&u->urls, 0, sizeof(u->urls));

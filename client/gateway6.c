@@ -289,16 +289,35 @@ lladdr_of(const struct in6_addr *addr, uint32_t oif, uint8_t *ll)
 	return q.lladdr_len;
 }
 
-bool
+int
 phc_is_gateway6(const struct porthole *ph, const struct in6_addr *a, uint32_t ifindex)
 {
 	uint8_t ll_gw[PHC_LLADDR_MAX], ll_a[PHC_LLADDR_MAX];
-	size_t n;
+	size_t n, m;
 
 	if (ifindex != 0 && ifindex != ph->gw6_oif)
-		return false;	/* heard on another link */
+		return 0;	/* heard on another link */
 	if (memcmp(a, &ph->gw6, sizeof(*a)) == 0)
-		return true;
-	n = lladdr_of(&ph->gw6, ph->gw6_oif, ll_gw);
-	return n != 0 && lladdr_of(a, ph->gw6_oif, ll_a) == n && memcmp(ll_gw, ll_a, n) == 0;
+		return 1;
+	if ((n = lladdr_of(&ph->gw6, ph->gw6_oif, ll_gw)) == 0 ||
+	    (m = lladdr_of(a, ph->gw6_oif, ll_a)) == 0)
+		return -1;
+	return n == m && memcmp(ll_gw, ll_a, n) == 0;
+}
+
+/*
+ * Makes the kernel resolve a's link-layer address: an empty datagram to
+ * its discard port (9). Neither a UDP connect() nor a lookup does that.
+ */
+void
+phc_neigh6_resolve(const struct in6_addr *a, uint32_t oif)
+{
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(9),
+	    .sin6_addr = *a, .sin6_scope_id = IN6_IS_ADDR_LINKLOCAL(a) ? oif : 0 };
+	int s;
+
+	if ((s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	(void)sendto(s, "", 0, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to));
+	close(s);
 }

@@ -19,6 +19,7 @@
 #include "pcp_wire.h"
 #include "phc.h"
 
+#define PEND6_POLL_MS	50
 
 struct keep_entry {
 	struct porthole_mapping	m;
@@ -40,6 +41,13 @@ struct porthole_keeper {
 	int			 fd;		/* what the caller polls: an epoll set of */
 	int			 fd4, fd6;	/* the announcement sockets, -1 = none */
 	int64_t			 quiet_until;	/* no "ignored" log line before */
+	struct {
+		bool		 active;
+		struct in6_addr	 from;
+		uint32_t	 scope;
+		uint32_t	 epoch;
+		int64_t		 until;
+	}			 pend6;		/* an IPv6 ANNOUNCE whose sender is resolving */
 	size_t			 n;
 	struct keep_entry	 e[PORTHOLE_MAPPING_MAX];
 	struct porthole_mapping	 view[PORTHOLE_MAPPING_MAX];	/* for keeper_mappings */
@@ -440,21 +448,68 @@ read_announcements(struct porthole_keeper *k, int64_t now)
 	}
 }
 
+static void
+ignore6(struct porthole_keeper *k, int64_t now, const struct in6_addr *from, const char *why)
+{
+	char who[INET6_ADDRSTRLEN];
+
+	if (now < k->quiet_until)
+		return;
+	phc_log(k->ph, LOG_NOTICE, "ignored a PCP ANNOUNCE from %s: %s",
+	    inet_ntop(AF_INET6, from, who, sizeof(who)), why);
+	k->quiet_until = now + 10000;
+}
+
+static void
+judge6(struct porthole_keeper *k, int64_t now, int is_gateway, const struct in6_addr *from,
+    uint32_t epoch)
+{
+	char who[INET6_ADDRSTRLEN];
+
+	if (is_gateway != 1) {
+		ignore6(k, now, from, is_gateway == 0 ? "not the IPv6 gateway" :
+		    "not known as the IPv6 gateway's (no neighbour entry)");
+		return;
+	}
+	phc_log(k->ph, LOG_DEBUG, "PCP ANNOUNCE from %s, epoch %u",
+	    inet_ntop(AF_INET6, from, who, sizeof(who)), epoch);
+	heard_epoch(k, now, AF_INET6, epoch);
+}
+
+/*
+ * An ANNOUNCE whose sender the neighbour table does not know yet waits
+ * (one at a time, at most a second) for the kernel to resolve it.
+ */
+static void
+judge_pending6(struct porthole_keeper *k, int64_t now)
+{
+	int is;
+
+	if (!k->pend6.active)
+		return;
+	is = phc_is_gateway6(k->ph, &k->pend6.from, k->pend6.scope);
+	if (is == -1 && now < k->pend6.until)
+		return;
+	k->pend6.active = false;
+	judge6(k, now, is, &k->pend6.from, k->pend6.epoch);
+}
+
 /*
  * RFC 6887 §14.1.3: after a restart the server sends ANNOUNCE to
- * [ff02::1]:5350. Only the router we map with speaks for it (its own
- * address, or its link-local one by the neighbour table); others are
+ * [ff02::1]:5350. Only the router we map with speaks for it: its own
+ * address, or another of its addresses by the neighbour table (it sends
+ * from its link-local one; we may know it by a global one). Others are
  * logged, at most one line in ten seconds, and change nothing.
  */
 static void
 read_announcements6(struct porthole_keeper *k, int64_t now)
 {
-	char who[INET6_ADDRSTRLEN];
 	struct sockaddr_in6 from;
 	struct phc_announce a;
 	socklen_t fl;
 	uint8_t buf[1100];
 	ssize_t r;
+	int is;
 
 	for (;;) {
 		fl = sizeof(from);
@@ -465,17 +520,20 @@ read_announcements6(struct porthole_keeper *k, int64_t now)
 		if (fl != sizeof(from) || from.sin6_port != htons(PCP_SERVER_PORT) ||
 		    phc_announce6_parse(buf, (size_t)r, &a) != 0)
 			continue;
-		inet_ntop(AF_INET6, &from.sin6_addr, who, sizeof(who));
-		if (!phc_is_gateway6(k->ph, &from.sin6_addr, from.sin6_scope_id)) {
-			if (now >= k->quiet_until) {
-				phc_log(k->ph, LOG_NOTICE, "ignored a PCP ANNOUNCE from %s: not "
-				    "the IPv6 gateway", who);
-				k->quiet_until = now + 10000;
-			}
+		is = phc_is_gateway6(k->ph, &from.sin6_addr, from.sin6_scope_id);
+		if (is != -1) {
+			judge6(k, now, is, &from.sin6_addr, a.epoch);
 			continue;
 		}
-		phc_log(k->ph, LOG_DEBUG, "PCP ANNOUNCE from %s, epoch %u", who, a.epoch);
-		heard_epoch(k, now, AF_INET6, a.epoch);
+		if (k->pend6.active)
+			continue;	/* one resolving at a time; a burst repeats itself */
+		k->pend6.active = true;
+		k->pend6.from = from.sin6_addr;
+		k->pend6.scope = from.sin6_scope_id;
+		k->pend6.epoch = a.epoch;
+		k->pend6.until = now + 1000;
+		phc_neigh6_resolve(&from.sin6_addr, k->ph->gw6_oif);
+		phc_neigh6_resolve(&k->ph->gw6, k->ph->gw6_oif);
 	}
 }
 
@@ -488,8 +546,10 @@ porthole_keeper_run(struct porthole_keeper *k)
 
 	if (k->fd4 != -1)
 		read_announcements(k, now);
-	if (k->fd6 != -1)
+	if (k->fd6 != -1) {
+		judge_pending6(k, now);
 		read_announcements6(k, now);
+	}
 	if (now >= k->next_check)
 		check_gateway(k, now);
 	for (i = 0; i < k->n; i++) {
@@ -505,6 +565,8 @@ porthole_keeper_run(struct porthole_keeper *k)
 	for (i = 0; i < k->n; i++)
 		if (k->e[i].due < next)
 			next = k->e[i].due;
+	if (k->pend6.active && now + PEND6_POLL_MS < next)
+		next = now + PEND6_POLL_MS;	/* to look at the neighbour table again */
 	now = mono_ms();
 	return next <= now ? 0 : next - now > INT32_MAX ? INT32_MAX : (int)(next - now);
 }

@@ -127,9 +127,12 @@ int	phc_gateway6(const char *given, struct in6_addr *gw, uint32_t *scope, uint32
 	    struct in6_addr *local);
 /*
  * Is a (heard on ifindex; 0 = unknown) the router ph maps with: its
- * address, or another on its link with the same link-layer address?
+ * address, or another on its link with the same link-layer address? 1 yes,
+ * 0 no, -1 not known yet: the neighbour table lacks one of the two
+ * (phc_neigh6_resolve asks the kernel to find it).
  */
-bool	phc_is_gateway6(const struct porthole *ph, const struct in6_addr *a, uint32_t ifindex);
+int	phc_is_gateway6(const struct porthole *ph, const struct in6_addr *a, uint32_t ifindex);
+void	phc_neigh6_resolve(const struct in6_addr *a, uint32_t oif);
 /* message.c: the router's address in family (IPv6 in brackets, without the zone). */
 const char *phc_gw_text(const struct porthole *ph, int family, char *buf, size_t len);
 
