@@ -162,3 +162,36 @@ kill -TERM $KEEP_PID
 wait $KEEP_PID
 check_eq "keep stops on SIGTERM (exit 0)" 0 $?
 check_not "keep stopped: the pinhole is removed" reach "$NS_WAN" $MAIL6 25
+
+# --- the router named by its global address (--gateway6, and the route):
+# it announces from its link-local address, which keep then asks the
+# neighbour table about (resolving it first when the table has no entry) ---
+ip -n "$NS_MAIL" -6 route replace default via $GW_LAN6 dev eth0
+ph_stop
+ip -n "$NS_MAIL" -6 neigh flush dev eth0
+check "portholed starts again (a fresh ANNOUNCE burst)" ph_start "$(conf)"
+ip netns exec "$NS_MAIL" "$PH" -6 -v -l 3600 -i 3600 --gateway6 $GW_LAN6 --port tcp/25 keep \
+	>"$LAB_DIR/keep.log" 2>&1 &
+KEEP_PID=$!
+LAB_PIDS+=($KEEP_PID)
+check "keep --gateway6 $GW_LAN6: the pinhole opens" wait_until 50 reach "$NS_WAN" $MAIL6 25
+check "keep takes the ANNOUNCEs from the router's link-local $GW_LL (epoch 3 reached)" \
+	wait_until 150 heard
+check_absent "... and ignores none of them" 'ignored' cat "$LAB_DIR/keep.log"
+kill -9 "$PH_PID"
+wait "$PH_PID" 2>/dev/null
+rm -f "$LAB_DIR/leases" "$LAB_DIR/leases.journal"
+ip -n "$NS_MAIL" -6 neigh flush dev eth0
+check_absent "precondition: the mail server's neighbour table has no entry for $GW_LL" \
+	"$GW_LL" ip -n "$NS_MAIL" -6 neigh show dev eth0
+t0=$(now_ms)
+check "portholed restarts with nothing to restore" ph_start "$(conf)"
+check "keep maps tcp/25 again over PCP" wait_until 150 remapped
+t1=$(now_ms)
+check "... within 15 s of the restart ($((t1 - t0)) ms)" test $((t1 - t0)) -le 15000
+check_match "keep says why: the ANNOUNCE over IPv6" \
+	"gateway restarted \(it announced a new epoch over IPv6\)" "$(cat "$LAB_DIR/keep.log")"
+check "the WAN reaches [$MAIL6]:25 again" reach "$NS_WAN" $MAIL6 25
+kill -TERM $KEEP_PID
+wait $KEEP_PID
+check_eq "keep stops on SIGTERM (exit 0)" 0 $?
