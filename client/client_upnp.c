@@ -97,6 +97,13 @@ take_igd(struct porthole *ph, int family, const struct UPNPDev *d, struct phc_up
 	return 1;
 }
 
+static bool
+igd_answer(const struct UPNPDev *d)
+{
+	return strstr(d->st, "InternetGatewayDevice") != NULL ||
+	    strstr(d->st, "FirewallControl") != NULL;
+}
+
 /*
  * One search round for st, over IPv4 (239.255.255.250) or IPv6 (ff02::c);
  * the IGD served from the gateway's address into *slot.
@@ -127,11 +134,13 @@ discover(struct porthole *ph, int family, const char *st, struct phc_upnp **slot
 		devs = upnpDiscoverDevice(st, ph->o.timeout_ms, ph->local.s_addr ? mif : NULL,
 		    NULL, UPNP_LOCAL_PORT_ANY, 0, 2, &err);
 	}
+	/* The answers for the IGD or its firewall first, then the others. */
 	for (d = devs; d != NULL && !ok; d = d->pNext)
-		if (strstr(d->st, "InternetGatewayDevice") || strstr(d->st, "FirewallControl"))
+		if (igd_answer(d))
 			ok = take_igd(ph, family, d, u);
 	for (d = devs; d != NULL && !ok; d = d->pNext)
-		ok = take_igd(ph, family, d, u);
+		if (!igd_answer(d))
+			ok = take_igd(ph, family, d, u);
 	freeUPNPDevlist(devs);
 	if (!ok || u->urls.controlURL == NULL || u->urls.controlURL[0] == '\0') {
 		if (ok)
