@@ -12,7 +12,9 @@
 #    keep open the pinhole again within seconds, long before its own timers
 #    would; an ANNOUNCE from another LAN host changes nothing.
 # Every pinhole check is a real TCP connection from the WAN host, with its
-# negative control in the same run.
+# negative control in the same run. G57 and G61 (daemon/pcp/NOTES.md,
+# CONFORMANCE 32, 57) seen from the client: the ANNOUNCE heard on
+# [ff02::1]:5350 from the router only, the IGD found on ff02::c.
 . "$(dirname "$0")/../lib.sh"
 lab_up
 lab_ipv6
@@ -42,7 +44,7 @@ serve_tcp6 "$NS_MAIL" 587
 check "portholed starts with enable_pcp=no" ph_start "$(conf enable_pcp=no)"
 check_not "control: before map the WAN cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
 out=$(ph_mail -6 -v --port tcp/25 map 2>&1)
-check_match "map -6 on an IPv6-only host: AddPinhole, the IGD found over SSDP on ff02::c" \
+check_match "G61 map -6 on an IPv6-only host: AddPinhole, the IGD found over SSDP on ff02::c" \
 	"tcp/25 -> \[$MAIL6\]:25 via upnp" "$out"
 check_match "... the IGD served from the router's global address" \
 	"opens IPv6 pinholes with upnp" "$out"
@@ -92,7 +94,7 @@ LAB_PIDS+=($FAKE_PID)
 wait_listen "$NS_WS" tcp 8080
 wait_listen "$NS_WS" udp 1900
 out=$(ph_mail -6 -v --port tcp/25 map 2>&1)
-check_match "the client found ws's IGD over ff02::c and fetched its description" \
+check_match "G61 the client found ws's IGD over ff02::c and fetched its description" \
 	"UPnP: http://\[$WS6\]:8080/igd2.xml is not the IPv6 gateway's: not used" "$out"
 check_match "... and refused it: map -6 opens nothing" \
 	"no UPnP IGD with a WANIPv6FirewallControl service answered" "$out"
@@ -118,7 +120,7 @@ check_match "keep mapped it over PCP" "mapped tcp/25 \(tcp-25\) -> \[$MAIL6\]:25
 # (RFC 6887 §8.5 forgives that much): keep must have heard this start's
 # ANNOUNCE burst reach epoch 3 (sent 3.75 s after the start) first.
 heard() { grep -Eq "PCP ANNOUNCE from $GW_LL, epoch ([3-9]|[1-9][0-9]+)\$" "$LAB_DIR/keep.log"; }
-check "keep hears the gateway's ANNOUNCEs on [ff02::1]:5350 (epoch 3 reached)" wait_until 150 heard
+check "G57 keep hears the gateway's ANNOUNCEs on [ff02::1]:5350 (epoch 3 reached)" wait_until 150 heard
 # A second port mapped once, not kept: the restart's own witness.
 check_match "map -6 tcp/587 once (not kept)" "tcp/587 -> \[$MAIL6\]:587 via pcp" \
 	"$(ph_mail -6 --port tcp/587 map)"
@@ -136,7 +138,7 @@ s.sendto(bytes([2, 0x80]) + bytes(22), ("ff02::1", 5350, 0, socket.if_nametoinde
 }
 ignored() { grep -q "ignored a PCP ANNOUNCE from $WS_LL: not the IPv6 gateway" "$LAB_DIR/keep.log"; }
 announce_from "$NS_WS"
-check "an ANNOUNCE from another LAN host ($WS_LL) is logged as ignored" wait_until 50 ignored
+check "G57 an ANNOUNCE from another LAN host ($WS_LL) is logged as ignored" wait_until 50 ignored
 check_absent "... and makes keep map nothing again" 'restarted|mapped again' cat "$LAB_DIR/keep.log"
 
 # The gateway loses everything: killed, its lease file removed, restarted.
@@ -151,7 +153,7 @@ check "keep maps tcp/25 again over PCP" wait_until 150 remapped
 t1=$(now_ms)
 check "... within 15 s of the restart (its renewal is due after 1800 s) ($((t1 - t0)) ms)" \
 	test $((t1 - t0)) -le 15000
-check_match "keep says why: the gateway's ANNOUNCE over IPv6" \
+check_match "G57 keep says why: the gateway's ANNOUNCE over IPv6" \
 	"gateway restarted \(it announced a new epoch over IPv6\): mapping again" "$(cat "$LAB_DIR/keep.log")"
 check "the WAN reaches [$MAIL6]:25 again" reach "$NS_WAN" $MAIL6 25
 check_match "the gateway lists the PCP pinhole for [$MAIL6]:25" "^tcp +25 +\[$MAIL6\]:25 +pcp " \
@@ -175,7 +177,7 @@ ip netns exec "$NS_MAIL" "$PH" -6 -v -l 3600 -i 3600 --gateway6 $GW_LAN6 --port 
 KEEP_PID=$!
 LAB_PIDS+=($KEEP_PID)
 check "keep --gateway6 $GW_LAN6: the pinhole opens" wait_until 50 reach "$NS_WAN" $MAIL6 25
-check "keep takes the ANNOUNCEs from the router's link-local $GW_LL (epoch 3 reached)" \
+check "G57 keep takes the ANNOUNCEs from the router's link-local $GW_LL (epoch 3 reached)" \
 	wait_until 150 heard
 check_absent "... and ignores none of them" 'ignored' cat "$LAB_DIR/keep.log"
 kill -9 "$PH_PID"
@@ -189,7 +191,7 @@ check "portholed restarts with nothing to restore" ph_start "$(conf)"
 check "keep maps tcp/25 again over PCP" wait_until 150 remapped
 t1=$(now_ms)
 check "... within 15 s of the restart ($((t1 - t0)) ms)" test $((t1 - t0)) -le 15000
-check_match "keep says why: the ANNOUNCE over IPv6" \
+check_match "G57 keep says why: the ANNOUNCE over IPv6" \
 	"gateway restarted \(it announced a new epoch over IPv6\)" "$(cat "$LAB_DIR/keep.log")"
 check "the WAN reaches [$MAIL6]:25 again" reach "$NS_WAN" $MAIL6 25
 kill -TERM $KEEP_PID
