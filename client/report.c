@@ -484,6 +484,27 @@ fmt_reach(char *buf, size_t len, enum porthole_reach r, int ms)
 }
 
 /* The IPv6 line of the table's head: where pinholes point, and what the reflector saw. */
+/* The IPv4 line, when a port was looked at over IPv4 (not with -6 alone). */
+static void
+table_ipv4(const struct porthole_report *r, FILE *out)
+{
+	char gw[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < r->n && r->port[i].m.family == AF_INET6; i++)
+		;
+	if (i == r->n && r->n > 0)
+		return;
+	inet_ntop(AF_INET, &r->gateway, gw, sizeof(gw));
+	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
+	fprintf(out, "gateway %s, protocol %s, external address %s",
+	    r->gateway.s_addr != 0 ? gw : "unknown",
+	    porthole_method_name(r->method), r->external_addr.s_addr != 0 ? ext : "unknown");
+	inet_ntop(AF_INET, &r->public_addr, ext, sizeof(ext));
+	fprintf(out, ", seen from outside as %s\n", r->public_addr.s_addr != 0 ? ext :
+	    "(not tested)");
+}
+
 static void
 table_ipv6(const struct porthole_report *r, FILE *out)
 {
@@ -502,18 +523,11 @@ table_ipv6(const struct porthole_report *r, FILE *out)
 PORTHOLE_API int
 porthole_report_table(const struct porthole_report *r, FILE *out)
 {
-	char gw[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN], ep[PORTHOLE_ENDPOINT_LEN], port[16];
+	char ext[INET_ADDRSTRLEN], ep[PORTHOLE_ENDPOINT_LEN], port[16];
 	char lease[24], reach[32], outside[32];
 	size_t i;
 
-	inet_ntop(AF_INET, &r->gateway, gw, sizeof(gw));
-	inet_ntop(AF_INET, &r->external_addr, ext, sizeof(ext));
-	fprintf(out, "gateway %s, protocol %s, external address %s",
-	    r->gateway.s_addr != 0 ? gw : "unknown",
-	    porthole_method_name(r->method), r->external_addr.s_addr != 0 ? ext : "unknown");
-	inet_ntop(AF_INET, &r->public_addr, ext, sizeof(ext));
-	fprintf(out, ", seen from outside as %s\n", r->public_addr.s_addr != 0 ? ext :
-	    "(not tested)");
+	table_ipv4(r, out);
 	table_ipv6(r, out);
 	if (r->warning[0] != '\0')
 		fprintf(out, "warning: %s\n", r->warning);

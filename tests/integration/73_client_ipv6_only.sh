@@ -58,6 +58,10 @@ table=$(ph_mail -6 --port tcp/25 --port tcp/587 status)
 check_match "status -6: tcp/25 mapped over upnp at [$MAIL6]:25" \
 	"tcp/25 +mapped +upnp +\[$MAIL6\]:25 " "$table"
 check_match "status -6: tcp/587 not mapped" "tcp/587 +not_mapped" "$table"
+check_match "status -6 names the IPv6 router and protocol" \
+	"^IPv6: pinholes for $MAIL6, gateway $GW_LL, protocol upnp" "$table"
+check_absent "status -6 prints no IPv4 line (no IPv4 port was looked at)" '^gateway ' \
+	echo "$table"
 out=$(ph_mail -6 -l 1200 --port tcp/25 map)
 check_match "map again renews it (UpdatePinhole), lease 1200 s" "via upnp, lease 1200 s" "$out"
 check_eq "... the same pinhole (UniqueID)" "$uid" "$(grep '^pin ' "$PORTHOLE_STATE" | awk '{ print $12 }')"
