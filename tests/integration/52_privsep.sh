@@ -109,12 +109,18 @@ child=$(child_of "$parent")
 LAB_PIDS+=(${child:-})
 
 # --- mappings end to end, through each protocol's parser in the child ---
+# Under user= a client is answered when the child's checks pass; the parent
+# puts the change into the kernel about 1 ms later (portholed(8)). A probe
+# sent in that moment would meet no mapping, so each waits for the element.
+in_kernel() { in_gw nft list map inet porthole fwd4 2>/dev/null | grep -qw "$1"; }
 check "portholectl adds a mapping" ph_ctl add tcp 2525 $MAIL_IP 25 0 smtp
+check "... in the kernel a moment later" wait_until 20 in_kernel 2525
 check_eq "... the WAN host reaches the mail host through it" "$WAN_IP" \
 	"$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 serve_tcp "$NS_MAIL" 587
 out=$(in_mail natpmpc -g $GW_LAN_IP -a 7587 587 tcp 600 2>&1)
 check_match "NAT-PMP maps tcp 7587 -> mail:587" "Mapped public port 7587 " "$out"
+check "... in the kernel a moment later" wait_until 20 in_kernel 7587
 check_eq "... the WAN host reaches it" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 7587)"
 check_match "the counters come back through the parent" "2525 .*$MAIL_IP:25" "$(ph_ctl list)"
 check "a mapping is removed" ph_ctl del tcp 7587
