@@ -12,8 +12,10 @@
  */
 #include "pinhole.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,6 +291,65 @@ set_lifetime(struct pinhole *p, uint32_t lifetime)
 		ev_timer_at(&p->expiry, mono_ms() + (uint64_t)lifetime * 1000);
 }
 
+static uint8_t
+remote_plen_of(const struct pinhole_req *req)
+{
+	if (IN6_IS_ADDR_UNSPECIFIED(&req->remote))
+		return 0;
+	return req->remote_plen ? req->remote_plen : 128;
+}
+
+void
+pinhole_remote_text(const struct pinhole *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (IN6_IS_ADDR_UNSPECIFIED(&p->remote)) {
+		snprintf(buf, len, "any");
+		return;
+	}
+	inet_ntop(AF_INET6, &p->remote, a, sizeof(a));
+	if (p->remote_plen < 128)
+		snprintf(buf, len, "%s/%u", a, p->remote_plen);
+	else
+		snprintf(buf, len, "%s", a);
+}
+
+void
+pinhole_mask(struct in6_addr *out, const struct in6_addr *a, unsigned plen)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = plen > i * 8 ? plen - i * 8 : 0;
+		out->s6_addr[i] = bits >= 8 ? a->s6_addr[i] : a->s6_addr[i] & (0xff00 >> bits);
+	}
+}
+
+/* Are the first plen bits of a and b the same? */
+static bool
+same_prefix(const struct in6_addr *a, const struct in6_addr *b, unsigned plen)
+{
+	unsigned whole = plen / 8, rest = plen % 8;
+
+	if (memcmp(a->s6_addr, b->s6_addr, whole) != 0)
+		return false;
+	return !rest || ((a->s6_addr[whole] ^ b->s6_addr[whole]) & (0xff00 >> rest) & 0xff) == 0;
+}
+
+static bool
+host_bits_clear(const struct in6_addr *a, unsigned plen)
+{
+	struct in6_addr masked = { { { 0 } } };
+
+	pinhole_mask(&masked, a, plen);
+	return memcmp(&masked, a, sizeof(masked)) == 0;
+}
+
+bool
+pinhole_admits_addr(const struct pinhole *p, const struct in6_addr *addr)
+{
+	return IN6_IS_ADDR_UNSPECIFIED(&p->remote) || same_prefix(&p->remote, addr, p->remote_plen);
+}
+
 static void
 fill_from_req(struct pinhole *p, const struct pinhole_req *req)
 {
@@ -297,6 +358,7 @@ fill_from_req(struct pinhole *p, const struct pinhole_req *req)
 	p->int_port = req->int_port;
 	p->remote = req->remote;
 	p->remote_port = req->remote_port;
+	p->remote_plen = remote_plen_of(req);
 	p->owner = req->owner;
 	if (req->nonce)
 		memcpy(p->nonce, req->nonce, LEASE_NONCE_LEN);
@@ -307,7 +369,7 @@ static int
 update_pinhole(struct pinhole *p, const struct pinhole_req *req)
 {
 	bool moved = memcmp(&p->remote, &req->remote, sizeof(p->remote)) ||
-	    p->remote_port != req->remote_port;
+	    p->remote_port != req->remote_port || p->remote_plen != remote_plen_of(req);
 	const char *desc = lease_desc_pooled(req->desc);
 
 	if (!desc)
@@ -365,6 +427,9 @@ valid_req(const struct pinhole_req *req)
 		return -EINVAL;
 	if (!IN6_IS_ADDR_UNSPECIFIED(&req->remote) && (IN6_IS_ADDR_MULTICAST(&req->remote) ||
 	    IN6_IS_ADDR_LOOPBACK(&req->remote) || IN6_IS_ADDR_V4MAPPED(&req->remote)))
+		return -EINVAL;
+	/* The kernel holds remote/plen as a range from remote: no host bits. */
+	if (req->remote_plen > 128 || !host_bits_clear(&req->remote, remote_plen_of(req)))
 		return -EINVAL;
 	return 0;
 }

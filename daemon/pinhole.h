@@ -31,6 +31,7 @@ struct pinhole {
 	struct in6_addr	 remote;	/* :: = any remote host */
 	uint16_t	 int_port;
 	uint16_t	 remote_port;	/* 0 = any */
+	uint8_t		 remote_plen;	/* remote's prefix: 1..128 (128 one host); 0 = any */
 	uint8_t		 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t		 owner : 7;	/* enum lease_owner */
 	uint8_t		 permanent : 1;
@@ -42,8 +43,9 @@ struct pinhole_req {
 	uint8_t		 proto;
 	struct in6_addr	 int_addr;
 	uint16_t	 int_port;
-	struct in6_addr	 remote;
+	struct in6_addr	 remote;	/* :: = any; no bits set past remote_plen */
 	uint16_t	 remote_port;
+	uint8_t		 remote_plen;	/* 1..128; 0 with a remote = 128 (one host) */
 	uint32_t	 lifetime;	/* seconds; 0 = permanent */
 	enum lease_owner owner;
 	struct in6_addr	 requester;	/* who asked (IPv4 as ::ffff:a.b.c.d); :: = int_addr */
@@ -73,7 +75,8 @@ int	 pinhole_reinstall(void);
 /*
  * Add, or update when (proto, int_addr, int_port) is already held by the
  * same owner. Returns 0 and sets *out (may be NULL), or:
- *   -EINVAL  bad protocol, port 0, or an address that cannot be a LAN host's
+ *   -EINVAL  bad protocol, port 0, an address that cannot be a LAN host's, or
+ *            a remote prefix over 128 or with bits set past its length
  *   -EEXIST  held by another owner (or a static pinhole)
  *   -EDQUOT  the host holds its quota already (max_per_host, with its IPv4
  *            mappings; not for static ones)
@@ -105,6 +108,14 @@ int	 pinhole_listen(pinhole_listener fn, void *arg);
 
 /* Every pinhole's inbound traffic in pinhole_at() order; the caller frees it. */
 struct lease_traffic *pinhole_traffic(void);
+
+/* p's remote filter as text, "addr" for one host, "addr/len" for a prefix;
+ * "any" without a filter. Needs INET6_ADDRSTRLEN + 4 bytes. */
+void	 pinhole_remote_text(const struct pinhole *p, char *buf, size_t len);
+/* out = a with every bit past the first plen (0..128) cleared. */
+void	 pinhole_mask(struct in6_addr *out, const struct in6_addr *a, unsigned plen);
+/* Does p let connections from addr in (its remote filter, the port aside)? */
+bool	 pinhole_admits_addr(const struct pinhole *p, const struct in6_addr *addr);
 
 /* Could addr be a LAN host's pinhole target? Not ::, loopback, multicast,
  * link-local or IPv4-mapped: nothing outside can reach those. */

@@ -72,7 +72,7 @@ static const char *
 pinhole_problem(const struct ps_pinhole *p, char *why, size_t len)
 {
 	if ((p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) || !p->int_port ||
-	    p->zero[0] || p->zero[1] || p->zero[2]) {
+	    p->remote_plen > 128 || p->zero[0] || p->zero[1]) {
 		snprintf(why, len, "pinhole with protocol %u, port %u", p->proto, p->int_port);
 		return why;
 	}
@@ -142,6 +142,7 @@ ps_pin_wire_of(const struct pinhole *p, struct ps_pinhole *w)
 	memcpy(w->remote, &p->remote, sizeof(w->remote));
 	w->int_port = p->int_port;
 	w->remote_port = p->remote_port;
+	w->remote_plen = p->remote_plen;
 	w->proto = p->proto;
 }
 
@@ -153,5 +154,6 @@ ps_pinhole_of(const struct ps_pinhole *w, struct pinhole *p)
 	memcpy(&p->remote, w->remote, sizeof(p->remote));
 	p->int_port = w->int_port;
 	p->remote_port = w->remote_port;
+	p->remote_plen = w->remote_plen;
 	p->proto = w->proto;
 }

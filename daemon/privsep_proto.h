@@ -82,7 +82,8 @@ struct ps_pinhole {
 	uint16_t	int_port;
 	uint16_t	remote_port;	/* 0 = any */
 	uint8_t		proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	uint8_t		zero[3];	/* must be 0 */
+	uint8_t		remote_plen;	/* 0..128: remote's prefix length */
+	uint8_t		zero[2];	/* must be 0 */
 };
 
 struct ps_pin_counter {

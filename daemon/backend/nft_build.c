@@ -39,11 +39,18 @@
  *   set pin6r  { type ipv6_addr . inet_proto . inet_service . ipv6_addr; counter; }
  *   set pin6rp { type ipv6_addr . inet_proto . inet_service . ipv6_addr
  *                . inet_service; counter; }
+ *   set pin6n  { (pin6r's type); flags interval; counter; }
+ *   set pin6np { (pin6rp's type); flags interval; counter; }
  *   chain pinhole { type filter hook forward priority -200;
  *     meta nfproto ipv4 accept
  *     ip6 daddr . meta l4proto . th dport . ip6 saddr . th sport @pin6rp
  *       meta mark set meta mark | 0x00100000 accept
- *     (the same with @pin6r without th sport, and @pin6 without ip6 saddr) }
+ *     (the same with @pin6np, with @pin6r and @pin6n without th sport, and
+ *      @pin6 without ip6 saddr) }
+ *
+ * pin6n and pin6np hold the pinholes whose remote filter is a prefix wider
+ * than one host (the kernel's pipapo sets, concatenated ranges); one host
+ * stays in the hash sets, whose changes cost the same however many are held.
  *
  * The expression lists mirror what `nft --debug=netlink` prints for the
  * rules above (nft 1.0.6).
@@ -390,13 +397,8 @@ rule_pinhole_skip_ipv4(void)
 
 /* ip6 daddr . meta l4proto . th dport [. ip6 saddr [. th sport]] @SET mark accept */
 static void
-rule_pinhole(enum key_shape shape)
+rule_pinhole(enum key_shape shape, const char *set, uint32_t set_id)
 {
-	static const struct { const char *set; uint32_t id; } sets[] = {
-		[KEY_HOSTPORT] = { NFT_SET_PIN6RP, NFT_ID_PIN6RP },
-		[KEY_HOST] = { NFT_SET_PIN6R, NFT_ID_PIN6R },
-		[KEY_ANY] = { NFT_SET_PIN6, NFT_ID_PIN6 },
-	};
 	struct nftnl_rule *r = rule_new("pinhole");
 
 	is_ipv6(r);
@@ -407,7 +409,7 @@ rule_pinhole(enum key_shape shape)
 		payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_06);
 	if (shape == KEY_HOSTPORT)
 		payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG32_10);
-	lookup(r, sets[shape].set, sets[shape].id, false);
+	lookup(r, set, set_id, false);
 	mark_pinhole(r);
 	accept_verdict(r);
 	rule_queue(r, "add pinhole rule");
@@ -433,15 +435,15 @@ chain_queue(const char *name, const char *type, uint32_t hook, int32_t prio)
 }
 
 /* A set (data_len 0) or a map; `counted`: a counter on every element. */
-static void
-set_queue(const char *name, uint32_t id, uint32_t key_type, uint32_t key_len,
+static struct nftnl_set *
+set_new(const char *name, uint32_t id, uint32_t key_type, uint32_t key_len,
     uint32_t data_type, uint32_t data_len, bool counted)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
 	if (!s) {
 		oom = true;
-		return;
+		return NULL;
 	}
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table_name);
@@ -459,8 +461,37 @@ set_queue(const char *name, uint32_t id, uint32_t key_type, uint32_t key_len,
 		if (e)
 			nftnl_set_add_expr(s, e);
 	}
+	return s;
+}
+
+static void
+set_send(struct nftnl_set *s)
+{
+	if (!s)
+		return;
 	nftnl_set_nlmsg_build_payload(nft_batch_msg(NFT_MSG_NEWSET, NLM_F_CREATE, "add set"), s);
 	nftnl_set_free(s);
+}
+
+static void
+set_queue(const char *name, uint32_t id, uint32_t key_type, uint32_t key_len,
+    uint32_t data_type, uint32_t data_len, bool counted)
+{
+	set_send(set_new(name, id, key_type, key_len, data_type, data_len, counted));
+}
+
+/* A counted set of concatenated ranges; fields: each part's length in bytes. */
+static void
+interval_set_queue(const char *name, uint32_t id, uint32_t key_type, uint32_t key_len,
+    const uint8_t *fields, size_t n_fields)
+{
+	struct nftnl_set *s = set_new(name, id, key_type, key_len, 0, 0, true);
+
+	if (!s)
+		return;
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_CONCAT);
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, (uint32_t)n_fields);
+	set_send(s);
 }
 
 static void
@@ -483,17 +514,23 @@ static void
 build_pinholes(void)
 {
 	const uint32_t end = CONCAT(CONCAT(TYPE_IP6ADDR, TYPE_INET_PROTOCOL), TYPE_INET_SERVICE);
+	const uint32_t host = CONCAT(end, TYPE_IP6ADDR), hostport = CONCAT(host, TYPE_INET_SERVICE);
+	/* daddr . l4proto . dport . saddr . sport, as the datatypes' sizes */
+	static const uint8_t fields[] = { 16, 1, 2, 16, 2 };
 
 	set_queue(NFT_SET_PIN6, NFT_ID_PIN6, end, NFT_PIN6_KEY_LEN, 0, 0, true);
-	set_queue(NFT_SET_PIN6R, NFT_ID_PIN6R, CONCAT(end, TYPE_IP6ADDR), NFT_PIN6_KEY_LEN + 16,
-	    0, 0, true);
-	set_queue(NFT_SET_PIN6RP, NFT_ID_PIN6RP, CONCAT(CONCAT(end, TYPE_IP6ADDR),
-	    TYPE_INET_SERVICE), NFT_PIN6_KEY_LEN + 20, 0, 0, true);
+	set_queue(NFT_SET_PIN6R, NFT_ID_PIN6R, host, NFT_PIN6_KEY_LEN + 16, 0, 0, true);
+	set_queue(NFT_SET_PIN6RP, NFT_ID_PIN6RP, hostport, NFT_PIN6_KEY_LEN + 20, 0, 0, true);
+	interval_set_queue(NFT_SET_PIN6N, NFT_ID_PIN6N, host, NFT_PIN6_KEY_LEN + 16, fields, 4);
+	interval_set_queue(NFT_SET_PIN6NP, NFT_ID_PIN6NP, hostport, NFT_PIN6_KEY_LEN + 20,
+	    fields, 5);
 	chain_queue("pinhole", "filter", NF_INET_FORWARD, NFT_PINHOLE_PRIORITY);
 	rule_pinhole_skip_ipv4();
-	rule_pinhole(KEY_HOSTPORT);
-	rule_pinhole(KEY_HOST);
-	rule_pinhole(KEY_ANY);
+	rule_pinhole(KEY_HOSTPORT, NFT_SET_PIN6RP, NFT_ID_PIN6RP);
+	rule_pinhole(KEY_HOSTPORT, NFT_SET_PIN6NP, NFT_ID_PIN6NP);
+	rule_pinhole(KEY_HOST, NFT_SET_PIN6R, NFT_ID_PIN6R);
+	rule_pinhole(KEY_HOST, NFT_SET_PIN6N, NFT_ID_PIN6N);
+	rule_pinhole(KEY_ANY, NFT_SET_PIN6, NFT_ID_PIN6);
 }
 
 int

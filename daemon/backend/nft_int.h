@@ -32,6 +32,10 @@ struct lease;
 #define NFT_SET_PIN6		"pin6"		/* daddr . l4proto . dport */
 #define NFT_SET_PIN6R		"pin6r"		/* ... . saddr */
 #define NFT_SET_PIN6RP		"pin6rp"	/* ... . saddr . sport */
+/* A remote prefix wider than one host: the same keys in interval sets, an
+ * element the range from the prefix's first address to its last. */
+#define NFT_SET_PIN6N		"pin6n"		/* ... . saddr range */
+#define NFT_SET_PIN6NP		"pin6np"	/* ... . saddr range . sport */
 #define NFT_PIN6_KEY_LEN	24		/* 16 + 4 + 4 */
 /* The mark a pinhole puts on the packets it lets in, for the admin's own
  * firewall to accept (README: "IPv6 pinholes beside your own firewall"). */
@@ -40,7 +44,7 @@ struct lease;
 
 /* Set ids used to reference sets created in the same batch. */
 enum { NFT_ID_EXT = 1, NFT_ID_ANY, NFT_ID_HOST, NFT_ID_HOSTPORT, NFT_ID_COUNT_TCP, NFT_ID_COUNT_UDP,
-	NFT_ID_PIN6, NFT_ID_PIN6R, NFT_ID_PIN6RP };
+	NFT_ID_PIN6, NFT_ID_PIN6R, NFT_ID_PIN6RP, NFT_ID_PIN6N, NFT_ID_PIN6NP };
 
 /*
  * A mapping's element as the kernel keeps it: each part of a concatenation

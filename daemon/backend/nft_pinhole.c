@@ -6,7 +6,11 @@
  *   no remote filter        pin6    { daddr . l4proto . dport }
  *   remote host             pin6r   { daddr . l4proto . dport . saddr }
  *   remote host and port    pin6rp  { daddr . l4proto . dport . saddr . sport }
+ *   remote prefix           pin6n   { (pin6r's key, saddr a range) }
+ *   remote prefix and port  pin6np  { (pin6rp's key, saddr a range) }
  *
+ * A prefix's element is the range from the key with the prefix's first
+ * address to the same key with its last (the interval sets' key end).
  * The internal end comes first in all three, so a counter dump names its
  * pinhole by the same 24 bytes whatever the set. Adding or removing is one
  * batch of one element: one netlink round trip whatever the number held.
@@ -33,7 +37,9 @@ static char table[64];
 struct pin_elem {
 	const char	*set;
 	uint8_t		 key[PIN_KEY_MAX];
+	uint8_t		 key_end[PIN_KEY_MAX];	/* a prefix's last address; else unused */
 	uint32_t	 key_len;
+	bool		 range;
 };
 
 /* Each part of the concatenation in whole 32-bit words, zero-padded. */
@@ -52,22 +58,28 @@ elem_of(const struct pinhole *p, struct pin_elem *e)
 		return;
 	memcpy(e->key + e->key_len, &p->remote, 16);
 	e->key_len += 16;
-	e->set = NFT_SET_PIN6R;
-	if (!p->remote_port)
+	e->range = p->remote_plen < 128;
+	e->set = e->range ? NFT_SET_PIN6N : NFT_SET_PIN6R;
+	if (p->remote_port) {
+		memcpy(e->key + e->key_len, &rport, 2);
+		e->key_len += 4;
+		e->set = e->range ? NFT_SET_PIN6NP : NFT_SET_PIN6RP;
+	}
+	if (!e->range)
 		return;
-	memcpy(e->key + e->key_len, &rport, 2);
-	e->key_len += 4;
-	e->set = NFT_SET_PIN6RP;
+	memcpy(e->key_end, e->key, sizeof(e->key_end));
+	for (unsigned bit = p->remote_plen; bit < 128; bit++)
+		e->key_end[NFT_PIN6_KEY_LEN + bit / 8] |= (uint8_t)(0x80 >> bit % 8);
 }
 
 static void
 describe(const struct pinhole *p, const char *verb, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN] = "";
+	char a[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN + 8] = "";
 
 	inet_ntop(AF_INET6, &p->int_addr, a, sizeof(a));
 	if (!IN6_IS_ADDR_UNSPECIFIED(&p->remote))
-		inet_ntop(AF_INET6, &p->remote, r, sizeof(r));
+		pinhole_remote_text(p, r, sizeof(r));
 	snprintf(buf, len, "%s pinhole %s [%s]:%u%s%s", verb, lease_proto_name(p->proto), a,
 	    p->int_port, r[0] ? " from " : "", r);
 }
@@ -88,6 +100,8 @@ queue_set_msg(struct nlmsghdr *nlh, const char *name, const struct pin_elem *e)
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	if (se) {
 		nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, e->key, e->key_len);
+		if (e->range)
+			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, e->key_end, e->key_len);
 		nftnl_set_elem_add(s, se);
 	}
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -169,11 +183,12 @@ count_reply(const struct nlmsghdr *nlh, void *arg)
 	return nft_counted_elems(nlh, count_one, arg);
 }
 
-/* One dump per set: three requests whatever the number of pinholes. */
+/* One dump per set: five requests whatever the number of pinholes. */
 static int
 pin_counters(pin_count_fn fn, void *arg)
 {
-	static const char *const sets[] = { NFT_SET_PIN6, NFT_SET_PIN6R, NFT_SET_PIN6RP };
+	static const char *const sets[] = { NFT_SET_PIN6, NFT_SET_PIN6R, NFT_SET_PIN6RP,
+	    NFT_SET_PIN6N, NFT_SET_PIN6NP };
 	struct count_dump d = { fn, arg };
 
 	if (!table[0])

@@ -13,9 +13,12 @@
  *    says the named address is the requester's own (same link-layer address,
  *    e.g. a privacy address asking for the stable one). While the table does
  *    not know an address the request goes unanswered (neigh.c probes it).
- *  - FILTER: one remote host (prefix 128, maybe a port) per pinhole, as the
- *    kernel sets hold it; a wider prefix is EXCESSIVE_REMOTE_PEERS, never a
- *    silently widened filter. Prefix 0 removes the filter.
+ *  - FILTER: one remote prefix (1..128 bits of the IPv6 form, §13.3, maybe
+ *    a port) per pinhole, as the kernel sets hold it; the prefix is kept
+ *    with its host bits cleared. Two different filters are
+ *    EXCESSIVE_REMOTE_PEERS, as is a prefix of the unspecified address (::/1
+ *    would read as "any"): never a silently widened filter. Prefix 0
+ *    removes the filter.
  *  - PEER (§12.3) opens the pinhole for the one remote peer, or extends it:
  *    the internal address and port limited to the peer's address and port,
  *    which is the firewall's form of a dynamic mapping (the external end is
@@ -47,8 +50,9 @@ struct ctx6 {
 
 struct filter6 {
 	bool		set;
-	struct in6_addr	remote;
+	struct in6_addr	remote;		/* the prefix, host bits clear */
 	uint16_t	port;
+	uint8_t		plen;		/* 1..128 */
 };
 
 static int
@@ -73,16 +77,19 @@ fold_filters(const struct pcp_req *r, struct filter6 *f)
 {
 	for (size_t i = 0; i < r->n_filters; i++) {
 		const struct pcp_filter *pf = &r->filters[i];
-		struct filter6 next = { true, { { { 0 } } }, pf->port };
+		struct filter6 next = { true, { { { 0 } } }, pf->port, pf->plen };
+		struct in6_addr addr;
 
 		if (pf->plen == 0) {
 			*f = (struct filter6){ 0 };
 			continue;
 		}
-		if (pf->plen != 128)
+		memcpy(&addr, pf->addr, 16);
+		pinhole_mask(&next.remote, &addr, pf->plen);
+		if (IN6_IS_ADDR_UNSPECIFIED(&next.remote))
 			return PCP_EXCESSIVE_REMOTE_PEERS;
-		memcpy(&next.remote, pf->addr, 16);
-		if (f->set && (memcmp(&f->remote, &next.remote, 16) != 0 || f->port != next.port))
+		if (f->set && (memcmp(&f->remote, &next.remote, 16) != 0 || f->port != next.port ||
+		    f->plen != next.plen))
 			return PCP_EXCESSIVE_REMOTE_PEERS;
 		*f = next;
 	}
@@ -203,13 +210,13 @@ do_map(struct ctx6 *c)
 	if (p && memcmp(p->nonce, r->nonce, LEASE_NONCE_LEN) != 0)
 		return refuse_nonce(c, p);
 	if (p && !IN6_IS_ADDR_UNSPECIFIED(&p->remote))
-		f = (struct filter6){ true, p->remote, p->remote_port };
+		f = (struct filter6){ true, p->remote, p->remote_port, p->remote_plen };
 	if ((rc = fold_filters(r, &f)) != 0)
 		return rc;
 	uint32_t lifetime = map_clamp(c->env->cfg, r->lifetime);
 	struct pinhole_req req = {
 		.proto = r->proto, .int_addr = c->ia, .int_port = r->int_port,
-		.remote = f.remote, .remote_port = f.port, .lifetime = lifetime,
+		.remote = f.remote, .remote_port = f.port, .remote_plen = f.plen, .lifetime = lifetime,
 		.owner = OWNER_PCP, .nonce = r->nonce, .desc = MAP_DESC_PCP, .requester = c->src,
 	};
 	if ((rc = pinhole_add(&req, NULL)) < 0)
@@ -222,9 +229,7 @@ do_map(struct ctx6 *c)
 static bool
 admits(const struct pinhole *p, const struct in6_addr *rem, uint16_t rport)
 {
-	if (IN6_IS_ADDR_UNSPECIFIED(&p->remote))
-		return true;
-	return memcmp(&p->remote, rem, 16) == 0 && (p->remote_port == 0 || p->remote_port == rport);
+	return pinhole_admits_addr(p, rem) && (p->remote_port == 0 || p->remote_port == rport);
 }
 
 static int
@@ -265,8 +270,7 @@ do_peer(struct ctx6 *c)
 	if (!admits(p, &rem, r->rem_port))
 		return PCP_NO_RESOURCES;
 	/* The peer's own pinhole (by PEER, or MAP with its FILTER): extended. */
-	if (p->owner == OWNER_PCP && !IN6_IS_ADDR_UNSPECIFIED(&p->remote) &&
-	    p->remote_port == r->rem_port) {
+	if (p->owner == OWNER_PCP && p->remote_plen == 128 && p->remote_port == r->rem_port) {
 		if (memcmp(p->nonce, r->nonce, LEASE_NONCE_LEN) != 0)
 			return refuse_nonce(c, p);
 		if (lifetime < pinhole_seconds_left(p))

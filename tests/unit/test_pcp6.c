@@ -224,9 +224,11 @@ g57_filter(void **state)
 	assert_non_null(p = pinhole_find(IPPROTO_TCP, &ws, 2000));
 	assert_memory_equal(&p->remote, &wan, 16);
 	assert_int_equal(p->remote_port, 4000);
+	/* a second remote (here a prefix) on a filtered pinhole: two remote peers */
 	n = add_filter(b, PCP_MAP_LEN, "2001:db8:ffff::", 64, 0);
 	assert_true(ask(WS6, b, n, out) > 0);
 	assert_int_equal(out[3], PCP_EXCESSIVE_REMOTE_PEERS);
+	assert_int_equal(p->remote_plen, 128);
 	/* an IPv4-mapped filter on an IPv6 request is malformed (§10) */
 	n = add_filter(b, PCP_MAP_LEN, "::ffff:203.0.113.2", 128, 0);
 	assert_true(ask(WS6, b, n, out) > 0);
@@ -235,6 +237,60 @@ g57_filter(void **state)
 	n = add_filter(b, PCP_MAP_LEN, "::", 0, 0);
 	assert_int_equal(ask(WS6, b, n, out), n);
 	assert_true(IN6_IS_ADDR_UNSPECIFIED(&p->remote));
+}
+
+/* G57: a FILTER prefix (§13.3, of the IPv6 form) restricts the pinhole to it. */
+static void
+g57_filter_prefix(void **state)
+{
+	uint8_t b[OUT_CAP], out[OUT_CAP];
+	struct in6_addr ws = ip6(WS6), net = ip6("2001:db8:ffff::");
+	struct in6_addr inside = ip6("2001:db8:ffff::99"), outside = ip6("2001:db8:fffe::2");
+	size_t n = map_req(b, WS6, IPPROTO_TCP, 2000, 600);
+	struct pinhole *p;
+
+	(void)state;
+	/* host bits in the request are cleared; the answer echoes the FILTER */
+	n = add_filter(b, n, "2001:db8:ffff::2", 64, 0);
+	assert_int_equal(ask(WS6, b, n, out), n);
+	assert_int_equal(out[3], PCP_SUCCESS);
+	assert_int_equal(out[PCP_MAP_LEN + 5], 64);
+	assert_non_null(p = pinhole_find(IPPROTO_TCP, &ws, 2000));
+	assert_memory_equal(&p->remote, &net, 16);
+	assert_int_equal(p->remote_plen, 64);
+	assert_int_equal(p->remote_port, 0);
+	assert_true(pinhole_admits_addr(p, &inside));
+	assert_false(pinhole_admits_addr(p, &outside));
+	/* the same filter again renews; another length is a second remote */
+	assert_int_equal(ask(WS6, b, n, out), n);
+	assert_int_equal(out[3], PCP_SUCCESS);
+	n = add_filter(b, PCP_MAP_LEN, "2001:db8:ffff::", 48, 0);
+	assert_true(ask(WS6, b, n, out) > 0);
+	assert_int_equal(out[3], PCP_EXCESSIVE_REMOTE_PEERS);
+	assert_int_equal(p->remote_plen, 64);
+	/* PEER from inside the prefix is let in already: reported, not changed */
+	n = peer_req(b, WS6, IPPROTO_TCP, 2000, 900, "2001:db8:ffff::99", 4000);
+	assert_int_equal(ask(WS6, b, n, out), PCP_PEER_LEN);
+	assert_int_equal(out[3], PCP_SUCCESS);
+	assert_int_equal(p->remote_plen, 64);
+	assert_in_range(pinhole_seconds_left(p), 1, 600);
+	/* from outside it does not fit the port's one filter */
+	n = peer_req(b, WS6, IPPROTO_TCP, 2000, 900, "2001:db8:fffe::2", 4000);
+	assert_true(ask(WS6, b, n, out) > 0);
+	assert_int_equal(out[3], PCP_NO_RESOURCES);
+	/* an odd length with a port; a prefix of :: would read as any: refused */
+	n = add_filter(b, map_req(b, WS6, IPPROTO_UDP, 3000, 600), "2001:db8:ff80::", 9, 5000);
+	assert_int_equal(ask(WS6, b, n, out), n);
+	assert_int_equal(out[3], PCP_SUCCESS);
+	assert_non_null(p = pinhole_find(IPPROTO_UDP, &ws, 3000));
+	assert_int_equal(p->remote_plen, 9);
+	assert_int_equal(p->remote_port, 5000);
+	assert_true(pinhole_admits_addr(p, &outside));
+	assert_false(pinhole_admits_addr(p, &(struct in6_addr){ { { 0x20, 0x80 } } }));
+	n = add_filter(b, map_req(b, WS6, IPPROTO_UDP, 3001, 600), "::1", 1, 0);
+	assert_true(ask(WS6, b, n, out) > 0);
+	assert_int_equal(out[3], PCP_EXCESSIVE_REMOTE_PEERS);
+	assert_null(pinhole_find(IPPROTO_UDP, &ws, 3001));
 }
 
 /* G56/G59: THIRD_PARTY needs a `third-party` rule when the hosts differ. */
@@ -329,6 +385,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(g56_address_and_nonce, setup, teardown),
 		cmocka_unit_test_setup_teardown(rules_prefixes_protocols, setup, teardown),
 		cmocka_unit_test_setup_teardown(g57_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(g57_filter_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(g59_third_party_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(g62_peer, setup, teardown),
 	};
