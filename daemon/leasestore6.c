@@ -4,8 +4,10 @@
  *
  *   pin6 proto int_addr int_port remote remote_port owner expires nonce id desc
  *
- * remote is :: for any host, expires wall-clock seconds (0 = permanent), the
- * description last (it may hold spaces). A journal removal is
+ * remote is :: for any host, one address for one host, or "addr/len" for a
+ * prefix (a line without a length is one host, as older daemons wrote it);
+ * expires wall-clock seconds (0 = permanent), the description last (it may
+ * hold spaces). A journal removal is
  * "- pin6 proto int_addr int_port". Older daemons skip these lines as bad
  * IPv4 leases; nothing else changes for them.
  */
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "pinhole.h"
+#include "prefix6.h"
 
 static int
 parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -36,11 +39,12 @@ int
 leasestore6_format(const struct pinhole *p, long long now, char *buf, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	char ia[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN], nonce[LEASE_NONCE_LEN * 2 + 1];
+	char ia[INET6_ADDRSTRLEN], ra[PREFIX6_STRLEN], nonce[LEASE_NONCE_LEN * 2 + 1];
 	long long expires = p->permanent ? 0 : now + pinhole_seconds_left(p);
 
 	inet_ntop(AF_INET6, &p->int_addr, ia, sizeof(ia));
-	inet_ntop(AF_INET6, &p->remote, ra, sizeof(ra));
+	prefix6_format(&p->remote, IN6_IS_ADDR_UNSPECIFIED(&p->remote) ? 128 : p->remote_plen,
+	    ra, sizeof(ra));
 	for (int b = 0; b < LEASE_NONCE_LEN; b++) {
 		nonce[2 * b] = hex[p->nonce[b] >> 4];
 		nonce[2 * b + 1] = hex[p->nonce[b] & 15];
@@ -134,7 +138,7 @@ leasestore6_parse(const char *line, long long now, struct pinhole_req *req, char
 	strcpy(buf, line);
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (parse_key(&s, req) < 0 ||
-	    !(w = word(&s)) || inet_pton(AF_INET6, w, &req->remote) != 1 ||
+	    !(w = word(&s)) || prefix6_parse(w, &req->remote, &req->remote_plen) < 0 ||
 	    !(w = word(&s)) || parse_ulong(w, 65535, &rport) < 0 ||
 	    !(w = word(&s)) || parse_owner(w, &req->owner) < 0 ||
 	    !(w = word(&s)) || *w < '0' || *w > '9' ||

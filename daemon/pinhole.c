@@ -12,7 +12,6 @@
  */
 #include "pinhole.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 
 #include "log.h"
 #include "neigh.h"
+#include "prefix6.h"
 #include "strpool.h"
 
 #define KEY_BUCKETS	16384		/* power of two; 4 a chain at 60,000 pinholes */
@@ -302,37 +302,10 @@ remote_plen_of(const struct pinhole_req *req)
 void
 pinhole_remote_text(const struct pinhole *p, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	if (IN6_IS_ADDR_UNSPECIFIED(&p->remote)) {
+	if (IN6_IS_ADDR_UNSPECIFIED(&p->remote))
 		snprintf(buf, len, "any");
-		return;
-	}
-	inet_ntop(AF_INET6, &p->remote, a, sizeof(a));
-	if (p->remote_plen < 128)
-		snprintf(buf, len, "%s/%u", a, p->remote_plen);
 	else
-		snprintf(buf, len, "%s", a);
-}
-
-void
-pinhole_mask(struct in6_addr *out, const struct in6_addr *a, unsigned plen)
-{
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = plen > i * 8 ? plen - i * 8 : 0;
-		out->s6_addr[i] = bits >= 8 ? a->s6_addr[i] : a->s6_addr[i] & (0xff00 >> bits);
-	}
-}
-
-/* Are the first plen bits of a and b the same? */
-static bool
-same_prefix(const struct in6_addr *a, const struct in6_addr *b, unsigned plen)
-{
-	unsigned whole = plen / 8, rest = plen % 8;
-
-	if (memcmp(a->s6_addr, b->s6_addr, whole) != 0)
-		return false;
-	return !rest || ((a->s6_addr[whole] ^ b->s6_addr[whole]) & (0xff00 >> rest) & 0xff) == 0;
+		prefix6_format(&p->remote, p->remote_plen, buf, len);
 }
 
 static bool
@@ -340,14 +313,14 @@ host_bits_clear(const struct in6_addr *a, unsigned plen)
 {
 	struct in6_addr masked = { { { 0 } } };
 
-	pinhole_mask(&masked, a, plen);
+	prefix6_mask(&masked, a, plen);
 	return memcmp(&masked, a, sizeof(masked)) == 0;
 }
 
 bool
 pinhole_admits_addr(const struct pinhole *p, const struct in6_addr *addr)
 {
-	return IN6_IS_ADDR_UNSPECIFIED(&p->remote) || same_prefix(&p->remote, addr, p->remote_plen);
+	return IN6_IS_ADDR_UNSPECIFIED(&p->remote) || prefix6_same(&p->remote, addr, p->remote_plen);
 }
 
 static void

@@ -110,10 +110,8 @@ int	 pinhole_listen(pinhole_listener fn, void *arg);
 struct lease_traffic *pinhole_traffic(void);
 
 /* p's remote filter as text, "addr" for one host, "addr/len" for a prefix;
- * "any" without a filter. Needs INET6_ADDRSTRLEN + 4 bytes. */
+ * "any" without a filter. Needs PREFIX6_STRLEN bytes. */
 void	 pinhole_remote_text(const struct pinhole *p, char *buf, size_t len);
-/* out = a with every bit past the first plen (0..128) cleared. */
-void	 pinhole_mask(struct in6_addr *out, const struct in6_addr *a, unsigned plen);
 /* Does p let connections from addr in (its remote filter, the port aside)? */
 bool	 pinhole_admits_addr(const struct pinhole *p, const struct in6_addr *addr);
 

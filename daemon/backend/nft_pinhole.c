@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "pinhole.h"
+#include "prefix6.h"
 
 #define PIN_KEY_MAX	(NFT_PIN6_KEY_LEN + 20)
 
@@ -75,11 +76,11 @@ elem_of(const struct pinhole *p, struct pin_elem *e)
 static void
 describe(const struct pinhole *p, const char *verb, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN + 8] = "";
+	char a[INET6_ADDRSTRLEN], r[PREFIX6_STRLEN] = "";
 
 	inet_ntop(AF_INET6, &p->int_addr, a, sizeof(a));
 	if (!IN6_IS_ADDR_UNSPECIFIED(&p->remote))
-		pinhole_remote_text(p, r, sizeof(r));
+		prefix6_format(&p->remote, p->remote_plen, r, sizeof(r));
 	snprintf(buf, len, "%s pinhole %s [%s]:%u%s%s", verb, lease_proto_name(p->proto), a,
 	    p->int_port, r[0] ? " from " : "", r);
 }

@@ -38,6 +38,7 @@
 #include "pcp_int.h"
 #include "pinhole.h"
 #include "policy.h"
+#include "prefix6.h"
 
 struct ctx6 {
 	const struct pcp_env	*env;
@@ -85,7 +86,7 @@ fold_filters(const struct pcp_req *r, struct filter6 *f)
 			continue;
 		}
 		memcpy(&addr, pf->addr, 16);
-		pinhole_mask(&next.remote, &addr, pf->plen);
+		prefix6_mask(&next.remote, &addr, pf->plen);
 		if (IN6_IS_ADDR_UNSPECIFIED(&next.remote))
 			return PCP_EXCESSIVE_REMOTE_PEERS;
 		if (f->set && (memcmp(&f->remote, &next.remote, 16) != 0 || f->port != next.port ||

@@ -25,7 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	line[size] = '\0';
 	leasestore_parse_line(line, 1000, &req, desc, sizeof(desc), nonce);
 	if (leasestore6_parse(line, 1000, &preq, desc, sizeof(desc), nonce) == 0 &&
-	    (preq.int_port == 0 || preq.id == 0 || strlen(desc) >= sizeof(desc)))
+	    (preq.int_port == 0 || preq.id == 0 || strlen(desc) >= sizeof(desc) ||
+	    preq.remote_plen < 1 || preq.remote_plen > 128))
 		__builtin_trap();	/* a line read back as a pinhole names a real one */
 	leasestore6_parse_removal(line, &preq);
 	return 0;

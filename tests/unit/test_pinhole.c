@@ -358,6 +358,7 @@ lease_file_lines(void **state)
 	assert_int_equal(back.proto, IPPROTO_UDP);
 	assert_memory_equal(&back.int_addr, &r.int_addr, 16);
 	assert_memory_equal(&back.remote, &r.remote, 16);
+	assert_int_equal(back.remote_plen, 128);
 	assert_int_equal(back.remote_port, 4000);
 	assert_int_equal(back.owner, OWNER_PCP);
 	assert_int_equal(back.id, p->id);
@@ -370,6 +371,26 @@ lease_file_lines(void **state)
 	assert_int_equal(leasestore6_parse_removal(line, &back), 0);
 	assert_int_equal(back.int_port, 5060);
 
+	/* a prefix keeps its length; a line without one (older daemons) is one host */
+	r.remote = ip6("2001:db8:ffff::");
+	r.remote_plen = 64;
+	assert_int_equal(pinhole_add(&r, &p), 0);
+	assert_int_equal(p->remote_plen, 64);
+	assert_true(leasestore6_format(p, now, line, sizeof(line)) < (int)sizeof(line));
+	assert_non_null(strstr(line, " 2001:db8:ffff::/64 4000 "));
+	assert_int_equal(leasestore6_parse(line, now, &back, desc, sizeof(desc), nonce), 0);
+	assert_memory_equal(&back.remote, &r.remote, 16);
+	assert_int_equal(back.remote_plen, 64);
+	assert_int_equal(leasestore6_parse("pin6 tcp 2001:db8:1::10 25 2001:db8:ffff::2 0 pcp 0 "
+	    "000000000000000000000000 1 x", now, &back, desc, sizeof(desc), nonce), 0);
+	assert_int_equal(back.remote_plen, 128);
+	/* host bits past the length: the table refuses the line's pinhole */
+	r.int_port = 5061;
+	r.remote = ip6("2001:db8:ffff::2");
+	assert_int_equal(pinhole_add(&r, NULL), -EINVAL);
+	r.remote_plen = 129;
+	assert_int_equal(pinhole_add(&r, NULL), -EINVAL);
+
 	const char *bad[] = {
 		"pin6 tcp 2001:db8:1::10 0 :: 0 pcp 0 000000000000000000000000 1 x",
 		"pin6 tcp 10.0.0.1 25 :: 0 pcp 0 000000000000000000000000 1 x",
@@ -379,6 +400,12 @@ lease_file_lines(void **state)
 		"pin6 tcp 2001:db8:1::10 25 :: 0 pcp 0 00000000000000000000000g 1 x",
 		"pin6 tcp 2001:db8:1::10 25 :: 0 pcp 0 000000000000000000000000 0 x",
 		"pin6 tcp 2001:db8:1::10 25 :: 70000 pcp 0 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 2001:db8::/0 0 pcp 0 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 2001:db8::/129 0 pcp 0 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 2001:db8::/0064 0 pcp 0 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 2001:db8::/64x 0 pcp 0 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 2001:db8::/ 0 pcp 0 000000000000000000000000 1 x",
+		"pin6 tcp 2001:db8:1::10 25 /64 0 pcp 0 000000000000000000000000 1 x",
 		"pin6 tcp 2001:db8:1::10 25 :: 0 pcp 0 000000000000000000000000",
 		"tcp 25 192.168.1.10 25 0.0.0.0 0 pcp 0 000000000000000000000000 x",
 	};
