@@ -77,7 +77,7 @@ $(B)/libportholed.a: $(DAEMON_OBJ)
 $(B)/portholed: $(B)/daemon/main.o $(B)/libportholed.a $(B)/libporthole.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CLIENT) -pthread
 
-$(B)/portholectl: $(B)/daemon/portholectl.o $(B)/daemon/ctl_proto.o
+$(B)/portholectl: $(B)/daemon/portholectl.o $(B)/daemon/ctl_proto.o $(B)/daemon/prefix6.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/libporthole.a: $(CLIENT_OBJ)

@@ -54,8 +54,8 @@ list_pinholes(struct sbuf *r)
 		struct ctl_pinhole c = {
 			.addr = p->int_addr, .port = p->int_port, .id = p->id,
 			.permanent = p->permanent, .lease_left = pinhole_seconds_left(p),
-			.remote = p->remote, .remote_port = p->remote_port,
-			.packets = t ? t[i].packets : 0, .bytes = t ? t[i].bytes : 0,
+			.remote = p->remote, .remote_plen = p->remote_plen,
+			.remote_port = p->remote_port, .packets = t ? t[i].packets : 0, .bytes = t ? t[i].bytes : 0,
 		};
 
 		snprintf(c.proto, sizeof(c.proto), "%s", lease_proto_name(p->proto));

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prefix6.h"
+
 int
 ctl_hello_version(const char *line)
 {
@@ -133,12 +135,12 @@ ctl_mapping_parse(const struct ctl_record *r, struct ctl_mapping *m)
 int
 ctl_pinhole_format(const struct ctl_pinhole *p, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN] = "any", lease[16] = "permanent";
+	char a[INET6_ADDRSTRLEN], ra[PREFIX6_STRLEN] = "any", lease[16] = "permanent";
 	int n;
 
 	inet_ntop(AF_INET6, &p->addr, a, sizeof(a));
 	if (!IN6_IS_ADDR_UNSPECIFIED(&p->remote))
-		inet_ntop(AF_INET6, &p->remote, ra, sizeof(ra));
+		prefix6_format(&p->remote, p->remote_plen, ra, sizeof(ra));
 	if (!p->permanent)
 		snprintf(lease, sizeof(lease), "%u", p->lease_left);
 	n = snprintf(buf, len, CTL_REC_PINHOLE " proto=%s addr=%s port=%u id=%u owner=%s "
@@ -170,7 +172,7 @@ ctl_pinhole_parse(const struct ctl_record *r, struct ctl_pinhole *p)
 	p->permanent = !strcmp(lease, "permanent");
 	if (!p->permanent && number(lease, UINT32_MAX, &left) < 0)
 		return -1;
-	if (strcmp(remote, "any") && inet_pton(AF_INET6, remote, &p->remote) != 1)
+	if (strcmp(remote, "any") && prefix6_parse(remote, &p->remote, &p->remote_plen) < 0)
 		return -1;
 	p->port = (uint16_t)port;
 	p->id = (uint16_t)id;

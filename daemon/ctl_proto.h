@@ -19,7 +19,7 @@
  *   mapping proto=tcp ext_port=2525 int_addr=192.168.1.10 int_port=25 owner=static
  *           lease=permanent|SECONDS remote=any|ADDR packets=N bytes=N desc=TEXT
  *   pinhole proto=tcp addr=2001:db8:1::10 port=25 id=N owner=pcp
- *           lease=permanent|SECONDS remote=any|ADDR remote_port=N packets=N bytes=N desc=TEXT
+ *           lease=permanent|SECONDS remote=any|ADDR|ADDR/LEN remote_port=N packets=N bytes=N desc=TEXT
  *   status external_address=ADDR|none mappings=N mappings_static=N ...
  *          wan_address=ADDR|none public_address=ADDR|none
  *          public_source=stun:HOST:PORT|upstream:PROTOCOL|none behind_nat=yes|no
@@ -78,6 +78,7 @@ struct ctl_pinhole {
 	bool		permanent;
 	uint32_t	lease_left;
 	struct in6_addr	remote;		/* :: = any */
+	uint8_t		remote_plen;	/* 1..128 with a remote (128 one host) */
 	uint16_t	remote_port;	/* 0 = any */
 	uint64_t	packets, bytes;	/* inbound */
 	char		desc[128];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl_proto.h"
+#include "prefix6.h"
 
 #define DEFAULT_SOCKET "/run/portholed.sock"
 
@@ -100,7 +101,7 @@ print_pairs(const struct ctl_record *r)
 static int
 print_pinhole(const struct ctl_record *r)
 {
-	char a[INET6_ADDRSTRLEN], target[INET6_ADDRSTRLEN + 8], lease[24], remote[INET6_ADDRSTRLEN + 8];
+	char a[INET6_ADDRSTRLEN], target[INET6_ADDRSTRLEN + 8], lease[24], remote[PREFIX6_STRLEN + 8];
 	char ext[8], pk[24], by[24];
 	struct ctl_pinhole p;
 
@@ -114,11 +115,12 @@ print_pinhole(const struct ctl_record *r)
 		snprintf(lease, sizeof(lease), "%us", p.lease_left);
 	snprintf(remote, sizeof(remote), "any");
 	if (!IN6_IS_ADDR_UNSPECIFIED(&p.remote)) {
-		inet_ntop(AF_INET6, &p.remote, a, sizeof(a));
+		char prefix[PREFIX6_STRLEN];
+		prefix6_format(&p.remote, p.remote_plen, prefix, sizeof(prefix));
 		if (p.remote_port)
-			snprintf(remote, sizeof(remote), "[%s]:%u", a, p.remote_port);
+			snprintf(remote, sizeof(remote), "[%s]:%u", prefix, p.remote_port);
 		else
-			snprintf(remote, sizeof(remote), "%s", a);
+			snprintf(remote, sizeof(remote), "%s", prefix);
 	}
 	snprintf(ext, sizeof(ext), "%u", p.port);
 	snprintf(pk, sizeof(pk), "%llu", (unsigned long long)p.packets);

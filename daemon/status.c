@@ -6,7 +6,7 @@
  * the last page). IPv6 pinholes beside them, with the first page of
  * mappings and paged on their own (pinholes_total, pinholes_start,
  * pinholes_next_start): protocol, address, port, owner, lease_seconds,
- * remote_host, remote_port (0 = any), packets (inbound), bytes, unique_id,
+ * remote_host ("addr" or "addr/len" for a prefix), remote_port (0 = any), packets (inbound), bytes, unique_id,
  * description.
  */
 #include "status.h"
@@ -18,6 +18,7 @@
 
 #include "lease.h"
 #include "pinhole.h"
+#include "prefix6.h"
 #include "pubaddr.h"
 #include "sbuf.h"
 #include "stats.h"
@@ -93,7 +94,7 @@ html_pager(struct sbuf *d, const char *id, const char *label, const char *param,
 
 /* One pinhole's addresses as text, and its counters. */
 struct row6 {
-	char			 addr[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
+	char			 addr[INET6_ADDRSTRLEN], remote[PREFIX6_STRLEN];	/* "any" */
 	unsigned long long	 packets, bytes;
 };
 
@@ -101,7 +102,7 @@ static void
 row6_of(const struct pinhole *p, const struct lease_traffic *t, struct row6 *r)
 {
 	inet_ntop(AF_INET6, &p->int_addr, r->addr, sizeof(r->addr));
-	inet_ntop(AF_INET6, &p->remote, r->remote, sizeof(r->remote));
+	pinhole_remote_text(p, r->remote, sizeof(r->remote));
 	r->packets = t ? t->packets : 0;
 	r->bytes = t ? t->bytes : 0;
 }
@@ -129,7 +130,7 @@ pinholes_html(struct sbuf *d, size_t first)
 		else
 			sbuf_printf(d, "<td>permanent</td>");
 		sbuf_printf(d, "<td>%s</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td>",
-		    IN6_IS_ADDR_UNSPECIFIED(&p->remote) ? "any" : r.remote, r.packets, r.bytes);
+		    r.remote, r.packets, r.bytes);
 		sbuf_xml(d, p->desc);
 		sbuf_printf(d, "</td></tr>\n");
 	}

@@ -107,8 +107,8 @@ pinhole_round_trip(void **state)
 	struct ctl_pinhole p = {
 		.proto = "tcp", .addr = ip6("2001:db8:1::10"), .port = 25, .id = 65535,
 		.owner = "upnp", .permanent = false, .lease_left = 600,
-		.remote = ip6("2001:db8:ffff::2"), .remote_port = 4000, .packets = 7, .bytes = 700,
-		.desc = "UPnP pinhole",
+		.remote = ip6("2001:db8:ffff::2"), .remote_plen = 128, .remote_port = 4000,
+		.packets = 7, .bytes = 700, .desc = "UPnP pinhole",
 	}, back;
 	struct ctl_record r;
 	char line[CTL_LINE_MAX];
@@ -124,9 +124,19 @@ pinhole_round_trip(void **state)
 	assert_memory_equal(&back.remote, &p.remote, 16);
 	assert_int_equal(back.port, 25);
 	assert_int_equal(back.id, 65535);
+	assert_int_equal(back.remote_plen, 128);
 	assert_int_equal(back.remote_port, 4000);
 	assert_int_equal(back.lease_left, 600);
 	assert_string_equal(back.desc, p.desc);
+	/* a prefix filter goes as remote=ADDR/LEN and comes back with its length */
+	p.remote = ip6("2001:db8:ffff::");
+	p.remote_plen = 64;
+	assert_true(ctl_pinhole_format(&p, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " remote=2001:db8:ffff::/64 "));
+	assert_int_equal(ctl_record_split(line, &r), 0);
+	assert_int_equal(ctl_pinhole_parse(&r, &back), 0);
+	assert_memory_equal(&back.remote, &p.remote, 16);
+	assert_int_equal(back.remote_plen, 64);
 	/* a mapping record is not a pinhole, nor an IPv4 address a pinhole's */
 	assert_int_equal(ctl_mapping_parse(&r, &(struct ctl_mapping){ 0 }), -1);
 	assert_int_equal(ctl_record_split(bad, &r), 0);
