@@ -129,13 +129,43 @@ ip -n "$NS_MAIL" addr change $MAIL6/64 dev eth0 preferred_lft forever
 ip -n "$NS_MAIL" addr del $PRIV/64 dev eth0
 
 # --- G57: FILTER ---
-out=$(pcp6 "$NS_MAIL" -i 26 -l 600 -F $WAN2_6/128)
+out=$(pcp6 "$NS_MAIL" -i 26 -n $N1 -l 600 -F $WAN2_6/128)
 check_eq "G57 MAP with FILTER (one remote host) -> SUCCESS" SUCCESS "$(field result_name "$out")"
 check "G57 the filtered host reaches [$MAIL6]:26" reach "$NS_WAN2" $MAIL6 26
 check_not "G57 another WAN host does not" reach "$NS_WAN" $MAIL6 26
 check "nft: the filtered pinhole is in pin6r" in_set pin6r "$MAIL6 . tcp . 26 . $WAN2_6"
-check_eq "G57 FILTER with a /64 -> EXCESSIVE_REMOTE_PEERS (never widened)" \
-	EXCESSIVE_REMOTE_PEERS "$(result6 "$NS_MAIL" -i 2600 -l 600 -F 2001:db8:ffff::/64)"
+check_eq "G57 a second FILTER (a /64) on the filtered pinhole -> EXCESSIVE_REMOTE_PEERS" \
+	EXCESSIVE_REMOTE_PEERS "$(result6 "$NS_MAIL" -i 26 -n $N1 -l 600 -F 2001:db8:ffff::/64)"
+
+# --- G57: FILTER with a prefix: the WAN's /64 in, a host outside it not ---
+# wan2 gets a second address outside the WAN /64 (deprecated, so used only
+# where a check binds to it); the gateway routes it back.
+FAR6=2001:db8:fffe::3
+ip -n "$NS_WAN2" addr add $FAR6/64 dev eth0 nodad preferred_lft 0
+ip -n "$NS_GW" route add 2001:db8:fffe::/64 via $WAN2_6
+# reach_src NS SRC ADDR PORT: as reach, from source address SRC.
+reach_src() {
+	ip netns exec "$1" socat -T2 - "TCP6:[$3]:$4,connect-timeout=2,bind=[$2]" \
+		</dev/null 2>/dev/null | grep -q .
+}
+serve_tcp6 "$NS_MAIL" 2800
+serve_tcp6 "$NS_MAIL" 2801
+check_eq "G57 control: MAP without FILTER -> SUCCESS" SUCCESS "$(result6 "$NS_MAIL" -i 2801 -l 600)"
+check "G57 control: the host outside the WAN /64 ($FAR6) reaches an unfiltered pinhole" \
+	reach_src "$NS_WAN2" $FAR6 $MAIL6 2801
+out=$(pcp6 "$NS_MAIL" -i 2800 -l 600 -F 2001:db8:ffff::/64)
+check_eq "G57 MAP with FILTER 2001:db8:ffff::/64 -> SUCCESS" SUCCESS "$(field result_name "$out")"
+check "G57 a WAN host inside the prefix ($WAN6) reaches [$MAIL6]:2800" reach "$NS_WAN" $MAIL6 2800
+check "G57 another inside it ($WAN2_6) does too" reach_src "$NS_WAN2" $WAN2_6 $MAIL6 2800
+check_not "G57 the host outside the prefix ($FAR6) does not" reach_src "$NS_WAN2" $FAR6 $MAIL6 2800
+check "nft: the prefix pinhole is one range in pin6n" \
+	in_set pin6n "$MAIL6 . tcp . 2800 . 2001:db8:ffff::/64"
+check_match "G57 listed with its prefix" \
+	"^tcp +2800 +\[$MAIL6\]:2800 +pcp +[0-9]+s +2001:db8:ffff::/64 " "$(ph_ctl list)"
+check_match "G57 status.json names the prefix" \
+	'"port":2800,[^}]*"remote_host":"2001:db8:ffff::/64"' "$(http_get /status.json)"
+check_match "G57 the kernel counts what the prefix let in" \
+	"^tcp +2800 .* 2001:db8:ffff::/64 +[1-9][0-9]* " "$(ph_ctl list)"
 
 # --- G62: PEER over IPv6 opens the pinhole for one remote peer (address and port) ---
 # reach_from NS ADDR PORT SRCPORT: as reach, from source port SRCPORT.
@@ -175,6 +205,8 @@ check "portholed restarts" ph_start "$CONF"
 check_eq "kill -9 + restart: the same pinholes" "$before" \
 	"$(pinholes | awk '{ print $1, $2, $3, $4, $6 }')"
 check "kill -9 + restart: the WAN reaches [$MAIL6]:25 again" reach "$NS_WAN" $MAIL6 25
+check "G57 kill -9 + restart: the prefix pinhole still lets $WAN6 in" reach "$NS_WAN" $MAIL6 2800
+check_not "G57 kill -9 + restart: ... and still not $FAR6" reach_src "$NS_WAN2" $FAR6 $MAIL6 2800
 
 # --- G63: a restart judges restored pinholes again (rules, LAN prefixes), as mappings ---
 # inject ADDR ID: the 2700 pinhole's line again for ADDR (id ID), appended to the journal.
