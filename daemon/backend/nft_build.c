@@ -32,7 +32,7 @@
  * server sees the external address (RFC 4787 REQ-9, RFC 5382 REQ-8) and the
  * rule needs no change when the external address does.
  *
- * IPv6 pinholes (nothing translated) are elements of three counted sets and
+ * IPv6 pinholes (nothing translated) are elements of five counted sets and
  * one chain that marks what they let in (see nft_pinhole.c):
  *
  *   set pin6   { type ipv6_addr . inet_proto . inet_service; counter; }
@@ -509,7 +509,7 @@ table_queue(uint16_t type, uint16_t flags, const char *what)
 	nftnl_table_free(t);
 }
 
-/* The pinhole sets, their chain, and its three rules, most specific first. */
+/* The pinhole sets, their chain, and its five rules, most specific first. */
 static void
 build_pinholes(void)
 {

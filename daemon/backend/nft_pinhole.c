@@ -11,7 +11,7 @@
  *
  * A prefix's element is the range from the key with the prefix's first
  * address to the same key with its last (the interval sets' key end).
- * The internal end comes first in all three, so a counter dump names its
+ * The internal end comes first in all five, so a counter dump names its
  * pinhole by the same 24 bytes whatever the set. Adding or removing is one
  * batch of one element: one netlink round trip whatever the number held.
  */
