@@ -53,6 +53,7 @@ static struct pinhole		*by_id[MAX_IDS + 1];
 static uint64_t			 id_used[ID_WORDS];
 static struct pinhole		**dense;
 static size_t			 n_pinholes, dense_cap;
+static size_t			 n_prefix;	/* of them filtered to a prefix */
 static uint16_t			 last_id;
 static struct listener		 listeners[MAX_LISTENERS];
 static size_t			 n_listeners;
@@ -243,6 +244,13 @@ pinhole_reinstall(void)
 	return failed ? -EIO : 0;
 }
 
+/* Filtered to a remote prefix wider than one host (an interval set's). */
+static bool
+is_prefix(uint8_t plen)
+{
+	return plen > 0 && plen < 128;
+}
+
 static void
 unlink_pinhole(struct pinhole *p)
 {
@@ -256,6 +264,7 @@ unlink_pinhole(struct pinhole *p)
 		id_mark(p->id, NULL);
 	dense[p->dense_idx] = dense[--n_pinholes];
 	dense[p->dense_idx]->dense_idx = p->dense_idx;
+	n_prefix -= is_prefix(p->remote_plen);
 	host_adjust(&p->int_addr, 0, -1);
 	ev_timer_cancel(&p->expiry);
 }
@@ -297,6 +306,14 @@ remote_plen_of(const struct pinhole_req *req)
 	if (IN6_IS_ADDR_UNSPECIFIED(&req->remote))
 		return 0;
 	return req->remote_plen ? req->remote_plen : 128;
+}
+
+/* Room for one more prefix filter, when the change makes one. */
+static bool
+prefix_room(uint8_t old_plen, const struct pinhole_req *req)
+{
+	return !is_prefix(remote_plen_of(req)) || is_prefix(old_plen) ||
+	    n_prefix < PINHOLE_PREFIX_MAX;
 }
 
 void
@@ -347,6 +364,10 @@ update_pinhole(struct pinhole *p, const struct pinhole_req *req)
 
 	if (!desc)
 		return -ENOMEM;
+	if (!prefix_room(p->remote_plen, req)) {
+		strpool_put(desc);
+		return -ENOSPC;
+	}
 	if (moved) {
 		struct pinhole next = *p;
 		fill_from_req(&next, req);
@@ -357,6 +378,8 @@ update_pinhole(struct pinhole *p, const struct pinhole_req *req)
 			return -EIO;
 		}
 	}
+	n_prefix += is_prefix(remote_plen_of(req));
+	n_prefix -= is_prefix(p->remote_plen);
 	fill_from_req(p, req);
 	strpool_put(p->desc);
 	p->desc = desc;
@@ -439,7 +462,7 @@ pinhole_add(const struct pinhole_req *req, struct pinhole **out)
 	key = charge_key(&req->int_addr, &req->requester);
 	if (req->owner != OWNER_STATIC && max_per_host && lease_host_load(key) >= max_per_host)
 		return -EDQUOT;
-	if (n_pinholes >= max_pinholes)
+	if (n_pinholes >= max_pinholes || !prefix_room(0, req))
 		return -ENOSPC;
 	if (n_pinholes == dense_cap && grow_dense() < 0)
 		return -ENOMEM;
@@ -467,6 +490,7 @@ pinhole_add(const struct pinhole_req *req, struct pinhole **out)
 	id_mark(p->id, p);
 	p->dense_idx = (uint32_t)n_pinholes;
 	dense[n_pinholes++] = p;
+	n_prefix += is_prefix(p->remote_plen);
 	set_lifetime(p, req->lifetime);
 	notify(LEASE_ADDED, p);
 	if (out)
@@ -530,6 +554,12 @@ struct pinhole *
 pinhole_at(size_t idx)
 {
 	return idx < n_pinholes ? dense[idx] : NULL;
+}
+
+size_t
+pinhole_prefix_count(void)
+{
+	return n_prefix;
 }
 
 size_t

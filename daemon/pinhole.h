@@ -66,8 +66,18 @@ struct pinhole_backend {
 };
 
 #define PINHOLE_MAX_DEFAULT	4096
+/*
+ * Pinholes filtered to a remote prefix (wider than one host) at the most,
+ * gateway-wide: the kernel holds them in an interval set, where a change
+ * costs more the more it holds (tests/bench/RESULTS.md: 3 ms per add and
+ * delete at 100, 21 ms at 1,000). The bound keeps a change's cost bounded;
+ * one-host filters and unfiltered pinholes (hash sets) are not counted.
+ */
+#define PINHOLE_PREFIX_MAX	64
 
 int	 pinhole_init(const struct pinhole_backend *be, size_t max_pinholes);
+/* Pinholes held now whose filter is a remote prefix (PINHOLE_PREFIX_MAX). */
+size_t	 pinhole_prefix_count(void);
 void	 pinhole_fini(void);
 /* Put every pinhole back into the kernel (after our table was rebuilt). */
 int	 pinhole_reinstall(void);

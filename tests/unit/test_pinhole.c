@@ -337,6 +337,52 @@ ids_wrap_when_full(void **state)
 }
 
 /* The lease file's pinhole lines read back what was written; bad ones are refused. */
+/* Prefix filters (an interval set in the kernel) are bounded gateway-wide. */
+static void
+prefix_filters_bounded(void **state)
+{
+	struct pinhole_req r = req(IPPROTO_TCP, "2001:db8:1::10", 1, OWNER_PCP);
+	struct pinhole *first, *p;
+
+	(void)state;
+	pinhole_fini();
+	pinhole_init(&recorder, PINHOLE_PREFIX_MAX + 8);
+	r.remote = ip6("2001:db8:ffff::");
+	r.remote_plen = 64;
+	for (int i = 0; i < PINHOLE_PREFIX_MAX; i++) {
+		r.int_port = (uint16_t)(1000 + i);
+		assert_int_equal(pinhole_add(&r, i ? NULL : &first), 0);
+	}
+	assert_int_equal(pinhole_prefix_count(), PINHOLE_PREFIX_MAX);
+	r.int_port = 2000;
+	assert_int_equal(pinhole_add(&r, NULL), -ENOSPC);
+	/* one host, or no filter: a hash set's, not counted */
+	r.remote_plen = 128;
+	r.remote = ip6("2001:db8:ffff::7");
+	assert_int_equal(pinhole_add(&r, &p), 0);
+	r.int_port = 2001;
+	r.remote = in6addr_any;
+	r.remote_plen = 0;
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	/* a one-host pinhole may not widen to a prefix while full ... */
+	r.int_port = 2000;
+	r.remote = ip6("2001:db8:ffff::");
+	r.remote_plen = 64;
+	assert_int_equal(pinhole_add(&r, NULL), -ENOSPC);
+	assert_int_equal(p->remote_plen, 128);
+	/* ... a prefix pinhole may change its prefix, and removing one makes room */
+	r.int_port = 1000;
+	r.remote = ip6("2001:db8:fffe::");
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	assert_int_equal(first->remote_plen, 64);
+	assert_int_equal(pinhole_prefix_count(), PINHOLE_PREFIX_MAX);
+	pinhole_remove(first, LEASE_REMOVED);
+	assert_int_equal(pinhole_prefix_count(), PINHOLE_PREFIX_MAX - 1);
+	r.int_port = 2000;
+	assert_int_equal(pinhole_add(&r, NULL), 0);
+	assert_int_equal(pinhole_prefix_count(), PINHOLE_PREFIX_MAX);
+}
+
 static void
 lease_file_lines(void **state)
 {
@@ -472,6 +518,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(ids_asked_for_and_traffic, setup, teardown),
 		cmocka_unit_test_setup_teardown(ids_wrap_when_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(lease_file_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(prefix_filters_bounded, setup, teardown),
 		cmocka_unit_test(ipv6_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
