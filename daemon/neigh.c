@@ -230,19 +230,6 @@ neigh_compare(const struct in6_addr *requester, const struct in6_addr *other)
 	    NEIGH_SAME : NEIGH_OTHER;
 }
 
-enum neigh_verdict
-neigh_compare_wait(const struct in6_addr *requester, const struct in6_addr *other,
-    unsigned max_ms)
-{
-	enum neigh_verdict v = neigh_compare(requester, other);
-
-	for (unsigned waited = 0; v == NEIGH_UNKNOWN && waited < max_ms; waited += 10) {
-		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
-		v = neigh_compare(requester, other);
-	}
-	return v;
-}
-
 void
 neigh_fini(void)
 {

@@ -41,11 +41,6 @@ enum neigh_verdict {
 /* Does `other` have the link-layer address of `requester`? Never for
  * addresses the table does not know: that would trust anyone. */
 enum neigh_verdict neigh_compare(const struct in6_addr *requester, const struct in6_addr *other);
-/* The same, waiting up to max_ms for the probed addresses to resolve: for a
- * protocol whose clients do not retransmit (UPnP). It blocks; a LAN answers
- * neighbour solicitations in a millisecond or two. */
-enum neigh_verdict neigh_compare_wait(const struct in6_addr *requester,
-	    const struct in6_addr *other, unsigned max_ms);
 void	neigh_fini(void);
 
 #endif

@@ -215,12 +215,16 @@ do_control(struct MHD_Connection *c, int svc, struct http_req *rq)
 		return reply_fault(c, code);
 	}
 	sbuf_init(&b);
-	w = (struct soap_wait){ .may_wait = !rq->hold.over, .held_port = rq->hold.port };
+	w = (struct soap_wait){ .may_wait = !rq->hold.over, .may_wait_neigh = !rq->hold.neigh_over,
+				.held_port = rq->hold.port };
 	code = soap_dispatch((enum upnp_svc)svc,
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SOAPACTION"), &sr, &pa, &w, &b, &res);
-	if (code == SOAP_WAIT) {	/* the gateway in front decides: soap_hold.c */
+	if (code == SOAP_WAIT) {	/* the table or the gateway in front decides: soap_hold.c */
 		sbuf_free(&b);
-		soap_hold(&rq->hold, c, w.proto, w.port);
+		if (w.neigh)
+			soap_hold_neigh(&rq->hold, c);
+		else
+			soap_hold(&rq->hold, c, w.proto, w.port);
 		return MHD_YES;
 	}
 	log_debug("upnp: %s %s %s -> %d", peer, upnp_service((enum upnp_svc)svc)->control,
@@ -279,7 +283,7 @@ route(struct MHD_Connection *c, const char *url, const char *method, struct http
 		if ((svc = svc_by(url, true)) < 0)
 			return reply_empty(c, MHD_HTTP_NOT_FOUND);
 		/* A held request, resumed, was let in already. */
-		if (!rq->hold.deadline_ms && !rate_ok(c))
+		if (!soap_hold_was_held(&rq->hold) && !rate_ok(c))
 			return reply_empty(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 		return do_control(c, svc, rq);
 	}

@@ -32,7 +32,6 @@
 
 #define V2_MAX_LEASE	604800
 #define LIST_MAX	1000	/* entries in one GetListOfPortMappings answer */
-#define NEIGH_WAIT_MS	100	/* UPnP clients do not retry: let neighbour discovery finish */
 
 struct act {
 	enum upnp_svc		 svc;
@@ -188,21 +187,25 @@ add_entry(struct act *a, const struct lease *l, bool with_key)
 /*
  * Is addr the caller's own address? A caller on IPv6 has none here: addr is
  * its own when the neighbour table gives it the caller's link-layer address.
- * wait: let an address the table does not know resolve first (for the one
- * address a mapping is asked for; a walk of the table does not wait).
+ * wait: an address the table does not know yet may be waited for (for the
+ * one address a mapping is asked for; a walk of the table does not wait):
+ * then -1, and the action answers SOAP_WAIT (soap_neigh). Else 1 or 0.
  */
-static bool
+static int
 is_callers(struct act *a, struct in_addr addr, bool wait)
 {
+	enum neigh_verdict v;
 	struct in6_addr m;
 
 	if (IN6_IS_ADDR_V4MAPPED(a->peer6) || addr.s_addr == INADDR_ANY)
 		return addr.s_addr == a->peer.s_addr;
 	if (addr.s_addr != a->asked.s_addr) {
 		pcp_v4mapped(addr, m.s6_addr);
+		v = soap_neigh(a->peer6, &m, wait ? a->wait : NULL);
+		if (v == NEIGH_UNKNOWN)
+			return -1;
 		a->asked = addr;
-		a->asked_same = (wait ? neigh_compare_wait(a->peer6, &m, NEIGH_WAIT_MS) :
-		    neigh_compare(a->peer6, &m)) == NEIGH_SAME;
+		a->asked_same = v == NEIGH_SAME;
 	}
 	return a->asked_same;
 }
@@ -213,7 +216,7 @@ may_touch(struct act *a, const struct lease *l)
 {
 	if (l->owner == OWNER_STATIC)
 		return false;
-	return !upnp_st.cfg->secure_mode || is_callers(a, l->int_addr, false);
+	return !upnp_st.cfg->secure_mode || is_callers(a, l->int_addr, false) == 1;
 }
 
 /* --- adding --------------------------------------------------------------- */
@@ -268,8 +271,12 @@ authorize_client(struct act *a, const struct add_args *x)
 	a->res.l4proto = x->proto;
 	a->res.ext_port = x->ext;
 	a->res.client = x->client;
-	if (!IN6_IS_ADDR_V4MAPPED(a->peer6))	/* else requester = peer (soap_dispatch) */
-		a->requester = is_callers(a, x->client, true) ? x->client : a->peer;
+	if (!IN6_IS_ADDR_V4MAPPED(a->peer6)) {	/* else requester = peer (soap_dispatch) */
+		int mine = is_callers(a, x->client, true);
+		if (mine < 0)
+			return SOAP_WAIT;	/* nothing changed yet: asked again shortly */
+		a->requester = mine ? x->client : a->peer;
+	}
 	if (secure && x->client.s_addr != a->requester.s_addr)
 		return refuse(a, a->ver == 2 ? UPNP_NOT_AUTHORIZED : UPNP_CONFLICT,
 		    REFUSED_THIRD_PARTY);
@@ -530,7 +537,7 @@ do_delete_range(struct act *a)
 		if (!l || !may_touch(a, l))
 			continue;
 		/* NewManage=0, or no right to manage others: the caller's own only. */
-		if ((!r.manage || upnp_st.cfg->secure_mode) && !is_callers(a, l->int_addr, false))
+		if ((!r.manage || upnp_st.cfg->secure_mode) && is_callers(a, l->int_addr, false) != 1)
 			continue;
 		lease_remove(l, LEASE_REMOVED);
 		n++;
@@ -581,7 +588,7 @@ do_get_list(struct act *a)
 	    "http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd\">");
 	for (unsigned p = r.start; p <= r.end && n < want; p++) {
 		struct lease *l = lease_find(r.proto, (uint16_t)p);
-		if (!l || (!r.manage && !is_callers(a, l->int_addr, false)))
+		if (!l || (!r.manage && is_callers(a, l->int_addr, false) != 1))
 			continue;
 		list_entry(&list, l);
 		n++;
@@ -844,7 +851,7 @@ run_action(struct act *a)
 	/* Answer in the namespace asked in: a v1 client may call a v2 service. */
 	snprintf(a->type, sizeof(a->type), "%s", a->rq->service);
 	if (a->svc == SVC_V6FC1)
-		return soap_pinhole_action(a->rq, a->type, a->peer6, a->out);
+		return soap_pinhole_action(a->rq, a->type, a->peer6, a->wait, a->out);
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if ((actions[i].svcs & 1u << a->svc) && strcmp(actions[i].name, a->rq->action) == 0)
 			return actions[i].fn(a);

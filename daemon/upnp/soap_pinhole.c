@@ -34,12 +34,12 @@
 #define LEASE_MAX	86400
 #define PROTO_ANY	65535
 #define DESC_UPNP6	"UPnP pinhole"
-#define NEIGH_WAIT_MS	100	/* UPnP clients do not retry: let neighbour discovery finish */
 
 struct call {
 	const struct soap_req	*rq;
 	const char		*type;
 	struct in6_addr		 peer;		/* IPv4 peers as ::ffff:a.b.c.d */
+	struct soap_wait	*wait;		/* NULL: the answer cannot wait */
 	struct sbuf		*out;
 };
 
@@ -68,21 +68,26 @@ arg_addr(const struct call *c, const char *name, bool *any, struct in6_addr *a)
 	return *any || inet_pton(AF_INET6, s, a) == 1 ? 0 : 402;
 }
 
-/* The caller is the host of addr (or secure_mode is off). */
-static bool
+/* Is the caller the host of addr (or is secure_mode off)? NEIGH_UNKNOWN
+ * while the table is still resolving it and the answer may wait. */
+static enum neigh_verdict
 same_host(const struct call *c, const struct in6_addr *addr)
 {
 	if (!upnp_st.cfg->secure_mode || memcmp(&c->peer, addr, sizeof(*addr)) == 0)
-		return true;
-	return neigh_compare_wait(&c->peer, addr, NEIGH_WAIT_MS) == NEIGH_SAME;
+		return NEIGH_SAME;
+	return soap_neigh(&c->peer, addr, c->wait);
 }
 
 static int
 authorize(const struct call *c, const struct in6_addr *addr, uint16_t port)
 {
+	enum neigh_verdict v;
+
 	if (!lan6_prefix_of(addr, 0) || lan6_is_own(addr) || !pinhole_addr_ok(addr))
 		return 606;
-	switch (policy_check6(&upnp_st.cfg->policy, port, addr, same_host(c, addr))) {
+	if ((v = same_host(c, addr)) == NEIGH_UNKNOWN)
+		return SOAP_WAIT;	/* nothing changed yet: asked again shortly */
+	switch (policy_check6(&upnp_st.cfg->policy, port, addr, v == NEIGH_SAME)) {
 	case POLICY_ALLOW:
 		return 0;
 	default:
@@ -219,7 +224,7 @@ add_pinhole(struct call *c)
 	return 0;
 }
 
-/* The pinhole UniqueID names, if the caller may touch it: 0, 704 or 606. */
+/* The pinhole UniqueID names, if the caller may touch it: 0, 704, 606 or SOAP_WAIT. */
 static int
 by_id(const struct call *c, struct pinhole **out)
 {
@@ -230,9 +235,16 @@ by_id(const struct call *c, struct pinhole **out)
 		return rc;
 	if (!(*out = pinhole_find_id((uint16_t)id)))
 		return 704;
-	if ((*out)->owner == OWNER_STATIC || !same_host(c, &(*out)->int_addr))
+	if ((*out)->owner == OWNER_STATIC)
 		return 606;
-	return 0;
+	switch (same_host(c, &(*out)->int_addr)) {
+	case NEIGH_SAME:
+		return 0;
+	case NEIGH_UNKNOWN:
+		return SOAP_WAIT;
+	default:
+		return 606;
+	}
 }
 
 static int
@@ -310,7 +322,7 @@ check_working(struct call *c)
 
 int
 soap_pinhole_action(const struct soap_req *rq, const char *svc_type, const struct in6_addr *peer,
-    struct sbuf *out)
+    struct soap_wait *w, struct sbuf *out)
 {
 	static const struct { const char *name; int (*fn)(struct call *c); } actions[] = {
 		{ "GetFirewallStatus", get_status },
@@ -321,7 +333,7 @@ soap_pinhole_action(const struct soap_req *rq, const char *svc_type, const struc
 		{ "GetPinholePackets", get_packets },
 		{ "CheckPinholeWorking", check_working },
 	};
-	struct call c = { rq, svc_type, *peer, out };
+	struct call c = { rq, svc_type, *peer, w, out };
 
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (strcmp(actions[i].name, rq->action) == 0)

@@ -16,7 +16,7 @@
  * ssdp.c (SSDP sockets and answering), ssdp6.c (the IPv6 socket), describe.c (xml/ templates), http.c (libmicrohttpd),
  * http_req.c (the HTTP glue's decisions, pure),
  * soap.c (SOAP parse/format, pure), soap_actions.c (actions -> lease table),
- * soap_hold.c (answers held for the gateway in front),
+ * soap_hold.c (answers held for the gateway in front or the neighbour table),
  * soap_pinhole.c (WANIPv6FirewallControl:1 -> pinhole table),
  * gena_msg.c (GENA header parsing, pure), gena.c (subscriptions, NOTIFY),
  * wanif.c (WAN interface counters and link state).
@@ -33,6 +33,7 @@
 
 #include "event.h"
 #include "frontend.h"
+#include "neigh.h"
 #include "sbuf.h"
 
 #define UPNP_UUID_LEN		36	/* 8-4-4-4-12 hex digits */
@@ -237,23 +238,34 @@ enum upnp_error {
 #undef UPNP_ERROR_ENUM
 };
 
-/* soap_hold.c: SOAP answers held until the gateway in front answers */
+/* soap_hold.c: SOAP answers held until the gateway in front answers, or
+ * until the neighbour table knows an address the action asks about */
 #define SOAP_HOLD_MS	4000	/* in all; miniupnpc gives up after 5 s */
+#define NEIGH_HOLD_MS	100	/* UPnP clients do not retry: let neighbour discovery finish */
+#define NEIGH_STEP_MS	10	/* how often the table is asked meanwhile */
 struct soap_hold {
-	struct ev_timer	 timer;		/* first: the deadline */
+	struct ev_timer	 timer;		/* first: the deadline, or the next look */
 	struct soap_hold *next;		/* in the list of holds, while held */
 	void		*conn;		/* the suspended MHD connection */
-	uint64_t	 deadline_ms;	/* 0 until first held */
+	uint64_t	 deadline_ms;	/* 0 until first held for the gateway in front */
+	uint64_t	 neigh_deadline_ms; /* 0 until first held for the neighbour table */
 	uint8_t		 proto;		/* what the gateway in front is asked */
 	uint16_t	 port;
 	bool		 held;		/* suspended now */
+	bool		 for_neigh;	/* held now for the table, not the gateway in front */
 	bool		 over;		/* the wait is over: answer without one */
+	bool		 neigh_over;	/* the table's wait is over: decide with what it says */
 };
 struct MHD_Connection;
 /* Suspends c until the gateway in front answers (proto, port) or the wait
  * (SOAP_HOLD_MS from the first hold) is over; libmicrohttpd then calls the
  * handler again, and h->over says whether it may wait once more. */
 void	 soap_hold(struct soap_hold *h, struct MHD_Connection *c, uint8_t proto, uint16_t port);
+/* Suspends c for NEIGH_STEP_MS, so the action asks the neighbour table
+ * again; h->neigh_over once NEIGH_HOLD_MS from the first such hold passed. */
+void	 soap_hold_neigh(struct soap_hold *h, struct MHD_Connection *c);
+/* Was this request held before (it was let in then)? */
+bool	 soap_hold_was_held(const struct soap_hold *h);
 void	 soap_hold_forget(struct soap_hold *h);	/* the request is gone */
 void	 soap_hold_release_all(void);		/* before libmicrohttpd stops */
 void	 soap_hold_init(void);
@@ -306,14 +318,26 @@ void	 soap_init(void);
  * to wait for; the caller holds the answer and dispatches the same request
  * again when that is answered, with w->held_port set to w->port, and
  * without may_wait once the wait is over (then 501, the mapping removed).
+ * Before that, an action from a caller on IPv6 may need the neighbour table
+ * to know an address it is still resolving: with w->may_wait_neigh,
+ * SOAP_WAIT with w->neigh set, nothing changed yet; the caller dispatches
+ * the same request again shortly, and without may_wait_neigh once that
+ * wait is over (an address still unknown is then not the caller's).
  */
 #define SOAP_WAIT	1	/* not a UPnP code: hold the answer */
 struct soap_wait {
 	bool		 may_wait;	/* in: the answer can be held back */
+	bool		 may_wait_neigh; /* in: ... for the neighbour table */
 	uint16_t	 held_port;	/* in: the port waited for before (AddAnyPortMapping) */
-	uint8_t		 proto;		/* out, with SOAP_WAIT */
+	bool		 neigh;		/* out, with SOAP_WAIT: for the neighbour table */
+	uint8_t		 proto;		/* out, with SOAP_WAIT and !neigh */
 	uint16_t	 port;
 };
+/* The neighbour table's verdict (neigh.h) on requester and other. One it
+ * does not know yet: NEIGH_UNKNOWN with w->neigh set when w may wait for it
+ * (the action answers SOAP_WAIT), otherwise NEIGH_OTHER. */
+enum neigh_verdict soap_neigh(const struct in6_addr *requester, const struct in6_addr *other,
+	    struct soap_wait *w);
 struct request_result;
 /* peer: IPv4 as ::ffff:a.b.c.d. A peer on IPv6 has no IPv4 address of its own here:
  * to WANIPConnection its own are those the neighbour table gives its link-layer
@@ -323,9 +347,10 @@ struct request_result;
 int	 soap_dispatch(enum upnp_svc svc, const char *soapaction, const struct soap_req *rq,
 	    const struct in6_addr *peer, struct soap_wait *w, struct sbuf *out,
 	    struct request_result *res);
-/* soap_pinhole.c: a WANIPv6FirewallControl:1 action; 0 or a UPnP error code. */
+/* soap_pinhole.c: a WANIPv6FirewallControl:1 action; 0, a UPnP error code, or
+ * SOAP_WAIT for the neighbour table (as soap_dispatch; w may be NULL). */
 int	 soap_pinhole_action(const struct soap_req *rq, const char *svc_type,
-	    const struct in6_addr *peer, struct sbuf *out);
+	    const struct in6_addr *peer, struct soap_wait *w, struct sbuf *out);
 /* Service type string "urn:schemas-upnp-org:service:NAME:VER". */
 void	 upnp_service_type(enum upnp_svc svc, char *buf, size_t len);
 
