@@ -5,7 +5,8 @@
 # G65 a control point on IPv6 calling WANIPConnection maps for its own IPv4
 #     address (the neighbour table says it is the same host), not another's;
 # G66 rate_limit and max_per_host count an IPv6 host by its link-layer
-#     address, not by its /64, and share the quota with its IPv4 address.
+#     address, not by its /64, and share the quota with its IPv4 address;
+# and the wait for the neighbour table parks the request, not the daemon.
 # Every NOTIFY is received by a listener on the LAN host; every mapping and
 # pinhole is checked with real TCP from the WAN.
 . "$(dirname "$0")/../lib.sh"
@@ -245,3 +246,123 @@ check "G66 ... its privacy address shares the budget: $ok answered of 12, at mos
 check_match "G66 control: ws, on the same /64, is answered ($ws)" 200 "$ws"
 hup_with ""
 check "G66 the daemon is still running" ph_alive
+
+# --- the neighbour wait parks the request, not the event loop ----------------
+# N calls over IPv6 from the mail server, by turns AddPortMapping for an IPv4
+# address and AddPinhole for an IPv6 one that nobody on the LAN has: the
+# neighbour table cannot resolve them, so each waits its 100 ms for the table
+# (UPnP clients do not retry) and is then refused (606: not the caller's own
+# address, on either service). The calls come on separate connections, all
+# connected first and then sent at once, so the daemon has them all in hand
+# together; the mail server binds four addresses of its own (HTTP takes 6
+# connections per address). Meanwhile ws asks NAT-PMP for the external
+# address, question after question, until every call is answered. A daemon
+# whose event loop the waits held (10 ms sleeps) answered the calls one
+# after another, the last after N x 100 ms, and ws only between them (mostly
+# after all of them); parked, the waits run side by side and ws is answered
+# at once.
+N=20
+EXTRA6=(2001:db8:1::7e57:20 2001:db8:1::7e57:21 2001:db8:1::7e57:22 2001:db8:1::7e57:23)
+for a in "${EXTRA6[@]}"; do in_mail ip addr add $a/64 dev eth0 nodad; done
+in_mail ip addr del $MAIL6/64 dev eth0	# the stable address stays the usual source
+in_mail ip addr add $MAIL6/64 dev eth0 nodad
+# parked_wait: prints "natpmp=N natpmp_worst_ms=T answered=N refused606=N min_ms=T
+# max_ms=T" (the calls' times from sending them; NAT-PMP's from each question).
+parked_wait() {
+	in_mail /usr/bin/python3 - "$GW_LAN6" "$HTTP_PORT" "$GW_LAN_IP" "/run/netns/$NS_WS" "$N" \
+		"$IPC2_URL" "$IPC2" "${EXTRA6[@]}" <<'PY'
+import ctypes, os, re, select, socket, struct, sys, time
+gw6, port, gw4, ws_ns, n, url, svc = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], sys.argv[7]
+srcs = sys.argv[8:]
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+def enter(fd):
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        sys.exit("setns: %s" % os.strerror(ctypes.get_errno()))
+# ws's NAT-PMP socket, made in ws's namespace; the rest from the mail server's.
+mail_ns = os.open("/proc/self/ns/net", os.O_RDONLY)
+enter(os.open(ws_ns, os.O_RDONLY))
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.connect((gw4, 5351))
+enter(mail_ns)
+# Even calls AddPortMapping for an IPv4 address, odd ones AddPinhole for an
+# IPv6 one: nobody on the LAN has either.
+def request(i):
+    if i % 2 == 0:
+        u, v, act = url, svc, "AddPortMapping"
+        args = ("<NewRemoteHost></NewRemoteHost><NewExternalPort>%d</NewExternalPort>"
+                "<NewProtocol>TCP</NewProtocol><NewInternalPort>%d</NewInternalPort>"
+                "<NewInternalClient>192.168.77.%d</NewInternalClient><NewEnabled>1</NewEnabled>"
+                "<NewPortMappingDescription>parked</NewPortMappingDescription>"
+                "<NewLeaseDuration>600</NewLeaseDuration>") % (4000 + i, 4000 + i, 200 + i)
+    else:
+        u, v, act = "/ctl/IP6FCtl", "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1", "AddPinhole"
+        args = ("<RemoteHost></RemoteHost><RemotePort>0</RemotePort>"
+                "<InternalClient>2001:db8:1::e0:%d</InternalClient><InternalPort>%d</InternalPort>"
+                "<Protocol>6</Protocol><LeaseTime>600</LeaseTime>") % (i, 4000 + i)
+    body = ('<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+            's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>'
+            '<u:%s xmlns:u="%s">%s</u:%s></s:Body></s:Envelope>') % (act, v, args, act)
+    return ("POST %s HTTP/1.1\r\nHOST: [%s]:%d\r\nCONTENT-TYPE: text/xml; charset=\"utf-8\"\r\n"
+            "SOAPACTION: \"%s#%s\"\r\nCONTENT-LENGTH: %d\r\nCONNECTION: close\r\n\r\n%s"
+            % (u, gw6, port, v, act, len(body), body)).encode()
+conns = []
+for i in range(n):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.bind((srcs[i % len(srcs)], 0))
+    s.settimeout(5)
+    s.connect((gw6, port))
+    conns.append(s)
+reqs = [request(i) for i in range(n)]
+time.sleep(0.3)			# every connection accepted and idle
+t0 = time.monotonic()
+for s in range(n):
+    conns[s].sendall(reqs[s])
+# ws asks NAT-PMP (external address) again and again, one question at a time,
+# until every call is answered; the slowest answer counts.
+left = {s.fileno(): [s, b""] for s in conns}
+done, probes, worst = [], 0, 0.0
+udp.send(struct.pack("!BB", 0, 0))
+asked = time.monotonic()
+while (left or asked) and time.monotonic() - t0 < 15:
+    socks = [v[0] for v in left.values()] + ([udp] if asked else [])
+    ready, _, _ = select.select(socks, [], [], 1)
+    now = time.monotonic()
+    for s in ready:
+        if s is udp:
+            udp.recv(64)
+            probes += 1
+            worst = max(worst, now - asked)
+            asked = None
+            if left:
+                time.sleep(0.002)	# a question every few ms is plenty
+                udp.send(struct.pack("!BB", 0, 0))
+                asked = time.monotonic()
+            continue
+        d = s.recv(65536)
+        if d:
+            left[s.fileno()][1] += d
+            continue
+        done.append(((now - t0) * 1000, left.pop(s.fileno())[1]))
+        s.close()
+codes = [re.search(rb"<errorCode>(\d+)</errorCode>", b) for _, b in done]
+times = [t for t, _ in done] or [-1]
+print("natpmp=%d natpmp_worst_ms=%d answered=%d refused606=%d min_ms=%d max_ms=%d" % (
+      probes, worst * 1000 if not asked else -1, len(done),
+      sum(1 for c in codes if c and c.group(1) == b"606"), min(times), max(times)))
+PY
+}
+R=$(parked_wait)
+echo "# $R"
+val() { sed -n "s/.*\b$1=\(-\?[0-9]*\).*/\1/p" <<<"$R"; }
+check_eq "parked: all $N AddPortMapping/AddPinhole for unresolvable addresses answered, each 606" "$N $N" \
+	"$(val answered) $(val refused606)"
+# (the daemon's clock counts whole milliseconds: 100 ms can end 99.x ms later)
+check "parked: ... none before its 100 ms wait for the neighbour table ($(val min_ms) ms first)" \
+	test "$(val min_ms)" -ge 99
+check "parked: ... all within $(val max_ms) ms, under 1000 (one after another: at least $N x 100)" \
+	test "$(val max_ms)" -lt 1000
+check "parked: ws's NAT-PMP answered $(val natpmp) times meanwhile, the slowest in $(val natpmp_worst_ms) ms, under 500" \
+	test "$(val natpmp)" -ge 1 -a "$(val natpmp_worst_ms)" -ge 0 -a "$(val natpmp_worst_ms)" -lt 500
+check_eq "parked: ... nothing was mapped or opened" "" "$(ph_ctl list | grep -E ':40[01][0-9] ')"
+check "parked: the daemon is still running" ph_alive
