@@ -69,6 +69,8 @@ teardown(void **state)
 
 /* What the last dispatched action reported. */
 static struct request_result last;
+/* How call() lets the answer wait (NULL: never, as a fuzzer). */
+static struct soap_wait *call_wait;
 
 /* Build an envelope around ACTION with ARGS, parse it and dispatch it. */
 static int
@@ -91,7 +93,7 @@ call(enum upnp_svc svc, const char *ns, const char *action, const char *args,
 	if (rc)
 		return rc;
 	sbuf_init(&out);
-	rc = soap_dispatch(svc, NULL, &rq, &from, NULL, &out, &last);
+	rc = soap_dispatch(svc, NULL, &rq, &from, call_wait, &out, &last);
 	if (resp)
 		*resp = sbuf_take(&out, NULL);
 	else
@@ -472,6 +474,33 @@ ipv6_caller(void **state)
 	cfg.secure_mode = true;
 }
 
+/* The same question where the answer may wait (http.c): the table does not
+ * know the address yet, so the action asks to be run again (SOAP_WAIT, for
+ * the table) having changed nothing; once that wait is over, 606 as above. */
+static void
+ipv6_caller_waits(void **state)
+{
+	struct soap_wait w = { .may_wait = true, .may_wait_neigh = true };
+	const char *me = "2001:db8:1::10";
+
+	(void)state;
+	call_wait = &w;
+	assert_int_equal(add(SVC_WANIPC2, "3001", "TCP", "3001", MAIL, "0", me), SOAP_WAIT);
+	assert_true(w.neigh);
+	assert_int_equal(lease_count(), 0);
+	w = (struct soap_wait){ .may_wait = true };
+	assert_int_equal(add(SVC_WANIPC2, "3001", "TCP", "3001", MAIL, "0", me), 606);
+	assert_false(w.neigh);
+	assert_int_equal(last.why, REFUSED_THIRD_PARTY);
+	assert_int_equal(lease_count(), 0);
+	/* A caller on IPv4 is its own address without the table: no wait. */
+	w = (struct soap_wait){ .may_wait = true, .may_wait_neigh = true };
+	assert_int_equal(add(SVC_WANIPC2, "3000", "TCP", "3000", MAIL, "0", MAIL), 0);
+	assert_false(w.neigh);
+	assert_int_equal(lease_count(), 1);
+	call_wait = NULL;
+}
+
 /* --- GENA headers ------------------------------------------------------------- */
 
 static const char *
@@ -569,6 +598,7 @@ main(void)
 		cmocka_unit_test(fault_text),
 		cmocka_unit_test_setup_teardown(add_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipv6_caller, setup, teardown),
+		cmocka_unit_test_setup_teardown(ipv6_caller_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(results_name_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(policy_denies, setup, teardown),
 		cmocka_unit_test_setup_teardown(add_any, setup, teardown),

@@ -29,6 +29,7 @@
 static struct config cfg;
 static struct policy_rule rules[2];
 static struct in6_addr peer;	/* the control point calling */
+static struct soap_wait *call_wait;	/* how call() lets the answer wait (NULL: never) */
 
 static int
 setup(void **state)
@@ -82,7 +83,7 @@ call(const char *action, const char *args, char **resp)
 	if ((rc = soap_parse(body, strlen(body), &rq)) != 0)
 		return rc;
 	sbuf_init(&out);
-	rc = soap_dispatch(SVC_V6FC1, NULL, &rq, &peer, NULL, &out, NULL);
+	rc = soap_dispatch(SVC_V6FC1, NULL, &rq, &peer, call_wait, &out, NULL);
 	if (resp)
 		*resp = sbuf_take(&out, NULL);
 	else
@@ -195,6 +196,35 @@ g59_ipv6_peer(void **state)
 	assert_int_equal(pinhole_count(), 1);
 }
 
+/* The same where the answer may wait (http.c): the table does not know
+ * 2001:db8:1::20 yet, so AddPinhole and DeletePinhole ask to be run again
+ * (SOAP_WAIT, for the table) having changed nothing; after the wait, 606. */
+static void
+g59_waits_for_the_table(void **state)
+{
+	struct soap_wait w = { .may_wait = true, .may_wait_neigh = true };
+	struct in6_addr mail = ip6(MAIL6);
+	struct pinhole *p;
+
+	(void)state;
+	cfg.secure_mode = true;
+	peer = mail;
+	assert_int_equal(add("", "0", MAIL6, "2525", "6", "600", NULL), 0);	/* its own: no wait */
+	assert_non_null(p = pinhole_find(IPPROTO_TCP, &mail, 2525));
+	call_wait = &w;
+	assert_int_equal(add("", "0", "2001:db8:1::20", "2525", "6", "600", NULL), SOAP_WAIT);
+	assert_true(w.neigh);
+	assert_int_equal(pinhole_count(), 1);
+	peer = ip6("2001:db8:1::20");
+	w = (struct soap_wait){ .may_wait_neigh = true };
+	assert_int_equal(by_id("DeletePinhole", p->id, "", NULL), SOAP_WAIT);
+	assert_int_equal(pinhole_count(), 1);
+	w = (struct soap_wait){ 0 };
+	assert_int_equal(by_id("DeletePinhole", p->id, "", NULL), 606);
+	assert_int_equal(pinhole_count(), 1);
+	call_wait = NULL;
+}
+
 int
 main(void)
 {
@@ -202,6 +232,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(g58_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(g58_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(g59_ipv6_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(g59_waits_for_the_table, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
