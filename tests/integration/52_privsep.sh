@@ -112,18 +112,20 @@ LAB_PIDS+=(${child:-})
 # Under user= a client is answered when the child's checks pass; the parent
 # puts the change into the kernel about 1 ms later (portholed(8)). A probe
 # sent in that moment would meet no mapping, so each waits for the element.
-in_kernel() { in_gw nft list map inet porthole fwd4 2>/dev/null | grep -qw "$1"; }
+mapped_in_kernel() { in_gw nft list map inet porthole fwd4 2>/dev/null | grep -qw "$1"; }
+unmapped_in_kernel() { ! mapped_in_kernel "$1"; }
 check "portholectl adds a mapping" ph_ctl add tcp 2525 $MAIL_IP 25 0 smtp
-check "... in the kernel a moment later" wait_until 20 in_kernel 2525
+check "... in the kernel a moment later" wait_until 20 mapped_in_kernel 2525
 check_eq "... the WAN host reaches the mail host through it" "$WAN_IP" \
 	"$(probe_tcp "$NS_WAN" $EXT_IP 2525)"
 serve_tcp "$NS_MAIL" 587
 out=$(in_mail natpmpc -g $GW_LAN_IP -a 7587 587 tcp 600 2>&1)
 check_match "NAT-PMP maps tcp 7587 -> mail:587" "Mapped public port 7587 " "$out"
-check "... in the kernel a moment later" wait_until 20 in_kernel 7587
+check "... in the kernel a moment later" wait_until 20 mapped_in_kernel 7587
 check_eq "... the WAN host reaches it" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 7587)"
 check_match "the counters come back through the parent" "2525 .*$MAIL_IP:25" "$(ph_ctl list)"
 check "a mapping is removed" ph_ctl del tcp 7587
+check "... gone from the kernel a moment later" wait_until 20 unmapped_in_kernel 7587
 check_not "... and no longer carries traffic" probe_tcp "$NS_WAN" $EXT_IP 7587
 
 # --- nft flush ruleset: the parent notices, the child re-sends its leases ---
@@ -200,6 +202,7 @@ check_eq "... one line for each of the five" 5 "$(grep -c 'privsep: refused mapp
 check_absent "none of them reached the kernel" "2222" in_gw nft list table inet porthole
 check "the parent still serves: a good mapping after the refusals" \
 	ph_ctl add tcp 2527 $MAIL_IP 25
+check "... in the kernel a moment later" wait_until 20 mapped_in_kernel 2527
 check_eq "... carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2527)"
 
 # --- an add the kernel refuses after the child granted it: the lease goes ---
@@ -222,6 +225,7 @@ check_match "the control: the table is rebuilt with the other leases" "2527" \
 	"$(in_gw nft list map inet porthole fwd4 2>&1)"
 check_absent "... but not the dropped one" "2530" in_gw nft list map inet porthole fwd4
 check "the same add again" ph_ctl add tcp 2530 $MAIL_IP 25
+check "... in the kernel a moment later" wait_until 20 mapped_in_kernel 2530
 check_eq "... now carries traffic" "$WAN_IP" "$(probe_tcp "$NS_WAN" $EXT_IP 2530)"
 
 # --- a burst: the child holds its changes a moment, the parent makes one
