@@ -89,17 +89,22 @@ LL=$(ip -n "$NS_MAIL" -6 -o addr show dev eth0 scope link)
 echo "  the client's IPv6 link-local address: $(awk '{print $4, $5, $6, $7, $8}' <<<"$LL")"
 check "the client has a usable IPv6 link-local address (libupnp binds it)" \
 	bash -c "grep -q 'inet6 fe80::' <<<'$LL' && ! grep -qE 'tentative|dadfailed' <<<'$LL'"
+# libupnp binds its own server to the host's address on port 49152 (or the
+# next free one), which lies inside Linux's ephemeral range: a connection
+# the mail host made earlier in this script may hold that port. Those ports
+# are kept out of the ephemeral range on the mail host.
+ip netns exec "$NS_MAIL" sysctl -qw net.ipv4.ip_local_reserved_ports=49152-49199
 # libupnp_diagnose: what stood in libupnp's way when UpnpInit2 failed: the
-# mail host's addresses, its UDP sockets, and the binds libupnp tried.
+# mail host's addresses, its sockets, and the binds libupnp tried.
 libupnp_diagnose() {
 	echo "    the mail host's addresses:"
 	ip -n "$NS_MAIL" -o addr show | sed 's/^/      /'
-	echo "    its UDP sockets:"
-	in_mail ss -uanp | sed 's/^/      /'
+	echo "    its sockets:"
+	in_mail ss -tuanp | sed 's/^/      /'
 	if command -v strace >/dev/null; then
 		echo "    libupnp's failed binds:"
 		in_mail strace -f -e trace=bind timeout 20 "$BIN/tests/libupnp_search" eth0 2 $IGD1 2>&1 |
-			grep -E '^(\[pid +[0-9]+\] )?bind\(.*= -1' | sed -E 's/^\[pid +[0-9]+\] //; s/htons\([0-9]+\)/htons(N)/' |
+			grep -E '^(\[pid +[0-9]+\] )?bind\(.*= -1' | sed -E 's/^\[pid +[0-9]+\] //' |
 			sort | uniq -c | head -5 | sed 's/^/      /'
 	fi
 }
