@@ -613,6 +613,10 @@ probe_tcp6() {
 	ip netns exec "$1" socat -T2 - "TCP6:[$2]:$3,connect-timeout=2" </dev/null 2>/dev/null
 }
 probe_udp6() { probe_udp_to "$1" "UDP6:[$2]:$3"; }
+# reach6 NS ADDR PORT: a TCP connection from NS to [ADDR]:PORT came through.
+reach6() { probe_tcp6 "$1" "$2" "$3" | grep -q .; }
+# pinholes: the IPv6 lines of portholectl list.
+pinholes() { ph_ctl list | grep -F '['; }
 serve_tcp6() {
 	ip netns exec "$1" socat TCP6-LISTEN:"$2",fork,reuseaddr,ipv6only=1 \
 		SYSTEM:'echo $SOCAT_PEERADDR' 2>/dev/null &

@@ -6,11 +6,8 @@
 . "$(dirname "$0")/../lib.sh"
 lab_up
 
-export PORTHOLE_STATE=$LAB_DIR/state
-PH="$BIN/porthole"
+. "$(dirname "$0")/client_common.bash"
 MAIL_PORTS="25 587 465 110 995 143 993 80 443 8008 8443 8843"
-ph_mail() { in_mail "$PH" -t 1500 "$@"; }
-json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 check "portholed starts" ph_start
 serve_tcp "$NS_MAIL" 25

@@ -24,8 +24,7 @@ mu_start() { miniupnpd_start; }
 mu_stop() { kill -TERM "$MU_PID"; wait "$MU_PID" 2>/dev/null; }
 rules() { in_gw nft list chain inet filter prerouting_miniupnpd; }
 
-export PORTHOLE_STATE=$LAB_DIR/state
-ph_mail() { in_mail "$BIN/porthole" -t 1500 "$@"; }
+. "$(dirname "$0")/client_common.bash"
 port0() { python3 -c "import json,sys; p=json.load(sys.stdin)['ports'][0]; print(eval(sys.argv[1]))" "$1"; }
 
 check "miniupnpd starts in the gateway" mu_start

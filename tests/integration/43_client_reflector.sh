@@ -8,10 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 lab_up
 
-export PORTHOLE_STATE=$LAB_DIR/state
-PH="$BIN/porthole"
-ph_mail() { in_mail "$PH" -t 1500 "$@"; }
-json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+. "$(dirname "$0")/client_common.bash"
 # post NS URL BODY: POST BODY from namespace NS; prints "HTTP-CODE BODY".
 post() {
 	ip netns exec "$1" curl -s -m 20 -o "$LAB_DIR/post.out" -w '%{http_code}' \

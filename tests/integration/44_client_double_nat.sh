@@ -8,9 +8,7 @@
 lab_up
 lab_double_nat
 
-export PORTHOLE_STATE=$LAB_DIR/state
-ph_mail() { in_mail "$BIN/porthole" -t 1500 "$@"; }
-json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+. "$(dirname "$0")/client_common.bash"
 
 gw_masquerade
 # upstream=off: this router, like most, does not ask the outer box for the

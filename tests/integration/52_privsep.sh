@@ -324,7 +324,6 @@ ph_stop
 lab_ipv6
 serve_tcp6 "$NS_MAIL" 2626
 conf6=$(ph_config "user=porthole" "lease_file=$state/leases" "allow 1024-65535 $LAN6_NET 1024-65535")
-reach6() { probe_tcp6 "$1" "$2" "$3" | grep -q .; }
 pcp6_map() {
 	ip netns exec "$NS_MAIL" "$BIN/tests/pcptest" -k 3 -t 700 -i 2626 \
 		-n 0a0b0c0d0e0f101112131415 -l "$1" $GW_LAN6

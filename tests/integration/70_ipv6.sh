@@ -24,9 +24,6 @@ field() { printf '%s\n' "$2" | grep -o " $1=[^ ]*" | head -1 | cut -d= -f2; }
 # retransmissions (a first request may wait for the neighbour table).
 pcp6() { local ns=$1; shift; ip netns exec "$ns" "$P" -k 3 -t 700 "$@" $GW_LAN6; }
 result6() { field result_name "$(pcp6 "$@")"; }
-pinholes() { ph_ctl list | grep -F '['; }
-# reach NS ADDR PORT: a TCP connection from NS gets the server's answer.
-reach() { probe_tcp6 "$1" "$2" "$3" | grep -q .; }
 in_set() { in_gw nft list set inet porthole "$1" | grep -q "$2"; }
 http_get() {
 	printf 'GET %s HTTP/1.0\r\nHost: %s:%s\r\n\r\n' "$1" $GW_LAN_IP $HTTP_PORT |
@@ -47,8 +44,8 @@ serve_tcp6 "$NS_WS" 25
 serve_tcp6 "$NS_WAN" 80
 
 # --- G60: simple security first, with its positive control ---
-check "G60 control: the mail server reaches the WAN (outbound, established)" reach "$NS_MAIL" $WAN6 80
-check_not "G60 no pinhole: the WAN cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+check "G60 control: the mail server reaches the WAN (outbound, established)" reach6 "$NS_MAIL" $WAN6 80
+check_not "G60 no pinhole: the WAN cannot reach [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
 
 # --- G54: where PCP over IPv6 answers, and where it does not ---
 out=$(pcp6 "$NS_MAIL" -i 25 -n $N1 -l 600)
@@ -71,11 +68,11 @@ check_match "G57 the restart ANNOUNCE reached [ff02::1]:5350 from the gateway" \
 	"$(cat "$LAB_DIR/announce6.out")"
 
 # --- G55, G60: the pinhole lets in what it names and nothing else ---
-check "G55 the WAN reaches [$MAIL6]:25 through the pinhole" reach "$NS_WAN" $MAIL6 25
+check "G55 the WAN reaches [$MAIL6]:25 through the pinhole" reach6 "$NS_WAN" $MAIL6 25
 check_match "G55 nothing translated: the server sees the WAN host's own address" "ffff" \
 	"$(probe_tcp6 "$NS_WAN" $MAIL6 25)"
-check_not "G60 another port of the same host stays closed ([$MAIL6]:26)" reach "$NS_WAN" $MAIL6 26
-check_not "G60 the same port of another host stays closed ([$WS6]:25)" reach "$NS_WAN" $WS6 25
+check_not "G60 another port of the same host stays closed ([$MAIL6]:26)" reach6 "$NS_WAN" $MAIL6 26
+check_not "G60 the same port of another host stays closed ([$WS6]:25)" reach6 "$NS_WAN" $WS6 25
 check_match "pinhole listed by portholectl with its counters" \
 	"^tcp +25 +\[$MAIL6\]:25 +pcp +[0-9]+s +any +[1-9][0-9]* " "$(pinholes)"
 check "nft: one element in pin6" in_set pin6 "$MAIL6 . tcp . 25"
@@ -97,19 +94,19 @@ check_match "G55 the WAN reaches [$MAIL6]:5060/udp" "ffff" "$(probe_udp6 "$NS_WA
 # --- README: the one rule in the admin's firewall is what lets pinholes in ---
 handle=$(in_gw nft -a list chain ip6 adminfw forward | grep 'meta mark' | grep -o 'handle [0-9]*')
 in_gw nft delete rule ip6 adminfw forward $handle
-check_not "G60 without the admin's mark rule the admin's policy drop wins" reach "$NS_WAN" $MAIL6 25
+check_not "G60 without the admin's mark rule the admin's policy drop wins" reach6 "$NS_WAN" $MAIL6 25
 in_gw nft add rule ip6 adminfw forward $PINHOLE_RULE
-check "G60 with it back the pinhole works again" reach "$NS_WAN" $MAIL6 25
+check "G60 with it back the pinhole works again" reach6 "$NS_WAN" $MAIL6 25
 
 # --- G56: who may ask for what ---
 check_eq "G56 client IP field != source -> ADDRESS_MISMATCH" ADDRESS_MISMATCH \
 	"$(result6 "$NS_MAIL" -i 2600 -c $WS6)"
 check_eq "G56 THIRD_PARTY for another host under a third-party rule -> SUCCESS" SUCCESS \
 	"$(result6 "$NS_WS" -i 8025 -T $MAIL6 -l 600)"
-check "G56 ... and the WAN reaches [$MAIL6]:8025" reach "$NS_WAN" $MAIL6 8025
+check "G56 ... and the WAN reaches [$MAIL6]:8025" reach6 "$NS_WAN" $MAIL6 8025
 check_eq "G56/G59 THIRD_PARTY for another host without one -> UNSUPP_OPTION" UNSUPP_OPTION \
 	"$(result6 "$NS_WS" -i 2525 -T $MAIL6 -l 600)"
-check_not "G59 ... and no pinhole for [$MAIL6]:2525" reach "$NS_WAN" $MAIL6 2525
+check_not "G59 ... and no pinhole for [$MAIL6]:2525" reach6 "$NS_WAN" $MAIL6 2525
 check_eq "rules: port 25 is the mail server's only -> NOT_AUTHORIZED for ws" NOT_AUTHORIZED \
 	"$(result6 "$NS_WS" -i 25 -l 600)"
 check_eq "MAP with another nonce cannot take the pinhole over -> NOT_AUTHORIZED" NOT_AUTHORIZED \
@@ -124,15 +121,15 @@ check_eq "G59 precondition: the mail server's source is now the privacy address"
 out=$(pcp6 "$NS_MAIL" -i 2525 -T $MAIL6 -l 600)
 check_eq "G59 from the privacy address for the stable one -> SUCCESS (same host)" SUCCESS \
 	"$(field result_name "$out")"
-check "G59 ... and the WAN reaches [$MAIL6]:2525" reach "$NS_WAN" $MAIL6 2525
+check "G59 ... and the WAN reaches [$MAIL6]:2525" reach6 "$NS_WAN" $MAIL6 2525
 ip -n "$NS_MAIL" addr change $MAIL6/64 dev eth0 preferred_lft forever
 ip -n "$NS_MAIL" addr del $PRIV/64 dev eth0
 
 # --- G57: FILTER ---
 out=$(pcp6 "$NS_MAIL" -i 26 -n $N1 -l 600 -F $WAN2_6/128)
 check_eq "G57 MAP with FILTER (one remote host) -> SUCCESS" SUCCESS "$(field result_name "$out")"
-check "G57 the filtered host reaches [$MAIL6]:26" reach "$NS_WAN2" $MAIL6 26
-check_not "G57 another WAN host does not" reach "$NS_WAN" $MAIL6 26
+check "G57 the filtered host reaches [$MAIL6]:26" reach6 "$NS_WAN2" $MAIL6 26
+check_not "G57 another WAN host does not" reach6 "$NS_WAN" $MAIL6 26
 check "nft: the filtered pinhole is in pin6r" in_set pin6r "$MAIL6 . tcp . 26 . $WAN2_6"
 check_eq "G57 a second FILTER (a /64) on the filtered pinhole -> EXCESSIVE_REMOTE_PEERS" \
 	EXCESSIVE_REMOTE_PEERS "$(result6 "$NS_MAIL" -i 26 -n $N1 -l 600 -F 2001:db8:ffff::/64)"
@@ -143,7 +140,7 @@ check_eq "G57 a second FILTER (a /64) on the filtered pinhole -> EXCESSIVE_REMOT
 FAR6=2001:db8:fffe::3
 ip -n "$NS_WAN2" addr add $FAR6/64 dev eth0 nodad preferred_lft 0
 ip -n "$NS_GW" route add 2001:db8:fffe::/64 via $WAN2_6
-# reach_src NS SRC ADDR PORT: as reach, from source address SRC.
+# reach_src NS SRC ADDR PORT: as reach6, from source address SRC.
 reach_src() {
 	ip netns exec "$1" socat -T2 - "TCP6:[$3]:$4,connect-timeout=2,bind=[$2]" \
 		</dev/null 2>/dev/null | grep -q .
@@ -155,7 +152,7 @@ check "G57 control: the host outside the WAN /64 ($FAR6) reaches an unfiltered p
 	reach_src "$NS_WAN2" $FAR6 $MAIL6 2801
 out=$(pcp6 "$NS_MAIL" -i 2800 -l 600 -F 2001:db8:ffff::/64)
 check_eq "G57 MAP with FILTER 2001:db8:ffff::/64 -> SUCCESS" SUCCESS "$(field result_name "$out")"
-check "G57 a WAN host inside the prefix ($WAN6) reaches [$MAIL6]:2800" reach "$NS_WAN" $MAIL6 2800
+check "G57 a WAN host inside the prefix ($WAN6) reaches [$MAIL6]:2800" reach6 "$NS_WAN" $MAIL6 2800
 check "G57 another inside it ($WAN2_6) does too" reach_src "$NS_WAN2" $WAN2_6 $MAIL6 2800
 check_not "G57 the host outside the prefix ($FAR6) does not" reach_src "$NS_WAN2" $FAR6 $MAIL6 2800
 check "nft: the prefix pinhole is one range in pin6n" \
@@ -168,7 +165,7 @@ check_match "G57 the kernel counts what the prefix let in" \
 	"^tcp +2800 .* 2001:db8:ffff::/64 +[1-9][0-9]* " "$(ph_ctl list)"
 
 # --- G62: PEER over IPv6 opens the pinhole for one remote peer (address and port) ---
-# reach_from NS ADDR PORT SRCPORT: as reach, from source port SRCPORT.
+# reach_from NS ADDR PORT SRCPORT: as reach6, from source port SRCPORT.
 reach_from() {
 	ip netns exec "$1" socat -T2 - "TCP6:[$2]:$3,connect-timeout=2,sourceport=$4,reuseaddr" \
 		</dev/null 2>/dev/null | grep -q .
@@ -200,12 +197,12 @@ kill -9 "$PH_PID"
 wait "$PH_PID" 2>/dev/null
 in_gw nft delete table inet porthole
 check_not "control: after kill -9 and the table gone, the WAN cannot reach :25" \
-	reach "$NS_WAN" $MAIL6 25
+	reach6 "$NS_WAN" $MAIL6 25
 check "portholed restarts" ph_start "$CONF"
 check_eq "kill -9 + restart: the same pinholes" "$before" \
 	"$(pinholes | awk '{ print $1, $2, $3, $4, $6 }')"
-check "kill -9 + restart: the WAN reaches [$MAIL6]:25 again" reach "$NS_WAN" $MAIL6 25
-check "G57 kill -9 + restart: the prefix pinhole still lets $WAN6 in" reach "$NS_WAN" $MAIL6 2800
+check "kill -9 + restart: the WAN reaches [$MAIL6]:25 again" reach6 "$NS_WAN" $MAIL6 25
+check "G57 kill -9 + restart: the prefix pinhole still lets $WAN6 in" reach6 "$NS_WAN" $MAIL6 2800
 check_not "G57 kill -9 + restart: ... and still not $FAR6" reach_src "$NS_WAN2" $FAR6 $MAIL6 2800
 
 # --- G63: a restart judges restored pinholes again (rules, LAN prefixes), as mappings ---
@@ -234,32 +231,32 @@ check_absent "G63 the pinhole the rules now forbid ([$MAIL6]:26) is not restored
 check_absent "G63 the pinhole outside the LAN prefixes is not restored" "2001:db8:9::10" pinholes
 check_match "G63 control: the injected pinhole inside the prefix is restored" \
 	"\[2001:db8:1::99\]:2700" "$(pinholes)"
-check_not "G63 the WAN cannot reach [$MAIL6]:26 after the restart" reach "$NS_WAN2" $MAIL6 26
-check "G63 control: the WAN reaches [$MAIL6]:25 after the restart" reach "$NS_WAN" $MAIL6 25
+check_not "G63 the WAN cannot reach [$MAIL6]:26 after the restart" reach6 "$NS_WAN2" $MAIL6 26
+check "G63 control: the WAN reaches [$MAIL6]:25 after the restart" reach6 "$NS_WAN" $MAIL6 25
 
 # --- nft flush ruleset: our table is rebuilt (the admin puts theirs back) ---
 in_gw nft flush ruleset
 lab_ipv6_firewall
 check "nft flush ruleset: pin6 rebuilt" wait_until 50 in_set pin6 "$MAIL6 . tcp . 25"
-check "... and the WAN reaches [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
-check_not "... and not [$WS6]:25 (the admin's firewall is back too)" reach "$NS_WAN" $WS6 25
+check "... and the WAN reaches [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
+check_not "... and not [$WS6]:25 (the admin's firewall is back too)" reach6 "$NS_WAN" $WS6 25
 
 # --- delete, expiry, SIGHUP ---
 check_eq "MAP lifetime 0 with the nonce -> SUCCESS" SUCCESS "$(result6 "$NS_MAIL" -i 25 -n $N1 -l 0)"
-check_not "after delete the WAN cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+check_not "after delete the WAN cannot reach [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
 check "control: [$MAIL6]:5060/udp still open" probe_udp6 "$NS_WAN" $MAIL6 5060
 check_eq "MAP for 3 s -> SUCCESS" SUCCESS "$(result6 "$NS_MAIL" -i 2600 -l 3)"
 serve_tcp6 "$NS_MAIL" 2600
-check "the short pinhole lets the WAN in" reach "$NS_WAN" $MAIL6 2600
+check "the short pinhole lets the WAN in" reach6 "$NS_WAN" $MAIL6 2600
 check "expiry: the element leaves pin6" wait_until 80 bash -c "! ip netns exec $NS_GW nft list set inet porthole pin6 | grep -q '. 2600 '"
-check_not "expiry: the WAN cannot reach [$MAIL6]:2600" reach "$NS_WAN" $MAIL6 2600
+check_not "expiry: the WAN cannot reach [$MAIL6]:2600" reach6 "$NS_WAN" $MAIL6 2600
 ph_config "allow 8000-8999 $LAN6_NET 8000-8999 third-party" "lease_file=$LAB_DIR/leases" \
 	"min_lifetime=2" >/dev/null
 kill -HUP "$PH_PID"
 check "SIGHUP: the pinholes the new rules forbid are removed" \
 	wait_until 30 bash -c "! ip netns exec $NS_GW nft list set inet porthole pin6 | grep -q '. 2525 '"
-check_not "SIGHUP: the WAN cannot reach [$MAIL6]:2525" reach "$NS_WAN" $MAIL6 2525
-check "SIGHUP control: [$MAIL6]:8025 (still allowed) open" reach "$NS_WAN" $MAIL6 8025
+check_not "SIGHUP: the WAN cannot reach [$MAIL6]:2525" reach6 "$NS_WAN" $MAIL6 2525
+check "SIGHUP control: [$MAIL6]:8025 (still allowed) open" reach6 "$NS_WAN" $MAIL6 8025
 check_match "SIGHUP logged" "pinhole tcp \[$MAIL6\]:2525 no longer permitted" \
 	"$(cat "$LAB_DIR/portholed.log")"
 

@@ -13,12 +13,7 @@
 lab_up
 lab_ipv6
 
-export PORTHOLE_STATE=$LAB_DIR/state
-PH="$BIN/porthole"
-ph_mail() { in_mail "$PH" -t 1500 "$@"; }
-reach() { probe_tcp6 "$1" "$2" "$3" | grep -q .; }
-pinholes() { ph_ctl list | grep -F '[' ; }
-json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+. "$(dirname "$0")/client_common.bash"
 # socat names an IPv6 peer in full: [2001:0db8:...].
 WAN6_SEEN="[$(python3 -c "import ipaddress; print(ipaddress.ip_address('$WAN6').exploded)")]"
 conf() { ph_config "allow 1-65535 $LAN6_NET 1-65535" "min_lifetime=2" "http_port=8080" "$@"; }
@@ -29,25 +24,25 @@ serve_tcp6 "$NS_MAIL" 587
 serve_tcp "$NS_MAIL" 25
 
 # --- before anything: closed (the negative control of every later check) ---
-check_not "before map the WAN cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+check_not "before map the WAN cannot reach [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
 
 # --- -4: IPv4 only, no pinhole ---
 out=$(ph_mail -4 --port tcp/25 map)
 check_match "map -4 maps tcp/25 over IPv4" "^tcp-25 +tcp/25 -> $EXT_IP:25 via pcp" "$out"
 check_absent "map -4 prints no IPv6 line" '\[' echo "$out"
 check_absent "map -4 opens no pinhole on the gateway" '\[' ph_ctl list
-check_not "map -4: the WAN still cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+check_not "map -4: the WAN still cannot reach [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
 check "control: the IPv4 mapping works (WAN -> $EXT_IP:25)" bash -c \
 	"ip netns exec $NS_WAN socat -T2 - TCP:$EXT_IP:25,connect-timeout=2 </dev/null | grep -q ."
 
 # --- -6 over PCP: the pinhole for the stable address, and nothing else ---
 out=$(ph_mail -6 --port tcp/25 map)
 check_match "map -6: tcp/25 -> [$MAIL6]:25 via pcp" "^tcp-25 +tcp/25 -> \[$MAIL6\]:25 via pcp, lease [0-9]+ s" "$out"
-check "map -6: the WAN reaches [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+check "map -6: the WAN reaches [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
 check_eq "... and the server saw the WAN host's own address (nothing translated)" \
 	"$WAN6_SEEN" "$(probe_tcp6 "$NS_WAN" $MAIL6 25)"
-check_not "map -6: [$MAIL6]:587 (not asked for) stays closed" reach "$NS_WAN" $MAIL6 587
-check_not "map -6: [$WS6]:25 (another host) stays closed" reach "$NS_WAN" $WS6 25
+check_not "map -6: [$MAIL6]:587 (not asked for) stays closed" reach6 "$NS_WAN" $MAIL6 587
+check_not "map -6: [$WS6]:25 (another host) stays closed" reach6 "$NS_WAN" $WS6 25
 check_match "the gateway lists a PCP pinhole for [$MAIL6]:25" "^tcp +25 +\[$MAIL6\]:25 +pcp " \
 	"$(pinholes)"
 check_match "the state file records it (family 6, PCP)" "^pin tcp-25 tcp 25 pcp $MAIL6 25 " \
@@ -120,7 +115,7 @@ check_match "... verdict open at both addresses" \
 
 # --- keep renews the pinhole; stopping it removes it ---
 ph_mail -6 --port tcp/25 unmap >/dev/null
-check_not "unmap: the WAN cannot reach [$MAIL6]:25 any more" reach "$NS_WAN" $MAIL6 25
+check_not "unmap: the WAN cannot reach [$MAIL6]:25 any more" reach6 "$NS_WAN" $MAIL6 25
 check_absent "unmap: the gateway has no pinhole left" '\[' ph_ctl list
 check_absent "unmap: the state file has no pin line left" '^pin ' cat "$PORTHOLE_STATE"
 check_match "unmap -6 left the IPv4 mapping alone" "^map tcp-25 tcp 25 pcp $MAIL_IP $EXT_IP 25 " \
@@ -129,16 +124,16 @@ check_match "unmap -6 left the IPv4 mapping alone" "^map tcp-25 tcp 25 pcp $MAIL
 ip netns exec "$NS_MAIL" "$PH" -6 -v -l 4 -i 1 --port tcp/25 keep >"$LAB_DIR/keep.log" 2>&1 &
 KEEP_PID=$!
 LAB_PIDS+=($KEEP_PID)
-check "keep: the pinhole opens" wait_until 50 reach "$NS_WAN" $MAIL6 25
+check "keep: the pinhole opens" wait_until 50 reach6 "$NS_WAN" $MAIL6 25
 renewed() { [ "$(grep -c 'renewed tcp/25 (tcp-25) -> \['"$MAIL6"'\]:25 via pcp' "$LAB_DIR/keep.log")" -ge 2 ]; }
 check "keep: renewed twice (lease 4 s, renewed at half)" wait_until 150 renewed
-check "keep: still open after more than one lease" reach "$NS_WAN" $MAIL6 25
+check "keep: still open after more than one lease" reach6 "$NS_WAN" $MAIL6 25
 # Renumbering: the stable address changes under the running keeper.
 NEW6=2001:db8:1::11
 ip -n "$NS_MAIL" addr add $NEW6/64 dev eth0 nodad
 ip -n "$NS_MAIL" addr del $MAIL6/64 dev eth0
 check "keep: after renumbering, the pinhole for the new [$NEW6]:25 opens" \
-	wait_until 100 reach "$NS_WAN" $NEW6 25
+	wait_until 100 reach6 "$NS_WAN" $NEW6 25
 check_match "keep: logged the new address" "IPv6 address changed from $MAIL6 to $NEW6" \
 	"$(cat "$LAB_DIR/keep.log")"
 gone_from_gw() { ! in_gw "$BIN/portholectl" -s "$CTL_SOCK" list | grep -qF "[$1]"; }
@@ -146,21 +141,21 @@ check "keep: the old address's pinhole expires (PCP cannot ask from a gone addre
 	wait_until 100 gone_from_gw $MAIL6
 ip -n "$NS_MAIL" addr add $MAIL6/64 dev eth0 nodad
 ip -n "$NS_MAIL" addr del $NEW6/64 dev eth0
-check "keep: and back: [$MAIL6]:25 opens again" wait_until 100 reach "$NS_WAN" $MAIL6 25
+check "keep: and back: [$MAIL6]:25 opens again" wait_until 100 reach6 "$NS_WAN" $MAIL6 25
 kill -TERM $KEEP_PID
 wait $KEEP_PID
 check_eq "keep stops on SIGTERM (exit 0)" 0 $?
-check_not "keep stopped: the pinhole is removed" reach "$NS_WAN" $MAIL6 25
+check_not "keep stopped: the pinhole is removed" reach6 "$NS_WAN" $MAIL6 25
 
 # --- both families by default ---
 out=$(ph_mail --port tcp/25 map)
 check_match "map without -4/-6 maps IPv4 ..." "tcp/25 -> $EXT_IP:25 via pcp" "$out"
 check_match "... and opens the IPv6 pinhole" "tcp/25 -> \[$MAIL6\]:25 via pcp" "$out"
-check "... which the WAN reaches" reach "$NS_WAN" $MAIL6 25
+check "... which the WAN reaches" reach6 "$NS_WAN" $MAIL6 25
 out=$(ph_mail --port tcp/25 unmap)
 check_match "unmap removes both" "unmapped \($EXT_IP:25\).*
 .*unmapped \(\[$MAIL6\]:25\)" "$out"
-check_not "... and the pinhole is gone" reach "$NS_WAN" $MAIL6 25
+check_not "... and the pinhole is gone" reach6 "$NS_WAN" $MAIL6 25
 
 # --- NAT-PMP forced: IPv4 only (it has no IPv6) ---
 out=$(ph_mail -P natpmp --port tcp/2525 map)
@@ -174,9 +169,9 @@ ip -n "$NS_MAIL" route del default
 check_eq "no IPv4 route: map (no -6) opens the IPv6 pinhole alone, exit 0" \
 	"0 tcp/25 -> [$MAIL6]:25 via pcp" \
 	"$(ph_mail --port tcp/25 map >"$LAB_DIR/v6only.out"; echo "$? $(grep -o 'tcp/25 -> .* via [a-z]*' "$LAB_DIR/v6only.out")")"
-check "... which the WAN reaches" reach "$NS_WAN" $MAIL6 25
+check "... which the WAN reaches" reach6 "$NS_WAN" $MAIL6 25
 ph_mail --port tcp/25 unmap >/dev/null
-check_not "... and unmap closes it" reach "$NS_WAN" $MAIL6 25
+check_not "... and unmap closes it" reach6 "$NS_WAN" $MAIL6 25
 ip -n "$NS_MAIL" route add default via $GW_LAN_IP
 
 # --- privacy addresses: the kernel sends from a temporary one; the pinhole is for the stable one ---
@@ -190,22 +185,22 @@ check_match "precondition: $TMP6 is flagged temporary" "inet6 $TMP6/64 .*tempora
 out=$(ph_mail -6 --port tcp/25 map)
 check_match "map -6 beside a privacy address: the pinhole is for the stable [$MAIL6]:25" \
 	"tcp/25 -> \[$MAIL6\]:25 via pcp" "$out"
-check "... which the WAN reaches" reach "$NS_WAN" $MAIL6 25
-check_not "... and [$TMP6]:25 (the privacy address) stays closed" reach "$NS_WAN" $TMP6 25
+check "... which the WAN reaches" reach6 "$NS_WAN" $MAIL6 25
+check_not "... and [$TMP6]:25 (the privacy address) stays closed" reach6 "$NS_WAN" $TMP6 25
 js=$(ph_mail -6 --port tcp/25 status --json --reflector "$R6")
 check_eq "status: the reflector was asked from the stable address and got through to it" \
 	"$MAIL6 open" "$(json_get 'd["public_address6"] + " " + d["ports"][0]["outside"]' <<<"$js")"
 ph_mail -6 --port tcp/25 unmap >/dev/null
-check_not "unmap: closed again" reach "$NS_WAN" $MAIL6 25
+check_not "unmap: closed again" reach6 "$NS_WAN" $MAIL6 25
 
 # --- UPnP fallback: PCP off on the gateway ---
 ph_stop
 check "portholed restarts with enable_pcp=no" ph_start "$(conf enable_pcp=no)"
-check_not "control: closed before the UPnP map" reach "$NS_WAN" $MAIL6 25
+check_not "control: closed before the UPnP map" reach6 "$NS_WAN" $MAIL6 25
 out=$(ph_mail -6 --port tcp/25 map)
 check_match "map -6 without PCP: AddPinhole over UPnP" "tcp/25 -> \[$MAIL6\]:25 via upnp" "$out"
-check "... and the WAN reaches [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
-check_not "... and not [$MAIL6]:587" reach "$NS_WAN" $MAIL6 587
+check "... and the WAN reaches [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
+check_not "... and not [$MAIL6]:587" reach6 "$NS_WAN" $MAIL6 587
 check_match "the gateway lists a UPnP pinhole" "^tcp +25 +\[$MAIL6\]:25 +upnp " "$(pinholes)"
 uid=$(grep '^pin ' "$PORTHOLE_STATE" | awk '{ print $12 }')
 check_match "the state file keeps its UniqueID" "^[1-9][0-9]*$" "$uid"
@@ -215,5 +210,5 @@ check_eq "... the same pinhole (UniqueID)" "$uid" "$(grep '^pin ' "$PORTHOLE_STA
 check_match "... with the new lease on the gateway" "^tcp +25 +\[$MAIL6\]:25 +upnp +1[12][0-9][0-9]s " \
 	"$(pinholes)"
 check_match "unmap (DeletePinhole)" "unmapped" "$(ph_mail -6 --port tcp/25 unmap)"
-check_not "... and the WAN cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+check_not "... and the WAN cannot reach [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
 check_absent "... and the gateway lists no pinhole" '\[' ph_ctl list

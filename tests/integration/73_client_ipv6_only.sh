@@ -19,11 +19,7 @@
 lab_up
 lab_ipv6
 
-export PORTHOLE_STATE=$LAB_DIR/state
-PH="$BIN/porthole"
-ph_mail() { in_mail "$PH" -t 1500 "$@"; }
-reach() { probe_tcp6 "$1" "$2" "$3" | grep -q .; }
-pinholes() { ph_ctl list | grep -F '['; }
+. "$(dirname "$0")/client_common.bash"
 conf() {
 	ph_config "allow 1-65535 $LAN6_NET 1-65535" "min_lifetime=2" "http_port=8080" \
 		"lease_file=$LAB_DIR/leases" "$@"
@@ -42,14 +38,14 @@ serve_tcp6 "$NS_MAIL" 587
 
 # --- UPnP over IPv6 alone (PCP off on the gateway) ---
 check "portholed starts with enable_pcp=no" ph_start "$(conf enable_pcp=no)"
-check_not "control: before map the WAN cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+check_not "control: before map the WAN cannot reach [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
 out=$(ph_mail -6 -v --port tcp/25 map 2>&1)
 check_match "G61 map -6 on an IPv6-only host: AddPinhole, the IGD found over SSDP on ff02::c" \
 	"tcp/25 -> \[$MAIL6\]:25 via upnp" "$out"
 check_match "... the IGD served from the router's global address" \
 	"opens IPv6 pinholes with upnp" "$out"
-check "... and the WAN reaches [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
-check_not "... and not [$MAIL6]:587 (not asked for)" reach "$NS_WAN" $MAIL6 587
+check "... and the WAN reaches [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
+check_not "... and not [$MAIL6]:587 (not asked for)" reach6 "$NS_WAN" $MAIL6 587
 check_match "the gateway lists a UPnP pinhole for [$MAIL6]:25" "^tcp +25 +\[$MAIL6\]:25 +upnp " \
 	"$(pinholes)"
 uid=$(grep '^pin ' "$PORTHOLE_STATE" | awk '{ print $12 }')
@@ -66,21 +62,21 @@ out=$(ph_mail -6 -l 1200 --port tcp/25 map)
 check_match "map again renews it (UpdatePinhole), lease 1200 s" "via upnp, lease 1200 s" "$out"
 check_eq "... the same pinhole (UniqueID)" "$uid" "$(grep '^pin ' "$PORTHOLE_STATE" | awk '{ print $12 }')"
 check_match "unmap -6 (DeletePinhole)" "unmapped" "$(ph_mail -6 --port tcp/25 unmap)"
-check_not "... and the WAN cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+check_not "... and the WAN cannot reach [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
 check_absent "... and the gateway lists no pinhole" '\[' ph_ctl list
 
 # keep over UPnP: 4 s leases, renewed at half (UpdatePinhole) by the IGD found over IPv6.
 ip netns exec "$NS_MAIL" "$PH" -6 -v -l 4 -i 1 --port tcp/25 keep >"$LAB_DIR/keep-upnp.log" 2>&1 &
 KEEP_PID=$!
 LAB_PIDS+=($KEEP_PID)
-check "keep over UPnP: the pinhole opens" wait_until 50 reach "$NS_WAN" $MAIL6 25
+check "keep over UPnP: the pinhole opens" wait_until 50 reach6 "$NS_WAN" $MAIL6 25
 renewed() { [ "$(grep -c "renewed tcp/25 (tcp-25) -> \[$MAIL6\]:25 via upnp" "$LAB_DIR/keep-upnp.log")" -ge 2 ]; }
 check "keep over UPnP: renewed twice" wait_until 150 renewed
-check "keep over UPnP: still open after more than one lease" reach "$NS_WAN" $MAIL6 25
+check "keep over UPnP: still open after more than one lease" reach6 "$NS_WAN" $MAIL6 25
 kill -TERM $KEEP_PID
 wait $KEEP_PID
 check_eq "keep stops on SIGTERM (exit 0)" 0 $?
-check_not "keep stopped: the pinhole is removed (DeletePinhole)" reach "$NS_WAN" $MAIL6 25
+check_not "keep stopped: the pinhole is removed (DeletePinhole)" reach6 "$NS_WAN" $MAIL6 25
 
 # --- an IGD on another LAN host is not the router's: never used ---
 # ws answers ff02::c searches with the router's own description, served from
@@ -105,7 +101,7 @@ check_match "... and refused it: map -6 opens nothing" \
 check_absent "ws got no SOAP request" '^POST' cat "$LAB_DIR/fake_igd.log"
 check_match "control: ws's server logged the description fetch" '^GET /igd2.xml' \
 	"$(cat "$LAB_DIR/fake_igd.log")"
-check_not "... and the WAN cannot reach [$MAIL6]:25" reach "$NS_WAN" $MAIL6 25
+check_not "... and the WAN cannot reach [$MAIL6]:25" reach6 "$NS_WAN" $MAIL6 25
 kill $FAKE_PID
 ph_stop
 
@@ -117,7 +113,7 @@ ip netns exec "$NS_MAIL" "$PH" -6 -v -l 3600 -i 3600 --port tcp/25 keep \
 	>"$LAB_DIR/keep.log" 2>&1 &
 KEEP_PID=$!
 LAB_PIDS+=($KEEP_PID)
-check "keep -6 over PCP: the pinhole opens" wait_until 50 reach "$NS_WAN" $MAIL6 25
+check "keep -6 over PCP: the pinhole opens" wait_until 50 reach6 "$NS_WAN" $MAIL6 25
 check_match "keep mapped it over PCP" "mapped tcp/25 \(tcp-25\) -> \[$MAIL6\]:25 via pcp" \
 	"$(cat "$LAB_DIR/keep.log")"
 # A restart within a second or two of the last start shows in no epoch
@@ -128,7 +124,7 @@ check "G57 keep hears the gateway's ANNOUNCEs on [ff02::1]:5350 (epoch 3 reached
 # A second port mapped once, not kept: the restart's own witness.
 check_match "map -6 tcp/587 once (not kept)" "tcp/587 -> \[$MAIL6\]:587 via pcp" \
 	"$(ph_mail -6 --port tcp/587 map)"
-check "control: the WAN reaches [$MAIL6]:587" reach "$NS_WAN" $MAIL6 587
+check "control: the WAN reaches [$MAIL6]:587" reach6 "$NS_WAN" $MAIL6 587
 
 # Another LAN host announces a restart to ff02::1 with the very bytes the
 # gateway sends after one (epoch 0, from port 5351): ignored.
@@ -159,15 +155,15 @@ check "... within 15 s of the restart (its renewal is due after 1800 s) ($((t1 -
 	test $((t1 - t0)) -le 15000
 check_match "G57 keep says why: the gateway's ANNOUNCE over IPv6" \
 	"gateway restarted \(it announced a new epoch over IPv6\): mapping again" "$(cat "$LAB_DIR/keep.log")"
-check "the WAN reaches [$MAIL6]:25 again" reach "$NS_WAN" $MAIL6 25
+check "the WAN reaches [$MAIL6]:25 again" reach6 "$NS_WAN" $MAIL6 25
 check_match "the gateway lists the PCP pinhole for [$MAIL6]:25" "^tcp +25 +\[$MAIL6\]:25 +pcp " \
 	"$(pinholes)"
-check_not "control: the pinhole mapped once ([$MAIL6]:587) is really gone" reach "$NS_WAN" $MAIL6 587
+check_not "control: the pinhole mapped once ([$MAIL6]:587) is really gone" reach6 "$NS_WAN" $MAIL6 587
 check_absent "... and not on the gateway" "\[$MAIL6\]:587" ph_ctl list
 kill -TERM $KEEP_PID
 wait $KEEP_PID
 check_eq "keep stops on SIGTERM (exit 0)" 0 $?
-check_not "keep stopped: the pinhole is removed" reach "$NS_WAN" $MAIL6 25
+check_not "keep stopped: the pinhole is removed" reach6 "$NS_WAN" $MAIL6 25
 
 # --- the router named by its global address (--gateway6, and the route):
 # it announces from its link-local address, which keep then asks the
@@ -180,7 +176,7 @@ ip netns exec "$NS_MAIL" "$PH" -6 -v -l 3600 -i 3600 --gateway6 $GW_LAN6 --port 
 	>"$LAB_DIR/keep.log" 2>&1 &
 KEEP_PID=$!
 LAB_PIDS+=($KEEP_PID)
-check "keep --gateway6 $GW_LAN6: the pinhole opens" wait_until 50 reach "$NS_WAN" $MAIL6 25
+check "keep --gateway6 $GW_LAN6: the pinhole opens" wait_until 50 reach6 "$NS_WAN" $MAIL6 25
 check "G57 keep takes the ANNOUNCEs from the router's link-local $GW_LL (epoch 3 reached)" \
 	wait_until 150 heard
 check_absent "... and ignores none of them" 'ignored' cat "$LAB_DIR/keep.log"
@@ -197,7 +193,7 @@ t1=$(now_ms)
 check "... within 15 s of the restart ($((t1 - t0)) ms)" test $((t1 - t0)) -le 15000
 check_match "G57 keep says why: the ANNOUNCE over IPv6" \
 	"gateway restarted \(it announced a new epoch over IPv6\)" "$(cat "$LAB_DIR/keep.log")"
-check "the WAN reaches [$MAIL6]:25 again" reach "$NS_WAN" $MAIL6 25
+check "the WAN reaches [$MAIL6]:25 again" reach6 "$NS_WAN" $MAIL6 25
 kill -TERM $KEEP_PID
 wait $KEEP_PID
 check_eq "keep stops on SIGTERM (exit 0)" 0 $?

@@ -198,7 +198,6 @@ check_eq "G65 ... nothing left mapped for the next part" "" "$(ph_ctl list | gre
 # stable and its privacy address) are its three; ws, on the same /64, has its own.
 P="$BIN/tests/pcptest"
 upnpc6() { local ns=$1; shift; ip netns exec "$ns" timeout 20 upnpc -6 -i "$@" 2>&1; }
-reach6() { probe_tcp6 "$1" "$2" "$3" | grep -q .; }
 pcp6() { local ns=$1; shift; ip netns exec "$ns" "$P" -k 3 -t 700 "$@" $GW_LAN6; }
 for port in 3101 3102 3103; do serve_tcp6 "$NS_MAIL" $port; done
 serve_tcp6 "$NS_WS" 3105
